@@ -1,0 +1,306 @@
+"""The command line: reads files, calls the engine and the exports, writes files.
+
+Errors from the rest of the package are ``TaperError``s; ``_Group.invoke`` turns them into
+messages in one place (exit 1). Heavy libraries (reportlab, icalendar) are imported only inside
+the commands that need them, to keep start-up quick.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from taper import __version__
+from taper.errors import OutputError, TaperError
+from taper.plan import Plan
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TaperError as err:
+            raise click.ClickException(str(err)) from err
+
+
+def source_date_epoch() -> datetime | None:
+    """The build time fixed by ``SOURCE_DATE_EPOCH`` (reproducible builds), if set."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None or not value.strip():
+        return None
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (ValueError, OverflowError, OSError) as err:
+        raise TaperError(f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds "
+                         "since 1970") from err
+
+
+def build_stamp() -> datetime:
+    """When the outputs were made: ``SOURCE_DATE_EPOCH`` or now, to the second."""
+    return source_date_epoch() or datetime.now(UTC).replace(microsecond=0)
+
+
+def today() -> date:
+    fixed = source_date_epoch()
+    return fixed.date() if fixed is not None else date.today()
+
+
+def load(regimen: Path) -> Plan:
+    from taper.schedules import load_plan
+
+    return load_plan(regimen, today=today())
+
+
+regimen_argument = click.argument(
+    "regimen", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False)
+)
+force_option = click.option("--force", is_flag=True, help="Replace an existing output.")
+
+
+def paper_options(function: F) -> F:
+    function = click.option("--paper", type=click.Choice(["letter", "a4"]), default="letter",
+                            show_default=True, help="Paper size.")(function)
+    return function
+
+
+_LEAD = re.compile(r"^\s*(\d{1,4})\s*(m|min|h)\s*$", re.I)
+
+
+class LeadTime(click.ParamType):
+    """A reminder lead time: ``15m``, ``1h``, ``0m``."""
+
+    name = "lead"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        match = _LEAD.match(str(value))
+        if not match:
+            self.fail(f"{value!r} is not a lead time; write it like 15m or 1h", param, ctx)
+        number, unit = match.groups()
+        minutes = int(number) * (60 if unit.lower() == "h" else 1)
+        if minutes > 7 * 24 * 60:
+            self.fail(f"{value!r} is more than a week ahead", param, ctx)
+        return timedelta(minutes=minutes)
+
+
+class DateType(click.ParamType):
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write it like 2026-12-01", param, ctx)
+
+
+class TimezoneType(click.ParamType):
+    name = "zone"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        import pendulum
+
+        if value in pendulum.timezones():
+            return str(value)
+        self.fail(f"{value!r} is not an IANA time zone, such as America/New_York", param, ctx)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="taper")
+def main() -> None:
+    """Turn a corticosteroid course order into a dose plan, reminders and handouts.
+
+    \b
+    A nurse's workflow:
+      taper templates                       # what the shipped templates are
+      taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
+      taper check jane.toml                 # every problem at once
+      taper build jane.toml -o jane/        # plan.json, reminders.ics, three PDFs
+    """
+
+
+@main.command()
+@regimen_argument
+def check(regimen: Path) -> None:
+    """Validate a regimen; print every error and warning with its place.
+
+    Exit 0 when the regimen is valid (warnings allowed), 1 when it is not.
+
+    Example: taper check jane.toml
+    """
+    plan = load(regimen)
+    doses = len(plan.doses)
+    click.echo(f"{regimen.name}: valid: {plan.length} days, {doses} dose"
+               f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
+               f"{'s' if len(plan.warnings) != 1 else ''}")
+    for warning in plan.warnings:
+        place = f"{warning.place}: " if warning.place else ""
+        click.echo(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
+
+
+@main.command()
+@regimen_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (taper-plan/1).")
+def plan(regimen: Path, as_json: bool) -> None:
+    """Print the day-by-day plan as a table, or as JSON.
+
+    Example: taper plan jane.toml --json > plan.json
+    """
+    course = load(regimen)
+    if as_json:
+        from taper.export.json import render_json
+
+        click.echo(render_json(course).decode("utf-8"), nl=False)
+        return
+    from taper.export.table import render_table
+
+    click.echo(render_table(course), nl=False)
+
+
+@main.command()
+@regimen_argument
+@click.option("-o", "--output", required=True, help="The .ics file to write (- for stdout).")
+@click.option("--floating", is_flag=True,
+              help="Floating local times (no time zone), for a patient who travels.")
+@click.option("--alarm", "alarm", type=LeadTime(), default="0m", show_default=True,
+              help="How long before each dose the alarm sounds (15m, 1h).")
+@click.option("--no-alarm", is_flag=True, help="Leave alarms out.")
+@click.option("--previous", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The calendar file of the plan this one replaces: its events that are gone "
+                   "are written as cancelled.")
+@force_option
+def ics(regimen: Path, output: str, floating: bool, alarm: timedelta, no_alarm: bool,
+        previous: Path | None, force: bool) -> None:
+    """Write the reminders as an iCalendar file.
+
+    Example: taper ics jane.toml -o reminders.ics --alarm 15m
+    """
+    from taper.export.ics import render_ics
+    from taper.output import write_file
+
+    course = load(regimen)
+    old = _read_previous(previous)
+    data = render_ics(course, stamp=build_stamp(), floating=floating,
+                      alarm=None if no_alarm else alarm, previous=old)
+    write_file(output, data, force=force)
+
+
+def _read_previous(previous: Path | None) -> bytes | None:
+    if previous is None:
+        return None
+    try:
+        return previous.read_bytes()
+    except OSError as err:
+        raise OutputError(f"{previous}: cannot be read ({err.strerror})") from err
+
+
+@main.command()
+@regimen_argument
+@click.option("-o", "--output", required=True, help="The PDF file to write.")
+@click.option("--for", "audience", required=True,
+              type=click.Choice(["patient", "pharmacist", "nurse"]), help="Who the handout is for.")
+@click.option("--large-print", is_flag=True, help="Bigger text, for low vision.")
+@paper_options
+@force_option
+def pdf(regimen: Path, output: str, audience: str, large_print: bool, paper: str,
+        force: bool) -> None:
+    """Write a printable handout for the patient, the pharmacist or the nurse.
+
+    Example: taper pdf jane.toml -o jane-patient.pdf --for patient --large-print
+    """
+    from taper.export.pdf import render_pdf
+    from taper.output import write_file
+
+    course = load(regimen)
+    data = render_pdf(course, audience, stamp=build_stamp(), paper=paper,
+                      large_print=large_print)
+    write_file(output, data, force=force)
+
+
+@main.command()
+@regimen_argument
+def watch(regimen: Path) -> None:
+    """Print the side-effect watch list for this course, by tier and by days.
+
+    Example: taper watch jane.toml
+    """
+    from taper.watch import render_watch_text, watch_list
+
+    click.echo(render_watch_text(watch_list(load(regimen))), nl=False)
+
+
+@main.command()
+def templates() -> None:
+    """List the shipped regimen templates: name, description and source.
+
+    Example: taper templates
+    """
+    from taper.templates import list_templates
+
+    for template in list_templates():
+        click.echo(f"{template.name}  {template.description} (source: {template.source})")
+
+
+@main.command()
+@click.argument("template")
+@click.option("-o", "--output", required=True, help="The regimen file to write.")
+@click.option("--start", type=DateType(), help="Course day 1 (default: tomorrow).")
+@click.option("--weight", help='The patient\'s weight, such as "70 kg" or "154 lb".')
+@click.option("--timezone", type=TimezoneType(), help="IANA time zone (default: this machine's).")
+@force_option
+def new(template: str, output: str, start: date | None, weight: str | None,
+        timezone: str | None, force: bool) -> None:
+    """Write an editable regimen file from a template.
+
+    Example: taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
+    """
+    from taper.output import write_file
+    from taper.templates import render_template
+
+    text = render_template(template, start=start or today() + timedelta(days=1),
+                           weight=weight, timezone=timezone)
+    write_file(output, text.encode("utf-8"), force=force)
+    click.echo(f"wrote {output}; edit it, then run: taper check {output}", err=True)
+
+
+@main.command()
+@regimen_argument
+@click.option("-o", "--output", required=True, help="The folder to write the packet into.")
+@click.option("--large-print", is_flag=True, help="Bigger text in the patient handout.")
+@paper_options
+@force_option
+def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool) -> None:
+    """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
+
+    Example: taper build jane.toml -o jane/
+    """
+    from taper.export.ics import render_ics
+    from taper.export.json import render_json
+    from taper.export.pdf import render_pdf
+    from taper.output import write_folder
+
+    course = load(regimen)
+    stamp = build_stamp()
+    files = {
+        "plan.json": render_json(course),
+        "reminders.ics": render_ics(course, stamp=stamp),
+        "patient.pdf": render_pdf(course, "patient", stamp=stamp, paper=paper,
+                                  large_print=large_print),
+        "pharmacist.pdf": render_pdf(course, "pharmacist", stamp=stamp, paper=paper),
+        "nurse.pdf": render_pdf(course, "nurse", stamp=stamp, paper=paper),
+    }
+    write_folder(output, files, force=force)
+    click.echo(f"wrote {', '.join(files)} to {output}", err=True)

@@ -1,0 +1,1 @@
+"""Exports: each takes a Plan and returns bytes; none writes files."""

@@ -1,0 +1,147 @@
+"""The plan as JSON (``taper plan --json``, ``plan.json``), per ``data/plan.schema.json``."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from taper.plan import Dose, Plan, TabletCount
+from taper.units import plain
+
+SCHEMA_ID = "taper-plan/1"
+
+
+def number(value: Decimal) -> int | float:
+    """A Decimal as the JSON number that reads the same (2.5, not 2.5000000001)."""
+    value = plain(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _optional(value: Decimal | None) -> int | float | None:
+    return None if value is None else number(value)
+
+
+def _tablets(tablets: tuple[TabletCount, ...]) -> list[dict[str, Any]]:
+    return [
+        {"strength": number(t.strength), "unit": t.unit, "count": number(t.count)}
+        for t in tablets
+    ]
+
+
+def _dose(dose: Dose) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "time": dose.time,
+        "phase": dose.phase,
+        "drug": dose.drug,
+        "drug_name": dose.drug_name,
+        "route": dose.route,
+        "amount": _optional(dose.amount),
+        "unit": dose.unit,
+        "tablets": _tablets(dose.tablets),
+        "volume_ml": _optional(dose.volume_ml),
+        "duration_min": dose.duration_min,
+        "instructions": dose.instructions,
+        "starts": dose.starts.isoformat(),
+    }
+    if dose.where:
+        entry["where"] = dose.where
+    if dose.session is not None:
+        entry["session"] = dose.session
+        entry["sessions"] = dose.sessions
+    return entry
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    team = {k: v for k, v in vars(plan.care_team).items() if v is not None}
+    return {
+        "schema": SCHEMA_ID,
+        "title": plan.title,
+        "timezone": plan.timezone,
+        "start": plan.start.isoformat(),
+        "end": plan.end.isoformat(),
+        "revision": plan.revision,
+        "patient": {
+            "name": plan.patient.name,
+            "weight_kg": _optional(plan.patient.weight_kg),
+            "conditions": list(plan.patient.conditions),
+        },
+        "care_team": team,
+        "phases": [
+            {
+                "name": phase.name,
+                "drug": phase.drug,
+                "drug_name": phase.drug_name,
+                "route": phase.route,
+                "first_day": phase.first_day,
+                "last_day": phase.last_day,
+                "allow": list(phase.allow),
+                "steps": [
+                    {
+                        "first_day": step.first_day,
+                        "last_day": step.last_day,
+                        "days": step.days,
+                        "every": step.every,
+                        "doses": [
+                            {
+                                "time": d.time,
+                                "amount": _optional(d.amount),
+                                "unit": d.unit,
+                                "tablets": _tablets(d.tablets),
+                                "volume_ml": _optional(d.volume_ml),
+                            }
+                            for d in step.doses
+                        ],
+                    }
+                    for step in phase.steps
+                ],
+            }
+            for phase in plan.phases
+        ],
+        "days": [
+            {
+                "day": day.day,
+                "date": day.date.isoformat(),
+                "weekday": day.date.strftime("%A"),
+                "phases": list(day.phases),
+                "doses": [_dose(dose) for dose in day.doses],
+                "events": [
+                    {
+                        "time": event.time,
+                        "kind": event.kind,
+                        "what": event.what,
+                        "duration_min": event.duration_min,
+                        "where": event.where,
+                    }
+                    for event in day.events
+                ],
+            }
+            for day in plan.days
+        ],
+        "dispense": [
+            {"drug": line.drug, "strength": number(line.strength), "unit": line.unit,
+             "count": number(line.count)}
+            for line in plan.dispense
+        ],
+        "liquids": [
+            {"drug": line.drug, "liquid": line.liquid, "volume_ml": number(line.volume_ml)}
+            for line in plan.liquids
+        ],
+        "totals": [
+            {
+                "drug": total.drug,
+                "amount": number(total.amount),
+                "unit": total.unit,
+                "prednisone_equivalent_mg": _optional(total.prednisone_equivalent_mg),
+                "approximate": total.equivalence_approximate,
+            }
+            for total in plan.totals
+        ],
+        "warnings": [
+            {"code": w.code, "message": w.message, "place": w.place} for w in plan.warnings
+        ],
+    }
+
+
+def render_json(plan: Plan) -> bytes:
+    return (json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,211 @@
+"""The plan: immutable day and dose records produced by ``taper.schedules.build_plan``.
+
+Exports (JSON, iCalendar, PDF) read only these records. Amounts are ``Decimal`` so that
+2.5 mg stays exact; times are local wall-clock ``HH:MM`` strings in the plan's zone, with the
+instant they denote (``starts``, an aware datetime) computed once by the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class TabletCount:
+    """``count`` tablets of one strength; the count is in halves when splitting is allowed."""
+
+    strength: Decimal
+    unit: str
+    count: Decimal
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One dose (or procedure session) at one local time on one course day."""
+
+    day: int
+    date: date
+    time: str  # local wall-clock HH:MM, after any daylight-saving move
+    starts: datetime  # aware, in the plan's zone
+    phase: str
+    drug: str  # catalogue id when known, otherwise the name as entered (lower case)
+    drug_name: str  # display name ("Prednisone", "Plasma exchange")
+    route: str  # oral | iv | im | sc | procedure
+    amount: Decimal | None  # None for a procedure
+    unit: str | None  # mg | g | mcg | units; None for a procedure
+    tablets: tuple[TabletCount, ...]
+    volume_ml: Decimal | None
+    duration_min: int | None
+    instructions: str
+    where: str | None = None
+    slot: str | None = None  # routine slot name when `at` named one ("breakfast")
+    session: int | None = None  # procedure session number (1-based)
+    sessions: int | None = None  # procedure sessions in the phase
+
+
+@dataclass(frozen=True)
+class Event:
+    """A medicine, check or appointment from ``[[also]]`` at one local time."""
+
+    day: int
+    date: date
+    time: str
+    starts: datetime
+    kind: str  # medication | check | appointment
+    what: str
+    index: int  # which [[also]] entry (1-based), for stable identities
+    duration_min: int | None = None
+    where: str | None = None
+    slot: str | None = None
+
+
+@dataclass(frozen=True)
+class Day:
+    """One calendar day of the course; ``doses`` is empty on a day without a dose."""
+
+    day: int
+    date: date
+    doses: tuple[Dose, ...]
+    events: tuple[Event, ...]
+    phases: tuple[str, ...]  # names of the phases this day belongs to (off days included)
+
+
+@dataclass(frozen=True)
+class StepDose:
+    """What is given at one time of day within a step."""
+
+    time: str
+    slot: str | None
+    amount: Decimal | None
+    unit: str | None
+    tablets: tuple[TabletCount, ...]
+    volume_ml: Decimal | None
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """A run of days with the same doses (a phase has one or more), for sigs and summaries."""
+
+    first_day: int
+    last_day: int
+    days: int
+    every: int
+    doses: tuple[StepDose, ...]
+
+
+@dataclass(frozen=True)
+class PhasePlan:
+    """A phase as scheduled: its place in the course and its steps."""
+
+    index: int  # 1-based position in the regimen file
+    name: str
+    drug: str
+    drug_name: str
+    route: str
+    first_day: int
+    last_day: int
+    steps: tuple[StepPlan, ...]
+    take: str | None
+    where: str | None
+    duration_min: int | None
+    allow: tuple[str, ...]
+    split: bool
+    liquid: str | None  # "5 mg/5 mL" as entered
+    sessions: int | None
+    known_drug: bool
+    drug_class: str | None  # steroid | acth | ivig | plasma-exchange | None
+
+
+@dataclass(frozen=True)
+class DispenseLine:
+    """Tablets of one strength to dispense for the whole course."""
+
+    drug: str
+    drug_name: str
+    strength: Decimal
+    unit: str
+    count: Decimal
+
+
+@dataclass(frozen=True)
+class LiquidLine:
+    """Millilitres of one liquid to dispense for the whole course."""
+
+    drug: str
+    drug_name: str
+    liquid: str  # "5 mg/5 mL"
+    volume_ml: Decimal
+
+
+@dataclass(frozen=True)
+class Total:
+    """The total amount of one drug over the course, and its prednisone equivalent."""
+
+    drug: str
+    drug_name: str
+    amount: Decimal
+    unit: str
+    prednisone_equivalent_mg: Decimal | None = None
+    equivalence_approximate: bool = False
+
+
+@dataclass(frozen=True)
+class Warning:
+    """A warning with a stable ``code``; ``place`` is where in the regimen it comes from."""
+
+    code: str
+    message: str
+    place: str = ""
+
+
+@dataclass(frozen=True)
+class Patient:
+    name: str | None
+    weight_kg: Decimal | None
+    weight: str | None  # as entered ("154 lb")
+    conditions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CareTeam:
+    clinic: str | None = None
+    phone: str | None = None
+    after_hours: str | None = None
+    prescriber: str | None = None
+    nurse: str | None = None
+    pharmacy: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole course, day by day, as the engine scheduled it."""
+
+    title: str
+    timezone: str
+    start: date
+    end: date
+    revision: int
+    patient: Patient
+    care_team: CareTeam
+    routine: tuple[tuple[str, str], ...]
+    phases: tuple[PhasePlan, ...]
+    days: tuple[Day, ...]
+    dispense: tuple[DispenseLine, ...]
+    totals: tuple[Total, ...]
+    warnings: tuple[Warning, ...]
+    liquids: tuple[LiquidLine, ...] = ()
+    source: str = field(default="")  # the regimen file's name, for messages only
+
+    @property
+    def doses(self) -> tuple[Dose, ...]:
+        return tuple(dose for day in self.days for dose in day.doses)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(event for day in self.days for event in day.events)
+
+    @property
+    def length(self) -> int:
+        return len(self.days)

@@ -1,0 +1,897 @@
+"""Reading a regimen file: TOML in, an immutable ``Regimen`` out, with every problem found.
+
+The reader never stops at the first problem. It walks the whole document, records each problem
+with its place (``phase[2].steps[3].dose``) and a fix, and returns what it could read so that the
+engine can check the well-formed parts too. Places count from 1, as people do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from taper.catalogue import Drug, conditions, drug_suggestions, find_drug
+from taper.errors import Problem
+from taper.units import (
+    Amount,
+    Concentration,
+    describe,
+    format_number,
+    is_clock_time,
+    parse_amount,
+    parse_concentration,
+    parse_duration,
+    parse_weight,
+)
+
+MAX_FILE_BYTES = 1_000_000
+MAX_COURSE_DAYS = 366
+ROUTES = ("oral", "iv", "im", "sc", "procedure")
+ALSO_KINDS = ("medication", "check", "appointment")
+DEFAULT_ROUTINE = {
+    "wake": "07:00",
+    "breakfast": "08:00",
+    "lunch": "12:30",
+    "supper": "18:00",
+    "bedtime": "22:00",
+}
+ALLOWANCES = {
+    "above-documented-dose": "give a dose above the highest documented regimen",
+    "overlap": "let this phase overlap another phase of the same drug",
+}
+TOP_KEYS = ("title", "start", "timezone", "revision", "patient", "care_team", "phase", "also")
+PATIENT_KEYS = ("name", "weight", "conditions", "routine")
+CARE_TEAM_KEYS = ("clinic", "phone", "after_hours", "prescriber", "nurse", "pharmacy")
+PHASE_KEYS = (
+    "name", "drug", "route", "dose", "days", "every", "steps", "taper", "sessions", "tablets",
+    "split", "liquid", "at", "take", "duration", "where", "start_day", "allow",
+)
+STEP_KEYS = ("dose", "days", "every", "at")
+TAPER_KEYS = ("from", "to", "by", "every")
+ALSO_KEYS = ("kind", "what", "at", "during", "days", "on", "duration", "where")
+DOSING_FORMS = ("dose", "steps", "taper", "sessions")
+
+
+@dataclass(frozen=True)
+class TimeOfDay:
+    """A time from ``at``: the clock time and the routine slot it came from, if any."""
+
+    time: str  # HH:MM
+    slot: str | None
+
+
+@dataclass(frozen=True)
+class Given:
+    """An amount given at one time of day, with the place in the file it was written."""
+
+    time: TimeOfDay
+    amount: Amount
+    place: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """Days with the same doses, given on every ``every``-th day of the step."""
+
+    place: str
+    days: int
+    every: int
+    doses: tuple[Given, ...]
+
+
+@dataclass(frozen=True)
+class TaperRule:
+    """``taper = { from, to, by, every }``; ``by`` is an amount or a share (``percent``)."""
+
+    place: str
+    start: Amount
+    end: Amount
+    by: Amount | None
+    percent: Decimal | None
+    every: int
+
+
+@dataclass(frozen=True)
+class Phase:
+    index: int
+    place: str
+    name: str
+    drug_text: str
+    drug: Drug | None
+    route: str
+    form: str  # dose | steps | taper | sessions
+    steps: tuple[Step, ...]  # empty for taper (expanded by the engine) and sessions
+    taper: TaperRule | None
+    sessions: int | None
+    session_every: int
+    strengths: tuple[Amount, ...]  # tablets for an oral phase without a liquid
+    split: bool
+    liquid: Concentration | None
+    at: tuple[TimeOfDay, ...]
+    take: str | None
+    duration_min: int | None
+    where: str | None
+    start_day: int | None
+    allow: tuple[str, ...]
+
+    @property
+    def display(self) -> str:
+        return self.drug.display if self.drug else self.drug_text.strip()
+
+    @property
+    def drug_id(self) -> str:
+        return self.drug.id if self.drug else " ".join(self.drug_text.lower().split())
+
+
+@dataclass(frozen=True)
+class Also:
+    index: int
+    place: str
+    kind: str
+    what: str
+    at: tuple[TimeOfDay, ...]
+    during: tuple[str, ...]
+    days: tuple[int, ...]
+    on: date | None
+    duration_min: int | None
+    where: str | None
+
+
+@dataclass(frozen=True)
+class Regimen:
+    source: str
+    title: str
+    start: date
+    timezone: str
+    revision: int
+    patient_name: str | None
+    weight_kg: Decimal | None
+    weight_text: str | None
+    conditions: tuple[str, ...]
+    routine: tuple[tuple[str, str], ...]
+    care_team: tuple[tuple[str, str], ...]
+    phases: tuple[Phase, ...]
+    also: tuple[Also, ...]
+    complete: bool  # False when a problem kept part of the file from being read
+
+
+T = TypeVar("T")
+
+
+def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, place: str, message: str) -> None:
+        self.problems.append(Problem(place, message))
+
+    # -- generic shape checks -------------------------------------------------------------
+
+    def known_keys(self, table: dict[str, Any], place: str, known: tuple[str, ...]) -> None:
+        for key in table:
+            if key not in known:
+                where = f"{place}.{key}" if place else key
+                self.problem(
+                    where,
+                    f'unknown key "{key}"{_did_you_mean(key, known)} '
+                    f"(known keys here: {', '.join(known)})",
+                )
+
+    def table(self, value: Any, place: str) -> dict[str, Any] | None:
+        if isinstance(value, dict):
+            return value
+        self.problem(place, f"expected a table, got {describe(value)}")
+        return None
+
+    def text(
+        self, table: dict[str, Any], key: str, place: str, *, required: bool = False,
+        fix: str = "",
+    ) -> str | None:
+        where = f"{place}.{key}" if place else key
+        if key not in table:
+            if required:
+                self.problem(where, f"is missing{'; ' + fix if fix else ''}")
+            return None
+        value = table[key]
+        if not isinstance(value, str):
+            self.problem(where, f"expected a text in quotes, got {describe(value)}")
+            return None
+        if not value.strip():
+            self.problem(where, f"is empty{'; ' + fix if fix else ''}")
+            return None
+        if len(value) > 2000:
+            self.problem(where, "is longer than 2000 characters; shorten it")
+            return None
+        return value
+
+    def whole(
+        self, table: dict[str, Any], key: str, place: str, *, low: int, high: int,
+        required: bool = False, fix: str = "",
+    ) -> int | None:
+        where = f"{place}.{key}" if place else key
+        if key not in table:
+            if required:
+                self.problem(where, f"is missing{'; ' + fix if fix else ''}")
+            return None
+        value = table[key]
+        if type(value) is not int:
+            self.problem(where, f"expected a whole number, got {describe(value)}")
+            return None
+        if not low <= value <= high:
+            self.problem(where, f"{value} is outside {low} to {high}")
+            return None
+        return value
+
+    def flag(self, table: dict[str, Any], key: str, place: str) -> bool:
+        if key not in table:
+            return False
+        value = table[key]
+        if type(value) is not bool:
+            self.problem(f"{place}.{key}", f"expected true or false, got {describe(value)}")
+            return False
+        return value
+
+    def texts(self, table: dict[str, Any], key: str, place: str) -> list[tuple[str, str]] | None:
+        """A list of texts, each with its place; a single text is taken as a list of one."""
+        where = f"{place}.{key}" if place else key
+        if key not in table:
+            return None
+        value = table[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.problem(where, f"expected a list of texts, got {describe(value)}")
+            return None
+        items: list[tuple[str, str]] = []
+        for number, item in enumerate(value, 1):
+            if not isinstance(item, str) or not item.strip():
+                self.problem(f"{where}[{number}]", f"expected a text, got {describe(item)}")
+                continue
+            items.append((item, f"{where}[{number}]"))
+        return items
+
+    def parsed(self, parse: Callable[[Any], T], value: Any, where: str) -> T | None:
+        try:
+            return parse(value)
+        except ValueError as err:
+            self.problem(where, str(err))
+            return None
+
+    def a_date(self, value: Any, where: str) -> date | None:
+        if isinstance(value, date) and type(value) is date:
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.problem(where, f"expected a date like 2026-12-01, got {describe(value)}")
+        return None
+
+
+def read_document(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Read and parse a TOML file; problems instead of exceptions for every way it can fail."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [Problem("", f"is {size / 1e6:.1f} MB; a regimen file is a few kilobytes. "
+                                      "Check that this is the right file.")]
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, [Problem("", "no such file; check the name and the folder")]
+    except IsADirectoryError:
+        return None, [Problem("", "is a folder; give the regimen file (.toml) inside it")]
+    except OSError as err:
+        return None, [Problem("", f"cannot be read ({err.strerror}); check its permissions")]
+    return parse_document(data)
+
+
+def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
+    if len(data) > MAX_FILE_BYTES:
+        return None, [Problem("", "is over 1 MB; a regimen file is a few kilobytes")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return None, [Problem(f"line {line}", "is not UTF-8 text; save the file as UTF-8")]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return tomllib.loads(text, parse_float=Decimal), []
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        place = ""
+        if "(at line" in message:
+            message, _, rest = message.partition(" (at ")
+            place = rest.rstrip(")")
+        elif "(at end of document)" in message:
+            message = message.replace(" (at end of document)", "")
+            place = "end of file"
+        return None, [Problem(place, f"is not valid TOML: {message.lower()}; "
+                                     "see the regimen format in the README")]
+    except RecursionError:
+        return None, [Problem("", "is nested too deeply to be a regimen")]
+
+
+def read_regimen(path: Path) -> tuple[Regimen | None, list[Problem]]:
+    document, problems = read_document(path)
+    if document is None:
+        return None, problems
+    return parse_regimen(document, path.name)
+
+
+def parse_regimen(document: dict[str, Any], source: str) -> tuple[Regimen | None, list[Problem]]:
+    """Turn a parsed TOML document into a Regimen, with every problem found."""
+    reader = _Reader()
+    regimen = _regimen(reader, document, source)
+    return regimen, reader.problems
+
+
+def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
+    r.known_keys(doc, "", TOP_KEYS)
+    start = None
+    if "start" not in doc:
+        r.problem("start", "is missing; add the course's first day, such as start = 2026-12-01")
+    else:
+        start = r.a_date(doc["start"], "start")
+
+    timezone = r.text(doc, "timezone", "", required=True,
+                      fix='add the IANA time zone, such as timezone = "America/New_York"')
+    if timezone is not None:
+        timezone = _check_timezone(r, timezone)
+
+    title = r.text(doc, "title", "")
+    revision = r.whole(doc, "revision", "", low=0, high=1_000_000) or 0
+
+    patient = r.table(doc.get("patient", {}), "patient") or {}
+    r.known_keys(patient, "patient", PATIENT_KEYS)
+    patient_name = r.text(patient, "name", "patient")
+    weight_text = r.text(patient, "weight", "patient")
+    weight_kg = (
+        r.parsed(parse_weight, weight_text, "patient.weight") if weight_text is not None else None
+    )
+    known_conditions = conditions()
+    condition_ids: list[str] = []
+    for item, where in r.texts(patient, "conditions", "patient") or []:
+        key = item.strip().lower().replace(" ", "-").replace("_", "-")
+        if key in known_conditions:
+            if key not in condition_ids:
+                condition_ids.append(key)
+        else:
+            r.problem(where, f'unknown condition "{item}"{_did_you_mean(key, list(known_conditions))} '
+                             f"(known: {', '.join(known_conditions)})")
+
+    routine = dict(DEFAULT_ROUTINE)
+    if "routine" in patient:
+        table = r.table(patient["routine"], "patient.routine") or {}
+        r.known_keys(table, "patient.routine", tuple(DEFAULT_ROUTINE))
+        for slot in DEFAULT_ROUTINE:
+            value = r.text(table, slot, "patient.routine")
+            if value is not None:
+                clock = _clock(value)
+                if clock is None:
+                    r.problem(f"patient.routine.{slot}",
+                              f'"{value}" is not a time; write 24-hour time like "08:00"')
+                else:
+                    routine[slot] = clock
+
+    care = r.table(doc.get("care_team", {}), "care_team") or {}
+    r.known_keys(care, "care_team", CARE_TEAM_KEYS)
+    care_team = tuple(
+        (key, value)
+        for key in CARE_TEAM_KEYS
+        if (value := r.text(care, key, "care_team")) is not None
+    )
+
+    phases: list[Phase] = []
+    raw_phases = doc.get("phase")
+    complete = True
+    if raw_phases is None:
+        r.problem("phase", "no [[phase]] is given; a regimen needs at least one phase")
+    elif not isinstance(raw_phases, list):
+        r.problem("phase", "expected [[phase]] tables (an array of tables)")
+    else:
+        if not raw_phases:
+            r.problem("phase", "no [[phase]] is given; a regimen needs at least one phase")
+        for number, raw in enumerate(raw_phases, 1):
+            before = len(r.problems)
+            phase = _phase(r, raw, number, routine, weight_kg)
+            if phase is not None and len(r.problems) == before:
+                phases.append(phase)
+            else:
+                complete = False
+        names: dict[str, int] = {}
+        for phase in phases:
+            key = phase.name.casefold()
+            if key in names:
+                r.problem(f"{phase.place}.name",
+                          f'"{phase.name}" is also the name of phase[{names[key]}]; '
+                          "give each phase its own name")
+            else:
+                names[key] = phase.index
+
+    also: list[Also] = []
+    raw_also = doc.get("also", [])
+    if not isinstance(raw_also, list):
+        r.problem("also", "expected [[also]] tables (an array of tables)")
+    else:
+        all_names = [p.get("name") for p in raw_phases or [] if isinstance(p, dict)] \
+            if isinstance(raw_phases, list) else []
+        for number, raw in enumerate(raw_also, 1):
+            item = _also(r, raw, number, routine, [n for n in all_names if isinstance(n, str)],
+                         start)
+            if item is not None:
+                also.append(item)
+
+    if start is None or timezone is None:
+        return None
+    return Regimen(
+        source=source,
+        title=title or _default_title(phases),
+        start=start,
+        timezone=timezone,
+        revision=revision,
+        patient_name=patient_name,
+        weight_kg=weight_kg,
+        weight_text=weight_text,
+        conditions=tuple(condition_ids),
+        routine=tuple(routine.items()),
+        care_team=care_team,
+        phases=tuple(phases),
+        also=tuple(also),
+        complete=complete and not r.problems,
+    )
+
+
+def _default_title(phases: list[Phase]) -> str:
+    names = list(dict.fromkeys(phase.display for phase in phases))
+    return " then ".join(names) + " course" if names else "Treatment course"
+
+
+def _check_timezone(r: _Reader, name: str) -> str | None:
+    import pendulum
+
+    zones = pendulum.timezones()
+    if name in zones:
+        return name
+    r.problem("timezone", f'unknown time zone "{name}"{_did_you_mean(name, sorted(zones))}; '
+                          'use an IANA name such as "America/New_York" or "Europe/London"')
+    return None
+
+
+def _clock(text: str) -> str | None:
+    text = text.strip()
+    if len(text) == 4 and text[1] == ":":
+        text = "0" + text
+    return text if is_clock_time(text) else None
+
+
+def _time_of_day(r: _Reader, text: str, where: str, routine: dict[str, str]) -> TimeOfDay | None:
+    clock = _clock(text)
+    if clock is not None:
+        return TimeOfDay(clock, None)
+    slot = text.strip().lower()
+    if slot in routine:
+        return TimeOfDay(routine[slot], slot)
+    r.problem(where, f'"{text}" is neither a time like "09:00" nor a routine slot'
+                     f"{_did_you_mean(slot, list(routine))} (slots: {', '.join(routine)})")
+    return None
+
+
+def _times(
+    r: _Reader, table: dict[str, Any], place: str, routine: dict[str, str]
+) -> tuple[TimeOfDay, ...] | None:
+    items = r.texts(table, "at", place)
+    if items is None:
+        return None
+    times: list[TimeOfDay] = []
+    for text, where in items:
+        time = _time_of_day(r, text, where, routine)
+        if time is None:
+            continue
+        if any(t.time == time.time for t in times):
+            r.problem(where, f'{time.time} is listed twice; list each time once')
+            continue
+        times.append(time)
+    if not items:
+        r.problem(f"{place}.at", 'is empty; list at least one time, such as at = ["breakfast"]')
+    return tuple(times)
+
+
+def _phase(
+    r: _Reader, raw: Any, number: int, routine: dict[str, str], weight_kg: Decimal | None
+) -> Phase | None:
+    place = f"phase[{number}]"
+    table = r.table(raw, place)
+    if table is None:
+        return None
+    r.known_keys(table, place, PHASE_KEYS)
+
+    drug_text = r.text(table, "drug", place, required=True,
+                       fix='name the medicine, such as drug = "prednisone"')
+    drug = find_drug(drug_text) if drug_text else None
+    if drug_text and drug is None:
+        close = drug_suggestions(drug_text)
+        if close:
+            r.problem(f"{place}.drug", f'unknown drug "{drug_text}"; did you mean "{close[0]}"? '
+                                       "(a misspelt drug would skip every dose check)")
+
+    route = "oral"
+    if "route" in table:
+        text = r.text(table, "route", place)
+        if text is not None:
+            if text.strip().lower() in ROUTES:
+                route = text.strip().lower()
+            else:
+                r.problem(f"{place}.route", f'unknown route "{text}"'
+                                            f"{_did_you_mean(text.lower(), ROUTES)}; "
+                                            f"use one of {', '.join(ROUTES)}")
+    elif drug is not None and "oral" not in drug.routes:
+        route = drug.routes[0]
+        if len(drug.routes) > 1:
+            r.problem(f"{place}.route", f"is missing; {drug.display} is given by "
+                                        f"{' or '.join(drug.routes)}: say which")
+    if drug is not None and route not in drug.routes:
+        if route in drug.forbidden_routes:
+            r.problem(f"{place}.route", f"{drug.display} must never be given by {route}; "
+                                        f"use {' or '.join(drug.routes)}")
+        else:
+            r.problem(f"{place}.route", f"{drug.display} is not given by {route} "
+                                        f"(known routes: {', '.join(drug.routes)})")
+
+    name = r.text(table, "name", place) or (drug.display if drug else drug_text) or f"Phase {number}"
+    name = name.strip()
+
+    forms = [form for form in DOSING_FORMS if form in table]
+    if len(forms) != 1:
+        if forms:
+            r.problem(place, f"gives {' and '.join(forms)}; give exactly one dosing form: "
+                             "dose + days, steps, taper, or sessions")
+        else:
+            r.problem(place, "has no dose; give exactly one dosing form: dose + days, steps, "
+                             "taper, or sessions")
+        return None
+    form = forms[0]
+
+    at = _times(r, table, place, routine)
+    take = r.text(table, "take", place)
+    where = r.text(table, "where", place)
+    duration_text = r.text(table, "duration", place)
+    duration = (
+        r.parsed(parse_duration, duration_text, f"{place}.duration")
+        if duration_text is not None else None
+    )
+    start_day = r.whole(table, "start_day", place, low=1, high=MAX_COURSE_DAYS)
+    allow: list[str] = []
+    for item, where_item in r.texts(table, "allow", place) or []:
+        if item in ALLOWANCES:
+            allow.append(item)
+        else:
+            r.problem(where_item, f'unknown allowance "{item}"'
+                                  f"{_did_you_mean(item, list(ALLOWANCES))} "
+                                  f"(known: {', '.join(ALLOWANCES)})")
+    split = r.flag(table, "split", place)
+
+    liquid = None
+    if "liquid" in table:
+        liquid_text = r.text(table, "liquid", place)
+        if liquid_text is not None:
+            liquid = r.parsed(parse_concentration, liquid_text, f"{place}.liquid")
+        if route == "procedure":
+            r.problem(f"{place}.liquid", "a procedure has no liquid; remove it")
+
+    strengths: tuple[Amount, ...] = ()
+    if "tablets" in table:
+        if route != "oral":
+            r.problem(f"{place}.tablets", f"tablets are for oral phases; this one is {route}")
+        elif liquid is not None or "liquid" in table:
+            r.problem(f"{place}.tablets", "give tablets or a liquid, not both")
+        items = r.texts(table, "tablets", place) or []
+        parsed = [
+            r.parsed(lambda v: parse_amount(v, allowed=("mg", "g", "mcg")), text, where_item)
+            for text, where_item in items
+        ]
+        strengths = tuple(p for p in parsed if p is not None)
+        if "tablets" in table and not items:
+            r.problem(f"{place}.tablets", 'is empty; list the strengths, such as ["20 mg", "5 mg"]')
+    elif route == "oral" and liquid is None and "liquid" not in table and form != "sessions":
+        if drug is not None and drug.tablets:
+            strengths = drug.tablets
+        else:
+            what = drug.display if drug else f'"{drug_text}"'
+            r.problem(f"{place}.tablets", f"is missing; taper has no usual tablets for {what}: "
+                                          'list them, such as tablets = ["5 mg"], or give a liquid')
+    if split and route != "oral":
+        r.problem(f"{place}.split", "half tablets are for oral phases; remove split")
+
+    steps: list[Step] = []
+    taper: TaperRule | None = None
+    sessions: int | None = None
+    session_every = 1
+
+    def dose_amount(value: Any, where_dose: str) -> Amount | None:
+        amount = r.parsed(parse_amount, value, where_dose)
+        if amount is None:
+            return None
+        if amount.per_kg and weight_kg is None:
+            r.problem(where_dose, f'"{value}" is per kg, but patient.weight is missing; '
+                                  'add it, such as weight = "70 kg"')
+            return None
+        if route == "procedure":
+            r.problem(where_dose, "a procedure has no dose; use sessions and every")
+            return None
+        return amount
+
+    if form == "dose":
+        amount = dose_amount(table["dose"], f"{place}.dose")
+        days = r.whole(table, "days", place, low=1, high=MAX_COURSE_DAYS, required=True,
+                       fix="say for how many days, such as days = 3")
+        every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
+        if at is None:
+            r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]')
+        if days is not None and every > days:
+            r.problem(f"{place}.every", f"every {every} days is longer than the {days} days "
+                                        "of the phase")
+        if amount is not None and days is not None and at:
+            steps.append(Step(place, days, every,
+                              tuple(Given(t, amount, f"{place}.dose") for t in at)))
+    elif form == "steps":
+        if "days" in table:
+            r.problem(f"{place}.days", "with steps, give days in each step, not in the phase")
+        if "every" in table:
+            r.problem(f"{place}.every", "with steps, give every in each step, not in the phase")
+        raw_steps = table["steps"]
+        if not isinstance(raw_steps, list) or not raw_steps:
+            r.problem(f"{place}.steps", "expected a list of steps, such as "
+                                        '[{ dose = "60 mg", days = 4 }]')
+        else:
+            for step_number, raw_step in enumerate(raw_steps, 1):
+                step = _step(r, raw_step, f"{place}.steps[{step_number}]", at, routine,
+                             dose_amount)
+                if step is not None:
+                    steps.append(step)
+    elif form == "taper":
+        taper = _taper(r, table["taper"], f"{place}.taper", dose_amount)
+        if "days" in table:
+            r.problem(f"{place}.days", "with taper, every sets how long each dose is held; "
+                                       "remove days")
+        if at is None:
+            r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"]')
+    else:
+        sessions = r.whole(table, "sessions", place, low=1, high=100)
+        session_every = r.whole(table, "every", place, low=1, high=30) or 1
+        if route != "procedure":
+            r.problem(f"{place}.sessions", "sessions are for procedures; set "
+                                           'route = "procedure", or give a dose')
+        if "days" in table:
+            r.problem(f"{place}.days", "with sessions, the days follow from sessions and "
+                                       "every; remove days")
+        if at is None:
+            r.problem(f"{place}.at", 'is missing; say when each session starts, such as '
+                                     'at = ["09:00"]')
+
+    if route == "procedure" and form != "sessions":
+        r.problem(place, "a procedure is scheduled with sessions and every, not a dose")
+
+    return Phase(
+        index=number,
+        place=place,
+        name=name,
+        drug_text=drug_text or "",
+        drug=drug,
+        route=route,
+        form=form,
+        steps=tuple(steps),
+        taper=taper,
+        sessions=sessions,
+        session_every=session_every,
+        strengths=strengths,
+        split=split,
+        liquid=liquid,
+        at=at or (),
+        take=take,
+        duration_min=duration,
+        where=where,
+        start_day=start_day,
+        allow=tuple(allow),
+    )
+
+
+def _step(
+    r: _Reader,
+    raw: Any,
+    place: str,
+    phase_at: tuple[TimeOfDay, ...] | None,
+    routine: dict[str, str],
+    dose_amount: Callable[[Any, str], Amount | None],
+) -> Step | None:
+    table = r.table(raw, place)
+    if table is None:
+        return None
+    r.known_keys(table, place, STEP_KEYS)
+    days = r.whole(table, "days", place, low=1, high=MAX_COURSE_DAYS, required=True,
+                   fix="say for how many days, such as days = 4")
+    every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
+    if days is not None and every > days:
+        r.problem(f"{place}.every", f"every {every} days is longer than the step's {days} days")
+    doses: list[Given] = []
+    if ("dose" in table) == ("at" in table):
+        r.problem(place, 'give either dose (taken at the phase\'s times) or at = { breakfast = '
+                         '"8 mg", ... } for divided doses')
+        return None
+    if "dose" in table:
+        amount = dose_amount(table["dose"], f"{place}.dose")
+        if phase_at is None:
+            r.problem(f"{place}.dose", "the phase has no at; say when, such as "
+                                       'at = ["breakfast"], or give at = { breakfast = "8 mg" } '
+                                       "in the step")
+        elif amount is not None:
+            doses = [Given(t, amount, f"{place}.dose") for t in phase_at]
+    else:
+        divided = r.table(table["at"], f"{place}.at")
+        if divided is None:
+            return None
+        if not divided:
+            r.problem(f"{place}.at", 'is empty; give the doses, such as { breakfast = "8 mg" }')
+        for label, value in divided.items():
+            where = f"{place}.at.{label}"
+            time = _time_of_day(r, label, where, routine)
+            amount = dose_amount(value, where)
+            if time is None or amount is None:
+                continue
+            if any(given.time.time == time.time for given in doses):
+                r.problem(where, f"{time.time} is given twice in this step")
+                continue
+            doses.append(Given(time, amount, where))
+        doses.sort(key=lambda given: given.time.time)
+    if days is None or not doses:
+        return None
+    return Step(place, days, every, tuple(doses))
+
+
+def _taper(
+    r: _Reader, raw: Any, place: str, dose_amount: Callable[[Any, str], Amount | None]
+) -> TaperRule | None:
+    table = r.table(raw, place)
+    if table is None:
+        return None
+    r.known_keys(table, place, TAPER_KEYS)
+    missing = [key for key in TAPER_KEYS if key not in table]
+    if missing:
+        r.problem(place, f"is missing {', '.join(missing)}; write it like "
+                         '{ from = "60 mg", to = "10 mg", by = "10 mg", every = 3 }')
+        return None
+    start = dose_amount(table["from"], f"{place}.from")
+    end = dose_amount(table["to"], f"{place}.to")
+    every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS)
+    by_text = table["by"]
+    by: Amount | None = None
+    percent: Decimal | None = None
+    if isinstance(by_text, str) and by_text.strip().endswith("%"):
+        number = by_text.strip()[:-1].strip()
+        try:
+            percent = Decimal(number)
+        except ArithmeticError:
+            percent = None
+        if percent is None or not percent.is_finite() or not 0 < percent < 100:
+            r.problem(f"{place}.by", f'"{by_text}" is not a share between 0% and 100%')
+            percent = None
+    else:
+        by = dose_amount(by_text, f"{place}.by")
+    for label, amount in (("from", start), ("to", end), ("by", by)):
+        if amount is not None and amount.per_kg:
+            r.problem(f"{place}.{label}", "a taper is written in mg, g, mcg or units, not per kg")
+            return None
+    if start is None or end is None or every is None or (by is None and percent is None):
+        return None
+    if not _same_family(start, end) or (by is not None and not _same_family(start, by)):
+        r.problem(place, "from, to and by must be in the same kind of unit")
+        return None
+    if _base(start) < _base(end):
+        r.problem(place, f"goes up from {start} to {end}; a taper goes down "
+                         "(for a rising dose, use steps)")
+        return None
+    return TaperRule(place, start, end, by, percent, every)
+
+
+def _same_family(a: Amount, b: Amount) -> bool:
+    return (a.is_mass and b.is_mass) or a.unit == b.unit
+
+
+def _base(amount: Amount) -> Decimal:
+    return amount.in_mg() if amount.is_mass else amount.value
+
+
+def _also(
+    r: _Reader,
+    raw: Any,
+    number: int,
+    routine: dict[str, str],
+    phase_names: list[str],
+    start: date | None,
+) -> Also | None:
+    place = f"also[{number}]"
+    table = r.table(raw, place)
+    if table is None:
+        return None
+    r.known_keys(table, place, ALSO_KEYS)
+    kind_text = r.text(table, "kind", place, required=True,
+                       fix=f"say which: {', '.join(ALSO_KINDS)}")
+    kind = None
+    if kind_text is not None:
+        if kind_text.strip().lower() in ALSO_KINDS:
+            kind = kind_text.strip().lower()
+        else:
+            r.problem(f"{place}.kind", f'unknown kind "{kind_text}"'
+                                       f"{_did_you_mean(kind_text.lower(), ALSO_KINDS)}; "
+                                       f"use one of {', '.join(ALSO_KINDS)}")
+    what = r.text(table, "what", place, required=True,
+                  fix='say what it is, such as what = "Check blood sugar"')
+    at = _times(r, table, place, routine)
+    if at is None:
+        r.problem(f"{place}.at", 'is missing; say when, such as at = ["lunch"] or ["14:00"]')
+    placements = [key for key in ("during", "days", "on") if key in table]
+    if len(placements) != 1:
+        r.problem(place, "say when in the course with exactly one of during = [phase names], "
+                         "days = [course days] or on = a date")
+    during: list[str] = []
+    for name, where in r.texts(table, "during", place) or []:
+        if name in phase_names:
+            during.append(name)
+        else:
+            r.problem(where, f'no phase is named "{name}"{_did_you_mean(name, phase_names)}'
+                             f" (phases: {', '.join(phase_names) or 'none'})")
+    days: list[int] = []
+    if "days" in table:
+        value = table["days"]
+        if not isinstance(value, list) or not value:
+            r.problem(f"{place}.days", f"expected a list of course days such as [1, 2, 3], "
+                                       f"got {describe(value)}")
+        else:
+            for day_number, item in enumerate(value, 1):
+                if type(item) is not int or not 1 <= item <= MAX_COURSE_DAYS:
+                    r.problem(f"{place}.days[{day_number}]",
+                              f"expected a course day from 1 to {MAX_COURSE_DAYS}, "
+                              f"got {describe(item)}")
+                elif item not in days:
+                    days.append(item)
+    on = r.a_date(table["on"], f"{place}.on") if "on" in table else None
+    if on is not None and start is not None and on < start:
+        r.problem(f"{place}.on", f"{on} is before the course starts on {start}")
+        on = None
+    duration_text = r.text(table, "duration", place)
+    duration = (
+        r.parsed(parse_duration, duration_text, f"{place}.duration")
+        if duration_text is not None else None
+    )
+    where = r.text(table, "where", place)
+    if kind is None or what is None or not at or len(placements) != 1:
+        return None
+    return Also(number, place, kind, what, at, tuple(during), tuple(sorted(days)), on, duration,
+                where)
+
+
+__all__ = [
+    "Also",
+    "Given",
+    "Phase",
+    "Regimen",
+    "Step",
+    "TaperRule",
+    "TimeOfDay",
+    "format_number",
+    "parse_regimen",
+    "read_document",
+    "read_regimen",
+]

@@ -1,0 +1,300 @@
+"""Dose checks and safety warnings over a scheduled course.
+
+Limits and rules come from the drug catalogue (``data/drugs.toml``), whose entries carry their
+sources (clinical-reference §4–§7). Errors stop every command; warnings carry a stable ``code``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
+
+from taper.catalogue import Drug, find_drug
+from taper.units import MASS_UNITS, format_amount, format_number, plain
+
+if TYPE_CHECKING:
+    from taper.plan import Dose, PhasePlan
+    from taper.regimen import Phase, Regimen
+
+# A steroid dose at or after 20:00, or before 05:00, keeps people awake (clinical-reference §7).
+EVENING_FROM = "20:00"
+EVENING_UNTIL = "05:00"
+# "Many tablets at one time": a note for the patient sheet (25 × 50 mg for 1250 mg prednisone).
+MANY_TABLETS = 10
+# The adrenal rule, clinical-reference §6 (ESE/Endocrine Society 2024; BNF).
+ADRENAL_LOW_MG, ADRENAL_LOW_DAYS = Decimal(5), 21  # > 5 mg-eq a day for ≥ 21 days
+ADRENAL_HIGH_MG, ADRENAL_HIGH_DAYS = Decimal(40), 7  # > 40 mg-eq a day for > 7 days
+
+
+class _Scheduled(Protocol):
+    @property
+    def dose(self) -> Dose: ...
+    @property
+    def place(self) -> str: ...
+    @property
+    def phase(self) -> Phase: ...
+
+
+class _Engine(Protocol):
+    regimen: Regimen
+    today: date | None
+
+    def problem(self, place: str, message: str) -> None: ...
+    def warn(self, code: str, message: str, place: str = "") -> None: ...
+
+
+def check(
+    engine: _Engine, scheduled: Sequence[_Scheduled], phases: Sequence[PhasePlan], end_day: int
+) -> None:
+    regimen = engine.regimen
+    if engine.today is not None and regimen.start < engine.today:
+        engine.warn("start-in-past", f"the course starts on {regimen.start}, which is in the "
+                                     "past; check the start date", "start")
+    _check_limits(engine, scheduled)
+    _check_phases(engine, scheduled)
+    _check_taper_direction(engine, phases, regimen)
+    _check_adrenal(engine, scheduled)
+    if "pregnancy" in regimen.conditions:
+        for phase in regimen.phases:
+            if phase.drug is not None and phase.drug.fluorinated:
+                engine.warn("pregnancy-fluorinated",
+                            f"{phase.drug.display} reaches the baby far more than prednisolone "
+                            "or methylprednisolone; confirm the choice for a pregnant patient",
+                            f"{phase.place}.drug")
+
+
+def _base(dose: Dose) -> Decimal:
+    assert dose.amount is not None and dose.unit is not None
+    return dose.amount * MASS_UNITS.get(dose.unit, Decimal(1))
+
+
+def _base_unit(unit: str) -> str:
+    return "mg" if unit in MASS_UNITS else unit
+
+
+def _days_text(days: list[int]) -> str:
+    runs: list[str] = []
+    start = previous = days[0]
+    for day in [*days[1:], None]:
+        if day is not None and day == previous + 1:
+            previous = day
+            continue
+        runs.append(f"{start}" if start == previous else f"{start}–{previous}")
+        if day is not None:
+            start = previous = day
+    return ("day " if len(days) == 1 else "days ") + ", ".join(runs)
+
+
+def _limit_amount(limit_text: Decimal, unit: str, weight: Decimal | None) -> Decimal | None:
+    """A limit in base units (mg or units); per-kg limits need the weight."""
+    if unit.endswith("/kg"):
+        if weight is None:
+            return None
+        return limit_text * weight * MASS_UNITS.get(unit.removesuffix("/kg"), Decimal(1))
+    return limit_text * MASS_UNITS.get(unit, Decimal(1))
+
+
+def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    weight = engine.regimen.weight_kg
+    daily: dict[tuple[str, str], dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    owners: dict[tuple[str, str], dict[int, _Scheduled]] = defaultdict(dict)
+    course: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    unchecked: set[tuple[str, str]] = set()
+    for item in scheduled:
+        dose = item.dose
+        if dose.amount is None or dose.unit is None:
+            continue
+        drug = item.phase.drug
+        key = (dose.drug, dose.route)
+        if drug is None:
+            continue
+        limit = drug.limit_for(dose.route)
+        if limit is None:
+            if key not in unchecked:
+                unchecked.add(key)
+                engine.warn("dose-not-checked",
+                            f"taper has no documented dose range for {drug.display} by "
+                            f"{dose.route}; the dose was not checked", item.phase.place)
+            continue
+        amount = _base(dose)
+        daily[key][dose.day] += amount
+        owners[key].setdefault(dose.day, item)
+        course[key] += amount
+        if limit.highest_per_dose_per_kg is not None and weight is not None:
+            per_dose = _limit_amount(limit.highest_per_dose_per_kg.value,
+                                     limit.highest_per_dose_per_kg.unit, weight)
+            if per_dose is not None and amount > per_dose:
+                _above(engine, item, drug,
+                       f"{format_amount(dose.amount, dose.unit)} at {dose.time} on day {dose.day} "
+                       f"is above the highest documented dose, {limit.highest_per_dose_per_kg} "
+                       f"({format_amount(plain(per_dose), 'mg')} for {format_number(weight)} kg)")
+
+    for key, by_day in daily.items():
+        drug_id, route = key
+        drug = find_drug(drug_id)
+        assert drug is not None
+        limit = drug.limit_for(route)
+        assert limit is not None
+        first = next(iter(owners[key].values()))
+        uses_kg = any(a is not None and a.per_kg for a in (limit.highest_per_day,
+                                                           limit.usual_per_day))
+        if uses_kg and weight is None:
+            engine.warn("dose-not-checked",
+                        f"{drug.display} limits are per kg and patient.weight is missing; "
+                        "add the weight so the dose can be checked", first.phase.place)
+        highest = limit.highest_per_day
+        skip_daily_highest = limit.highest_per_dose_per_kg is not None and weight is not None
+        if highest is not None and not skip_daily_highest:
+            ceiling = _limit_amount(highest.value, highest.unit, weight)
+            if ceiling is not None:
+                over = sorted(day for day, total in by_day.items() if total > ceiling)
+                for day in over[:1]:
+                    item = owners[key][day]
+                    unit = _base_unit(item.dose.unit or "mg")
+                    _above(engine, item, drug,
+                           f"{format_amount(plain(by_day[day]), unit)} a day by {route} "
+                           f"({_days_text(over)}) is above the highest documented "
+                           f"{_per_day(highest.value, highest.unit, weight)}")
+        if limit.highest_per_course is not None:
+            ceiling = _limit_amount(limit.highest_per_course.value,
+                                    limit.highest_per_course.unit, weight)
+            if ceiling is not None and course[key] > ceiling:
+                _above(engine, first, drug,
+                       f"the course gives {format_amount(plain(course[key]), 'mg')} by {route}, "
+                       f"above the highest documented {limit.highest_per_course} per course "
+                       f"({format_amount(plain(ceiling), 'mg')} for {format_number(weight or 0)} kg)")
+        usual = limit.usual_per_day
+        if usual is not None:
+            ceiling = _limit_amount(usual.value, usual.unit, weight)
+            if ceiling is not None:
+                over = sorted(day for day, total in by_day.items() if total > ceiling)
+                if over:
+                    item = owners[key][over[0]]
+                    unit = _base_unit(item.dose.unit or "mg")
+                    engine.warn(
+                        "above-usual-dose",
+                        f"{drug.display} {format_amount(plain(by_day[over[0]]), unit)} a day by "
+                        f"{route} ({_days_text(over)}) is above the usual "
+                        f"{_per_day(usual.value, usual.unit, weight)}; check the order",
+                        item.phase.place,
+                    )
+
+
+def _per_day(value: Decimal, unit: str, weight: Decimal | None) -> str:
+    text = f"{format_amount(value, unit)} a day"
+    if unit.endswith("/kg") and weight is not None:
+        base = _limit_amount(value, unit, weight)
+        assert base is not None
+        text += f" ({format_amount(plain(base), 'mg')} for {format_number(weight)} kg)"
+    return text
+
+
+def _above(engine: _Engine, item: _Scheduled, drug: Drug, what: str) -> None:
+    phase = item.phase
+    if "above-documented-dose" in phase.allow:
+        engine.warn("above-documented-allowed",
+                    f"{drug.display}: {what}; allowed by the prescriber "
+                    '(allow = ["above-documented-dose"])', item.place)
+    else:
+        engine.problem(item.place,
+                       f"{drug.display}: {what}. Check for a g/mg or per-kg slip; if this dose "
+                       'is intended, add allow = ["above-documented-dose"] to the phase')
+
+
+def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    seen_unknown: set[str] = set()
+    for phase in engine.regimen.phases:
+        if phase.drug is None and phase.drug_id not in seen_unknown:
+            seen_unknown.add(phase.drug_id)
+            engine.warn("unknown-drug",
+                        f'"{phase.drug_text}" is not in taper\'s drug list: its doses are not '
+                        "checked and it has no watch list", f"{phase.place}.drug")
+        drug = phase.drug
+        if drug is None or phase.route != "iv":
+            continue
+        if phase.duration_min is None:
+            engine.warn("infusion-length-missing",
+                        f"{drug.display} is an infusion but no duration is given; add "
+                        'duration = "1 h" (or the length ordered)', f"{phase.place}.duration")
+        limit = drug.limit_for("iv")
+        if (limit is not None and limit.fastest_infusion_above is not None
+                and limit.shortest_infusion_minutes is not None
+                and phase.duration_min is not None
+                and phase.duration_min < limit.shortest_infusion_minutes):
+            threshold = limit.fastest_infusion_above.in_mg()
+            fast = [item.dose for item in scheduled
+                    if item.phase is phase and item.dose.amount is not None
+                    and _base(item.dose) > threshold]
+            if fast:
+                engine.warn("fast-infusion",
+                            f"{drug.display} above {limit.fastest_infusion_above} should run "
+                            f"over at least {limit.shortest_infusion_minutes} minutes; this "
+                            f"phase runs {phase.duration_min} minutes", f"{phase.place}.duration")
+
+    evening: dict[str, list[str]] = defaultdict(list)
+    many: dict[str, tuple[Decimal, str]] = {}
+    for item in scheduled:
+        dose = item.dose
+        drug = item.phase.drug
+        if drug is not None and drug.is_steroid and (dose.time >= EVENING_FROM
+                                                     or dose.time < EVENING_UNTIL):
+            if dose.time not in evening[item.phase.place]:
+                evening[item.phase.place].append(dose.time)
+        count = sum((t.count for t in dose.tablets), Decimal(0))
+        if count >= MANY_TABLETS and count > many.get(item.phase.place, (Decimal(0), ""))[0]:
+            many[item.phase.place] = (count, dose.instructions)
+    for place, times in evening.items():
+        engine.warn("evening-dose",
+                    f"a steroid dose at {', '.join(sorted(times))} can keep the patient awake; "
+                    "morning doses are usual unless the order says otherwise", f"{place}.at")
+    for place, (count, _) in many.items():
+        engine.warn("many-tablets",
+                    f"up to {format_number(count)} tablets at one time; tell the patient to "
+                    "count them out and take them a few at a time with food", place)
+
+
+def _check_taper_direction(
+    engine: _Engine, phases: Sequence[PhasePlan], regimen: Regimen
+) -> None:
+    by_index = {phase.index: phase for phase in regimen.phases}
+    for plan in phases:
+        phase = by_index[plan.index]
+        if phase.form not in ("steps", "taper"):
+            continue
+        previous: Decimal | None = None
+        for number, step in enumerate(plan.steps, 1):
+            total = sum(
+                (d.amount * MASS_UNITS.get(d.unit, Decimal(1))
+                 for d in step.doses if d.amount is not None and d.unit is not None),
+                Decimal(0),
+            )
+            if previous is not None and total > previous:
+                engine.warn("taper-step-up",
+                            f"step {number} gives more a day than step {number - 1}; "
+                            "check that the dose is meant to go up",
+                            f"{phase.place}.steps[{number}]")
+            previous = total
+
+
+def _check_adrenal(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    per_day: dict[int, Decimal] = defaultdict(Decimal)
+    for item in scheduled:
+        dose = item.dose
+        drug = item.phase.drug
+        if (drug is None or drug.prednisone_equivalent is None or dose.amount is None
+                or dose.route not in ("oral", "iv") or dose.unit not in MASS_UNITS):
+            continue
+        per_day[dose.day] += _base(dose) * 5 / drug.prednisone_equivalent.in_mg()
+    above_low = sum(1 for total in per_day.values() if total > ADRENAL_LOW_MG)
+    above_high = sum(1 for total in per_day.values() if total > ADRENAL_HIGH_MG)
+    if above_low >= ADRENAL_LOW_DAYS or above_high > ADRENAL_HIGH_DAYS:
+        engine.warn(
+            "adrenal",
+            f"this course gives more than prednisone {ADRENAL_LOW_MG} mg a day (or its "
+            f"equivalent) on {above_low} days and more than {ADRENAL_HIGH_MG} mg on {above_high} "
+            "days: long and high enough to suppress the adrenal glands. Taper rather than stop "
+            "suddenly, and watch for adrenal insufficiency after the course",
+        )

@@ -1,0 +1,575 @@
+"""The schedule engine: a validated regimen in, an immutable day-by-day ``Plan`` out.
+
+Pure: no click, no file I/O, no clock (``today`` is passed in). Problems found while scheduling
+(a dose the tablets cannot make, a dose above the highest documented one, overlapping phases)
+are collected with those the reader found, and raised together as one ``RegimenError``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+
+from taper import safety
+from taper.errors import Problem, RegimenError
+from taper.plan import (
+    CareTeam,
+    Day,
+    DispenseLine,
+    Dose,
+    Event,
+    LiquidLine,
+    Patient,
+    PhasePlan,
+    Plan,
+    StepDose,
+    StepPlan,
+    TabletCount,
+    Total,
+    Warning,
+)
+from taper.regimen import MAX_COURSE_DAYS, Given, Phase, Regimen, Step, TimeOfDay, read_regimen
+from taper.tablets import nearest_makeable, tablets_for
+from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
+from taper.words import ROUTE_WORDS, minutes_text, tablet_phrase
+
+
+
+def load_plan(path: Path, today: date | None = None) -> Plan:
+    """Read, validate and schedule a regimen file; raise RegimenError with every problem."""
+    regimen, problems = read_regimen(path)
+    if regimen is None:
+        raise RegimenError(path.name, problems)
+    return build_plan(regimen, problems, today=today)
+
+
+def build_plan(
+    regimen: Regimen, problems: list[Problem] | None = None, today: date | None = None
+) -> Plan:
+    """Expand a regimen into a plan. ``problems`` are those already found by the reader."""
+    engine = _Engine(regimen, list(problems or []), today)
+    plan = engine.run()
+    if engine.problems:
+        raise RegimenError(regimen.source, engine.problems)
+    assert plan is not None
+    return plan
+
+
+@dataclass(frozen=True)
+class _Made:
+    """A dose made ready to give: tablets or a volume, and the amount it really is."""
+
+    amount: Decimal
+    unit: str
+    tablets: tuple[TabletCount, ...]
+    volume_ml: Decimal | None
+
+
+@dataclass(frozen=True)
+class _ScheduledDose:
+    dose: Dose
+    place: str  # where in the regimen this dose was written
+    phase: Phase
+
+
+class _Maker:
+    """Makes a phase's doses from its tablets or liquid, and finds makeable doses near a target."""
+
+    def __init__(self, phase: Phase) -> None:
+        self.phase = phase
+        self.tablet_mode = phase.route == "oral" and phase.liquid is None and bool(phase.strengths)
+        self.strengths_mg = tuple(s.in_mg() for s in phase.strengths)
+
+    def make(self, value: Decimal, unit: str) -> _Made:
+        """Raise ValueError (with the fix) when the dose cannot be given as written."""
+        phase = self.phase
+        if self.tablet_mode:
+            if unit not in MASS_UNITS:
+                raise ValueError(f"a dose in {unit} cannot be made from tablets in mg")
+            dose_mg = value * MASS_UNITS[unit]
+            combination = tablets_for(dose_mg, self.strengths_mg, phase.split)
+            if combination is None:
+                strengths = ", ".join(str(s) for s in phase.strengths)
+                halves = "half tablets allowed" if phase.split else "no half tablets"
+                fixes = "list a strength that makes it"
+                if not phase.split:
+                    fixes += ", allow half tablets with split = true"
+                raise ValueError(
+                    f"{format_amount(value, unit)} cannot be made from {strengths} tablets "
+                    f"({halves}, at most 100 at once); {fixes}, or change the dose"
+                )
+            by_mg = {s.in_mg(): s for s in phase.strengths}
+            tablets = tuple(
+                TabletCount(plain(by_mg[strength].value), by_mg[strength].unit, count)
+                for strength, count in combination
+            )
+            return _Made(plain(value), unit, tablets, None)
+        if phase.liquid is not None:
+            volume = phase.liquid.volume_for(value, unit)
+            measured = volume.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+            if measured != volume:
+                raise ValueError(
+                    f"{format_amount(value, unit)} is {format_number(volume)} mL of "
+                    f"{phase.liquid.text}, which cannot be measured to 0.01 mL; "
+                    "change the dose or the liquid"
+                )
+            return _Made(plain(value), unit, (), plain(measured))
+        return _Made(plain(value), unit, (), None)
+
+    def quantum(self, unit: str) -> Decimal:
+        if self.phase.liquid is not None:
+            per_01_ml = self.phase.liquid.volume_for(Decimal(1), unit)  # mL per 1 unit
+            return plain(Decimal("0.01") / per_01_ml) if per_01_ml else Decimal(1)
+        return Decimal("0.1") if unit == "g" else Decimal(1)
+
+    def nearest(self, target: Decimal, unit: str, below: Decimal | None = None) -> Decimal | None:
+        """The makeable dose nearest ``target`` (in ``unit``), strictly under ``below``."""
+        if self.tablet_mode and unit in MASS_UNITS:
+            factor = MASS_UNITS[unit]
+            found = nearest_makeable(
+                target * factor, self.strengths_mg, self.phase.split,
+                below * factor if below is not None else None,
+            )
+            return plain(found / factor) if found is not None else None
+        step = self.quantum(unit)
+        rounded = (target / step).to_integral_value(rounding=ROUND_HALF_EVEN) * step
+        if below is not None and rounded >= below:
+            rounded = below - step
+        return plain(rounded) if rounded > 0 else None
+
+
+class _Engine:
+    def __init__(self, regimen: Regimen, problems: list[Problem], today: date | None) -> None:
+        self.regimen = regimen
+        self.problems = problems
+        self.today = today
+        self.warnings: list[Warning] = []
+        import pendulum
+
+        self.zone: tzinfo = pendulum.timezone(regimen.timezone)
+
+    def problem(self, place: str, message: str) -> None:
+        self.problems.append(Problem(place, message))
+
+    def warn(self, code: str, message: str, place: str = "") -> None:
+        warning = Warning(code, message, place)
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self) -> Plan | None:
+        regimen = self.regimen
+        placed: list[tuple[Phase, int, int, tuple[Step, ...]]] = []
+        cursor = 1
+        for phase in regimen.phases:
+            steps = self.expand(phase)
+            if phase.form == "sessions":
+                sessions = phase.sessions or 0
+                length = (sessions - 1) * phase.session_every + 1 if sessions else 0
+            else:
+                length = sum(step.days for step in steps)
+            if length == 0:
+                continue
+            first = phase.start_day or cursor
+            last = first + length - 1
+            if last > MAX_COURSE_DAYS:
+                self.problem(phase.place, f"ends on course day {last}; a course is at most "
+                                          f"{MAX_COURSE_DAYS} days. Check the days.")
+                continue
+            placed.append((phase, first, last, steps))
+            cursor = last + 1
+
+        self.check_overlaps(placed)
+        if not placed:
+            if not self.problems:
+                self.problem("phase", "no phase has a dose to schedule")
+            return None
+
+        end_day = max(last for _, _, last, _ in placed)
+        events = self.schedule_also(placed, end_day)
+        if events:
+            end_day = max(end_day, max(event.day for event in events))
+
+        scheduled: list[_ScheduledDose] = []
+        phase_plans: list[PhasePlan] = []
+        for phase, first, last, steps in placed:
+            doses, step_plans = self.schedule_phase(phase, first, steps)
+            scheduled.extend(doses)
+            phase_plans.append(self.phase_plan(phase, first, last, step_plans))
+
+        safety.check(self, scheduled, phase_plans, end_day)
+        if self.problems:
+            return None
+        return self.assemble(placed, scheduled, phase_plans, events, end_day)
+
+    # -- expanding dosing forms ------------------------------------------------------------
+
+    def expand(self, phase: Phase) -> tuple[Step, ...]:
+        if phase.taper is None:
+            return phase.steps
+        rule = phase.taper
+        maker = _Maker(phase)
+        unit = rule.start.unit
+        start = rule.start.value
+        end = _convert(rule.end, unit)
+        doses: list[Decimal] = []
+        if rule.by is not None:
+            by = _convert(rule.by, unit)
+            value = start
+            while value > end and len(doses) < MAX_COURSE_DAYS:
+                doses.append(value)
+                value -= by
+            doses.append(end)
+        else:
+            assert rule.percent is not None
+            share = 1 - rule.percent / 100
+            value = start
+            while value > end and len(doses) < MAX_COURSE_DAYS:
+                doses.append(value)
+                lower = maker.nearest(value * share, unit, below=value)
+                if lower is None or lower <= end:
+                    break
+                value = lower
+            doses.append(end)
+        steps = []
+        for number, value in enumerate(doses, 1):
+            amount = Amount(plain(value), unit)
+            steps.append(Step(f"{rule.place}[{number}]", rule.every, 1,
+                              tuple(Given(t, amount, rule.place) for t in phase.at)))
+        return tuple(steps)
+
+    # -- placing ---------------------------------------------------------------------------
+
+    def check_overlaps(self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]]) -> None:
+        for i, (a, a_first, a_last, _) in enumerate(placed):
+            for b, b_first, b_last, _ in placed[i + 1:]:
+                if a_first > b_last or b_first > a_last:
+                    continue
+                on_purpose = a.start_day is not None and b.start_day is not None or (
+                    b.start_day is not None and a.start_day is None and b_first >= 1
+                )
+                same_drug = a.drug_id == b.drug_id
+                allowed = "overlap" in a.allow or "overlap" in b.allow
+                if allowed:
+                    continue
+                if same_drug:
+                    self.problem(
+                        b.place,
+                        f'days {b_first}–{b_last} overlap phase "{a.name}" (days '
+                        f"{a_first}–{a_last}) of the same drug, which would double the dose; "
+                        'fix start_day, or add allow = ["overlap"] if both are intended',
+                    )
+                elif not on_purpose:
+                    self.problem(
+                        b.place,
+                        f'days {b_first}–{b_last} overlap phase "{a.name}" (days '
+                        f"{a_first}–{a_last}); give start_day to place it on purpose",
+                    )
+
+    def schedule_also(
+        self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]], end_day: int
+    ) -> list[Event]:
+        ranges = {phase.name: (first, last) for phase, first, last, _ in placed}
+        events: list[Event] = []
+        for item in self.regimen.also:
+            days: list[int] = []
+            if item.during:
+                for name in item.during:
+                    if name in ranges:
+                        first, last = ranges[name]
+                        days.extend(range(first, last + 1))
+            elif item.days:
+                for number, day in enumerate(item.days, 1):
+                    if day > end_day:
+                        self.problem(f"{item.place}.days[{number}]",
+                                     f"course day {day} is after the course's last day "
+                                     f"({end_day})")
+                    else:
+                        days.append(day)
+            elif item.on is not None:
+                day = (item.on - self.regimen.start).days + 1
+                if day > MAX_COURSE_DAYS:
+                    self.problem(f"{item.place}.on", f"{item.on} is more than "
+                                                     f"{MAX_COURSE_DAYS} days after the start")
+                    continue
+                days.append(day)
+            for day in sorted(set(days)):
+                for time in item.at:
+                    when, clock = self.local(day, time, f"{item.place}.at")
+                    events.append(Event(day, self.date_of(day), clock, when, item.kind, item.what,
+                                        item.index, item.duration_min, item.where, time.slot))
+        return events
+
+    # -- dates and times -------------------------------------------------------------------
+
+    def date_of(self, day: int) -> date:
+        # Plain calendar arithmetic: a course day is a date, never an instant, so it cannot
+        # shift east or west of UTC.
+        return self.regimen.start + timedelta(days=day - 1)
+
+    def local(self, day: int, time: TimeOfDay, place: str) -> tuple[datetime, str]:
+        """The instant of a local wall-clock time, moved out of a spring-forward gap."""
+        on = self.date_of(day)
+        hour, minute = (int(part) for part in time.time.split(":"))
+        wall = datetime(on.year, on.month, on.day, hour, minute)
+        when = wall.replace(tzinfo=self.zone)
+        if _wall(when) != wall:
+            moved = wall
+            for _ in range(48 * 60):
+                moved += timedelta(minutes=1)
+                if _wall(moved.replace(tzinfo=self.zone)) == moved:
+                    break
+            when = moved.replace(tzinfo=self.zone)
+            clock = moved.strftime("%H:%M")
+            self.warn("dst-moved",
+                      f"{time.time} does not exist on {on.isoformat()} (the clocks go forward); "
+                      f"the reminder is at {clock} instead", place)
+            return when, clock
+        if when.utcoffset() != when.replace(fold=1).utcoffset():
+            self.warn("dst-repeated",
+                      f"{time.time} happens twice on {on.isoformat()} (the clocks go back); "
+                      "the reminder is at the first one", place)
+        return when, time.time
+
+    # -- doses -----------------------------------------------------------------------------
+
+    def schedule_phase(
+        self, phase: Phase, first: int, steps: tuple[Step, ...]
+    ) -> tuple[list[_ScheduledDose], list[StepPlan]]:
+        maker = _Maker(phase)
+        scheduled: list[_ScheduledDose] = []
+        step_plans: list[StepPlan] = []
+        if phase.form == "sessions":
+            sessions = phase.sessions or 0
+            for number in range(1, sessions + 1):
+                day = first + (number - 1) * phase.session_every
+                for time in phase.at:
+                    when, clock = self.local(day, time, f"{phase.place}.at")
+                    dose = Dose(
+                        day, self.date_of(day), clock, when, phase.name, phase.drug_id,
+                        phase.display, phase.route, None, None, (), None, phase.duration_min,
+                        _procedure_instructions(phase, number, sessions), phase.where, time.slot,
+                        number, sessions,
+                    )
+                    scheduled.append(_ScheduledDose(dose, f"{phase.place}.sessions", phase))
+            session_doses = [StepDose(t.time, t.slot, None, None, (), None) for t in phase.at]
+            last = first + (sessions - 1) * phase.session_every
+            step_plans.append(StepPlan(first, last, last - first + 1, phase.session_every,
+                                       tuple(session_doses)))
+            return scheduled, step_plans
+
+        day = first
+        for step in steps:
+            made_at: list[tuple[TimeOfDay, _Made, str]] = []
+            for given in step.doses:
+                made = self.make(maker, given.amount, given.place)
+                if made is not None:
+                    made_at.append((given.time, made, given.place))
+            step_plans.append(StepPlan(
+                day, day + step.days - 1, step.days, step.every,
+                tuple(StepDose(t.time, t.slot, m.amount, m.unit, m.tablets, m.volume_ml)
+                      for t, m, _ in made_at),
+            ))
+            for offset in range(step.days):
+                if offset % step.every == 0:
+                    for time, made, place in made_at:
+                        when, clock = self.local(day + offset, time, f"{phase.place}.at")
+                        dose = Dose(
+                            day + offset, self.date_of(day + offset), clock, when, phase.name,
+                            phase.drug_id, phase.display, phase.route, made.amount, made.unit,
+                            made.tablets, made.volume_ml, phase.duration_min,
+                            _dose_instructions(phase, made), phase.where, time.slot,
+                        )
+                        scheduled.append(_ScheduledDose(dose, place, phase))
+            day += step.days
+        return scheduled, step_plans
+
+    def make(self, maker: _Maker, amount: Amount, place: str) -> _Made | None:
+        value, unit = amount.value, amount.unit
+        if amount.per_kg:
+            weight = self.regimen.weight_kg
+            assert weight is not None  # the reader requires a weight for per-kg doses
+            unit = amount.unit.removesuffix("/kg")
+            exact = amount.value * weight
+            rounded = maker.nearest(exact, unit)
+            if rounded is None:
+                self.problem(place, f"{amount} for {format_number(weight)} kg is "
+                                    f"{format_amount(exact, unit)}, which cannot be made; "
+                                    "check the dose and the tablets")
+                return None
+            value = rounded
+            if rounded != exact:
+                self.warn("per-kg-rounded",
+                          f"{amount} × {format_number(weight)} kg = {format_amount(exact, unit)}, "
+                          f"rounded to {format_amount(rounded, unit)}", place)
+        try:
+            return maker.make(value, unit)
+        except ValueError as err:
+            self.problem(place, str(err))
+            return None
+
+    def phase_plan(
+        self, phase: Phase, first: int, last: int, steps: list[StepPlan]
+    ) -> PhasePlan:
+        return PhasePlan(
+            index=phase.index, name=phase.name, drug=phase.drug_id, drug_name=phase.display,
+            route=phase.route, first_day=first, last_day=last, steps=tuple(steps),
+            take=phase.take, where=phase.where, duration_min=phase.duration_min,
+            allow=phase.allow, split=phase.split,
+            liquid=phase.liquid.text if phase.liquid else None, sessions=phase.sessions,
+            known_drug=phase.drug is not None,
+            drug_class=phase.drug.drug_class if phase.drug else None,
+        )
+
+    # -- the plan --------------------------------------------------------------------------
+
+    def assemble(
+        self,
+        placed: list[tuple[Phase, int, int, tuple[Step, ...]]],
+        scheduled: list[_ScheduledDose],
+        phase_plans: list[PhasePlan],
+        events: list[Event],
+        end_day: int,
+    ) -> Plan:
+        regimen = self.regimen
+        doses_by_day: dict[int, list[Dose]] = defaultdict(list)
+        for item in scheduled:
+            doses_by_day[item.dose.day].append(item.dose)
+        events_by_day: dict[int, list[Event]] = defaultdict(list)
+        for event in events:
+            events_by_day[event.day].append(event)
+        days = []
+        for day in range(1, end_day + 1):
+            phases = tuple(p.name for p, first, last, _ in placed if first <= day <= last)
+            days.append(Day(
+                day, self.date_of(day),
+                tuple(sorted(doses_by_day[day], key=lambda d: (d.starts, d.phase))),
+                tuple(sorted(events_by_day[day], key=lambda e: (e.starts, e.index))),
+                phases,
+            ))
+
+        dispense: dict[tuple[str, Decimal, str], Decimal] = defaultdict(Decimal)
+        names: dict[str, str] = {}
+        liquids: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        for item in scheduled:
+            dose = item.dose
+            names[dose.drug] = dose.drug_name
+            for tablet in dose.tablets:
+                dispense[(dose.drug, tablet.strength, tablet.unit)] += tablet.count
+            if dose.volume_ml is not None and item.phase.liquid is not None:
+                liquids[(dose.drug, item.phase.liquid.text)] += dose.volume_ml
+        dispense_lines = tuple(
+            DispenseLine(drug, names[drug], strength, unit, plain(count))
+            for (drug, strength, unit), count in sorted(
+                dispense.items(), key=lambda kv: (kv[0][0], -_mg(kv[0][1], kv[0][2]))
+            )
+        )
+        liquid_lines = tuple(
+            LiquidLine(drug, names[drug], liquid, plain(volume))
+            for (drug, liquid), volume in sorted(liquids.items())
+        )
+        return Plan(
+            title=regimen.title,
+            timezone=regimen.timezone,
+            start=regimen.start,
+            end=self.date_of(end_day),
+            revision=regimen.revision,
+            patient=Patient(regimen.patient_name, regimen.weight_kg, regimen.weight_text,
+                            regimen.conditions),
+            care_team=CareTeam(**dict(regimen.care_team)),
+            routine=regimen.routine,
+            phases=tuple(phase_plans),
+            days=tuple(days),
+            dispense=dispense_lines,
+            totals=_totals([item.dose for item in scheduled]),
+            warnings=tuple(self.warnings),
+            liquids=liquid_lines,
+            source=regimen.source,
+        )
+
+
+def _wall(when: datetime) -> datetime:
+    return when.astimezone(UTC).astimezone(when.tzinfo).replace(tzinfo=None)
+
+
+def _mg(value: Decimal, unit: str) -> Decimal:
+    return value * MASS_UNITS.get(unit, Decimal(1))
+
+
+def _convert(amount: Amount, unit: str) -> Decimal:
+    if amount.unit == unit:
+        return amount.value
+    return amount.in_mg() / MASS_UNITS[unit]
+
+
+def _totals(doses: list[Dose]) -> tuple[Total, ...]:
+    from taper.catalogue import find_drug
+
+    by_drug: dict[str, list[Dose]] = defaultdict(list)
+    for dose in doses:
+        if dose.amount is not None and dose.unit is not None:
+            by_drug[dose.drug].append(dose)
+    totals = []
+    for drug_id, drug_doses in sorted(by_drug.items()):
+        units = {dose.unit for dose in drug_doses}
+        if len(units) == 1:
+            unit = units.pop()
+            assert unit is not None
+            amount = sum((d.amount for d in drug_doses if d.amount is not None), Decimal(0))
+        else:
+            unit = "mg"
+            amount = sum((_mg(d.amount, d.unit) for d in drug_doses
+                          if d.amount is not None and d.unit is not None), Decimal(0))
+        drug = find_drug(drug_id)
+        equivalent = None
+        approximate = False
+        if drug is not None and drug.prednisone_equivalent is not None and unit in MASS_UNITS:
+            equivalent_mg = sum(
+                (_mg(d.amount, d.unit) for d in drug_doses
+                 if d.amount is not None and d.unit is not None and d.route in ("oral", "iv")),
+                Decimal(0),
+            )
+            equivalent = plain(equivalent_mg * 5 / drug.prednisone_equivalent.in_mg())
+            approximate = drug.equivalence_approximate
+        totals.append(Total(drug_id, drug_doses[0].drug_name, plain(amount), unit,
+                            equivalent, approximate))
+    return tuple(totals)
+
+
+# -- words for the patient ----------------------------------------------------------------
+
+
+def _dose_instructions(phase: Phase, made: _Made) -> str:
+    amount = format_amount(made.amount, made.unit)
+    take = f", {phase.take.strip()}" if phase.take else ""
+    if made.tablets:
+        halves = any(t.count != int(t.count) for t in made.tablets)
+        text = f"Take {tablet_phrase(made.tablets)} ({amount}) by mouth{take}."
+        if halves:
+            text += " Cut tablets in half along the score line."
+        return text
+    if made.volume_ml is not None and phase.liquid is not None:
+        volume = format_number(made.volume_ml)
+        if phase.route == "oral":
+            return f"Measure {volume} mL of the {phase.liquid.text} liquid ({amount}) " \
+                   f"and take it by mouth{take}."
+        return f"{phase.display} {amount} ({volume} mL of {phase.liquid.text}) " \
+               f"{ROUTE_WORDS[phase.route]}{take}."
+    if phase.route == "iv":
+        length = f" over {minutes_text(phase.duration_min)}" if phase.duration_min else ""
+        where = f" at {phase.where}" if phase.where else ""
+        return f"{phase.display} {amount} infusion{length}{where}{take}."
+    if phase.route in ("im", "sc"):
+        return f"{phase.display} {amount} injection {ROUTE_WORDS[phase.route]}{take}."
+    return f"{phase.display} {amount}{take}."
+
+
+def _procedure_instructions(phase: Phase, number: int, sessions: int) -> str:
+    length = f", about {minutes_text(phase.duration_min)}" if phase.duration_min else ""
+    where = f" at {phase.where}" if phase.where else ""
+    take = f" {phase.take.strip()}" if phase.take else ""
+    return f"{phase.display} session {number} of {sessions}{where}{length}.{take}".rstrip()
