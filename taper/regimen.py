@@ -465,8 +465,8 @@ def _check_timezone(r: _Reader, name: str) -> str | None:
     zones = pendulum.timezones()
     if name in zones:
         return name
-    r.problem("timezone", f'unknown time zone "{name}"{_did_you_mean(name, sorted(zones))}; '
-                          'use an IANA name such as "America/New_York" or "Europe/London"')
+    r.problem("timezone", f'unknown time zone "{name}"{_did_you_mean(name, sorted(zones))} '
+                          '(use an IANA name such as "America/New_York" or "Europe/London")')
     return None
 
 
@@ -608,6 +608,8 @@ def _phase(
     elif route == "oral" and liquid is None and "liquid" not in table and form != "sessions":
         if drug is not None and drug.tablets:
             strengths = drug.tablets
+        elif drug is None and drug_text and drug_suggestions(drug_text):
+            pass  # a misspelt drug is reported above; its tablets follow once it is fixed
         else:
             what = drug.display if drug else f'"{drug_text}"'
             r.problem(f"{place}.tablets", f"is missing; taper has no usual tablets for {what}: "

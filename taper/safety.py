@@ -71,8 +71,12 @@ def _base(dose: Dose) -> Decimal:
     return dose.amount * MASS_UNITS.get(dose.unit, Decimal(1))
 
 
-def _base_unit(unit: str) -> str:
-    return "mg" if unit in MASS_UNITS else unit
+def _in_unit(base: Decimal, unit: str) -> str:
+    """A daily total (mg or units) written in the unit the dose was ordered in."""
+    return format_amount(plain(base / MASS_UNITS.get(unit, Decimal(1))), unit)
+
+
+ROUTE_WORDS = {"oral": "by mouth", "iv": "IV", "im": "IM", "sc": "SC"}
 
 
 def _days_text(days: list[int]) -> str:
@@ -153,9 +157,9 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 over = sorted(day for day, total in by_day.items() if total > ceiling)
                 for day in over[:1]:
                     item = owners[key][day]
-                    unit = _base_unit(item.dose.unit or "mg")
                     _above(engine, item, drug,
-                           f"{format_amount(plain(by_day[day]), unit)} a day by {route} "
+                           f"{_in_unit(by_day[day], item.dose.unit or 'mg')} a day "
+                           f"{ROUTE_WORDS[route]} "
                            f"({_days_text(over)}) is above the highest documented "
                            f"{_per_day(highest.value, highest.unit, weight)}")
         if limit.highest_per_course is not None:
@@ -163,7 +167,8 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                                     limit.highest_per_course.unit, weight)
             if ceiling is not None and course[key] > ceiling:
                 _above(engine, first, drug,
-                       f"the course gives {format_amount(plain(course[key]), 'mg')} by {route}, "
+                       f"the course gives {_in_unit(course[key], first.dose.unit or 'mg')} "
+                       f"{ROUTE_WORDS[route]}, "
                        f"above the highest documented {limit.highest_per_course} per course "
                        f"({format_amount(plain(ceiling), 'mg')} for {format_number(weight or 0)} kg)")
         usual = limit.usual_per_day
@@ -173,11 +178,10 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 over = sorted(day for day, total in by_day.items() if total > ceiling)
                 if over:
                     item = owners[key][over[0]]
-                    unit = _base_unit(item.dose.unit or "mg")
                     engine.warn(
                         "above-usual-dose",
-                        f"{drug.display} {format_amount(plain(by_day[over[0]]), unit)} a day by "
-                        f"{route} ({_days_text(over)}) is above the usual "
+                        f"{drug.display} {_in_unit(by_day[over[0]], item.dose.unit or 'mg')} a "
+                        f"day {ROUTE_WORDS[route]} ({_days_text(over)}) is above the usual "
                         f"{_per_day(usual.value, usual.unit, weight)}; check the order",
                         item.phase.place,
                     )

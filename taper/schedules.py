@@ -66,6 +66,7 @@ class _Made:
     unit: str
     tablets: tuple[TabletCount, ...]
     volume_ml: Decimal | None
+    exact_volume_ml: Decimal | None = None  # before rounding to what a syringe measures
 
 
 @dataclass(frozen=True)
@@ -109,20 +110,18 @@ class _Maker:
             return _Made(plain(value), unit, tablets, None)
         if phase.liquid is not None:
             volume = phase.liquid.volume_for(value, unit)
-            measured = volume.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-            if measured != volume:
+            # An oral syringe measures 0.1 mL; below 1 mL, 0.01 mL.
+            step = Decimal("0.1") if volume >= 1 else Decimal("0.01")
+            measured = volume.quantize(step, rounding=ROUND_HALF_EVEN)
+            if measured <= 0:
                 raise ValueError(
                     f"{format_amount(value, unit)} is {format_number(volume)} mL of "
-                    f"{phase.liquid.text}, which cannot be measured to 0.01 mL; "
-                    "change the dose or the liquid"
+                    f"{phase.liquid.text}, too little to measure; use a weaker liquid"
                 )
-            return _Made(plain(value), unit, (), plain(measured))
+            return _Made(plain(value), unit, (), plain(measured), plain(volume))
         return _Made(plain(value), unit, (), None)
 
     def quantum(self, unit: str) -> Decimal:
-        if self.phase.liquid is not None:
-            per_01_ml = self.phase.liquid.volume_for(Decimal(1), unit)  # mL per 1 unit
-            return plain(Decimal("0.01") / per_01_ml) if per_01_ml else Decimal(1)
         return Decimal("0.1") if unit == "g" else Decimal(1)
 
     def nearest(self, target: Decimal, unit: str, below: Decimal | None = None) -> Decimal | None:
@@ -407,10 +406,20 @@ class _Engine:
                           f"{amount} × {format_number(weight)} kg = {format_amount(exact, unit)}, "
                           f"rounded to {format_amount(rounded, unit)}", place)
         try:
-            return maker.make(value, unit)
+            made = maker.make(value, unit)
         except ValueError as err:
             self.problem(place, str(err))
-            return None
+            # Keep the dose as written so the dose checks still see it: a "60 g" slip is
+            # reported as above the highest documented dose, not only as unmakeable.
+            return _Made(plain(value), unit, (), None)
+        if made.exact_volume_ml is not None and made.exact_volume_ml != made.volume_ml:
+            assert made.volume_ml is not None and maker.phase.liquid is not None
+            self.warn("volume-rounded",
+                      f"{format_amount(made.amount, made.unit)} is "
+                      f"{format_number(made.exact_volume_ml.quantize(Decimal('0.001')))} mL of "
+                      f"{maker.phase.liquid.text}; measure {format_number(made.volume_ml)} mL",
+                      place)
+        return made
 
     def phase_plan(
         self, phase: Phase, first: int, last: int, steps: list[StepPlan]
