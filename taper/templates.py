@@ -1,0 +1,143 @@
+"""The shipped regimen templates: editable starting points, each naming its sources.
+
+A template is a regimen file (``templates/NAME.toml``) whose opening comment block carries its
+metadata as ``# description: ...`` and ``# source: ...`` lines, then what the prescriber must
+confirm. Three placeholders are filled by ``render_template``: ``{{start}}`` (the first day),
+``{{timezone}}`` and ``{{weight}}`` (the whole ``weight = "..."`` line, left as a comment when
+no weight is given). A template with a per-kg dose needs the weight.
+
+In an installed wheel the templates sit inside the package (``taper/templates``, through the
+hatch ``force-include``); in a source checkout they are the repository's ``templates/`` folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+from taper.errors import TaperError
+from taper.units import parse_weight
+
+_PER_KG = ("mg/kg", "g/kg")
+
+
+class TemplateError(TaperError):
+    """Raised when a template is unknown or cannot be filled (for example a missing weight)."""
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """A template's name (its file name without ``.toml``), one-line description and source."""
+
+    name: str
+    description: str
+    source: str
+
+
+def _folder() -> Traversable:
+    packaged = resources.files("taper") / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def _files() -> dict[str, Traversable]:
+    folder = _folder()
+    if not folder.is_dir():
+        return {}
+    return {
+        entry.name.removesuffix(".toml"): entry
+        for entry in folder.iterdir()
+        if entry.name.endswith(".toml") and entry.is_file()
+    }
+
+
+def _header(text: str) -> dict[str, str]:
+    """The ``# key: value`` lines of the opening comment block."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        key, colon, value = line.lstrip("# ").partition(":")
+        if colon and key.strip() in ("description", "source", "confidence") and value.strip():
+            fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def list_templates() -> list[TemplateInfo]:
+    """Every shipped template, sorted by name."""
+    infos = []
+    for name, entry in sorted(_files().items()):
+        header = _header(entry.read_text(encoding="utf-8"))
+        infos.append(
+            TemplateInfo(
+                name=name,
+                description=header.get("description", ""),
+                source=header.get("source", ""),
+            )
+        )
+    return infos
+
+
+def needs_weight(text: str) -> bool:
+    """Whether a template gives a per-kg dose (outside comments)."""
+    return any(unit in line.split("#", 1)[0] for line in text.splitlines() for unit in _PER_KG)
+
+
+def machine_timezone() -> str:
+    """This machine's IANA time zone, or ``UTC`` when it cannot be told."""
+    import pendulum
+    from pendulum.tz import local_timezone
+
+    try:
+        name = str(local_timezone().name)
+    except Exception:  # pendulum raises several kinds when the zone cannot be read
+        name = ""
+    if name not in pendulum.timezones():
+        link = Path("/etc/localtime")
+        target = str(link.resolve()) if link.is_symlink() else ""
+        name = target.partition("zoneinfo/")[2]
+    return name if name in pendulum.timezones() else "UTC"
+
+
+def render_template(name: str, *, start: date, weight: str | None, timezone: str | None) -> str:
+    """The text of template ``name`` with its placeholders filled, ready to edit and check."""
+    import pendulum
+
+    files = _files()
+    entry = files.get(name.removesuffix(".toml"))
+    if entry is None:
+        close = difflib.get_close_matches(name, list(files), n=1, cutoff=0.5)
+        hint = f'; did you mean "{close[0]}"?' if close else ""
+        raise TemplateError(
+            f'unknown template "{name}"{hint} (templates: {", ".join(sorted(files))}; '
+            "taper templates describes them)"
+        )
+    text = entry.read_text(encoding="utf-8")
+    if weight is not None:
+        try:
+            parse_weight(weight)
+        except ValueError as err:
+            raise TemplateError(f"--weight: {err}") from err
+        weight_line = f'weight = "{weight.strip()}"'
+    elif needs_weight(text):
+        raise TemplateError(
+            f'template "{name}" doses per kg of body weight; pass the patient\'s weight '
+            'with --weight, such as --weight "70 kg"'
+        )
+    else:
+        weight_line = '# weight = "70 kg"   # needed only by per-kg doses'
+    zone = timezone if timezone is not None else machine_timezone()
+    if zone not in pendulum.timezones():
+        raise TemplateError(
+            f'unknown time zone "{zone}"; use an IANA name such as "America/New_York"'
+        )
+    return (
+        text.replace("{{start}}", start.isoformat())
+        .replace("{{timezone}}", zone)
+        .replace("{{weight}}", weight_line)
+    )
