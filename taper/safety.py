@@ -76,6 +76,22 @@ def _base(dose: Dose) -> Decimal:
     return dose.amount * MASS_UNITS.get(dose.unit, Decimal(1))
 
 
+def _ordered(item: _Scheduled, weight: Decimal | None) -> Decimal:
+    """The dose as ordered, in mg (or units), for the dose limits.
+
+    A per-kg dose is checked as ordered (dose × weight), not as rounded to a makeable dose: the
+    rounding is taper's own (and is warned about), and 0.4 g/kg for 5 days must not fail the
+    2 g/kg course limit because 27.96 g a day was rounded to 28 g.
+    """
+    given = next(
+        (g for step in item.phase.steps for g in step.doses if g.place == item.place), None
+    )
+    if given is not None and given.amount.per_kg and weight is not None:
+        unit = given.amount.unit.removesuffix("/kg")
+        return given.amount.value * weight * MASS_UNITS.get(unit, Decimal(1))
+    return _base(item.dose)
+
+
 def _in_unit(base: Decimal, unit: str) -> str:
     """A daily total (mg or units) written in the unit the dose was ordered in."""
     return format_amount(plain(base / MASS_UNITS.get(unit, Decimal(1))), unit)
@@ -131,7 +147,7 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                     item.phase.place,
                 )
             continue
-        amount = _base(dose)
+        amount = _ordered(item, weight)
         daily[key][dose.day] += amount
         owners[key].setdefault(dose.day, item)
         course[key] += amount

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from taper.catalogue import conditions, find_drug, read_data
@@ -339,12 +339,21 @@ def _span(
     return (min(firsts), max(lasts)) if firsts else None
 
 
+# The last few lists built, by plan identity: a calendar asks for one line per dose.
+_RECENT: list[tuple[Plan, WatchList]] = []
+
+
 def watch_list(plan: Plan) -> WatchList:
     """The watch list of a course: groups by days, in course order."""
-    return _watch_list(plan)
+    for seen, built in _RECENT:
+        if seen is plan:
+            return built
+    built = _watch_list(plan)
+    _RECENT.insert(0, (plan, built))
+    del _RECENT[4:]
+    return built
 
 
-@lru_cache(maxsize=16)
 def _watch_list(plan: Plan) -> WatchList:
     data = _data()
     values = _values(plan)
