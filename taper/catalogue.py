@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import difflib
 import tomllib
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from taper.units import Amount, parse_amount
+
+DATA = Path(__file__).parent / "data"
 
 
 def read_data(name: str) -> dict[str, Any]:
     """A TOML file from ``taper/data``, with decimals kept exact."""
-    text = resources.files("taper").joinpath("data", name).read_text(encoding="utf-8")
+    # A plain path: the package is installed as files, and importlib.resources costs start-up.
+    text = (DATA / name).read_text(encoding="utf-8")
     return tomllib.loads(text, parse_float=Decimal)
 
 
-@dataclass(frozen=True)
-class DoseLimit:
+class DoseLimit(NamedTuple):
     """The usual and the highest documented daily dose of a drug by one route."""
 
     route: str
@@ -33,8 +33,7 @@ class DoseLimit:
     source: str
 
 
-@dataclass(frozen=True)
-class Drug:
+class Drug(NamedTuple):
     id: str
     display: str
     synonyms: tuple[str, ...]
@@ -115,6 +114,8 @@ def find_drug(name: str) -> Drug | None:
 
 def drug_suggestions(name: str) -> list[str]:
     """Known names close to ``name`` (a likely typo), best first."""
+    import difflib
+
     return difflib.get_close_matches(_fold(name), list(_names()), n=3, cutoff=0.75)
 
 

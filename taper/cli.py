@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,6 +21,11 @@ from taper.errors import OutputError, TaperError
 from taper.plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[Any, Any]
+else:  # click's ParamType is generic only from 8.5 on
+    _ParamType = click.ParamType
 
 
 class _Group(click.Group):
@@ -39,8 +44,9 @@ def source_date_epoch() -> datetime | None:
     try:
         return datetime.fromtimestamp(int(value), UTC)
     except (ValueError, OverflowError, OSError) as err:
-        raise TaperError(f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds "
-                         "since 1970") from err
+        raise TaperError(
+            f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds since 1970"
+        ) from err
 
 
 def build_stamp() -> datetime:
@@ -66,21 +72,27 @@ force_option = click.option("--force", is_flag=True, help="Replace an existing o
 
 
 def paper_options(function: F) -> F:
-    function = click.option("--paper", type=click.Choice(["letter", "a4"]), default="letter",
-                            show_default=True, help="Paper size.")(function)
+    function = click.option(
+        "--paper",
+        type=click.Choice(["letter", "a4"]),
+        default="letter",
+        show_default=True,
+        help="Paper size.",
+    )(function)
     return function
 
 
 _LEAD = re.compile(r"^\s*(\d{1,4})\s*(m|min|h)\s*$", re.I)
 
 
-class LeadTime(click.ParamType):
+class LeadTime(_ParamType):
     """A reminder lead time: ``15m``, ``1h``, ``0m``."""
 
     name = "lead"
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> timedelta:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
         if isinstance(value, timedelta):
             return value
         match = _LEAD.match(str(value))
@@ -93,11 +105,10 @@ class LeadTime(click.ParamType):
         return timedelta(minutes=minutes)
 
 
-class DateType(click.ParamType):
+class DateType(_ParamType):
     name = "date"
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> date:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
         try:
@@ -106,11 +117,10 @@ class DateType(click.ParamType):
             self.fail(f"{value!r} is not a date; write it like 2026-12-01", param, ctx)
 
 
-class TimezoneType(click.ParamType):
+class TimezoneType(_ParamType):
     name = "zone"
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> str:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         import pendulum
 
         if value in pendulum.timezones():
@@ -143,9 +153,11 @@ def check(regimen: Path) -> None:
     """
     plan = load(regimen)
     doses = len(plan.doses)
-    click.echo(f"{regimen.name}: valid: {plan.length} days, {doses} dose"
-               f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
-               f"{'s' if len(plan.warnings) != 1 else ''}")
+    click.echo(
+        f"{regimen.name}: valid: {plan.length} days, {doses} dose"
+        f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
+        f"{'s' if len(plan.warnings) != 1 else ''}"
+    )
     for warning in plan.warnings:
         place = f"{warning.place}: " if warning.place else ""
         click.echo(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
@@ -173,17 +185,36 @@ def plan(regimen: Path, as_json: bool) -> None:
 @main.command()
 @regimen_argument
 @click.option("-o", "--output", required=True, help="The .ics file to write (- for stdout).")
-@click.option("--floating", is_flag=True,
-              help="Floating local times (no time zone), for a patient who travels.")
-@click.option("--alarm", "alarm", type=LeadTime(), default="0m", show_default=True,
-              help="How long before each dose the alarm sounds (15m, 1h).")
+@click.option(
+    "--floating",
+    is_flag=True,
+    help="Floating local times (no time zone), for a patient who travels.",
+)
+@click.option(
+    "--alarm",
+    "alarm",
+    type=LeadTime(),
+    default="0m",
+    show_default=True,
+    help="How long before each dose the alarm sounds (15m, 1h).",
+)
 @click.option("--no-alarm", is_flag=True, help="Leave alarms out.")
-@click.option("--previous", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="The calendar file of the plan this one replaces: its events that are gone "
-                   "are written as cancelled.")
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="The calendar file of the plan this one replaces: its events that are gone "
+    "are written as cancelled.",
+)
 @force_option
-def ics(regimen: Path, output: str, floating: bool, alarm: timedelta, no_alarm: bool,
-        previous: Path | None, force: bool) -> None:
+def ics(
+    regimen: Path,
+    output: str,
+    floating: bool,
+    alarm: timedelta,
+    no_alarm: bool,
+    previous: Path | None,
+    force: bool,
+) -> None:
     """Write the reminders as an iCalendar file.
 
     Example: taper ics jane.toml -o reminders.ics --alarm 15m
@@ -193,9 +224,25 @@ def ics(regimen: Path, output: str, floating: bool, alarm: timedelta, no_alarm: 
 
     course = load(regimen)
     old = _read_previous(previous)
-    data = render_ics(course, stamp=build_stamp(), floating=floating,
-                      alarm=None if no_alarm else alarm, previous=old)
+    try:
+        data = render_ics(
+            course,
+            stamp=build_stamp(),
+            floating=floating,
+            alarm=None if no_alarm else alarm,
+            previous=old,
+        )
+    except OutputError as err:
+        # Only the previous file gives render_ics an OutputError; name it.
+        raise OutputError(f"{previous}: {err}") from err
     write_file(output, data, force=force)
+    # A reminder the clocks moved is at a time nobody wrote; say so (on stderr: -o - is data).
+    for warning in course.warnings:
+        if warning.code.startswith("dst-"):
+            place = f"{warning.place}: " if warning.place else ""
+            click.echo(
+                f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}", err=True
+            )
 
 
 def _read_previous(previous: Path | None) -> bytes | None:
@@ -210,13 +257,19 @@ def _read_previous(previous: Path | None) -> bytes | None:
 @main.command()
 @regimen_argument
 @click.option("-o", "--output", required=True, help="The PDF file to write.")
-@click.option("--for", "audience", required=True,
-              type=click.Choice(["patient", "pharmacist", "nurse"]), help="Who the handout is for.")
+@click.option(
+    "--for",
+    "audience",
+    required=True,
+    type=click.Choice(["patient", "pharmacist", "nurse"]),
+    help="Who the handout is for.",
+)
 @click.option("--large-print", is_flag=True, help="Bigger text, for low vision.")
 @paper_options
 @force_option
-def pdf(regimen: Path, output: str, audience: str, large_print: bool, paper: str,
-        force: bool) -> None:
+def pdf(
+    regimen: Path, output: str, audience: str, large_print: bool, paper: str, force: bool
+) -> None:
     """Write a printable handout for the patient, the pharmacist or the nurse.
 
     Example: taper pdf jane.toml -o jane-patient.pdf --for patient --large-print
@@ -225,8 +278,7 @@ def pdf(regimen: Path, output: str, audience: str, large_print: bool, paper: str
     from taper.output import write_file
 
     course = load(regimen)
-    data = render_pdf(course, audience, stamp=build_stamp(), paper=paper,
-                      large_print=large_print)
+    data = render_pdf(course, audience, stamp=build_stamp(), paper=paper, large_print=large_print)
     write_file(output, data, force=force)
 
 
@@ -261,8 +313,14 @@ def templates() -> None:
 @click.option("--weight", help='The patient\'s weight, such as "70 kg" or "154 lb".')
 @click.option("--timezone", type=TimezoneType(), help="IANA time zone (default: this machine's).")
 @force_option
-def new(template: str, output: str, start: date | None, weight: str | None,
-        timezone: str | None, force: bool) -> None:
+def new(
+    template: str,
+    output: str,
+    start: date | None,
+    weight: str | None,
+    timezone: str | None,
+    force: bool,
+) -> None:
     """Write an editable regimen file from a template.
 
     Example: taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
@@ -270,8 +328,9 @@ def new(template: str, output: str, start: date | None, weight: str | None,
     from taper.output import write_file
     from taper.templates import render_template
 
-    text = render_template(template, start=start or today() + timedelta(days=1),
-                           weight=weight, timezone=timezone)
+    text = render_template(
+        template, start=start or today() + timedelta(days=1), weight=weight, timezone=timezone
+    )
     write_file(output, text.encode("utf-8"), force=force)
     click.echo(f"wrote {output}; edit it, then run: taper check {output}", err=True)
 
@@ -297,8 +356,9 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
     files = {
         "plan.json": render_json(course),
         "reminders.ics": render_ics(course, stamp=stamp),
-        "patient.pdf": render_pdf(course, "patient", stamp=stamp, paper=paper,
-                                  large_print=large_print),
+        "patient.pdf": render_pdf(
+            course, "patient", stamp=stamp, paper=paper, large_print=large_print
+        ),
         "pharmacist.pdf": render_pdf(course, "pharmacist", stamp=stamp, paper=paper),
         "nurse.pdf": render_pdf(course, "nurse", stamp=stamp, paper=paper),
     }

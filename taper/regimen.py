@@ -7,14 +7,12 @@ engine can check the well-formed parts too. Places count from 1, as people do.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from taper.catalogue import Drug, conditions, drug_suggestions, find_drug
 from taper.errors import Problem
@@ -49,8 +47,24 @@ TOP_KEYS = ("title", "start", "timezone", "revision", "patient", "care_team", "p
 PATIENT_KEYS = ("name", "weight", "conditions", "routine")
 CARE_TEAM_KEYS = ("clinic", "phone", "after_hours", "prescriber", "nurse", "pharmacy")
 PHASE_KEYS = (
-    "name", "drug", "route", "dose", "days", "every", "steps", "taper", "sessions", "tablets",
-    "split", "liquid", "at", "take", "duration", "where", "start_day", "allow",
+    "name",
+    "drug",
+    "route",
+    "dose",
+    "days",
+    "every",
+    "steps",
+    "taper",
+    "sessions",
+    "tablets",
+    "split",
+    "liquid",
+    "at",
+    "take",
+    "duration",
+    "where",
+    "start_day",
+    "allow",
 )
 STEP_KEYS = ("dose", "days", "every", "at")
 TAPER_KEYS = ("from", "to", "by", "every")
@@ -58,16 +72,14 @@ ALSO_KEYS = ("kind", "what", "at", "during", "days", "on", "duration", "where")
 DOSING_FORMS = ("dose", "steps", "taper", "sessions")
 
 
-@dataclass(frozen=True)
-class TimeOfDay:
+class TimeOfDay(NamedTuple):
     """A time from ``at``: the clock time and the routine slot it came from, if any."""
 
     time: str  # HH:MM
     slot: str | None
 
 
-@dataclass(frozen=True)
-class Given:
+class Given(NamedTuple):
     """An amount given at one time of day, with the place in the file it was written."""
 
     time: TimeOfDay
@@ -75,8 +87,7 @@ class Given:
     place: str
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """Days with the same doses, given on every ``every``-th day of the step."""
 
     place: str
@@ -85,8 +96,7 @@ class Step:
     doses: tuple[Given, ...]
 
 
-@dataclass(frozen=True)
-class TaperRule:
+class TaperRule(NamedTuple):
     """``taper = { from, to, by, every }``; ``by`` is an amount or a share (``percent``)."""
 
     place: str
@@ -97,9 +107,8 @@ class TaperRule:
     every: int
 
 
-@dataclass(frozen=True)
-class Phase:
-    index: int
+class Phase(NamedTuple):
+    index: int  # type: ignore[assignment]  # 1-based position in the file, shadows tuple.index
     place: str
     name: str
     drug_text: str
@@ -129,9 +138,8 @@ class Phase:
         return self.drug.id if self.drug else " ".join(self.drug_text.lower().split())
 
 
-@dataclass(frozen=True)
-class Also:
-    index: int
+class Also(NamedTuple):
+    index: int  # type: ignore[assignment]  # 1-based position in the file, shadows tuple.index
     place: str
     kind: str
     what: str
@@ -143,8 +151,7 @@ class Also:
     where: str | None
 
 
-@dataclass(frozen=True)
-class Regimen:
+class Regimen(NamedTuple):
     source: str
     title: str
     start: date
@@ -165,6 +172,8 @@ T = TypeVar("T")
 
 
 def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f'; did you mean "{close[0]}"?' if close else ""
 
@@ -195,7 +204,12 @@ class _Reader:
         return None
 
     def text(
-        self, table: dict[str, Any], key: str, place: str, *, required: bool = False,
+        self,
+        table: dict[str, Any],
+        key: str,
+        place: str,
+        *,
+        required: bool = False,
         fix: str = "",
     ) -> str | None:
         where = f"{place}.{key}" if place else key
@@ -216,8 +230,15 @@ class _Reader:
         return value
 
     def whole(
-        self, table: dict[str, Any], key: str, place: str, *, low: int, high: int,
-        required: bool = False, fix: str = "",
+        self,
+        table: dict[str, Any],
+        key: str,
+        place: str,
+        *,
+        low: int,
+        high: int,
+        required: bool = False,
+        fix: str = "",
     ) -> int | None:
         where = f"{place}.{key}" if place else key
         if key not in table:
@@ -285,8 +306,13 @@ def read_document(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, [Problem("", f"is {size / 1e6:.1f} MB; a regimen file is a few kilobytes. "
-                                      "Check that this is the right file.")]
+            return None, [
+                Problem(
+                    "",
+                    f"is {size / 1e6:.1f} MB; a regimen file is a few kilobytes. "
+                    "Check that this is the right file.",
+                )
+            ]
         data = path.read_bytes()
     except FileNotFoundError:
         return None, [Problem("", "no such file; check the name and the folder")]
@@ -318,8 +344,11 @@ def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
         elif "(at end of document)" in message:
             message = message.replace(" (at end of document)", "")
             place = "end of file"
-        return None, [Problem(place, f"is not valid TOML: {message.lower()}; "
-                                     "see the regimen format in the README")]
+        return None, [
+            Problem(
+                place, f"is not valid TOML: {message.lower()}; see the regimen format in the README"
+            )
+        ]
     except RecursionError:
         return None, [Problem("", "is nested too deeply to be a regimen")]
 
@@ -346,8 +375,13 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     else:
         start = r.a_date(doc["start"], "start")
 
-    timezone = r.text(doc, "timezone", "", required=True,
-                      fix='add the IANA time zone, such as timezone = "America/New_York"')
+    timezone = r.text(
+        doc,
+        "timezone",
+        "",
+        required=True,
+        fix='add the IANA time zone, such as timezone = "America/New_York"',
+    )
     if timezone is not None:
         timezone = _check_timezone(r, timezone)
 
@@ -363,14 +397,17 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     )
     known_conditions = conditions()
     condition_ids: list[str] = []
-    for item, where in r.texts(patient, "conditions", "patient") or []:
-        key = item.strip().lower().replace(" ", "-").replace("_", "-")
+    for condition, where in r.texts(patient, "conditions", "patient") or []:
+        key = condition.strip().lower().replace(" ", "-").replace("_", "-")
         if key in known_conditions:
             if key not in condition_ids:
                 condition_ids.append(key)
         else:
-            r.problem(where, f'unknown condition "{item}"{_did_you_mean(key, list(known_conditions))} '
-                             f"(known: {', '.join(known_conditions)})")
+            r.problem(
+                where,
+                f'unknown condition "{condition}"{_did_you_mean(key, list(known_conditions))} '
+                f"(known: {', '.join(known_conditions)})",
+            )
 
     routine = dict(DEFAULT_ROUTINE)
     if "routine" in patient:
@@ -381,8 +418,10 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
             if value is not None:
                 clock = _clock(value)
                 if clock is None:
-                    r.problem(f"patient.routine.{slot}",
-                              f'"{value}" is not a time; write 24-hour time like "08:00"')
+                    r.problem(
+                        f"patient.routine.{slot}",
+                        f'"{value}" is not a time; write 24-hour time like "08:00"',
+                    )
                 else:
                     routine[slot] = clock
 
@@ -415,9 +454,11 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         for phase in phases:
             key = phase.name.casefold()
             if key in names:
-                r.problem(f"{phase.place}.name",
-                          f'"{phase.name}" is also the name of phase[{names[key]}]; '
-                          "give each phase its own name")
+                r.problem(
+                    f"{phase.place}.name",
+                    f'"{phase.name}" is also the name of phase[{names[key]}]; '
+                    "give each phase its own name",
+                )
             else:
                 names[key] = phase.index
 
@@ -426,11 +467,15 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     if not isinstance(raw_also, list):
         r.problem("also", "expected [[also]] tables (an array of tables)")
     else:
-        all_names = [p.get("name") for p in raw_phases or [] if isinstance(p, dict)] \
-            if isinstance(raw_phases, list) else []
+        all_names = (
+            [p.get("name") for p in raw_phases or [] if isinstance(p, dict)]
+            if isinstance(raw_phases, list)
+            else []
+        )
         for number, raw in enumerate(raw_also, 1):
-            item = _also(r, raw, number, routine, [n for n in all_names if isinstance(n, str)],
-                         start)
+            item = _also(
+                r, raw, number, routine, [n for n in all_names if isinstance(n, str)], start
+            )
             if item is not None:
                 also.append(item)
 
@@ -462,11 +507,20 @@ def _default_title(phases: list[Phase]) -> str:
 def _check_timezone(r: _Reader, name: str) -> str | None:
     import pendulum
 
-    zones = pendulum.timezones()
+    if "/" in name or name == "UTC":
+        try:
+            pendulum.timezone(name)
+            return name
+        except (ValueError, OSError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+            pass
+    zones = pendulum.timezones()  # listing every zone is slow: only for the did-you-mean
     if name in zones:
         return name
-    r.problem("timezone", f'unknown time zone "{name}"{_did_you_mean(name, sorted(zones))} '
-                          '(use an IANA name such as "America/New_York" or "Europe/London")')
+    r.problem(
+        "timezone",
+        f'unknown time zone "{name}"{_did_you_mean(name, sorted(zones))} '
+        '(use an IANA name such as "America/New_York" or "Europe/London")',
+    )
     return None
 
 
@@ -484,8 +538,11 @@ def _time_of_day(r: _Reader, text: str, where: str, routine: dict[str, str]) -> 
     slot = text.strip().lower()
     if slot in routine:
         return TimeOfDay(routine[slot], slot)
-    r.problem(where, f'"{text}" is neither a time like "09:00" nor a routine slot'
-                     f"{_did_you_mean(slot, list(routine))} (slots: {', '.join(routine)})")
+    r.problem(
+        where,
+        f'"{text}" is neither a time like "09:00" nor a routine slot'
+        f"{_did_you_mean(slot, list(routine))} (slots: {', '.join(routine)})",
+    )
     return None
 
 
@@ -501,7 +558,7 @@ def _times(
         if time is None:
             continue
         if any(t.time == time.time for t in times):
-            r.problem(where, f'{time.time} is listed twice; list each time once')
+            r.problem(where, f"{time.time} is listed twice; list each time once")
             continue
         times.append(time)
     if not items:
@@ -518,14 +575,18 @@ def _phase(
         return None
     r.known_keys(table, place, PHASE_KEYS)
 
-    drug_text = r.text(table, "drug", place, required=True,
-                       fix='name the medicine, such as drug = "prednisone"')
+    drug_text = r.text(
+        table, "drug", place, required=True, fix='name the medicine, such as drug = "prednisone"'
+    )
     drug = find_drug(drug_text) if drug_text else None
     if drug_text and drug is None:
         close = drug_suggestions(drug_text)
         if close:
-            r.problem(f"{place}.drug", f'unknown drug "{drug_text}"; did you mean "{close[0]}"? '
-                                       "(a misspelt drug would skip every dose check)")
+            r.problem(
+                f"{place}.drug",
+                f'unknown drug "{drug_text}"; did you mean "{close[0]}"? '
+                "(a misspelt drug would skip every dose check)",
+            )
 
     route = "oral"
     if "route" in table:
@@ -534,33 +595,47 @@ def _phase(
             if text.strip().lower() in ROUTES:
                 route = text.strip().lower()
             else:
-                r.problem(f"{place}.route", f'unknown route "{text}"'
-                                            f"{_did_you_mean(text.lower(), ROUTES)}; "
-                                            f"use one of {', '.join(ROUTES)}")
+                r.problem(
+                    f"{place}.route",
+                    f'unknown route "{text}"'
+                    f"{_did_you_mean(text.lower(), ROUTES)}; "
+                    f"use one of {', '.join(ROUTES)}",
+                )
     elif drug is not None and "oral" not in drug.routes:
         route = drug.routes[0]
         if len(drug.routes) > 1:
-            r.problem(f"{place}.route", f"is missing; {drug.display} is given by "
-                                        f"{' or '.join(drug.routes)}: say which")
+            r.problem(
+                f"{place}.route",
+                f"is missing; {drug.display} is given by {' or '.join(drug.routes)}: say which",
+            )
     if drug is not None and route not in drug.routes:
         if route in drug.forbidden_routes:
-            r.problem(f"{place}.route", f"{drug.display} must never be given by {route}; "
-                                        f"use {' or '.join(drug.routes)}")
+            r.problem(
+                f"{place}.route",
+                f"{drug.display} must never be given by {route}; use {' or '.join(drug.routes)}",
+            )
         else:
-            r.problem(f"{place}.route", f"{drug.display} is not given by {route} "
-                                        f"(known routes: {', '.join(drug.routes)})")
+            r.problem(
+                f"{place}.route",
+                f"{drug.display} is not given by {route} (known routes: {', '.join(drug.routes)})",
+            )
 
-    name = r.text(table, "name", place) or (drug.display if drug else drug_text) or f"Phase {number}"
-    name = name.strip()
+    given_name = r.text(table, "name", place)
+    name = (given_name or (drug.display if drug else drug_text) or f"Phase {number}").strip()
 
     forms = [form for form in DOSING_FORMS if form in table]
     if len(forms) != 1:
         if forms:
-            r.problem(place, f"gives {' and '.join(forms)}; give exactly one dosing form: "
-                             "dose + days, steps, taper, or sessions")
+            r.problem(
+                place,
+                f"gives {' and '.join(forms)}; give exactly one dosing form: "
+                "dose + days, steps, taper, or sessions",
+            )
         else:
-            r.problem(place, "has no dose; give exactly one dosing form: dose + days, steps, "
-                             "taper, or sessions")
+            r.problem(
+                place,
+                "has no dose; give exactly one dosing form: dose + days, steps, taper, or sessions",
+            )
         return None
     form = forms[0]
 
@@ -570,7 +645,8 @@ def _phase(
     duration_text = r.text(table, "duration", place)
     duration = (
         r.parsed(parse_duration, duration_text, f"{place}.duration")
-        if duration_text is not None else None
+        if duration_text is not None
+        else None
     )
     start_day = r.whole(table, "start_day", place, low=1, high=MAX_COURSE_DAYS)
     allow: list[str] = []
@@ -578,9 +654,12 @@ def _phase(
         if item in ALLOWANCES:
             allow.append(item)
         else:
-            r.problem(where_item, f'unknown allowance "{item}"'
-                                  f"{_did_you_mean(item, list(ALLOWANCES))} "
-                                  f"(known: {', '.join(ALLOWANCES)})")
+            r.problem(
+                where_item,
+                f'unknown allowance "{item}"'
+                f"{_did_you_mean(item, list(ALLOWANCES))} "
+                f"(known: {', '.join(ALLOWANCES)})",
+            )
     split = r.flag(table, "split", place)
 
     liquid = None
@@ -612,8 +691,11 @@ def _phase(
             pass  # a misspelt drug is reported above; its tablets follow once it is fixed
         else:
             what = drug.display if drug else f'"{drug_text}"'
-            r.problem(f"{place}.tablets", f"is missing; taper has no usual tablets for {what}: "
-                                          'list them, such as tablets = ["5 mg"], or give a liquid')
+            r.problem(
+                f"{place}.tablets",
+                f"is missing; taper has no usual tablets for {what}: "
+                'list them, such as tablets = ["5 mg"], or give a liquid',
+            )
     if split and route != "oral":
         r.problem(f"{place}.split", "half tablets are for oral phases; remove split")
 
@@ -627,8 +709,11 @@ def _phase(
         if amount is None:
             return None
         if amount.per_kg and weight_kg is None:
-            r.problem(where_dose, f'"{value}" is per kg, but patient.weight is missing; '
-                                  'add it, such as weight = "70 kg"')
+            r.problem(
+                where_dose,
+                f'"{value}" is per kg, but patient.weight is missing; '
+                'add it, such as weight = "70 kg"',
+            )
             return None
         if route == "procedure":
             r.problem(where_dose, "a procedure has no dose; use sessions and every")
@@ -637,17 +722,28 @@ def _phase(
 
     if form == "dose":
         amount = dose_amount(table["dose"], f"{place}.dose")
-        days = r.whole(table, "days", place, low=1, high=MAX_COURSE_DAYS, required=True,
-                       fix="say for how many days, such as days = 3")
+        days = r.whole(
+            table,
+            "days",
+            place,
+            low=1,
+            high=MAX_COURSE_DAYS,
+            required=True,
+            fix="say for how many days, such as days = 3",
+        )
         every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
         if at is None:
-            r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]')
+            r.problem(
+                f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]'
+            )
         if days is not None and every > days:
-            r.problem(f"{place}.every", f"every {every} days is longer than the {days} days "
-                                        "of the phase")
+            r.problem(
+                f"{place}.every", f"every {every} days is longer than the {days} days of the phase"
+            )
         if amount is not None and days is not None and at:
-            steps.append(Step(place, days, every,
-                              tuple(Given(t, amount, f"{place}.dose") for t in at)))
+            steps.append(
+                Step(place, days, every, tuple(Given(t, amount, f"{place}.dose") for t in at))
+            )
     elif form == "steps":
         if "days" in table:
             r.problem(f"{place}.days", "with steps, give days in each step, not in the phase")
@@ -655,33 +751,39 @@ def _phase(
             r.problem(f"{place}.every", "with steps, give every in each step, not in the phase")
         raw_steps = table["steps"]
         if not isinstance(raw_steps, list) or not raw_steps:
-            r.problem(f"{place}.steps", "expected a list of steps, such as "
-                                        '[{ dose = "60 mg", days = 4 }]')
+            r.problem(
+                f"{place}.steps", 'expected a list of steps, such as [{ dose = "60 mg", days = 4 }]'
+            )
         else:
             for step_number, raw_step in enumerate(raw_steps, 1):
-                step = _step(r, raw_step, f"{place}.steps[{step_number}]", at, routine,
-                             dose_amount)
+                step = _step(r, raw_step, f"{place}.steps[{step_number}]", at, routine, dose_amount)
                 if step is not None:
                     steps.append(step)
     elif form == "taper":
         taper = _taper(r, table["taper"], f"{place}.taper", dose_amount)
         if "days" in table:
-            r.problem(f"{place}.days", "with taper, every sets how long each dose is held; "
-                                       "remove days")
+            r.problem(
+                f"{place}.days", "with taper, every sets how long each dose is held; remove days"
+            )
         if at is None:
             r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"]')
     else:
         sessions = r.whole(table, "sessions", place, low=1, high=100)
         session_every = r.whole(table, "every", place, low=1, high=30) or 1
         if route != "procedure":
-            r.problem(f"{place}.sessions", "sessions are for procedures; set "
-                                           'route = "procedure", or give a dose')
+            r.problem(
+                f"{place}.sessions",
+                'sessions are for procedures; set route = "procedure", or give a dose',
+            )
         if "days" in table:
-            r.problem(f"{place}.days", "with sessions, the days follow from sessions and "
-                                       "every; remove days")
+            r.problem(
+                f"{place}.days",
+                "with sessions, the days follow from sessions and every; remove days",
+            )
         if at is None:
-            r.problem(f"{place}.at", 'is missing; say when each session starts, such as '
-                                     'at = ["09:00"]')
+            r.problem(
+                f"{place}.at", 'is missing; say when each session starts, such as at = ["09:00"]'
+            )
 
     if route == "procedure" and form != "sessions":
         r.problem(place, "a procedure is scheduled with sessions and every, not a dose")
@@ -722,22 +824,35 @@ def _step(
     if table is None:
         return None
     r.known_keys(table, place, STEP_KEYS)
-    days = r.whole(table, "days", place, low=1, high=MAX_COURSE_DAYS, required=True,
-                   fix="say for how many days, such as days = 4")
+    days = r.whole(
+        table,
+        "days",
+        place,
+        low=1,
+        high=MAX_COURSE_DAYS,
+        required=True,
+        fix="say for how many days, such as days = 4",
+    )
     every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
     if days is not None and every > days:
         r.problem(f"{place}.every", f"every {every} days is longer than the step's {days} days")
     doses: list[Given] = []
     if ("dose" in table) == ("at" in table):
-        r.problem(place, 'give either dose (taken at the phase\'s times) or at = { breakfast = '
-                         '"8 mg", ... } for divided doses')
+        r.problem(
+            place,
+            "give either dose (taken at the phase's times) or at = { breakfast = "
+            '"8 mg", ... } for divided doses',
+        )
         return None
     if "dose" in table:
         amount = dose_amount(table["dose"], f"{place}.dose")
         if phase_at is None:
-            r.problem(f"{place}.dose", "the phase has no at; say when, such as "
-                                       'at = ["breakfast"], or give at = { breakfast = "8 mg" } '
-                                       "in the step")
+            r.problem(
+                f"{place}.dose",
+                "the phase has no at; say when, such as "
+                'at = ["breakfast"], or give at = { breakfast = "8 mg" } '
+                "in the step",
+            )
         elif amount is not None:
             doses = [Given(t, amount, f"{place}.dose") for t in phase_at]
     else:
@@ -771,8 +886,11 @@ def _taper(
     r.known_keys(table, place, TAPER_KEYS)
     missing = [key for key in TAPER_KEYS if key not in table]
     if missing:
-        r.problem(place, f"is missing {', '.join(missing)}; write it like "
-                         '{ from = "60 mg", to = "10 mg", by = "10 mg", every = 3 }')
+        r.problem(
+            place,
+            f"is missing {', '.join(missing)}; write it like "
+            '{ from = "60 mg", to = "10 mg", by = "10 mg", every = 3 }',
+        )
         return None
     start = dose_amount(table["from"], f"{place}.from")
     end = dose_amount(table["to"], f"{place}.to")
@@ -801,8 +919,10 @@ def _taper(
         r.problem(place, "from, to and by must be in the same kind of unit")
         return None
     if _base(start) < _base(end):
-        r.problem(place, f"goes up from {start} to {end}; a taper goes down "
-                         "(for a rising dose, use steps)")
+        r.problem(
+            place,
+            f"goes up from {start} to {end}; a taper goes down (for a rising dose, use steps)",
+        )
         return None
     return TaperRule(place, start, end, by, percent, every)
 
@@ -828,44 +948,62 @@ def _also(
     if table is None:
         return None
     r.known_keys(table, place, ALSO_KEYS)
-    kind_text = r.text(table, "kind", place, required=True,
-                       fix=f"say which: {', '.join(ALSO_KINDS)}")
+    kind_text = r.text(
+        table, "kind", place, required=True, fix=f"say which: {', '.join(ALSO_KINDS)}"
+    )
     kind = None
     if kind_text is not None:
         if kind_text.strip().lower() in ALSO_KINDS:
             kind = kind_text.strip().lower()
         else:
-            r.problem(f"{place}.kind", f'unknown kind "{kind_text}"'
-                                       f"{_did_you_mean(kind_text.lower(), ALSO_KINDS)}; "
-                                       f"use one of {', '.join(ALSO_KINDS)}")
-    what = r.text(table, "what", place, required=True,
-                  fix='say what it is, such as what = "Check blood sugar"')
+            r.problem(
+                f"{place}.kind",
+                f'unknown kind "{kind_text}"'
+                f"{_did_you_mean(kind_text.lower(), ALSO_KINDS)}; "
+                f"use one of {', '.join(ALSO_KINDS)}",
+            )
+    what = r.text(
+        table,
+        "what",
+        place,
+        required=True,
+        fix='say what it is, such as what = "Check blood sugar"',
+    )
     at = _times(r, table, place, routine)
     if at is None:
         r.problem(f"{place}.at", 'is missing; say when, such as at = ["lunch"] or ["14:00"]')
     placements = [key for key in ("during", "days", "on") if key in table]
     if len(placements) != 1:
-        r.problem(place, "say when in the course with exactly one of during = [phase names], "
-                         "days = [course days] or on = a date")
+        r.problem(
+            place,
+            "say when in the course with exactly one of during = [phase names], "
+            "days = [course days] or on = a date",
+        )
     during: list[str] = []
     for name, where in r.texts(table, "during", place) or []:
         if name in phase_names:
             during.append(name)
         else:
-            r.problem(where, f'no phase is named "{name}"{_did_you_mean(name, phase_names)}'
-                             f" (phases: {', '.join(phase_names) or 'none'})")
+            r.problem(
+                where,
+                f'no phase is named "{name}"{_did_you_mean(name, phase_names)}'
+                f" (phases: {', '.join(phase_names) or 'none'})",
+            )
     days: list[int] = []
     if "days" in table:
         value = table["days"]
         if not isinstance(value, list) or not value:
-            r.problem(f"{place}.days", f"expected a list of course days such as [1, 2, 3], "
-                                       f"got {describe(value)}")
+            r.problem(
+                f"{place}.days",
+                f"expected a list of course days such as [1, 2, 3], got {describe(value)}",
+            )
         else:
             for day_number, item in enumerate(value, 1):
                 if type(item) is not int or not 1 <= item <= MAX_COURSE_DAYS:
-                    r.problem(f"{place}.days[{day_number}]",
-                              f"expected a course day from 1 to {MAX_COURSE_DAYS}, "
-                              f"got {describe(item)}")
+                    r.problem(
+                        f"{place}.days[{day_number}]",
+                        f"expected a course day from 1 to {MAX_COURSE_DAYS}, got {describe(item)}",
+                    )
                 elif item not in days:
                     days.append(item)
     on = r.a_date(table["on"], f"{place}.on") if "on" in table else None
@@ -875,13 +1013,15 @@ def _also(
     duration_text = r.text(table, "duration", place)
     duration = (
         r.parsed(parse_duration, duration_text, f"{place}.duration")
-        if duration_text is not None else None
+        if duration_text is not None
+        else None
     )
-    where = r.text(table, "where", place)
+    location = r.text(table, "where", place)
     if kind is None or what is None or not at or len(placements) != 1:
         return None
-    return Also(number, place, kind, what, at, tuple(during), tuple(sorted(days)), on, duration,
-                where)
+    return Also(
+        number, place, kind, what, at, tuple(during), tuple(sorted(days)), on, duration, location
+    )
 
 
 __all__ = [

@@ -8,10 +8,10 @@ are collected with those the reader found, and raised together as one ``RegimenE
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from taper import safety
 from taper.errors import Problem, RegimenError
@@ -37,7 +37,6 @@ from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
 from taper.words import ROUTE_WORDS, minutes_text, tablet_phrase
 
 
-
 def load_plan(path: Path, today: date | None = None) -> Plan:
     """Read, validate and schedule a regimen file; raise RegimenError with every problem."""
     regimen, problems = read_regimen(path)
@@ -58,8 +57,7 @@ def build_plan(
     return plan
 
 
-@dataclass(frozen=True)
-class _Made:
+class _Made(NamedTuple):
     """A dose made ready to give: tablets or a volume, and the amount it really is."""
 
     amount: Decimal
@@ -69,8 +67,7 @@ class _Made:
     exact_volume_ml: Decimal | None = None  # before rounding to what a syringe measures
 
 
-@dataclass(frozen=True)
-class _ScheduledDose:
+class _ScheduledDose(NamedTuple):
     dose: Dose
     place: str  # where in the regimen this dose was written
     phase: Phase
@@ -129,7 +126,9 @@ class _Maker:
         if self.tablet_mode and unit in MASS_UNITS:
             factor = MASS_UNITS[unit]
             found = nearest_makeable(
-                target * factor, self.strengths_mg, self.phase.split,
+                target * factor,
+                self.strengths_mg,
+                self.phase.split,
                 below * factor if below is not None else None,
             )
             return plain(found / factor) if found is not None else None
@@ -176,8 +175,11 @@ class _Engine:
             first = phase.start_day or cursor
             last = first + length - 1
             if last > MAX_COURSE_DAYS:
-                self.problem(phase.place, f"ends on course day {last}; a course is at most "
-                                          f"{MAX_COURSE_DAYS} days. Check the days.")
+                self.problem(
+                    phase.place,
+                    f"ends on course day {last}; a course is at most "
+                    f"{MAX_COURSE_DAYS} days. Check the days.",
+                )
                 continue
             placed.append((phase, first, last, steps))
             cursor = last + 1
@@ -237,18 +239,24 @@ class _Engine:
         steps = []
         for number, value in enumerate(doses, 1):
             amount = Amount(plain(value), unit)
-            steps.append(Step(f"{rule.place}[{number}]", rule.every, 1,
-                              tuple(Given(t, amount, rule.place) for t in phase.at)))
+            steps.append(
+                Step(
+                    f"{rule.place}[{number}]",
+                    rule.every,
+                    1,
+                    tuple(Given(t, amount, rule.place) for t in phase.at),
+                )
+            )
         return tuple(steps)
 
     # -- placing ---------------------------------------------------------------------------
 
     def check_overlaps(self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]]) -> None:
         for i, (a, a_first, a_last, _) in enumerate(placed):
-            for b, b_first, b_last, _ in placed[i + 1:]:
+            for b, b_first, b_last, _ in placed[i + 1 :]:
                 if a_first > b_last or b_first > a_last:
                     continue
-                on_purpose = a.start_day is not None and b.start_day is not None or (
+                on_purpose = (a.start_day is not None and b.start_day is not None) or (
                     b.start_day is not None and a.start_day is None and b_first >= 1
                 )
                 same_drug = a.drug_id == b.drug_id
@@ -284,23 +292,38 @@ class _Engine:
             elif item.days:
                 for number, day in enumerate(item.days, 1):
                     if day > end_day:
-                        self.problem(f"{item.place}.days[{number}]",
-                                     f"course day {day} is after the course's last day "
-                                     f"({end_day})")
+                        self.problem(
+                            f"{item.place}.days[{number}]",
+                            f"course day {day} is after the course's last day ({end_day})",
+                        )
                     else:
                         days.append(day)
             elif item.on is not None:
                 day = (item.on - self.regimen.start).days + 1
                 if day > MAX_COURSE_DAYS:
-                    self.problem(f"{item.place}.on", f"{item.on} is more than "
-                                                     f"{MAX_COURSE_DAYS} days after the start")
+                    self.problem(
+                        f"{item.place}.on",
+                        f"{item.on} is more than {MAX_COURSE_DAYS} days after the start",
+                    )
                     continue
                 days.append(day)
             for day in sorted(set(days)):
                 for time in item.at:
                     when, clock = self.local(day, time, f"{item.place}.at")
-                    events.append(Event(day, self.date_of(day), clock, when, item.kind, item.what,
-                                        item.index, item.duration_min, item.where, time.slot))
+                    events.append(
+                        Event(
+                            day,
+                            self.date_of(day),
+                            clock,
+                            when,
+                            item.kind,
+                            item.what,
+                            item.index,
+                            item.duration_min,
+                            item.where,
+                            time.slot,
+                        )
+                    )
         return events
 
     # -- dates and times -------------------------------------------------------------------
@@ -324,14 +347,20 @@ class _Engine:
                     break
             when = moved.replace(tzinfo=self.zone)
             clock = moved.strftime("%H:%M")
-            self.warn("dst-moved",
-                      f"{time.time} does not exist on {on.isoformat()} (the clocks go forward); "
-                      f"the reminder is at {clock} instead", place)
+            self.warn(
+                "dst-moved",
+                f"{time.time} does not exist on {on.isoformat()} (the clocks go forward); "
+                f"the reminder is at {clock} instead",
+                place,
+            )
             return when, clock
         if when.utcoffset() != when.replace(fold=1).utcoffset():
-            self.warn("dst-repeated",
-                      f"{time.time} happens twice on {on.isoformat()} (the clocks go back); "
-                      "the reminder is at the first one", place)
+            self.warn(
+                "dst-repeated",
+                f"{time.time} happens twice on {on.isoformat()} (the clocks go back); "
+                "the reminder is at the first one",
+                place,
+            )
         return when, time.time
 
     # -- doses -----------------------------------------------------------------------------
@@ -349,16 +378,31 @@ class _Engine:
                 for time in phase.at:
                     when, clock = self.local(day, time, f"{phase.place}.at")
                     dose = Dose(
-                        day, self.date_of(day), clock, when, phase.name, phase.drug_id,
-                        phase.display, phase.route, None, None, (), None, phase.duration_min,
-                        _procedure_instructions(phase, number, sessions), phase.where, time.slot,
-                        number, sessions,
+                        day,
+                        self.date_of(day),
+                        clock,
+                        when,
+                        phase.name,
+                        phase.drug_id,
+                        phase.display,
+                        phase.route,
+                        None,
+                        None,
+                        (),
+                        None,
+                        phase.duration_min,
+                        _procedure_instructions(phase, number, sessions),
+                        phase.where,
+                        time.slot,
+                        number,
+                        sessions,
                     )
                     scheduled.append(_ScheduledDose(dose, f"{phase.place}.sessions", phase))
             session_doses = [StepDose(t.time, t.slot, None, None, (), None) for t in phase.at]
             last = first + (sessions - 1) * phase.session_every
-            step_plans.append(StepPlan(first, last, last - first + 1, phase.session_every,
-                                       tuple(session_doses)))
+            step_plans.append(
+                StepPlan(first, last, last - first + 1, phase.session_every, tuple(session_doses))
+            )
             return scheduled, step_plans
 
         day = first
@@ -368,20 +412,39 @@ class _Engine:
                 made = self.make(maker, given.amount, given.place)
                 if made is not None:
                     made_at.append((given.time, made, given.place))
-            step_plans.append(StepPlan(
-                day, day + step.days - 1, step.days, step.every,
-                tuple(StepDose(t.time, t.slot, m.amount, m.unit, m.tablets, m.volume_ml)
-                      for t, m, _ in made_at),
-            ))
+            step_plans.append(
+                StepPlan(
+                    day,
+                    day + step.days - 1,
+                    step.days,
+                    step.every,
+                    tuple(
+                        StepDose(t.time, t.slot, m.amount, m.unit, m.tablets, m.volume_ml)
+                        for t, m, _ in made_at
+                    ),
+                )
+            )
             for offset in range(step.days):
                 if offset % step.every == 0:
                     for time, made, place in made_at:
                         when, clock = self.local(day + offset, time, f"{phase.place}.at")
                         dose = Dose(
-                            day + offset, self.date_of(day + offset), clock, when, phase.name,
-                            phase.drug_id, phase.display, phase.route, made.amount, made.unit,
-                            made.tablets, made.volume_ml, phase.duration_min,
-                            _dose_instructions(phase, made), phase.where, time.slot,
+                            day + offset,
+                            self.date_of(day + offset),
+                            clock,
+                            when,
+                            phase.name,
+                            phase.drug_id,
+                            phase.display,
+                            phase.route,
+                            made.amount,
+                            made.unit,
+                            made.tablets,
+                            made.volume_ml,
+                            phase.duration_min,
+                            _dose_instructions(phase, made),
+                            phase.where,
+                            time.slot,
                         )
                         scheduled.append(_ScheduledDose(dose, place, phase))
             day += step.days
@@ -396,15 +459,21 @@ class _Engine:
             exact = amount.value * weight
             rounded = maker.nearest(exact, unit)
             if rounded is None:
-                self.problem(place, f"{amount} for {format_number(weight)} kg is "
-                                    f"{format_amount(exact, unit)}, which cannot be made; "
-                                    "check the dose and the tablets")
+                self.problem(
+                    place,
+                    f"{amount} for {format_number(weight)} kg is "
+                    f"{format_amount(exact, unit)}, which cannot be made; "
+                    "check the dose and the tablets",
+                )
                 return None
             value = rounded
             if rounded != exact:
-                self.warn("per-kg-rounded",
-                          f"{amount} × {format_number(weight)} kg = {format_amount(exact, unit)}, "
-                          f"rounded to {format_amount(rounded, unit)}", place)
+                self.warn(
+                    "per-kg-rounded",
+                    f"{amount} × {format_number(weight)} kg = {format_amount(exact, unit)}, "
+                    f"rounded to {format_amount(rounded, unit)}",
+                    place,
+                )
         try:
             made = maker.make(value, unit)
         except ValueError as err:
@@ -414,22 +483,32 @@ class _Engine:
             return _Made(plain(value), unit, (), None)
         if made.exact_volume_ml is not None and made.exact_volume_ml != made.volume_ml:
             assert made.volume_ml is not None and maker.phase.liquid is not None
-            self.warn("volume-rounded",
-                      f"{format_amount(made.amount, made.unit)} is "
-                      f"{format_number(made.exact_volume_ml.quantize(Decimal('0.001')))} mL of "
-                      f"{maker.phase.liquid.text}; measure {format_number(made.volume_ml)} mL",
-                      place)
+            self.warn(
+                "volume-rounded",
+                f"{format_amount(made.amount, made.unit)} is "
+                f"{format_number(made.exact_volume_ml.quantize(Decimal('0.001')))} mL of "
+                f"{maker.phase.liquid.text}; measure {format_number(made.volume_ml)} mL",
+                place,
+            )
         return made
 
-    def phase_plan(
-        self, phase: Phase, first: int, last: int, steps: list[StepPlan]
-    ) -> PhasePlan:
+    def phase_plan(self, phase: Phase, first: int, last: int, steps: list[StepPlan]) -> PhasePlan:
         return PhasePlan(
-            index=phase.index, name=phase.name, drug=phase.drug_id, drug_name=phase.display,
-            route=phase.route, first_day=first, last_day=last, steps=tuple(steps),
-            take=phase.take, where=phase.where, duration_min=phase.duration_min,
-            allow=phase.allow, split=phase.split,
-            liquid=phase.liquid.text if phase.liquid else None, sessions=phase.sessions,
+            index=phase.index,
+            name=phase.name,
+            drug=phase.drug_id,
+            drug_name=phase.display,
+            route=phase.route,
+            first_day=first,
+            last_day=last,
+            steps=tuple(steps),
+            take=phase.take,
+            where=phase.where,
+            duration_min=phase.duration_min,
+            allow=phase.allow,
+            split=phase.split,
+            liquid=phase.liquid.text if phase.liquid else None,
+            sessions=phase.sessions,
             known_drug=phase.drug is not None,
             drug_class=phase.drug.drug_class if phase.drug else None,
         )
@@ -454,12 +533,15 @@ class _Engine:
         days = []
         for day in range(1, end_day + 1):
             phases = tuple(p.name for p, first, last, _ in placed if first <= day <= last)
-            days.append(Day(
-                day, self.date_of(day),
-                tuple(sorted(doses_by_day[day], key=lambda d: (d.starts, d.phase))),
-                tuple(sorted(events_by_day[day], key=lambda e: (e.starts, e.index))),
-                phases,
-            ))
+            days.append(
+                Day(
+                    day,
+                    self.date_of(day),
+                    tuple(sorted(doses_by_day[day], key=lambda d: (d.starts, d.phase))),
+                    tuple(sorted(events_by_day[day], key=lambda e: (e.starts, e.index))),
+                    phases,
+                )
+            )
 
         dispense: dict[tuple[str, Decimal, str], Decimal] = defaultdict(Decimal)
         names: dict[str, str] = {}
@@ -487,8 +569,9 @@ class _Engine:
             start=regimen.start,
             end=self.date_of(end_day),
             revision=regimen.revision,
-            patient=Patient(regimen.patient_name, regimen.weight_kg, regimen.weight_text,
-                            regimen.conditions),
+            patient=Patient(
+                regimen.patient_name, regimen.weight_kg, regimen.weight_text, regimen.conditions
+            ),
             care_team=CareTeam(**dict(regimen.care_team)),
             routine=regimen.routine,
             phases=tuple(phase_plans),
@@ -531,21 +614,31 @@ def _totals(doses: list[Dose]) -> tuple[Total, ...]:
             amount = sum((d.amount for d in drug_doses if d.amount is not None), Decimal(0))
         else:
             unit = "mg"
-            amount = sum((_mg(d.amount, d.unit) for d in drug_doses
-                          if d.amount is not None and d.unit is not None), Decimal(0))
+            amount = sum(
+                (
+                    _mg(d.amount, d.unit)
+                    for d in drug_doses
+                    if d.amount is not None and d.unit is not None
+                ),
+                Decimal(0),
+            )
         drug = find_drug(drug_id)
         equivalent = None
         approximate = False
         if drug is not None and drug.prednisone_equivalent is not None and unit in MASS_UNITS:
             equivalent_mg = sum(
-                (_mg(d.amount, d.unit) for d in drug_doses
-                 if d.amount is not None and d.unit is not None and d.route in ("oral", "iv")),
+                (
+                    _mg(d.amount, d.unit)
+                    for d in drug_doses
+                    if d.amount is not None and d.unit is not None and d.route in ("oral", "iv")
+                ),
                 Decimal(0),
             )
             equivalent = plain(equivalent_mg * 5 / drug.prednisone_equivalent.in_mg())
             approximate = drug.equivalence_approximate
-        totals.append(Total(drug_id, drug_doses[0].drug_name, plain(amount), unit,
-                            equivalent, approximate))
+        totals.append(
+            Total(drug_id, drug_doses[0].drug_name, plain(amount), unit, equivalent, approximate)
+        )
     return tuple(totals)
 
 
@@ -564,10 +657,14 @@ def _dose_instructions(phase: Phase, made: _Made) -> str:
     if made.volume_ml is not None and phase.liquid is not None:
         volume = format_number(made.volume_ml)
         if phase.route == "oral":
-            return f"Measure {volume} mL of the {phase.liquid.text} liquid ({amount}) " \
-                   f"and take it by mouth{take}."
-        return f"{phase.display} {amount} ({volume} mL of {phase.liquid.text}) " \
-               f"{ROUTE_WORDS[phase.route]}{take}."
+            return (
+                f"Measure {volume} mL of the {phase.liquid.text} liquid ({amount}) "
+                f"and take it by mouth{take}."
+            )
+        return (
+            f"{phase.display} {amount} ({volume} mL of {phase.liquid.text}) "
+            f"{ROUTE_WORDS[phase.route]}{take}."
+        )
     if phase.route == "iv":
         length = f" over {minutes_text(phase.duration_min)}" if phase.duration_min else ""
         where = f" at {phase.where}" if phase.where else ""

@@ -23,7 +23,7 @@ _Cost = tuple[int, int, int]  # (halves, strengths used, split tablets)
 
 def _scale(values: list[Decimal]) -> int:
     exponent = min(int(plain(v).as_tuple().exponent) for v in values)
-    return 10 ** max(0, -exponent)
+    return int(10 ** max(0, -exponent))
 
 
 def tablets_for(
@@ -84,9 +84,10 @@ def _solve(dose: Decimal, strengths: tuple[Decimal, ...], split: bool) -> Combin
         current: list[_Cost | None] = list(previous)
         picked = [(0, 0)] * (total + 1)
         for a in range(total + 1):
-            candidate = using_whole[a]
-            if candidate is not None and (current[a] is None or candidate < current[a]):  # type: ignore[operator]
-                current[a], picked[a] = candidate, (wholes_used[a], 0)
+            with_wholes = using_whole[a]
+            held = current[a]
+            if with_wholes is not None and (held is None or with_wholes < held):
+                current[a], picked[a] = with_wholes, (wholes_used[a], 0)
             if half and a >= half:
                 options: list[tuple[_Cost, tuple[int, int]]] = []
                 base = previous[a - half]
@@ -95,11 +96,14 @@ def _solve(dose: Decimal, strengths: tuple[Decimal, ...], split: bool) -> Combin
                 with_whole = using_whole[a - half]
                 if with_whole is not None:
                     options.append(
-                        ((with_whole[0] + 1, with_whole[1], with_whole[2] + 1),
-                         (wholes_used[a - half], 1))
+                        (
+                            (with_whole[0] + 1, with_whole[1], with_whole[2] + 1),
+                            (wholes_used[a - half], 1),
+                        )
                     )
                 for cost, pick in options:
-                    if current[a] is None or cost < current[a]:  # type: ignore[operator]
+                    held = current[a]
+                    if held is None or cost < held:
                         current[a], picked[a] = cost, pick
         choices.append((i, picked))
         best = current
@@ -137,7 +141,7 @@ def makeable_quantum(strengths: tuple[Decimal, ...], split: bool) -> Decimal:
 def nearest_makeable(
     target: Decimal, strengths: tuple[Decimal, ...], split: bool, below: Decimal | None = None
 ) -> Decimal | None:
-    """The makeable dose nearest ``target`` (ties go to the lower dose), strictly under ``below``."""
+    """The makeable dose nearest ``target`` (ties to the lower dose), strictly under ``below``."""
     quantum = makeable_quantum(strengths, split)
     base = (target / quantum).to_integral_value(rounding=ROUND_FLOOR) * quantum
     window = 400

@@ -7,8 +7,8 @@ and how to write it instead; the regimen reader attaches the place.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 MASS_UNITS = {"mg": Decimal(1), "g": Decimal(1000), "mcg": Decimal("0.001")}
 DOSE_UNITS = ("mg", "g", "mcg", "units", "mg/kg", "g/kg")
@@ -32,8 +32,7 @@ _AMOUNT = re.compile(rf"^\s*{_NUMBER}\s*([^\s\d].*?)\s*$")
 _LARGEST = Decimal(10) ** 7
 
 
-@dataclass(frozen=True)
-class Amount:
+class Amount(NamedTuple):
     """A positive amount in one of ``DOSE_UNITS``."""
 
     value: Decimal
@@ -56,7 +55,7 @@ class Amount:
 
 
 def plain(value: Decimal) -> Decimal:
-    """The same number without trailing zeros or an exponent: ``20.0`` → ``20``, ``2.50`` → ``2.5``."""
+    """The number without trailing zeros or an exponent: ``20.0`` → ``20``, ``2.50`` → ``2.5``."""
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
@@ -74,7 +73,7 @@ def format_amount(value: Decimal, unit: str) -> str:
 def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amount:
     """Parse ``"60 mg"``, ``"1 g"``, ``"0.4 g/kg"``, ``"80 units"``."""
     if not isinstance(text, str):
-        raise ValueError(f"expected a text such as \"60 mg\", got {describe(text)}")
+        raise ValueError(f'expected a text such as "60 mg", got {describe(text)}')
     if not text.strip():
         raise ValueError('is empty; write an amount with its unit, such as "60 mg"')
     match = _AMOUNT.match(text)
@@ -85,9 +84,7 @@ def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amou
     number, raw_unit = match.groups()
     unit = _UNIT_ALIASES.get(raw_unit.strip().lower().replace(" ", ""))
     if unit is None or unit not in allowed:
-        raise ValueError(
-            f'"{text}": unknown unit "{raw_unit}"; use one of {", ".join(allowed)}'
-        )
+        raise ValueError(f'"{text}": unknown unit "{raw_unit}"; use one of {", ".join(allowed)}')
     value = Decimal(number)
     if value <= 0:
         raise ValueError(f'"{text}" must be more than zero')
@@ -147,8 +144,7 @@ def parse_weight(text: object) -> Decimal:
     return kg
 
 
-@dataclass(frozen=True)
-class Concentration:
+class Concentration(NamedTuple):
     """A liquid's strength: ``amount`` in ``per_ml`` millilitres."""
 
     amount: Amount
@@ -194,8 +190,14 @@ def is_clock_time(text: str) -> bool:
 
 def describe(value: object) -> str:
     """How a TOML value reads in a message: its kind and a short echo."""
-    kinds = {bool: "true/false", int: "a whole number", float: "a number", str: "a text",
-             list: "a list", dict: "a table"}
+    kinds = {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "a text",
+        list: "a list",
+        dict: "a table",
+    }
     kind = next((name for tp, name in kinds.items() if type(value) is tp), None)
     if kind is None:
         kind = "a number" if isinstance(value, Decimal) else type(value).__name__

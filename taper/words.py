@@ -7,8 +7,13 @@ from decimal import Decimal
 from taper.plan import Dose, Event, PhasePlan, TabletCount
 from taper.units import format_amount, format_number
 
-ROUTE_WORDS = {"oral": "by mouth", "iv": "IV", "im": "into a muscle", "sc": "under the skin",
-               "procedure": "procedure"}
+ROUTE_WORDS = {
+    "oral": "by mouth",
+    "iv": "IV",
+    "im": "into a muscle",
+    "sc": "under the skin",
+    "procedure": "procedure",
+}
 
 
 def count_text(count: Decimal) -> str:
@@ -65,7 +70,10 @@ def event_summary(event: Event) -> str:
 
 
 def phase_heading(phase: PhasePlan) -> str:
-    days = (f"day {phase.first_day}" if phase.first_day == phase.last_day
-            else f"days {phase.first_day}–{phase.last_day}")
+    days = (
+        f"day {phase.first_day}"
+        if phase.first_day == phase.last_day
+        else f"days {phase.first_day}–{phase.last_day}"
+    )
     route = "" if phase.route == "procedure" else f" {ROUTE_WORDS[phase.route]}"
     return f"{phase.name}: {phase.drug_name}{route}, {days}"

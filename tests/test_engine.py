@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -67,7 +68,12 @@ def test_pulse_then_taper_plan() -> None:
     ]
     pulse = plan.days[0].doses[0]
     assert (pulse.time, pulse.drug, pulse.route, pulse.amount, pulse.unit) == (
-        "09:00", "methylprednisolone", "iv", D(1), "g")
+        "09:00",
+        "methylprednisolone",
+        "iv",
+        D(1),
+        "g",
+    )
     assert pulse.duration_min == 60
     assert pulse.instructions == (
         "Methylprednisolone 1 g infusion over 1 h at Infusion center, 3rd floor."
@@ -76,9 +82,13 @@ def test_pulse_then_taper_plan() -> None:
     assert day4.instructions == "Take 3 × 20 mg tablets (60 mg) by mouth, with food."
     assert day4.starts == datetime(2026, 12, 4, 8, 0, tzinfo=ZoneInfo("America/New_York"))
     assert [(str(line.strength), str(line.count)) for line in plan.dispense] == [
-        ("20", "24"), ("10", "4")]
+        ("20", "24"),
+        ("10", "4"),
+    ]
     assert {t.drug: (t.amount, t.unit) for t in plan.totals} == {
-        "methylprednisolone": (D(3), "g"), "prednisone": (D(520), "mg")}
+        "methylprednisolone": (D(3), "g"),
+        "prednisone": (D(520), "mg"),
+    }
     checks = [e for day in plan.days for e in day.events]
     assert len(checks) == 19 * 2 and {e.time for e in checks} == {"12:30", "18:00"}
 
@@ -110,7 +120,7 @@ def test_percent_taper_steps_down_by_makeable_doses() -> None:
     steps = [step.doses[0].amount for step in plan.phases[0].steps]
     # 60 → 45 → 33.75≈34 → 25.5≈25 (tie to lower) → 19 → 14 → 10.5≈10 → 7.5≈7 → 5
     assert steps == [D(60), D(45), D(34), D(25), D(19), D(14), D(10), D(7), D(5)]
-    assert all(a > b for a, b in zip(steps, steps[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(steps))
     assert plan.length == len(steps) * 3
 
 
@@ -119,7 +129,9 @@ def test_per_kg_liquid_gives_a_measurable_volume() -> None:
     dose = plan.days[0].doses[0]
     assert plan.patient.weight_kg == D(20)  # 44 lb
     assert (dose.amount, dose.unit, dose.volume_ml) == (D(20), "mg", D("6.7"))
-    assert dose.instructions == "Measure 6.7 mL of the 15 mg/5 mL liquid (20 mg) and take it by mouth."
+    assert (
+        dose.instructions == "Measure 6.7 mL of the 15 mg/5 mL liquid (20 mg) and take it by mouth."
+    )
     assert [w.code for w in plan.warnings] == ["volume-rounded"]
     assert plan.liquids[0].volume_ml == D("33.5")
 
@@ -128,7 +140,12 @@ def test_procedures_sessions_and_per_kg_infusion() -> None:
     plan = plan_of(REGIMENS / "procedures.toml")
     sessions = [d for d in plan.doses if d.drug == "plasma-exchange"]
     assert [(d.day, d.session, d.sessions) for d in sessions] == [
-        (1, 1, 5), (3, 2, 5), (5, 3, 5), (7, 4, 5), (9, 5, 5)]
+        (1, 1, 5),
+        (3, 2, 5),
+        (5, 3, 5),
+        (7, 4, 5),
+        (9, 5, 5),
+    ]
     assert all(d.amount is None and d.unit is None and d.tablets == () for d in sessions)
     ivig = [d for d in plan.doses if d.drug == "ivig"]
     assert [(d.day, d.amount, d.unit) for d in ivig] == [(day, D(28), "g") for day in range(10, 15)]
@@ -156,9 +173,13 @@ def test_procedures_sessions_and_per_kg_infusion() -> None:
 def test_wall_clock_time_holds_across_daylight_saving(
     write_regimen: Callable[..., Path], zone: str, start: str
 ) -> None:
-    path = write_regimen(header(
-        '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 6\nat = ["08:00", "21:30"]\n',
-        zone, start))
+    path = write_regimen(
+        header(
+            '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 6\nat = ["08:00", "21:30"]\n',
+            zone,
+            start,
+        )
+    )
     plan = plan_of(path)
     for dose in plan.doses:
         local = dose.starts.astimezone(ZoneInfo(zone))
@@ -169,24 +190,36 @@ def test_wall_clock_time_holds_across_daylight_saving(
 def test_time_in_the_spring_forward_gap_moves_to_the_first_valid_minute(
     write_regimen: Callable[..., Path],
 ) -> None:
-    path = write_regimen(header(
-        '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["02:30"]\n',
-        "America/New_York", "2027-03-13"))
+    path = write_regimen(
+        header(
+            '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["02:30"]\n',
+            "America/New_York",
+            "2027-03-13",
+        )
+    )
     plan = plan_of(path)
     assert [d.time for d in plan.doses] == ["02:30", "03:00", "02:30"]
     moved = plan.doses[1]
     assert moved.starts.astimezone(UTC) == datetime(2027, 3, 14, 7, 0, tzinfo=UTC)
     assert [(w.code, w.message) for w in plan.warnings if w.code.startswith("dst")] == [
-        ("dst-moved", "02:30 does not exist on 2027-03-14 (the clocks go forward); the reminder "
-                      "is at 03:00 instead")]
+        (
+            "dst-moved",
+            "02:30 does not exist on 2027-03-14 (the clocks go forward); the reminder "
+            "is at 03:00 instead",
+        )
+    ]
 
 
 def test_repeated_time_at_fall_back_is_the_first_occurrence(
     write_regimen: Callable[..., Path],
 ) -> None:
-    path = write_regimen(header(
-        '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 1\nat = ["01:30"]\n',
-        "America/New_York", "2026-11-01"))
+    path = write_regimen(
+        header(
+            '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 1\nat = ["01:30"]\n',
+            "America/New_York",
+            "2026-11-01",
+        )
+    )
     plan = plan_of(path)
     assert plan.doses[0].starts.astimezone(UTC) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
     assert "dst-repeated" in [w.code for w in plan.warnings]
@@ -196,9 +229,11 @@ def test_repeated_time_at_fall_back_is_the_first_occurrence(
 
 
 def _expectations(path: Path) -> list[str]:
-    return [line.removeprefix("# expect: ").rstrip()
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.startswith("# expect: ")]
+    return [
+        line.removeprefix("# expect: ").rstrip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("# expect: ")
+    ]
 
 
 INVALID = sorted((REGIMENS / "invalid").glob("*.toml"))
@@ -226,9 +261,12 @@ def test_every_problem_names_the_file_and_place() -> None:
 def test_allowed_above_documented_dose_is_a_recorded_warning(
     write_regimen: Callable[..., Path],
 ) -> None:
-    path = write_regimen(header(
-        '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "2.5 g"\ndays = 1\n'
-        'at = ["09:00"]\nduration = "2 h"\nallow = ["above-documented-dose"]\n'))
+    path = write_regimen(
+        header(
+            '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "2.5 g"\ndays = 1\n'
+            'at = ["09:00"]\nduration = "2 h"\nallow = ["above-documented-dose"]\n'
+        )
+    )
     plan = plan_of(path)
     codes = [w.code for w in plan.warnings]
     assert "above-documented-allowed" in codes and "above-usual-dose" in codes
@@ -236,14 +274,20 @@ def test_allowed_above_documented_dose_is_a_recorded_warning(
 
 
 def test_phases_follow_each_other_unless_placed(write_regimen: Callable[..., Path]) -> None:
-    path = write_regimen(header(
-        '[[phase]]\nname = "A"\ndrug = "prednisone"\ndose = "20 mg"\ndays = 2\nat = ["08:00"]\n'
-        '[[phase]]\nname = "B"\ndrug = "prednisone"\ndose = "10 mg"\ndays = 2\nat = ["08:00"]\n'
-        '[[phase]]\nname = "PLEX"\ndrug = "plasmapheresis"\nsessions = 2\nevery = 2\n'
-        'at = ["13:00"]\nstart_day = 1\n'))
+    path = write_regimen(
+        header(
+            '[[phase]]\nname = "A"\ndrug = "prednisone"\ndose = "20 mg"\ndays = 2\nat = ["08:00"]\n'
+            '[[phase]]\nname = "B"\ndrug = "prednisone"\ndose = "10 mg"\ndays = 2\nat = ["08:00"]\n'
+            '[[phase]]\nname = "PLEX"\ndrug = "plasmapheresis"\nsessions = 2\nevery = 2\n'
+            'at = ["13:00"]\nstart_day = 1\n'
+        )
+    )
     plan = plan_of(path)
     assert [(p.name, p.first_day, p.last_day) for p in plan.phases] == [
-        ("A", 1, 2), ("B", 3, 4), ("PLEX", 1, 3)]
+        ("A", 1, 2),
+        ("B", 3, 4),
+        ("PLEX", 1, 3),
+    ]
     assert plan.days[0].phases == ("A", "PLEX")
 
 

@@ -24,8 +24,7 @@ def _optional(value: Decimal | None) -> int | float | None:
 
 def _tablets(tablets: tuple[TabletCount, ...]) -> list[dict[str, Any]]:
     return [
-        {"strength": number(t.strength), "unit": t.unit, "count": number(t.count)}
-        for t in tablets
+        {"strength": number(t.strength), "unit": t.unit, "count": number(t.count)} for t in tablets
     ]
 
 
@@ -53,7 +52,7 @@ def _dose(dose: Dose) -> dict[str, Any]:
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    team = {k: v for k, v in vars(plan.care_team).items() if v is not None}
+    team = {k: v for k, v in plan.care_team._asdict().items() if v is not None}
     return {
         "schema": SCHEMA_ID,
         "title": plan.title,
@@ -62,7 +61,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "end": plan.end.isoformat(),
         "revision": plan.revision,
         "patient": {
-            "name": plan.patient.name,
+            **({"name": plan.patient.name} if plan.patient.name is not None else {}),
             "weight_kg": _optional(plan.patient.weight_kg),
             "conditions": list(plan.patient.conditions),
         },
@@ -119,8 +118,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             for day in plan.days
         ],
         "dispense": [
-            {"drug": line.drug, "strength": number(line.strength), "unit": line.unit,
-             "count": number(line.count)}
+            {
+                "drug": line.drug,
+                "strength": number(line.strength),
+                "unit": line.unit,
+                "count": number(line.count),
+            }
             for line in plan.dispense
         ],
         "liquids": [
@@ -144,4 +147,23 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> bytes:
-    return (json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """One top-level key a line, and one line per item of a list (a day, a phase, ...).
+
+    Readable and diffable, and every line is encoded by json's C encoder: ``indent=`` would
+    switch to its pure-Python encoder, several times slower on a long course.
+    """
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = ["{"]
+    document = plan_to_dict(plan)
+    for number, (key, value) in enumerate(document.items()):
+        comma = "," if number < len(document) - 1 else ""
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"    {dump(item)}" for item in value)
+            lines.append(f"  {dump(key)}: [\n{items}\n  ]{comma}")
+        else:
+            lines.append(f"  {dump(key)}: {dump(value)}{comma}")
+    lines.append("}")
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -10,8 +10,10 @@ from taper.words import dose_summary, phase_heading
 def render_table(plan: Plan) -> str:
     lines = [plan.title]
     who = f"{plan.patient.name} · " if plan.patient.name else ""
-    lines.append(f"{who}{plan.start.isoformat()} to {plan.end.isoformat()} "
-                 f"({plan.length} days) · times in {plan.timezone}")
+    lines.append(
+        f"{who}{plan.start.isoformat()} to {plan.end.isoformat()} "
+        f"({plan.length} days) · times in {plan.timezone}"
+    )
     current: tuple[str, ...] | None = None
     headings = {phase.name: phase_heading(phase) for phase in plan.phases}
     for day in plan.days:
@@ -23,9 +25,13 @@ def render_table(plan: Plan) -> str:
             if not day.phases:
                 lines.append("== after the course ==")
         label = f"{day.date.strftime('%a')} {day.date.isoformat()}  day {day.day:>3}"
-        items = [(dose.time, dose_summary(dose)
-                  + (f", {extra}" if (extra := _extra(dose.instructions)) else ""))
-                 for dose in day.doses]
+        items = [
+            (
+                dose.time,
+                dose_summary(dose) + (f", {extra}" if (extra := _extra(dose.instructions)) else ""),
+            )
+            for dose in day.doses
+        ]
         items += [(event.time, f"{event.kind}: {event.what}") for event in day.events]
         items.sort(key=lambda item: item[0])
         if not day.doses:
@@ -35,21 +41,27 @@ def render_table(plan: Plan) -> str:
     if plan.dispense or plan.liquids:
         lines += ["", "Dispense:"]
         for line in plan.dispense:
-            lines.append(f"  {line.drug_name} {format_amount(line.strength, line.unit)} "
-                         f"tablets: {format_number(line.count)}")
+            lines.append(
+                f"  {line.drug_name} {format_amount(line.strength, line.unit)} "
+                f"tablets: {format_number(line.count)}"
+            )
         for liquid in plan.liquids:
-            lines.append(f"  {liquid.drug_name} {liquid.liquid} liquid: "
-                         f"{format_number(liquid.volume_ml)} mL")
+            lines.append(
+                f"  {liquid.drug_name} {liquid.liquid} liquid: {format_number(liquid.volume_ml)} mL"
+            )
     if plan.totals:
         lines += ["", "Totals:"]
         for total in plan.totals:
             equivalent = ""
             if total.prednisone_equivalent_mg is not None and total.drug != "prednisone":
                 about = "about " if total.equivalence_approximate else ""
-                equivalent = (f" (prednisone equivalent: {about}"
-                              f"{format_number(total.prednisone_equivalent_mg)} mg)")
-            lines.append(f"  {total.drug_name}: {format_amount(total.amount, total.unit)}"
-                         f"{equivalent}")
+                equivalent = (
+                    f" (prednisone equivalent: {about}"
+                    f"{format_number(total.prednisone_equivalent_mg)} mg)"
+                )
+            lines.append(
+                f"  {total.drug_name}: {format_amount(total.amount, total.unit)}{equivalent}"
+            )
     if plan.warnings:
         lines += ["", "Warnings:"]
         for warning in plan.warnings:
