@@ -1,0 +1,387 @@
+"""The watch list (taper/watch.py, data/watch.toml): data, triggers, conditions, output."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from taper.catalogue import conditions, read_data
+from taper.cli import main
+from taper.plan import Plan
+from taper.schedules import load_plan
+from taper.templates import render_template
+from taper.watch import (
+    TIERS,
+    WatchItem,
+    WatchList,
+    checks_before,
+    data_problems,
+    known_trigger,
+    reminder_line,
+    render_watch_text,
+    watch_list,
+)
+
+TODAY = date(2026, 11, 22)
+REGIMENS = Path(__file__).parent / "regimens"
+
+
+@pytest.fixture
+def plan_of(write_regimen: Callable[..., Path]) -> Callable[..., Plan]:
+    def build(phases: str, patient: str = "") -> Plan:
+        text = f'start = 2026-12-01\ntimezone = "America/New_York"\n[patient]\n{patient}\n{phases}'
+        return load_plan(write_regimen(text), today=TODAY)
+
+    return build
+
+
+def template_plan(name: str, tmp_path: Path, conditions: str | None = None) -> Plan:
+    text = render_template(
+        name, start=date(2026, 12, 1), weight="70 kg", timezone="America/New_York"
+    )
+    if conditions is not None:
+        text = text.replace('conditions = ["ms-relapse"]', f"conditions = {conditions}")
+        text = text.replace("conditions = []", f"conditions = {conditions}")
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_plan(path, today=TODAY)
+
+
+def labels(watch: WatchList) -> list[str]:
+    return [group.label for group in watch.groups]
+
+
+def texts(watch: WatchList, tier: str) -> list[str]:
+    return [item.text for item in watch.by_tier()[tier]]
+
+
+IV = (
+    '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "1 g"\ndays = 3\n'
+    'at = ["09:00"]\nduration = "1 h"\n'
+)
+
+
+# -- the data -----------------------------------------------------------------------------------
+
+
+def test_watch_data_is_valid() -> None:
+    raw = read_data("watch.toml")
+    assert data_problems(raw) == []
+    for item in raw["item"]:
+        assert item["tier"] in TIERS
+        assert item["source"].strip()
+        triggers = [item["trigger"]] if isinstance(item["trigger"], str) else item["trigger"]
+        assert triggers and all(known_trigger(t) for t in triggers)
+
+
+def test_every_condition_has_a_source_and_watch_items() -> None:
+    raw_conditions = read_data("conditions.toml")["condition"]
+    covered = {
+        trigger.removeprefix("condition:")
+        for item in read_data("watch.toml")["item"]
+        for trigger in ([item["trigger"]] if isinstance(item["trigger"], str) else item["trigger"])
+    }
+    for cid, entry in raw_conditions.items():
+        assert entry["source"].strip()
+        assert cid in covered, cid
+    assert "ms-relapse" in conditions()
+
+
+def test_data_problems_finds_broken_items() -> None:
+    raw: dict[str, Any] = copy.deepcopy(read_data("watch.toml"))
+    raw["item"][0]["tier"] = "urgent"
+    raw["item"][1]["trigger"] = "steroid-huge"
+    del raw["item"][2]["source"]
+    raw["item"][3]["during"] = "steroid-any"
+    assert data_problems(raw) == [
+        "item[1]: unknown tier 'urgent'",
+        "item[2]: unknown trigger 'steroid-huge'",
+        "item[3]: source is missing",
+        "item[4]: during is for condition items only",
+    ]
+
+
+def test_item_texts_fill_every_placeholder(tmp_path: Path) -> None:
+    plan = template_plan("ms-iv-pulse-3-day", tmp_path, '["ms-relapse", "diabetes"]')
+    for group in watch_list(plan).groups:
+        for item in group.items:
+            assert "{" not in item.text and "}" not in item.text
+
+
+# -- triggers -------------------------------------------------------------------------------------
+
+
+def test_iv_pulse(plan_of: Callable[..., Plan]) -> None:
+    watch = watch_list(plan_of(IV))
+    assert labels(watch) == ["Days 1–3, IV methylprednisolone"]
+    group = watch.groups[0]
+    assert (group.first_day, group.last_day) == (1, 3)
+    assert (
+        WatchItem(
+            "expected",
+            "You may notice a metal taste in your mouth during the drip.",
+            "steroid-iv",
+            "Virginia Mason MS IV-steroid page; ACR IV methylprednisolone patient page (§6, HIGH)",
+        )
+        in group.items
+    )
+    assert "A fever, chills or other signs of an infection." in texts(watch, "call")
+    assert "A seizure (fit)." in texts(watch, "emergency")
+    assert list(watch.by_tier()) == ["expected", "call", "emergency"]
+
+
+def test_high_dose_threshold_is_60_mg_prednisone_equivalent(plan_of: Callable[..., Plan]) -> None:
+    def oral(dose: str, drug: str = "prednisone") -> WatchList:
+        return watch_list(
+            plan_of(f'[[phase]]\ndrug = "{drug}"\ndose = "{dose}"\ndays = 2\nat = ["08:00"]\n')
+        )
+
+    assert labels(oral("60 mg")) == ["Days 1–2, prednisone, high dose"]
+    assert labels(oral("55 mg")) == ["Days 1–2, prednisone"]
+    assert labels(oral("48 mg", "methylprednisolone")) == [
+        "Days 1–2, methylprednisolone, high dose"
+    ]
+    assert labels(oral("9 mg", "dexamethasone")) == ["Days 1–2, dexamethasone, high dose"]
+    lower = oral("55 mg")
+    assert "You may feel hungrier than usual." not in texts(lower, "expected")
+    assert "A fever, chills or other signs of an infection." in texts(lower, "call")
+    assert "You may notice a metal taste in your mouth during the drip." not in texts(
+        lower, "expected"
+    )
+
+
+def test_pulse_then_taper_groups(tmp_path: Path) -> None:
+    plan = template_plan("ms-iv-pulse-then-prednisone-taper", tmp_path, "[]")
+    watch = watch_list(plan)
+    assert labels(watch) == [
+        "Days 1–3, IV methylprednisolone",
+        "Days 4–10, prednisone, high dose",
+        "Days 11–31, prednisone",
+        "After the last dose (days 32–…)",
+    ]
+    after = watch.groups[-1]
+    assert (after.first_day, after.last_day) == (32, 396)
+    assert [i.tier for i in after.items] == ["call"] * 4 + ["emergency"]
+    assert after.items[-1].text == (
+        "Being sick again and again, or fainting. This can be an adrenal crisis."
+    )
+    assert all(i.trigger == "adrenal" for i in after.items)
+
+
+def test_alternate_day_off_days_stay_in_the_group(tmp_path: Path) -> None:
+    watch = watch_list(template_plan("label-methylprednisolone", tmp_path))
+    assert labels(watch) == [
+        "Days 1–7, methylprednisolone, high dose",
+        "Days 8–37, methylprednisolone, high dose",
+        "After the last dose (days 37–…)",
+    ]
+
+
+def test_no_adrenal_group_without_the_warning(plan_of: Callable[..., Plan]) -> None:
+    plan = plan_of(IV)
+    assert "adrenal" not in [w.code for w in plan.warnings]
+    assert not any(label.startswith("After") for label in labels(watch_list(plan)))
+
+
+def test_acth_ivig_and_plasma_exchange(tmp_path: Path) -> None:
+    acth = watch_list(template_plan("ms-acth-gel", tmp_path, "[]"))
+    assert labels(acth) == ["Days 1–14, ACTH gel"]
+    assert texts(acth, "call") == [
+        "The gel goes under the skin or into a muscle, never into a vein. If a dose may have "
+        "gone into a vein, call the clinic."
+    ]
+    ivig = watch_list(template_plan("ivig-5-day", tmp_path))
+    assert labels(ivig) == ["Days 1–5, IVIG"]
+    assert texts(ivig, "emergency") == ["Chest pain or trouble breathing."]
+    assert "Pain or swelling in one leg." in texts(ivig, "call")
+    plex = watch_list(template_plan("ms-plasma-exchange", tmp_path, "[]"))
+    assert labels(plex) == ["Days 1–9, plasma exchange"]
+    assert texts(plex, "expected") == [
+        "Tingling around the mouth or in the fingers, or cramps, during a session. Tell the "
+        "nurse straight away."
+    ]
+
+
+def test_unknown_drug_has_no_items_and_says_so(plan_of: Callable[..., Plan]) -> None:
+    plan = plan_of(
+        '[[phase]]\ndrug = "Ocrelizumab"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
+        'days = 2\nat = ["08:00"]\n'
+    )
+    watch = watch_list(plan)
+    assert labels(watch) == [
+        "Days 1–2, ocrelizumab: taper has no watch list for this medicine; ask the care team "
+        "what to watch for"
+    ]
+    assert watch.groups[0].items == ()
+    assert all(items == [] for items in watch.by_tier().values())
+
+
+# -- conditions -----------------------------------------------------------------------------------
+
+
+def test_conditions_fixture() -> None:
+    plan = load_plan(REGIMENS / "clin-ms-conditions.toml", today=TODAY)
+    watch = watch_list(plan)
+    assert labels(watch) == [
+        "Days 1–3, IV methylprednisolone",
+        "Days 1–7, MS relapse",
+        "Days 1–7, diabetes",
+        "Days 1–3, breastfeeding",
+        "Days 1–7, high blood pressure",
+        "Days 1–7, glaucoma",
+        "Days 1–7, osteoporosis",
+        "Days 1–7, history of mental health problems",
+        "Days 1–7, peptic ulcer",
+        "Days 1–7, reflux",
+        "Days 1–7, takes blood thinners",
+        "Days 1–7, takes NSAIDs (anti-inflammatory painkillers)",
+        "Days 4–5, prednisone, high dose",
+        "Days 6–7, prednisone",
+    ]
+    call = texts(watch, "call")
+    # diabetes: timed to the actual doses and the patient's meals
+    assert (
+        "Steroids raise blood sugar, mostly in the afternoon and evening after a morning dose. "
+        "Your steroid doses are at 08:00 and 09:00."
+    ) in texts(watch, "expected")
+    assert (
+        "Check your blood sugar before or 1–2 hours after lunch (about 13:00) and supper "
+        "(about 19:00). Call if readings stay above about 12 mmol/L (216 mg/dL)."
+    ) in call
+    # MS relapse (§6b)
+    assert (
+        "Sudden loss of sight, of walking, or of the use of an arm or leg: go to the hospital."
+    ) in texts(watch, "emergency")
+    assert (
+        "A fever or an infection. These can bring old MS symptoms back, which needs a "
+        "different plan." in call
+    )
+    assert any("Keep taking your usual MS medicine" in t for t in call)
+    assert any("call your neurologist" in t for t in call)
+    # breastfeeding: after IV methylprednisolone only, on its days
+    assert (
+        "After each methylprednisolone drip, waiting 2–4 hours before you breastfeed "
+        "lowers what reaches your baby." in texts(watch, "expected")
+    )
+    # "tell your care team" items, the stomach one once for four conditions
+    for phrase in ("raise blood pressure", "pressure in the eye", "weaken bones", "mood problems"):
+        assert sum(phrase in t for t in call) == 1
+    assert sum("protect your stomach" in t for t in call) == 2
+
+
+def test_breastfeeding_without_iv_methylprednisolone_adds_nothing(
+    plan_of: Callable[..., Plan],
+) -> None:
+    plan = plan_of(
+        '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["08:00"]\n',
+        'conditions = ["breastfeeding"]',
+    )
+    assert labels(watch_list(plan)) == ["Days 1–3, prednisone"]
+
+
+def test_pregnancy_only_the_allowed_sentence(plan_of: Callable[..., Plan]) -> None:
+    watch = watch_list(plan_of(IV, 'conditions = ["pregnancy"]'))
+    group = next(g for g in watch.groups if g.label == "Days 1–3, pregnancy")
+    assert [item.text for item in group.items] == [
+        "Your care team chose this medicine with your pregnancy in mind. Tell them about any "
+        "bleeding, contractions or swelling."
+    ]
+
+
+def test_diabetes_times_follow_the_doses(plan_of: Callable[..., Plan]) -> None:
+    phase = '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["07:30"]\n'
+    watch = watch_list(plan_of(phase, 'conditions = ["diabetes"]'))
+    assert any(t.endswith("Your steroid doses are at 07:30.") for t in texts(watch, "expected"))
+    assert any("(about 12:30) and supper (about 18:00)" in t for t in texts(watch, "call"))
+
+
+# -- reminders, nurse checks, output --------------------------------------------------------------
+
+
+def test_reminder_line(plan_of: Callable[..., Plan]) -> None:
+    plan = plan_of(IV)
+    assert reminder_line(plan, plan.doses[0]) == (
+        "Call the clinic today: A fever, chills or other signs of an infection."
+    )
+    ms = plan_of(IV, 'conditions = ["ms-relapse", "diabetes"]')
+    assert reminder_line(ms, ms.doses[0]) == (
+        "Emergency, call 911: Sudden loss of sight, of walking, or of the use of an arm or leg: "
+        "go to the hospital."
+    )
+    diabetic = plan_of(IV, 'conditions = ["diabetes"]')
+    line = reminder_line(diabetic, diabetic.doses[0])
+    assert line is not None and line.startswith("Call the clinic today: Check your blood sugar")
+    unknown = plan_of(
+        '[[phase]]\ndrug = "Ocrelizumab"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
+        'days = 2\nat = ["08:00"]\n'
+    )
+    assert reminder_line(unknown, unknown.doses[0]) is None
+
+
+def test_checks_before(plan_of: Callable[..., Plan]) -> None:
+    plan = plan_of(
+        IV + '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 2\nat = ["08:00"]\n',
+        'conditions = ["diabetes", "hypertension"]',
+    )
+    iv_dose, oral_dose = plan.doses[0], plan.doses[-1]
+    assert checks_before(plan, iv_dose) == ["Check blood sugar", "Check blood pressure"]
+    assert checks_before(plan, oral_dose) == []
+    assert checks_before(plan_of(IV), plan_of(IV).doses[0]) == []
+
+
+def test_render_watch_text(plan_of: Callable[..., Plan]) -> None:
+    plan = plan_of('[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["08:00"]\n')
+    assert render_watch_text(watch_list(plan)) == (
+        "== Expected and usually mild (mention it at your next visit) ==\n"
+        "  - You may find it hard to sleep.\n"
+        "  - Your stomach may feel upset, or you may get heartburn.\n"
+        "\n"
+        "== Call the clinic today ==\n"
+        "  - A fever, chills or other signs of an infection.\n"
+        "  - You have been near someone with chickenpox, shingles or measles.\n"
+        "  - A big change in mood: feeling very low, very high, or muddled.\n"
+        "  - Black or bloody stools.\n"
+        "\n"
+        "== Emergency: call 911 or go to the emergency department ==\n"
+        "  - Thoughts of harming yourself.\n"
+        "  - Signs of a serious allergic reaction: trouble breathing, or a swollen face or "
+        "throat.\n"
+        "\n"
+        "== By days ==\n"
+        "Days 1–3, prednisone\n"
+        "  expected: You may find it hard to sleep.\n"
+        "  expected: Your stomach may feel upset, or you may get heartburn.\n"
+        "  call: A fever, chills or other signs of an infection.\n"
+        "  call: You have been near someone with chickenpox, shingles or measles.\n"
+        "  call: A big change in mood: feeling very low, very high, or muddled.\n"
+        "  call: Black or bloody stools.\n"
+        "  emergency: Thoughts of harming yourself.\n"
+        "  emergency: Signs of a serious allergic reaction: trouble breathing, or a swollen "
+        "face or throat.\n"
+    )
+
+
+def test_watch_command(runner: CliRunner) -> None:
+    path = REGIMENS / "clin-ms-conditions.toml"
+    result = runner.invoke(main, ["watch", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output == render_watch_text(watch_list(load_plan(path, today=TODAY)))
+    assert "\nDays 1–7, MS relapse\n  call: A fever or an infection." in result.output
+    assert "\n  emergency: Sudden loss of sight, of walking" in result.output
+
+
+def test_watch_command_on_a_bad_regimen(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('start = 2026-12-01\ntimezone = "America/New_York"\n', encoding="utf-8")
+    result = runner.invoke(main, ["watch", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: bad.toml: 1 problem found\n"
+        "  bad.toml: phase: no [[phase]] is given; a regimen needs at least one phase\n"
+    )
