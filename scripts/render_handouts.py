@@ -35,16 +35,18 @@ def template_plans(workdir: Path) -> list[tuple[str, Plan]]:
 
     plans = []
     for template in list_templates():
-        text = render_template(template.name, start=date(2026, 12, 1), weight="70 kg",
-                               timezone="America/New_York")
+        text = render_template(
+            template.name, start=date(2026, 12, 1), weight="70 kg", timezone="America/New_York"
+        )
         path = workdir / f"{template.name}.toml"
         path.write_text(text, encoding="utf-8")
         plans.append((template.name, load_plan(path, today=TODAY)))
     return plans
 
 
-def render(name: str, plan: Plan, out: Path, *, paper: str, large_print: bool,
-           dpi: int) -> list[Path]:
+def render(
+    name: str, plan: Plan, out: Path, *, paper: str, large_print: bool, dpi: int
+) -> list[Path]:
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     suffix = ("-large" if large_print else "") + ("-a4" if paper == "a4" else "")
@@ -67,10 +69,16 @@ def render(name: str, plan: Plan, out: Path, *, paper: str, large_print: bool,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("regimens", nargs="*", type=Path,
-                        help="regimen files (default: every shipped template)")
-    parser.add_argument("-o", "--out", type=Path, default=Path("renders"),
-                        help="folder for the pictures (default: ./renders)")
+    parser.add_argument(
+        "regimens", nargs="*", type=Path, help="regimen files (default: every shipped template)"
+    )
+    parser.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=Path("renders"),
+        help="folder for the pictures (default: ./renders)",
+    )
     parser.add_argument("--paper", choices=("letter", "a4"), default="letter")
     parser.add_argument("--large-print", action="store_true")
     parser.add_argument("--dpi", type=int, default=90, help="resolution of the pictures")
@@ -83,8 +91,14 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 plans = template_plans(Path(workdir))
             for name, plan in plans:
-                pages = render(name, plan, args.out, paper=args.paper,
-                               large_print=args.large_print, dpi=args.dpi)
+                pages = render(
+                    name,
+                    plan,
+                    args.out,
+                    paper=args.paper,
+                    large_print=args.large_print,
+                    dpi=args.dpi,
+                )
                 print(f"{name}: {len(pages)} pages in {args.out / name}")
         except TaperError as err:
             print(f"error: {err}", file=sys.stderr)

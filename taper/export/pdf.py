@@ -86,10 +86,27 @@ TIER_COLOURS = {
 }
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
-SLOT_WORDS = {"wake": "when you wake up", "breakfast": "with breakfast", "lunch": "with lunch",
-              "supper": "with supper", "bedtime": "at bedtime"}
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+SLOT_WORDS = {
+    "wake": "when you wake up",
+    "breakfast": "with breakfast",
+    "lunch": "with lunch",
+    "supper": "with supper",
+    "bedtime": "at bedtime",
+}
 MEALS = ("breakfast", "lunch", "supper")
 ALLOWANCE_WORDS = {
     "above-documented-dose": "dose above the highest documented regimen",
@@ -97,8 +114,9 @@ ALLOWANCE_WORDS = {
 }
 
 
-def render_pdf(plan: Plan, audience: str, *, stamp: datetime, paper: str = "letter",
-               large_print: bool = False) -> bytes:
+def render_pdf(
+    plan: Plan, audience: str, *, stamp: datetime, paper: str = "letter", large_print: bool = False
+) -> bytes:
     """One handout as PDF bytes; the same arguments always give the same bytes."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; use one of {', '.join(AUDIENCES)}")
@@ -107,8 +125,9 @@ def render_pdf(plan: Plan, audience: str, *, stamp: datetime, paper: str = "lett
     _check_plan_text(plan)
     _register_fonts()
     pagesize = PAPERS[paper]
-    styles = _Styles.make(LARGE_PRINT if large_print else 1.0,
-                          base=11.0 if audience == "patient" else 9.5)
+    styles = _Styles.make(
+        LARGE_PRINT if large_print else 1.0, base=11.0 if audience == "patient" else 9.5
+    )
     width = pagesize[0] - 2 * MARGIN
     builders: dict[str, Callable[[Plan, _Styles, float], list[Flowable]]] = {
         "patient": _patient_story,
@@ -116,8 +135,11 @@ def render_pdf(plan: Plan, audience: str, *, stamp: datetime, paper: str = "lett
         "nurse": _nurse_story,
     }
     story = builders[audience](plan, styles, width)
-    heading = {"patient": "Your treatment plan", "pharmacist": "Dispensing sheet",
-               "nurse": "Nursing sheet"}[audience]
+    heading = {
+        "patient": "Your treatment plan",
+        "pharmacist": "Dispensing sheet",
+        "nurse": "Nursing sheet",
+    }[audience]
     footer = _Footer(_person(plan), f"{heading}: {plan.title}", styles.scale)
 
     buffer = BytesIO()
@@ -134,9 +156,17 @@ def render_pdf(plan: Plan, audience: str, *, stamp: datetime, paper: str = "lett
         creator="taper",
         invariant=1,
     )
-    frame = Frame(MARGIN, MARGIN + FOOTER_SPACE, width,
-                  pagesize[1] - 2 * MARGIN - FOOTER_SPACE, id="body",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    frame = Frame(
+        MARGIN,
+        MARGIN + FOOTER_SPACE,
+        width,
+        pagesize[1] - 2 * MARGIN - FOOTER_SPACE,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
     document.addPageTemplates([PageTemplate(id="page", frames=[frame])])
 
     def canvas_maker(*args: Any, **kwargs: Any) -> _NumberedCanvas:
@@ -158,8 +188,9 @@ def _register_fonts() -> frozenset[int]:
         font = TTFont(name, BytesIO(data))
         pdfmetrics.registerFont(font)
         faces.append(frozenset(font.face.charToGlyph))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT,
-                                  boldItalic=FONT_BOLD)
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+    )
     return faces[0] & faces[1]
 
 
@@ -200,8 +231,9 @@ def _esc(text: str, place: str = "handout text") -> str:
     problems = _unprintable(text)
     if problems:
         ch, why = problems[0]
-        raise ExportError(f"{place}: the character {_char_name(ch)} in {text!r} {why}; "
-                          "replace it or leave it out")
+        raise ExportError(
+            f"{place}: the character {_char_name(ch)} in {text!r} {why}; replace it or leave it out"
+        )
     return escape(_clean(text))
 
 
@@ -241,8 +273,10 @@ def _check_plan_text(plan: Plan) -> None:
     lines = []
     for place, text in _plan_texts(plan):
         for ch, why in _unprintable(text):
-            lines.append(f"  {plan.source or 'regimen'}: {place}: the character "
-                         f"{_char_name(ch)} in {_clean(text)!r} {why}")
+            lines.append(
+                f"  {plan.source or 'regimen'}: {place}: the character "
+                f"{_char_name(ch)} in {_clean(text)!r} {why}"
+            )
     if lines:
         count = len(lines)
         raise ExportError(
@@ -276,11 +310,17 @@ class _Styles:
     def make(cls, scale: float, base: float) -> _Styles:
         size = base * scale
 
-        def style(name: str, font_size: float, *, bold: bool = False, leading: float = 1.25,
-                  **extra: Any) -> ParagraphStyle:
-            return ParagraphStyle(name, fontName=FONT_BOLD if bold else FONT,
-                                  fontSize=font_size, leading=font_size * leading,
-                                  textColor=INK, **extra)
+        def style(
+            name: str, font_size: float, *, bold: bool = False, leading: float = 1.25, **extra: Any
+        ) -> ParagraphStyle:
+            return ParagraphStyle(
+                name,
+                fontName=FONT_BOLD if bold else FONT,
+                fontSize=font_size,
+                leading=font_size * leading,
+                textColor=INK,
+                **extra,
+            )
 
         return cls(
             scale=scale,
@@ -292,16 +332,41 @@ class _Styles:
             cal_date=style("cal_date", 10 * scale, bold=True),
             cal_head=style("cal_head", 8.5 * scale, bold=True, alignment=TA_CENTER),
             title=style("title", size * 1.75, bold=True, leading=1.2, spaceAfter=size * 0.5),
-            h2=style("h2", size * 1.3, bold=True, leading=1.2, spaceBefore=size * 0.9,
-                     spaceAfter=size * 0.45, keepWithNext=1),
-            h3=style("h3", size * 1.05, bold=True, spaceBefore=size * 0.5,
-                     spaceAfter=size * 0.25, keepWithNext=1),
+            h2=style(
+                "h2",
+                size * 1.3,
+                bold=True,
+                leading=1.2,
+                spaceBefore=size * 0.9,
+                spaceAfter=size * 0.45,
+                keepWithNext=1,
+            ),
+            h3=style(
+                "h3",
+                size * 1.05,
+                bold=True,
+                spaceBefore=size * 0.5,
+                spaceAfter=size * 0.25,
+                keepWithNext=1,
+            ),
             box=style("box", size * 1.45, leading=1.0),
-            bullet=style("bullet", size, leftIndent=size * 1.2, bulletIndent=size * 0.3,
-                         bulletFontName=FONT, bulletFontSize=size, spaceAfter=size * 0.2),
+            bullet=style(
+                "bullet",
+                size,
+                leftIndent=size * 1.2,
+                bulletIndent=size * 0.3,
+                bulletFontName=FONT,
+                bulletFontSize=size,
+                spaceAfter=size * 0.2,
+            ),
             # A hanging indent: each step of a sig starts its own line.
-            sig=style("sig", size, leftIndent=size * 1.2, firstLineIndent=-size * 1.2,
-                      spaceAfter=size * 0.15),
+            sig=style(
+                "sig",
+                size,
+                leftIndent=size * 1.2,
+                firstLineIndent=-size * 1.2,
+                spaceAfter=size * 0.15,
+            ),
         )
 
 
@@ -320,12 +385,18 @@ def _b(text: str) -> str:
 
 
 def _bullets(texts: Sequence[str], styles: _Styles, *, markup: bool = False) -> list[Flowable]:
-    return [Paragraph(text if markup else _esc(text), styles.bullet, bulletText="•")
-            for text in texts]
+    return [
+        Paragraph(text if markup else _esc(text), styles.bullet, bulletText="•") for text in texts
+    ]
 
 
-def _table(rows: list[list[Any]], widths: Sequence[float], *, header: bool = True,
-           extra: Sequence[tuple[Any, ...]] = ()) -> Table:
+def _table(
+    rows: list[list[Any]],
+    widths: Sequence[float],
+    *,
+    header: bool = True,
+    extra: Sequence[tuple[Any, ...]] = (),
+) -> Table:
     """A ruled table whose header row repeats on every page it runs onto."""
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -336,15 +407,27 @@ def _table(rows: list[list[Any]], widths: Sequence[float], *, header: bool = Tru
         ("RIGHTPADDING", (0, 0), (-1, -1), 4),
     ]
     if header:
-        commands += [("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                     ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK)]
+        commands += [
+            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+        ]
     commands += list(extra)
-    return Table(rows, colWidths=list(widths), repeatRows=1 if header else 0,
-                 style=TableStyle(commands), hAlign="LEFT")
+    return Table(
+        rows,
+        colWidths=list(widths),
+        repeatRows=1 if header else 0,
+        style=TableStyle(commands),
+        hAlign="LEFT",
+    )
 
 
-def _boxed(flowables: list[Flowable], width: float, border: Any = RULE,
-           background: Any = None, line: float = 0.8) -> Table:
+def _boxed(
+    flowables: list[Flowable],
+    width: float,
+    border: Any = RULE,
+    background: Any = None,
+    line: float = 0.8,
+) -> Table:
     """Flowables inside one bordered box (which may split across pages if it must)."""
     commands: list[tuple[Any, ...]] = [
         ("BOX", (0, 0), (-1, -1), line, border),
@@ -358,8 +441,12 @@ def _boxed(flowables: list[Flowable], width: float, border: Any = RULE,
     if len(flowables) > 1:
         # One row per flowable, so a long box can break between them at a page end.
         commands += [("TOPPADDING", (0, 1), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -2), 1)]
-    return Table([[flowable] for flowable in flowables], colWidths=[width],
-                 style=TableStyle(commands), hAlign="LEFT")
+    return Table(
+        [[flowable] for flowable in flowables],
+        colWidths=[width],
+        style=TableStyle(commands),
+        hAlign="LEFT",
+    )
 
 
 # -- page furniture ---------------------------------------------------------------------------
@@ -511,8 +598,10 @@ def _pharmacy_tablets(tablets: tuple[TabletCount, ...], one_strength: bool) -> s
     if one_strength:
         total = _tablets_total(tablets)
         return f"{count_text(total)} {_tablet_word(total)}"
-    parts = [f"{count_text(t.count)} {_tablet_word(t.count)} of {format_amount(t.strength, t.unit)}"
-             for t in tablets]
+    parts = [
+        f"{count_text(t.count)} {_tablet_word(t.count)} of {format_amount(t.strength, t.unit)}"
+        for t in tablets
+    ]
     return _and(parts)
 
 
@@ -558,20 +647,27 @@ def _sig(plan: Plan, phase: PhasePlan) -> list[str]:
     if phase.route == "procedure" or phase.sessions:
         return [_procedure_sig(phase)]
     one_strength = len(_strengths(phase)) <= 1
-    lines = [part for number, step in enumerate(phase.steps)
-             if (part := _step_sig(phase, step, one_strength, first=number == 0))]
+    lines = [
+        part
+        for number, step in enumerate(phase.steps)
+        if (part := _step_sig(phase, step, one_strength, first=number == 0))
+    ]
     lines = [line + ", then" for line in lines[:-1]] + lines[-1:]
-    following = [p for p in plan.phases
-                 if p.index != phase.index and p.drug == phase.drug and p.route == phase.route
-                 and p.first_day > phase.last_day]
+    following = [
+        p
+        for p in plan.phases
+        if p.index != phase.index
+        and p.drug == phase.drug
+        and p.route == phase.route
+        and p.first_day > phase.last_day
+    ]
     if following:
         nxt = min(following, key=lambda p: p.first_day)
         lines[-1] += f', then continue with "{nxt.name}" (from day {nxt.first_day})'
     elif phase.route == "oral":
         lines[-1] += ", then stop"
     lines[-1] += "."
-    if any(t.count != int(t.count) for step in phase.steps for d in step.doses
-           for t in d.tablets):
+    if any(t.count != int(t.count) for step in phase.steps for d in step.doses for t in d.tablets):
         lines.append("Half tablets: cut along the score line.")
     if phase.route in ("iv", "im", "sc"):
         lines.insert(0, "Administered by staff.")
@@ -602,20 +698,30 @@ def _step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: bo
     if first:
         verb = verb.capitalize()
     liquid = ""
-    route = {"oral": "by mouth", "iv": "IV", "im": "into a muscle (IM)",
-             "sc": "under the skin (SC)"}[phase.route]
+    route = {
+        "oral": "by mouth",
+        "iv": "IV",
+        "im": "into a muscle (IM)",
+        "sc": "under the skin (SC)",
+    }[phase.route]
     if phase.route == "oral" and verb.lower() == "measure":
         route = "and take by mouth"
-    over = (f" over {minutes_text(phase.duration_min)}"
-            if phase.route == "iv" and phase.duration_min else "")
+    over = (
+        f" over {minutes_text(phase.duration_min)}"
+        if phase.route == "iv" and phase.duration_min
+        else ""
+    )
     same = len({(d.amount, d.unit, d.tablets, d.volume_ml) for d in doses}) == 1
     take = phase.take.strip() if phase.take else ""
     if same:
         what = _dose_words(phase, doses[0], one_strength)
-        how_often = (_times_a_day(len(doses)) if step.every == 1
-                     else f"{_times_a_day(len(doses)).replace('daily', 'a day')} "
-                          f"{_every_text(step.every)}" if len(doses) > 1
-                     else _every_text(step.every))
+        how_often = (
+            _times_a_day(len(doses))
+            if step.every == 1
+            else f"{_times_a_day(len(doses)).replace('daily', 'a day')} {_every_text(step.every)}"
+            if len(doses) > 1
+            else _every_text(step.every)
+        )
         slots = [d.slot for d in doses]
         if all(slot in SLOT_WORDS for slot in slots):
             when = " " + _and([SLOT_WORDS[s] for s in slots if s is not None])
@@ -649,9 +755,11 @@ def _procedure_sig(phase: PhasePlan) -> str:
     times = _and([d.time for d in step.doses]) if step else ""
     length = f", each about {minutes_text(phase.duration_min)}" if phase.duration_min else ""
     where = f", at {phase.where}" if phase.where else ""
-    return (f"{phase.drug_name}: {_count_words(sessions, 'session')}, {often}, at {times}"
-            f"{length}{where} ({_days_text(phase.first_day, phase.last_day)}). "
-            "Performed by staff; nothing to dispense.")
+    return (
+        f"{phase.drug_name}: {_count_words(sessions, 'session')}, {often}, at {times}"
+        f"{length}{where} ({_days_text(phase.first_day, phase.last_day)}). "
+        "Performed by staff; nothing to dispense."
+    )
 
 
 # -- the patient's words for a phase and a dose -------------------------------------------------
@@ -695,15 +803,22 @@ def _patient_step(phase: PhasePlan, step: StepPlan) -> str:
             detail = f" ({_tablet_phrase(dose.tablets)})"
         elif dose.volume_ml is not None:
             detail = f" ({format_number(dose.volume_ml)} mL)"
-        kind = {"iv": " infusion (IV drip)", "sc": " injection under the skin",
-                "im": " injection into a muscle"}.get(phase.route, "")
-        return (f"{_amount(dose.amount, unit)}{kind}{detail} once a day"
-                f"{often if often else ''} {_when_patient(dose)}")
-    pieces = [f"{_amount(d.amount, d.unit)}"
-              + (f" ({_tablet_phrase(d.tablets)})" if d.tablets else "")
-              + f" {_when_patient(d)}" for d in doses]
-    return (f"{_amount(_step_total(step), unit)} a day in {len(doses)} doses{often}: "
-            + _and(pieces))
+        kind = {
+            "iv": " infusion (IV drip)",
+            "sc": " injection under the skin",
+            "im": " injection into a muscle",
+        }.get(phase.route, "")
+        return (
+            f"{_amount(dose.amount, unit)}{kind}{detail} once a day"
+            f"{often if often else ''} {_when_patient(dose)}"
+        )
+    pieces = [
+        f"{_amount(d.amount, d.unit)}"
+        + (f" ({_tablet_phrase(d.tablets)})" if d.tablets else "")
+        + f" {_when_patient(d)}"
+        for d in doses
+    ]
+    return f"{_amount(_step_total(step), unit)} a day in {len(doses)} doses{often}: " + _and(pieces)
 
 
 def _tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
@@ -718,8 +833,11 @@ def _patient_phase_rows(plan: Plan, phase: PhasePlan, styles: _Styles) -> list[l
         route = ", by infusion (IV drip)"
     take = f", {phase.take.strip()}" if phase.take else ""
     where = f", at {phase.where}" if phase.where and phase.route != "oral" else ""
-    length = (f", about {minutes_text(phase.duration_min)} each"
-              if phase.duration_min and phase.route != "oral" else "")
+    length = (
+        f", about {minutes_text(phase.duration_min)} each"
+        if phase.duration_min and phase.route != "oral"
+        else ""
+    )
     what = phase.drug_name if phase.drug_name.casefold() != phase.name.casefold() else ""
     about = (what + route + take + length + where).lstrip(", ")
     head = _b(phase.name) + (f": {_esc(about)}" if about else "")
@@ -744,9 +862,15 @@ def _patient_phase_rows(plan: Plan, phase: PhasePlan, styles: _Styles) -> list[l
     rows.append([when, _m(head, styles.cell)])
     for step, text in zip(phase.steps, texts, strict=True):
         first, last = _date_of(plan, step.first_day), _date_of(plan, step.last_day)
-        rows.append([_m(f"{_esc(_date_range(first, last))}<br/>"
-                        f"{_esc(_count_words(step.days, 'day'))}", styles.cell),
-                     _p(text, styles.cell)])
+        rows.append(
+            [
+                _m(
+                    f"{_esc(_date_range(first, last))}<br/>{_esc(_count_words(step.days, 'day'))}",
+                    styles.cell,
+                ),
+                _p(text, styles.cell),
+            ]
+        )
     return rows
 
 
@@ -757,8 +881,11 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     story: list[Flowable] = [
         _p(plan.title, styles.title),
         _m(f"For {_b(_person(plan))}", styles.body),
-        _m(f"From {_b(_long_date(plan.start))} to {_b(_long_date(plan.end))} "
-           f"({_count_words(plan.length, 'day')})", styles.body),
+        _m(
+            f"From {_b(_long_date(plan.start))} to {_b(_long_date(plan.end))} "
+            f"({_count_words(plan.length, 'day')})",
+            styles.body,
+        ),
     ]
     story.append(_team_box(plan, styles, width))
     story.append(_p("Your course at a glance", styles.h2))
@@ -784,9 +911,14 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
 def _team_box(plan: Plan, styles: _Styles, width: float) -> Flowable:
     team = plan.care_team
     lines: list[Flowable] = [_p("Your care team", styles.h3)]
-    entries = [("Clinic", team.clinic), ("Phone", team.phone), ("After hours", team.after_hours),
-               ("Prescriber", team.prescriber), ("Nurse", team.nurse),
-               ("Pharmacy", team.pharmacy)]
+    entries = [
+        ("Clinic", team.clinic),
+        ("Phone", team.phone),
+        ("After hours", team.after_hours),
+        ("Prescriber", team.prescriber),
+        ("Nurse", team.nurse),
+        ("Pharmacy", team.pharmacy),
+    ]
     for label, value in entries:
         if value:
             lines.append(_m(f"{_esc(label)}: {_b(value)}", styles.body))
@@ -805,20 +937,32 @@ def _also_rows(plan: Plan, styles: _Styles) -> list[list[Any]]:
         days = sorted({e.day for e in events})
         times = _and([_clock(t) for t in dict.fromkeys(e.time for e in events)])
         dates = _date_range(_date_of(plan, days[0]), _date_of(plan, days[-1]))
-        label = {"medication": "Also take", "check": "Check",
-                 "appointment": "Appointment"}[first.kind]
+        label = {"medication": "Also take", "check": "Check", "appointment": "Appointment"}[
+            first.kind
+        ]
         extra = []
         if first.duration_min:
             extra.append(f"about {minutes_text(first.duration_min)}")
         if first.where:
             extra.append(f"at {first.where}")
-        often = "" if len(days) == 1 else (
-            " every day" if days == list(range(days[0], days[-1] + 1)) else " on the days shown")
+        often = (
+            ""
+            if len(days) == 1
+            else (
+                " every day" if days == list(range(days[0], days[-1] + 1)) else " on the days shown"
+            )
+        )
         detail = f"{first.what}{', ' + ', '.join(extra) if extra else ''}: {times}{often}."
         span = _count_words(days[-1] - days[0] + 1, "day")
-        rows.append([_m(f"<b>{_esc(dates)}</b>" + (f"<br/>{_esc(span)}" if len(days) > 1 else ""),
-                        styles.cell),
-                     _m(f"{_b(label)}: {_esc(detail)}", styles.cell)])
+        rows.append(
+            [
+                _m(
+                    f"<b>{_esc(dates)}</b>" + (f"<br/>{_esc(span)}" if len(days) > 1 else ""),
+                    styles.cell,
+                ),
+                _m(f"{_b(label)}: {_esc(detail)}", styles.cell),
+            ]
+        )
     return rows
 
 
@@ -836,32 +980,48 @@ def _patient_notes(plan: Plan, styles: _Styles) -> list[Flowable]:
     notes: list[str] = []
     most = _most_tablets(plan)
     if "many-tablets" in codes and most is not None:
-        notes.append(f"Some doses are many tablets: up to {count_text(most[0])} at one time. "
-                     "Count them out before you start. Take them a few at a time, with food "
-                     "and a drink of water.")
+        notes.append(
+            f"Some doses are many tablets: up to {count_text(most[0])} at one time. "
+            "Count them out before you start. Take them a few at a time, with food "
+            "and a drink of water."
+        )
     if any(t.count != int(t.count) for d in plan.doses for t in d.tablets):
-        notes.append("Some doses use half a tablet. Cut the tablet along the line on it. "
-                     "Your pharmacist can help if it is hard to cut.")
+        notes.append(
+            "Some doses use half a tablet. Cut the tablet along the line on it. "
+            "Your pharmacist can help if it is hard to cut."
+        )
     if any(d.route == "oral" for d in plan.doses) and any(
-            _take_is_food(p.take) for p in plan.phases):
+        _take_is_food(p.take) for p in plan.phases
+    ):
         notes.append("Take your tablets with food. This helps protect your stomach.")
     if "adrenal" in codes:
-        notes.append("Do not stop taking your tablets suddenly, and do not skip doses. This "
-                     "course is long enough that your body needs the dose to come down "
-                     "slowly. If you cannot take a dose, call the clinic.")
+        notes.append(
+            "Do not stop taking your tablets early, and do not skip doses: after a "
+            "course this long, stopping suddenly can make you unwell. If you cannot "
+            "take a dose, call the clinic."
+        )
     if any(not d.doses and d.phases for d in plan.days):
-        notes.append('Days marked "no dose" are part of your course, but there is no dose or '
-                     "session from this plan that day. Any check or other medicine listed for "
-                     "that day still applies.")
+        notes.append(
+            'Days marked "no dose" are part of your course, but there is no dose or '
+            "session from this plan that day. Any check or other medicine listed for "
+            "that day still applies."
+        )
     return _bullets(notes, styles)
 
 
 def _reminders_box(styles: _Styles, width: float) -> list[Flowable]:
     help_data = read_data("calendar_help.toml")
-    lines: list[Flowable] = [_p(str(help_data["title"]), styles.h3),
-                             _p(str(help_data["intro"]), styles.body)]
-    lines.extend(_bullets([f"{_b(str(tip['app']))}: {_esc(str(tip['text']))}"
-                           for tip in help_data["tip"]], styles, markup=True))
+    lines: list[Flowable] = [
+        _p(str(help_data["title"]), styles.h3),
+        _p(str(help_data["intro"]), styles.body),
+    ]
+    lines.extend(
+        _bullets(
+            [f"{_b(str(tip['app']))}: {_esc(str(tip['text']))}" for tip in help_data["tip"]],
+            styles,
+            markup=True,
+        )
+    )
     return [Spacer(1, 10), KeepTogether([_boxed(lines, width)])]
 
 
@@ -879,8 +1039,10 @@ def _months(plan: Plan) -> list[tuple[int, int]]:
 
 def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     by_date = {day.date: day for day in plan.days}
-    tints = {phase.name: PHASE_TINTS[number % len(PHASE_TINTS)]
-             for number, phase in enumerate(plan.phases)}
+    tints = {
+        phase.name: PHASE_TINTS[number % len(PHASE_TINTS)]
+        for number, phase in enumerate(plan.phases)
+    }
     story: list[Flowable] = []
     for number, (year, month) in enumerate(_months(plan)):
         first = date(year, month, 1)
@@ -910,25 +1072,42 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
                 if day is not None and in_month:
                     busy = True
                     if day.phases:
-                        commands.append(("BACKGROUND", (column, row_number),
-                                         (column, row_number), tints[day.phases[0]]))
+                        commands.append(
+                            (
+                                "BACKGROUND",
+                                (column, row_number),
+                                (column, row_number),
+                                tints[day.phases[0]],
+                            )
+                        )
                 if day is None or not in_month:
-                    commands.append(("BACKGROUND", (column, row_number), (column, row_number),
-                                     OUTSIDE))
+                    commands.append(
+                        ("BACKGROUND", (column, row_number), (column, row_number), OUTSIDE)
+                    )
                 cursor += timedelta(days=1)
             rows.append(row)
             # Weeks of the course get room to write in; the others stay short, so that a
             # month fits on its page.
             heights.append(styles.cal.leading * 6.5 if busy else 0)
-        table = Table(rows, colWidths=[width / 7] * 7, repeatRows=1,
-                      style=TableStyle(commands), hAlign="LEFT", minRowHeights=heights)
+        table = Table(
+            rows,
+            colWidths=[width / 7] * 7,
+            repeatRows=1,
+            style=TableStyle(commands),
+            hAlign="LEFT",
+            minRowHeights=heights,
+        )
         title = _p(f"{MONTHS[month - 1]} {year}", styles.h2)
         intro: list[Flowable] = []
         if number == 0:
-            intro = [_p("Your calendar", styles.title),
-                     _p('Each day shows what to take and when. Days marked "no dose" are part '
-                        "of your course, but you take nothing from this plan that day.",
-                        styles.body)]
+            intro = [
+                _p("Your calendar", styles.title),
+                _p(
+                    'Each day shows what to take and when. Days marked "no dose" are part '
+                    "of your course, but you take nothing from this plan that day.",
+                    styles.body,
+                ),
+            ]
             intro.append(_legend(plan, styles, width, tints))
         story.extend(intro)
         story.append(KeepTogether([title, table]))
@@ -937,13 +1116,17 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
 
 def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) -> Flowable:
     cells: list[Any] = []
-    commands: list[tuple[Any, ...]] = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                                       ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                                       ("RIGHTPADDING", (0, 0), (-1, -1), 8)]
+    commands: list[tuple[Any, ...]] = [
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+    ]
     for number, phase in enumerate(plan.phases):
         cells += ["", _p(phase.name, styles.small)]
-        commands += [("BACKGROUND", (2 * number, 0), (2 * number, 0), tints[phase.name]),
-                     ("BOX", (2 * number, 0), (2 * number, 0), 0.5, RULE)]
+        commands += [
+            ("BACKGROUND", (2 * number, 0), (2 * number, 0), tints[phase.name]),
+            ("BOX", (2 * number, 0), (2 * number, 0), 0.5, RULE),
+        ]
     swatch = 12 * styles.scale
     label = (width - swatch * len(plan.phases)) / max(len(plan.phases), 1)
     rows = [cells]
@@ -953,16 +1136,20 @@ def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) ->
         rows = [[cells[2 * n], cells[2 * n + 1]] for n in range(len(plan.phases))]
         commands = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 4)]
         for number, phase in enumerate(plan.phases):
-            commands += [("BACKGROUND", (0, number), (0, number), tints[phase.name]),
-                         ("BOX", (0, number), (0, number), 0.5, RULE)]
+            commands += [
+                ("BACKGROUND", (0, number), (0, number), tints[phase.name]),
+                ("BOX", (0, number), (0, number), 0.5, RULE),
+            ]
         widths = [swatch, width - swatch]
-    return Table(rows, colWidths=widths, style=TableStyle(commands), hAlign="LEFT",
-                 spaceAfter=4)
+    return Table(rows, colWidths=widths, style=TableStyle(commands), hAlign="LEFT", spaceAfter=4)
 
 
 def _calendar_cell(on: date, day: Day | None, in_month: bool, styles: _Styles) -> list[Any]:
-    style = styles.cal_date if in_month else ParagraphStyle(
-        "cal_out", parent=styles.cal_date, textColor=RULE)
+    style = (
+        styles.cal_date
+        if in_month
+        else ParagraphStyle("cal_out", parent=styles.cal_date, textColor=RULE)
+    )
     cell: list[Any] = [_p(str(on.day), style)]
     if day is None or not in_month:
         return cell
@@ -993,8 +1180,9 @@ def _calendar_dose(dose: Dose) -> str:
     if dose.route == "iv":
         return f"{time} {amount} infusion"
     if dose.route in ("im", "sc"):
-        volume = (f" ({_nb(format_number(dose.volume_ml) + ' mL')})"
-                  if dose.volume_ml is not None else "")
+        volume = (
+            f" ({_nb(format_number(dose.volume_ml) + ' mL')})" if dose.volume_ml is not None else ""
+        )
         return f"{time} {amount} injection{volume}"
     if dose.volume_ml is not None:
         return f"{time} {amount}: {_nb(format_number(dose.volume_ml) + ' mL')}"
@@ -1014,10 +1202,20 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     box_width = pdfmetrics.stringWidth("Done", FONT, styles.small.fontSize) + 8
     time_width = pdfmetrics.stringWidth("12:30 PM", FONT, styles.cell.fontSize) + 10
     widths = [box_width, time_width, inner - box_width - time_width]
-    header = [_p("Day", styles.cell_bold),
-              Table([[_p("Done", styles.small), _p("Time", styles.cell_bold),
-                      _p("What to take or do", styles.cell_bold)]],
-                    colWidths=widths, style=_inner_style(header=True))]
+    header = [
+        _p("Day", styles.cell_bold),
+        Table(
+            [
+                [
+                    _p("Done", styles.small),
+                    _p("Time", styles.cell_bold),
+                    _p("What to take or do", styles.cell_bold),
+                ]
+            ],
+            colWidths=widths,
+            style=_inner_style(header=True),
+        ),
+    ]
     rows: list[list[Any]] = [header]
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -1040,33 +1238,60 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             for name in day.phases:
                 if headings[name].first_day == day.day or day is plan.days[0]:
                     rows.append([_p(phase_heading(headings[name]), styles.cell_bold), ""])
-                    commands += [("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)),
-                                 ("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1),
-                                  colors.HexColor("#f4f4f4"))]
-        label = _m(f"<b>{_esc(WEEKDAYS[day.date.weekday()])}</b><br/>"
-                   f"{_esc(MONTHS[day.date.month - 1][:3])} {day.date.day}, {day.date.year}"
-                   f"<br/>Day {day.day} of {plan.length}", styles.cell)
+                    commands += [
+                        ("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)),
+                        (
+                            "BACKGROUND",
+                            (0, len(rows) - 1),
+                            (-1, len(rows) - 1),
+                            colors.HexColor("#f4f4f4"),
+                        ),
+                    ]
+        label = _m(
+            f"<b>{_esc(WEEKDAYS[day.date.weekday()])}</b><br/>"
+            f"{_esc(MONTHS[day.date.month - 1][:3])} {day.date.day}, {day.date.year}"
+            f"<br/>Day {day.day} of {plan.length}",
+            styles.cell,
+        )
         rows.append([label, _day_items(plan, day, styles, widths)])
-    story.append(Table(rows, colWidths=[day_width, inner], repeatRows=1,
-                       style=TableStyle(commands), hAlign="LEFT"))
+    story.append(
+        Table(
+            rows,
+            colWidths=[day_width, inner],
+            repeatRows=1,
+            style=TableStyle(commands),
+            hAlign="LEFT",
+        )
+    )
     return story
 
 
 def _inner_style(header: bool = False) -> TableStyle:
-    return TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP" if not header else "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 1),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ])
+    return TableStyle(
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP" if not header else "MIDDLE"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+    )
 
 
 def _day_items(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> Table:
     items: list[tuple[str, int, list[Any]]] = []
     for dose in day.doses:
-        items.append((dose.time, 0, [_p("☐", styles.box), _p(_clock(dose.time), styles.cell),
-                                     _p(_patient_dose(plan, dose), styles.cell)]))
+        items.append(
+            (
+                dose.time,
+                0,
+                [
+                    _p("☐", styles.box),
+                    _p(_clock(dose.time), styles.cell),
+                    _p(_patient_dose(plan, dose), styles.cell),
+                ],
+            )
+        )
     for event in day.events:
         words = {"check": "", "medication": "Also take: ", "appointment": "Appointment: "}
         extra = []
@@ -1075,8 +1300,13 @@ def _day_items(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> Ta
         if event.where:
             extra.append(f"at {event.where}")
         text = words[event.kind] + event.what + (", " + ", ".join(extra) if extra else "")
-        items.append((event.time, 1, [_p("☐", styles.box), _p(_clock(event.time), styles.cell),
-                                      _p(text, styles.cell)]))
+        items.append(
+            (
+                event.time,
+                1,
+                [_p("☐", styles.box), _p(_clock(event.time), styles.cell), _p(text, styles.cell)],
+            )
+        )
     items.sort(key=lambda item: (item[0], item[1]))
     rows = [row for _, _, row in items]
     if not day.doses and day.phases:
@@ -1099,29 +1329,40 @@ def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         phones.append(f"After hours, call {_nb(team.after_hours)}.")
     call_how = " ".join(phones) or "Call your clinic the same day."
     sections = [
-        ("expected", "Expected and usually mild",
-         "These are common. Tell your care team at your next visit."),
+        (
+            "expected",
+            "Expected and usually mild",
+            "These are common. Tell your care team at your next visit.",
+        ),
         ("call", "Call the clinic today", call_how),
-        ("emergency", "Emergency: call 911",
-         "Call 911 or go to the nearest emergency department now."),
+        (
+            "emergency",
+            "Emergency: call 911",
+            "Call 911 or go to the nearest emergency department now.",
+        ),
     ]
     story: list[Flowable] = [
         _p("What to watch for", styles.title),
-        _p("Steroids and the other treatments in this plan can cause side effects. Most are "
-           "mild and go away after the course. Keep this page where you can find it.",
-           styles.body),
+        _p(
+            "Steroids and the other treatments in this plan can cause side effects. Most are "
+            "mild and go away after the course. Keep this page where you can find it.",
+            styles.body,
+        ),
     ]
     for tier, heading, how in sections:
         colour = TIER_COLOURS[tier]
-        head = ParagraphStyle(f"tier_{tier}", parent=styles.h3, textColor=colour,
-                              spaceBefore=0)
+        head = ParagraphStyle(f"tier_{tier}", parent=styles.h3, textColor=colour, spaceBefore=0)
         lines: list[Flowable] = [_p(heading, head), _m(f"<b>{_esc(how)}</b>", styles.body)]
         items = [item.text for item in tiers.get(tier, [])]
         if items:
             lines.extend(_bullets(items, styles))
         else:
-            lines.append(_p("Nothing listed for this course. If you are worried, call the "
-                            "clinic.", styles.body))
+            lines.append(
+                _p(
+                    "Nothing listed for this course. If you are worried, call the clinic.",
+                    styles.body,
+                )
+            )
         story.append(KeepTogether([_boxed(lines, width, border=colour, line=1.6)]))
         story.append(Spacer(1, 8))
     return story
@@ -1134,15 +1375,22 @@ def _patient_block(plan: Plan, styles: _Styles, width: float) -> Table:
     labels = conditions()
     rows: list[list[Any]] = [
         [_p("Patient", styles.cell_bold), _p(_person(plan), styles.cell_bold)],
-        [_p("Weight", styles.cell_bold),
-         _p(_weight_text(plan), styles.cell)],
-        [_p("Conditions", styles.cell_bold),
-         _p(", ".join(labels.get(c, c) for c in plan.patient.conditions) or "none recorded",
-            styles.cell)],
-        [_p("Course", styles.cell_bold),
-         _p(f"{plan.title}: {_long_date(plan.start)} to {_long_date(plan.end)} "
-            f"({_count_words(plan.length, 'day')}); times are local, {plan.timezone}",
-            styles.cell)],
+        [_p("Weight", styles.cell_bold), _p(_weight_text(plan), styles.cell)],
+        [
+            _p("Conditions", styles.cell_bold),
+            _p(
+                ", ".join(labels.get(c, c) for c in plan.patient.conditions) or "none recorded",
+                styles.cell,
+            ),
+        ],
+        [
+            _p("Course", styles.cell_bold),
+            _p(
+                f"{plan.title}: {_long_date(plan.start)} to {_long_date(plan.end)} "
+                f"({_count_words(plan.length, 'day')}); times are local, {plan.timezone}",
+                styles.cell,
+            ),
+        ],
     ]
     if plan.revision:
         rows.append([_p("Revision", styles.cell_bold), _p(str(plan.revision), styles.cell)])
@@ -1161,38 +1409,58 @@ def _weight_text(plan: Plan) -> str:
 
 def _contacts(plan: Plan, styles: _Styles, width: float) -> Table | None:
     team = plan.care_team
-    entries = [("Clinic", team.clinic), ("Phone", team.phone), ("After hours", team.after_hours),
-               ("Prescriber", team.prescriber), ("Nurse", team.nurse),
-               ("Pharmacy", team.pharmacy)]
-    rows = [[_p(label, styles.cell_bold), _p(value, styles.cell)]
-            for label, value in entries if value]
+    entries = [
+        ("Clinic", team.clinic),
+        ("Phone", team.phone),
+        ("After hours", team.after_hours),
+        ("Prescriber", team.prescriber),
+        ("Nurse", team.nurse),
+        ("Pharmacy", team.pharmacy),
+    ]
+    rows = [
+        [_p(label, styles.cell_bold), _p(value, styles.cell)] for label, value in entries if value
+    ]
     if not rows:
         return None
     return _table(rows, [width * 0.2, width * 0.8], header=False)
 
 
 def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
-    story: list[Flowable] = [_p("Dispensing sheet", styles.title),
-                             _patient_block(plan, styles, width)]
+    story: list[Flowable] = [
+        _p("Dispensing sheet", styles.title),
+        _patient_block(plan, styles, width),
+    ]
     contacts = _contacts(plan, styles, width)
     if contacts is not None:
         story += [_p("Prescriber and contacts", styles.h3), contacts]
 
     story.append(_p("Dispense", styles.h2))
     if plan.dispense or plan.liquids:
-        rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in
-                                  ("Drug", "Strength / form", "Quantity for the course")]]
+        rows: list[list[Any]] = [
+            [
+                _p(h, styles.cell_bold)
+                for h in ("Drug", "Strength / form", "Quantity for the course")
+            ]
+        ]
         for line in plan.dispense:
             quantity = f"{count_text(line.count)} {_tablet_word(line.count)}"
             if line.count != int(line.count):
                 quantity += f" (supply {int(line.count) + 1} whole tablets)"
-            rows.append([_p(line.drug_name, styles.cell_bold),
-                         _p(f"{format_amount(line.strength, line.unit)} tablets", styles.cell),
-                         _p(quantity, styles.cell_bold)])
+            rows.append(
+                [
+                    _p(line.drug_name, styles.cell_bold),
+                    _p(f"{format_amount(line.strength, line.unit)} tablets", styles.cell),
+                    _p(quantity, styles.cell_bold),
+                ]
+            )
         for liquid in plan.liquids:
-            rows.append([_p(liquid.drug_name, styles.cell_bold),
-                         _p(f"{liquid.liquid} (liquid)", styles.cell),
-                         _p(f"{format_number(liquid.volume_ml)} mL", styles.cell_bold)])
+            rows.append(
+                [
+                    _p(liquid.drug_name, styles.cell_bold),
+                    _p(f"{liquid.liquid} (liquid)", styles.cell),
+                    _p(f"{format_number(liquid.volume_ml)} mL", styles.cell_bold),
+                ]
+            )
         story.append(_table(rows, [width * 0.3, width * 0.3, width * 0.4]))
     else:
         story.append(_p("No tablets or liquids to dispense to the patient.", styles.body))
@@ -1215,8 +1483,12 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
 
     story.append(_p("Totals", styles.h2))
     if plan.totals:
-        rows = [[_p(h, styles.cell_bold) for h in
-                 ("Drug", "Total for the course", "Prednisone equivalent")]]
+        rows = [
+            [
+                _p(h, styles.cell_bold)
+                for h in ("Drug", "Total for the course", "Prednisone equivalent")
+            ]
+        ]
         for total in plan.totals:
             if total.prednisone_equivalent_mg is None:
                 equivalent = "not applicable"
@@ -1224,13 +1496,22 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
                 equivalent = f"{format_number(total.prednisone_equivalent_mg)} mg"
                 if total.equivalence_approximate:
                     equivalent = f"about {equivalent} (approximate)"
-            rows.append([_p(total.drug_name, styles.cell_bold),
-                         _p(format_amount(total.amount, total.unit), styles.cell),
-                         _p(equivalent, styles.cell)])
+            rows.append(
+                [
+                    _p(total.drug_name, styles.cell_bold),
+                    _p(format_amount(total.amount, total.unit), styles.cell),
+                    _p(equivalent, styles.cell),
+                ]
+            )
         story.append(_table(rows, [width * 0.3, width * 0.3, width * 0.4]))
         story.append(Spacer(1, 3))
-        story.append(_p("Prednisone equivalents count the oral and IV doses only: the "
-                        "equivalence ratios hold for those routes.", styles.small))
+        story.append(
+            _p(
+                "Prednisone equivalents count the oral and IV doses only: the "
+                "equivalence ratios hold for those routes.",
+                styles.small,
+            )
+        )
     else:
         story.append(_p("No dosed medicine in this course.", styles.body))
 
@@ -1245,21 +1526,35 @@ def _staff_supply(plan: Plan, styles: _Styles, width: float) -> Table | None:
     groups: dict[tuple[str, str, str], list[Dose]] = defaultdict(list)
     for dose in plan.doses:
         # Doses measured from a dispensed liquid are in the Dispense table already.
-        if (dose.route in ("iv", "im", "sc") and dose.amount is not None and dose.unit
-                and dose.volume_ml is None):
+        if (
+            dose.route in ("iv", "im", "sc")
+            and dose.amount is not None
+            and dose.unit
+            and dose.volume_ml is None
+        ):
             groups[(dose.phase, dose.drug_name, dose.route)].append(dose)
     if not groups:
         return None
-    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in
-                              ("Phase", "Drug and route", "Each dose", "Doses", "Total")]]
+    rows: list[list[Any]] = [
+        [
+            _p(h, styles.cell_bold)
+            for h in ("Phase", "Drug and route", "Each dose", "Doses", "Total")
+        ]
+    ]
     for (phase, name, route), doses in groups.items():
         each = sorted({_amount(d.amount, d.unit) for d in doses})
         unit = doses[0].unit
         total = sum((d.amount for d in doses if d.amount is not None), Decimal(0))
         same_unit = all(d.unit == unit for d in doses)
-        rows.append([_p(phase, styles.cell), _p(f"{name} {ROUTE_WORDS[route]}", styles.cell),
-                     _p(", ".join(each), styles.cell), _p(str(len(doses)), styles.cell),
-                     _p(_amount(total, unit) if same_unit else "see doses", styles.cell)])
+        rows.append(
+            [
+                _p(phase, styles.cell),
+                _p(f"{name} {ROUTE_WORDS[route]}", styles.cell),
+                _p(", ".join(each), styles.cell),
+                _p(str(len(doses)), styles.cell),
+                _p(_amount(total, unit) if same_unit else "see doses", styles.cell),
+            ]
+        )
     return _table(rows, [width * 0.2, width * 0.3, width * 0.2, width * 0.1, width * 0.2])
 
 
@@ -1267,9 +1562,12 @@ def _step_table(plan: Plan, phase: PhasePlan, styles: _Styles, width: float) -> 
     """The step-by-step check of a tablet or liquid phase: what each dose is, and how many."""
     if phase.route != "oral" or phase.sessions:
         return None
-    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in
-                              ("Days", "Dates", "Time", "Dose", "Tablets or volume",
-                               "Doses", "Step total")]]
+    rows: list[list[Any]] = [
+        [
+            _p(h, styles.cell_bold)
+            for h in ("Days", "Dates", "Time", "Dose", "Tablets or volume", "Doses", "Step total")
+        ]
+    ]
     for step in phase.steps:
         given = len(range(0, step.days, step.every))
         first, last = _date_of(plan, step.first_day), _date_of(plan, step.last_day)
@@ -1284,16 +1582,19 @@ def _step_table(plan: Plan, phase: PhasePlan, styles: _Styles, width: float) -> 
             else:
                 what = step_total = ""
             every = "" if step.every == 1 else f" ({_every_text(step.every)})"
-            rows.append([
-                _p(_days_text(step.first_day, step.last_day) + every, styles.cell)
-                if number == 0 else "",
-                _p(_date_range(first, last), styles.cell) if number == 0 else "",
-                _p(dose.time + (f" ({dose.slot})" if dose.slot else ""), styles.cell),
-                _p(_amount(dose.amount, dose.unit), styles.cell),
-                _p(what, styles.cell),
-                _p(str(given), styles.cell),
-                _p(step_total, styles.cell),
-            ])
+            rows.append(
+                [
+                    _p(_days_text(step.first_day, step.last_day) + every, styles.cell)
+                    if number == 0
+                    else "",
+                    _p(_date_range(first, last), styles.cell) if number == 0 else "",
+                    _p(dose.time + (f" ({dose.slot})" if dose.slot else ""), styles.cell),
+                    _p(_amount(dose.amount, dose.unit), styles.cell),
+                    _p(what, styles.cell),
+                    _p(str(given), styles.cell),
+                    _p(step_total, styles.cell),
+                ]
+            )
     fractions = (0.1, 0.17, 0.19, 0.09, 0.2, 0.09, 0.16)
     return _table(rows, [width * f for f in fractions])
 
@@ -1306,15 +1607,22 @@ def _overrides(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in ("Phase", "Override", "Details")]]
     for phase in phases:
         place = f"phase[{phase.index}]"
-        details = [w.message for w in plan.warnings
-                   if w.code == "above-documented-allowed"
-                   and (w.place == place or w.place.startswith(place + "."))]
+        details = [
+            w.message
+            for w in plan.warnings
+            if w.code == "above-documented-allowed"
+            and (w.place == place or w.place.startswith(place + "."))
+        ]
         for allowance in phase.allow:
             words = ALLOWANCE_WORDS.get(allowance, allowance)
             relevant = details if allowance == "above-documented-dose" else []
-            rows.append([_p(f"{phase.name} ({place})", styles.cell_bold),
-                         _p(f"{allowance}: {words}", styles.cell),
-                         _p(" ".join(relevant) or "allowed by the prescriber", styles.cell)])
+            rows.append(
+                [
+                    _p(f"{phase.name} ({place})", styles.cell_bold),
+                    _p(f"{allowance}: {words}", styles.cell),
+                    _p(" ".join(relevant) or "allowed by the prescriber", styles.cell),
+                ]
+            )
     story.append(_table(rows, [width * 0.25, width * 0.3, width * 0.45]))
     return story
 
@@ -1325,9 +1633,23 @@ def _warnings(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         return [*story, _p("No warnings for this course.", styles.body)]
     rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in ("Code", "Warning", "Place")]]
     for warning in plan.warnings:
-        rows.append([_p(warning.code, styles.cell_bold), _p(warning.message, styles.cell),
-                     _p(warning.place or "whole course", styles.cell)])
-    story.append(_table(rows, [width * 0.22, width * 0.58, width * 0.2]))
+        rows.append(
+            [
+                _p(warning.code, styles.cell_bold),
+                _p(warning.message, styles.cell),
+                _p(warning.place or "whole course", styles.cell),
+            ]
+        )
+    # The code column fits the longest code: a code broken mid-word cannot be searched for.
+    code_width = min(
+        width * 0.35,
+        max(
+            pdfmetrics.stringWidth(w.code, FONT_BOLD, styles.cell_bold.fontSize)
+            for w in plan.warnings
+        )
+        + 10,
+    )
+    story.append(_table(rows, [code_width, width * 0.78 - code_width, width * 0.22]))
     return story
 
 
@@ -1337,58 +1659,82 @@ def _counselling(plan: Plan) -> list[str]:
     codes = {w.code for w in plan.warnings}
     points: list[str] = []
     oral = [p for p in plan.phases if p.route == "oral" and p.drug_class == "steroid"]
-    morning_once = [p for p in oral
-                    if all(len(s.doses) == 1 and s.doses[0].time < "12:00" for s in p.steps)]
+    morning_once = [
+        p for p in oral if all(len(s.doses) == 1 and s.doses[0].time < "12:00" for s in p.steps)
+    ]
     if morning_once:
-        points.append("Take each dose in the morning, with food (breakfast): this lowers the "
-                      "chance of sleep trouble and stomach upset.")
+        points.append(
+            "Take each dose in the morning, with food (breakfast): this lowers the "
+            "chance of sleep trouble and stomach upset."
+        )
     elif any(_take_is_food(p.take) for p in oral):
         points.append("Take each dose with food, to lower the chance of stomach upset.")
     divided = [p for p in oral if any(len(s.doses) > 1 for s in p.steps)]
     if divided:
-        points.append("Divided doses: the daily amount is split across the day and changes from "
-                      "day to day. Go through the times on the patient's checklist with them.")
+        points.append(
+            "Divided doses: the daily amount is split across the day and changes from "
+            "day to day. Go through the times on the patient's checklist with them."
+        )
     if "evening-dose" in codes:
-        points.append("Some doses are late in the day as ordered; steroids taken late can make "
-                      "it hard to sleep.")
+        points.append(
+            "Some doses are late in the day as ordered; steroids taken late can make "
+            "it hard to sleep."
+        )
     most = _most_tablets(plan)
     if "many-tablets" in codes and most is not None:
-        points.append(f"Many tablets at once (up to {count_text(most[0])}): count them out first "
-                      "and take them a few at a time with food.")
+        points.append(
+            f"Many tablets at once (up to {count_text(most[0])}): count them out first "
+            "and take them a few at a time with food."
+        )
     if any(step.every > 1 for p in plan.phases for step in p.steps if p.route == "oral"):
-        points.append("Every-other-day dosing: take doses only on the days shown; the days "
-                      "between are no-dose days (marked on the patient's calendar).")
+        points.append(
+            "Every-other-day dosing: take doses only on the days shown; the days "
+            "between are no-dose days (marked on the patient's calendar)."
+        )
     if any(t.count != int(t.count) for d in plan.doses for t in d.tablets):
-        points.append("Half tablets are ordered: supply a scored product (scoring varies by "
-                      "maker) and show how to cut along the score line.")
+        points.append(
+            "Half tablets are ordered: supply a scored product (scoring varies by "
+            "maker) and show how to cut along the score line."
+        )
     strengths: dict[str, list[str]] = defaultdict(list)
     for line in sorted(plan.dispense, key=lambda line: line.strength):
         strengths[line.drug_name].append(format_amount(line.strength, line.unit))
     for name, values in strengths.items():
         if len(values) > 1:
-            points.append(f"{name} comes in more than one strength ({_and(values)}): "
-                          "show the patient which tablet is which.")
+            points.append(
+                f"{name} comes in more than one strength ({_and(values)}): "
+                "show the patient which tablet is which."
+            )
     if "adrenal" in codes:
-        points.append("Do not stop suddenly: this course is long or high enough to suppress the "
-                      "adrenal glands. Follow the taper as written. After the course, report "
-                      "weakness, deep tiredness, dizziness on standing, nausea or vomiting; "
-                      "severe vomiting or fainting is an emergency.")
+        points.append(
+            "Do not stop suddenly: this course is long or high enough to suppress the "
+            "adrenal glands, so the dose should come down gradually (check that the "
+            "order ends with a taper). After the course, report weakness, deep "
+            "tiredness, dizziness on standing, nausea or vomiting; severe vomiting or "
+            "fainting is an emergency."
+        )
     if any(p.drug_class == "steroid" for p in plan.phases):
-        points.append("Common and usually mild: trouble sleeping, mood changes, a bigger "
-                      "appetite, upset stomach. Report fever or other signs of infection, and "
-                      "any contact with chickenpox, shingles or measles.")
+        points.append(
+            "Common and usually mild: trouble sleeping, mood changes, a bigger "
+            "appetite, upset stomach. Report fever or other signs of infection, and "
+            "any contact with chickenpox, shingles or measles."
+        )
     if "diabetes" in plan.patient.conditions and any(
-            p.drug_class == "steroid" for p in plan.phases):
-        points.append("Diabetes: steroids raise blood sugar, mostly in the afternoon and evening "
-                      "after a morning dose. Check blood sugar as the care team advised.")
+        p.drug_class == "steroid" for p in plan.phases
+    ):
+        points.append(
+            "Diabetes: steroids raise blood sugar, mostly in the afternoon and evening "
+            "after a morning dose. Check blood sugar as the care team advised."
+        )
     if any(p.drug_class == "acth" for p in plan.phases):
         points.append("ACTH gel is injected under the skin or into a muscle, never into a vein.")
     if any(p.route in STAFF_ROUTES for p in plan.phases):
-        points.append("Infusions, injections and procedures are given by staff: the patient "
-                      "handout lists their dates, times and places.")
+        points.append(
+            "Infusions, injections and procedures are given by staff: the patient "
+            "handout lists their dates, times and places."
+        )
     if not points:
-        points.append("Go through the patient handout's calendar and checklist with the "
-                      "patient.")
+        points.append("Go through the patient handout's calendar and checklist with the patient.")
     return points
 
 
@@ -1398,17 +1744,23 @@ def _counselling(plan: Plan) -> list[str]:
 def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     from taper.watch import checks_before
 
-    story: list[Flowable] = [_p("Nursing sheet: appointments and checks", styles.title),
-                             _patient_block(plan, styles, width)]
+    story: list[Flowable] = [
+        _p("Nursing sheet: appointments and checks", styles.title),
+        _patient_block(plan, styles, width),
+    ]
     contacts = _contacts(plan, styles, width)
     story.append(_p("Contacts", styles.h2))
-    story.append(contacts if contacts is not None
-                 else _p("No contacts given in the regimen.", styles.body))
+    story.append(
+        contacts if contacts is not None else _p("No contacts given in the regimen.", styles.body)
+    )
 
     story.append(_p("Infusions, injections and procedures", styles.h2))
-    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in
-                              ("Date", "Time", "Length", "What", "Where",
-                               "Checks before")]]
+    rows: list[list[Any]] = [
+        [
+            _p(h, styles.cell_bold)
+            for h in ("Date", "Time", "Length", "What", "Where", "Checks before")
+        ]
+    ]
     appointments = 0
     for day in plan.days:
         checks = [e for e in day.events if e.kind == "check"]
@@ -1418,28 +1770,52 @@ def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             appointments += 1
             before = [f"{c.what} ({c.time})" for c in checks if c.time <= dose.time]
             listed = {c.what.casefold() for c in checks if c.time <= dose.time}
-            before += [text for text in checks_before(plan, dose)
-                       if text.casefold() not in listed]
-            rows.append(_appointment_row(plan, day, dose.time, dose.duration_min,
-                                         _nurse_dose(plan, dose), dose.where, before, styles))
+            before += [text for text in checks_before(plan, dose) if text.casefold() not in listed]
+            rows.append(
+                _appointment_row(
+                    plan,
+                    day,
+                    dose.time,
+                    dose.duration_min,
+                    _nurse_dose(plan, dose),
+                    dose.where,
+                    before,
+                    styles,
+                )
+            )
         for event in day.events:
             if event.kind == "appointment":
                 appointments += 1
                 before = [f"{c.what} ({c.time})" for c in checks if c.time <= event.time]
-                rows.append(_appointment_row(plan, day, event.time, event.duration_min,
-                                             event.what, event.where, before, styles))
+                rows.append(
+                    _appointment_row(
+                        plan,
+                        day,
+                        event.time,
+                        event.duration_min,
+                        event.what,
+                        event.where,
+                        before,
+                        styles,
+                    )
+                )
     if appointments:
         fractions = (0.13, 0.085, 0.095, 0.25, 0.19, 0.25)
         story.append(_table(rows, [width * f for f in fractions]))
     else:
-        story.append(_p("No infusions, injections, procedures or appointments in this course.",
-                        styles.body))
+        story.append(
+            _p("No infusions, injections, procedures or appointments in this course.", styles.body)
+        )
 
     story.append(_p("Checks during the course", styles.h2))
     check_rows = _event_rows(plan, "check", styles)
     if check_rows:
-        story.append(_table([[_p(h, styles.cell_bold) for h in ("Check", "Times", "Days")],
-                             *check_rows], [width * 0.5, width * 0.2, width * 0.3]))
+        story.append(
+            _table(
+                [[_p(h, styles.cell_bold) for h in ("Check", "Times", "Days")], *check_rows],
+                [width * 0.5, width * 0.2, width * 0.3],
+            )
+        )
     else:
         story.append(_p("No checks in the regimen.", styles.body))
 
@@ -1447,12 +1823,22 @@ def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     medicines = _event_rows(plan, "medication", styles)
     oral = [phase for phase in plan.phases if phase.route == "oral"]
     if medicines:
-        story.append(_table([[_p(h, styles.cell_bold) for h in ("Medicine", "Times", "Days")],
-                             *medicines], [width * 0.5, width * 0.2, width * 0.3]))
+        story.append(
+            _table(
+                [[_p(h, styles.cell_bold) for h in ("Medicine", "Times", "Days")], *medicines],
+                [width * 0.5, width * 0.2, width * 0.3],
+            )
+        )
     for phase in oral:
         dates = _date_range(_date_of(plan, phase.first_day), _date_of(plan, phase.last_day))
-        story.append(KeepTogether([_p(f"{phase_heading(phase)} ({dates})", styles.h3),
-                                   *_sig_paragraphs(plan, phase, styles)]))
+        story.append(
+            KeepTogether(
+                [
+                    _p(f"{phase_heading(phase)} ({dates})", styles.h3),
+                    *_sig_paragraphs(plan, phase, styles),
+                ]
+            )
+        )
     if not medicines and not oral:
         story.append(_p("None listed in the regimen.", styles.body))
 
@@ -1468,11 +1854,22 @@ def _nurse_dose(plan: Plan, dose: Dose) -> str:
     return f"{text}, {take}" if take else text
 
 
-def _appointment_row(plan: Plan, day: Day, time: str, minutes: int | None, what: str,
-                     where: str | None, checks: list[str], styles: _Styles) -> list[Any]:
+def _appointment_row(
+    plan: Plan,
+    day: Day,
+    time: str,
+    minutes: int | None,
+    what: str,
+    where: str | None,
+    checks: list[str],
+    styles: _Styles,
+) -> list[Any]:
     return [
-        _m(f"<b>{_esc(_short_date(day.date))}</b><br/>{day.date.year}<br/>"
-           f"day {day.day} of {plan.length}", styles.cell),
+        _m(
+            f"<b>{_esc(_short_date(day.date))}</b><br/>{day.date.year}<br/>"
+            f"day {day.day} of {plan.length}",
+            styles.cell,
+        ),
         _p(time, styles.cell_bold),
         _p(minutes_text(minutes) or "—", styles.cell),
         _p(what, styles.cell),
@@ -1495,6 +1892,11 @@ def _event_rows(plan: Plan, kind: str, styles: _Styles) -> list[list[Any]]:
         else:
             span = "days " + ", ".join(str(d) for d in days)
         dates = _date_range(_date_of(plan, days[0]), _date_of(plan, days[-1]))
-        rows.append([_p(events[0].what, styles.cell), _p(times, styles.cell),
-                     _p(f"{span} ({dates})", styles.cell)])
+        rows.append(
+            [
+                _p(events[0].what, styles.cell),
+                _p(times, styles.cell),
+                _p(f"{span} ({dates})", styles.cell),
+            ]
+        )
     return rows
