@@ -188,7 +188,7 @@ class _Reader:
     # -- generic shape checks -------------------------------------------------------------
 
     def known_keys(self, table: dict[str, Any], place: str, known: tuple[str, ...]) -> None:
-        for key in table:
+        for key in map(str, table):  # TOML keys are text; a document built in code may not be
             if key not in known:
                 where = f"{place}.{key}" if place else key
                 self.problem(
@@ -861,7 +861,8 @@ def _step(
             return None
         if not divided:
             r.problem(f"{place}.at", 'is empty; give the doses, such as { breakfast = "8 mg" }')
-        for label, value in divided.items():
+        for key, value in divided.items():
+            label = str(key)
             where = f"{place}.at.{label}"
             time = _time_of_day(r, label, where, routine)
             amount = dose_amount(value, where)
