@@ -38,6 +38,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     KeepTogether,
@@ -217,6 +218,10 @@ def _unprintable(text: str) -> list[tuple[str, str]]:
     for ch in dict.fromkeys(_clean(text)):
         if unicodedata.bidirectional(ch) in ("R", "AL", "RLE", "RLO", "RLI"):
             found.append((ch, "is right-to-left text, which the handout cannot lay out"))
+        elif ord(ch) > 0xFFFF:
+            # reportlab draws these glyphs but writes their text as a wrong 16-bit character,
+            # so the PDF would read back (copy, search, screen readers) as something else.
+            found.append((ch, "is an emoji or rare symbol the PDF cannot store as text"))
         elif ord(ch) not in glyphs:
             found.append((ch, "has no glyph in the handout font (DejaVu Sans)"))
     return found
@@ -339,7 +344,6 @@ class _Styles:
                 leading=1.2,
                 spaceBefore=size * 0.9,
                 spaceAfter=size * 0.45,
-                keepWithNext=1,
             ),
             h3=style(
                 "h3",
@@ -347,7 +351,6 @@ class _Styles:
                 bold=True,
                 spaceBefore=size * 0.5,
                 spaceAfter=size * 0.25,
-                keepWithNext=1,
             ),
             box=style("box", size * 1.45, leading=1.0),
             bullet=style(
@@ -378,6 +381,15 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 def _m(markup: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph of markup whose free-text parts were escaped with ``_esc`` already."""
     return Paragraph(markup, style)
+
+
+def _heading(text: str, styles: _Styles, style: ParagraphStyle) -> list[Flowable]:
+    """A heading that starts a new page when fewer than a few lines would follow it here.
+
+    (keepWithNext would move a heading and its whole table to the next page, leaving half a
+    page empty; a table may split, as long as its heading is not left alone.)
+    """
+    return [CondPageBreak(style.leading * 2 + styles.body.leading * 6), _p(text, style)]
 
 
 def _b(text: str) -> str:
@@ -419,6 +431,23 @@ def _table(
         style=TableStyle(commands),
         hAlign="LEFT",
     )
+
+
+def _widths(styles: _Styles, *samples: str) -> list[float]:
+    """Column widths that fit each sample (a header or the widest short value) on one line:
+    a time or a header broken mid-word is hard to read."""
+    size = styles.cell_bold.fontSize
+    return [_text_width(sample, size) + 9 for sample in samples]
+
+
+def _text_width(text: str, size: float) -> float:
+    return float(pdfmetrics.stringWidth(text, FONT_BOLD, size))
+
+
+def _spread(width: float, fixed: list[float], shares: Sequence[float]) -> list[float]:
+    """``fixed`` widths, then the rest of ``width`` shared out by ``shares``."""
+    rest = width - sum(fixed)
+    return [*fixed, *(rest * share / sum(shares) for share in shares)]
 
 
 def _boxed(
@@ -888,7 +917,7 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         ),
     ]
     story.append(_team_box(plan, styles, width))
-    story.append(_p("Your course at a glance", styles.h2))
+    story.extend(_heading("Your course at a glance", styles, styles.h2))
     rows: list[list[Any]] = [[_p("When", styles.cell_bold), _p("What", styles.cell_bold)]]
     for phase in plan.phases:
         rows.extend(_patient_phase_rows(plan, phase, styles))
@@ -896,7 +925,7 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     story.append(_table(rows, [width * 0.3, width * 0.7]))
     notes = _patient_notes(plan, styles)
     if notes:
-        story.append(_p("Good to know", styles.h2))
+        story.extend(_heading("Good to know", styles, styles.h2))
         story.extend(notes)
     story.append(PageBreak())
     story.extend(_calendar(plan, styles, width))
@@ -1432,9 +1461,9 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
     ]
     contacts = _contacts(plan, styles, width)
     if contacts is not None:
-        story += [_p("Prescriber and contacts", styles.h3), contacts]
+        story += [*_heading("Prescriber and contacts", styles, styles.h3), contacts]
 
-    story.append(_p("Dispense", styles.h2))
+    story.extend(_heading("Dispense", styles, styles.h2))
     if plan.dispense or plan.liquids:
         rows: list[list[Any]] = [
             [
@@ -1466,7 +1495,7 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
         story.append(_p("No tablets or liquids to dispense to the patient.", styles.body))
     staff = _staff_supply(plan, styles, width)
     if staff is not None:
-        story += [_p("Given by staff (supply to the unit)", styles.h3), staff]
+        story += [*_heading("Given by staff (supply to the unit)", styles, styles.h3), staff]
 
     for number, phase in enumerate(plan.phases):
         dates = _date_range(_date_of(plan, phase.first_day), _date_of(plan, phase.last_day))
@@ -1481,7 +1510,7 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
         if steps is not None:
             story += [Spacer(1, 4), steps]
 
-    story.append(_p("Totals", styles.h2))
+    story.extend(_heading("Totals", styles, styles.h2))
     if plan.totals:
         rows = [
             [
@@ -1517,7 +1546,7 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
 
     story.extend(_overrides(plan, styles, width))
     story.extend(_warnings(plan, styles, width))
-    story.append(_p("Counselling points", styles.h2))
+    story.extend(_heading("Counselling points", styles, styles.h2))
     story.extend(_bullets(_counselling(plan), styles))
     return story
 
@@ -1595,13 +1624,16 @@ def _step_table(plan: Plan, phase: PhasePlan, styles: _Styles, width: float) -> 
                     _p(step_total, styles.cell),
                 ]
             )
-    fractions = (0.1, 0.17, 0.19, 0.09, 0.2, 0.09, 0.16)
-    return _table(rows, [width * f for f in fractions])
+    days_w, dose_w, doses_w = _widths(styles, "days 88–88", "62.5 mg", "Doses")
+    dates_w, time_w, tablets_w, total_w = _spread(
+        width - days_w - dose_w - doses_w, [], (0.27, 0.25, 0.28, 0.2)
+    )
+    return _table(rows, [days_w, dates_w, time_w, dose_w, tablets_w, doses_w, total_w])
 
 
 def _overrides(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     phases = [phase for phase in plan.phases if phase.allow]
-    story: list[Flowable] = [_p("Prescriber overrides", styles.h2)]
+    story: list[Flowable] = _heading("Prescriber overrides", styles, styles.h2)
     if not phases:
         return [*story, _p("None: no phase carries an allow = [...] override.", styles.body)]
     rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in ("Phase", "Override", "Details")]]
@@ -1628,7 +1660,7 @@ def _overrides(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
 
 
 def _warnings(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
-    story: list[Flowable] = [_p("Warnings", styles.h2)]
+    story: list[Flowable] = _heading("Warnings", styles, styles.h2)
     if not plan.warnings:
         return [*story, _p("No warnings for this course.", styles.body)]
     rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in ("Code", "Warning", "Place")]]
@@ -1749,12 +1781,12 @@ def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         _patient_block(plan, styles, width),
     ]
     contacts = _contacts(plan, styles, width)
-    story.append(_p("Contacts", styles.h2))
+    story.extend(_heading("Contacts", styles, styles.h2))
     story.append(
         contacts if contacts is not None else _p("No contacts given in the regimen.", styles.body)
     )
 
-    story.append(_p("Infusions, injections and procedures", styles.h2))
+    story.extend(_heading("Infusions, injections and procedures", styles, styles.h2))
     rows: list[list[Any]] = [
         [
             _p(h, styles.cell_bold)
@@ -1800,14 +1832,14 @@ def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
                     )
                 )
     if appointments:
-        fractions = (0.13, 0.085, 0.095, 0.25, 0.19, 0.25)
-        story.append(_table(rows, [width * f for f in fractions]))
+        fixed = _widths(styles, "Wed Dec 30", "00:00", "Length")
+        story.append(_table(rows, _spread(width, fixed, (0.36, 0.28, 0.36))))
     else:
         story.append(
             _p("No infusions, injections, procedures or appointments in this course.", styles.body)
         )
 
-    story.append(_p("Checks during the course", styles.h2))
+    story.extend(_heading("Checks during the course", styles, styles.h2))
     check_rows = _event_rows(plan, "check", styles)
     if check_rows:
         story.append(
@@ -1819,7 +1851,7 @@ def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     else:
         story.append(_p("No checks in the regimen.", styles.body))
 
-    story.append(_p("Medicines alongside", styles.h2))
+    story.extend(_heading("Medicines alongside", styles, styles.h2))
     medicines = _event_rows(plan, "medication", styles)
     oral = [phase for phase in plan.phases if phase.route == "oral"]
     if medicines:
@@ -1843,7 +1875,7 @@ def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         story.append(_p("None listed in the regimen.", styles.body))
 
     if plan.warnings:
-        story.append(_p("Warnings", styles.h2))
+        story.extend(_heading("Warnings", styles, styles.h2))
         story.extend(_bullets([f"{w.message} [{w.code}]" for w in plan.warnings], styles))
     return story
 
