@@ -211,6 +211,7 @@ class _Reader:
         *,
         required: bool = False,
         fix: str = "",
+        example: str = "",
     ) -> str | None:
         where = f"{place}.{key}" if place else key
         if key not in table:
@@ -219,7 +220,8 @@ class _Reader:
             return None
         value = table[key]
         if not isinstance(value, str):
-            self.problem(where, f"expected a text in quotes, got {describe(value)}")
+            wanted = f"a text such as {example}" if example else "a text in quotes"
+            self.problem(where, f"expected {wanted}, got {describe(value)}")
             return None
         if not value.strip():
             self.problem(where, f"is empty{'; ' + fix if fix else ''}")
@@ -391,7 +393,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     patient = r.table(doc.get("patient", {}), "patient") or {}
     r.known_keys(patient, "patient", PATIENT_KEYS)
     patient_name = r.text(patient, "name", "patient")
-    weight_text = r.text(patient, "weight", "patient")
+    weight_text = r.text(patient, "weight", "patient", example='"70 kg" or "154 lb"')
     weight_kg = (
         r.parsed(parse_weight, weight_text, "patient.weight") if weight_text is not None else None
     )

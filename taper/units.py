@@ -28,7 +28,7 @@ _UNIT_ALIASES = {
 }
 # Amounts are plain decimals: no exponents, no signs, at most 7 digits before the point.
 _NUMBER = r"(\d{1,7}(?:\.\d{1,4})?|\.\d{1,4})"
-_AMOUNT = re.compile(rf"^\s*{_NUMBER}\s*([^\s\d].*?)\s*$")
+_AMOUNT = re.compile(rf"^\s*{_NUMBER}\s*([^\s\d][^\d]*?)\s*$")
 _LARGEST = Decimal(10) ** 7
 
 

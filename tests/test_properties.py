@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests_strategies import regimens
 
 from taper.errors import RegimenError
 from taper.plan import Plan
@@ -87,60 +88,6 @@ def test_tablets_are_the_fewest_possible(
 
 
 # -- generated regimens -------------------------------------------------------------------
-
-
-@st.composite
-def phases(draw: st.DrawFn) -> dict[str, Any]:
-    form = draw(st.sampled_from(["dose", "steps", "taper", "percent"]))
-    strengths = draw(st.sampled_from(STRENGTH_SETS))
-    at = draw(st.lists(st.sampled_from(TIMES), min_size=1, max_size=2, unique=True))
-    phase: dict[str, Any] = {
-        "drug": "prednisone",
-        "tablets": strengths,
-        "at": at,
-        "split": draw(st.booleans()),
-    }
-    smallest = 1 if "1 mg" in strengths else 5 if "5 mg" in strengths else 10
-    amounts = st.integers(1, 12).map(lambda k: f"{k * smallest} mg")
-    if form == "dose":
-        phase |= {
-            "dose": draw(amounts),
-            "days": draw(st.integers(1, 10)),
-            "every": draw(st.integers(1, 3)),
-        }
-        phase["every"] = min(phase["every"], phase["days"])
-    elif form == "steps":
-        phase["steps"] = [
-            {"dose": draw(amounts), "days": draw(st.integers(1, 5))}
-            for _ in range(draw(st.integers(1, 4)))
-        ]
-    else:
-        low, high = sorted(draw(st.lists(st.integers(1, 12), min_size=2, max_size=2)))
-        taper = {
-            "from": f"{high * smallest} mg",
-            "to": f"{low * smallest} mg",
-            "every": draw(st.integers(1, 3)),
-        }
-        taper["by"] = (
-            f"{draw(st.sampled_from([10, 20, 25, 50]))}%"
-            if form == "percent"
-            else f"{draw(st.integers(1, 3)) * smallest} mg"
-        )
-        phase["taper"] = taper
-    return phase
-
-
-@st.composite
-def regimens(draw: st.DrawFn) -> dict[str, Any]:
-    start = date(2026, 1, 1) + timedelta(days=draw(st.integers(0, 3 * 365)))
-    document: dict[str, Any] = {
-        "start": start,
-        "timezone": draw(st.sampled_from(ZONES)),
-        "phase": draw(st.lists(phases(), min_size=1, max_size=3)),
-    }
-    for number, phase in enumerate(document["phase"], 1):
-        phase["name"] = f"Phase {number}"
-    return document
 
 
 def build(document: dict[str, Any]) -> Plan:
