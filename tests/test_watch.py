@@ -385,3 +385,25 @@ def test_watch_command_on_a_bad_regimen(runner: CliRunner, tmp_path: Path) -> No
         "Error: bad.toml: 1 problem found\n"
         "  bad.toml: phase: no [[phase]] is given; a regimen needs at least one phase\n"
     )
+
+
+def test_steroid_condition_items_stay_off_a_course_without_steroids(
+    write_regimen: Callable[..., Path],
+) -> None:
+    body = (
+        'start = 2026-12-01\ntimezone = "UTC"\n[patient]\nweight = "70 kg"\n'
+        'conditions = ["hypertension", "glaucoma", "osteoporosis", "psychiatric-history",'
+        ' "reflux", "nsaids"]\n'
+    )
+    ivig = body + (
+        '[[phase]]\ndrug = "ivig"\ndose = "0.4 g/kg"\ndays = 5\nat = ["09:00"]\nduration = "4 h"\n'
+    )
+    steroid = body + '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 5\nat = ["08:00"]\n'
+    ivig_texts = [
+        i.text for i in watch_list(load_plan(write_regimen(ivig, "a.toml"))).by_tier()["call"]
+    ]
+    steroid_texts = [
+        i.text for i in watch_list(load_plan(write_regimen(steroid, "b.toml"))).by_tier()["call"]
+    ]
+    assert not [t for t in ivig_texts if "teroid" in t or "stomach" in t]
+    assert len([t for t in steroid_texts if "teroid" in t or "stomach" in t]) == 6
