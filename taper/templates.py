@@ -6,7 +6,7 @@ confirm. Three placeholders are filled by ``render_template``: ``{{start}}`` (th
 ``{{timezone}}`` and ``{{weight}}`` (the whole ``weight = "..."`` line, left as a comment when
 no weight is given). A template with a per-kg dose needs the weight.
 
-In an installed wheel the templates sit inside the package (``taper/templates``, through the
+In an installed wheel the templates sit inside the package (``taper/data/templates``, through the
 hatch ``force-include``); in a source checkout they are the repository's ``templates/`` folder.
 """
 
@@ -39,7 +39,7 @@ class TemplateInfo:
 
 
 def _folder() -> Traversable:
-    packaged = resources.files("taper") / "templates"
+    packaged = resources.files("taper") / "data" / "templates"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "templates"
