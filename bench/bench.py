@@ -53,6 +53,8 @@ def measure(
             shutil.rmtree(path, ignore_errors=True)
         floor_times.append(timed(floor, cwd))
         our_times.append(timed(ours, cwd))
+    for path in reset:
+        shutil.rmtree(path, ignore_errors=True)
     floor_median = statistics.median(floor_times)
     our_median = statistics.median(our_times)
     ratio = our_median / floor_median
@@ -72,7 +74,9 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 def timed(command: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env=ENV)
+    subprocess.run(
+        command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+    )
     return time.perf_counter() - start
 
 

@@ -724,23 +724,10 @@ def _phase(
 
     if form == "dose":
         amount = dose_amount(table["dose"], f"{place}.dose")
-        days = r.whole(
-            table,
-            "days",
-            place,
-            low=1,
-            high=MAX_COURSE_DAYS,
-            required=True,
-            fix="say for how many days, such as days = 3",
-        )
-        every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
+        days, every = _days_and_every(r, table, place, "the phase")
         if at is None:
             r.problem(
                 f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]'
-            )
-        if days is not None and every > days:
-            r.problem(
-                f"{place}.every", f"every {every} days is longer than the {days} days of the phase"
             )
         if amount is not None and days is not None and at:
             steps.append(
@@ -814,6 +801,25 @@ def _phase(
     )
 
 
+def _days_and_every(
+    r: _Reader, table: dict[str, Any], place: str, span: str
+) -> tuple[int | None, int]:
+    """``days`` (required) and ``every`` (default 1) of a phase or a step."""
+    days = r.whole(
+        table,
+        "days",
+        place,
+        low=1,
+        high=MAX_COURSE_DAYS,
+        required=True,
+        fix="say for how many days, such as days = 3",
+    )
+    every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
+    if days is not None and every > days:
+        r.problem(f"{place}.every", f"every {every} days is longer than the {days} days of {span}")
+    return days, every
+
+
 def _step(
     r: _Reader,
     raw: Any,
@@ -826,18 +832,7 @@ def _step(
     if table is None:
         return None
     r.known_keys(table, place, STEP_KEYS)
-    days = r.whole(
-        table,
-        "days",
-        place,
-        low=1,
-        high=MAX_COURSE_DAYS,
-        required=True,
-        fix="say for how many days, such as days = 4",
-    )
-    every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
-    if days is not None and every > days:
-        r.problem(f"{place}.every", f"every {every} days is longer than the step's {days} days")
+    days, every = _days_and_every(r, table, place, "the step")
     doses: list[Given] = []
     if ("dose" in table) == ("at" in table):
         r.problem(

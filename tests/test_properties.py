@@ -19,24 +19,6 @@ from taper.regimen import parse_regimen
 from taper.schedules import build_plan
 from taper.tablets import tablets_for
 
-ZONES = [
-    "America/New_York",
-    "Europe/London",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-    "Asia/Kolkata",
-    "America/Los_Angeles",
-]
-# Times that meet daylight-saving changes somewhere: 02:30 falls in spring gaps, 01:30 repeats.
-TIMES = ["01:30", "02:00", "02:30", "03:00", "07:00", "08:00", "12:30", "21:30"]
-STRENGTH_SETS = [
-    ["20 mg", "10 mg", "5 mg"],
-    ["50 mg", "20 mg", "10 mg", "5 mg", "1 mg"],
-    ["5 mg"],
-    ["2.5 mg", "1 mg"],
-    ["10 mg", "2.5 mg"],
-]
-
 # -- tablets: exact minimality against brute force --------------------------------------------
 
 
