@@ -816,7 +816,10 @@ def _days_and_every(
     )
     every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
     if days is not None and every > days:
-        r.problem(f"{place}.every", f"every {every} days is longer than the {days} days of {span}")
+        r.problem(
+            f"{place}.every",
+            f"every {every} days is longer than the {days} day{'s' if days != 1 else ''} of {span}",
+        )
     return days, every
 
 
