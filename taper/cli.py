@@ -82,7 +82,7 @@ def paper_options(function: F) -> F:
     return function
 
 
-_LEAD = re.compile(r"^\s*(\d{1,4})\s*(m|min|h)\s*$", re.I)
+_LEAD = r"(?i)^\s*(\d{1,4})\s*(m|min|h)\s*$"
 
 
 class LeadTime(_ParamType):
@@ -95,7 +95,7 @@ class LeadTime(_ParamType):
     ) -> timedelta:
         if isinstance(value, timedelta):
             return value
-        match = _LEAD.match(str(value))
+        match = re.match(_LEAD, str(value))
         if not match:
             self.fail(f"{value!r} is not a lead time; write it like 15m or 1h", param, ctx)
         number, unit = match.groups()

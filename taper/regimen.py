@@ -397,9 +397,10 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     weight_kg = (
         r.parsed(parse_weight, weight_text, "patient.weight") if weight_text is not None else None
     )
-    known_conditions = conditions()
+    named_conditions = r.texts(patient, "conditions", "patient") or []
+    known_conditions = conditions() if named_conditions else {}
     condition_ids: list[str] = []
-    for condition, where in r.texts(patient, "conditions", "patient") or []:
+    for condition, where in named_conditions:
         key = condition.strip().lower().replace(" ", "-").replace("_", "-")
         if key in known_conditions:
             if key not in condition_ids:

@@ -6,7 +6,7 @@ and how to write it instead; the regimen reader attaches the place.
 
 from __future__ import annotations
 
-import re
+import re  # patterns are compiled on first use (re caches them): start-up matters
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -28,7 +28,7 @@ _UNIT_ALIASES = {
 }
 # Amounts are plain decimals: no exponents, no signs, at most 7 digits before the point.
 _NUMBER = r"(\d{1,7}(?:\.\d{1,4})?|\.\d{1,4})"
-_AMOUNT = re.compile(rf"^\s*{_NUMBER}\s*([^\s\d][^\d]*?)\s*$")
+_AMOUNT = rf"^\s*{_NUMBER}\s*([^\s\d][^\d]*?)\s*$"
 _LARGEST = Decimal(10) ** 7
 
 
@@ -76,7 +76,7 @@ def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amou
         raise ValueError(f'expected a text such as "60 mg", got {describe(text)}')
     if not text.strip():
         raise ValueError('is empty; write an amount with its unit, such as "60 mg"')
-    match = _AMOUNT.match(text)
+    match = re.match(_AMOUNT, text)
     if not match:
         raise ValueError(
             f'"{text}" is not an amount; write a plain number and a unit, such as "60 mg"'
@@ -93,9 +93,7 @@ def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amou
     return Amount(value, unit)
 
 
-_DURATION_PART = re.compile(
-    r"(\d{1,4}(?:\.\d{1,2})?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)\b", re.I
-)
+_DURATION_PART = r"(?i)(\d{1,4}(?:\.\d{1,2})?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)\b"
 
 
 def parse_duration(text: object) -> int:
@@ -107,7 +105,7 @@ def parse_duration(text: object) -> int:
         raise ValueError('is empty; write a length such as "1 h" or "30 min"')
     minutes = Decimal(0)
     position = 0
-    for match in _DURATION_PART.finditer(rest):
+    for match in re.finditer(_DURATION_PART, rest):
         if rest[position : match.start()].strip():
             break
         number, unit = match.groups()
@@ -125,7 +123,7 @@ def parse_duration(text: object) -> int:
     return int(minutes)
 
 
-_WEIGHT = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,2})?)\s*(kg|lb|lbs)\s*$", re.I)
+_WEIGHT = r"(?i)^\s*(\d{1,3}(?:\.\d{1,2})?)\s*(kg|lb|lbs)\s*$"
 POUND = Decimal("0.45359237")
 
 
@@ -133,7 +131,7 @@ def parse_weight(text: object) -> Decimal:
     """``"70 kg"`` or ``"154 lb"`` → kilograms, to 0.1 kg."""
     if not isinstance(text, str):
         raise ValueError(f'expected a text such as "70 kg" or "154 lb", got {describe(text)}')
-    match = _WEIGHT.match(text)
+    match = re.match(_WEIGHT, text)
     if not match:
         raise ValueError(f'"{text}" is not a weight; write it like "70 kg" or "154 lb"')
     number, unit = match.groups()
@@ -163,14 +161,14 @@ class Concentration(NamedTuple):
         return wanted * self.per_ml / have
 
 
-_LIQUID = re.compile(r"^\s*(.+?)\s*/\s*(\d{0,4}(?:\.\d{1,2})?)\s*ml\s*$", re.I)
+_LIQUID = r"(?i)^\s*(.+?)\s*/\s*(\d{0,4}(?:\.\d{1,2})?)\s*ml\s*$"
 
 
 def parse_concentration(text: object) -> Concentration:
     """``"5 mg/5 mL"``, ``"1 mg/mL"``, ``"80 units/mL"``."""
     if not isinstance(text, str):
         raise ValueError(f'expected a text such as "5 mg/5 mL", got {describe(text)}')
-    match = _LIQUID.match(text)
+    match = re.match(_LIQUID, text)
     if not match:
         raise ValueError(f'"{text}" is not a liquid strength; write it like "5 mg/5 mL"')
     amount_text, volume_text = match.groups()
@@ -181,11 +179,11 @@ def parse_concentration(text: object) -> Concentration:
     return Concentration(amount, per_ml, text.strip())
 
 
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_CLOCK = r"^([01]\d|2[0-3]):([0-5]\d)$"
 
 
 def is_clock_time(text: str) -> bool:
-    return bool(_CLOCK.match(text))
+    return bool(re.match(_CLOCK, text))
 
 
 def describe(value: object) -> str:
