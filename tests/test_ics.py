@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import types
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from click.testing import CliRunner, Result
 from dateutil import tz as dateutil_tz
 from ical.calendar_stream import IcsCalendarStream
 
+import taper.export.ics
 from taper.cli import main
 from taper.export.ics import render_ics
 from taper.plan import Plan
@@ -161,7 +161,8 @@ def test_every_event_matches_the_plan(name: str) -> None:
 def test_calendar_name_summaries_durations_and_descriptions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "taper.watch", None)  # its lines are tested below
+    # The watch list's lines are tested below; here the description without them.
+    monkeypatch.setattr(taper.export.ics, "reminder_line", lambda plan, dose: None)
     plan = plan_of("ics-course.toml")
     data = render_ics(plan, stamp=STAMP)
     calendar = parse(data)
@@ -211,13 +212,10 @@ def test_vtimezone_covers_just_the_course() -> None:
 
 
 def test_watch_reminder_line_is_appended(monkeypatch: pytest.MonkeyPatch) -> None:
-    watch = types.ModuleType("taper.watch")
-
     def reminder_line(plan: Plan, dose: object) -> str | None:
         return f"Watch: {plan.patient.name}" if getattr(dose, "drug", "") == "prednisone" else None
 
-    watch.reminder_line = reminder_line  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "taper.watch", watch)
+    monkeypatch.setattr(taper.export.ics, "reminder_line", reminder_line)
     events = vevents(render_ics(plan_of("ics-course.toml"), stamp=STAMP))
     lines = {str(e["SUMMARY"]): str(e["DESCRIPTION"]).splitlines() for e in events}
     assert lines["Prednisone 40 mg: 2 × 20 mg tablets"][2] == "Watch: Jane Doe"
@@ -225,7 +223,8 @@ def test_watch_reminder_line_is_appended(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_the_watch_list_line_is_in_the_description() -> None:
-    watch = pytest.importorskip("taper.watch")
+    from taper import watch
+
     plan = plan_of("ics-course.toml")
     events = vevents(render_ics(plan, stamp=STAMP))
     lines = [line for dose in plan.doses if (line := watch.reminder_line(plan, dose))]
@@ -236,17 +235,6 @@ def test_the_watch_list_line_is_in_the_description() -> None:
         described = by_start[dose.starts.astimezone(UTC)]
         assert described[:2] == [dose.instructions, f"Day {dose.day} of 12 · {dose.phase}"]
         assert described[2:-2] == ([line] if line else [])
-
-
-def test_reminders_stand_without_the_watch_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "taper.watch", None)  # importing it now fails
-    events = vevents(render_ics(plan_of("ics-course.toml"), stamp=STAMP))
-    first = str(events[0]["DESCRIPTION"]).splitlines()
-    assert first[1:] == [
-        "Day 1 of 12 · Pulse",
-        "Questions: call MS Center at 212-555-0100",
-        "After hours: 212-555-0199",
-    ]
 
 
 # -- independent parsers -----------------------------------------------------------------------

@@ -9,11 +9,9 @@ previous file that are gone are written again as cancelled.
 from __future__ import annotations
 
 import hashlib
-import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Component, vText
@@ -23,6 +21,7 @@ from icalendar.enums import STATUS, TRANSP
 from taper import __version__
 from taper.errors import OutputError
 from taper.plan import Dose, Event, Plan
+from taper.watch import reminder_line
 from taper.words import dose_summary, event_summary
 
 PRODID_PREFIX = "-//taper//taper reminders"
@@ -34,8 +33,6 @@ CANCELLED_PREFIX = "Cancelled: "
 CANCELLED_NOTE = "This reminder is cancelled because your plan changed. Follow your new plan."
 # Properties whose change a calendar must see; DTSTAMP and SEQUENCE are bookkeeping.
 _CONTENT = ("SUMMARY", "DTSTART", "DURATION", "DESCRIPTION", "LOCATION", "STATUS")
-
-ReminderLine = Callable[[Plan, Dose], "str | None"]
 
 
 def render_ics(
@@ -56,7 +53,6 @@ def render_ics(
         raise ValueError("stamp must be an aware datetime")
     stamp = stamp.astimezone(ZoneInfo("UTC"))
     zone = None if floating else ZoneInfo(plan.timezone)
-    line = _reminder_line()
     events: list[VEvent] = []
     uids = _Uids()
     for day in plan.days:
@@ -65,7 +61,7 @@ def render_ics(
             todays.append(
                 (
                     dose.starts,
-                    _dose_event(plan, dose, uids.dose(plan, dose), stamp, zone, alarm, line),
+                    _dose_event(plan, dose, uids.dose(plan, dose), stamp, zone, alarm),
                 )
             )
         for item in day.events:
@@ -120,11 +116,10 @@ def _dose_event(
     stamp: datetime,
     zone: ZoneInfo | None,
     alarm: timedelta | None,
-    line: ReminderLine | None,
 ) -> VEvent:
     summary = dose_summary(dose)
     lines = [dose.instructions, _day_line(plan, dose.day, (dose.phase,))]
-    extra = line(plan, dose) if line is not None else None
+    extra = reminder_line(plan, dose)
     if extra:
         lines.append(extra)
     lines.extend(_contact_lines(plan))
@@ -226,18 +221,6 @@ def _contact_lines(plan: Plan) -> list[str]:
 def _calendar_name(plan: Plan) -> str:
     name = plan.patient.name
     return f"{plan.title} ({name})" if name else plan.title
-
-
-def _reminder_line() -> ReminderLine | None:
-    """``taper.watch.reminder_line`` when that module has it; reminders stand without it."""
-    try:
-        module = importlib.import_module("taper.watch")
-    except ModuleNotFoundError as err:
-        if err.name != "taper.watch":
-            raise
-        return None
-    function = getattr(module, "reminder_line", None)
-    return cast("ReminderLine", function) if callable(function) else None
 
 
 # -- identities ------------------------------------------------------------------------------
