@@ -16,6 +16,7 @@ platypus. Three things matter more than looks:
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -23,13 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from io import BytesIO
+from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -63,6 +63,8 @@ PAPERS = {"letter": LETTER, "a4": A4}
 LARGE_PRINT = 1.4
 FONT = "TaperSans"
 FONT_BOLD = "TaperSans-Bold"
+# A plain path, as in taper.catalogue: importlib.resources costs start-up.
+FONTS = Path(__file__).resolve().parent.parent / "data" / "fonts"
 STAFF_ROUTES = ("iv", "im", "sc", "procedure")
 MARGIN = 15 * mm
 FOOTER_SPACE = 12 * mm
@@ -185,8 +187,7 @@ def _register_fonts() -> frozenset[int]:
     """Register the embedded font once; return the code points both weights can draw."""
     faces = []
     for name, file in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf")):
-        data = resources.files("taper").joinpath("data", "fonts", file).read_bytes()
-        font = TTFont(name, BytesIO(data))
+        font = TTFont(name, BytesIO((FONTS / file).read_bytes()))
         pdfmetrics.registerFont(font)
         faces.append(frozenset(font.face.charToGlyph))
     pdfmetrics.registerFontFamily(
@@ -239,7 +240,13 @@ def _esc(text: str, place: str = "handout text") -> str:
         raise ExportError(
             f"{place}: the character {_char_name(ch)} in {text!r} {why}; replace it or leave it out"
         )
-    return escape(_clean(text))
+    return _escape(_clean(text))
+
+
+def _escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities (xml.sax.saxutils.escape, which would import
+    urllib.request, http.client and email at start-up)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 def _plan_texts(plan: Plan) -> Iterable[tuple[str, str]]:
@@ -373,14 +380,157 @@ class _Styles:
         )
 
 
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
+def _p(text: str, style: ParagraphStyle) -> Flowable:
     """A paragraph of plain text (escaped)."""
-    return Paragraph(_esc(text), style)
+    return _Text(_esc(text), style)
 
 
-def _m(markup: str, style: ParagraphStyle) -> Paragraph:
+def _m(markup: str, style: ParagraphStyle) -> Flowable:
     """A paragraph of markup whose free-text parts were escaped with ``_esc`` already."""
-    return Paragraph(markup, style)
+    return _Text(markup, style)
+
+
+# What _Text draws itself: <b>, </b>, <br/> and the three entities _escape writes.
+_MARKUP = re.compile(r"<b>|</b>|<br/>|&amp;|&lt;|&gt;|[<&]")
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_Line = list[tuple[bool, str]]
+
+
+def _parse(markup: str) -> list[_Line] | None:
+    """The lines of ``markup`` as (bold, text) runs, or None when it holds anything else
+    (another tag, a stray ``&``) or text a Paragraph would not print as it stands (runs of
+    spaces, other white space, soft hyphens, combining marks...)."""
+    lines: list[_Line] = [[]]
+    bold = False
+    at = 0
+    text: list[str] = []
+
+    def flush() -> None:
+        if text:
+            lines[-1].append((bold, "".join(text)))
+            text.clear()
+
+    for match in _MARKUP.finditer(markup):
+        text.append(markup[at : match.start()])
+        at = match.end()
+        token = match.group()
+        if token in _ENTITIES:
+            text.append(_ENTITIES[token])
+        elif token == "<b>" or token == "</b>":
+            flush()
+            bold = token == "<b>"
+        elif token == "<br/>":
+            flush()
+            lines.append([])
+        else:
+            return None
+    text.append(markup[at:])
+    flush()
+    for line in lines:
+        joined = "".join(run for _, run in line)
+        if not joined or joined != joined.strip(" ") or "  " in joined:
+            return None
+        if not (joined.isascii() and joined.isprintable()) and not all(
+            ch in " \u00a0" or unicodedata.category(ch)[0] in "LNPS" for ch in joined
+        ):
+            return None
+    return lines
+
+
+class _Text(Flowable):  # type: ignore[misc]
+    """A Paragraph that draws itself while every line fits as it stands.
+
+    Most handout text is short (a time, a date, a heading, a label) and never wraps, and a
+    Paragraph's markup parser and line breaker cost more than all the drawing. This draws such
+    text exactly where a Paragraph would put it (first baseline ``fontSize`` below the top,
+    ``leading`` between lines) and hands anything else, or any text that does not fit the
+    width, to a real Paragraph.
+    """
+
+    def __init__(self, markup: str, style: ParagraphStyle) -> None:
+        super().__init__()
+        self.markup = markup
+        self.style = style
+        self._para: Paragraph | None = None
+        self._lines = _parse(markup) if _simple(style) else None
+        self._widths: list[float] = []
+
+    def _paragraph(self) -> Paragraph:
+        if self._para is None:
+            self._para = Paragraph(self.markup, self.style)
+        return self._para
+
+    def _fits(self, width: float) -> bool:
+        if self._lines is None:
+            return False
+        style = self.style
+        size = style.fontSize
+        if not self._widths:
+            self._widths = [
+                sum(
+                    pdfmetrics.stringWidth(text, FONT_BOLD if bold else style.fontName, size)
+                    for bold, text in line
+                )
+                for line in self._lines
+            ]
+        room = width - style.leftIndent - style.rightIndent
+        first = room - style.firstLineIndent
+        # A margin under the Paragraph's own test (width <= room), so that a line at the limit
+        # goes to the Paragraph, which decides for itself.
+        return self._widths[0] <= first - 0.01 and all(w <= room - 0.01 for w in self._widths)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if self._para is None and self._fits(availWidth):
+            self.width = availWidth
+            self.height = self.style.leading * len(self._widths)
+            return self.width, self.height
+        return self._paragraph().wrap(availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return self._paragraph().split(availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def minWidth(self) -> float:
+        return self._paragraph().minWidth()  # type: ignore[no-any-return]
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        if self._para is not None:
+            self._para.drawOn(canvas, x, y, _sW)
+        else:
+            super().drawOn(canvas, x, y, _sW)
+
+    def draw(self) -> None:
+        assert self._lines is not None
+        canvas = self.canv
+        style = self.style
+        size = style.fontSize
+        canvas.saveState()
+        canvas.setFillColor(style.textColor)
+        y = self.height - size
+        for number, (line, width) in enumerate(zip(self._lines, self._widths, strict=True)):
+            x = style.leftIndent + (style.firstLineIndent if number == 0 else 0)
+            if style.alignment == TA_CENTER:
+                room = self.width - style.leftIndent - style.rightIndent
+                x += (room - (style.firstLineIndent if number == 0 else 0) - width) / 2
+            text = canvas.beginText(x, y - number * style.leading)
+            for bold, run in line:
+                text.setFont(FONT_BOLD if bold else style.fontName, size, style.leading)
+                text.textOut(run)
+            canvas.drawText(text)
+        canvas.restoreState()
+
+
+def _simple(style: ParagraphStyle) -> bool:
+    """Whether _Text can draw ``style`` itself: left or centred, no border, no background."""
+    return (
+        style.alignment in (TA_LEFT, TA_CENTER)
+        and style.backColor is None
+        and not style.borderWidth
+        and not getattr(style, "autoLeading", "")
+        and not getattr(style, "textTransform", None)
+        and not getattr(style, "underline", False)
+        and not getattr(style, "strike", False)
+        and style.fontName in (FONT, FONT_BOLD)
+    )
 
 
 def _heading(text: str, styles: _Styles, style: ParagraphStyle) -> list[Flowable]:
