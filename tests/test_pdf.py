@@ -372,6 +372,46 @@ def test_a_character_the_font_cannot_draw_is_an_error_naming_it(
     assert [p.name for p in tmp_path.iterdir()] == [regimen.name]
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Αλέξανδρος Παπαδόπουλος",  # Greek
+        "Наталья Иванова",  # Cyrillic
+        "Nguyễn Thị Ánh",  # Vietnamese: Latin Extended Additional
+        "Kaʻahumanu Søren-Ærø Œuvre",  # ʻokina, Latin-1, Latin Extended-A
+    ],
+)
+def test_names_in_the_supported_scripts_print_on_every_sheet(
+    write_regimen: Callable[..., Path], name: str
+) -> None:
+    text = (REGIMENS / "pulse-then-taper.toml").read_text(encoding="utf-8")
+    plan = load_plan(write_regimen(text.replace('name = "Jane Doe"', f'name = "{name}"')))
+    for audience in ("patient", "pharmacist", "nurse"):
+        assert name in pages(render_pdf(plan, audience, stamp=STAMP))[0]
+
+
+def test_the_embedded_fonts_draw_every_symbol_the_handouts_use() -> None:
+    from taper.export.pdf import _register_fonts
+
+    glyphs = _register_fonts()
+    for ch in "☐•–—…×½→≤≥±°µ€£":
+        assert ord(ch) in glyphs, f"U+{ord(ch):04X} missing from the embedded fonts"
+
+
+def test_a_character_outside_the_font_subset_is_refused_with_its_name(
+    write_regimen: Callable[..., Path],
+) -> None:
+    # Box drawing is in the full DejaVu Sans but not in the subset taper embeds.
+    text = (REGIMENS / "pulse-then-taper.toml").read_text(encoding="utf-8")
+    plan = load_plan(write_regimen(text.replace('name = "Jane Doe"', 'name = "Jane ─ Doe"')))
+    with pytest.raises(ExportError) as caught:
+        render_pdf(plan, "patient", stamp=STAMP)
+    assert (
+        "patient.name: the character U+2500 (BOX DRAWINGS LIGHT HORIZONTAL) in 'Jane ─ Doe' "
+        "has no glyph in the handout font (DejaVu Sans)"
+    ) in str(caught.value)
+
+
 def test_every_unprintable_character_is_listed_with_its_place(
     write_regimen: Callable[..., Path],
 ) -> None:
