@@ -28,6 +28,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4, LETTER
@@ -175,7 +176,14 @@ def render_pdf(
     def canvas_maker(*args: Any, **kwargs: Any) -> _NumberedCanvas:
         return _NumberedCanvas(footer, stamp, *args, **kwargs)
 
-    document.build(story, canvasmaker=canvas_maker)
+    # Page streams compressed only, not also ASCII85-encoded (reportlab's default, in pure
+    # Python without its C accelerator): the same pages, smaller and sooner.
+    a85 = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        document.build(story, canvasmaker=canvas_maker)
+    finally:
+        rl_config.useA85 = a85
     return buffer.getvalue()
 
 
@@ -214,6 +222,8 @@ def _nb(text: str) -> str:
 
 def _unprintable(text: str) -> list[tuple[str, str]]:
     """The characters of ``text`` the handout cannot print, each with the reason."""
+    if text.isascii() and text.isprintable():
+        return []  # printable ASCII: all in the font, none right-to-left
     glyphs = _register_fonts()
     found: list[tuple[str, str]] = []
     for ch in dict.fromkeys(_clean(text)):
@@ -495,28 +505,49 @@ class _Text(Flowable):  # type: ignore[misc]
     def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
         if self._para is not None:
             self._para.drawOn(canvas, x, y, _sW)
-        else:
-            super().drawOn(canvas, x, y, _sW)
-
-    def draw(self) -> None:
+            return
+        # As Flowable.drawOn and Paragraph.draw would, less the translation: the lines are
+        # placed at page coordinates.
         assert self._lines is not None
-        canvas = self.canv
+        x = self._hAlignAdjust(x, _sW)
         style = self.style
         size = style.fontSize
+        leading = style.leading
         canvas.saveState()
         canvas.setFillColor(style.textColor)
-        y = self.height - size
+        text = canvas.beginText(0, 0)
+        font = None
         for number, (line, width) in enumerate(zip(self._lines, self._widths, strict=True)):
-            x = style.leftIndent + (style.firstLineIndent if number == 0 else 0)
+            left = style.leftIndent + (style.firstLineIndent if number == 0 else 0)
             if style.alignment == TA_CENTER:
                 room = self.width - style.leftIndent - style.rightIndent
-                x += (room - (style.firstLineIndent if number == 0 else 0) - width) / 2
-            text = canvas.beginText(x, y - number * style.leading)
+                left += (room - (style.firstLineIndent if number == 0 else 0) - width) / 2
+            text.setTextOrigin(x + left, y + self.height - size - number * leading)
             for bold, run in line:
-                text.setFont(FONT_BOLD if bold else style.fontName, size, style.leading)
+                face = FONT_BOLD if bold else style.fontName
+                if face != font:
+                    text.setFont(face, size, leading)
+                    font = face
                 text.textOut(run)
-            canvas.drawText(text)
+        canvas.drawText(text)
         canvas.restoreState()
+
+
+def _plain(text: str, style: ParagraphStyle, room: float) -> str | Flowable:
+    """``text`` as a bare table-cell string when it fits ``room`` on one line as it stands,
+    else as a paragraph. The table must draw the cell in ``style``'s font (``_font``) and text
+    colour: a string cell's baseline and height are those of a one-line Paragraph."""
+    flowable = _Text(_esc(text), style)
+    lines = flowable._lines
+    one_run = lines is not None and len(lines) == 1 and len(lines[0]) == 1
+    if one_run and lines is not None and not lines[0][0][0] and flowable._fits(room):
+        return lines[0][0][1]
+    return flowable
+
+
+def _font(style: ParagraphStyle, first: tuple[int, int], last: tuple[int, int]) -> tuple[Any, ...]:
+    """The TableStyle command that draws string cells in ``style``'s font."""
+    return ("FONT", first, last, style.fontName, style.fontSize, style.leading)
 
 
 def _simple(style: ParagraphStyle) -> bool:
@@ -1458,19 +1489,19 @@ def _inner_style(header: bool = False) -> TableStyle:
 
 
 def _day_items(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> Table:
+    # The box, the time and (when it fits) the text are bare strings in the columns' fonts.
+    rooms = [width - 6 for width in widths]  # the inner style's padding, 3 and 3
+
+    def row(time: str, text: str) -> list[Any]:
+        return [
+            _plain("☐", styles.box, rooms[0]),
+            _plain(_clock(time), styles.cell, rooms[1]),
+            _plain(text, styles.cell, rooms[2]),
+        ]
+
     items: list[tuple[str, int, list[Any]]] = []
     for dose in day.doses:
-        items.append(
-            (
-                dose.time,
-                0,
-                [
-                    _p("☐", styles.box),
-                    _p(_clock(dose.time), styles.cell),
-                    _p(_patient_dose(plan, dose), styles.cell),
-                ],
-            )
-        )
+        items.append((dose.time, 0, row(dose.time, _patient_dose(plan, dose))))
     for event in day.events:
         words = {"check": "", "medication": "Also take: ", "appointment": "Appointment: "}
         extra = []
@@ -1479,18 +1510,19 @@ def _day_items(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> Ta
         if event.where:
             extra.append(f"at {event.where}")
         text = words[event.kind] + event.what + (", " + ", ".join(extra) if extra else "")
-        items.append(
-            (
-                event.time,
-                1,
-                [_p("☐", styles.box), _p(_clock(event.time), styles.cell), _p(text, styles.cell)],
-            )
-        )
+        items.append((event.time, 1, row(event.time, text)))
     items.sort(key=lambda item: (item[0], item[1]))
     rows = [row for _, _, row in items]
     if not day.doses and day.phases:
         rows.insert(0, ["", "", _m("<b>No dose today.</b>", styles.cell)])
-    return Table(rows, colWidths=widths, style=_inner_style())
+    style = _inner_style()
+    # Not on the "No dose today" row: an empty string cell is one line of its font high.
+    first = len(rows) - len(items)
+    if items:
+        style.add(*_font(styles.box, (0, first), (0, -1)))
+        style.add(*_font(styles.cell, (1, first), (-1, -1)))
+        style.add("TEXTCOLOR", (0, first), (-1, -1), INK)
+    return Table(rows, colWidths=widths, style=style)
 
 
 # -- the watch list -------------------------------------------------------------------------------
