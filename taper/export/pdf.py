@@ -447,54 +447,87 @@ def _parse(markup: str) -> list[_Line] | None:
     return lines
 
 
-class _Text(Flowable):  # type: ignore[misc]
-    """A Paragraph that draws itself while every line fits as it stands.
+# How far from the width a line break decided here must be: nearer, the Paragraph decides (it
+# may count a space between a bold and a regular word in the other weight).
+_MARGIN = 1.0
 
-    Most handout text is short (a time, a date, a heading, a label) and never wraps, and a
-    Paragraph's markup parser and line breaker cost more than all the drawing. This draws such
-    text exactly where a Paragraph would put it (first baseline ``fontSize`` below the top,
-    ``leading`` between lines) and hands anything else, or any text that does not fit the
-    width, to a real Paragraph.
+
+class _Text(Flowable):  # type: ignore[misc]
+    """A Paragraph that lays out and draws plain text itself.
+
+    Most handout text is short (a time, a date, a heading, a label, a sentence or two), and a
+    Paragraph's markup parser and line breaker cost more than all the drawing. This breaks
+    lines as a Paragraph does (greedily, between words) and draws them where a Paragraph
+    would (first baseline ``fontSize`` below the top, ``leading`` between lines, the bullet at
+    ``bulletIndent``). It hands anything else to a real Paragraph: other markup or white
+    space, a word wider than the line, a line break too close to call, a split across pages.
     """
 
-    def __init__(self, markup: str, style: ParagraphStyle) -> None:
+    def __init__(self, markup: str, style: ParagraphStyle, bullet: str | None = None) -> None:
         super().__init__()
         self.markup = markup
         self.style = style
+        self.bullet = bullet
         self._para: Paragraph | None = None
-        self._lines = _parse(markup) if _simple(style) else None
-        self._widths: list[float] = []
+        self._words = _words(markup, style) if _simple(style, bullet) else None
+        self._layouts: dict[float, list[tuple[_Line, float]] | None] = {}
+        self._layout: list[tuple[_Line, float]] = []
 
     def _paragraph(self) -> Paragraph:
         if self._para is None:
-            self._para = Paragraph(self.markup, self.style)
+            self._para = Paragraph(self.markup, self.style, bulletText=self.bullet)
         return self._para
 
-    def _fits(self, width: float) -> bool:
-        if self._lines is None:
-            return False
+    def lines(self, width: float) -> list[tuple[_Line, float]] | None:
+        """The lines at ``width`` as (runs, width), or None to leave it to a Paragraph."""
+        if width not in self._layouts:
+            self._layouts[width] = self._break(width)
+        return self._layouts[width]
+
+    def _break(self, width: float) -> list[tuple[_Line, float]] | None:
+        if self._words is None:
+            return None
         style = self.style
-        size = style.fontSize
-        if not self._widths:
-            self._widths = [
-                sum(
-                    pdfmetrics.stringWidth(text, FONT_BOLD if bold else style.fontName, size)
-                    for bold, text in line
-                )
-                for line in self._lines
-            ]
         room = width - style.leftIndent - style.rightIndent
-        first = room - style.firstLineIndent
-        # A margin under the Paragraph's own test (width <= room), so that a line at the limit
-        # goes to the Paragraph, which decides for itself.
-        return self._widths[0] <= first - 0.01 and all(w <= room - 0.01 for w in self._widths)
+        limit = room - style.firstLineIndent
+        lines: list[tuple[_Line, float]] = []
+        for words in self._words:
+            runs: _Line = []
+            used = 0.0
+            count = 0
+            for space, space_width, word, word_width in words:
+                if runs:
+                    wider = used + space_width + word_width
+                    if wider <= limit - _MARGIN:
+                        _extend(runs, [space, *word])
+                        used = wider
+                        count += 1
+                        continue
+                    # A Paragraph lets a line run over by up to 5% of a space per word
+                    # (spaceShrinkage) and then draws it with narrower spaces: leave those
+                    # lines to it.
+                    shrink = style.spaceShrinkage * space_width * 1.5 * (count + 2)
+                    if wider < limit + shrink + _MARGIN:
+                        return None
+                    lines.append((runs, used))
+                    runs, used, limit = [], 0.0, room
+                if word_width > limit - _MARGIN:
+                    return None
+                _extend(runs, word)
+                used = word_width
+                count = 1
+            lines.append((runs, used))
+            limit = room
+        return lines
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        if self._para is None and self._fits(availWidth):
-            self.width = availWidth
-            self.height = self.style.leading * len(self._widths)
-            return self.width, self.height
-        return self._paragraph().wrap(availWidth, availHeight)  # type: ignore[no-any-return]
+        lines = None if self._para is not None else self.lines(availWidth)
+        if lines is None:
+            return self._paragraph().wrap(availWidth, availHeight)  # type: ignore[no-any-return]
+        self._layout = lines
+        self.width = availWidth
+        self.height = self.style.leading * len(lines)
+        return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         return self._paragraph().split(availWidth, availHeight)  # type: ignore[no-any-return]
@@ -506,31 +539,84 @@ class _Text(Flowable):  # type: ignore[misc]
         if self._para is not None:
             self._para.drawOn(canvas, x, y, _sW)
             return
-        # As Flowable.drawOn and Paragraph.draw would, less the translation: the lines are
-        # placed at page coordinates.
-        assert self._lines is not None
-        x = self._hAlignAdjust(x, _sW)
+        # As Flowable.drawOn and Paragraph.draw would (the same translation, so that a
+        # viewer's arithmetic puts every glyph on the same pixel).
         style = self.style
         size = style.fontSize
         leading = style.leading
+        top = self.height - size
         canvas.saveState()
+        canvas.translate(self._hAlignAdjust(x, _sW), y)
         canvas.setFillColor(style.textColor)
-        text = canvas.beginText(0, 0)
+        if self.bullet:
+            mark = canvas.beginText(style.bulletIndent, top)
+            mark.setFont(style.bulletFontName, style.bulletFontSize)
+            mark.textOut(self.bullet)
+            canvas.drawText(mark)
+        # As a Paragraph does: each line ends with T* (next line, ``leading`` down) and any
+        # indent or centring is a move there and back.
+        text = canvas.beginText(style.leftIndent, top)
         font = None
-        for number, (line, width) in enumerate(zip(self._lines, self._widths, strict=True)):
-            left = style.leftIndent + (style.firstLineIndent if number == 0 else 0)
+        for number, (runs, width) in enumerate(self._layout):
+            offset = style.firstLineIndent if number == 0 else 0
             if style.alignment == TA_CENTER:
-                room = self.width - style.leftIndent - style.rightIndent
-                left += (room - (style.firstLineIndent if number == 0 else 0) - width) / 2
-            text.setTextOrigin(x + left, y + self.height - size - number * leading)
-            for bold, run in line:
+                offset += (self.width - style.leftIndent - style.rightIndent - offset - width) / 2
+            if abs(offset) > 1e-6:
+                text.moveCursor(offset, 0)
+            for last, (bold, run) in enumerate(runs, 1 - len(runs)):
                 face = FONT_BOLD if bold else style.fontName
                 if face != font:
                     text.setFont(face, size, leading)
                     font = face
-                text.textOut(run)
+                if last:
+                    text.textOut(run)
+                else:
+                    text.textLine(run)
+            if abs(offset) > 1e-6:
+                text.moveCursor(-offset, 0)
         canvas.drawText(text)
         canvas.restoreState()
+
+
+# A word: the space before it, in the weight of the run it is in, with its width; the word's
+# runs and their width.
+_Word = tuple[tuple[bool, str], float, _Line, float]
+
+
+def _words(markup: str, style: ParagraphStyle) -> list[list[_Word]] | None:
+    """Each line of ``markup`` (``<br/>``) as words for _Text, or None (see ``_parse``)."""
+    lines = _parse(markup)
+    if lines is None:
+        return None
+    size = style.fontSize
+
+    def width(bold: bool, text: str) -> float:
+        return float(pdfmetrics.stringWidth(text, FONT_BOLD if bold else style.fontName, size))
+
+    result: list[list[_Word]] = []
+    for line in lines:
+        words: list[_Word] = []
+        space: tuple[bool, str] = (False, " ")
+        pieces: _Line = []
+        for bold, run in line:
+            for number, piece in enumerate(run.split(" ")):
+                if number > 0:  # a space ends the word before it
+                    words.append((space, width(*space), pieces, sum(width(*p) for p in pieces)))
+                    space, pieces = (bold, " "), []
+                if piece:
+                    pieces.append((bold, piece))
+        words.append((space, width(*space), pieces, sum(width(*p) for p in pieces)))
+        result.append(words)
+    return result
+
+
+def _extend(runs: _Line, more: _Line) -> None:
+    """Append ``more`` to ``runs``, joining text of the same weight into one run."""
+    for bold, text in more:
+        if runs and runs[-1][0] == bold:
+            runs[-1] = (bold, runs[-1][1] + text)
+        else:
+            runs.append((bold, text))
 
 
 def _plain(text: str, style: ParagraphStyle, room: float) -> str | Flowable:
@@ -538,10 +624,9 @@ def _plain(text: str, style: ParagraphStyle, room: float) -> str | Flowable:
     else as a paragraph. The table must draw the cell in ``style``'s font (``_font``) and text
     colour: a string cell's baseline and height are those of a one-line Paragraph."""
     flowable = _Text(_esc(text), style)
-    lines = flowable._lines
-    one_run = lines is not None and len(lines) == 1 and len(lines[0]) == 1
-    if one_run and lines is not None and not lines[0][0][0] and flowable._fits(room):
-        return lines[0][0][1]
+    lines = flowable.lines(room + style.leftIndent + style.rightIndent)
+    if lines is not None and len(lines) == 1 and len(lines[0][0]) == 1 and not lines[0][0][0][0]:
+        return lines[0][0][0][1]
     return flowable
 
 
@@ -550,8 +635,23 @@ def _font(style: ParagraphStyle, first: tuple[int, int], last: tuple[int, int]) 
     return ("FONT", first, last, style.fontName, style.fontSize, style.leading)
 
 
-def _simple(style: ParagraphStyle) -> bool:
-    """Whether _Text can draw ``style`` itself: left or centred, no border, no background."""
+def _simple(style: ParagraphStyle, bullet: str | None = None) -> bool:
+    """Whether _Text can lay out ``style`` itself: left or centred, no border or background,
+    and a bullet (if any) that ends before the text begins, as it does in ``styles.bullet``."""
+    if bullet is not None:
+        end = (
+            style.bulletIndent
+            + pdfmetrics.stringWidth(bullet, style.bulletFontName, style.bulletFontSize)
+            + 0.6 * style.bulletFontSize  # what Paragraph allows after a bullet
+        )
+        if (
+            end > style.leftIndent + style.firstLineIndent
+            or style.bulletFontName not in (FONT, FONT_BOLD)
+            or getattr(style, "bulletColor", style.textColor) != style.textColor
+            or getattr(style, "bulletAnchor", "start") != "start"
+            or getattr(style, "bulletOffsetY", 0)
+        ):
+            return False
     return (
         style.alignment in (TA_LEFT, TA_CENTER)
         and style.backColor is None
@@ -578,9 +678,7 @@ def _b(text: str) -> str:
 
 
 def _bullets(texts: Sequence[str], styles: _Styles, *, markup: bool = False) -> list[Flowable]:
-    return [
-        Paragraph(text if markup else _esc(text), styles.bullet, bulletText="•") for text in texts
-    ]
+    return [_Text(text if markup else _esc(text), styles.bullet, "•") for text in texts]
 
 
 def _table(
