@@ -427,6 +427,38 @@ def test_every_unprintable_character_is_listed_with_its_place(
     assert message.startswith("regimen.toml: cannot make the PDF: 2 characters cannot be printed")
 
 
+def test_short_text_breaks_its_lines_where_a_paragraph_would() -> None:
+    # The handouts lay out most text without a Paragraph (taper.export.pdf._Text); where it
+    # does so, its lines must be a Paragraph's, in every style and at every width.
+    from reportlab.platypus import Paragraph
+
+    from taper.export.pdf import _register_fonts, _Styles, _Text
+
+    _register_fonts()
+    styles = _Styles.make(1.0, 11.0)
+    large = _Styles.make(1.4, 11.0)
+    sentence = (
+        "Take 2 × 20 mg tablets at 8:00\u00a0AM with breakfast, then check your blood sugar "
+        "before lunch and supper (Zoë's meter), every day until Friday."
+    )
+    words = sentence.split(" ")
+    checked = 0
+    for count in range(1, len(words) + 1, 2):
+        text = " ".join(words[:count])
+        for width in range(40, 420, 9):
+            for style in (styles.cell, styles.body, styles.bullet, styles.h2, large.cell):
+                bullet = "•" if style is styles.bullet else None
+                ours = _Text(text, style, bullet).lines(width)
+                if ours is None:
+                    continue
+                paragraph = Paragraph(text, style, bulletText=bullet)
+                paragraph.wrap(width, 10_000)
+                theirs = [" ".join(line[1]) for line in paragraph.blPara.lines]
+                assert ["".join(run for _, run in runs) for runs, _ in ours] == theirs
+                checked += 1
+    assert checked > 500
+
+
 def test_two_builds_are_byte_identical_and_dated_from_the_stamp() -> None:
     plan = plan_of("pdf-dose-pack.toml")
     first = render_pdf(plan, "patient", stamp=STAMP)

@@ -470,6 +470,16 @@ class _Text(Flowable):  # type: ignore[misc]
         self.bullet = bullet
         self._para: Paragraph | None = None
         self._words = _words(markup, style) if _simple(style, bullet) else None
+        # The first line's indent; a bullet running past it pushes the line on, leaving its
+        # width plus 0.6 of its size (what a Paragraph does, _handleBulletWidth).
+        self._lead = style.firstLineIndent
+        if bullet:
+            end = (
+                style.bulletIndent
+                + pdfmetrics.stringWidth(bullet, style.bulletFontName, style.bulletFontSize)
+                + 0.6 * style.bulletFontSize
+            )
+            self._lead = max(self._lead, end - style.leftIndent)
         self._layouts: dict[float, list[tuple[_Line, float]] | None] = {}
         self._layout: list[tuple[_Line, float]] = []
 
@@ -489,7 +499,7 @@ class _Text(Flowable):  # type: ignore[misc]
             return None
         style = self.style
         room = width - style.leftIndent - style.rightIndent
-        limit = room - style.firstLineIndent
+        limit = room - self._lead
         lines: list[tuple[_Line, float]] = []
         for words in self._words:
             runs: _Line = []
@@ -558,7 +568,7 @@ class _Text(Flowable):  # type: ignore[misc]
         text = canvas.beginText(style.leftIndent, top)
         font = None
         for number, (runs, width) in enumerate(self._layout):
-            offset = style.firstLineIndent if number == 0 else 0
+            offset = self._lead if number == 0 else 0
             if style.alignment == TA_CENTER:
                 offset += (self.width - style.leftIndent - style.rightIndent - offset - width) / 2
             if abs(offset) > 1e-6:
@@ -637,21 +647,15 @@ def _font(style: ParagraphStyle, first: tuple[int, int], last: tuple[int, int]) 
 
 def _simple(style: ParagraphStyle, bullet: str | None = None) -> bool:
     """Whether _Text can lay out ``style`` itself: left or centred, no border or background,
-    and a bullet (if any) that ends before the text begins, as it does in ``styles.bullet``."""
-    if bullet is not None:
-        end = (
-            style.bulletIndent
-            + pdfmetrics.stringWidth(bullet, style.bulletFontName, style.bulletFontSize)
-            + 0.6 * style.bulletFontSize  # what Paragraph allows after a bullet
-        )
-        if (
-            end > style.leftIndent + style.firstLineIndent
-            or style.bulletFontName not in (FONT, FONT_BOLD)
-            or getattr(style, "bulletColor", style.textColor) != style.textColor
-            or getattr(style, "bulletAnchor", "start") != "start"
-            or getattr(style, "bulletOffsetY", 0)
-        ):
-            return False
+    a plain bullet (if any) on a left-aligned paragraph."""
+    if bullet is not None and (
+        style.bulletFontName not in (FONT, FONT_BOLD)
+        or style.alignment != TA_LEFT
+        or getattr(style, "bulletColor", style.textColor) != style.textColor
+        or getattr(style, "bulletAnchor", "start") != "start"
+        or getattr(style, "bulletOffsetY", 0)
+    ):
+        return False
     return (
         style.alignment in (TA_LEFT, TA_CENTER)
         and style.backColor is None
