@@ -124,10 +124,6 @@ def _solve(dose: Decimal, strengths: tuple[Decimal, ...], split: bool) -> Combin
     return tuple((strengths[i], counts[i]) for i in order if i in counts)
 
 
-def tablet_total(combination: Combination) -> Decimal:
-    return sum((count for _, count in combination), Decimal(0))
-
-
 def makeable_quantum(strengths: tuple[Decimal, ...], split: bool) -> Decimal:
     """The smallest step between doses the strengths can make (the gcd of the pieces)."""
     pieces = [*strengths, *([s / 2 for s in strengths] if split else [])]

@@ -31,10 +31,6 @@ def tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
     return f"{' + '.join(parts)} {'tablet' if total <= 1 else 'tablets'}"
 
 
-def tablet_total(tablets: tuple[TabletCount, ...]) -> Decimal:
-    return sum((t.count for t in tablets), Decimal(0))
-
-
 def minutes_text(minutes: int | None) -> str:
     if not minutes:
         return ""

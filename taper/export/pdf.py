@@ -53,12 +53,11 @@ from reportlab.platypus import (
 
 from taper.catalogue import conditions, read_data
 from taper.errors import ExportError
-from taper.plan import Day, Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
+from taper.plan import CareTeam, Day, Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
 from taper.units import format_amount, format_number
 from taper.words import ROUTE_WORDS, count_text, dose_summary, minutes_text, phase_heading
 
 AUDIENCES = ("patient", "pharmacist", "nurse")
-CARE_TEAM_KEYS = ("clinic", "phone", "after_hours", "prescriber", "nurse", "pharmacy")
 PAPERS = {"letter": LETTER, "a4": A4}
 # Large print: every font size is multiplied by this (the brief asks for at least 1.3).
 LARGE_PRINT = 1.4
@@ -266,8 +265,7 @@ def _plan_texts(plan: Plan) -> Iterable[tuple[str, str]]:
         yield "patient.name", plan.patient.name
     if plan.patient.weight:
         yield "patient.weight", plan.patient.weight
-    for key in CARE_TEAM_KEYS:
-        value = getattr(plan.care_team, key)
+    for key, value in plan.care_team._asdict().items():
         if value:
             yield f"care_team.{key}", value
     for phase in plan.phases:
@@ -1220,10 +1218,9 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     return story
 
 
-def _team_box(plan: Plan, styles: _Styles, width: float) -> Flowable:
-    team = plan.care_team
-    lines: list[Flowable] = [_p("Your care team", styles.h3)]
-    entries = [
+def _team_entries(team: CareTeam) -> list[tuple[str, str | None]]:
+    """The care team's contacts with the labels both handouts print."""
+    return [
         ("Clinic", team.clinic),
         ("Phone", team.phone),
         ("After hours", team.after_hours),
@@ -1231,6 +1228,12 @@ def _team_box(plan: Plan, styles: _Styles, width: float) -> Flowable:
         ("Nurse", team.nurse),
         ("Pharmacy", team.pharmacy),
     ]
+
+
+def _team_box(plan: Plan, styles: _Styles, width: float) -> Flowable:
+    team = plan.care_team
+    lines: list[Flowable] = [_p("Your care team", styles.h3)]
+    entries = _team_entries(team)
     for label, value in entries:
         if value:
             lines.append(_m(f"{_esc(label)}: {_b(value)}", styles.body))
@@ -1722,14 +1725,7 @@ def _weight_text(plan: Plan) -> str:
 
 def _contacts(plan: Plan, styles: _Styles, width: float) -> Table | None:
     team = plan.care_team
-    entries = [
-        ("Clinic", team.clinic),
-        ("Phone", team.phone),
-        ("After hours", team.after_hours),
-        ("Prescriber", team.prescriber),
-        ("Nurse", team.nurse),
-        ("Pharmacy", team.pharmacy),
-    ]
+    entries = _team_entries(team)
     rows = [
         [_p(label, styles.cell_bold), _p(value, styles.cell)] for label, value in entries if value
     ]
