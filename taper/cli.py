@@ -289,9 +289,10 @@ def watch(regimen: Path) -> None:
 
     Example: taper watch jane.toml
     """
-    from taper.watch import render_watch_text, watch_list
+    from taper.watch import contact_line, render_watch_text, watch_list
 
-    click.echo(render_watch_text(watch_list(load(regimen))), nl=False)
+    plan = load(regimen)
+    click.echo(render_watch_text(watch_list(plan), contact_line(plan)), nl=False)
 
 
 @main.command()

@@ -114,6 +114,9 @@ class PhasePlan(NamedTuple):
     sessions: int | None
     known_drug: bool
     drug_class: str | None  # steroid | acth | ivig | plasma-exchange | None
+    given_by: str = "patient"  # staff | patient | caregiver
+    vial: str | None = None  # "5 mL": dispensed as whole multi-dose vials
+    injector: str | None = None  # "80 units": dispensed as whole single-dose injectors
 
 
 class DispenseLine(NamedTuple):
@@ -136,6 +139,19 @@ class LiquidLine(NamedTuple):
     volume_ml: Decimal
 
 
+class ContainerLine(NamedTuple):
+    """Whole vials or injectors of one product to dispense for the course."""
+
+    drug: str
+    drug_name: str
+    kind: str  # vial | injector
+    size: str  # "5 mL", "80 units"
+    # Shadows tuple.count on purpose, as in DispenseLine.
+    count: int  # type: ignore[assignment]
+    used: str  # what the doses use: "21 mL", "14 × 80 units"
+    liquid: str | None = None  # "80 units/mL"
+
+
 class Total(NamedTuple):
     """The total amount of one drug over the course, and its prednisone equivalent."""
 
@@ -145,6 +161,8 @@ class Total(NamedTuple):
     unit: str
     prednisone_equivalent_mg: Decimal | None = None
     equivalence_approximate: bool = False
+    # Why there is no prednisone equivalent ("depot injection"); None when there is one.
+    equivalence_note: str | None = None
 
 
 class Warning(NamedTuple):
@@ -169,6 +187,23 @@ class CareTeam(NamedTuple):
     prescriber: str | None = None
     nurse: str | None = None
     pharmacy: str | None = None
+    emergency: str | None = None  # as the file gave it; Plan.emergency is the number in use
+
+
+class Emergency(NamedTuple):
+    """The emergency number the handouts print, and where it came from."""
+
+    number: str
+    country: str | None  # ISO 3166 code when it came from the time zone
+    source: str  # "care_team.emergency" or "time zone Europe/Stockholm (SE): ..."
+
+
+class PrescriberWatch(NamedTuple):
+    """A prescriber's own watch item (``[[watch]]``) on the course days it covers."""
+
+    tier: str  # emergency | call | expected
+    text: str
+    days: tuple[int, ...]
 
 
 class Plan(NamedTuple):
@@ -189,6 +224,9 @@ class Plan(NamedTuple):
     warnings: tuple[Warning, ...]
     liquids: tuple[LiquidLine, ...] = ()
     source: str = ""  # the regimen file's name, for messages only
+    containers: tuple[ContainerLine, ...] = ()
+    emergency: Emergency | None = None
+    watch: tuple[PrescriberWatch, ...] = ()
 
     @property
     def doses(self) -> tuple[Dose, ...]:

@@ -26,6 +26,7 @@ from taper.units import (
     parse_concentration,
     parse_duration,
     parse_weight,
+    plain,
 )
 
 MAX_FILE_BYTES = 1_000_000
@@ -42,10 +43,31 @@ DEFAULT_ROUTINE = {
 ALLOWANCES = {
     "above-documented-dose": "give a dose above the highest documented regimen",
     "overlap": "let this phase overlap another phase of the same drug",
+    "above-per-weight-ceiling": "give oral prednisone or prednisolone above 2 mg/kg a day",
+    "high-oral-dose": "give 5 times the usual daily oral dose or more outside a documented pulse",
+    "large-liquid-volume": "give a single oral liquid dose above the largest usual volume",
 }
-TOP_KEYS = ("title", "start", "timezone", "revision", "patient", "care_team", "phase", "also")
+TOP_KEYS = (
+    "title",
+    "start",
+    "timezone",
+    "revision",
+    "patient",
+    "care_team",
+    "phase",
+    "also",
+    "watch",
+)
 PATIENT_KEYS = ("name", "weight", "conditions", "routine")
-CARE_TEAM_KEYS = ("clinic", "phone", "after_hours", "prescriber", "nurse", "pharmacy")
+CARE_TEAM_KEYS = (
+    "clinic",
+    "phone",
+    "after_hours",
+    "prescriber",
+    "nurse",
+    "pharmacy",
+    "emergency",
+)
 PHASE_KEYS = (
     "name",
     "drug",
@@ -65,6 +87,9 @@ PHASE_KEYS = (
     "where",
     "start_day",
     "allow",
+    "given_by",
+    "vial",
+    "injector",
 )
 STEP_KEYS = ("dose", "days", "every", "at")
 TAPER_KEYS = ("from", "to", "by", "every")
@@ -107,6 +132,27 @@ class TaperRule(NamedTuple):
     every: int
 
 
+class Container(NamedTuple):
+    """What an injection is dispensed in: multi-dose ``vial``s of ``volume_ml``, or single-dose
+    ``injector``s each holding ``amount``."""
+
+    kind: str  # vial | injector
+    text: str  # as entered: "5 mL", "80 units"
+    volume_ml: Decimal | None  # a vial's volume
+    amount: Amount | None  # an injector's dose
+
+
+class WatchEntry(NamedTuple):
+    """A prescriber's own watch item (``[[watch]]``): whole course unless during or days."""
+
+    index: int  # type: ignore[assignment]  # 1-based position in the file, shadows tuple.index
+    place: str
+    tier: str  # emergency | call | expected
+    text: str
+    during: tuple[str, ...]
+    days: tuple[int, ...]
+
+
 class Phase(NamedTuple):
     index: int  # type: ignore[assignment]  # 1-based position in the file, shadows tuple.index
     place: str
@@ -128,6 +174,8 @@ class Phase(NamedTuple):
     where: str | None
     start_day: int | None
     allow: tuple[str, ...]
+    given_by: str = "patient"  # staff | patient | caregiver (see _delivery)
+    container: Container | None = None  # whole vials or injectors to dispense
 
     @property
     def display(self) -> str:
@@ -166,6 +214,7 @@ class Regimen(NamedTuple):
     phases: tuple[Phase, ...]
     also: tuple[Also, ...]
     complete: bool  # False when a problem kept part of the file from being read
+    watch: tuple[WatchEntry, ...] = ()
 
 
 T = TypeVar("T")
@@ -433,8 +482,11 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     care_team = tuple(
         (key, value)
         for key in CARE_TEAM_KEYS
-        if (value := r.text(care, key, "care_team")) is not None
+        if key != "emergency" and (value := r.text(care, key, "care_team")) is not None
     )
+    emergency = _emergency_number(r, care)
+    if emergency is not None:
+        care_team += (("emergency", emergency),)
 
     phases: list[Phase] = []
     raw_phases = doc.get("phase")
@@ -482,6 +534,15 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
             if item is not None:
                 also.append(item)
 
+    raw_names = [
+        name
+        for raw in (raw_phases if isinstance(raw_phases, list) else [])
+        if isinstance(raw, dict) and isinstance(name := raw.get("name"), str)
+    ]
+    watch = _watch_entries(
+        r, doc.get("watch", []), list(dict.fromkeys([*raw_names, *(p.name for p in phases)]))
+    )
+
     if start is None or timezone is None:
         return None
     return Regimen(
@@ -499,6 +560,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         phases=tuple(phases),
         also=tuple(also),
         complete=complete and not r.problems,
+        watch=watch,
     )
 
 
@@ -777,6 +839,7 @@ def _phase(
 
     if route == "procedure" and form != "sessions":
         r.problem(place, "a procedure is scheduled with sessions and every, not a dose")
+    given_by, container = _delivery(r, table, place, route, liquid)
 
     return Phase(
         index=number,
@@ -799,6 +862,8 @@ def _phase(
         where=where,
         start_day=start_day,
         allow=tuple(allow),
+        given_by=given_by,
+        container=container,
     )
 
 
@@ -1026,14 +1091,203 @@ def _also(
     )
 
 
+# -- who gives it, what it is dispensed in, the emergency number, the prescriber's watch items --
+# (issue 11 items 5, 8 and 9; each in a function of its own)
+
+GIVERS = ("staff", "patient", "caregiver")
+# Who gives a dose when the phase does not say: staff for infusions and procedures, the patient
+# for medicines by mouth. An injection under the skin or into a muscle may be given by anyone:
+# the phase must say who (given_by), so a home course is never "administered by staff".
+DEFAULT_GIVER = {"oral": "patient", "iv": "staff", "procedure": "staff"}
+WATCH_KEYS = ("tier", "text", "during", "days")
+WATCH_TIERS = ("emergency", "call", "expected")
+WATCH_TEXT_MAX = 300
+_ROUTE_NAMES = {"im": "into a muscle (im)", "sc": "under the skin (sc)"}
+
+
+def _delivery(
+    r: _Reader, table: dict[str, Any], place: str, route: str, liquid: Concentration | None
+) -> tuple[str, Container | None]:
+    """``given_by``, and ``vial`` or ``injector`` (issue 11 item 5)."""
+    given_by = DEFAULT_GIVER.get(route, "")
+    text = r.text(table, "given_by", place, example='"patient"')
+    if text is not None:
+        key = text.strip().lower()
+        if key in GIVERS:
+            given_by = key
+        else:
+            r.problem(
+                f"{place}.given_by",
+                f'unknown giver "{text}"{_did_you_mean(key, GIVERS)}; use one of '
+                f"{', '.join(GIVERS)}",
+            )
+    elif "given_by" not in table and route in _ROUTE_NAMES:
+        r.problem(
+            f"{place}.given_by",
+            f"is missing; an injection {_ROUTE_NAMES[route]} may be given by staff, the "
+            'patient or a caregiver: say who, such as given_by = "patient"',
+        )
+    if route == "procedure" and given_by != "staff" and text is not None:
+        r.problem(f"{place}.given_by", 'a procedure is done by staff; set given_by = "staff"')
+        given_by = "staff"
+
+    container: Container | None = None
+    if "vial" in table and "injector" in table:
+        r.problem(place, "gives both vial and injector; give the one the medicine comes in")
+        return given_by, None
+    if "vial" in table:
+        vial = r.text(table, "vial", place, example='"5 mL"')
+        if vial is not None:
+            volume = r.parsed(_parse_ml, vial, f"{place}.vial")
+            if route not in ("iv", "im", "sc"):
+                r.problem(
+                    f"{place}.vial",
+                    "vials are for injections and infusions; a liquid by mouth is dispensed "
+                    "by volume: remove vial",
+                )
+            elif liquid is None and "liquid" not in table:
+                r.problem(
+                    f"{place}.vial",
+                    "a vial needs the strength of its liquid to count vials; add it, such "
+                    'as liquid = "80 units/mL"',
+                )
+            elif volume is not None:
+                container = Container("vial", vial.strip(), volume, None)
+    if "injector" in table:
+        injector = r.text(table, "injector", place, example='"80 units"')
+        if injector is not None:
+            amount = r.parsed(
+                lambda v: parse_amount(v, allowed=("mg", "g", "mcg", "units")),
+                injector,
+                f"{place}.injector",
+            )
+            if route not in ("im", "sc"):
+                r.problem(
+                    f"{place}.injector",
+                    "an injector is for injections under the skin (sc) or into a muscle (im); "
+                    f"this phase is {route}: remove injector",
+                )
+            elif amount is not None:
+                container = Container("injector", injector.strip(), None, amount)
+    return given_by, container
+
+
+def _parse_ml(text: object) -> Decimal:
+    """``"5 mL"`` → 5 (a vial's volume)."""
+    import re
+
+    match = re.match(r"(?i)^\s*(\d{1,4}(?:\.\d{1,2})?)\s*ml\s*$", str(text))
+    value = Decimal(match.group(1)) if match else Decimal(0)
+    if not 0 < value <= 1000:
+        raise ValueError(f'"{text}" is not a vial volume; write it in mL, such as "5 mL"')
+    return plain(value)
+
+
+def _emergency_number(r: _Reader, care: dict[str, Any]) -> str | None:
+    """``care_team.emergency``: the digits to dial (issue 11 item 9)."""
+    text = r.text(care, "emergency", "care_team", example='"999"')
+    if text is None:
+        return None
+    number = text.strip()
+    if not (number.isascii() and number.isdigit() and 2 <= len(number) <= 6):
+        r.problem(
+            "care_team.emergency",
+            f'"{text}" is not an emergency number; write the digits to dial, such as '
+            'emergency = "999"',
+        )
+        return None
+    return number
+
+
+def _watch_entries(r: _Reader, raw: Any, phase_names: list[str]) -> tuple[WatchEntry, ...]:
+    """The prescriber's ``[[watch]]`` items (issue 11 item 8)."""
+    if not isinstance(raw, list):
+        r.problem("watch", "expected [[watch]] tables (an array of tables)")
+        return ()
+    entries: list[WatchEntry] = []
+    for number, item in enumerate(raw, 1):
+        place = f"watch[{number}]"
+        table = r.table(item, place)
+        if table is None:
+            continue
+        before = len(r.problems)
+        r.known_keys(table, place, WATCH_KEYS)
+        tier_text = r.text(
+            table, "tier", place, required=True, fix=f"say which: {', '.join(WATCH_TIERS)}"
+        )
+        tier = tier_text.strip().lower() if tier_text is not None else None
+        if tier_text is not None and tier not in WATCH_TIERS:
+            r.problem(
+                f"{place}.tier",
+                f'unknown tier "{tier_text}"{_did_you_mean(str(tier), WATCH_TIERS)}; use '
+                f"{', '.join(WATCH_TIERS)}",
+            )
+        text = r.text(
+            table,
+            "text",
+            place,
+            required=True,
+            fix='say what to watch for, such as text = "Sudden loss of vision: go to the '
+            'emergency department."',
+        )
+        if text is not None and len(text.strip()) > WATCH_TEXT_MAX:
+            r.problem(
+                f"{place}.text",
+                f"is {len(text.strip())} characters; a watch item is one short line "
+                f"(at most {WATCH_TEXT_MAX}): shorten it",
+            )
+        if "during" in table and "days" in table:
+            r.problem(place, "give during (phase names) or days (course days), not both")
+        during: list[str] = []
+        names = r.texts(table, "during", place)
+        if names == []:
+            r.problem(f"{place}.during", "is empty; name a phase, or remove during")
+        for name, where in names or []:
+            if name in phase_names:
+                during.append(name)
+            else:
+                r.problem(
+                    where,
+                    f'no phase is named "{name}"{_did_you_mean(name, phase_names)}'
+                    f" (phases: {', '.join(phase_names) or 'none'})",
+                )
+        days: list[int] = []
+        if "days" in table:
+            value = table["days"]
+            if not isinstance(value, list) or not value:
+                r.problem(
+                    f"{place}.days",
+                    f"expected a list of course days such as [1, 2, 3], got {describe(value)}",
+                )
+            else:
+                for day_number, day in enumerate(value, 1):
+                    if type(day) is not int or not 1 <= day <= MAX_COURSE_DAYS:
+                        r.problem(
+                            f"{place}.days[{day_number}]",
+                            f"expected a course day from 1 to {MAX_COURSE_DAYS}, "
+                            f"got {describe(day)}",
+                        )
+                    elif day not in days:
+                        days.append(day)
+        if len(r.problems) == before and tier is not None and text is not None:
+            entries.append(
+                WatchEntry(
+                    number, place, tier, " ".join(text.split()), tuple(during), tuple(sorted(days))
+                )
+            )
+    return tuple(entries)
+
+
 __all__ = [
     "Also",
+    "Container",
     "Given",
     "Phase",
     "Regimen",
     "Step",
     "TaperRule",
     "TimeOfDay",
+    "WatchEntry",
     "format_number",
     "parse_regimen",
     "read_document",

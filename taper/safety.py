@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from taper.catalogue import Drug, find_drug
-from taper.units import MASS_UNITS, format_amount, format_number, plain
+from taper import emergency as numbers
+from taper.catalogue import Drug, find_drug, read_data
+from taper.units import MASS_UNITS, format_amount, format_number, parse_amount, plain
 
 if TYPE_CHECKING:
-    from taper.plan import Dose, PhasePlan
-    from taper.regimen import Phase, Regimen
+    from taper.plan import Dose, Emergency, PhasePlan
+    from taper.regimen import Given, Phase, Regimen
 
 # A steroid dose at or after 20:00, or before 05:00, keeps people awake (clinical-reference §7).
 EVENING_FROM = "20:00"
@@ -27,6 +29,11 @@ MANY_TABLETS = 10
 # The adrenal rule, clinical-reference §6 (ESE/Endocrine Society 2024; BNF).
 ADRENAL_LOW_MG, ADRENAL_LOW_DAYS = Decimal(5), 21  # > 5 mg-eq a day for ≥ 21 days
 ADRENAL_HIGH_MG, ADRENAL_HIGH_DAYS = Decimal(40), 7  # > 40 mg-eq a day for > 7 days
+# ACTH gel has no prednisone equivalent (clinical-reference-2 §6: none found). The label warns of
+# adrenal suppression after prolonged therapy; a course over 21 days or more raises the same
+# note (the §6 rule's 21 days; clinical-reference-2 §6 product note, H4: "a 21-day 80–120 unit
+# course should raise an adrenal-type note").
+ACTH_ADRENAL_DAYS = 21
 
 
 class _Scheduled(Protocol):
@@ -56,7 +63,12 @@ def check(
             f"the course starts on {regimen.start}, which is in the past; check the start date",
             "start",
         )
+    _check_care_team(engine)
     _check_limits(engine, scheduled)
+    _check_per_weight(engine, scheduled)
+    _check_high_oral(engine, scheduled)
+    _check_liquid_volume(engine, scheduled)
+    _check_injectors(engine, scheduled)
     _check_phases(engine, scheduled)
     _check_taper_direction(engine, phases, regimen)
     _check_adrenal(engine, scheduled, phases)
@@ -287,7 +299,7 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
         drug = phase.drug
         if drug is None or phase.route != "iv":
             continue
-        if phase.duration_min is None:
+        if phase.duration_min is None and not is_iv_push(drug.id, phase.route, None):
             engine.warn(
                 "infusion-length-missing",
                 f"{drug.display} is an infusion but no duration is given; add "
@@ -420,6 +432,20 @@ def _check_adrenal(
                     per_day[day] += given * ratio / step.every
     above_low = sum(1 for total in per_day.values() if total > ADRENAL_LOW_MG)
     above_high = sum(1 for total in per_day.values() if total > ADRENAL_HIGH_MG)
+    acth_days = sorted(
+        item.dose.day
+        for item in scheduled
+        if item.phase.drug is not None and item.phase.drug.drug_class == "acth"
+    )
+    if above_low < ADRENAL_LOW_DAYS and above_high <= ADRENAL_HIGH_DAYS and acth_days:
+        span = acth_days[-1] - acth_days[0] + 1
+        if span >= ACTH_ADRENAL_DAYS:
+            engine.warn(
+                "adrenal",
+                f"ACTH gel is given over {span} days: the label warns that prolonged use can "
+                "suppress the adrenal glands. Taper rather than stop suddenly if the "
+                "prescriber intends it, and watch for adrenal insufficiency after the course",
+            )
     if above_low >= ADRENAL_LOW_DAYS or above_high > ADRENAL_HIGH_DAYS:
         engine.warn(
             "adrenal",
@@ -428,3 +454,412 @@ def _check_adrenal(
             "days: long and high enough to suppress the adrenal glands. Taper rather than stop "
             "suddenly, and watch for adrenal insufficiency after the course",
         )
+
+
+# -- issue 12: emergency number and care team (H3, M3) -----------------------------------------
+
+
+def emergency_for(regimen: Regimen) -> Emergency | None:
+    """The emergency number the handouts print: ``care_team.emergency``, else the zone's country."""
+    from taper.plan import Emergency
+
+    code = numbers.country_of(regimen.timezone)
+    given = dict(regimen.care_team).get("emergency")
+    if given:
+        return Emergency(given, code, "care_team.emergency")
+    found = numbers.country(code)
+    if found is None:
+        return None
+    return Emergency(
+        found.number,
+        found.code,
+        f"time zone {regimen.timezone} ({found.name}): {found.source}",
+    )
+
+
+def _check_care_team(engine: _Engine) -> None:
+    regimen = engine.regimen
+    team = dict(regimen.care_team)
+    code = numbers.country_of(regimen.timezone)
+    found = numbers.country(code)
+    given = team.get("emergency")
+    if given:
+        why = numbers.wrong_number(code, given)
+        if why is not None:
+            fix = f'use emergency = "{found.number}"' if found else "give the emergency number"
+            engine.problem("care_team.emergency", f"{why}; {fix}")
+        elif found is not None and given != found.number and given not in found.also:
+            engine.warn(
+                "emergency-number-unconfirmed",
+                f'care_team.emergency is "{given}", but the emergency number taper knows for '
+                f"{found.name} (time zone {regimen.timezone}) is {found.number}; check the "
+                "number the handouts print",
+                "care_team.emergency",
+            )
+    elif found is None:
+        where = (
+            f"its country ({code}) is not one whose emergency number taper's reference confirms"
+            if code
+            else "it belongs to no country"
+        )
+        engine.problem(
+            "care_team.emergency",
+            f'is missing, and the time zone "{regimen.timezone}" cannot give the emergency '
+            f"number: {where}. Add the number the patient should call, such as "
+            'emergency = "112" in [care_team]; a handout must never print a wrong one',
+        )
+    if not team.get("phone"):
+        engine.warn(
+            "no-clinic-phone",
+            "the care team has no phone number: the handouts cannot say whom to call about a "
+            'problem. Add it in [care_team], such as phone = "212-555-0100"',
+            "care_team.phone",
+        )
+
+
+# -- issue 12 H1: 10x slips ---------------------------------------------------------------------
+
+
+class _Pulse(NamedTuple):
+    drug: str
+    route: str
+    per_day_mg: Decimal
+    days: int
+    text: str
+
+
+class _Rules(NamedTuple):
+    per_weight_drugs: tuple[str, ...]
+    per_weight_route: str
+    usual_per_kg: Decimal
+    usual_per_m2: Decimal
+    highest_per_kg: Decimal
+    largest_liquid_ml: Decimal
+    syringe: tuple[tuple[Decimal, Decimal], ...]  # (up to mL, step mL), smallest first
+    times_usual: int
+    pulses: tuple[_Pulse, ...]
+    depots: dict[tuple[str, str], int]  # (drug, route) → watch days
+    iv_push: frozenset[str]
+    injectors: dict[str, dict[str, Any]]
+
+
+@cache
+def rules() -> _Rules:
+    """``data/safety.toml``: the issue 12 rules, with their sources beside them."""
+    raw = read_data("safety.toml")
+    per_weight = raw["per_weight"]
+    pulses = tuple(
+        _Pulse(
+            p["drug"],
+            p["route"],
+            parse_amount(p["per_day"]).in_mg(),
+            int(p["days"]),
+            f"{p['per_day']} a day for up to {p['days']} days",
+        )
+        for p in raw["pulse"]
+    )
+    return _Rules(
+        per_weight_drugs=tuple(per_weight["drugs"]),
+        per_weight_route=per_weight["route"],
+        usual_per_kg=Decimal(per_weight["usual_top_per_kg"]),
+        usual_per_m2=Decimal(per_weight["usual_top_per_m2"]),
+        highest_per_kg=Decimal(per_weight["highest_per_kg"]),
+        largest_liquid_ml=Decimal(raw["liquid"]["largest_single_dose_ml"]),
+        syringe=tuple(
+            sorted((Decimal(s["up_to_ml"]), Decimal(s["step_ml"])) for s in raw["syringe"])
+        ),
+        times_usual=int(raw["high_oral"]["times_usual"]),
+        pulses=pulses,
+        depots={(d["drug"], d["route"]): int(d["watch_days"]) for d in raw["depot"]},
+        iv_push=frozenset(d["drug"] for d in raw["iv_push"]),
+        injectors={d["drug"]: d for d in raw["injector"]},
+    )
+
+
+def syringe_step(volume_ml: Decimal) -> Decimal:
+    """The marks of the oral syringe that measures ``volume_ml`` (M6; data/safety.toml)."""
+    for up_to, step in rules().syringe:
+        if volume_ml <= up_to:
+            return step
+    return rules().syringe[-1][1]
+
+
+def measured_volume(volume_ml: Decimal) -> Decimal:
+    """``volume_ml`` rounded once, to a volume the syringe measures."""
+    step = syringe_step(volume_ml)
+    return plain((volume_ml / step).to_integral_value(rounding=ROUND_HALF_EVEN) * step)
+
+
+def is_iv_push(drug: str, route: str, duration_min: int | None) -> bool:
+    """An IV dose given as an injection (no infusion length ordered), not an infusion."""
+    return route == "iv" and duration_min is None and drug in rules().iv_push
+
+
+def depot_days(drug: str, route: str) -> int | None:
+    """How many days a depot injection's watch items run (M4), or None when not a depot."""
+    return rules().depots.get((drug, route))
+
+
+def _givens(regimen: Regimen) -> dict[str, Given]:
+    return {g.place: g for phase in regimen.phases for step in phase.steps for g in step.doses}
+
+
+def _per_area(unit: str) -> bool:
+    return unit.endswith(("/m2", "/m²"))
+
+
+def _two(value: Decimal) -> str:
+    return format_number(value.quantize(Decimal("0.01")))
+
+
+def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    """Oral prednisone/prednisolone ordered per kg (or per m²): 2 mg/kg (60 mg/m²) a day unless
+    allowed, never above 8 mg/kg a day."""
+    found = rules()
+    weight = engine.regimen.weight_kg
+    givens = _givens(engine.regimen)
+    # (drug, day) → [mg as ordered, mg/m² ordered, weight-based?]
+    days: dict[tuple[str, int], list[Decimal]] = defaultdict(
+        lambda: [Decimal(0), Decimal(0), Decimal(0)]
+    )
+    owners: dict[str, dict[int, _Scheduled]] = defaultdict(dict)
+    for item in scheduled:
+        dose, phase = item.dose, item.phase
+        if (
+            phase.drug is None
+            or phase.drug.id not in found.per_weight_drugs
+            or dose.route != found.per_weight_route
+            or dose.amount is None
+        ):
+            continue
+        given = givens.get(item.place)
+        unit = given.amount.unit if given is not None else ""
+        record = days[(phase.drug.id, dose.day)]
+        record[0] += _ordered(item, weight)
+        if given is not None and _per_area(unit):
+            record[1] += given.amount.value * MASS_UNITS.get(unit.split("/")[0], Decimal(1))
+            record[2] = Decimal(1)
+            owners[phase.drug.id].setdefault(dose.day, item)
+        elif given is not None and given.amount.per_kg:
+            record[2] = Decimal(1)
+            owners[phase.drug.id].setdefault(dose.day, item)
+    for drug_id, by_day in owners.items():
+        drug = find_drug(drug_id)
+        assert drug is not None
+        never: list[int] = []
+        above: list[int] = []
+        for day in sorted(by_day):
+            mg, per_m2, _ = days[(drug_id, day)]
+            per_kg = mg / weight if weight else None
+            if per_kg is not None and per_kg > found.highest_per_kg:
+                never.append(day)
+            elif (per_m2 > found.usual_per_m2) or (
+                per_kg is not None and not per_m2 and per_kg > found.usual_per_kg
+            ):
+                above.append(day)
+        for item, group in _by_phase(never, by_day):
+            mg = max(days[(drug_id, day)][0] for day in group)
+            assert weight is not None
+            engine.problem(
+                item.place,
+                f"{drug.display}: {_two(mg / weight)} mg/kg a day by mouth ({_days_text(group)}: "
+                f"{_in_unit(mg, 'mg')} a day for {format_number(weight)} kg) is above "
+                f"{format_number(found.highest_per_kg)} mg/kg a day, the highest documented "
+                "oral regimen (infantile spasms). This is almost certainly a slip (10× or "
+                "mg/kg for mg): check the dose. It cannot be allowed",
+            )
+        for item, group in _by_phase(above, by_day):
+            mg, per_m2, _ = max(days[(drug_id, day)] for day in group)
+            if per_m2:
+                what = f"{_two(per_m2)} mg/m² a day is above {found.usual_per_m2} mg/m² a day"
+            else:
+                assert weight is not None
+                what = (
+                    f"{_two(mg / weight)} mg/kg a day ({_in_unit(mg, 'mg')} for "
+                    f"{format_number(weight)} kg) is above "
+                    f"{format_number(found.usual_per_kg)} mg/kg a day"
+                )
+            text = (
+                f"{drug.display} by mouth ({_days_text(group)}): {what}, the usual top in "
+                "the guidelines (asthma bursts, nephrotic syndrome)"
+            )
+            if "above-per-weight-ceiling" in item.phase.allow:
+                engine.warn(
+                    "above-per-weight-allowed",
+                    f'{text}; allowed by the prescriber (allow = ["above-per-weight-ceiling"])',
+                    item.place,
+                )
+            else:
+                engine.problem(
+                    item.place,
+                    f"{text}. Check for a 10× or per-kg slip; if this dose is intended (such "
+                    f"as infantile spasms, up to {format_number(found.highest_per_kg)} mg/kg a "
+                    'day), add allow = ["above-per-weight-ceiling"] to the phase',
+                )
+
+
+def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    """A fixed daily oral dose ≥ 5× the usual one is an error unless it is a documented pulse."""
+    found = rules()
+    givens = _givens(engine.regimen)
+    totals: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    owners: dict[str, dict[int, _Scheduled]] = defaultdict(dict)
+    weight_based: set[tuple[str, int]] = set()
+    for item in scheduled:
+        dose, drug = item.dose, item.phase.drug
+        if drug is None or dose.route != "oral" or dose.amount is None or dose.unit is None:
+            continue
+        if dose.unit not in MASS_UNITS:
+            continue
+        given = givens.get(item.place)
+        if given is not None and (given.amount.per_kg or _per_area(given.amount.unit)):
+            weight_based.add((drug.id, dose.day))
+        totals[drug.id][dose.day] += _base(dose)
+        owners[drug.id].setdefault(dose.day, item)
+    for drug_id, by_day in totals.items():
+        drug = find_drug(drug_id)
+        assert drug is not None
+        limit = drug.limit_for("oral")
+        if limit is None or limit.usual_per_day is None or limit.usual_per_day.per_kg:
+            continue
+        usual = limit.usual_per_day.in_mg()
+        threshold = usual * found.times_usual
+        highest = (
+            limit.highest_per_day.in_mg()
+            if limit.highest_per_day is not None and not limit.highest_per_day.per_kg
+            else None
+        )
+        high = [
+            day
+            for day in sorted(by_day)
+            if by_day[day] >= threshold
+            and (drug_id, day) not in weight_based
+            and not (highest is not None and by_day[day] > highest)  # already an error
+        ]
+        pulses = [p for p in found.pulses if p.drug == drug_id and p.route == "oral"]
+        slips = [day for day in high if not _documented_pulse(day, by_day, pulses)]
+        for item, group in _by_phase(slips, owners[drug_id]):
+            top = max(by_day[day] for day in group)
+            documented = "; ".join(p.text for p in pulses)
+            text = (
+                f"{drug.display}: {_in_unit(top, item.dose.unit or 'mg')} a day by mouth "
+                f"({_days_text(group)}) is {found.times_usual} times the usual "
+                f"{limit.usual_per_day} a day or more, and not a documented pulse"
+                + (f" ({documented})" if documented else "")
+            )
+            if "high-oral-dose" in item.phase.allow:
+                engine.warn(
+                    "high-oral-dose-allowed",
+                    f'{text}; allowed by the prescriber (allow = ["high-oral-dose"])',
+                    item.place,
+                )
+            else:
+                engine.problem(
+                    item.place,
+                    f"{text}. Check for a slip (an extra 0, g for mg, a per-kg dose written in "
+                    'mg); if this dose is intended, add allow = ["high-oral-dose"] to the phase',
+                )
+
+
+def _documented_pulse(day: int, by_day: dict[int, Decimal], pulses: list[_Pulse]) -> bool:
+    """The day gives a documented pulse dose, in a run of such days no longer than documented."""
+    total = by_day[day]
+    for pulse in pulses:
+        if total != pulse.per_day_mg:
+            continue
+        first = last = day
+        while by_day.get(first - 1) == total:
+            first -= 1
+        while by_day.get(last + 1) == total:
+            last += 1
+        if last - first + 1 <= pulse.days:
+            return True
+    return False
+
+
+def _check_liquid_volume(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    """A single oral liquid dose above the largest sane volume (data/safety.toml)."""
+    largest = rules().largest_liquid_ml
+    worst: dict[str, _Scheduled] = {}
+    for item in scheduled:
+        volume = item.dose.volume_ml
+        if item.dose.route != "oral" or volume is None or volume <= largest:
+            continue
+        seen = worst.get(item.phase.place)
+        if seen is None or volume > (seen.dose.volume_ml or 0):
+            worst[item.phase.place] = item
+    for item in worst.values():
+        dose, phase = item.dose, item.phase
+        assert dose.volume_ml is not None and phase.liquid is not None
+        assert dose.amount is not None and dose.unit is not None
+        text = (
+            f"{phase.display} {format_amount(dose.amount, dose.unit)} is "
+            f"{format_number(dose.volume_ml)} mL of {phase.liquid.text} to take at one time, "
+            f"more than {format_number(largest)} mL"
+        )
+        if "large-liquid-volume" in phase.allow:
+            engine.warn(
+                "large-liquid-volume-allowed",
+                f'{text}; allowed by the prescriber (allow = ["large-liquid-volume"])',
+                item.place,
+            )
+        else:
+            engine.problem(
+                item.place,
+                f"{text}. Check for a 10× or per-kg slip, or use a stronger liquid; if this "
+                'volume is intended, add allow = ["large-liquid-volume"] to the phase',
+            )
+
+
+def _check_injectors(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    """Single-dose injectors: a known product for the drug, and whole injectors per dose."""
+    found = rules()
+    for phase in engine.regimen.phases:
+        container = phase.container
+        if container is None or container.kind != "injector" or container.amount is None:
+            continue
+        known = found.injectors.get(phase.drug.id) if phase.drug else None
+        if known is not None:
+            if phase.route not in known["routes"]:
+                engine.problem(
+                    f"{phase.place}.injector",
+                    f"{phase.display} injectors are for {' or '.join(known['routes'])} only "
+                    f"(route here: {phase.route}); use a vial for {phase.route}",
+                )
+            sizes = [parse_amount(size) for size in known["sizes"]]
+            if container.amount not in sizes:
+                engine.problem(
+                    f"{phase.place}.injector",
+                    f"{phase.display} injectors come as {' or '.join(known['sizes'])}; "
+                    "check the product",
+                )
+    size_of = {
+        phase.place: phase.container.amount
+        for phase in engine.regimen.phases
+        if phase.container is not None and phase.container.amount is not None
+    }
+    reported: set[str] = set()
+    for item in scheduled:
+        size = size_of.get(item.phase.place)
+        dose = item.dose
+        if size is None or dose.amount is None or dose.unit is None or item.place in reported:
+            continue
+        if size.is_mass and dose.unit in MASS_UNITS:
+            count = _base(dose) / size.in_mg()
+        elif size.unit == dose.unit:
+            count = dose.amount / size.value
+        else:
+            reported.add(item.place)
+            engine.problem(
+                f"{item.phase.place}.injector",
+                f"{size} injectors cannot give a dose in {dose.unit}; check the injector",
+            )
+            continue
+        if count != count.to_integral_value():
+            reported.add(item.place)
+            engine.problem(
+                item.place,
+                f"{format_amount(dose.amount, dose.unit)} cannot be given with {size} "
+                "injectors (one dose each, no part doses); use a smaller injector, or a vial "
+                '(vial = "5 mL" with its liquid)',
+            )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from taper import safety
+from taper.containers import container_lines
 from taper.errors import Problem, RegimenError
 from taper.plan import (
     CareTeam,
@@ -25,6 +26,7 @@ from taper.plan import (
     Patient,
     PhasePlan,
     Plan,
+    PrescriberWatch,
     StepDose,
     StepPlan,
     TabletCount,
@@ -107,9 +109,8 @@ class _Maker:
             return _Made(plain(value), unit, tablets, None)
         if phase.liquid is not None:
             volume = phase.liquid.volume_for(value, unit)
-            # An oral syringe measures 0.1 mL; below 1 mL, 0.01 mL.
-            step = Decimal("0.1") if volume >= 1 else Decimal("0.01")
-            measured = volume.quantize(step, rounding=ROUND_HALF_EVEN)
+            # Rounded once, to the marks of the syringe that measures it (safety.toml, M6).
+            measured = safety.measured_volume(volume)
             if measured <= 0:
                 raise ValueError(
                     f"{format_amount(value, unit)} is {format_number(volume)} mL of "
@@ -185,6 +186,7 @@ class _Engine:
             cursor = last + 1
 
         self.check_overlaps(placed)
+        self.check_watch_days(placed)
         if not placed:
             if not self.problems:
                 self.problem("phase", "no phase has a dose to schedule")
@@ -275,6 +277,17 @@ class _Engine:
                         b.place,
                         f'days {b_first}–{b_last} overlap phase "{a.name}" (days '
                         f"{a_first}–{a_last}); give start_day to place it on purpose",
+                    )
+
+    def check_watch_days(self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]]) -> None:
+        last = max((end for _, _, end, _ in placed), default=0)
+        for entry in self.regimen.watch:
+            for number, day in enumerate(entry.days, 1):
+                if day > last:
+                    self.problem(
+                        f"{entry.place}.days[{number}]",
+                        f"course day {day} is after the last dose (day {last}); "
+                        "give days within the course",
                     )
 
     def schedule_also(
@@ -457,6 +470,8 @@ class _Engine:
             assert weight is not None  # the reader requires a weight for per-kg doses
             unit = amount.unit.removesuffix("/kg")
             exact = amount.value * weight
+            if maker.phase.liquid is not None and not maker.tablet_mode:
+                return self.make_liquid_per_kg(maker, amount, exact, unit, place)
             rounded = maker.nearest(exact, unit)
             if rounded is None:
                 self.problem(
@@ -492,6 +507,33 @@ class _Engine:
             )
         return made
 
+    def make_liquid_per_kg(
+        self, maker: _Maker, amount: Amount, exact: Decimal, unit: str, place: str
+    ) -> _Made | None:
+        """A per-kg liquid dose, rounded once: the volume to the syringe's marks, and the dose
+        is what that volume holds (M6; DECISIONS 2)."""
+        liquid = maker.phase.liquid
+        weight = self.regimen.weight_kg
+        assert liquid is not None and weight is not None
+        try:
+            made = maker.make(exact, unit)
+        except ValueError as err:
+            self.problem(place, str(err))
+            return _Made(plain(exact), unit, (), None)
+        assert made.volume_ml is not None
+        given = plain(made.volume_ml * _convert(liquid.amount, unit) / liquid.per_ml)
+        if given != exact:
+            volume = (made.exact_volume_ml or made.volume_ml).quantize(Decimal("0.001"))
+            self.warn(
+                "per-kg-rounded",
+                f"{amount} × {format_number(weight)} kg = "
+                f"{format_amount(exact.quantize(Decimal('0.001')), unit)}, "
+                f"{format_number(volume)} mL of {liquid.text}; measure "
+                f"{format_number(made.volume_ml)} mL, which is {format_amount(given, unit)}",
+                place,
+            )
+        return made._replace(amount=given, exact_volume_ml=made.volume_ml)
+
     def phase_plan(self, phase: Phase, first: int, last: int, steps: list[StepPlan]) -> PhasePlan:
         return PhasePlan(
             index=phase.index,
@@ -511,6 +553,13 @@ class _Engine:
             sessions=phase.sessions,
             known_drug=phase.drug is not None,
             drug_class=phase.drug.drug_class if phase.drug else None,
+            given_by=phase.given_by,
+            vial=phase.container.text
+            if phase.container and phase.container.kind == "vial"
+            else None,
+            injector=phase.container.text
+            if phase.container and phase.container.kind == "injector"
+            else None,
         )
 
     # -- the plan --------------------------------------------------------------------------
@@ -551,7 +600,11 @@ class _Engine:
             names[dose.drug] = dose.drug_name
             for tablet in dose.tablets:
                 dispense[(dose.drug, tablet.strength, tablet.unit)] += tablet.count
-            if dose.volume_ml is not None and item.phase.liquid is not None:
+            if (
+                dose.volume_ml is not None
+                and item.phase.liquid is not None
+                and item.phase.container is None  # dispensed as whole vials or injectors
+            ):
                 liquids[(dose.drug, item.phase.liquid.text)] += dose.volume_ml
         dispense_lines = tuple(
             DispenseLine(drug, names[drug], strength, unit, plain(count))
@@ -581,7 +634,33 @@ class _Engine:
             warnings=tuple(self.warnings),
             liquids=liquid_lines,
             source=regimen.source,
+            containers=container_lines(scheduled),
+            emergency=safety.emergency_for(regimen),
+            watch=self.prescriber_watch(placed, end_day),
         )
+
+    def prescriber_watch(
+        self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]], end_day: int
+    ) -> tuple[PrescriberWatch, ...]:
+        """The ``[[watch]]`` items on their course days: during phases, days, or the course."""
+        ranges = {phase.name: (first, last) for phase, first, last, _ in placed}
+        items: list[PrescriberWatch] = []
+        for entry in self.regimen.watch:
+            if entry.during:
+                days = sorted(
+                    {
+                        day
+                        for name in entry.during
+                        if name in ranges
+                        for day in range(ranges[name][0], ranges[name][1] + 1)
+                    }
+                )
+            elif entry.days:
+                days = list(entry.days)
+            else:
+                days = list(range(1, end_day + 1))
+            items.append(PrescriberWatch(entry.tier, entry.text, tuple(days)))
+        return tuple(items)
 
 
 def _wall(when: datetime) -> datetime:
@@ -625,7 +704,17 @@ def _totals(doses: list[Dose]) -> tuple[Total, ...]:
         drug = find_drug(drug_id)
         equivalent = None
         approximate = False
+        note = None
         if drug is not None and drug.prednisone_equivalent is not None and unit in MASS_UNITS:
+            if not any(d.route in ("oral", "iv") for d in drug_doses):
+                # The equivalence table holds for oral and IV use only (clinical-reference §1):
+                # an injection into a muscle has none, never 0 mg (M4).
+                depot = any(safety.depot_days(d.drug, d.route) for d in drug_doses)
+                note = "depot injection" if depot else "injection into a muscle"
+                totals.append(
+                    Total(drug_id, drug_doses[0].drug_name, plain(amount), unit, None, False, note)
+                )
+                continue
             equivalent_mg = sum(
                 (
                     _mg(d.amount, d.unit)
@@ -665,6 +754,9 @@ def _dose_instructions(phase: Phase, made: _Made) -> str:
             f"{phase.display} {amount} ({volume} mL of {phase.liquid.text}) "
             f"{ROUTE_WORDS[phase.route]}{take}."
         )
+    if phase.route == "iv" and safety.is_iv_push(phase.drug_id, "iv", phase.duration_min):
+        where = f" at {phase.where}" if phase.where else ""
+        return f"{phase.display} {amount} injection into a vein{where}{take}."
     if phase.route == "iv":
         length = f" over {minutes_text(phase.duration_min)}" if phase.duration_min else ""
         where = f" at {phase.where}" if phase.where else ""

@@ -1,4 +1,4 @@
-"""The side-effect watch list of a course: what to watch for, in three tiers, and on which days.
+"""The side-effect watch list of a course: what to watch for, in four tiers, and on which days.
 
 Every item, its tier, what triggers it and its source live in ``data/watch.toml``; this module
 only decides which items apply to a plan and on which days. Pure: it reads package data and the
@@ -11,6 +11,10 @@ Triggers (documented with the data):
 - ``acth``, ``ivig``, ``plasma-exchange``: the days of a phase of that class;
 - ``adrenal``: after the last steroid dose, when the plan carries the ``adrenal`` warning;
 - ``condition:<id>``: the patient has that condition (``data/conditions.toml``).
+
+The prescriber's own ``[[watch]]`` items join the built-in ones on their days; a depot
+injection's items run about 6 weeks (``data/safety.toml``); the emergency heading carries the
+plan's emergency number, never a fixed one.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from taper.catalogue import conditions, find_drug, read_data
 from taper.plan import Dose, PhasePlan, Plan
 from taper.units import MASS_UNITS
 
-TIERS = ("expected", "call", "emergency")
+# In order of urgency; "now" is "call straight away, day or night" (clinical-reference-2 §7, §9).
+TIERS = ("expected", "call", "now", "emergency")
+GIVERS = ("staff", "patient", "caregiver")
 DAY_TRIGGERS = ("steroid-high", "steroid", "steroid-iv", "acth", "ivig", "plasma-exchange")
 DURING = ("course", "steroid-any", *DAY_TRIGGERS)
 # The plan warning that brings in the after-the-last-dose items (taper/safety.py).
@@ -57,9 +63,15 @@ class WatchGroup:
 
 @dataclass(frozen=True)
 class WatchList:
-    """A course's watch list: groups by days, in course order."""
+    """A course's watch list: groups by days, in course order.
+
+    ``headings`` are the tier headings with the plan's emergency number filled in; ``advice``
+    is how to look after a medicine used at home (storage, injecting, sharps).
+    """
 
     groups: tuple[WatchGroup, ...]
+    headings: tuple[tuple[str, str], ...] = ()
+    advice: tuple[WatchItem, ...] = ()
 
     def by_tier(self) -> dict[str, list[WatchItem]]:
         """Every tier as a key; each item once (the first time its text appears), in order."""
@@ -85,6 +97,18 @@ class _Spec:
     drug: str | None
     reminder: int | None
     source: str
+    after_days: int = 0
+    with_condition: str | None = None
+    without_condition: str | None = None
+
+
+@dataclass(frozen=True)
+class _Advice:
+    trigger: str
+    text: str
+    given_by: tuple[str, ...]
+    container: str | None
+    source: str
 
 
 @dataclass(frozen=True)
@@ -104,6 +128,7 @@ class _Data:
     headings: dict[str, str]
     reminders: dict[str, str]
     labels: dict[str, str]
+    advice: tuple[_Advice, ...] = ()
 
 
 def known_trigger(trigger: str) -> bool:
@@ -121,7 +146,18 @@ def data_problems(raw: dict[str, Any]) -> list[str]:
         for key in ("tier", "trigger", "text", "source"):
             if not item.get(key):
                 problems.append(f"{where}: {key} is missing")
-        unknown = set(item) - {"tier", "trigger", "text", "source", "during", "drug", "reminder"}
+        unknown = set(item) - {
+            "tier",
+            "trigger",
+            "text",
+            "source",
+            "during",
+            "drug",
+            "reminder",
+            "after_days",
+            "with",
+            "without",
+        }
         if unknown:
             problems.append(f"{where}: unknown keys {sorted(unknown)}")
         if item.get("tier") and item["tier"] not in TIERS:
@@ -142,6 +178,27 @@ def data_problems(raw: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: unknown drug {item['drug']!r}")
         if "reminder" in item and type(item["reminder"]) is not int:
             problems.append(f"{where}: reminder must be a whole number")
+        if "after_days" in item and (
+            type(item["after_days"]) is not int or not 0 <= item["after_days"] <= 366
+        ):
+            problems.append(f"{where}: after_days must be a whole number of days")
+        for key in ("with", "without"):
+            if key in item and item[key] not in conditions():
+                problems.append(f"{where}: unknown condition {item[key]!r} in {key}")
+    for number, advice in enumerate(raw.get("advice", []), 1):
+        where = f"advice[{number}]"
+        for key in ("trigger", "text", "source"):
+            if not advice.get(key):
+                problems.append(f"{where}: {key} is missing")
+        unknown = set(advice) - {"trigger", "text", "source", "given_by", "container"}
+        if unknown:
+            problems.append(f"{where}: unknown keys {sorted(unknown)}")
+        if advice.get("trigger") and advice["trigger"] not in DAY_TRIGGERS:
+            problems.append(f"{where}: unknown trigger {advice['trigger']!r}")
+        if any(g not in GIVERS for g in advice.get("given_by", [])):
+            problems.append(f"{where}: given_by must list {', '.join(GIVERS)}")
+        if advice.get("container", "vial") not in ("vial", "injector"):
+            problems.append(f"{where}: container must be vial or injector")
     for number, check in enumerate(raw.get("check", []), 1):
         for key in ("condition", "drug_class", "text", "source"):
             if not check.get(key):
@@ -179,8 +236,21 @@ def _data() -> _Data:
                 drug=item.get("drug"),
                 reminder=item.get("reminder"),
                 source=item["source"],
+                after_days=item.get("after_days", 0),
+                with_condition=item.get("with"),
+                without_condition=item.get("without"),
             )
         )
+    advice = tuple(
+        _Advice(
+            a["trigger"],
+            a["text"],
+            tuple(a.get("given_by", GIVERS)),
+            a.get("container"),
+            a["source"],
+        )
+        for a in raw.get("advice", [])
+    )
     checks = tuple(
         _Check(c["condition"], c["drug_class"], c["text"], c["source"])
         for c in raw.get("check", [])
@@ -193,6 +263,7 @@ def _data() -> _Data:
         headings={tier: raw["tier"][tier]["heading"] for tier in TIERS},
         reminders={tier: raw["tier"][tier]["reminder"] for tier in TIERS},
         labels=dict(raw.get("labels", {})),
+        advice=advice,
     )
 
 
@@ -243,18 +314,28 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def _depot_days(phase: PhasePlan) -> int | None:
+    from taper.safety import depot_days
+
+    return depot_days(phase.drug, phase.route)
+
+
 def _phase_runs(plan: Plan, data: _Data) -> list[tuple[int, int, PhasePlan, frozenset[str]]]:
-    """Runs of days within each phase that share the same day triggers."""
+    """Runs of days within each phase that share the same day triggers.
+
+    A depot injection's last run lasts as long as the depot works (about 6 weeks, M4).
+    """
     totals = _steroid_days(plan)
     runs: list[tuple[int, int, PhasePlan, frozenset[str]]] = []
     for phase in plan.phases:
         drug_class = _class_of(phase)
         if drug_class == "steroid":
-            dosed = {d.day for d in plan.doses if d.phase == phase.name}
+            dosed = sorted({d.day for d in plan.doses if d.phase == phase.name})
+            dosed_set = set(dosed)
             current: frozenset[str] | None = None
             start = phase.first_day
             for day in range(phase.first_day, phase.last_day + 1):
-                if day in dosed or current is None:
+                if day in dosed_set or current is None:
                     high = totals.get(day, Decimal(0)) >= data.high_dose_mg
                     kinds = {"steroid-high" if high else "steroid"}
                     if phase.route == "iv":
@@ -265,7 +346,11 @@ def _phase_runs(plan: Plan, data: _Data) -> list[tuple[int, int, PhasePlan, froz
                         start = day
                     current = triggers
             assert current is not None
-            runs.append((start, phase.last_day, phase, current))
+            last = phase.last_day
+            depot = _depot_days(phase)
+            if depot is not None and dosed:
+                last = max(last, dosed[-1] + depot - 1)
+            runs.append((start, last, phase, current))
         elif drug_class in _CLASS_TRIGGER:
             runs.append(
                 (phase.first_day, phase.last_day, phase, frozenset({_CLASS_TRIGGER[drug_class]}))
@@ -281,20 +366,38 @@ def _phase_label(phase: PhasePlan, triggers: frozenset[str], data: _Data) -> str
         name = f"IV {name}"
     if "steroid-high" in triggers and phase.route != "iv":
         name += f", {data.labels.get('steroid-high', 'high dose')}"
+    if _depot_days(phase) is not None:
+        name += f" ({data.labels['depot']})"
     if _class_of(phase) is None:
         name += f": {data.labels.get('no_watch_list', '')}".rstrip(": ")
     return name
 
 
+def _applies(spec: _Spec, conditions_: tuple[str, ...], phase: PhasePlan | None) -> bool:
+    """The item's own filters: the patient's other conditions, and the drug of a day trigger."""
+    if spec.with_condition is not None and spec.with_condition not in conditions_:
+        return False
+    if spec.without_condition is not None and spec.without_condition in conditions_:
+        return False
+    is_condition = any(t.startswith("condition:") for t in spec.triggers)
+    return is_condition or spec.drug is None or phase is None or phase.drug == spec.drug
+
+
 def _items(
-    specs: Iterable[_Spec], triggers: Iterable[str], values: dict[str, str]
-) -> tuple[WatchItem, ...]:
+    specs: Iterable[_Spec],
+    triggers: Iterable[str],
+    values: dict[str, str],
+    conditions_: tuple[str, ...] = (),
+    phase: PhasePlan | None = None,
+) -> tuple[tuple[WatchItem, int], ...]:
+    """Matching items, each with its after_days."""
     wanted = list(triggers)
-    items: list[WatchItem] = []
+    items: list[tuple[WatchItem, int]] = []
     for spec in specs:
         match = next((t for t in spec.triggers if t in wanted), None)
-        if match is not None:
-            items.append(WatchItem(spec.tier, spec.text.format_map(values), match, spec.source))
+        if match is not None and _applies(spec, conditions_, phase):
+            item = WatchItem(spec.tier, spec.text.format_map(values), match, spec.source)
+            items.append((item, spec.after_days))
     return tuple(items)
 
 
@@ -339,6 +442,19 @@ def _span(
     return (min(firsts), max(lasts)) if firsts else None
 
 
+def emergency_number(plan: Plan) -> str:
+    """The number the handouts print for an emergency (never a made-up one)."""
+    if plan.emergency is not None:
+        return plan.emergency.number
+    return _data().labels["no_emergency_number"]
+
+
+def headings(plan: Plan) -> dict[str, str]:
+    """Tier headings, with the plan's emergency number."""
+    number = emergency_number(plan)
+    return {tier: text.replace("{emergency}", number) for tier, text in _data().headings.items()}
+
+
 # The last few lists built, by plan identity: a calendar asks for one line per dose.
 _RECENT: list[tuple[Plan, WatchList]] = []
 
@@ -354,42 +470,120 @@ def watch_list(plan: Plan) -> WatchList:
     return built
 
 
+def _runs_of(days: Iterable[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][1] == day - 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
 def _watch_list(plan: Plan) -> WatchList:
     data = _data()
     values = _values(plan)
     runs = _phase_runs(plan, data)
+    patient_conditions = plan.patient.conditions
     dated: list[tuple[int, int, WatchGroup]] = []
     for first, last, phase, triggers in runs:
-        items = _items(data.specs, triggers, values)
-        if items or not triggers:
-            label = f"{_days(first, last).capitalize()}, {_phase_label(phase, triggers, data)}"
-            dated.append((first, 0, WatchGroup(label, first, last, items)))
+        found = _items(data.specs, triggers, values, patient_conditions, phase)
+        label = _phase_label(phase, triggers, data)
+        by_after: dict[int, list[WatchItem]] = {}
+        for item, after in found:
+            by_after.setdefault(after, []).append(item)
+        if not found and not triggers:
+            by_after[0] = []
+        for after, items in sorted(by_after.items()):
+            end = last + after
+            text = label
+            if after:
+                text += " " + data.labels["after_days"].format(days=after)
+            label_text = f"{_days(first, end).capitalize()}, {text}"
+            dated.append((first, 0, WatchGroup(label_text, first, end, tuple(items))))
 
     labels = conditions()
-    for condition in plan.patient.conditions:
+    for condition in patient_conditions:
         trigger = f"condition:{condition}"
         spans: dict[tuple[int, int], list[_Spec]] = {}
         for spec in data.specs:
-            if trigger in spec.triggers:
+            if trigger in spec.triggers and _applies(spec, patient_conditions, None):
                 span = _span(plan, spec.during, spec.drug, runs)
                 if span is not None:
                     spans.setdefault(span, []).append(spec)
         for (first, last), specs in spans.items():
             label = f"{_days(first, last).capitalize()}, {_lower_first(labels[condition])}"
-            dated.append(
-                (first, 1, WatchGroup(label, first, last, _items(specs, [trigger], values)))
-            )
+            found = _items(specs, [trigger], values, patient_conditions)
+            found_items = tuple(item for item, _ in found)
+            dated.append((first, 1, WatchGroup(label, first, last, found_items)))
+
+    for entry in plan.watch:
+        for first, last in _runs_of(entry.days):
+            label = f"{_days(first, last).capitalize()}, {data.labels['prescriber']}"
+            item = WatchItem(entry.tier, entry.text, "prescriber", "the prescriber ([[watch]])")
+            dated.append((first, 1, WatchGroup(label, first, last, (item,))))
 
     if any(w.code == ADRENAL_CODE for w in plan.warnings):
-        steroid_days = sorted(_steroid_days(plan))
+        steroid_days = sorted(_steroid_days(plan) | _acth_days(plan))
         if steroid_days:
             first = steroid_days[-1] + 1
-            items = _items(data.specs, ["adrenal"], values)
-            label = f"{data.labels.get('after', 'After the last dose')} ({_days(first, None)})"
-            dated.append((first, 2, WatchGroup(label, first, first + data.adrenal_days - 1, items)))
+            after_items = tuple(item for item, _ in _items(data.specs, ["adrenal"], values))
+            label = f"{data.labels['after']} ({_days(first, None)})"
+            last = first + data.adrenal_days - 1
+            dated.append((first, 2, WatchGroup(label, first, last, after_items)))
 
     dated.sort(key=lambda entry: (entry[0], entry[1]))
-    return WatchList(tuple(group for _, _, group in dated))
+    merged = _merge_prescriber(dated)
+    return WatchList(
+        tuple(merged),
+        tuple(headings(plan).items()),
+        _advice(plan, data),
+    )
+
+
+def _merge_prescriber(dated: list[tuple[int, int, WatchGroup]]) -> list[WatchGroup]:
+    """Prescriber items on the same days share one group, in the order the file gives them."""
+    groups: list[WatchGroup] = []
+    for _, _, group in dated:
+        if (
+            groups
+            and group.items
+            and all(i.trigger == "prescriber" for i in group.items)
+            and groups[-1].label == group.label
+        ):
+            groups[-1] = WatchGroup(
+                group.label, group.first_day, group.last_day, groups[-1].items + group.items
+            )
+        else:
+            groups.append(group)
+    return groups
+
+
+def _acth_days(plan: Plan) -> dict[int, Decimal]:
+    acth = {p.name for p in plan.phases if _class_of(p) == "acth"}
+    return {dose.day: Decimal(0) for dose in plan.doses if dose.phase in acth}
+
+
+def _advice(plan: Plan, data: _Data) -> tuple[WatchItem, ...]:
+    """How to look after a medicine used at home, once each."""
+    items: list[WatchItem] = []
+    for phase in plan.phases:
+        kinds = {_CLASS_TRIGGER.get(_class_of(phase) or "", "")}
+        container = "vial" if phase.vial else "injector" if phase.injector else None
+        for advice in data.advice:
+            if (
+                advice.trigger in kinds
+                and phase.given_by in advice.given_by
+                and (advice.container is None or advice.container == container)
+            ):
+                item = WatchItem("advice", advice.text, advice.trigger, advice.source)
+                if item not in items:
+                    items.append(item)
+    return tuple(items)
+
+
+# Reminder ranks for the prescriber's own items: an emergency item they wrote matters most.
+PRESCRIBER_RANK = {"emergency": 1, "now": 2, "call": 3}
 
 
 def reminder_line(plan: Plan, dose: Dose) -> str | None:
@@ -403,20 +597,26 @@ def reminder_line(plan: Plan, dose: Dose) -> str | None:
         if not group.first_day <= dose.day <= group.last_day:
             continue
         for item in group.items:
-            rank = priority.get((item.tier, item.text))
+            if item.trigger == "prescriber":
+                rank = PRESCRIBER_RANK.get(item.tier)
+            else:
+                rank = priority.get((item.tier, item.text))
             if rank is not None and (best is None or rank < best[0]):
                 best = (rank, item)
     if best is None:
         return None
     item = best[1]
-    return f"{data.reminders[item.tier]} {item.text}"
+    prefix = data.reminders[item.tier].replace("{emergency}", emergency_number(plan))
+    return f"{prefix} {item.text}"
 
 
 def checks_before(plan: Plan, dose: Dose) -> list[str]:
-    """Checks the nurse does before a dose they give (for example blood sugar with diabetes)."""
+    """Checks the nurse does before a dose staff give (for example blood sugar with diabetes)."""
     if dose.route not in NURSE_ROUTES:
         return []
     phase = next((p for p in plan.phases if p.name == dose.phase), None)
+    if phase is not None and phase.given_by != "staff":
+        return []
     drug_class = _class_of(phase) if phase is not None else None
     checks: list[str] = []
     for check in _data().checks:
@@ -429,15 +629,27 @@ def checks_before(plan: Plan, dose: Dose) -> list[str]:
     return checks
 
 
-def render_watch_text(watch: WatchList) -> str:
-    """The watch list as plain text: by tier, then by days (what ``taper watch`` prints)."""
+def render_watch_text(watch: WatchList, contact: str = "") -> str:
+    """The watch list as plain text: by tier, then by days (what ``taper watch`` prints).
+
+    ``contact`` is how to reach the care team (``contact_line``), printed under the call tiers.
+    """
     data = _data()
+    titles = dict(watch.headings) or data.headings
     lines: list[str] = []
     for tier, items in watch.by_tier().items():
-        lines.append(f"== {data.headings[tier]} ==")
+        if tier == "now" and not items:
+            continue  # the tier for line infections and pregnancy red flags: only when used
+        lines.append(f"== {titles[tier]} ==")
+        if tier in ("call", "now") and contact:
+            lines.append(f"  ({contact})")
         lines.extend(f"  - {item.text}" for item in items)
         if not items:
             lines.append("  (nothing listed)")
+        lines.append("")
+    if watch.advice:
+        lines.append(f"== {data.labels['advice']} ==")
+        lines.extend(f"  - {item.text}" for item in watch.advice)
         lines.append("")
     lines.append("== By days ==")
     for group in watch.groups:
@@ -445,3 +657,15 @@ def render_watch_text(watch: WatchList) -> str:
         for tier in TIERS:
             lines.extend(f"  {tier}: {item.text}" for item in group.items if item.tier == tier)
     return "\n".join(lines) + "\n"
+
+
+def contact_line(plan: Plan) -> str:
+    """How to call the care team: never "call your clinic" without a number (M3)."""
+    team = plan.care_team
+    labels = _data().labels
+    if not team.phone:
+        return labels["no_phone"]
+    text = labels["phone"].format(clinic=team.clinic or labels["the_clinic"], phone=team.phone)
+    if team.after_hours:
+        text += " " + labels["after_hours"].format(phone=team.after_hours)
+    return text

@@ -130,7 +130,8 @@ def test_plan_json_content(runner: CliRunner) -> None:
 
 def test_warnings_are_in_the_json(runner: CliRunner, write_regimen: Callable[..., Path]) -> None:
     path = write_regimen(
-        'start = 2026-12-01\ntimezone = "Europe/London"\n[[phase]]\ndrug = "prednisone"\n'
+        'start = 2026-12-01\ntimezone = "Europe/London"\n[care_team]\nphone = "020 7946 0000"\n'
+        '[[phase]]\ndrug = "prednisone"\n'
         'dose = "80 mg"\ndays = 2\nat = ["21:00"]\n'
     )
     plan = json.loads(runner.invoke(main, ["plan", "--json", str(path)]).output)

@@ -128,12 +128,18 @@ def test_per_kg_liquid_gives_a_measurable_volume() -> None:
     plan = plan_of(REGIMENS / "liquid.toml")
     dose = plan.days[0].doses[0]
     assert plan.patient.weight_kg == D(20)  # 44 lb
-    assert (dose.amount, dose.unit, dose.volume_ml) == (D(20), "mg", D("6.7"))
+    # Rounded once (M6): 20 mg is 6.667 mL; a 10 mL syringe measures 6.6 mL (0.2 mL marks,
+    # data/safety.toml), and the dose is what 6.6 mL holds: 19.8 mg.
+    assert (dose.amount, dose.unit, dose.volume_ml) == (D("19.8"), "mg", D("6.6"))
     assert (
-        dose.instructions == "Measure 6.7 mL of the 15 mg/5 mL liquid (20 mg) and take it by mouth."
+        dose.instructions
+        == "Measure 6.6 mL of the 15 mg/5 mL liquid (19.8 mg) and take it by mouth."
     )
-    assert [w.code for w in plan.warnings] == ["volume-rounded"]
-    assert plan.liquids[0].volume_ml == D("33.5")
+    assert [w.code for w in plan.warnings] == ["per-kg-rounded"]
+    assert plan.warnings[0].message == (
+        "1 mg/kg × 20 kg = 20 mg, 6.667 mL of 15 mg/5 mL; measure 6.6 mL, which is 19.8 mg"
+    )
+    assert plan.liquids[0].volume_ml == D("33")
 
 
 def test_procedures_sessions_and_per_kg_infusion() -> None:

@@ -17,7 +17,10 @@ REGIMENS = Path(__file__).parent / "regimens"
 
 
 def course(phases: str, *, start: str = "2026-12-01", patient: str = "") -> str:
-    return f'start = {start}\ntimezone = "America/New_York"\n[patient]\n{patient}\n{phases}'
+    return (
+        f'start = {start}\ntimezone = "America/New_York"\n[care_team]\nphone = "212-555-0100"\n'
+        f"[patient]\n{patient}\n{phases}"
+    )
 
 
 def oral(dose: str, days: int, *, drug: str = "prednisone", extra: str = "") -> str:
@@ -233,7 +236,8 @@ def test_acth_by_iv_is_an_error(errors_of: Callable[[str], str]) -> None:
 
 def test_acth_above_120_units_is_an_error(errors_of: Callable[[str], str]) -> None:
     phase = (
-        '[[phase]]\ndrug = "acth"\nroute = "sc"\ndose = "160 units"\ndays = 3\n'
+        '[[phase]]\ndrug = "acth"\nroute = "sc"\ngiven_by = "patient"\ndose = "160 units"\n'
+        "days = 3\n"
         'at = ["09:00"]\nliquid = "80 units/mL"\n'
     )
     assert "above the highest documented 120 units a day" in errors_of(course(phase))

@@ -20,23 +20,33 @@ NAMES = sorted(path.stem for path in TEMPLATES.glob("*.toml"))
 START = date(2026, 12, 1)
 TODAY = date(2026, 11, 22)
 # Warnings that are real for a template (the prescriber sees them); any other is a defect.
+# Every template leaves the care team's phone for the nurse to fill in: no-clinic-phone.
 EXPECTED_WARNINGS = {
-    "ivig-5-day": {"infusion-length-missing"},
-    "label-dexamethasone": set(),
-    "label-methylprednisolone": {"above-usual-dose", "adrenal"},
-    "label-prednisolone": {"above-usual-dose", "many-tablets", "adrenal"},
-    "methylprednisolone-dose-pack": {"evening-dose"},
-    "ms-acth-gel": set(),
-    "ms-iv-pulse-3-day": set(),
-    "ms-iv-pulse-5-day": set(),
-    "ms-iv-pulse-then-prednisone-taper": {"adrenal"},
-    "ms-oral-methylprednisolone-1000-3-day": {"above-usual-dose", "many-tablets"},
-    "ms-oral-methylprednisolone-500-5-day": {"above-usual-dose", "many-tablets"},
-    "ms-oral-prednisone-3-day": {"above-usual-dose", "many-tablets"},
-    "ms-oral-prednisone-5-day": {"above-usual-dose", "many-tablets"},
-    "ms-oral-prednisone-pulse-then-taper": {"above-usual-dose", "many-tablets", "adrenal"},
-    "ms-plasma-exchange": set(),
-    "optic-neuritis-ontt": {"above-usual-dose", "evening-dose", "adrenal"},
+    "ivig-5-day": {"no-clinic-phone", "infusion-length-missing"},
+    "label-dexamethasone": {"no-clinic-phone"},
+    "label-methylprednisolone": {"no-clinic-phone", "above-usual-dose", "adrenal"},
+    "label-prednisolone": {"no-clinic-phone", "above-usual-dose", "many-tablets", "adrenal"},
+    "methylprednisolone-dose-pack": {"no-clinic-phone", "evening-dose"},
+    "ms-acth-gel": {"no-clinic-phone"},
+    "ms-iv-pulse-3-day": {"no-clinic-phone"},
+    "ms-iv-pulse-5-day": {"no-clinic-phone"},
+    "ms-iv-pulse-then-prednisone-taper": {"no-clinic-phone", "adrenal"},
+    "ms-oral-methylprednisolone-1000-3-day": {
+        "no-clinic-phone",
+        "above-usual-dose",
+        "many-tablets",
+    },
+    "ms-oral-methylprednisolone-500-5-day": {"no-clinic-phone", "above-usual-dose", "many-tablets"},
+    "ms-oral-prednisone-3-day": {"no-clinic-phone", "above-usual-dose", "many-tablets"},
+    "ms-oral-prednisone-5-day": {"no-clinic-phone", "above-usual-dose", "many-tablets"},
+    "ms-oral-prednisone-pulse-then-taper": {
+        "no-clinic-phone",
+        "above-usual-dose",
+        "many-tablets",
+        "adrenal",
+    },
+    "ms-plasma-exchange": {"no-clinic-phone"},
+    "optic-neuritis-ontt": {"no-clinic-phone", "above-usual-dose", "evening-dose", "adrenal"},
 }
 
 
@@ -116,7 +126,8 @@ def test_bad_weight_and_zone_are_errors() -> None:
 def test_machine_zone_is_used_without_a_timezone(tmp_path: Path) -> None:
     text = render_template("ms-iv-pulse-3-day", start=START, weight=None, timezone=None)
     path = tmp_path / "r.toml"
-    path.write_text(text, encoding="utf-8")
+    # The machine's zone may have no confirmed emergency number (UTC on CI): give one.
+    path.write_text(text.replace("[care_team]\n", '[care_team]\nemergency = "112"\n'), "utf-8")
     assert load_plan(path, today=TODAY).timezone  # a zone the reader accepts
 
 
@@ -226,7 +237,7 @@ def test_new_writes_an_editable_regimen(runner: CliRunner, tmp_path: Path) -> No
     assert 'weight = "154 lb"\n' in text
     check = runner.invoke(main, ["check", str(out)], catch_exceptions=False)
     assert check.exit_code == 0
-    assert check.output.startswith("jane.toml: valid: 5 days, 5 doses, 2 warnings\n")
+    assert check.output.startswith("jane.toml: valid: 5 days, 5 doses, 3 warnings\n")
     assert "warning [per-kg-rounded]: 0.4 g/kg × 69.9 kg = 27.96 g, rounded to 28 g" in check.output
 
 

@@ -21,6 +21,7 @@ from taper.watch import (
     WatchItem,
     WatchList,
     checks_before,
+    contact_line,
     data_problems,
     known_trigger,
     reminder_line,
@@ -35,7 +36,10 @@ REGIMENS = Path(__file__).parent / "regimens"
 @pytest.fixture
 def plan_of(write_regimen: Callable[..., Path]) -> Callable[..., Plan]:
     def build(phases: str, patient: str = "") -> Plan:
-        text = f'start = 2026-12-01\ntimezone = "America/New_York"\n[patient]\n{patient}\n{phases}'
+        text = (
+            'start = 2026-12-01\ntimezone = "America/New_York"\n[care_team]\n'
+            f'phone = "212-555-0100"\n[patient]\n{patient}\n{phases}'
+        )
         return load_plan(write_regimen(text), today=TODAY)
 
     return build
@@ -127,13 +131,14 @@ def test_iv_pulse(plan_of: Callable[..., Plan]) -> None:
             "expected",
             "You may notice a metal taste in your mouth during the drip.",
             "steroid-iv",
-            "Virginia Mason MS IV-steroid page; ACR IV methylprednisolone patient page (§6, HIGH)",
+            "Virginia Mason MS IV-steroid page; ACR IV methylprednisolone patient page (§6, HIGH); "
+            "clinical-reference-2 §12",
         )
         in group.items
     )
     assert "A fever, chills or other signs of an infection." in texts(watch, "call")
     assert "A seizure (fit)." in texts(watch, "emergency")
-    assert list(watch.by_tier()) == ["expected", "call", "emergency"]
+    assert list(watch.by_tier()) == ["expected", "call", "now", "emergency"]
 
 
 def test_high_dose_threshold_is_60_mg_prednisone_equivalent(plan_of: Callable[..., Plan]) -> None:
@@ -189,23 +194,128 @@ def test_no_adrenal_group_without_the_warning(plan_of: Callable[..., Plan]) -> N
     assert not any(label.startswith("After") for label in labels(watch_list(plan)))
 
 
-def test_acth_ivig_and_plasma_exchange(tmp_path: Path) -> None:
+def test_acth_gel_carries_the_label_items_and_home_advice(tmp_path: Path) -> None:
+    # H4, clinical-reference-2 §6: the steroid items the label supports, not only the route.
     acth = watch_list(template_plan("ms-acth-gel", tmp_path, "[]"))
     assert labels(acth) == ["Days 1–14, ACTH gel"]
+    assert texts(acth, "expected") == [
+        'You may feel moody, restless or "wired".',
+        "You may feel hungrier than usual.",
+        "Your body may hold on to water, and you may put on a little weight.",
+    ]
     assert texts(acth, "call") == [
+        "A fever, chills or other signs of an infection.",
+        "A big change in mood: feeling very low, very high, or muddled.",
+        "Putting on weight fast, or new swelling.",
+        "Any change in your eyesight.",
+        "Black or bloody stools.",
         "The gel goes under the skin or into a muscle, never into a vein. If a dose may have "
-        "gone into a vein, call the clinic."
+        "gone into a vein, call the clinic.",
+        "Bad belly pain.",
+        "Redness, pain or swelling where you injected.",
     ]
+    assert texts(acth, "emergency") == ["Thoughts of harming yourself."]
+    # The template's patient injects at home: storage, training and sharps.
+    assert [item.text for item in acth.advice] == [
+        "Keep the gel in the fridge (2–8 °C), never in the freezer. Warm the vial in your hands "
+        "before you inject.",
+        "Do not inject at home until a nurse has shown you, or the person who gives it, how to "
+        "do it. Ask your care team about free injection training.",
+        "Put used needles and syringes in a puncture-proof sharps container, not in the "
+        "household rubbish.",
+    ]
+
+
+ACTH = (
+    '[[phase]]\ndrug = "acth"\nroute = "sc"\ndose = "80 units"\ndays = {days}\n'
+    'at = ["09:00"]\nliquid = "80 units/mL"\n{extra}\n'
+)
+
+
+def test_acth_advice_follows_who_gives_it(plan_of: Callable[..., Plan]) -> None:
+    staff = watch_list(plan_of(ACTH.format(days=5, extra='given_by = "staff"')))
+    assert staff.advice == ()
+    carer = watch_list(
+        plan_of(ACTH.format(days=5, extra='given_by = "caregiver"\ninjector = "80 units"'))
+    )
+    assert [item.text for item in carer.advice][-1] == (
+        "The injector must be used by an adult (18 or over). For a child, an adult gives the "
+        "injection."
+    )
+    vial = watch_list(plan_of(ACTH.format(days=5, extra='given_by = "patient"\nvial = "5 mL"')))
+    assert len(vial.advice) == 3 and "adult" not in " ".join(i.text for i in vial.advice)
+
+
+def test_acth_condition_items_and_nurse_checks(plan_of: Callable[..., Plan]) -> None:
+    plan = plan_of(
+        ACTH.format(days=5, extra='given_by = "staff"'),
+        'conditions = ["diabetes", "hypertension"]',
+    )
+    watch = watch_list(plan)
+    assert labels(watch) == [
+        "Days 1–5, ACTH gel",
+        "Days 1–5, diabetes",
+        "Days 1–5, high blood pressure",
+    ]
+    assert (
+        "ACTH gel can raise blood sugar. Check it as your care team advises, and call if your "
+        "readings are higher than usual." in texts(watch, "call")
+    )
+    assert any(t.startswith("ACTH gel can raise blood pressure") for t in texts(watch, "call"))
+    assert not [t for t in texts(watch, "expected") if "Steroids raise blood sugar" in t]
+    assert checks_before(plan, plan.doses[0]) == ["Check blood sugar", "Check blood pressure"]
+    home = plan_of(ACTH.format(days=5, extra='given_by = "patient"'), 'conditions = ["diabetes"]')
+    assert checks_before(home, home.doses[0]) == []  # no nurse at home
+
+
+@pytest.mark.parametrize(("days", "adrenal"), [(20, False), (21, True)])
+def test_acth_adrenal_note_after_a_long_course(
+    plan_of: Callable[..., Plan], days: int, adrenal: bool
+) -> None:
+    plan = plan_of(ACTH.format(days=days, extra='given_by = "patient"'))
+    assert ("adrenal" in [w.code for w in plan.warnings]) is adrenal
+    watch = watch_list(plan)
+    after = [g for g in watch.groups if g.label.startswith("After the last dose")]
+    if adrenal:
+        assert after[0].label == f"After the last dose (days {days + 1}–…)"
+        assert after[0].first_day == days + 1
+        assert "This can be an adrenal crisis." in " ".join(i.text for i in after[0].items)
+    else:
+        assert after == []
+
+
+def test_ivig_tiers_and_window_run_to_day_4_after_the_last_infusion(tmp_path: Path) -> None:
+    # M5, clinical-reference-2 §7.
     ivig = watch_list(template_plan("ivig-5-day", tmp_path))
-    assert labels(ivig) == ["Days 1–5, IVIG"]
-    assert texts(ivig, "emergency") == ["Chest pain or trouble breathing."]
-    assert "Pain or swelling in one leg." in texts(ivig, "call")
+    assert labels(ivig) == ["Days 1–9, IVIG and the 4 days after the last dose"]
+    assert (ivig.groups[0].first_day, ivig.groups[0].last_day) == (1, 9)
+    emergency = texts(ivig, "emergency")
+    assert (
+        "Chest pain; or sudden weakness or numbness on one side of the body, trouble speaking, "
+        "or loss of sight." in emergency
+    )
+    assert any(t.startswith("A painful, warm, swollen arm or leg") for t in emergency)
+    assert "Very bad breathlessness, with or without a fever." in emergency
+    assert [t[:30] for t in texts(ivig, "now")] == ["A very bad headache with a sti"]
+    assert [t[:20] for t in texts(ivig, "call")] == ["Passing little urine", "Dark or red-brown ur"]
+
+
+def test_plasma_exchange_tiers_and_the_line_until_removal(tmp_path: Path) -> None:
+    # M5, clinical-reference-2 §7: line fever is "call now", bleeding and allergy are emergencies.
     plex = watch_list(template_plan("ms-plasma-exchange", tmp_path, "[]"))
-    assert labels(plex) == ["Days 1–9, plasma exchange"]
-    assert texts(plex, "expected") == [
-        "Tingling around the mouth or in the fingers, or cramps, during a session. Tell the "
-        "nurse straight away."
+    assert labels(plex) == ["Days 1–9, plasma exchange"]  # the last session: the line comes out
+    assert texts(plex, "now") == [
+        "A fever of 38 °C (100.4 °F) or more, chills or shivering while you have the line "
+        "(catheter) in, or soon after it comes out.",
+        "Redness, warmth or pus where the line goes into your skin.",
     ]
+    assert texts(plex, "emergency") == [
+        "Fainting.",
+        "A fever or chills with feeling faint, confused or short of breath.",
+        "Bleeding from the line that does not stop.",
+        "Hives, a swollen face or throat, or trouble breathing during or soon after a session.",
+    ]
+    assert not [t for t in texts(plex, "call") if "fever" in t]
 
 
 def test_unknown_drug_has_no_items_and_says_so(plan_of: Callable[..., Plan]) -> None:
@@ -285,13 +395,44 @@ def test_breastfeeding_without_iv_methylprednisolone_adds_nothing(
     assert labels(watch_list(plan)) == ["Days 1–3, prednisone"]
 
 
-def test_pregnancy_only_the_allowed_sentence(plan_of: Callable[..., Plan]) -> None:
+def test_pregnancy_red_flags_are_now_or_emergency(plan_of: Callable[..., Plan]) -> None:
+    # H7, clinical-reference-2 §9: obstetric red flags are for the maternity unit straight away
+    # (tier "now") or the emergency number, never "call the clinic today".
     watch = watch_list(plan_of(IV, 'conditions = ["pregnancy"]'))
     group = next(g for g in watch.groups if g.label == "Days 1–3, pregnancy")
-    assert [item.text for item in group.items] == [
-        "Your care team chose this medicine with your pregnancy in mind. Tell them about any "
-        "bleeding, contractions or swelling."
+    by_tier = {tier: [i.text for i in group.items if i.tier == tier] for tier in TIERS}
+    assert by_tier["emergency"] == [
+        "Heavy bleeding, or passing clots.",
+        "Sharp or constant pain in your belly.",
     ]
+    assert by_tier["now"] == [
+        "Any bleeding or spotting, or your waters breaking or leaking: call your maternity unit.",
+        "Your baby moving less than usual, or differently: call your maternity unit.",
+        "Painful contractions that come regularly: call your maternity unit.",
+        "A severe headache, changes in your eyesight, or new swelling of your face or hands: "
+        "call your maternity unit.",
+        "A fever, or being sick again and again: call your maternity unit.",
+    ]
+    assert by_tier["call"] == by_tier["expected"] == []
+    assert not [t for t in texts(watch, "call") if "bleeding" in t or "contraction" in t]
+
+
+def test_pregnancy_never_says_keep_taking_the_ms_medicine(plan_of: Callable[..., Plan]) -> None:
+    keep = (
+        "Keep taking your usual MS medicine unless your care team told you to stop. "
+        "Call if you are not sure."
+    )
+    ask = (
+        "Ask your MS team before your next dose of any MS medicine. "
+        "Some must not be taken in pregnancy."
+    )
+    relapse = watch_list(plan_of(IV, 'conditions = ["ms-relapse"]'))
+    assert keep in texts(relapse, "call") and ask not in texts(relapse, "call")
+    pregnant = watch_list(plan_of(IV, 'conditions = ["ms-relapse", "pregnancy"]'))
+    assert ask in texts(pregnant, "call")
+    every_text = [i.text for g in pregnant.groups for i in g.items]
+    assert not [t for t in every_text if "Keep taking your usual MS medicine" in t]
+    assert render_watch_text(pregnant).count("Keep taking") == 0
 
 
 def test_diabetes_times_follow_the_doses(plan_of: Callable[..., Plan]) -> None:
@@ -337,12 +478,13 @@ def test_checks_before(plan_of: Callable[..., Plan]) -> None:
 
 def test_render_watch_text(plan_of: Callable[..., Plan]) -> None:
     plan = plan_of('[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["08:00"]\n')
-    assert render_watch_text(watch_list(plan)) == (
+    assert render_watch_text(watch_list(plan), contact_line(plan)) == (
         "== Expected and usually mild (mention it at your next visit) ==\n"
         "  - You may find it hard to sleep.\n"
         "  - Your stomach may feel upset, or you may get heartburn.\n"
         "\n"
         "== Call the clinic today ==\n"
+        "  (Call the clinic at 212-555-0100.)\n"
         "  - A fever, chills or other signs of an infection.\n"
         "  - You have been near someone with chickenpox, shingles or measles.\n"
         "  - A big change in mood: feeling very low, very high, or muddled.\n"
@@ -371,7 +513,8 @@ def test_watch_command(runner: CliRunner) -> None:
     path = REGIMENS / "clin-ms-conditions.toml"
     result = runner.invoke(main, ["watch", str(path)], catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.output == render_watch_text(watch_list(load_plan(path, today=TODAY)))
+    plan = load_plan(path, today=TODAY)
+    assert result.output == render_watch_text(watch_list(plan), contact_line(plan))
     assert "\nDays 1–7, MS relapse\n  call: A fever or an infection." in result.output
     assert "\n  emergency: Sudden loss of sight, of walking" in result.output
 
@@ -391,7 +534,8 @@ def test_steroid_condition_items_stay_off_a_course_without_steroids(
     write_regimen: Callable[..., Path],
 ) -> None:
     body = (
-        'start = 2026-12-01\ntimezone = "UTC"\n[patient]\nweight = "70 kg"\n'
+        'start = 2026-12-01\ntimezone = "UTC"\n[care_team]\nemergency = "112"\n'
+        '[patient]\nweight = "70 kg"\n'
         'conditions = ["hypertension", "glaucoma", "osteoporosis", "psychiatric-history",'
         ' "reflux", "nsaids"]\n'
     )
