@@ -30,7 +30,6 @@ from taper.export.pdf.layout import (
     _check_plan_text,
     _Footer,
     _NumberedCanvas,
-    _person,
     _register_fonts,
     _Styles,
 )
@@ -38,6 +37,7 @@ from taper.export.pdf.nurse import _nurse_story
 from taper.export.pdf.patient import _patient_story
 from taper.export.pdf.pharmacist import _pharmacist_story
 from taper.plan import Plan
+from taper.voice.people import person
 
 AUDIENCES = ("patient", "pharmacist", "nurse")
 PAPERS = {"letter": LETTER, "a4": A4}
@@ -71,7 +71,7 @@ def render_pdf(
         "pharmacist": "Dispensing sheet",
         "nurse": "Nursing sheet",
     }[audience]
-    footer = _Footer(_person(plan), f"{heading}: {plan.title}", styles.scale)
+    footer = _Footer(person(plan), f"{heading}: {plan.title}", styles.scale)
 
     buffer = BytesIO()
     document = BaseDocTemplate(
@@ -83,7 +83,7 @@ def render_pdf(
         bottomMargin=MARGIN + FOOTER_SPACE,
         title=f"{heading}: {plan.title}",
         author=plan.care_team.clinic or "taper",
-        subject=f"{heading} for {_person(plan)}",
+        subject=f"{heading} for {person(plan)}",
         creator="taper",
         invariant=1,
     )

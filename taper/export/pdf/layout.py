@@ -8,8 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -30,11 +29,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from taper.catalogue import conditions
 from taper.errors import ExportError
-from taper.plan import CareTeam, Dose, PhasePlan, Plan, StepDose, StepPlan, TabletCount
-from taper.units import format_amount, format_number
-from taper.words import count_text, minutes_text
+from taper.plan import PhasePlan, Plan
+from taper.voice.people import conditions_text, course_line, person, team_entries, weight_text
+from taper.voice.sigs import sig
+from taper.voice.text import Rich, Strong
 
 FONT = "TaperSans"
 
@@ -44,9 +43,6 @@ FONT_BOLD = "TaperSans-Bold"
 
 # A plain path, as in taper.catalogue: importlib.resources costs start-up.
 FONTS = Path(__file__).resolve().parents[2] / "data" / "fonts"
-
-
-STAFF_ROUTES = ("iv", "im", "sc", "procedure")
 
 
 MARGIN = 15 * mm
@@ -87,37 +83,6 @@ TIER_COLOURS = {
 }
 
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-SLOT_WORDS = {
-    "wake": "when you wake up",
-    "breakfast": "with breakfast",
-    "lunch": "with lunch",
-    "supper": "with supper",
-    "bedtime": "at bedtime",
-}
-
-
-MEALS = ("breakfast", "lunch", "supper")
-
-
 @cache
 def _register_fonts() -> frozenset[int]:
     """Register the embedded font once; return the code points both weights can draw."""
@@ -143,11 +108,6 @@ _BREAKS = str.maketrans(dict.fromkeys("\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u202
 def _clean(text: str) -> str:
     """Composed characters (é, not e + ◌́), and any line break or tab as a plain space."""
     return unicodedata.normalize("NFC", text).translate(_BREAKS)
-
-
-def _nb(text: str) -> str:
-    """``text`` that must not wrap inside ("12:30 PM", "60 mg")."""
-    return text.replace(" ", NBSP)
 
 
 def _unprintable(text: str) -> list[tuple[str, str]]:
@@ -778,289 +738,43 @@ def _fix_timestamp(canvas: Canvas, stamp: datetime) -> None:
     document.signature = signature
 
 
-def _person(plan: Plan) -> str:
-    return plan.patient.name or "Patient (no name given)"
+# -- rich text and blocks more than one handout prints ----------------------------------------
 
 
-def _long_date(day: date) -> str:
-    return f"{WEEKDAYS[day.weekday()]}, {MONTHS[day.month - 1]} {day.day}, {day.year}"
+def _rich(line: Rich) -> str:
+    """A line of voice text as markup: stressed pieces bold, everything escaped."""
+    return "".join(
+        f"<b>{_esc(part)}</b>" if isinstance(part, Strong) else _esc(part) for part in line
+    )
 
 
-def _short_date(day: date) -> str:
-    return f"{WEEKDAYS[day.weekday()][:3]} {MONTHS[day.month - 1][:3]} {day.day}"
+def _lines(lines: Sequence[Rich]) -> str:
+    """Lines of voice text as markup, one under the other."""
+    return "<br/>".join(_rich(line) for line in lines)
 
 
-def _date_range(first: date, last: date) -> str:
-    if first == last:
-        return _short_date(first)
-    return f"{_short_date(first)} – {_short_date(last)}"
-
-
-def _clock(time: str) -> str:
-    """``18:00`` → ``6:00 PM`` (the patient's clock)."""
-    hour, minute = (int(part) for part in time.split(":"))
-    suffix = "AM" if hour < 12 else "PM"
-    return f"{hour % 12 or 12}:{minute:02d}{NBSP}{suffix}"
-
-
-def _days_text(first: int, last: int) -> str:
-    return f"day {first}" if first == last else f"days {first}–{last}"
-
-
-def _count_words(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
-def _and(parts: Sequence[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def _date_of(plan: Plan, day: int) -> date:
-    return plan.start + timedelta(days=day - 1)
-
-
-def _tablets_total(tablets: tuple[TabletCount, ...]) -> Decimal:
-    return sum((t.count for t in tablets), Decimal(0))
-
-
-def _tablet_word(count: Decimal) -> str:
-    return "tablet" if count <= 1 else "tablets"
-
-
-def _pharmacy_tablets(tablets: tuple[TabletCount, ...], one_strength: bool) -> str:
-    """``3 tablets`` when the phase uses one strength, else ``1 tablet of 20 mg and 1 of 5 mg``."""
-    if one_strength:
-        total = _tablets_total(tablets)
-        return f"{count_text(total)} {_tablet_word(total)}"
-    parts = [
-        f"{count_text(t.count)} {_tablet_word(t.count)} of {format_amount(t.strength, t.unit)}"
-        for t in tablets
-    ]
-    return _and(parts)
-
-
-def _every_text(every: int) -> str:
-    return "every other day" if every == 2 else f"every {every} days"
-
-
-def _times_a_day(count: int) -> str:
-    return {1: "once daily", 2: "twice daily"}.get(count, f"{count} times daily")
-
-
-def _when_sig(dose: StepDose) -> str:
-    return SLOT_WORDS.get(dose.slot or "", f"at {dose.time}")
-
-
-def _amount(value: Decimal | None, unit: str | None) -> str:
-    return format_amount(value, unit) if value is not None and unit is not None else ""
-
-
-def _step_total(step: StepPlan) -> Decimal:
-    return sum((d.amount for d in step.doses if d.amount is not None), Decimal(0))
-
-
-def _take_is_food(take: str | None) -> bool:
-    return (take or "").strip().lower().rstrip(".") in ("with food", "with a meal", "with meals")
-
-
-def _strengths(phase: PhasePlan) -> set[tuple[Decimal, str]]:
-    return {(t.strength, t.unit) for step in phase.steps for d in step.doses for t in d.tablets}
-
-
-def _sig(plan: Plan, phase: PhasePlan) -> list[str]:
-    """The label directions for one phase, in pharmacy wording: one line per step, the steps
-    joined by "then", as one sentence."""
-    if phase.route == "procedure" or phase.sessions:
-        return [_procedure_sig(phase)]
-    one_strength = len(_strengths(phase)) <= 1
-    lines = [
-        part
-        for number, step in enumerate(phase.steps)
-        if (part := _step_sig(phase, step, one_strength, first=number == 0))
-    ]
-    lines = [line + ", then" for line in lines[:-1]] + lines[-1:]
-    following = [
-        p
-        for p in plan.phases
-        if p.index != phase.index
-        and p.drug == phase.drug
-        and p.route == phase.route
-        and p.first_day > phase.last_day
-    ]
-    if following:
-        nxt = min(following, key=lambda p: p.first_day)
-        lines[-1] += f', then continue with "{nxt.name}" (from day {nxt.first_day})'
-    elif phase.route == "oral":
-        lines[-1] += ", then stop"
-    lines[-1] += "."
-    if any(t.count != int(t.count) for step in phase.steps for d in step.doses for t in d.tablets):
-        lines.append("Half tablets: cut along the score line.")
-    if phase.route in ("iv", "im", "sc"):
-        lines.insert(0, "Administered by staff.")
-    return lines
+def _cell(lines: Sequence[Rich], style: ParagraphStyle) -> Flowable:
+    return _Text(_lines(lines), style)
 
 
 def _sig_paragraphs(plan: Plan, phase: PhasePlan, styles: _Styles) -> list[Flowable]:
-    return [_p(line, styles.sig) for line in _sig(plan, phase)]
-
-
-def _dose_words(phase: PhasePlan, dose: StepDose, one_strength: bool) -> str:
-    amount = _amount(dose.amount, dose.unit)
-    if dose.tablets:
-        return f"{_pharmacy_tablets(dose.tablets, one_strength)} ({amount})"
-    if dose.volume_ml is not None:
-        of = f" of {phase.liquid}" if phase.liquid else ""
-        return f"{format_number(dose.volume_ml)} mL{of} ({amount})"
-    return amount
-
-
-def _step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: bool) -> str:
-    doses = step.doses
-    if not doses:
-        return ""
-    verb = {"oral": "take", "iv": "give", "im": "inject", "sc": "inject"}.get(phase.route, "give")
-    if phase.route == "oral" and doses[0].volume_ml is not None and not doses[0].tablets:
-        verb = "measure"
-    if first:
-        verb = verb.capitalize()
-    liquid = ""
-    route = {
-        "oral": "by mouth",
-        "iv": "IV",
-        "im": "into a muscle (IM)",
-        "sc": "under the skin (SC)",
-    }[phase.route]
-    if phase.route == "oral" and verb.lower() == "measure":
-        route = "and take by mouth"
-    over = (
-        f" over {minutes_text(phase.duration_min)}"
-        if phase.route == "iv" and phase.duration_min
-        else ""
-    )
-    same = len({(d.amount, d.unit, d.tablets, d.volume_ml) for d in doses}) == 1
-    take = phase.take.strip() if phase.take else ""
-    if same:
-        what = _dose_words(phase, doses[0], one_strength)
-        how_often = (
-            _times_a_day(len(doses))
-            if step.every == 1
-            else f"{_times_a_day(len(doses)).replace('daily', 'a day')} {_every_text(step.every)}"
-            if len(doses) > 1
-            else _every_text(step.every)
-        )
-        slots = [d.slot for d in doses]
-        if all(slot in SLOT_WORDS for slot in slots):
-            when = " " + _and([SLOT_WORDS[s] for s in slots if s is not None])
-        else:
-            when = " at " + _and([d.time for d in doses])
-        text = f"{verb} {what}{liquid} {route}{over} {how_often}{when}"
-    else:
-        pieces = [f"{_dose_words(phase, d, one_strength)} {_when_sig(d)}" for d in doses]
-        daily = _amount(_step_total(step), doses[0].unit)
-        often = "" if step.every == 1 else f" {_every_text(step.every)}"
-        how = f"{route}{over}" + (f" {take}" if take else "")
-        text = f"{verb}{liquid} {how}: {_and(pieces)} ({daily} a day){often}"
-        take = ""
-    meals = all(d.slot in MEALS for d in doses)
-    if take and not (meals and _take_is_food(take)):
-        text += f" {take}"
-    text += f" for {_count_words(step.days, 'day')}"
-    if step.every > 1:
-        doses_given = len(range(0, step.days, step.every))
-        text += f" ({_count_words(doses_given, 'dose')})"
-    if phase.where and phase.route != "oral":
-        text += f" at {phase.where}"
-    return text
-
-
-def _procedure_sig(phase: PhasePlan) -> str:
-    sessions = phase.sessions or 0
-    step = phase.steps[0] if phase.steps else None
-    every = step.every if step else 1
-    often = "daily" if every == 1 else _every_text(every)
-    times = _and([d.time for d in step.doses]) if step else ""
-    length = f", each about {minutes_text(phase.duration_min)}" if phase.duration_min else ""
-    where = f", at {phase.where}" if phase.where else ""
-    return (
-        f"{phase.drug_name}: {_count_words(sessions, 'session')}, {often}, at {times}"
-        f"{length}{where} ({_days_text(phase.first_day, phase.last_day)}). "
-        "Performed by staff; nothing to dispense."
-    )
-
-
-def _take_of(plan: Plan, dose: Dose) -> str | None:
-    """The phase's ``take`` text ("with food"): a Dose carries it only inside a sentence."""
-    phase = next((p for p in plan.phases if p.name == dose.phase), None)
-    return phase.take.strip() if phase is not None and phase.take else None
-
-
-def _tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
-    parts = [f"{count_text(t.count)} × {format_amount(t.strength, t.unit)}" for t in tablets]
-    return f"{' + '.join(parts)} {_tablet_word(_tablets_total(tablets))}"
-
-
-def _team_entries(team: CareTeam) -> list[tuple[str, str | None]]:
-    """The care team's contacts with the labels both handouts print."""
-    return [
-        ("Clinic", team.clinic),
-        ("Phone", team.phone),
-        ("After hours", team.after_hours),
-        ("Prescriber", team.prescriber),
-        ("Nurse", team.nurse),
-        ("Pharmacy", team.pharmacy),
-    ]
-
-
-def _most_tablets(plan: Plan) -> tuple[Decimal, Dose] | None:
-    best: tuple[Decimal, Dose] | None = None
-    for dose in plan.doses:
-        count = _tablets_total(dose.tablets)
-        if count and (best is None or count > best[0]):
-            best = (count, dose)
-    return best
+    return [_p(line, styles.sig) for line in sig(plan, phase)]
 
 
 def _patient_block(plan: Plan, styles: _Styles, width: float) -> Table:
-    labels = conditions()
     rows: list[list[Any]] = [
-        [_p("Patient", styles.cell_bold), _p(_person(plan), styles.cell_bold)],
-        [_p("Weight", styles.cell_bold), _p(_weight_text(plan), styles.cell)],
-        [
-            _p("Conditions", styles.cell_bold),
-            _p(
-                ", ".join(labels.get(c, c) for c in plan.patient.conditions) or "none recorded",
-                styles.cell,
-            ),
-        ],
-        [
-            _p("Course", styles.cell_bold),
-            _p(
-                f"{plan.title}: {_long_date(plan.start)} to {_long_date(plan.end)} "
-                f"({_count_words(plan.length, 'day')}); times are local, {plan.timezone}",
-                styles.cell,
-            ),
-        ],
+        [_p("Patient", styles.cell_bold), _p(person(plan), styles.cell_bold)],
+        [_p("Weight", styles.cell_bold), _p(weight_text(plan), styles.cell)],
+        [_p("Conditions", styles.cell_bold), _p(conditions_text(plan), styles.cell)],
+        [_p("Course", styles.cell_bold), _p(course_line(plan), styles.cell)],
     ]
     if plan.revision:
         rows.append([_p("Revision", styles.cell_bold), _p(str(plan.revision), styles.cell)])
     return _table(rows, [width * 0.2, width * 0.8], header=False)
 
 
-def _weight_text(plan: Plan) -> str:
-    weight = plan.patient
-    if weight.weight_kg is None:
-        return "not given"
-    text = f"{format_number(weight.weight_kg)} kg"
-    if weight.weight and not weight.weight.strip().lower().endswith("kg"):
-        text += f" (entered as {weight.weight})"
-    return text
-
-
 def _contacts(plan: Plan, styles: _Styles, width: float) -> Table | None:
-    team = plan.care_team
-    entries = _team_entries(team)
+    entries = team_entries(plan.care_team)
     rows = [
         [_p(label, styles.cell_bold), _p(value, styles.cell)] for label, value in entries if value
     ]
