@@ -289,10 +289,11 @@ def watch(regimen: Path) -> None:
 
     Example: taper watch jane.toml
     """
-    from taper.watch import contact_line, render_watch_text, watch_list
+    from taper.voice.people import call_clinic
+    from taper.watch import render_watch_text, watch_list
 
     plan = load(regimen)
-    click.echo(render_watch_text(watch_list(plan), contact_line(plan)), nl=False)
+    click.echo(render_watch_text(watch_list(plan), call_clinic(plan)), nl=False)
 
 
 @main.command()

@@ -444,9 +444,9 @@ def _span(
 
 def emergency_number(plan: Plan) -> str:
     """The number the handouts print for an emergency (never a made-up one)."""
-    if plan.emergency is not None:
-        return plan.emergency.number
-    return _data().labels["no_emergency_number"]
+    from taper.voice.people import emergency_number as number
+
+    return number(plan)
 
 
 def headings(plan: Plan) -> dict[str, str]:
@@ -632,7 +632,8 @@ def checks_before(plan: Plan, dose: Dose) -> list[str]:
 def render_watch_text(watch: WatchList, contact: str = "") -> str:
     """The watch list as plain text: by tier, then by days (what ``taper watch`` prints).
 
-    ``contact`` is how to reach the care team (``contact_line``), printed under the call tiers.
+    ``contact`` is how to reach the care team (``taper.voice.people.call_clinic``), printed
+    under the call tiers.
     """
     data = _data()
     titles = dict(watch.headings) or data.headings
@@ -657,15 +658,3 @@ def render_watch_text(watch: WatchList, contact: str = "") -> str:
         for tier in TIERS:
             lines.extend(f"  {tier}: {item.text}" for item in group.items if item.tier == tier)
     return "\n".join(lines) + "\n"
-
-
-def contact_line(plan: Plan) -> str:
-    """How to call the care team: never "call your clinic" without a number (M3)."""
-    team = plan.care_team
-    labels = _data().labels
-    if not team.phone:
-        return labels["no_phone"]
-    text = labels["phone"].format(clinic=team.clinic or labels["the_clinic"], phone=team.phone)
-    if team.after_hours:
-        text += " " + labels["after_hours"].format(phone=team.after_hours)
-    return text

@@ -16,12 +16,12 @@ from taper.cli import main
 from taper.plan import Plan
 from taper.schedules import load_plan
 from taper.templates import render_template
+from taper.voice.people import call_clinic
 from taper.watch import (
     TIERS,
     WatchItem,
     WatchList,
     checks_before,
-    contact_line,
     data_problems,
     known_trigger,
     reminder_line,
@@ -478,7 +478,7 @@ def test_checks_before(plan_of: Callable[..., Plan]) -> None:
 
 def test_render_watch_text(plan_of: Callable[..., Plan]) -> None:
     plan = plan_of('[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["08:00"]\n')
-    assert render_watch_text(watch_list(plan), contact_line(plan)) == (
+    assert render_watch_text(watch_list(plan), call_clinic(plan)) == (
         "== Expected and usually mild (mention it at your next visit) ==\n"
         "  - You may find it hard to sleep.\n"
         "  - Your stomach may feel upset, or you may get heartburn.\n"
@@ -514,7 +514,7 @@ def test_watch_command(runner: CliRunner) -> None:
     result = runner.invoke(main, ["watch", str(path)], catch_exceptions=False)
     assert result.exit_code == 0
     plan = load_plan(path, today=TODAY)
-    assert result.output == render_watch_text(watch_list(plan), contact_line(plan))
+    assert result.output == render_watch_text(watch_list(plan), call_clinic(plan))
     assert "\nDays 1–7, MS relapse\n  call: A fever or an infection." in result.output
     assert "\n  emergency: Sudden loss of sight, of walking" in result.output
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from taper.plan import Dose, Plan
 from taper.units import format_amount
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
+from taper.voice.people import call_the_clinic
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
 
@@ -48,7 +49,7 @@ def patient_notes(plan: Plan) -> list[str]:
         notes.append(
             "Do not stop taking your tablets early, and do not skip doses: after a "
             "course this long, stopping suddenly can make you unwell. If you cannot "
-            "take a dose, call the clinic."
+            f"take a dose, {call_the_clinic(plan)}."
         )
     if any(not d.doses and d.phases for d in plan.days):
         notes.append(
@@ -142,10 +143,23 @@ def counselling(plan: Plan) -> list[str]:
         )
     if any(p.drug_class == "acth" for p in plan.phases):
         points.append("ACTH gel is injected under the skin or into a muscle, never into a vein.")
-    if any(p.route in STAFF_ROUTES for p in plan.phases):
+    if any(p.route in STAFF_ROUTES and p.given_by == "staff" for p in plan.phases):
         points.append(
             "Infusions, injections and procedures are given by staff: the patient "
             "handout lists their dates, times and places."
+        )
+    home = [p for p in plan.phases if p.route in ("im", "sc", "iv") and p.given_by != "staff"]
+    for phase in home:
+        who = "the patient" if phase.given_by == "patient" else "a caregiver"
+        points.append(
+            f"{phase.drug_name} is injected at home by {who}: make sure they have been shown "
+            "how before the first dose, and supply a sharps container."
+            + (" Keep it in the fridge (2–8 °C)." if phase.drug_class == "acth" else "")
+        )
+    if any(line.kind == "vial" for line in plan.containers):
+        points.append(
+            "Multi-dose vials: how long an opened vial may be used depends on the product "
+            "(check its label); the vial count assumes no dose is drawn from two vials."
         )
     if not points:
         points.append("Go through the patient handout's calendar and checklist with the patient.")

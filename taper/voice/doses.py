@@ -16,8 +16,32 @@ ROUTE_WORDS = {
     "sc": "under the skin",
     "procedure": "procedure",
 }
-# Routes whose doses staff give (an infusion, an injection, a procedure).
+# Routes whose doses staff give (an infusion, an injection, a procedure), unless the phase's
+# given_by says the patient or a caregiver gives them (issue 11 item 5).
 STAFF_ROUTES = ("iv", "im", "sc", "procedure")
+GIVER_WORDS = {
+    "staff": "Administered by staff.",
+    "patient": "Given by the patient at home.",
+    "caregiver": "Given at home by a caregiver.",
+}
+
+
+def iv_push(drug: str, duration_min: int | None) -> bool:
+    """An IV dose given as an injection into a vein, not an infusion (IV push, issue 12)."""
+    from taper.safety import is_iv_push
+
+    return is_iv_push(drug, "iv", duration_min)
+
+
+def given_by(plan: Plan, dose: Dose) -> str:
+    """Who gives the dose: the phase's ``given_by``."""
+    phase = next((p for p in plan.phases if p.name == dose.phase), None)
+    return phase.given_by if phase is not None else "patient"
+
+
+def by_staff(plan: Plan, dose: Dose) -> bool:
+    """An infusion, injection or procedure that staff give (the nurse sheet lists it)."""
+    return dose.route in STAFF_ROUTES and given_by(plan, dose) == "staff"
 
 
 def tablets_total(tablets: tuple[TabletCount, ...]) -> Decimal:
@@ -61,6 +85,8 @@ def dose_summary(dose: Dose) -> str:
         if dose.volume_ml is not None:
             return f"{dose.drug_name} {how_much}: {format_number(dose.volume_ml)} mL by mouth"
         return f"{dose.drug_name} {how_much} by mouth"
+    if dose.route == "iv" and iv_push(dose.drug, dose.duration_min):
+        return f"{dose.drug_name} {how_much} injection into a vein{volume}"
     if dose.route == "iv":
         return f"{dose.drug_name} {how_much} IV infusion{volume}"
     if dose.route in ("im", "sc"):
@@ -131,7 +157,8 @@ def calendar_dose(dose: Dose) -> tuple[str, str]:
         count = tablets_total(dose.tablets)
         return time, f"{how_much}: {nb(f'{count_text(count)} {tablet_word(count)}')}"
     if dose.route == "iv":
-        return time, f"{how_much} infusion"
+        kind = "injection" if iv_push(dose.drug, dose.duration_min) else "infusion"
+        return time, f"{how_much} {kind}"
     if dose.route in ("im", "sc"):
         volume = (
             f" ({nb(format_number(dose.volume_ml) + ' mL')})" if dose.volume_ml is not None else ""
@@ -161,7 +188,9 @@ def patient_step(phase: PhasePlan, step: StepPlan) -> str:
         elif dose.volume_ml is not None:
             detail = f" ({format_number(dose.volume_ml)} mL)"
         kind = {
-            "iv": " infusion (IV drip)",
+            "iv": " injection into a vein"
+            if iv_push(phase.drug, phase.duration_min)
+            else " infusion (IV drip)",
             "sc": " injection under the skin",
             "im": " injection into a muscle",
         }.get(phase.route, "")

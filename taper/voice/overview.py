@@ -10,10 +10,11 @@ from taper.voice.doses import (
     ROUTE_WORDS,
     calendar_dose,
     every_text,
+    iv_push,
     patient_dose,
     patient_step,
 )
-from taper.voice.people import call_clinic
+from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, count_words, minutes_text
 from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range
 
@@ -37,7 +38,11 @@ def phase_rows(plan: Plan, phase: PhasePlan) -> list[Row]:
     the phase has more than one."""
     route = "" if phase.route == "procedure" else f", {ROUTE_WORDS[phase.route]}"
     if phase.route == "iv":
-        route = ", by infusion (IV drip)"
+        route = (
+            ", as an injection into a vein"
+            if iv_push(phase.drug, phase.duration_min)
+            else ", by infusion (IV drip)"
+        )
     take = f", {phase.take.strip()}" if phase.take else ""
     where = f", at {phase.where}" if phase.where and phase.route != "oral" else ""
     length = (
@@ -153,18 +158,37 @@ def checklist_items(plan: Plan, day: Day) -> list[tuple[str, str]]:
     return [(time, text) for _, _, time, text in items]
 
 
+NOTHING_LISTED = "Nothing listed for this course."
+ADVICE_HEADING = "Looking after your medicine at home"
+
+
 def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
-    """The watch list's tiers as (tier, heading, what to do)."""
-    return [
+    """The watch list's tiers as (tier, heading, what to do); "call now" only when it has items
+    (line infections, pregnancy red flags), and the plan's own emergency number."""
+    from taper.watch import watch_list
+
+    number = emergency_number(plan)
+    tiers = [
         (
             "expected",
             "Expected and usually mild",
             "These are common. Tell your care team at your next visit.",
         ),
         ("call", "Call the clinic today", call_clinic(plan)),
+    ]
+    if watch_list(plan).by_tier()["now"]:
+        tiers.append(
+            (
+                "now",
+                "Call now, day or night",
+                "Do not wait until the next day. " + call_clinic(plan),
+            )
+        )
+    tiers.append(
         (
             "emergency",
-            "Emergency: call 911",
-            "Call 911 or go to the nearest emergency department now.",
-        ),
-    ]
+            f"Emergency: call {number}",
+            f"Call {number} or go to the nearest emergency department now.",
+        )
+    )
+    return tiers

@@ -24,9 +24,19 @@ def team_entries(team: CareTeam) -> list[tuple[str, str | None]]:
     ]
 
 
+# When a plan carries no emergency number (a plan not built by the engine): never a made-up one.
+NO_EMERGENCY_NUMBER = "your local emergency number"
+# M3: the handouts never say "call your clinic" without a number.
+NO_PHONE = (
+    "Your care team's phone number is not on this plan. Ask for it, and write it here: "
+    "________________"
+)
+
+
 def emergency_number(plan: Plan) -> str:
-    """The number to call in an emergency."""
-    return "911"
+    """The number to call in an emergency: ``care_team.emergency``, or the one taper's reference
+    confirms for the time zone's country (``taper.safety.emergency_for``); never a fixed one."""
+    return plan.emergency.number if plan.emergency is not None else NO_EMERGENCY_NUMBER
 
 
 def team_lines(plan: Plan) -> list[Rich]:
@@ -46,7 +56,15 @@ def call_clinic(plan: Plan) -> str:
         phones.append(f"Call {team.clinic or 'the clinic'} at {nb(team.phone)}.")
     if team.after_hours:
         phones.append(f"After hours, call {nb(team.after_hours)}.")
-    return " ".join(phones) or "Call your clinic the same day."
+    return " ".join(phones) or NO_PHONE
+
+
+def call_the_clinic(plan: Plan) -> str:
+    """``call the clinic at 555-0100``, inside a sentence; without a phone, whom to ask."""
+    team = plan.care_team
+    if team.phone:
+        return f"call {team.clinic or 'the clinic'} at {nb(team.phone)}"
+    return "call your care team (ask them for their number and write it on the first page)"
 
 
 def for_line(plan: Plan) -> Rich:

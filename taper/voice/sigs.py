@@ -7,6 +7,7 @@ from decimal import Decimal
 from taper.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
 from taper.units import format_amount, format_number
 from taper.voice.doses import (
+    GIVER_WORDS,
     amount,
     every_text,
     has_halves,
@@ -81,8 +82,8 @@ def sig(plan: Plan, phase: PhasePlan) -> list[str]:
     lines[-1] += "."
     if any(has_halves(d.tablets) for step in phase.steps for d in step.doses):
         lines.append("Half tablets: cut along the score line.")
-    if phase.route in ("iv", "im", "sc"):
-        lines.insert(0, "Administered by staff.")
+    if phase.route in ("iv", "im", "sc") or phase.given_by != "patient":
+        lines.insert(0, GIVER_WORDS[phase.given_by])
     return lines
 
 

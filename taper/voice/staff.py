@@ -46,6 +46,11 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
         rows.append(
             (liquid.drug_name, f"{liquid.liquid} (liquid)", f"{format_number(liquid.volume_ml)} mL")
         )
+    for box in plan.containers:
+        # Whole vials or injectors, never "31.5 mL" (issue 12 H4).
+        form = f"{box.size} {box.kind}s" + (f", {box.liquid}" if box.liquid else "")
+        kind = box.kind if box.count == 1 else f"{box.kind}s"
+        rows.append((box.drug_name, form, f"{box.count} {kind} (the doses use {box.used})"))
     return rows
 
 
@@ -55,6 +60,8 @@ def total_rows(plan: Plan) -> list[tuple[str, str, str]]:
     for total in plan.totals:
         if total.prednisone_equivalent_mg is None:
             equivalent = "not applicable"
+            if total.equivalence_note:
+                equivalent += f" ({total.equivalence_note})"
         else:
             equivalent = f"{format_number(total.prednisone_equivalent_mg)} mg"
             if total.equivalence_approximate:
@@ -197,7 +204,7 @@ Appointment = tuple[list[Rich], str, str, str, str, list[Rich]]
 def appointments(plan: Plan) -> list[Appointment]:
     """The infusions, injections, procedures and appointments staff give, day by day, each
     with the checks due before it (the regimen's checks that day, then the watch list's)."""
-    from taper.voice.doses import STAFF_ROUTES, staff_dose
+    from taper.voice.doses import by_staff, staff_dose
     from taper.watch import checks_before
 
     rows: list[Appointment] = []
@@ -218,7 +225,7 @@ def appointments(plan: Plan) -> list[Appointment]:
     for day in plan.days:
         checks = [e for e in day.events if e.kind == "check"]
         for dose in day.doses:
-            if dose.route not in STAFF_ROUTES:
+            if not by_staff(plan, dose):
                 continue
             before = [check_text(c) for c in checks if c.time <= dose.time]
             listed = {c.what.casefold() for c in checks if c.time <= dose.time}

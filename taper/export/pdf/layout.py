@@ -79,6 +79,7 @@ PHASE_TINTS = (
 TIER_COLOURS = {
     "expected": colors.HexColor("#4d7d4d"),
     "call": colors.HexColor("#b36b00"),
+    "now": colors.HexColor("#8a3b00"),
     "emergency": colors.HexColor("#b00020"),
 }
 

@@ -34,7 +34,9 @@ from taper.plan import Day, Plan
 from taper.voice.counselling import calendar_help, patient_notes
 from taper.voice.doses import phase_heading
 from taper.voice.overview import (
+    ADVICE_HEADING,
     NO_DOSE_TODAY,
+    NOTHING_LISTED,
     Row,
     also_rows,
     calendar_lines,
@@ -329,7 +331,8 @@ def _day_items(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> Ta
 def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     from taper.watch import watch_list
 
-    tiers = watch_list(plan).by_tier()
+    watch = watch_list(plan)
+    tiers = watch.by_tier()
     story: list[Flowable] = [
         _p("What to watch for", styles.title),
         _p(
@@ -346,12 +349,13 @@ def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         if items:
             lines.extend(_bullets(items, styles))
         else:
-            lines.append(
-                _p(
-                    "Nothing listed for this course. If you are worried, call the clinic.",
-                    styles.body,
-                )
-            )
+            lines.append(_p(NOTHING_LISTED, styles.body))
         story.append(KeepTogether([_boxed(lines, width, border=colour, line=1.6)]))
         story.append(Spacer(1, 8))
+    if watch.advice:
+        advice: list[Flowable] = [
+            _p(ADVICE_HEADING, styles.h3),
+            *_bullets([item.text for item in watch.advice], styles),
+        ]
+        story.append(KeepTogether([_boxed(advice, width, border=INK, line=1)]))
     return story
