@@ -75,6 +75,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "first_day": phase.first_day,
                 "last_day": phase.last_day,
                 "allow": list(phase.allow),
+                "given_by": phase.given_by,
+                **({"vial": phase.vial} if phase.vial else {}),
+                **({"injector": phase.injector} if phase.injector else {}),
                 "steps": [
                     {
                         "first_day": step.first_day,
@@ -137,11 +140,28 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "unit": total.unit,
                 "prednisone_equivalent_mg": _optional(total.prednisone_equivalent_mg),
                 "approximate": total.equivalence_approximate,
+                **({"equivalence_note": total.equivalence_note} if total.equivalence_note else {}),
             }
             for total in plan.totals
         ],
         "warnings": [
             {"code": w.code, "message": w.message, "place": w.place} for w in plan.warnings
+        ],
+        # Extra properties (the contract allows them): issue 11 items 5, 8, 9; issue 12 H3, H4.
+        "emergency": plan.emergency._asdict() if plan.emergency is not None else None,
+        "containers": [
+            {
+                "drug": line.drug,
+                "kind": line.kind,
+                "size": line.size,
+                "count": line.count,
+                "used": line.used,
+                "liquid": line.liquid,
+            }
+            for line in plan.containers
+        ],
+        "watch": [
+            {"tier": item.tier, "text": item.text, "days": list(item.days)} for item in plan.watch
         ],
     }
 
