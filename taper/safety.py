@@ -443,8 +443,9 @@ def _check_adrenal(
             engine.warn(
                 "adrenal",
                 f"ACTH gel is given over {span} days: the label warns that prolonged use can "
-                "suppress the adrenal glands. Taper rather than stop suddenly if the "
-                "prescriber intends it, and watch for adrenal insufficiency after the course",
+                "suppress the adrenal glands and advises tapering rather than stopping "
+                "suddenly. Confirm how the course ends, and watch for adrenal insufficiency "
+                "after it",
             )
     if above_low >= ADRENAL_LOW_DAYS or above_high > ADRENAL_HIGH_DAYS:
         engine.warn(
