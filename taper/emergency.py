@@ -37,23 +37,36 @@ def _tzdata_file(name: str) -> str:
 
 @cache
 def zone_countries() -> dict[str, str]:
-    """Zone name → ISO country code, from ``zone.tab``; links follow ``tzdata.zi``."""
+    """Zone name → ISO country code, from ``zone.tab`` (one country per zone)."""
     countries: dict[str, str] = {}
     for line in _tzdata_file("zone.tab").splitlines():
         if line and not line.startswith("#"):
             fields = line.split("\t")
             countries[fields[2]] = fields[0]
-    for line in _tzdata_file("tzdata.zi").splitlines():
-        if line.startswith("L "):
-            _, target, alias = line.split()
-            if target in countries and alias not in countries:
-                countries[alias] = countries[target]
     return countries
 
 
+@cache
+def _links() -> dict[str, str]:
+    """Link name → zone, from ``tzdata.zi`` ("US/Eastern" → "America/New_York")."""
+    links: dict[str, str] = {}
+    for line in _tzdata_file("tzdata.zi").splitlines():
+        if line.startswith("L "):
+            _, target, alias = line.split()
+            links[alias] = target
+    return links
+
+
 def country_of(zone: str) -> str | None:
-    """The ISO 3166 country of an IANA zone, or None (UTC, Etc/*, ocean zones...)."""
-    return zone_countries().get(zone)
+    """The ISO 3166 country of an IANA zone, or None (UTC, Etc/*, ocean zones...).
+
+    A link ("US/Eastern") takes its zone's country; the link table is read only then.
+    """
+    countries = zone_countries()
+    if zone in countries:
+        return countries[zone]
+    target = _links().get(zone)
+    return countries.get(target) if target else None
 
 
 @cache

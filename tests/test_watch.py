@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -551,3 +551,20 @@ def test_steroid_condition_items_stay_off_a_course_without_steroids(
     ]
     assert not [t for t in ivig_texts if "teroid" in t or "stomach" in t]
     assert len([t for t in steroid_texts if "teroid" in t or "stomach" in t]) == 6
+
+
+def test_reminders_carry_the_plans_emergency_number(write_regimen: Callable[..., Path]) -> None:
+    text = (
+        'start = 2026-12-01\ntimezone = "Europe/Stockholm"\n[care_team]\nphone = "08-123 456"\n'
+        '[patient]\nconditions = ["ms-relapse"]\n' + IV
+    )
+    plan = load_plan(write_regimen(text), today=TODAY)
+    assert reminder_line(plan, plan.doses[0]) == (
+        "Emergency, call 112: Sudden loss of sight, of walking, or of the use of an arm or leg: "
+        "go to the hospital."
+    )
+    from taper.export.ics import render_ics
+
+    calendar = render_ics(plan, stamp=datetime(2026, 11, 22, tzinfo=UTC)).decode("utf-8")
+    unfolded = calendar.replace("\r\n ", "")
+    assert "Emergency\\, call 112:" in unfolded and "911" not in unfolded
