@@ -1000,3 +1000,23 @@ def test_prescriber_watch_items_print_everywhere(plan_of: Callable[[str], Plan])
         "days": [4, 5, 6],
     }
     assert document["emergency"]["number"] == "911"
+
+
+def test_home_injections_are_not_supplied_to_the_unit(plan_of: Callable[[str], Plan]) -> None:
+    from taper.voice.staff import staff_supply_rows
+
+    at_home = (
+        '[[phase]]\ndrug = "acth"\nroute = "sc"\ngiven_by = "caregiver"\ninjector = "80 units"\n'
+        'dose = "80 units"\ndays = 5\nat = ["09:00"]\n'
+    )
+    plan = plan_of(regimen(at_home))
+    assert staff_supply_rows(plan) == []
+    assert dispense_rows(plan) == [
+        ("ACTH gel", "80 units injectors", "5 injectors (the doses use 5 × 80 units)")
+    ]
+    # Staff give it from whole injectors: dispensed once, in the Dispense table.
+    clinic = plan_of(regimen(at_home.replace('"caregiver"', '"staff"')))
+    assert staff_supply_rows(clinic) == []
+    assert dispense_rows(clinic) == dispense_rows(plan)
+    loose = plan_of(regimen(at_home.replace('"caregiver"', '"staff"').replace("injector", "#")))
+    assert [row[3] for row in staff_supply_rows(loose)] == ["5"]

@@ -73,10 +73,13 @@ def total_rows(plan: Plan) -> list[tuple[str, str, str]]:
 def staff_supply_rows(plan: Plan) -> list[tuple[str, str, str, str, str]]:
     """Doses staff give from the unit's stock: (phase, drug and route, each, doses, total)."""
     groups: dict[tuple[str, str, str], list[Dose]] = defaultdict(list)
+    # Given at home, or dispensed as whole vials or injectors: in the Dispense table instead.
+    home = {p.name for p in plan.phases if p.given_by != "staff" or p.vial or p.injector}
     for dose in plan.doses:
         # Doses measured from a dispensed liquid are in the Dispense table already.
         if (
-            dose.route in ("iv", "im", "sc")
+            dose.phase not in home
+            and dose.route in ("iv", "im", "sc")
             and dose.amount is not None
             and dose.unit
             and dose.volume_ml is None
