@@ -1020,3 +1020,82 @@ def test_home_injections_are_not_supplied_to_the_unit(plan_of: Callable[[str], P
     assert dispense_rows(clinic) == dispense_rows(plan)
     loose = plan_of(regimen(at_home.replace('"caregiver"', '"staff"').replace("injector", "#")))
     assert [row[3] for row in staff_supply_rows(loose)] == ["5"]
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.stem for p in (Path(__file__).parent.parent / "templates").glob("*.toml"))
+)
+def test_templates_in_london_print_999_and_never_911(tmp_path: Path, name: str) -> None:
+    from taper.templates import render_template
+
+    text = render_template(name, start=date(2026, 12, 1), weight="70 kg", timezone="Europe/London")
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    plan = load_plan(path, today=TODAY)
+    patient = pdf_text(plan, "patient")
+    assert "911" not in patient and "Emergency: call 999" in patient
+    assert "Call your clinic" not in patient
+
+
+# The format issue brings mg/m² doses; the per-weight ceiling already knows them (60 mg/m² a
+# day unless allowed; never above 8 mg/kg a day). Checked here on the engine's own records.
+
+
+class _FakeEngine:
+    def __init__(self, weight: D, phase: object) -> None:
+        from types import SimpleNamespace
+
+        self.regimen = SimpleNamespace(weight_kg=weight, phases=[phase])
+        self.problems: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str, str]] = []
+
+    def problem(self, place: str, message: str) -> None:
+        self.problems.append((place, message))
+
+    def warn(self, code: str, message: str, place: str = "") -> None:
+        self.warnings.append((code, message, place))
+
+
+@pytest.mark.parametrize(
+    ("per_m2", "mg", "allow", "outcome"),
+    [
+        ("60", "48", (), "ok"),  # KDIGO: 60 mg/m² (20 kg, 0.8 m²)
+        ("61", "48.8", (), "error"),
+        ("61", "48.8", ("above-per-weight-ceiling",), "allowed"),
+        ("250", "200", ("above-per-weight-ceiling",), "never"),  # 10 mg/kg for 20 kg
+    ],
+)
+def test_per_m2_ceiling(per_m2: str, mg: str, allow: tuple[str, ...], outcome: str) -> None:
+    from types import SimpleNamespace
+
+    from taper.catalogue import find_drug
+    from taper.safety import _check_per_weight
+    from taper.units import Amount
+
+    given = SimpleNamespace(amount=Amount(D(per_m2), "mg/m2"), place="phase[1].dose")
+    phase = SimpleNamespace(
+        drug=find_drug("prednisolone"),
+        allow=allow,
+        place="phase[1]",
+        steps=[SimpleNamespace(doses=[given])],
+    )
+    engine = _FakeEngine(D(20), phase)
+    items = [
+        SimpleNamespace(
+            dose=SimpleNamespace(route="oral", amount=D(mg), unit="mg", day=day),
+            phase=phase,
+            place="phase[1].dose",
+        )
+        for day in (1, 2)
+    ]
+    _check_per_weight(engine, items)  # type: ignore[arg-type]
+    if outcome == "ok":
+        assert engine.problems == [] and engine.warnings == []
+    elif outcome == "error":
+        assert engine.problems[0][1].startswith(
+            "Prednisolone by mouth (days 1–2): 61 mg/m² a day is above 60 mg/m² a day"
+        )
+    elif outcome == "allowed":
+        assert [w[0] for w in engine.warnings] == ["above-per-weight-allowed"]
+    else:
+        assert "is above 8 mg/kg a day" in engine.problems[0][1]
