@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from taper.catalogue import Drug, conditions, drug_suggestions, find_drug
 from taper.errors import Problem
+from taper.text import MULTILINE_KEYS
 from taper.units import (
     Amount,
     Concentration,
@@ -365,8 +366,34 @@ def read_regimen(path: Path) -> tuple[Regimen | None, list[Problem]]:
 def parse_regimen(document: dict[str, Any], source: str) -> tuple[Regimen | None, list[Problem]]:
     """Turn a parsed TOML document into a Regimen, with every problem found."""
     reader = _Reader()
+    _screen_text(reader, document)
     regimen = _regimen(reader, document, source)
     return regimen, reader.problems
+
+
+def _screen_text(r: _Reader, value: Any, place: str = "", key: str = "") -> None:
+    """Every key and text of the document checked against the one text rule (taper.text):
+    no control, bidirectional or invisible characters, nothing a handout cannot print, each
+    problem at its place. (Messages echo values as they are; the CLI escapes what it prints.)"""
+    from taper.text import char_name, refused, terminal
+
+    if isinstance(value, str):
+        found = refused(value, multiline=key in MULTILINE_KEYS)
+        shown = terminal(value, keep_lines=False)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        for ch, why in found:
+            r.problem(place, f'"{shown}": the character {char_name(ch)} {why}')
+    elif isinstance(value, dict):
+        for item_key, item in value.items():
+            name = str(item_key)
+            where = f"{place}.{name}" if place else name
+            for ch, why in refused(name):
+                r.problem(where, f"the key's character {char_name(ch)} {why}")
+            _screen_text(r, item, where, name)
+    elif isinstance(value, list):
+        for number, item in enumerate(value, 1):
+            _screen_text(r, item, f"{place}[{number}]", key)
 
 
 def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:

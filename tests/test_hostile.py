@@ -7,6 +7,7 @@ output file, and an answer within 2 seconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,131 @@ def test_bad_regimen_is_refused_clearly(
 
 def test_the_corpus_is_large_enough() -> None:
     assert len(CASES) + len(BINARY) >= 40
+
+
+# -- F8, F12: one text rule at the reader, and nothing raw on a terminal ---------------------
+
+SPOOF = "with food\x1b[1A\x1b[2K\rPrednisone 6 mg"
+
+
+def _run(runner: CliRunner, *args: str) -> tuple[int, str]:
+    result = runner.invoke(main, list(args))
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def _no_raw_controls(text: str) -> None:
+    raw = [ch for ch in text if (ord(ch) < 0x20 and ch != "\n") or 0x7F <= ord(ch) <= 0x9F]
+    assert raw == [], repr(text)
+    assert "\u202e" not in text
+
+
+def test_control_codes_in_a_field_are_refused_with_place_and_fix(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    toml_take = SPOOF.replace("\x1b", "\\u001b").replace("\r", "\\r")
+    path = write_regimen(HEAD + phase(dose='"60 mg"') + f'take = "{toml_take}"\n')
+    for command in ("check", "plan"):
+        code, output = _run(runner, command, str(path))
+        assert code == 1
+        _no_raw_controls(output)
+        assert (
+            'regimen.toml: phase[1].take: "with food\\x1b[1A\\x1b[2K\\x0dPrednisone 6 mg": '
+            "the character U+001B (ESCAPE) is a control character, which can change what a "
+            "terminal shows; delete it"
+        ) in output
+        assert "U+000D (CARRIAGE RETURN)" in output
+
+
+@pytest.mark.parametrize(
+    ("line", "place", "named"),
+    [
+        ('title = "Jane\\u0007"\n', "title", "U+0007 (BELL)"),
+        ('[patient]\nname = "Jane\\u202eeod"\n', "patient.name", "U+202E (RIGHT-TO-LEFT"),
+        ('[care_team]\nphone = "555\\u009b0100"\n', "care_team.phone", "U+009B"),
+        ('[care_team]\nclinic = "MS\\u200bCenter"\n', "care_team.clinic", "invisible"),
+        ('title = "two\\nlines"\n', "title", "is a line break; keep this value on one line"),
+        ('"ti\\u001btle" = "x"\n', "ti\\x1btle", "the key's character U+001B (ESCAPE)"),
+    ],
+)
+def test_spoofing_characters_anywhere_are_refused(
+    runner: CliRunner,
+    write_regimen: Callable[..., Path],
+    line: str,
+    place: str,
+    named: str,
+) -> None:
+    top = line.startswith(("title", '"'))
+    path = write_regimen(line + HEAD + PHASE if top else HEAD + line + PHASE)
+    code, output = _run(runner, "check", str(path))
+    assert code == 1, output
+    _no_raw_controls(output)
+    assert f"regimen.toml: {place}: " in output
+    assert named in output
+
+
+def test_a_line_break_is_kept_in_multi_line_fields_but_never_starts_a_table_row(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    path = write_regimen(
+        HEAD + phase(dose='"60 mg"') + 'take = """with food\nPrednisone 6 mg"""\n'
+        'where = "Home\\n2nd floor"\n'
+    )
+    code, output = _run(runner, "check", str(path))
+    assert code == 0, output
+    code, output = _run(runner, "plan", str(path))
+    assert code == 0, output
+    # Every dose row is one line: the text after the break stays on the row of the 60 mg dose.
+    assert not any(line.startswith("Prednisone 6 mg") for line in output.splitlines())
+    assert "with food Prednisone 6 mg" in output
+
+
+def test_a_file_name_with_control_codes_is_escaped(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "jane\x1b[2J.toml"
+    path.write_text(HEAD + PHASE + 'titel = "x"\n', encoding="utf-8")
+    code, output = _run(runner, "check", str(path))
+    assert code == 1
+    _no_raw_controls(output)
+    assert "jane\\x1b[2J.toml: phase[1].titel: unknown key" in output
+
+
+@pytest.mark.parametrize(
+    ("line", "place", "named"),
+    [
+        ('title = "Pill 💊 course"\n', "title", "U+1F48A (PILL) is an emoji"),
+        ('[patient]\nname = "שרה"\n', "patient.name", "is right-to-left text"),
+        ('[care_team]\nclinic = "Clinique 2ᵉ"\n', "care_team.clinic", "has no glyph"),
+    ],
+)
+def test_check_refuses_what_the_pdf_refuses(
+    runner: CliRunner,
+    write_regimen: Callable[..., Path],
+    tmp_path: Path,
+    line: str,
+    place: str,
+    named: str,
+) -> None:
+    path = write_regimen((line + HEAD if line.startswith("title") else HEAD + line) + PHASE)
+    code, output = _run(runner, "check", str(path))
+    assert code == 1, output
+    assert f"regimen.toml: {place}: " in output and named in output
+    assert "replace it or leave it out" in output
+    code, output = _run(runner, "build", str(path), "-o", str(tmp_path / "packet"))
+    assert code == 1 and named in output
+    assert not (tmp_path / "packet").exists()
+
+
+def test_the_font_coverage_list_is_the_fonts_own() -> None:
+    from io import BytesIO
+
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from taper.text import in_font
+
+    fonts = Path(__file__).parent.parent / "taper" / "data" / "fonts"
+    faces = [
+        frozenset(TTFont(f"cov{n}", BytesIO((fonts / name).read_bytes())).face.charToGlyph)
+        for n, name in enumerate(("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"))
+    ]
+    both = faces[0] & faces[1]
+    assert {point for point in range(0x10000) if in_font(chr(point))} == both
