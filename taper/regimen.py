@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from taper.catalogue import Drug, conditions, drug_suggestions, find_drug
+from taper.catalogue import Drug, conditions, drug_suggestions, identify_drug
 from taper.errors import Problem
 from taper.text import MULTILINE_KEYS
 from taper.units import (
@@ -170,6 +170,12 @@ class Regimen(NamedTuple):
 
 
 T = TypeVar("T")
+
+# When `at` is missing or wrong, a phase is still scheduled at this one time so that its doses
+# are checked in the same run: one dose a day is the least the order can mean, so a dose found
+# too high with it is too high as written. The missing `at` is a problem, so such a phase never
+# reaches any output.
+_CHECK_ONLY_AT = (TimeOfDay("12:00", None),)
 
 
 def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -476,9 +482,11 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         for number, raw in enumerate(raw_phases, 1):
             before = len(r.problems)
             phase = _phase(r, raw, number, routine, weight_kg)
-            if phase is not None and len(r.problems) == before:
+            # A phase with a problem still goes to the engine, so that its doses are checked
+            # in the same run ("all problems at once"); the problem keeps it from any output.
+            if phase is not None:
                 phases.append(phase)
-            else:
+            if phase is None or len(r.problems) != before:
                 complete = False
         names: dict[str, int] = {}
         for phase in phases:
@@ -608,8 +616,10 @@ def _phase(
     drug_text = r.text(
         table, "drug", place, required=True, fix='name the medicine, such as drug = "prednisone"'
     )
-    drug = find_drug(drug_text) if drug_text else None
-    if drug_text and drug is None:
+    drug, not_as_written = identify_drug(drug_text) if drug_text else (None, None)
+    if not_as_written is not None:
+        r.problem(f"{place}.drug", not_as_written)
+    elif drug_text and drug is None:
         close = drug_suggestions(drug_text)
         if close:
             r.problem(
@@ -717,7 +727,7 @@ def _phase(
     elif route == "oral" and liquid is None and "liquid" not in table and form != "sessions":
         if drug is not None and drug.tablets:
             strengths = drug.tablets
-        elif drug is None and drug_text and drug_suggestions(drug_text):
+        elif drug is None and drug_text and (not_as_written or drug_suggestions(drug_text)):
             pass  # a misspelt drug is reported above; its tablets follow once it is fixed
         else:
             what = drug.display if drug else f'"{drug_text}"'
@@ -757,9 +767,14 @@ def _phase(
             r.problem(
                 f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]'
             )
-        if amount is not None and days is not None and at:
+        if amount is not None and days is not None:
             steps.append(
-                Step(place, days, every, tuple(Given(t, amount, f"{place}.dose") for t in at))
+                Step(
+                    place,
+                    days,
+                    every,
+                    tuple(Given(t, amount, f"{place}.dose") for t in at or _CHECK_ONLY_AT),
+                )
             )
     elif form == "steps":
         if "days" in table:
@@ -820,7 +835,7 @@ def _phase(
         strengths=strengths,
         split=split,
         liquid=liquid,
-        at=at or (),
+        at=at or (_CHECK_ONLY_AT if taper is not None else ()),
         take=take,
         duration_min=duration,
         where=where,
@@ -881,8 +896,8 @@ def _step(
                 'at = ["breakfast"], or give at = { breakfast = "8 mg" } '
                 "in the step",
             )
-        elif amount is not None:
-            doses = [Given(t, amount, f"{place}.dose") for t in phase_at]
+        if amount is not None:
+            doses = [Given(t, amount, f"{place}.dose") for t in phase_at or _CHECK_ONLY_AT]
     else:
         divided = r.table(table["at"], f"{place}.at")
         if divided is None:

@@ -162,3 +162,58 @@ def terminal(text: str, *, keep_lines: bool = True) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+# -- look-alike letters (F9) -------------------------------------------------------------------
+
+
+def skeleton(text: str) -> str:
+    """What ``text`` looks like, in plain Latin letters and lower case: compatibility forms
+    folded (NFKC: full-width, ligatures), invisible characters dropped, accents dropped, and each
+    look-alike from another alphabet (Cyrillic р, Greek ο) read as the Latin letter it imitates,
+    from Unicode's confusables data (the ``confusable-homoglyphs`` package)."""
+    folded = unicodedata.normalize("NFKC", text)
+    if folded.isascii():
+        return folded.lower()
+    from confusable_homoglyphs import confusables  # about 15 ms: only for non-ASCII names
+
+    out: list[str] = []
+    for ch in folded:
+        if unicodedata.category(ch) == "Cf":
+            continue
+        if not ch.isascii():
+            parts = unicodedata.normalize("NFD", ch)
+            bare = "".join(c for c in parts if not unicodedata.combining(c))
+            if bare and bare.isascii():
+                ch = bare
+            else:
+                for glyph in confusables.confusables_data.get(ch, ()):
+                    if glyph["c"].isascii():
+                        ch = glyph["c"]
+                        break
+        out.append(ch)
+    return "".join(out).lower()
+
+
+def scripts(text: str) -> list[str]:
+    """The alphabets (Unicode scripts) of the letters in ``text``, in order of appearance:
+    ``["LATIN", "CYRILLIC"]``. Digits, spaces and punctuation belong to none."""
+    found: dict[str, None] = {}
+    for ch in unicodedata.normalize("NFKC", text):
+        if ch.isascii():
+            if ch.isalpha():
+                found["LATIN"] = None
+            continue
+        if not ch.isalpha():
+            continue
+        from confusable_homoglyphs import categories
+
+        found[str(categories.alias(ch))] = None
+    return list(found)
+
+
+def look_alike_chars(text: str) -> str:
+    """The characters of ``text`` that are not plain ASCII, named: for a message."""
+    odd = [ch for ch in dict.fromkeys(text) if not ch.isascii()]
+    named = ", ".join(f"{terminal(ch)} {char_name(ch)}" for ch in odd[:3])
+    return named + (f" and {len(odd) - 3} more" if len(odd) > 3 else "")

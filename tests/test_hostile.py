@@ -437,3 +437,138 @@ def test_the_font_coverage_list_is_the_fonts_own() -> None:
     ]
     both = faces[0] & faces[1]
     assert {point for point in range(0x10000) if in_font(chr(point))} == both
+
+
+# -- F9: look-alike letters and label salt names never skip the dose checks --------------------
+
+
+@pytest.mark.parametrize(
+    ("drug", "expected"),
+    [
+        (
+            "рrеdnisоnе",  # Cyrillic р, е, о
+            '"рrеdnisоnе" looks like Prednisone but is written with look-alike characters '
+            "(р U+0440 (CYRILLIC SMALL LETTER ER), е U+0435 (CYRILLIC SMALL LETTER IE), "
+            "о U+043E (CYRILLIC SMALL LETTER O)); retype it with plain letters, such as "
+            'drug = "prednisone"',
+        ),
+        ("ｐｒｅｄｎｉｓｏｎｅ", "looks like Prednisone but is written with look-alike"),
+        ("pred\u200bnisone", "U+200B (ZERO WIDTH SPACE)"),
+        ("prednisone плюс", "mixes letters of different alphabets (latin, cyrillic"),
+        ("methylprednisolone hemisuccinate", "names Methylprednisolone with other words"),
+    ],
+)
+def test_a_drug_name_that_only_looks_like_a_catalogue_drug_is_an_error(
+    runner: CliRunner, write_regimen: Callable[..., Path], drug: str, expected: str
+) -> None:
+    path = write_regimen(HEAD + phase(drug=f'"{drug}"', dose='"600 g"'))
+    code, output = _run(runner, "check", str(path))
+    assert code == 1, output
+    assert "regimen.toml: phase[1].drug: " in output and expected in output
+    if "mixes" not in expected:
+        # ... and its dose is still checked in the same run, as the drug it looks like.
+        assert "is above the highest documented" in output
+
+
+@pytest.mark.parametrize(
+    ("drug", "route", "dose", "display"),
+    [
+        ("methylprednisolone sodium succinate", "iv", "600 g", "Methylprednisolone"),
+        ("Prednisolone Sodium Phosphate", "oral", "600 g", "Prednisolone"),
+        ("dexamethasone sodium phosphate", "iv", "600 g", "Dexamethasone"),
+        ("methylprednisolone acetate", "oral", "600 g", "Methylprednisolone"),
+        ("prednisolone acetate", "oral", "600 g", "Prednisolone"),
+    ],
+)
+def test_label_salt_names_are_the_catalogue_drug_and_get_every_dose_check(
+    runner: CliRunner,
+    write_regimen: Callable[..., Path],
+    drug: str,
+    route: str,
+    dose: str,
+    display: str,
+) -> None:
+    path = write_regimen(
+        HEAD + phase(drug=f'"{drug}"', dose=f'"{dose}"', route=f'"{route}"', tablets='["5 mg"]')
+        if route == "oral"
+        else HEAD + phase(drug=f'"{drug}"', dose=f'"{dose}"', route=f'"{route}"')
+    )
+    code, output = _run(runner, "check", str(path))
+    assert code == 1, output
+    assert f"phase[1].dose: {display}: 600 g a day" in output
+    assert "is above the highest documented" in output
+
+
+@pytest.mark.parametrize(
+    ("drug", "route"),
+    [
+        ("methylprednisolone sodium succinate", "iv"),
+        ("hydrocortisone sodium succinate", "iv"),
+        ("triamcinolone acetonide", "im"),
+        ("betamethasone sodium phosphate", "im"),
+        ("cortisone acetate", "oral"),
+    ],
+)
+def test_every_salt_name_is_known(drug: str, route: str) -> None:
+    from taper.catalogue import identify_drug
+
+    found, problem = identify_drug(drug)
+    assert problem is None and found is not None
+    assert drug.split()[0] == found.id and route in found.routes
+
+
+def test_a_plain_name_in_another_alphabet_stays_an_unchecked_drug_warning() -> None:
+    from taper.catalogue import identify_drug
+
+    # Russian for prednisolone: not a look-alike of a Latin name, so not the catalogue drug.
+    assert identify_drug("преднизолон") == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("dose", "expected"),
+    [
+        ("60 mɡ", "it looks like mg but is written with look-alike characters (ɡ U+0261"),
+        ("60 ｍｇ", 'type "mg" with plain letters'),
+        ("60 ㎎", "it looks like mg"),
+        ("60 m\u200bg", "U+200B (ZERO WIDTH SPACE)"),
+    ],
+)
+def test_a_look_alike_unit_names_the_unit_to_type(
+    runner: CliRunner, write_regimen: Callable[..., Path], dose: str, expected: str
+) -> None:
+    path = write_regimen(HEAD + phase(dose=f'"{dose}"'))
+    code, output = _run(runner, "check", str(path))
+    assert code == 1
+    assert "phase[1].dose: " in output and expected in output
+
+
+# -- all problems at once ---------------------------------------------------------------------
+
+
+def test_a_phase_with_a_structural_error_still_gets_its_dose_checked(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    path = write_regimen(HEAD + phase(dose='"10 g"', at=""))
+    code, output = _run(runner, "check", str(path))
+    assert code == 1
+    assert 'regimen.toml: phase[1].at: is missing; say when, such as at = ["breakfast"]' in output
+    assert (
+        "regimen.toml: phase[1].dose: Prednisone: 10 g a day by mouth (days 1–3) is above the "
+        "highest documented 1250 mg a day"
+    ) in output
+
+
+def test_steps_and_tapers_without_at_still_get_their_doses_checked(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    path = write_regimen(
+        HEAD
+        + '[[phase]]\nname = "S"\ndrug = "prednisone"\nsteps = [{ dose = "5 g", days = 2 }]\n'
+        + '[[phase]]\nname = "T"\ndrug = "dexamethasone"\n'
+        + 'taper = { from = "4 g", to = "1 g", by = "1 g", every = 1 }\n'
+    )
+    code, output = _run(runner, "check", str(path))
+    assert code == 1
+    assert "phase[1].steps[1].dose: the phase has no at" in output
+    assert "phase[2].at: is missing" in output
+    assert "Prednisone: 5 g a day" in output and "Dexamethasone: up to 4 g a day" in output
