@@ -29,7 +29,14 @@ from taper.units import (
     parse_weight,
 )
 
-MAX_FILE_BYTES = 1_000_000
+#: The largest regimen file read: a long course written day by day is tens of kilobytes, and
+#: the TOML parser's cost must stay bounded (the CLI's own reads use this limit too).
+MAX_REGIMEN_BYTES = 256 * 1024
+MAX_FILE_BYTES = MAX_REGIMEN_BYTES  # the earlier name
+#: Parts of a dotted key (``patient.routine.breakfast`` has 3) and levels of nested arrays and
+#: inline tables, checked before parsing; a regimen needs 3 of each at most.
+MAX_KEY_PARTS = 16
+MAX_NESTING = 32
 MAX_COURSE_DAYS = 366
 ROUTES = ("oral", "iv", "im", "sc", "procedure")
 ALSO_KINDS = ("medication", "check", "appointment")
@@ -310,19 +317,26 @@ class _Reader:
         return None
 
 
+def _size_text(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1_000_000 else f"{size / 1024:.0f} KiB"
+
+
+def _too_large(size: int) -> Problem:
+    return Problem(
+        "",
+        f"is {_size_text(size)}; a regimen file is a few kilobytes (at most "
+        f"{MAX_REGIMEN_BYTES // 1024} KiB). Check that this is the right file.",
+    )
+
+
 def read_document(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Read and parse a TOML file; problems instead of exceptions for every way it can fail."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [
-                Problem(
-                    "",
-                    f"is {size / 1e6:.1f} MB; a regimen file is a few kilobytes. "
-                    "Check that this is the right file.",
-                )
-            ]
-        data = path.read_bytes()
+        if size > MAX_REGIMEN_BYTES:
+            return None, [_too_large(size)]
+        with path.open("rb") as file:
+            data = file.read(MAX_REGIMEN_BYTES + 1)  # never more, whatever the file claims
     except FileNotFoundError:
         return None, [Problem("", "no such file; check the name and the folder")]
     except IsADirectoryError:
@@ -333,8 +347,12 @@ def read_document(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 
 def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
-    if len(data) > MAX_FILE_BYTES:
-        return None, [Problem("", "is over 1 MB; a regimen file is a few kilobytes")]
+    """Parse a regimen's bytes. The work is bounded before TOML parsing starts: the size
+    (``MAX_REGIMEN_BYTES``) and, by a linear pre-scan, the parts of a dotted key and the
+    nesting depth (``MAX_KEY_PARTS``, ``MAX_NESTING``), beyond which tomllib's cost grows
+    with the square of the input (an 80 KB dotted key took over a minute)."""
+    if len(data) > MAX_REGIMEN_BYTES:
+        return None, [_too_large(len(data))]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -342,24 +360,132 @@ def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
         return None, [Problem(f"line {line}", "is not UTF-8 text; save the file as UTF-8")]
     if text.startswith("\ufeff"):
         text = text[1:]
+    scan = _prescan(text)
+    if scan.problem is not None:
+        return None, [scan.problem]
     try:
         return tomllib.loads(text, parse_float=Decimal), []
     except tomllib.TOMLDecodeError as err:
-        message = str(err)
-        place = ""
-        if "(at line" in message:
-            message, _, rest = message.partition(" (at ")
-            place = rest.rstrip(")")
-        elif "(at end of document)" in message:
-            message = message.replace(" (at end of document)", "")
-            place = "end of file"
-        return None, [
-            Problem(
-                place, f"is not valid TOML: {message.lower()}; see the regimen format in the README"
-            )
-        ]
+        return None, [_toml_problem(str(err), scan.unclosed)]
     except RecursionError:
         return None, [Problem("", "is nested too deeply to be a regimen")]
+
+
+def _toml_problem(message: str, unclosed: tuple[str, int, str] | None) -> Problem:
+    """tomllib's message with its place; an unclosed construct named by the line it opens on."""
+    place = ""
+    if "(at line" in message:
+        message, _, rest = message.partition(" (at ")
+        place = rest.rstrip(")")
+    elif "(at end of document)" in message:
+        message = message.replace(" (at end of document)", "")
+        place = "end of file"
+    message = message[:1].lower() + message[1:]
+    at_end = place == "end of file"
+    if unclosed is not None and (at_end or "unclosed" in message or "unterminated" in message):
+        # An unclosed array, table or string shows only where the file ends (or where the
+        # next thing no longer fits): name the line where it was opened.
+        what, line, closer = unclosed
+        if at_end:
+            place = f"line {line}"
+            message = f"the {what} opened on this line is never closed; close it with {closer}"
+        else:
+            message = f"{message}: the {what} opened on line {line} is never closed"
+    return Problem(place, f"is not valid TOML: {message}; see the regimen format in the README")
+
+
+class _Scan(NamedTuple):
+    problem: Problem | None
+    unclosed: tuple[str, int, str] | None  # what was left open at the end: its line, closer
+
+
+# Strings (multi-line first, each possibly unterminated), comments, line breaks, brackets,
+# dots, and runs of anything else (bare keys, numbers, dates, words).
+_TOKEN = (
+    r'"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)'
+    r"|'''(?:[^']|'(?!''))*(?:'''|\Z)"
+    r'|"(?:[^"\\\n]|\\.)*"?'
+    r"|'[^'\n]*'?"
+    r"|#[^\n]*"
+    r"|\n"
+    r"|[\[\]{}.=,]"
+    r"|[^\s\[\]{}.=,\"'#]+"
+    r"|\s+"
+)
+_OPEN = {"[": ("array", "]"), "{": ("inline table", "}")}
+
+
+def _prescan(text: str) -> _Scan:
+    """One linear pass over the text: dotted keys and nesting within the limits, and what is
+    left open at the end (for the TOML error's line). Strings and comments are skipped whole.
+    A number such as 2.5 reads as two parts, well within the limit."""
+    import re
+
+    line = 1
+    open_: list[tuple[str, str, int]] = []  # (what, its closing character, line)
+    parts = 0  # parts of the dotted key (or number) being read
+    after_dot = False
+    line_start = True
+    header = 0  # inside a [table] or [[array of tables]] header: its brackets
+    unclosed_string: tuple[str, int, str] | None = None
+    for match in re.finditer(_TOKEN, text):
+        token = match.group()
+        first = token[0]
+        if first == "\n" or (first.isspace() and "\n" in token):
+            line += token.count("\n")
+            line_start, parts, after_dot = True, 0, False
+            continue
+        if first.isspace() or first == "#":
+            continue
+        if token == ".":
+            after_dot = True
+            continue
+        if first not in "[]{}=,":  # a key part, a string or a bare value
+            if first in "\"'":
+                quote = token[:3] if token[:3] in ('"""', "'''") else first
+                if len(token) < 2 * len(quote) or not token.endswith(quote):
+                    unclosed_string = ("string", line, quote)
+            parts = parts + 1 if after_dot else 1
+            after_dot = False
+            if parts > MAX_KEY_PARTS:
+                return _Scan(
+                    Problem(
+                        f"line {line}",
+                        f"has a dotted key of more than {MAX_KEY_PARTS} parts; a regimen's "
+                        "keys have three at most (such as patient.routine.breakfast)",
+                    ),
+                    None,
+                )
+            line += token.count("\n")
+            line_start = False
+            continue
+        parts, after_dot = 0, False
+        if first == "[" and (header or (line_start and not open_)):
+            header += 1  # a header's brackets: [table], [[array of tables]]
+            line_start = False
+            continue
+        if first == "]" and header:
+            header -= 1
+            continue
+        line_start = False
+        if first in _OPEN:
+            what, closer = _OPEN[first]
+            open_.append((what, closer, line))
+            if len(open_) > MAX_NESTING:
+                return _Scan(
+                    Problem(
+                        f"line {line}",
+                        f"nests arrays or tables more than {MAX_NESTING} levels deep; "
+                        "a regimen needs three at most",
+                    ),
+                    None,
+                )
+        elif open_ and first == open_[-1][1]:
+            open_.pop()
+    if open_:
+        what, closer, line = open_[-1]
+        return _Scan(None, (what, line, closer))
+    return _Scan(None, unclosed_string)
 
 
 def read_regimen(path: Path) -> tuple[Regimen | None, list[Problem]]:

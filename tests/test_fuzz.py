@@ -201,3 +201,20 @@ def test_any_phase_table_is_read_or_refused(phase: dict[str, Any]) -> None:
     schedule(
         {"start": date(2026, 12, 1), "timezone": "UTC", "phase": [{"drug": "prednisone", **phase}]}
     )
+
+
+# The pre-scan that bounds the parser's work (F14) must never refuse a file tomllib reads,
+# short of its two limits: any text in TOML's own alphabet that tomllib parses, parses the same.
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab1.=\"'[]{},#\n \\t", max_size=60))
+def test_the_pre_scan_never_refuses_what_toml_reads(text: str) -> None:
+    import tomllib
+    from decimal import Decimal
+
+    try:
+        expected = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError:
+        document, problems = parse_document(text.encode("utf-8"))
+        assert document is None and problems
+        return
+    assert parse_document(text.encode("utf-8")) == (expected, [])

@@ -572,3 +572,77 @@ def test_steps_and_tapers_without_at_still_get_their_doses_checked(
     assert "phase[1].steps[1].dose: the phase has no at" in output
     assert "phase[2].at: is missing" in output
     assert "Prednisone: 5 g a day" in output and "Dexamethasone: up to 4 g a day" in output
+
+
+# -- F14: the parser's work is bounded before parsing; TOML errors name the opening line -------
+
+
+def test_a_long_dotted_key_is_refused_before_parsing(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    path = write_regimen(HEAD + PHASE + "a" + ".a" * 40_000 + " = 1\n")  # 80 KB
+    started = time.monotonic()
+    code, output = _run(runner, "check", str(path))
+    assert time.monotonic() - started < 2  # tomllib alone took over a minute
+    assert code == 1
+    assert (
+        "regimen.toml: line 9: has a dotted key of more than 16 parts; a regimen's keys have "
+        "three at most"
+    ) in output
+
+
+def test_deep_nesting_is_refused_before_parsing(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    path = write_regimen(HEAD + "x = " + "[" * 40 + "]" * 40 + "\n" + PHASE)
+    code, output = _run(runner, "check", str(path))
+    assert code == 1
+    assert "regimen.toml: line 3: nests arrays or tables more than 32 levels deep" in output
+
+
+def test_the_size_limit_is_one_exported_constant(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    from taper.regimen import MAX_REGIMEN_BYTES
+
+    assert MAX_REGIMEN_BYTES == 256 * 1024
+    padding = "# " + "x" * 97 + "\n"
+    fits = HEAD + PHASE
+    fits += padding * ((MAX_REGIMEN_BYTES - len(fits)) // len(padding))
+    assert len(fits.encode()) <= MAX_REGIMEN_BYTES
+    code, output = _run(runner, "check", str(write_regimen(fits)))
+    assert code == 0, output
+    code, output = _run(runner, "check", str(write_regimen(fits + padding * 2)))
+    assert code == 1
+    assert "regimen.toml: is 256 KiB; a regimen file is a few kilobytes (at most 256 KiB)" in output
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        (
+            '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["08:00",\n'
+            '  "12:00",\n',
+            "regimen.toml: line 7: is not valid TOML: the array opened on this line is never "
+            "closed; close it with ]",
+        ),
+        (
+            '[[phase]]\ndrug = "prednisone"\nat = ["08:00"]\n'
+            'taper = { from = "60 mg", to = "10 mg"\n',
+            "regimen.toml: line 6, column 39: is not valid TOML: unclosed inline table: the "
+            "inline table opened on line 6 is never closed",
+        ),
+        (
+            'title = """Jane\'s course\n\n' + PHASE,
+            "regimen.toml: line 3: is not valid TOML: the string opened on this line is never "
+            'closed; close it with """',
+        ),
+    ],
+)
+def test_an_unclosed_construct_is_named_by_the_line_it_opens_on(
+    runner: CliRunner, write_regimen: Callable[..., Path], tail: str, expected: str
+) -> None:
+    code, output = _run(runner, "check", str(write_regimen(HEAD + tail)))
+    assert code == 1
+    assert expected in output
+    assert "end of file" not in output
