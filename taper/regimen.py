@@ -38,6 +38,17 @@ MAX_FILE_BYTES = MAX_REGIMEN_BYTES  # the earlier name
 MAX_KEY_PARTS = 16
 MAX_NESTING = 32
 MAX_COURSE_DAYS = 366
+#: Reminders (doses and [[also]] items) a plan may hold: on one day, and in the whole course.
+#: 24 a day is a dose every hour, above any real order (4-hourly dosing is 6 a day, divided
+#: doses 4, a few checks besides); 10,000 in a course holds a 3-year course (1,096 days) at 6
+#: doses a day with two daily [[also]] items (8,768), while bounding the work of every export.
+MAX_REMINDERS_PER_DAY = 24
+MAX_REMINDERS = 10_000
+#: The first and last dates a course may start on: wide enough for any real course (and for
+#: historical zone changes, such as Samoa's skipped day in 2011), far from the ends of the
+#: calendar (years 1 and 9999), where date arithmetic overflows.
+EARLIEST_START = date(1900, 1, 1)
+LATEST_START = date(2199, 12, 31)
 ROUTES = ("oral", "iv", "im", "sc", "procedure")
 ALSO_KINDS = ("medication", "check", "appointment")
 DEFAULT_ROUTINE = {
@@ -534,7 +545,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     if "start" not in doc:
         r.problem("start", "is missing; add the course's first day, such as start = 2026-12-01")
     else:
-        start = r.a_date(doc["start"], "start")
+        start = _start_date(r, doc["start"])
 
     timezone = r.text(
         doc,
@@ -663,6 +674,20 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     )
 
 
+def _start_date(r: _Reader, value: Any) -> date | None:
+    """``start``, within the years a course can be planned for: a year far outside is a typo
+    (0226 for 2026), and dates near year 1 or 9999 would overflow the calendar arithmetic."""
+    start = r.a_date(value, "start")
+    if start is not None and not EARLIEST_START <= start <= LATEST_START:
+        r.problem(
+            "start",
+            f"{start.isoformat()} is not a date a course can start on; give a date from "
+            f"{EARLIEST_START.isoformat()} to {LATEST_START.isoformat()} (check the year)",
+        )
+        return None
+    return start
+
+
 def _default_title(phases: list[Phase]) -> str:
     names = list(dict.fromkeys(phase.display for phase in phases))
     return " then ".join(names) + " course" if names else "Treatment course"
@@ -716,6 +741,13 @@ def _times(
     items = r.texts(table, "at", place)
     if items is None:
         return None
+    if len(items) > MAX_REMINDERS_PER_DAY:
+        r.problem(
+            f"{place}.at",
+            f"lists {len(items)} times; at most {MAX_REMINDERS_PER_DAY} doses a day can be "
+            "scheduled",
+        )
+        return ()
     times: list[TimeOfDay] = []
     for text, where in items:
         time = _time_of_day(r, text, where, routine)
@@ -1030,6 +1062,13 @@ def _step(
             return None
         if not divided:
             r.problem(f"{place}.at", 'is empty; give the doses, such as { breakfast = "8 mg" }')
+        if len(divided) > MAX_REMINDERS_PER_DAY:
+            r.problem(
+                f"{place}.at",
+                f"gives {len(divided)} times; at most {MAX_REMINDERS_PER_DAY} doses a day can "
+                "be scheduled",
+            )
+            return None
         for key, value in divided.items():
             label = str(key)
             where = f"{place}.at.{label}"
@@ -1160,6 +1199,7 @@ def _also(
                 f" (phases: {', '.join(phase_names) or 'none'})",
             )
     days: list[int] = []
+    seen: set[int] = set()
     if "days" in table:
         value = table["days"]
         if not isinstance(value, list) or not value:
@@ -1174,7 +1214,8 @@ def _also(
                         f"{place}.days[{day_number}]",
                         f"expected a course day from 1 to {MAX_COURSE_DAYS}, got {describe(item)}",
                     )
-                elif item not in days:
+                elif item not in seen:
+                    seen.add(item)
                     days.append(item)
     on = r.a_date(table["on"], f"{place}.on") if "on" in table else None
     if on is not None and start is not None and on < start:

@@ -31,7 +31,17 @@ from taper.plan import (
     Total,
     Warning,
 )
-from taper.regimen import MAX_COURSE_DAYS, Given, Phase, Regimen, Step, TimeOfDay, read_regimen
+from taper.regimen import (
+    MAX_COURSE_DAYS,
+    MAX_REMINDERS,
+    MAX_REMINDERS_PER_DAY,
+    Given,
+    Phase,
+    Regimen,
+    Step,
+    TimeOfDay,
+    read_regimen,
+)
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
 from taper.words import ROUTE_WORDS, minutes_text, tablet_phrase
@@ -184,6 +194,9 @@ class _Engine:
             placed.append((phase, first, last, steps))
             cursor = last + 1
 
+        # Before any work that grows with the number of phases or doses.
+        if placed and not self.within_reminder_limits(placed, max(p[2] for p in placed)):
+            return None
         self.check_overlaps(placed)
         if not placed:
             if not self.problems:
@@ -276,6 +289,52 @@ class _Engine:
                         f'days {b_first}–{b_last} overlap phase "{a.name}" (days '
                         f"{a_first}–{a_last}); give start_day to place it on purpose",
                     )
+
+    def within_reminder_limits(
+        self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]], end_day: int
+    ) -> bool:
+        """Count the reminders (doses and [[also]] items) per day before making any: at most
+        ``MAX_REMINDERS_PER_DAY`` on a day and ``MAX_REMINDERS`` in the course."""
+        per_day: dict[int, int] = defaultdict(int)
+        for phase, first, _, steps in placed:
+            if phase.form == "sessions":
+                for number in range(phase.sessions or 0):
+                    per_day[first + number * phase.session_every] += len(phase.at)
+                continue
+            day = first
+            for step in steps:
+                for offset in range(0, step.days, step.every):
+                    per_day[day + offset] += len(step.doses)
+                day += step.days
+        ranges = {phase.name: (first, last) for phase, first, last, _ in placed}
+        for item in self.regimen.also:
+            days: set[int] = set()
+            for name in item.during:
+                if name in ranges:
+                    days.update(range(ranges[name][0], ranges[name][1] + 1))
+            days.update(day for day in item.days if day <= end_day)
+            if item.on is not None:
+                days.add((item.on - self.regimen.start).days + 1)
+            for day in days:
+                per_day[day] += len(item.at)
+        total = sum(per_day.values())
+        busy = sorted(day for day, count in per_day.items() if count > MAX_REMINDERS_PER_DAY)
+        if busy:
+            day = busy[0]
+            more = f" (and {len(busy) - 1} more days)" if len(busy) > 1 else ""
+            self.problem(
+                "phase",
+                f"course day {day}{more} has {per_day[day]} reminders (doses and [[also]] "
+                f"items); at most {MAX_REMINDERS_PER_DAY} a day can be scheduled. Check the at "
+                "lists and the phases and [[also]] items on that day",
+            )
+        if total > MAX_REMINDERS:
+            self.problem(
+                "phase",
+                f"the course has {total:,} reminders (doses and [[also]] items); at most "
+                f"{MAX_REMINDERS:,} can be scheduled. Check days, every and the at lists",
+            )
+        return not busy and total <= MAX_REMINDERS
 
     def schedule_also(
         self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]], end_day: int

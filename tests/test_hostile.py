@@ -646,3 +646,106 @@ def test_an_unclosed_construct_is_named_by_the_line_it_opens_on(
     assert code == 1
     assert expected in output
     assert "end of file" not in output
+
+
+# -- F15: limits on reminders, F17: dates near the ends of the calendar ------------------------
+
+
+def test_more_than_24_times_a_day_is_refused(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    times = ", ".join(f'"{hour:02d}:{minute:02d}"' for hour in range(13) for minute in (0, 30))
+    path = write_regimen(HEAD + phase(at=f"[{times}]"))
+    code, output = _run(runner, "check", str(path))
+    assert code == 1
+    assert (
+        "regimen.toml: phase[1].at: lists 26 times; at most 24 doses a day can be scheduled"
+    ) in output
+
+
+def test_more_than_24_reminders_on_one_day_is_refused(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    ten = "[" + ", ".join(f'"{hour:02d}:00"' for hour in range(6, 16)) + "]"
+    path = write_regimen(
+        HEAD
+        + phase(at=ten, days="5")
+        + phase(name='"B"', drug='"dexamethasone"', dose='"4 mg"', at=ten, start_day="3")
+        + '[[also]]\nkind = "check"\nwhat = "Sugar"\ndays = [4]\n'
+        + 'at = ["06:30", "07:30", "08:30", "09:30", "10:30"]\n'
+    )
+    code, output = _run(runner, "check", str(path))
+    assert code == 1
+    assert (
+        "regimen.toml: phase: course day 4 has 25 reminders (doses and [[also]] items); at most "
+        "24 a day can be scheduled"
+    ) in output
+
+
+def test_the_course_limit_on_reminders_is_checked_before_scheduling(
+    runner: CliRunner, write_regimen: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import taper.schedules
+
+    monkeypatch.setattr(taper.schedules, "MAX_REMINDERS", 100)
+    path = write_regimen(HEAD + phase(days="60", at='["08:00", "20:00"]'))
+    code, output = _run(runner, "check", str(path))
+    assert code == 1
+    assert (
+        "regimen.toml: phase: the course has 120 reminders (doses and [[also]] items); "
+        "at most 100 can be scheduled"
+    ) in output
+
+
+def test_the_limits_hold_a_three_year_course_with_several_doses_a_day() -> None:
+    from taper.regimen import MAX_REMINDERS, MAX_REMINDERS_PER_DAY
+
+    # The format issue allows 1,096-day courses and 4-hourly dosing (6 a day): with two daily
+    # [[also]] items (a check, another medicine) such a course must still fit.
+    assert MAX_REMINDERS_PER_DAY >= 6 + 2
+    assert MAX_REMINDERS >= 1_096 * (6 + 2)
+
+
+def test_a_year_long_course_at_the_daily_limit_is_scheduled(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    hours = "[" + ", ".join(f'"{hour:02d}:00"' for hour in range(24)) + "]"
+    path = write_regimen(HEAD + phase(days="366", at=hours))
+    code, output = _run(runner, "check", str(path))
+    assert code == 0, output
+    assert "366 days, 8784 doses" in output
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "9999-12-31", "9999-12-25", "1899-12-31"])
+def test_dates_near_the_ends_of_the_calendar_are_clear_errors(
+    runner: CliRunner, write_regimen: Callable[..., Path], tmp_path: Path, start: str
+) -> None:
+    path = write_regimen(
+        f'start = {start}\ntimezone = "America/New_York"\n'
+        + phase(days="10")
+        + '[[also]]\nkind = "check"\nwhat = "x"\nat = ["09:00"]\non = 9999-12-31\n'
+    )
+    for command in (
+        ["check", str(path)],
+        ["plan", "--json", str(path)],
+        ["ics", str(path), "-o", str(tmp_path / "r.ics")],
+        ["build", str(path), "-o", str(tmp_path / "packet")],
+    ):
+        code, output = _run(runner, *command)
+        assert code == 1, output
+        assert (
+            f"regimen.toml: start: {start} is not a date a course can start on; give a date "
+            "from 1900-01-01 to 2199-12-31 (check the year)"
+        ) in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["regimen.toml"]
+
+
+def test_an_extra_item_near_year_9999_is_a_clear_error(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    path = write_regimen(
+        HEAD + PHASE + '[[also]]\nkind = "check"\nwhat = "x"\nat = ["09:00"]\non = 9999-12-31\n'
+    )
+    code, output = _run(runner, "check", str(path))
+    assert code == 1
+    assert "regimen.toml: also[1].on: 9999-12-31 is more than 366 days after the start" in output
