@@ -368,7 +368,10 @@ class _Engine:
                 days.append(day)
             for day in sorted(set(days)):
                 for time in item.at:
-                    when, clock = self.local(day, time, f"{item.place}.at")
+                    placed_at = self.local(day, time, f"{item.place}.at")
+                    if placed_at is None:
+                        continue
+                    when, clock = placed_at
                     events.append(
                         Event(
                             day,
@@ -392,8 +395,9 @@ class _Engine:
         # shift east or west of UTC.
         return self.regimen.start + timedelta(days=day - 1)
 
-    def local(self, day: int, time: TimeOfDay, place: str) -> tuple[datetime, str]:
-        """The instant of a local wall-clock time, moved out of a spring-forward gap."""
+    def local(self, day: int, time: TimeOfDay, place: str) -> tuple[datetime, str] | None:
+        """The instant of a local wall-clock time, moved out of a spring-forward gap; None on
+        a date the zone skips whole (Samoa's 2011-12-30)."""
         on = self.date_of(day)
         hour, minute = (int(part) for part in time.time.split(":"))
         wall = datetime(on.year, on.month, on.day, hour, minute)
@@ -404,6 +408,20 @@ class _Engine:
                 moved += timedelta(minutes=1)
                 if _wall(moved.replace(tzinfo=self.zone)) == moved:
                     break
+            if moved.date() != on:
+                # Course days count by date, so the day keeps its number, but nothing happens
+                # on it: moving its doses to the next day would double them there. The patient
+                # lives one day from the day before to the day after, so the doses around the
+                # gap stay a day apart.
+                self.warn(
+                    "day-skipped",
+                    f"{on.isoformat()} (course day {day}) does not exist in "
+                    f"{self.regimen.timezone}: the clocks skip that whole day, so nothing is "
+                    "scheduled on it and its doses are not given; if every dose of the order "
+                    "is intended, add a day",
+                    place,
+                )
+                return None
             when = moved.replace(tzinfo=self.zone)
             clock = moved.strftime("%H:%M")
             self.warn(
@@ -435,7 +453,10 @@ class _Engine:
             for number in range(1, sessions + 1):
                 day = first + (number - 1) * phase.session_every
                 for time in phase.at:
-                    when, clock = self.local(day, time, f"{phase.place}.at")
+                    placed_at = self.local(day, time, f"{phase.place}.at")
+                    if placed_at is None:
+                        continue
+                    when, clock = placed_at
                     dose = Dose(
                         day,
                         self.date_of(day),
@@ -486,7 +507,10 @@ class _Engine:
             for offset in range(step.days):
                 if offset % step.every == 0:
                     for time, made, place in made_at:
-                        when, clock = self.local(day + offset, time, f"{phase.place}.at")
+                        placed_at = self.local(day + offset, time, f"{phase.place}.at")
+                        if placed_at is None:
+                            continue
+                        when, clock = placed_at
                         dose = Dose(
                             day + offset,
                             self.date_of(day + offset),

@@ -749,3 +749,62 @@ def test_an_extra_item_near_year_9999_is_a_clear_error(
     code, output = _run(runner, "check", str(path))
     assert code == 1
     assert "regimen.toml: also[1].on: 9999-12-31 is more than 366 days after the start" in output
+
+
+# -- F10: a calendar day the zone skips ----------------------------------------------------------
+
+APIA = (
+    'start = 2011-12-28\ntimezone = "Pacific/Apia"\n'
+    + phase(days="5", at='["08:00", "20:00"]')
+    + '[[also]]\nkind = "check"\nwhat = "Sugar"\nat = ["12:00"]\nduring = ["A"]\n'
+)
+
+
+def test_a_day_the_zone_skips_gets_no_dose_and_a_warning(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    import json
+    from datetime import datetime, timedelta
+
+    path = write_regimen(APIA)
+    code, output = _run(runner, "plan", "--json", str(path))
+    assert code == 0, output
+    plan = json.loads(output)
+    days = {day["date"]: day for day in plan["days"]}
+    # Samoa moved across the date line: 2011-12-30 never happened there. The course keeps
+    # counting by date (day 3 is that date) and nothing is scheduled on it.
+    assert [day["day"] for day in plan["days"]] == [1, 2, 3, 4, 5]
+    assert days["2011-12-30"]["doses"] == [] and days["2011-12-30"].get("events", []) == []
+    starts = [
+        datetime.fromisoformat(dose["starts"]) for day in plan["days"] for dose in day["doses"]
+    ]
+    assert len(starts) == 8
+    assert [d["time"] for d in days["2011-12-31"]["doses"]] == ["08:00", "20:00"]
+    # No two doses at one instant, and the doses around the gap are a day apart as lived.
+    assert len(set(starts)) == 8
+    gap = datetime.fromisoformat("2011-12-31T08:00:00+14:00") - datetime.fromisoformat(
+        "2011-12-29T08:00:00-10:00"
+    )
+    assert gap == timedelta(hours=24)
+    skipped = [w for w in plan["warnings"] if w["code"] == "day-skipped"]
+    assert {w["place"] for w in skipped} == {"phase[1].at", "also[1].at"}
+    assert skipped[0]["message"].startswith(
+        "2011-12-30 (course day 3) does not exist in Pacific/Apia: the clocks skip that whole "
+        "day, so nothing is scheduled on it"
+    )
+    assert plan["totals"][0]["amount"] == 160
+
+
+def test_a_skipped_day_has_no_reminder(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    import icalendar
+
+    path = write_regimen(APIA)
+    out = path.parent / "r.ics"
+    code, output = _run(runner, "ics", str(path), "-o", str(out))
+    assert code == 0, output
+    events = list(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT"))
+    assert len(events) == 8 + 4
+    local_dates = {e["DTSTART"].dt.date().isoformat() for e in events}
+    assert "2011-12-30" not in local_dates
