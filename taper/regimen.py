@@ -526,7 +526,7 @@ def _screen_text(r: _Reader, value: Any, place: str = "", key: str = "") -> None
         if len(shown) > 60:
             shown = shown[:57] + "..."
         for ch, why in found:
-            r.problem(place, f'"{shown}": the character {char_name(ch)} {why}')
+            r.problem(place, f'the character {char_name(ch)} in "{shown}" {why}')
     elif isinstance(value, dict):
         for item_key, item in value.items():
             name = str(item_key)

@@ -338,9 +338,9 @@ def test_control_codes_in_a_field_are_refused_with_place_and_fix(
         assert code == 1
         _no_raw_controls(output)
         assert (
-            'regimen.toml: phase[1].take: "with food\\x1b[1A\\x1b[2K\\x0dPrednisone 6 mg": '
-            "the character U+001B (ESCAPE) is a control character, which can change what a "
-            "terminal shows; delete it"
+            "regimen.toml: phase[1].take: the character U+001B (ESCAPE) in "
+            '"with food\\x1b[1A\\x1b[2K\\x0dPrednisone 6 mg" is a control character, which '
+            "can change what a terminal shows; delete it"
         ) in output
         assert "U+000D (CARRIAGE RETURN)" in output
 
@@ -400,7 +400,7 @@ def test_a_file_name_with_control_codes_is_escaped(runner: CliRunner, tmp_path: 
 @pytest.mark.parametrize(
     ("line", "place", "named"),
     [
-        ('title = "Pill 💊 course"\n', "title", "U+1F48A (PILL) is an emoji"),
+        ('title = "Pill 💊 course"\n', "title", "U+1F48A (PILL) in \"Pill 💊 course\" is an emoji"),
         ('[patient]\nname = "שרה"\n', "patient.name", "is right-to-left text"),
         ('[care_team]\nclinic = "Clinique 2ᵉ"\n', "care_team.clinic", "has no glyph"),
     ],
