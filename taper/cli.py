@@ -124,9 +124,9 @@ class TimezoneType(_ParamType):
     name = "zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        import pendulum
+        from taper.zones import is_zone
 
-        if value in pendulum.timezones():
+        if is_zone(value):
             return str(value)
         self.fail(f"{value!r} is not an IANA time zone, such as America/New_York", param, ctx)
 

@@ -694,20 +694,13 @@ def _default_title(phases: list[Phase]) -> str:
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:
-    import pendulum
+    from taper.zones import is_zone, names
 
-    if "/" in name or name == "UTC":
-        try:
-            pendulum.timezone(name)
-            return name
-        except (ValueError, OSError, LookupError):  # ZoneInfoNotFoundError is a KeyError
-            pass
-    zones = pendulum.timezones()  # listing every zone is slow: only for the did-you-mean
-    if name in zones:
+    if is_zone(name):
         return name
     r.problem(
         "timezone",
-        f'unknown time zone "{name}"{_did_you_mean(name, sorted(zones))} '
+        f'unknown time zone "{name}"{_did_you_mean(name, sorted(names()))} '
         '(use an IANA name such as "America/New_York" or "Europe/London")',
     )
     return None

@@ -156,9 +156,9 @@ class _Engine:
         self.problems = problems
         self.today = today
         self.warnings: list[Warning] = []
-        import pendulum
+        from taper.zones import zone
 
-        self.zone: tzinfo = pendulum.timezone(regimen.timezone)
+        self.zone: tzinfo = zone(regimen.timezone)
 
     def problem(self, place: str, message: str) -> None:
         self.problems.append(Problem(place, message))

@@ -400,7 +400,7 @@ def test_a_file_name_with_control_codes_is_escaped(runner: CliRunner, tmp_path: 
 @pytest.mark.parametrize(
     ("line", "place", "named"),
     [
-        ('title = "Pill 💊 course"\n', "title", "U+1F48A (PILL) in \"Pill 💊 course\" is an emoji"),
+        ('title = "Pill 💊 course"\n', "title", 'U+1F48A (PILL) in "Pill 💊 course" is an emoji'),
         ('[patient]\nname = "שרה"\n', "patient.name", "is right-to-left text"),
         ('[care_team]\nclinic = "Clinique 2ᵉ"\n', "care_team.clinic", "has no glyph"),
     ],
@@ -808,3 +808,124 @@ def test_a_skipped_day_has_no_reminder(
     assert len(events) == 8 + 4
     local_dates = {e["DTSTART"].dt.date().isoformat() for e in events}
     assert "2011-12-30" not in local_dates
+
+
+# -- F11: zone rules from the installed tzdata package only ------------------------------------
+
+
+def _fake_zone_dir(tmp_path: Path) -> Path:
+    """A host zone folder that lies: New York and a made-up zone with Tokyo's rules."""
+    import tzdata
+
+    tokyo = (Path(tzdata.__file__).parent / "zoneinfo" / "Asia" / "Tokyo").read_bytes()
+    root = tmp_path / "zoneinfo"
+    for name in ("America/New_York", "Mars/Olympus", "UTC"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(tokyo)
+    return root
+
+
+def _taper(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "taper", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1795305600", **env},
+        timeout=60,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_a_plan_is_the_same_whatever_zone_files_the_host_has(tmp_path: Path) -> None:
+    regimen = Path(__file__).parent / "regimens" / "ics-course.toml"
+    fake = _fake_zone_dir(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, expected = _taper(["plan", "--json", str(regimen)], {})
+    assert code == 0, expected
+    assert '"timezone": "America/New_York"' in expected and "-05:00" in expected
+    for host in (fake, empty):
+        env = {"PYTHONTZPATH": str(host), "TZDIR": str(host), "TZ": "Asia/Tokyo"}
+        code, output = _taper(["plan", "--json", str(regimen)], env)
+        assert code == 0, output
+        assert output == expected
+
+
+def test_a_zone_loaded_from_the_host_before_taper_is_not_reused(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    fake = _fake_zone_dir(tmp_path)
+    regimen = Path(__file__).parent / "regimens" / "ics-course.toml"
+    script = (
+        "import zoneinfo\n"
+        f"zoneinfo.reset_tzpath(to=[{str(fake)!r}])\n"
+        "from datetime import datetime\n"
+        "host = datetime(2026, 12, 1, 8, tzinfo=zoneinfo.ZoneInfo('America/New_York'))\n"
+        "assert host.utcoffset().total_seconds() == 9 * 3600  # the lying host file\n"
+        "from pathlib import Path\n"
+        "from taper.schedules import load_plan\n"
+        f"plan = load_plan(Path({str(regimen)!r}))\n"
+        "print(plan.doses[0].starts.isoformat())\n"
+        "from datetime import UTC\n"
+        "from taper.export.ics import render_ics\n"
+        "ics = render_ics(plan, stamp=datetime(2026, 11, 22, tzinfo=UTC))\n"
+        "print(b'TZOFFSETTO:-0500' in ics, b'TZOFFSETTO:+0900' in ics)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    starts, calendar = result.stdout.strip().split("\n")
+    assert starts.endswith("-05:00")
+    assert calendar == "True False"  # the calendar's zone rules are New York's too
+
+
+def test_zone_names_come_from_tzdata_not_the_host(tmp_path: Path) -> None:
+    fake = _fake_zone_dir(tmp_path)
+    env = {"PYTHONTZPATH": str(fake), "TZDIR": str(fake)}
+    path = tmp_path / "mars.toml"
+    path.write_text('start = 2026-12-01\ntimezone = "Mars/Olympus"\n' + PHASE, encoding="utf-8")
+    code, output = _taper(["check", str(path)], env)
+    assert code == 1
+    assert 'mars.toml: timezone: unknown time zone "Mars/Olympus"' in output
+    code, output = _taper(
+        ["new", "ms-iv-pulse-3-day", "-o", str(tmp_path / "x.toml"), "--timezone", "Mars/Olympus"],
+        env,
+    )
+    assert code == 2
+    assert "'Mars/Olympus' is not an IANA time zone" in output
+
+
+def test_the_plan_and_the_pharmacist_sheet_say_which_zone_rules(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    import json
+
+    import jsonschema
+    import tzdata
+    from pypdf import PdfReader
+
+    regimen = Path(__file__).parent / "regimens" / "ics-course.toml"
+    code, output = _run(runner, "plan", "--json", str(regimen))
+    plan = json.loads(output)
+    assert plan["tzdata"] == tzdata.IANA_VERSION
+    schema = json.loads(
+        (Path(__file__).parent.parent / "taper" / "data" / "plan.schema.json").read_text("utf-8")
+    )
+    jsonschema.validate(plan, schema)
+    assert schema["properties"]["tzdata"]["type"] == "string"
+    assert "tzdata" not in schema["required"]  # backward compatible
+    out = tmp_path / "pharmacist.pdf"
+    code, output = _run(runner, "pdf", str(regimen), "-o", str(out), "--for", "pharmacist")
+    assert code == 0, output
+    text = " ".join((page.extract_text() or "") for page in PdfReader(out).pages)
+    assert (
+        f"Times are in America/New_York, by the IANA time zone rules {tzdata.IANA_VERSION}."
+        in " ".join(text.split())
+    )
