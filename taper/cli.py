@@ -340,7 +340,7 @@ def new(
         template, start=start or today() + timedelta(days=1), weight=weight, timezone=timezone
     )
     write_file(output, text.encode("utf-8"), force=force)
-    click.echo(f"wrote {output}; edit it, then run: taper check {output}", err=True)
+    click.echo(terminal(f"wrote {output}; edit it, then run: taper check {output}"), err=True)
 
 
 @main.command()
@@ -371,4 +371,4 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
         "nurse.pdf": render_pdf(course, "nurse", stamp=stamp, paper=paper),
     }
     write_folder(output, files, force=force)
-    click.echo(f"wrote {', '.join(files)} to {output}", err=True)
+    click.echo(terminal(f"wrote {', '.join(files)} to {output}"), err=True)
