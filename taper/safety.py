@@ -492,9 +492,8 @@ def _check_care_team(engine: _Engine) -> None:
         elif found is not None and given != found.number and given not in found.also:
             engine.warn(
                 "emergency-number-unconfirmed",
-                f'care_team.emergency is "{given}", but the emergency number taper knows for '
-                f"{found.name} (time zone {regimen.timezone}) is {found.number}; check the "
-                "number the handouts print",
+                f'the handouts will print "{given}", but the emergency number taper knows for '
+                f"{found.name} (time zone {regimen.timezone}) is {found.number}; check it",
                 "care_team.emergency",
             )
     elif found is None:

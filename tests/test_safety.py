@@ -624,8 +624,8 @@ def test_care_team_emergency_wins_and_is_checked(
         regimen(oral("20 mg", 3), zone="Europe/Stockholm", team='phone = "1"\nemergency = "911"')
     )
     assert warning(moved, "emergency-number-unconfirmed").startswith(
-        'care_team.emergency: care_team.emergency is "911", but the emergency number taper '
-        "knows for Sweden (time zone Europe/Stockholm) is 112"
+        'care_team.emergency: the handouts will print "911", but the emergency number taper '
+        "knows for Sweden (time zone Europe/Stockholm) is 112; check it"
     )
     assert 'not an emergency number; write the digits to dial, such as emergency = "999"' in (
         errors_of(regimen(oral("20 mg", 3), team='phone = "1"\nemergency = "nine one one"'))
