@@ -82,6 +82,19 @@ def _silence_stdout() -> None:
 
 
 class _Group(click.Group):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The process's entry point (the `taper` command, python -m taper): signals are
+        caught from here on, so that Ctrl-C or a kill always ends with an exit status that
+        says what happened (130/143 before an output is in place, 0 once it is)."""
+        from taper.output import Interrupted, interruption_guard
+
+        try:
+            with interruption_guard(whole_process=True):
+                return super().__call__(*args, **kwargs)
+        except Interrupted as err:
+            click.echo("Interrupted: no output was written or changed.", err=True)
+            sys.exit(128 + err.signum)
+
     def invoke(self, ctx: click.Context) -> Any:
         from taper.output import Interrupted, interruption_guard
 
@@ -313,10 +326,12 @@ def ics(
     Example: taper ics jane.toml -o reminders.ics --alarm 15m
     """
     from taper.export.ics import render_ics
-    from taper.output import write_file
+    from taper.output import OutputFile
 
     _alarm_or_none(no_alarm)
     course = load(regimen)
+    inputs = {"the regimen": regimen, **({"the --previous calendar": previous} if previous else {})}
+    out = OutputFile(output, force=force, inputs=inputs)
     old = _read_previous(previous)
     try:
         data = render_ics(
@@ -329,8 +344,7 @@ def ics(
     except OutputError as err:
         # Only the previous file gives render_ics an OutputError; name it.
         raise OutputError(f"{previous}: {err}") from err
-    inputs = {"the regimen": regimen, **({"the --previous calendar": previous} if previous else {})}
-    write_file(output, data, force=force, inputs=inputs)
+    out.write(data)
     # A reminder the clocks moved is at a time nobody wrote; say so (on stderr: -o - is data).
     for warning in course.warnings:
         if warning.code.startswith("dst-"):
@@ -382,11 +396,12 @@ def pdf(
     Example: taper pdf jane.toml -o jane-patient.pdf --for patient --large-print
     """
     from taper.export.pdf import render_pdf
-    from taper.output import write_file
+    from taper.output import OutputFile
 
     course = load(regimen)
+    out = OutputFile(output, force=force, inputs={"the regimen": regimen})
     data = render_pdf(course, audience, stamp=build_stamp(), paper=paper, large_print=large_print)
-    write_file(output, data, force=force, inputs={"the regimen": regimen})
+    out.write(data)
 
 
 @main.command()
@@ -459,9 +474,10 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
     from taper.export.ics import render_ics
     from taper.export.json import render_json
     from taper.export.pdf import render_pdf
-    from taper.output import write_folder
+    from taper.output import OutputFolder
 
     course = load(regimen)
+    out = OutputFolder(output, force=force, inputs={"the regimen": regimen})
     stamp = build_stamp()
     files = {
         "plan.json": render_json(course),
@@ -472,6 +488,6 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
         "pharmacist.pdf": render_pdf(course, "pharmacist", stamp=stamp, paper=paper),
         "nurse.pdf": render_pdf(course, "nurse", stamp=stamp, paper=paper),
     }
-    for note in write_folder(output, files, force=force, inputs={"the regimen": regimen}):
+    for note in out.write(files):
         click.echo(note, err=True)
     click.echo(f"wrote {', '.join(files)} to {output}", err=True)

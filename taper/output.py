@@ -12,7 +12,6 @@ a FIFO, a device or a runaway file cannot hang taper or fill its memory.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import functools
 import hashlib
@@ -32,13 +31,12 @@ from types import FrameType
 from typing import NamedTuple
 
 from taper.errors import InputFileError, OutputError
-from taper.regimen import MAX_FILE_BYTES
 
 OWNER_ONLY_FILE = 0o600
 OWNER_ONLY_FOLDER = 0o700
 
 # -- limits on what taper reads (the README quotes these) -----------------------------------
-REGIMEN_LIMIT = MAX_FILE_BYTES  # bytes (1 MB), the reader's own limit
+REGIMEN_LIMIT = 1_000_000  # bytes: taper.regimen.MAX_FILE_BYTES (a test checks they agree)
 PREVIOUS_LIMIT = 16 * 1024 * 1024  # bytes; a year of reminders is well under 1 MB
 
 # -- what a packet is ------------------------------------------------------------------------
@@ -93,8 +91,12 @@ _guard: _Guard | None = None
 
 
 @contextlib.contextmanager
-def interruption_guard() -> Iterator[_Guard]:
-    """Catch signals for the length of one command (the CLI wraps every command in this)."""
+def interruption_guard(*, whole_process: bool = False) -> Iterator[_Guard]:
+    """Catch signals for the length of one command (the CLI wraps every command in this).
+
+    ``whole_process``: taper owns the process, which ends with the command; once an output
+    is in place, signals stay ignored to the very end, so the exit status tells the truth.
+    """
     global _guard
     if threading.current_thread() is not threading.main_thread() or _guard is not None:
         yield _guard or _Guard()
@@ -108,7 +110,7 @@ def interruption_guard() -> Iterator[_Guard]:
         with _held():
             _guard = None
             for sig, handler in previous.items():
-                signal.signal(sig, handler)
+                signal.signal(sig, signal.SIG_IGN if whole_process and guard.committed else handler)
             # A signal held back while the output went into place belonged to this command,
             # which has finished: drop it rather than let it reach the restored handler.
             if guard.committed and hasattr(signal, "sigtimedwait"):
@@ -145,6 +147,8 @@ _AT_FDCWD = -100
 def _libc_renameat2() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         function = libc.renameat2
@@ -161,6 +165,8 @@ def _renameat2(source: Path, target: Path, flags: int) -> bool:
     function = _libc_renameat2()
     if function is None:
         return False
+    import ctypes
+
     result = function(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags)
     if result == 0:
         return True
@@ -245,7 +251,7 @@ def _check_parent(path: Path, shown: str) -> Path:
         raise OutputError(_path_problem(shown, parent, err)) from err
     if not stat.S_ISDIR(info.st_mode):
         raise OutputError(f"{shown}: {parent} is not a folder")
-    if not os.access(parent, os.X_OK):
+    if not os.access(parent, os.X_OK, effective_ids=os.access in os.supports_effective_ids):
         raise OutputError(
             f"{shown}: cannot enter the folder {parent} (permission denied); "
             "check its permissions or write somewhere else"
@@ -387,18 +393,13 @@ def _temporary_folder(parent: Path, shown: str) -> Path:
 # -- single files ----------------------------------------------------------------------------
 
 
-def write_file(
-    target: str, data: bytes, *, force: bool = False, inputs: Mapping[str, Path] | None = None
-) -> None:
-    """Write ``data`` to ``target`` (``-`` is standard output) through a temporary file.
+class _FileTarget(NamedTuple):
+    path: Path
+    parent: Path
+    info: os.stat_result | None  # what was there when it was checked
 
-    ``inputs`` names the files this command reads ({"the regimen": path}); the output may not
-    be one of them.
-    """
-    if target == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
+
+def _examine_file(target: str, force: bool, inputs: Mapping[str, Path]) -> _FileTarget:
     path = Path(target)
     shown = target
     parent = _check_parent(path, shown)
@@ -413,9 +414,46 @@ def write_file(
                 f"{shown} is {_kind(info.st_mode)}, not a regular file; taper writes only "
                 "regular files (use -o - for standard output)"
             )
-        _same_input(path, info, inputs or {}, shown)
+        _same_input(path, info, inputs, shown)
         if not force:
             raise OutputError(f"{shown} already exists; add --force to replace it")
+    return _FileTarget(path, parent, info)
+
+
+class OutputFile:
+    """A file output, checked when the command starts (before the slow part) and written at
+    the end; what appears at the path in between is never replaced."""
+
+    def __init__(
+        self, target: str, *, force: bool = False, inputs: Mapping[str, Path] | None = None
+    ) -> None:
+        self.target, self.force, self.inputs = target, force, dict(inputs or {})
+        self.checked = None if target == "-" else _examine_file(target, force, self.inputs)
+
+    def write(self, data: bytes) -> None:
+        if self.checked is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
+        if self.checked.info is None and os.path.lexists(self.checked.path):
+            raise OutputError(f"{self.target} appeared while building; use --force to replace it")
+        now = _examine_file(self.target, self.force, self.inputs)
+        _write_file(self.target, now, data)
+
+
+def write_file(
+    target: str, data: bytes, *, force: bool = False, inputs: Mapping[str, Path] | None = None
+) -> None:
+    """Write ``data`` to ``target`` (``-`` is standard output) through a temporary file.
+
+    ``inputs`` names the files this command reads ({"the regimen": path}); the output may not
+    be one of them.
+    """
+    OutputFile(target, force=force, inputs=inputs).write(data)
+
+
+def _write_file(shown: str, checked: _FileTarget, data: bytes) -> None:
+    path, parent, info = checked
     remove_stale_temporaries(parent)
     try:
         with _held():
@@ -548,19 +586,16 @@ def _remove_packet(folder: Path) -> list[str]:
     return left
 
 
-def write_folder(
-    target: str,
-    files: Mapping[str, bytes],
-    *,
-    force: bool = False,
-    inputs: Mapping[str, Path] | None = None,
-) -> list[str]:
-    """Write a whole packet at once: built and synced beside the target, then put in place
-    with one atomic rename (an exchange when it replaces a previous packet).
+class _FolderTarget(NamedTuple):
+    path: Path
+    parent: Path
+    info: os.stat_result | None  # what was there when it was checked
+    replace: bool  # a previous packet, to swap out
 
-    Returns notes for the user (a packet put back after an interrupted run, say).
-    """
-    notes: list[str] = []
+
+def _examine_folder(
+    target: str, force: bool, inputs: Mapping[str, Path], notes: list[str]
+) -> _FolderTarget:
     shown = target
     try:
         here = os.getcwd()
@@ -587,7 +622,7 @@ def write_folder(
             raise OutputError(_symlink_problem(path, shown))
         if not stat.S_ISDIR(info.st_mode):
             raise OutputError(f"{shown} exists and is not a folder")
-        _same_input(path, info, inputs or {}, shown)
+        _same_input(path, info, inputs, shown)
         if os.path.ismount(path):
             raise OutputError(
                 f"{shown} is a mount point; taper cannot put a packet in its place. "
@@ -606,6 +641,45 @@ def write_folder(
         if contents.packet and not force:
             raise OutputError(f"{shown} already holds a packet; add --force to replace it")
         replace = contents.packet
+    return _FolderTarget(path, parent, info, replace)
+
+
+class OutputFolder:
+    """A packet output, checked when the command starts (before the slow part) and written at
+    the end; a folder that appears at the path in between is never replaced."""
+
+    def __init__(
+        self, target: str, *, force: bool = False, inputs: Mapping[str, Path] | None = None
+    ) -> None:
+        self.target, self.force, self.inputs = target, force, dict(inputs or {})
+        self.notes: list[str] = []
+        self.checked = _examine_folder(target, force, self.inputs, self.notes)
+
+    def write(self, files: Mapping[str, bytes]) -> list[str]:
+        """Write the packet; returns notes for the user (a packet put back, say)."""
+        if self.checked.info is None and os.path.lexists(self.checked.path):
+            raise OutputError(f"{self.target} appeared while building; use --force to replace it")
+        now = _examine_folder(self.target, self.force, self.inputs, self.notes)
+        return self.notes + _write_folder(self.target, now, files)
+
+
+def write_folder(
+    target: str,
+    files: Mapping[str, bytes],
+    *,
+    force: bool = False,
+    inputs: Mapping[str, Path] | None = None,
+) -> list[str]:
+    """Write a whole packet at once: built and synced beside the target, then put in place
+    with one atomic rename (an exchange when it replaces a previous packet).
+
+    Returns notes for the user (a packet put back after an interrupted run, say).
+    """
+    return OutputFolder(target, force=force, inputs=inputs).write(files)
+
+
+def _write_folder(shown: str, checked: _FolderTarget, files: Mapping[str, bytes]) -> list[str]:
+    path, parent, info, replace = checked
     staging = _temporary_folder(parent, shown)
     swapped = False
     try:
@@ -660,11 +734,17 @@ def write_folder(
         except OSError:
             left = ["?"]
         if left:
-            notes.append(
-                f"kept {staging}: files appeared in the previous packet while building "
-                f"({_named(left)})"
-            )
-    return notes
+            # Files someone put into the previous packet while this one was built: never
+            # deleted, and moved out of the temporaries' pattern so no later run removes them.
+            kept = path.with_name(path.name + ".previous")
+            with contextlib.suppress(OSError):
+                _rename_no_replace(staging, kept, folder=True)
+                staging = kept
+            return [
+                f"kept the previous packet at {staging}: files appeared in it while "
+                f"building ({_named(left)})"
+            ]
+    return []
 
 
 def _read_limited(descriptor: int, limit: int) -> bytes:
