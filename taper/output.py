@@ -14,15 +14,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import hashlib
-import json
 import os
 import re
-import shutil
 import signal
 import stat
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -351,6 +347,8 @@ def _alive(pid: int) -> bool:
 def remove_stale_temporaries(folder: Path) -> list[str]:
     """Remove temporaries that killed runs of taper left in ``folder``: named by taper's own
     pattern, owned by this user, older than this run, and made by a process that is gone."""
+    import shutil
+
     removed: list[str] = []
     try:
         names = os.listdir(folder)
@@ -381,6 +379,8 @@ def remove_stale_temporaries(folder: Path) -> list[str]:
 
 
 def _temporary_folder(parent: Path, shown: str) -> Path:
+    import tempfile
+
     try:
         with _held():
             made = Path(tempfile.mkdtemp(dir=parent, prefix=_temp_prefix(), suffix=".tmp"))
@@ -453,6 +453,8 @@ def write_file(
 
 
 def _write_file(shown: str, checked: _FileTarget, data: bytes) -> None:
+    import tempfile
+
     path, parent, info = checked
     remove_stale_temporaries(parent)
     try:
@@ -498,12 +500,16 @@ class _Contents(NamedTuple):
 
 def manifest_bytes(names: list[str]) -> bytes:
     """The manifest taper writes into every packet: a format tag and the packet's own files."""
+    import json
+
     document = {"format": PACKET_FORMAT, "files": sorted(names)}
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
 
 
 def _listed_files(folder: Path) -> frozenset[str] | None:
     """The files a packet's manifest lists, or None if there is no valid manifest."""
+    import json
+
     manifest = folder / MANIFEST
     try:
         info = os.lstat(manifest)
@@ -550,6 +556,8 @@ def _named(names: list[str]) -> str:
 
 def _backup_name(path: Path) -> Path:
     """Where the fallback swap keeps the previous packet (one per target name)."""
+    import hashlib
+
     digest = hashlib.sha256(os.fsencode(path.name)).hexdigest()[:16]
     return path.parent / f".taper-old-{digest}"
 
@@ -679,6 +687,8 @@ def write_folder(
 
 
 def _write_folder(shown: str, checked: _FolderTarget, files: Mapping[str, bytes]) -> list[str]:
+    import shutil
+
     path, parent, info, replace = checked
     staging = _temporary_folder(parent, shown)
     swapped = False
