@@ -117,7 +117,9 @@ def interruption_guard(*, whole_process: bool = False) -> Iterator[_Guard]:
 @contextlib.contextmanager
 def _held() -> Iterator[None]:
     """Hold signals back for a few system calls that must not be cut in half."""
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
         yield
         return
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
