@@ -23,6 +23,7 @@ import click
 from taper import __version__
 from taper.errors import OutputError, TaperError
 from taper.plan import Plan
+from taper.text import terminal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -105,7 +106,9 @@ class _Group(click.Group):
                 sys.stdout.flush()
                 return result
         except TaperError as err:
-            raise click.ClickException(str(err)) from err
+            # Messages echo file names and values: never let a control character reach the
+            # terminal raw (taper.text is the one rule).
+            raise click.ClickException(terminal(str(err))) from err
         except Interrupted as err:
             click.echo("Interrupted: no output was written or changed.", err=True)
             raise click.exceptions.Exit(128 + err.signum) from err
@@ -153,15 +156,18 @@ def today() -> date:
 def load(regimen: Path) -> Plan:
     """Read the regimen (a regular file, within the size limit), check it and schedule it."""
     from taper.errors import InputFileError, Problem, RegimenError
-    from taper.output import REGIMEN, read_input
-    from taper.regimen import parse_document, parse_regimen
+    from taper.output import REGIMEN, REGIMEN_LIMIT, read_input
+    from taper.regimen import parse_document, parse_regimen, read_document
     from taper.schedules import build_plan
 
     try:
         data = read_input(regimen, REGIMEN)
     except InputFileError as err:
         raise RegimenError(regimen.name, [Problem("", str(err))]) from err
-    document, problems = parse_document(data)
+    if len(data) > REGIMEN_LIMIT:  # a regular file, too big: the reader says so, with its size
+        document, problems = read_document(regimen)
+    else:
+        document, problems = parse_document(data)
     if document is None:
         raise RegimenError(regimen.name, problems)
     parsed, problems = parse_regimen(document, regimen.name)
@@ -226,9 +232,9 @@ class TimezoneType(_ParamType):
     name = "zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        import pendulum
+        from taper.zones import is_zone
 
-        if value in pendulum.timezones():
+        if is_zone(value):
             return str(value)
         self.fail(f"{value!r} is not an IANA time zone, such as America/New_York", param, ctx)
 
@@ -259,13 +265,17 @@ def check(regimen: Path) -> None:
     plan = load(regimen)
     doses = len(plan.doses)
     click.echo(
-        f"{regimen.name}: valid: {plan.length} days, {doses} dose"
-        f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
-        f"{'s' if len(plan.warnings) != 1 else ''}"
+        terminal(
+            f"{regimen.name}: valid: {plan.length} days, {doses} dose"
+            f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
+            f"{'s' if len(plan.warnings) != 1 else ''}"
+        )
     )
     for warning in plan.warnings:
         place = f"{warning.place}: " if warning.place else ""
-        click.echo(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
+        click.echo(
+            terminal(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
+        )
 
 
 @main.command()
@@ -285,7 +295,7 @@ def plan(regimen: Path, as_json: bool) -> None:
         return
     from taper.export.table import render_table
 
-    click.echo(render_table(course), nl=False)
+    click.echo(terminal(render_table(course)), nl=False)
 
 
 @main.command()
@@ -350,7 +360,8 @@ def ics(
         if warning.code.startswith("dst-"):
             place = f"{warning.place}: " if warning.place else ""
             click.echo(
-                f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}", err=True
+                terminal(f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}"),
+                err=True,
             )
 
 
@@ -413,7 +424,7 @@ def watch(regimen: Path) -> None:
     """
     from taper.watch import render_watch_text, watch_list
 
-    click.echo(render_watch_text(watch_list(load(regimen))), nl=False)
+    click.echo(terminal(render_watch_text(watch_list(load(regimen)))), nl=False)
 
 
 @main.command()
@@ -457,7 +468,7 @@ def new(
     except TemplateError as err:  # a mistake on the command line, as a bad --start is: exit 2
         raise click.UsageError(str(err), click.get_current_context()) from err
     write_file(output, text.encode("utf-8"), force=force)
-    click.echo(f"wrote {output}; edit it, then run: taper check {output}", err=True)
+    click.echo(terminal(f"wrote {output}; edit it, then run: taper check {output}"), err=True)
 
 
 @main.command()
@@ -489,5 +500,5 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
         "nurse.pdf": render_pdf(course, "nurse", stamp=stamp, paper=paper),
     }
     for note in out.write(files):
-        click.echo(note, err=True)
-    click.echo(f"wrote {', '.join(files)} to {output}", err=True)
+        click.echo(terminal(note), err=True)
+    click.echo(terminal(f"wrote {', '.join(files)} to {output}"), err=True)

@@ -32,7 +32,7 @@ OWNER_ONLY_FILE = 0o600
 OWNER_ONLY_FOLDER = 0o700
 
 # -- limits on what taper reads (the README quotes these) -----------------------------------
-REGIMEN_LIMIT = 1_000_000  # bytes: taper.regimen.MAX_FILE_BYTES (a test checks they agree)
+REGIMEN_LIMIT = 256 * 1024  # bytes: the reader's MAX_REGIMEN_BYTES (a test checks they agree)
 PREVIOUS_LIMIT = 16 * 1024 * 1024  # bytes; a year of reminders is well under 1 MB
 
 # -- what a packet is ------------------------------------------------------------------------
@@ -774,10 +774,11 @@ def _read_limited(descriptor: int, limit: int) -> bytes:
 class InputSpec(NamedTuple):
     what: str  # "the regimen file (.toml)"
     limit: int
-    too_big: str  # said after "is N MB; "
+    too_big: str | None  # said after "is N MB; " (None: the caller judges the size)
 
 
-REGIMEN = InputSpec("the regimen file (.toml)", REGIMEN_LIMIT, "a regimen file is a few kilobytes")
+# The reader (taper.regimen) words a regimen that is too big itself.
+REGIMEN = InputSpec("the regimen file (.toml)", REGIMEN_LIMIT, None)
 PREVIOUS = InputSpec(
     "the calendar file (.ics)",
     PREVIOUS_LIMIT,
@@ -811,14 +812,14 @@ def read_input(path: Path, spec: InputSpec) -> bytes:
             raise InputFileError(
                 f"is {_kind(info.st_mode)}, not a regular file; give {spec.what} itself"
             )
-        if info.st_size > spec.limit:
+        if info.st_size > spec.limit and spec.too_big is not None:
             raise InputFileError(f"is {info.st_size / 1e6:.1f} MB; {spec.too_big}")
         data = _read_limited(descriptor, spec.limit)
     except OSError as err:
         raise InputFileError(_input_problem(err)) from err
     finally:
         os.close(descriptor)
-    if len(data) > spec.limit:
+    if len(data) > spec.limit and spec.too_big is not None:
         raise InputFileError(f"is over {spec.limit / 1e6:.1f} MB; {spec.too_big}")
     return data
 

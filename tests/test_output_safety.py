@@ -655,7 +655,7 @@ def test_f13_a_regimen_over_the_limit_is_refused(runner: CliRunner, tmp_path: Pa
     regimen.write_bytes(b"# " + b"x" * 1_000_000 + b"\n")
     code, output = invoke(runner, "check", regimen)
     assert code == 1
-    assert "big.toml: is 1.0 MB; a regimen file is a few kilobytes" in output
+    assert "big.toml: is 1.0 MB; a regimen file is a few kilobytes (at most 256 KiB)" in output
 
 
 # -- F19: over-long names, folders that cannot be entered -------------------------------------
@@ -1176,6 +1176,6 @@ def test_manifest_is_deterministic_and_parsed_independently(tmp_path: Path) -> N
 
 def test_the_regimen_limit_is_the_readers() -> None:
     from taper.output import REGIMEN_LIMIT
-    from taper.regimen import MAX_FILE_BYTES
+    from taper.regimen import MAX_REGIMEN_BYTES
 
-    assert REGIMEN_LIMIT == MAX_FILE_BYTES
+    assert REGIMEN_LIMIT == MAX_REGIMEN_BYTES
