@@ -580,6 +580,52 @@ def _recover(path: Path) -> str | None:
     return None
 
 
+# What builds of taper before the manifest left when killed: `.NAME.XXXXXXXX.tmp` (a packet
+# being written) and `.NAME.XXXXXXXX.old` (the previous packet, moved aside), NAME the target.
+def _legacy_leftovers(path: Path) -> list[str]:
+    """Tidy what killed builds of earlier versions left beside ``path``: put a previous packet
+    back if nothing is at ``path``, remove the rest. Only folders owned by this user, older
+    than this run, holding nothing but packet files."""
+    import shutil
+
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.(tmp|old)$")
+    notes: list[str] = []
+    try:
+        names = sorted(os.listdir(path.parent))
+    except OSError:
+        return notes
+    removed = 0
+    for name in names:
+        match = pattern.match(name)
+        if match is None:
+            continue
+        entry = path.parent / name
+        try:
+            info = os.lstat(entry)
+            inside = os.listdir(entry) if stat.S_ISDIR(info.st_mode) else None
+            if (
+                inside is None
+                or info.st_uid != os.geteuid()
+                or info.st_mtime >= _STARTED
+                or not set(inside) <= LEGACY_PACKET
+                or not all(stat.S_ISREG(os.lstat(entry / f).st_mode) for f in inside)
+            ):
+                continue
+            if match.group(1) == "old" and inside and not os.path.lexists(path):
+                os.rename(entry, path)
+                notes.append(
+                    f"put back the packet {path} that an interrupted build had moved aside"
+                )
+            else:
+                shutil.rmtree(entry)
+                removed += 1
+        except OSError:
+            continue
+    if removed:
+        notes.append(f"removed {removed} temporary folder(s) left by interrupted runs")
+    return notes
+
+
 def _remove_packet(folder: Path) -> list[str]:
     """Remove a packet's own files and the folder; leave (and return) anything else."""
     listed = _listed_files(folder)
@@ -620,8 +666,9 @@ def _examine_folder(
     parent = _check_parent(path, shown)
     with _held():
         recovered = _recover(path)
-    if recovered:
-        notes.append(recovered)
+        if recovered:
+            notes.append(recovered)
+        notes.extend(_legacy_leftovers(path))
     removed = remove_stale_temporaries(parent)
     if removed:
         notes.append(f"removed {len(removed)} temporary folder(s) left by interrupted runs")
@@ -715,11 +762,15 @@ def _write_folder(shown: str, checked: _FolderTarget, files: Mapping[str, bytes]
                 try:
                     os.rename(staging, path)
                 except BaseException:
-                    os.rename(backup, path)
+                    with contextlib.suppress(OSError):
+                        os.rename(backup, path)
                     raise
                 _commit()
-                os.rename(backup, staging)
-                swapped = True
+                try:
+                    os.rename(backup, staging)
+                    swapped = True
+                except OSError:  # another run tidied it first; the new packet is in place
+                    return []
         _fsync_folder(parent)
     except BaseException as err:
         if not swapped:

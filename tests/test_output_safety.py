@@ -574,6 +574,29 @@ def test_f28_stale_temporaries_are_removed_on_the_next_run(tmp_path: Path) -> No
     assert "removed 2 temporary folder(s) left by interrupted runs" in result.stderr.decode()
 
 
+def test_f28_leftovers_of_earlier_versions_are_tidied(tmp_path: Path) -> None:
+    """Builds before this version left `.jane.XXXXXXXX.tmp` and `.jane.XXXXXXXX.old` when
+    killed, and nothing at `jane` if killed between their two renames."""
+    long_ago = time.time() - 3600
+    old = tmp_path / ".jane.k2j4h6g8.old"  # the previous packet, moved aside
+    partial = tmp_path / ".jane.a1b2c3d4.tmp"  # a packet half written
+    someone = tmp_path / ".jane.notes123.tmp"  # the same shape of name, but not a packet
+    for folder, names in ((old, FILES), (partial, FILES[:2]), (someone, ["diary.txt"])):
+        folder.mkdir()
+        for name in names:
+            (folder / name).write_bytes(b"patient data " + name.encode())
+        os.utime(folder, (long_ago, long_ago))
+    result = taper("build", OTHER, "-o", tmp_path / "jane")
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"Error: {tmp_path / 'jane'} already holds a packet; add --force to replace it\n"
+    )
+    assert packet(tmp_path / "jane") == {n: b"patient data " + n.encode() for n in FILES}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".jane.notes123.tmp", "jane"]
+    result = taper("build", OTHER, "-o", tmp_path / "jane", "--force")
+    assert result.returncode == 0, result.stderr
+
+
 def test_f28_f23_signal_before_the_packet_exits_with_the_signal(tmp_path: Path) -> None:
     out = tmp_path / "jane"
     returncode, stderr = signalled("SIGINT", "render", out, "build", COURSE, "-o", out)
