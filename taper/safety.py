@@ -353,8 +353,8 @@ def _check_taper_direction(engine: _Engine, phases: Sequence[PhasePlan], regimen
     by_index = {phase.index: phase for phase in regimen.phases}
     for plan in phases:
         phase = by_index[plan.index]
-        if phase.form not in ("steps", "taper"):
-            continue
+        if phase.form not in ("steps", "taper") or phase.pack is not None:
+            continue  # a dose pack started late rises from day 1 to 2: pack-left-over says so
         previous: Decimal | None = None
         for number, step in enumerate(plan.steps, 1):
             total = sum(
