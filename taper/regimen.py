@@ -736,6 +736,8 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
     forms = [form for form in DOSING_FORMS if form in table]
     if not forms and pack is not None:
         forms = ["pack"]
+    if not forms and "pack" in table:
+        return None  # the pack's problem is reported above
     if len(forms) != 1:
         if forms:
             r.problem(
@@ -1077,8 +1079,7 @@ def _pack(r: _Reader, table: dict[str, Any], place: str, drug: Drug | None) -> P
     if pack is None:
         r.problem(
             f"{place}.pack",
-            f'unknown dose pack "{name}"{_did_you_mean(name.lower(), known)} '
-            f"(known: {', '.join(known)})",
+            f'unknown dose pack "{name}" (known: {", ".join(known)})',
         )
         return None
     if drug is not None and drug.id != pack.drug:
@@ -1149,13 +1150,14 @@ def _days_and_every(
         required=True,
         fix="say for how many days, such as days = 3",
     )
-    if isinstance(table.get("every"), str) and span == "the step":
-        r.problem(
-            f"{place}.every",
-            f'"{table["every"]}": every in hours goes on a phase with dose and days; '
-            "in a step, every is a whole number of days, such as every = 2",
-        )
-        return days, 1
+    if isinstance(table.get("every"), str):
+        if span == "the step":
+            r.problem(
+                f"{place}.every",
+                f'"{table["every"]}": every in hours goes on a phase with dose and days; '
+                "in a step, every is a whole number of days, such as every = 2",
+            )
+        return days, 1  # a phase's every in hours is read (and checked) by _interval
     every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
     if days is not None and every > days:
         r.problem(
@@ -1335,7 +1337,8 @@ def _also(
     placements = [key for key in ("during", "days", "on") if key in table]
     every, weekdays = _also_rhythm(r, table, place)
     rhythm = every is not None or bool(weekdays)
-    if len(placements) > 1 or (not placements and not rhythm):
+    rhythm_written = "every" in table or "weekdays" in table
+    if len(placements) > 1 or (not placements and not rhythm_written):
         r.problem(
             place,
             "say when in the course with exactly one of during = [phase names], "
