@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -227,7 +228,7 @@ def test_every_6h_is_evenly_spaced_in_elapsed_hours_across_spring_forward() -> N
     assert len(iv) == 12  # days = 3 at 6-hourly
     # Aware datetimes in one zone subtract as wall-clock times: compare them in UTC.
     utc = [d.starts.astimezone(UTC) for d in iv]
-    gaps = {(b - a).total_seconds() / 3600 for a, b in zip(utc, utc[1:])}
+    gaps = {(b - a).total_seconds() / 3600 for a, b in itertools.pairwise(utc)}
     assert gaps == {6}
     assert [(d.day, d.time) for d in iv[:6]] == [
         (1, "18:00"),
@@ -309,7 +310,7 @@ def test_series_are_evenly_spaced_in_elapsed_hours(
     doses = plan.doses
     assert len(doses) == days * 24 // hours
     instants = [d.starts.astimezone(UTC) for d in doses]
-    assert all(b - a == timedelta(hours=hours) for a, b in zip(instants, instants[1:]))
+    assert all(b - a == timedelta(hours=hours) for a, b in itertools.pairwise(instants))
     local = ZoneInfo(zone)
     for dose in doses:
         wall = dose.starts.astimezone(local)
