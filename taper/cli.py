@@ -311,6 +311,7 @@ def templates() -> None:
 @click.option("-o", "--output", required=True, help="The regimen file to write.")
 @click.option("--start", type=DateType(), help="Course day 1 (default: tomorrow).")
 @click.option("--weight", help='The patient\'s weight, such as "70 kg" or "154 lb".')
+@click.option("--height", help='The patient\'s height, such as "120 cm" or "47 in" (per-m² doses).')
 @click.option("--timezone", type=TimezoneType(), help="IANA time zone (default: this machine's).")
 @force_option
 def new(
@@ -318,6 +319,7 @@ def new(
     output: str,
     start: date | None,
     weight: str | None,
+    height: str | None,
     timezone: str | None,
     force: bool,
 ) -> None:
@@ -329,7 +331,11 @@ def new(
     from taper.templates import render_template
 
     text = render_template(
-        template, start=start or today() + timedelta(days=1), weight=weight, timezone=timezone
+        template,
+        start=start or today() + timedelta(days=1),
+        weight=weight,
+        timezone=timezone,
+        height=height,
     )
     write_file(output, text.encode("utf-8"), force=force)
     click.echo(f"wrote {output}; edit it, then run: taper check {output}", err=True)
