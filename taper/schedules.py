@@ -619,12 +619,16 @@ class _Engine:
             bases.append(basis)
 
         daily_limit = _in_base(cap.daily) if cap.daily is not None else None
+        # A round-the-clock series gives its one dose several times a day.
+        per_day = 24 // phase.interval_hours if phase.interval_hours else 1
         if daily_limit is not None:
-            fixed = sum(
+            fixed = per_day * sum(
                 (_in_base(g.amount) for g, b in zip(step.doses, bases, strict=True) if b is None),
                 Decimal(0),
             )
-            weighed = sum((_mg(b.allowed, b.unit) for b in bases if b is not None), Decimal(0))
+            weighed = per_day * sum(
+                (_mg(b.allowed, b.unit) for b in bases if b is not None), Decimal(0)
+            )
             if fixed + weighed > daily_limit:
                 if fixed >= daily_limit:
                     self.problem(
@@ -656,7 +660,7 @@ class _Engine:
             if made is not None:
                 planned.append(_Planned(given.time, made, given.place, worked))
         if daily_limit is not None and len(planned) == len(step.doses):
-            total = sum((_mg(p.made.amount, p.made.unit) for p in planned), Decimal(0))
+            total = per_day * sum((_mg(p.made.amount, p.made.unit) for p in planned), Decimal(0))
             if total > daily_limit:
                 # Rounding each dose up passed the day's cap: round the per-weight ones down.
                 planned = [

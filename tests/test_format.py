@@ -466,3 +466,17 @@ def test_fill_quantities_add_up_to_the_total(fill: int, days: list[int], liquid:
     plan = plan_text(text)
     assert len(plan.fills) == -(-plan.doses[-1].day // fill)
     assert_fills_add_up(plan)
+
+
+def test_max_daily_on_a_series_caps_the_days_doses_together() -> None:
+    text = (
+        'start = 2026-12-01\ntimezone = "Europe/London"\n[patient]\nweight = "70 kg"\n'
+        '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "0.5 mg/kg"\n'
+        'every = "6h"\ndays = 2\nat = ["00:00"]\nduration = "1 h"\nmax_daily = "100 mg"\n'
+    )
+    plan = plan_text(text)
+    assert {d.amount for d in plan.doses} == {D(25)}  # 35 mg × 4 = 140 mg a day, capped at 100
+    assert len(plan.doses) == 8
+    basis = plan.doses[0].basis
+    assert basis is not None
+    assert basis_text(basis) == ("0.5 mg/kg × 70 kg = 35 mg, capped at 100 mg a day: 25 mg a dose")
