@@ -46,7 +46,9 @@ from taper.regimen import (
 )
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
-from taper.words import ROUTE_WORDS, basis_text, minutes_text, pack_count_text, tablet_phrase
+from taper.voice.amounts import basis_text, pack_count_text
+from taper.voice.doses import ROUTE_WORDS, tablet_phrase
+from taper.voice.text import minutes_text
 
 
 def load_plan(path: Path, today: date | None = None) -> Plan:

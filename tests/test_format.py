@@ -24,7 +24,7 @@ from taper.export.json import render_json
 from taper.plan import Plan
 from taper.regimen import parse_regimen
 from taper.schedules import build_plan, load_plan
-from taper.words import basis_text, bsa_text
+from taper.voice.amounts import basis_text, bsa_text
 
 REGIMENS = Path(__file__).parent / "regimens"
 SCHEMA = json.loads(
