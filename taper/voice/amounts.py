@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from taper.plan import Basis
+from taper.plan import Basis, PackLine, Plan
 from taper.units import format_amount, format_number
+from taper.voice.doses import tablet_word
+from taper.voice.text import count_text
+from taper.voice.times import clock, date_of, date_range, days_text
 
 
 def size_text(basis: Basis) -> str:
@@ -49,6 +52,95 @@ def fill_period_text(number: int, first_day: int, last_day: int, periods: int) -
     return f"Fill {number} of {periods}: {days}"
 
 
-def every_hours_text(hours: int, count: int, days: int) -> str:
-    """``every 6 hours, 12 doses over 3 days``."""
-    return f"every {hours} hours, {count} doses over {days} day{'s' if days != 1 else ''}"
+def basis_lines(plan: Plan) -> list[str]:
+    """How each per-weight dose was worked out, once per phase and step, for the pharmacist:
+    ``Burst, days 1–5: 2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg``."""
+    lines: list[str] = []
+    for phase in plan.phases:
+        for step in phase.steps:
+            for dose in step.doses:
+                if dose.basis is None:
+                    continue
+                line = (
+                    f"{phase.name}, {days_text(step.first_day, step.last_day)}: "
+                    f"{basis_text(dose.basis)}"
+                )
+                if dose.amount is not None and dose.unit is not None:
+                    given = format_amount(dose.amount, dose.unit)
+                    if dose.basis.allowed != dose.amount:
+                        line += f"; given as {given}, the nearest dose the product makes"
+                if line not in lines:
+                    lines.append(line)
+    return lines
+
+
+def body_text(plan: Plan) -> str | None:
+    """The height and the body surface area with its inputs, when per-m² doses used them."""
+    patient = plan.patient
+    if patient.height_cm is None or patient.weight_kg is None or patient.bsa_m2 is None:
+        return None
+    height = f"{format_number(patient.height_cm)} cm"
+    if patient.height and not patient.height.strip().lower().endswith("cm"):
+        height += f" (entered as {patient.height})"
+    return f"{height}. {bsa_text(patient.height_cm, patient.weight_kg, patient.bsa_m2)}"
+
+
+def pack_rows(packs: tuple[PackLine, ...]) -> list[tuple[str, str, str]]:
+    """Dose packs to dispense: (drug, pack, quantity)."""
+    return [
+        (line.drug_name, line.pack, pack_count_text(line.packs, line.tablets_per_pack))
+        for line in packs
+    ]
+
+
+def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
+    """The quantities of each fill period: (period, drug, strength or form, quantity)."""
+    rows: list[tuple[str, str, str, str]] = []
+    count = len(plan.fills)
+    for fill in plan.fills:
+        label = fill_period_text(fill.number, fill.first_day, fill.last_day, count)
+        dates = date_range(date_of(plan, fill.first_day), date_of(plan, fill.last_day))
+        items: list[tuple[str, str, str]] = []
+        for line in fill.dispense:
+            items.append(
+                (
+                    line.drug_name,
+                    f"{format_amount(line.strength, line.unit)} tablets",
+                    f"{count_text(line.count)} {tablet_word(line.count)}",
+                )
+            )
+        for liquid in fill.liquids:
+            items.append(
+                (
+                    liquid.drug_name,
+                    f"{liquid.liquid} (liquid)",
+                    f"{format_number(liquid.volume_ml)} mL",
+                )
+            )
+        items.extend(pack_rows(fill.packs))
+        if not items:
+            items.append(("", "", "nothing to supply"))
+        for number, (drug, form, quantity) in enumerate(items):
+            rows.append((f"{label} ({dates})" if number == 0 else "", drug, form, quantity))
+    return rows
+
+
+def fill_intro(plan: Plan) -> str:
+    """The line above the fill table."""
+    return (
+        f'Supplied {plan.fill_days} days at a time (fill = "{plan.fill_days} days"): '
+        "the quantities of each fill add up to the totals for the course above."
+    )
+
+
+def series_patient(hours: int, count: int, first: str) -> str:
+    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``."""
+    return f"every {hours} hours, day and night: {count} doses, the first at {clock(first)}"
+
+
+def series_sig(hours: int, count: int, days: int, first: str) -> str:
+    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``."""
+    return (
+        f"every {hours} hours around the clock, first dose at {first}: "
+        f"{count} doses over {days} day{'s' if days != 1 else ''}"
+    )
