@@ -480,3 +480,69 @@ def test_max_daily_on_a_series_caps_the_days_doses_together() -> None:
     basis = plan.doses[0].basis
     assert basis is not None
     assert basis_text(basis) == ("0.5 mg/kg × 70 kg = 35 mg, capped at 100 mg a day: 25 mg a dose")
+
+
+# -- end to end: the three handouts ------------------------------------------------------------
+
+
+def pdf_text(plan: Plan, audience: str, **options: Any) -> tuple[str, ...]:
+    import io
+
+    import pypdf
+
+    from taper.export.pdf import render_pdf
+
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(plan, audience, stamp=STAMP, **options)))
+    return tuple(
+        " ".join(page.extract_text().replace("\u00a0", " ").split()) for page in reader.pages
+    )
+
+
+def test_pharmacist_sheet_shows_the_cap_and_the_bsa_with_its_inputs() -> None:
+    asthma = " ".join(pdf_text(plan_of("format-child-asthma-capped.toml"), "pharmacist"))
+    assert "Burst, days 1–5: 2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg" in asthma
+    assert "Measure 20 mL of 15 mg/5 mL (60 mg)" in asthma
+    patient = " ".join(pdf_text(plan_of("format-child-asthma-capped.toml"), "patient"))
+    # The patient sees the dose to take; the arithmetic is the pharmacist's.
+    assert "60 mg (20 mL) once a day" in patient
+    assert "69.8" not in patient and "34.9 kg" not in patient
+    nephrotic = " ".join(pdf_text(plan_of("format-nephrotic-bsa.toml"), "pharmacist"))
+    assert "Body surface area (Mosteller) = √(115 cm × 20 kg ÷ 3600) = 0.8 m²" in nephrotic
+    assert "Daily, days 1–28: 60 mg/m² × 0.8 m² = 48 mg" in nephrotic
+
+
+def test_pharmacist_sheet_dispenses_packs_and_fills() -> None:
+    pack = " ".join(pdf_text(plan_of("format-dose-pack-late.toml"), "pharmacist"))
+    assert "methylprednisolone 4 mg dose pack 1 pack (21 tablets)" in pack
+    assert "3 will be left over" in pack
+    gca = " ".join(pdf_text(plan_of("format-gca-2-year.toml"), "pharmacist"))
+    assert "Fill 1 of 25: days 1–28" in gca and "Fill 25 of 25: days 673–700" in gca
+    assert "Prednisone 1 mg tablets 1120 tablets" in gca  # the course's total
+
+
+def test_series_sig_and_patient_lines() -> None:
+    plan = plan_of("format-ontt-every-6h-dst.toml")
+    pharmacist = " ".join(pdf_text(plan, "pharmacist"))
+    assert (
+        "Give 250 mg IV over 1 h every 6 hours around the clock, first dose at 18:00: "
+        "12 doses over 3 days" in pharmacist
+    )
+    patient = " ".join(pdf_text(plan, "patient"))
+    assert "every 6 hours, day and night: 12 doses, the first at 6:00 PM" in patient
+    nurse = " ".join(pdf_text(plan, "nurse"))
+    assert "7:00 AM" in nurse or "07:00" in nurse  # the dose after the clock change
+
+
+def test_a_two_year_patient_handout_stays_short() -> None:
+    plan = plan_of("format-gca-2-year.toml")
+    pages = pdf_text(plan, "patient")
+    assert len(pages) <= 20
+    text = " ".join(pages)
+    assert "This checklist covers days 1 to 28 (your first supply)." in text
+    assert "Day 28 of 700" in text and "Day 29 of 700" not in text
+    for month in ("December 2026", "October 2028"):
+        assert month in text
+    assert "Alendronate 70 mg (as prescribed): 7:00 AM every Monday." in text
+    assert "every 28 days" in text
+    large = pdf_text(plan, "patient", large_print=True)
+    assert len(large) <= 30

@@ -3,13 +3,14 @@ series, in the words the pharmacist and the patient read."""
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
-from taper.plan import Basis, PackLine, Plan
+from taper.plan import Basis, Day, PackLine, Plan
 from taper.units import format_amount, format_number
 from taper.voice.doses import tablet_word
 from taper.voice.text import count_text
-from taper.voice.times import clock, date_of, date_range, days_text
+from taper.voice.times import WEEKDAYS, clock, date_of, date_range, days_text
 
 
 def size_text(basis: Basis) -> str:
@@ -144,3 +145,71 @@ def series_sig(hours: int, count: int, days: int, first: str) -> str:
         f"every {hours} hours around the clock, first dose at {first}: "
         f"{count} doses over {days} day{'s' if days != 1 else ''}"
     )
+
+
+# -- a long course on paper: the patient handout grows with dose changes, not days -------------
+
+LONG_COURSE_DAYS = 92  # over about three months: months in miniature, the first supply's checklist
+CHECKLIST_DAYS = 28  # the checklist of a long course without fill = "...": its first 28 days
+
+
+def is_long(plan: Plan) -> bool:
+    return plan.length > LONG_COURSE_DAYS
+
+
+def checklist_last_day(plan: Plan) -> int:
+    """The last day the patient's tick-box checklist covers: all of a short course; the first
+    fill period (or the first 28 days) of a long one."""
+    if not is_long(plan):
+        return plan.length
+    if plan.fills and plan.fill_days is not None:
+        return plan.fills[0].last_day
+    return min(CHECKLIST_DAYS, plan.length)
+
+
+def checklist_note(plan: Plan, last_day: int) -> str | None:
+    """What a shortened checklist covers, and where the rest of the course is."""
+    if last_day >= plan.length:
+        return None
+    supply = " (your first supply)" if plan.fill_days is not None else ""
+    return (
+        f"This checklist covers days 1 to {last_day}{supply}. After that, follow "
+        '"Your course at a glance" and the calendar: they show every dose change.'
+    )
+
+
+def compact_calendar_intro() -> str:
+    return (
+        "Each day shows how much to take that day. The dose changes on the dates shown in "
+        '"Your course at a glance". Days marked "–" are part of your course, but you take '
+        "nothing from this plan that day."
+    )
+
+
+def compact_cell(day: Day) -> str:
+    """A day in the miniature months of a long course: the day's amount of each medicine."""
+    totals: dict[str, tuple[Decimal, str]] = {}
+    for dose in day.doses:
+        if dose.amount is None or dose.unit is None:
+            totals.setdefault(dose.drug_name, (Decimal(0), ""))
+            continue
+        so_far = totals.get(dose.drug_name, (Decimal(0), dose.unit))[0]
+        totals[dose.drug_name] = (so_far + dose.amount, dose.unit)
+    if not totals:
+        return "–" if day.phases else ""
+    named = len(totals) > 1
+    return "\n".join(
+        (f"{name} " if named else "") + format_amount(total, unit) if unit else name
+        for name, (total, unit) in totals.items()
+    )
+
+
+def rhythm_text(plan: Plan, days: list[int]) -> str | None:
+    """`` every Monday`` or `` every 28 days`` for an [[also]] item on a rhythm, else None."""
+    gaps = {b - a for a, b in itertools.pairwise(days)}
+    if len(gaps) != 1:
+        return None
+    gap = gaps.pop()
+    if gap == 7:
+        return f" every {WEEKDAYS[date_of(plan, days[0]).weekday()]}"
+    return f" every {gap} days"
