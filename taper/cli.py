@@ -265,10 +265,23 @@ def _read_previous(previous: Path | None) -> bytes | None:
     help="Who the handout is for.",
 )
 @click.option("--large-print", is_flag=True, help="Bigger text, for low vision.")
+@click.option(
+    "--fill",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Patient handout of a long course: the fill period its tick-box checklist covers.",
+)
 @paper_options
 @force_option
 def pdf(
-    regimen: Path, output: str, audience: str, large_print: bool, paper: str, force: bool
+    regimen: Path,
+    output: str,
+    audience: str,
+    large_print: bool,
+    fill: int,
+    paper: str,
+    force: bool,
 ) -> None:
     """Write a printable handout for the patient, the pharmacist or the nurse.
 
@@ -276,9 +289,16 @@ def pdf(
     """
     from taper.export.pdf import render_pdf
     from taper.output import write_file
+    from taper.voice.amounts import checklist_days
 
     course = load(regimen)
-    data = render_pdf(course, audience, stamp=build_stamp(), paper=paper, large_print=large_print)
+    try:
+        checklist_days(course, fill)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--fill") from err
+    data = render_pdf(
+        course, audience, stamp=build_stamp(), paper=paper, large_print=large_print, fill=fill
+    )
     write_file(output, data, force=force)
 
 

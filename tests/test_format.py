@@ -546,3 +546,33 @@ def test_a_two_year_patient_handout_stays_short() -> None:
     assert "every 28 days" in text
     large = pdf_text(plan, "patient", large_print=True)
     assert len(large) <= 30
+
+
+def test_the_checklist_of_another_fill_period(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from taper.cli import main
+
+    plan = plan_of("format-gca-2-year.toml")
+    text = " ".join(pdf_text(plan, "patient", fill=3))
+    assert "This checklist covers days 57 to 84 (supply 3 of 25)." in text
+    assert "Day 57 of 700" in text and "Day 84 of 700" in text
+    assert "Day 56 of 700" not in text and "Day 85 of 700" not in text
+    runner = CliRunner()
+    out = tmp_path / "p.pdf"
+    regimen = str(REGIMENS / "format-gca-2-year.toml")
+    result = runner.invoke(
+        main, ["pdf", regimen, "--for", "patient", "--fill", "26", "-o", str(out)]
+    )
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for --fill: this course has 25 fill periods; give a number from 1 to 25"
+        in (result.output)
+    )
+    assert not out.exists()
+    result = runner.invoke(
+        main,
+        ["pdf", regimen, "--for", "patient", "--fill", "25", "-o", str(out)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0 and out.exists()

@@ -157,24 +157,40 @@ def is_long(plan: Plan) -> bool:
     return plan.length > LONG_COURSE_DAYS
 
 
-def checklist_last_day(plan: Plan) -> int:
-    """The last day the patient's tick-box checklist covers: all of a short course; the first
-    fill period (or the first 28 days) of a long one."""
+def checklist_days(plan: Plan, fill: int = 1) -> tuple[int, int]:
+    """The days the patient's tick-box checklist covers: all of a short course; one fill period
+    of a long one (the first unless ``fill`` says which), or its first 28 days without fills.
+
+    Raises ValueError (with the fix) for a fill period the course does not have.
+    """
+    periods = len(plan.fills) if plan.fill_days is not None else 1
+    if not 1 <= fill <= periods:
+        raise ValueError(
+            f"this course has {periods} fill period{'s' if periods != 1 else ''}; "
+            f"give a number from 1 to {periods}"
+            + ("" if plan.fill_days is not None else ' (set fill = "28 days" for more)')
+        )
     if not is_long(plan):
-        return plan.length
-    if plan.fills and plan.fill_days is not None:
-        return plan.fills[0].last_day
-    return min(CHECKLIST_DAYS, plan.length)
+        return 1, plan.length
+    if plan.fill_days is not None:
+        period = plan.fills[fill - 1]
+        return period.first_day, period.last_day
+    return 1, min(CHECKLIST_DAYS, plan.length)
 
 
-def checklist_note(plan: Plan, last_day: int) -> str | None:
+def checklist_note(plan: Plan, first_day: int, last_day: int) -> str | None:
     """What a shortened checklist covers, and where the rest of the course is."""
-    if last_day >= plan.length:
+    if first_day == 1 and last_day >= plan.length:
         return None
-    supply = " (your first supply)" if plan.fill_days is not None else ""
+    supply = ""
+    if plan.fill_days is not None:
+        number = next(f.number for f in plan.fills if f.first_day == first_day)
+        supply = (
+            " (your first supply)" if number == 1 else f" (supply {number} of {len(plan.fills)})"
+        )
     return (
-        f"This checklist covers days 1 to {last_day}{supply}. After that, follow "
-        '"Your course at a glance" and the calendar: they show every dose change.'
+        f"This checklist covers days {first_day} to {last_day}{supply}. For the other days, "
+        'follow "Your course at a glance" and the calendar: they show every dose change.'
     )
 
 

@@ -32,7 +32,7 @@ from taper.export.pdf.layout import (
 )
 from taper.plan import Day, Plan
 from taper.voice.amounts import (
-    checklist_last_day,
+    checklist_days,
     checklist_note,
     compact_calendar_intro,
     compact_cell,
@@ -55,7 +55,7 @@ from taper.voice.text import Strong
 from taper.voice.times import month_title, week_heads
 
 
-def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+def _patient_story(plan: Plan, styles: _Styles, width: float, fill: int = 1) -> list[Flowable]:
     story: list[Flowable] = [
         _p(plan.title, styles.title),
         _cell([for_line(plan)], styles.body),
@@ -78,7 +78,7 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         _compact_calendar(plan, styles, width) if is_long(plan) else _calendar(plan, styles, width)
     )
     story.append(PageBreak())
-    story.extend(_checklist(plan, styles, width, checklist_last_day(plan)))
+    story.extend(_checklist(plan, styles, width, checklist_days(plan, fill)))
     story.append(PageBreak())
     story.extend(_watch_section(plan, styles, width))
     story.extend(_reminders_box(styles, width))
@@ -322,12 +322,13 @@ def _calendar_cell(on: date, day: Day | None, in_month: bool, styles: _Styles) -
     return cell
 
 
-def _checklist(plan: Plan, styles: _Styles, width: float, last_day: int) -> list[Flowable]:
+def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int]) -> list[Flowable]:
     story: list[Flowable] = [
         _p("Day by day", styles.title),
         _p("Tick the box when you have taken each dose or done each check.", styles.body),
     ]
-    note = checklist_note(plan, last_day)
+    first_day, last_day = span
+    note = checklist_note(plan, first_day, last_day)
     if note is not None:
         story.append(_p(note, styles.body))
     day_width = width * 0.24
@@ -363,13 +364,13 @@ def _checklist(plan: Plan, styles: _Styles, width: float, last_day: int) -> list
     ]
     headings = {phase.name: phase for phase in plan.phases}
     current: tuple[str, ...] | None = None
-    for day in plan.days[:last_day]:
+    for day in plan.days[first_day - 1 : last_day]:
         if not day.doses and not day.events and not day.phases:
             continue  # after the last phase, a day with nothing on it
         if day.phases != current:
             current = day.phases
             for name in day.phases:
-                if headings[name].first_day == day.day or day is plan.days[0]:
+                if headings[name].first_day == day.day or day.day == first_day:
                     rows.append([_p(phase_heading(headings[name]), styles.cell_bold), ""])
                     commands += [
                         ("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)),
