@@ -152,9 +152,9 @@ def test_mg_per_m2_uses_mosteller_and_the_cap() -> None:
     assert {d.amount for d in alternate} == {D(32)}
     assert [d.day for d in alternate][:3] == [29, 31, 33]
     assert daily[0].basis is not None
-    assert basis_text(daily[0].basis) == "60 mg/m² × 0.8 m² = 48 mg"
+    assert basis_text(daily[0].basis) == "60 mg/m² × 0.80 m² = 48 mg"
     assert bsa_text(D(115), D(20), D("0.80")) == (
-        "Body surface area (Mosteller) = √(115 cm × 20 kg ÷ 3600) = 0.8 m²"
+        "Body surface area (Mosteller) = √(115 cm × 20 kg ÷ 3600) = 0.80 m²"
     )
     document = as_json(plan)
     assert document["patient"]["bsa_m2"] == 0.8 and document["patient"]["height_cm"] == 115
@@ -507,8 +507,8 @@ def test_pharmacist_sheet_shows_the_cap_and_the_bsa_with_its_inputs() -> None:
     assert "60 mg (20 mL) once a day" in patient
     assert "69.8" not in patient and "34.9 kg" not in patient
     nephrotic = " ".join(pdf_text(plan_of("format-nephrotic-bsa.toml"), "pharmacist"))
-    assert "Body surface area (Mosteller) = √(115 cm × 20 kg ÷ 3600) = 0.8 m²" in nephrotic
-    assert "Daily, days 1–28: 60 mg/m² × 0.8 m² = 48 mg" in nephrotic
+    assert "Body surface area (Mosteller) = √(115 cm × 20 kg ÷ 3600) = 0.80 m²" in nephrotic
+    assert "Daily, days 1–28: 60 mg/m² × 0.80 m² = 48 mg" in nephrotic
 
 
 def test_pharmacist_sheet_dispenses_packs_and_fills() -> None:

@@ -13,9 +13,16 @@ from taper.voice.text import count_text
 from taper.voice.times import WEEKDAYS, clock, date_of, date_range, days_text
 
 
+def bsa_number(bsa_m2: Decimal) -> str:
+    """A body surface area to 0.01 m², as it was worked out: ``0.80``."""
+    return f"{bsa_m2.quantize(Decimal('0.01'))}"
+
+
 def size_text(basis: Basis) -> str:
-    """``34.9 kg`` or ``0.86 m²``."""
-    return f"{format_number(basis.size)} {'kg' if basis.per == 'kg' else 'm²'}"
+    """``34.9 kg`` or ``0.80 m²``."""
+    if basis.per == "kg":
+        return f"{format_number(basis.size)} kg"
+    return f"{bsa_number(basis.size)} m²"
 
 
 def basis_text(basis: Basis) -> str:
@@ -38,7 +45,7 @@ def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
     """The body surface area with its inputs, for the pharmacist."""
     return (
         f"Body surface area (Mosteller) = √({format_number(height_cm)} cm × "
-        f"{format_number(weight_kg)} kg ÷ 3600) = {format_number(bsa_m2)} m²"
+        f"{format_number(weight_kg)} kg ÷ 3600) = {bsa_number(bsa_m2)} m²"
     )
 
 
