@@ -576,3 +576,79 @@ def test_the_checklist_of_another_fill_period(tmp_path: Path) -> None:
         catch_exceptions=False,
     )
     assert result.exit_code == 0 and out.exists()
+
+
+ODD_VALUES = [
+    0,
+    -1,
+    3,
+    Decimal("1.5"),
+    True,
+    "",
+    " ",
+    "6h",
+    "5h",
+    "0h",
+    "28 days",
+    "0 days",
+    "60 mg",
+    "2 mg/kg",
+    "60 mg/m2",
+    "120 cm",
+    "mon",
+    ["mon"],
+    ["xyz"],
+    [],
+    [3],
+    {},
+    {"a": 1},
+    "methylprednisolone 4 mg dose pack",
+    date(2026, 12, 3),
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    phase_values=st.dictionaries(
+        st.sampled_from(["max", "max_daily", "every", "pack", "dose", "days", "at"]),
+        st.sampled_from(ODD_VALUES),
+    ),
+    also_values=st.dictionaries(
+        st.sampled_from(["every", "weekdays", "days", "during", "on"]), st.sampled_from(ODD_VALUES)
+    ),
+    top=st.dictionaries(st.sampled_from(["fill"]), st.sampled_from(ODD_VALUES)),
+    patient=st.dictionaries(st.sampled_from(["height", "weight"]), st.sampled_from(ODD_VALUES)),
+)
+def test_new_keys_with_any_value_give_problems_never_a_crash(
+    phase_values: dict[str, Any],
+    also_values: dict[str, Any],
+    top: dict[str, Any],
+    patient: dict[str, Any],
+) -> None:
+    phase: dict[str, Any] = {
+        "name": "A",
+        "drug": "methylprednisolone",
+        "dose": "4 mg",
+        "days": 3,
+        "at": ["08:00"],
+    }
+    phase.update(phase_values)
+    also: dict[str, Any] = {"kind": "check", "what": "x", "at": ["09:00"]}
+    also.update(also_values)
+    document = {
+        "start": date(2026, 12, 1),
+        "timezone": "Europe/London",
+        **top,
+        "patient": patient,
+        "phase": [phase],
+        "also": [also],
+    }
+    regimen, problems = parse_regimen(document, "r.toml")
+    if regimen is None:
+        assert problems
+        return
+    try:
+        build_plan(regimen, problems, today=TODAY)
+    except RegimenError as err:
+        assert err.problems
+        assert all(p.message for p in err.problems)
