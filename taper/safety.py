@@ -19,7 +19,7 @@ from taper.units import MASS_UNITS, format_amount, format_number, parse_amount, 
 
 if TYPE_CHECKING:
     from taper.plan import Dose, Emergency, PhasePlan
-    from taper.regimen import Given, Phase, Regimen
+    from taper.regimen import Phase, Regimen
 
 # A steroid dose at or after 20:00, or before 05:00, keeps people awake (clinical-reference §7).
 EVENING_FROM = "20:00"
@@ -91,16 +91,14 @@ def _base(dose: Dose) -> Decimal:
 def _ordered(item: _Scheduled, weight: Decimal | None) -> Decimal:
     """The dose as ordered, in mg (or units), for the dose limits.
 
-    A per-kg dose is checked as ordered (dose × weight), not as rounded to a makeable dose: the
-    rounding is taper's own (and is warned about), and 0.4 g/kg for 5 days must not fail the
-    2 g/kg course limit because 27.96 g a day was rounded to 28 g.
+    A per-weight dose is checked as ordered (dose × weight, or × body surface area, after any
+    ``max`` or ``max_daily`` cap), not as rounded to a makeable dose: the rounding is taper's
+    own (and is warned about), and 0.4 g/kg for 5 days must not fail the 2 g/kg course limit
+    because 27.96 g a day was rounded to 28 g.
     """
-    given = next(
-        (g for step in item.phase.steps for g in step.doses if g.place == item.place), None
-    )
-    if given is not None and given.amount.per_kg and weight is not None:
-        unit = given.amount.unit.removesuffix("/kg")
-        return given.amount.value * weight * MASS_UNITS.get(unit, Decimal(1))
+    basis = item.dose.basis
+    if basis is not None:
+        return basis.allowed * MASS_UNITS.get(basis.unit, Decimal(1))
     return _base(item.dose)
 
 
@@ -367,8 +365,8 @@ def _check_taper_direction(engine: _Engine, phases: Sequence[PhasePlan], regimen
     by_index = {phase.index: phase for phase in regimen.phases}
     for plan in phases:
         phase = by_index[plan.index]
-        if phase.form not in ("steps", "taper"):
-            continue
+        if phase.form not in ("steps", "taper") or phase.pack is not None:
+            continue  # a dose pack started late rises from day 1 to 2: pack-left-over says so
         previous: Decimal | None = None
         for number, step in enumerate(plan.steps, 1):
             total = sum(
@@ -600,28 +598,18 @@ def depot_days(drug: str, route: str) -> int | None:
     return rules().depots.get((drug, route))
 
 
-def _givens(regimen: Regimen) -> dict[str, Given]:
-    return {g.place: g for phase in regimen.phases for step in phase.steps for g in step.doses}
-
-
-def _per_area(unit: str) -> bool:
-    return unit.endswith(("/m2", "/m²"))
-
-
 def _two(value: Decimal) -> str:
     return format_number(value.quantize(Decimal("0.01")))
 
 
 def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
     """Oral prednisone/prednisolone ordered per kg (or per m²): 2 mg/kg (60 mg/m²) a day unless
-    allowed, never above 8 mg/kg a day."""
+    allowed, never above 8 mg/kg a day. Checked on the order before any cap: "20 mg/kg" is a
+    slip even when a ``max`` brings it down to a sane dose."""
     found = rules()
     weight = engine.regimen.weight_kg
-    givens = _givens(engine.regimen)
-    # (drug, day) → [mg as ordered, mg/m² ordered, weight-based?]
-    days: dict[tuple[str, int], list[Decimal]] = defaultdict(
-        lambda: [Decimal(0), Decimal(0), Decimal(0)]
-    )
+    # (drug, day) → [mg as ordered (uncapped), mg/m² ordered]
+    days: dict[tuple[str, int], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     owners: dict[str, dict[int, _Scheduled]] = defaultdict(dict)
     for item in scheduled:
         dose, phase = item.dose, item.phase
@@ -632,24 +620,22 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             or dose.amount is None
         ):
             continue
-        given = givens.get(item.place)
-        unit = given.amount.unit if given is not None else ""
         record = days[(phase.drug.id, dose.day)]
-        record[0] += _ordered(item, weight)
-        if given is not None and _per_area(unit):
-            record[1] += given.amount.value * MASS_UNITS.get(unit.split("/")[0], Decimal(1))
-            record[2] = Decimal(1)
-            owners[phase.drug.id].setdefault(dose.day, item)
-        elif given is not None and given.amount.per_kg:
-            record[2] = Decimal(1)
-            owners[phase.drug.id].setdefault(dose.day, item)
+        basis = dose.basis
+        if basis is None:
+            record[0] += _base(dose)
+            continue
+        record[0] += basis.uncapped * MASS_UNITS.get(basis.unit, Decimal(1))
+        if basis.per != "kg":
+            record[1] += basis.ordered * MASS_UNITS.get(basis.unit, Decimal(1))
+        owners[phase.drug.id].setdefault(dose.day, item)
     for drug_id, by_day in owners.items():
         drug = find_drug(drug_id)
         assert drug is not None
         never: list[int] = []
         above: list[int] = []
         for day in sorted(by_day):
-            mg, per_m2, _ = days[(drug_id, day)]
+            mg, per_m2 = days[(drug_id, day)]
             per_kg = mg / weight if weight else None
             if per_kg is not None and per_kg > found.highest_per_kg:
                 never.append(day)
@@ -663,20 +649,20 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             engine.problem(
                 item.place,
                 f"{drug.display}: {_two(mg / weight)} mg/kg a day by mouth ({_days_text(group)}: "
-                f"{_in_unit(mg, 'mg')} a day for {format_number(weight)} kg) is above "
-                f"{format_number(found.highest_per_kg)} mg/kg a day, the highest documented "
-                "oral regimen (infantile spasms). This is almost certainly a slip (10× or "
-                "mg/kg for mg): check the dose. It cannot be allowed",
+                f"{_in_unit(mg, 'mg')} a day for {format_number(weight)} kg, before any cap) is "
+                f"above {format_number(found.highest_per_kg)} mg/kg a day, the highest "
+                "documented oral regimen (infantile spasms). This is almost certainly a slip "
+                "(10× or mg/kg for mg): check the dose. It cannot be allowed",
             )
         for item, group in _by_phase(above, by_day):
-            mg, per_m2, _ = max(days[(drug_id, day)] for day in group)
+            mg, per_m2 = max(days[(drug_id, day)] for day in group)
             if per_m2:
                 what = f"{_two(per_m2)} mg/m² a day is above {found.usual_per_m2} mg/m² a day"
             else:
                 assert weight is not None
                 what = (
                     f"{_two(mg / weight)} mg/kg a day ({_in_unit(mg, 'mg')} for "
-                    f"{format_number(weight)} kg) is above "
+                    f"{format_number(weight)} kg, before any cap) is above "
                     f"{format_number(found.usual_per_kg)} mg/kg a day"
                 )
             text = (
@@ -686,7 +672,8 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             if "above-per-weight-ceiling" in item.phase.allow:
                 engine.warn(
                     "above-per-weight-allowed",
-                    f'{text}; allowed by the prescriber (allow = ["above-per-weight-ceiling"])',
+                    f"{text}; allowed by the prescriber "
+                    '(allow = ["above-per-weight-ceiling"])',
                     item.place,
                 )
             else:
@@ -701,7 +688,6 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
 def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
     """A fixed daily oral dose ≥ 5× the usual one is an error unless it is a documented pulse."""
     found = rules()
-    givens = _givens(engine.regimen)
     totals: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     owners: dict[str, dict[int, _Scheduled]] = defaultdict(dict)
     weight_based: set[tuple[str, int]] = set()
@@ -711,8 +697,7 @@ def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             continue
         if dose.unit not in MASS_UNITS:
             continue
-        given = givens.get(item.place)
-        if given is not None and (given.amount.per_kg or _per_area(given.amount.unit)):
+        if dose.basis is not None:
             weight_based.add((drug.id, dose.day))
         totals[drug.id][dose.day] += _base(dose)
         owners[drug.id].setdefault(dose.day, item)

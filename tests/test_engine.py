@@ -137,7 +137,7 @@ def test_per_kg_liquid_gives_a_measurable_volume() -> None:
     )
     assert [w.code for w in plan.warnings] == ["per-kg-rounded"]
     assert plan.warnings[0].message == (
-        "1 mg/kg × 20 kg = 20 mg, 6.667 mL of 15 mg/5 mL; measure 6.6 mL, which is 19.8 mg"
+        "1 mg/kg × 20 kg = 20 mg: 6.667 mL of 15 mg/5 mL; measure 6.6 mL, which is 19.8 mg"
     )
     assert plan.liquids[0].volume_ml == D("33")
 
