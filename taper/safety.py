@@ -672,8 +672,7 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             if "above-per-weight-ceiling" in item.phase.allow:
                 engine.warn(
                     "above-per-weight-allowed",
-                    f"{text}; allowed by the prescriber "
-                    '(allow = ["above-per-weight-ceiling"])',
+                    f'{text}; allowed by the prescriber (allow = ["above-per-weight-ceiling"])',
                     item.place,
                 )
             else:
