@@ -1108,3 +1108,16 @@ def test_a_cap_does_not_hide_a_10x_per_kg_slip(errors_of: Callable[[str], str]) 
     assert "20 mg/kg a day by mouth (days 1–3: 698 mg a day for 34.9 kg, before any cap)" in (
         errors_of(text)
     )
+
+
+def test_a_capped_liquid_dose_is_measured_under_its_cap(plan_of: Callable[[str], Plan]) -> None:
+    # 2 mg/kg × 34.9 kg = 69.8 mg, capped at 68.9 mg = 22.967 mL; a 0.5 mL mark above 10 mL
+    # rounds that to 23 mL (69 mg), above the cap: one mark lower, 22.5 mL (67.5 mg).
+    plan = plan_of(
+        regimen(
+            LIQUID.format(dose="2 mg/kg", extra='max = "68.9 mg"'), patient='weight = "34.9 kg"'
+        )
+    )
+    dose = plan.doses[0]
+    assert (dose.amount, dose.volume_ml) == (D("67.5"), D("22.5"))
+    assert all(d.amount is not None and d.amount <= D("68.9") for d in plan.doses)
