@@ -41,6 +41,8 @@ REGIMENS = Path(__file__).parent / "regimens"
 GOLDEN = Path(__file__).parent / "golden"
 TODAY = date(2026, 11, 22)
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)  # the SOURCE_DATE_EPOCH conftest sets
+# The identity taper writes into the calendar of tests/regimens/ics-course.toml.
+COURSE_UID = b"course-e09325f92fb60129494fac522e8bd7ad@taper"
 ALL = ["ics-course.toml", "ics-hostile-text.toml", "ics-dst-gap.toml", "pulse-then-taper.toml"]
 
 
@@ -146,7 +148,8 @@ def test_every_event_matches_the_plan(name: str) -> None:
     calendar = parse(data)
     uids = [str(event["UID"]) for event in calendar.events]
     assert len(set(uids)) == len(uids)
-    assert calendar["METHOD"] == "PUBLISH"
+    # No METHOD: a calendar to import or upload, not an iTIP message (README, "Reminders").
+    assert "METHOD" not in calendar
     assert str(calendar["PRODID"]).startswith("-//taper//taper reminders ")
     for event in calendar.events:
         assert event["DTSTART"].params["TZID"] == plan.timezone
@@ -205,10 +208,19 @@ def test_calendar_name_summaries_durations_and_descriptions(
     assert check.duration == timedelta(minutes=15)
 
 
-def test_vtimezone_covers_just_the_course() -> None:
+def test_vtimezone_holds_the_zones_full_rules() -> None:
+    """Not a window around the course: history from 1970 and the current rule (RRULE)."""
     data = render_ics(plan_of("ics-course.toml"), stamp=STAMP).decode("utf-8")
-    assert "COMMENT:This timezone only works from 2026-11-30 to 2026-12-13." in data
     assert data.count("BEGIN:VTIMEZONE") == 1
+    assert "COMMENT" not in data
+    (zone,) = parse(data.encode()).timezones
+    observances = zone.subcomponents
+    assert observances[0].DTSTART == datetime(1970, 1, 1)
+    rules = [(o.name, o.DTSTART, o["RRULE"].to_ical()) for o in observances if "RRULE" in o]
+    assert rules == [
+        ("DAYLIGHT", datetime(2007, 3, 11, 2), b"FREQ=YEARLY;BYDAY=2SU;BYMONTH=3"),
+        ("STANDARD", datetime(2007, 11, 4, 2), b"FREQ=YEARLY;BYDAY=1SU;BYMONTH=11"),
+    ]
 
 
 def test_watch_reminder_line_is_appended(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -542,9 +554,18 @@ def test_fall_back_repeated_time_is_the_first_one(write_regimen: Callable[..., P
     )
     plan = load_plan(write_regimen(text), today=TODAY)
     data = render_ics(plan, stamp=STAMP)
-    # RFC 5545 3.3.5: a local time that occurs twice means the first occurrence (EDT).
-    assert _instants_from_own_vtimezone(data)[1] == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
-    assert plan.doses[1].starts.astimezone(UTC) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    # RFC 5545 3.3.5: a local time that occurs twice means the first occurrence (EDT); clients
+    # disagree (ical.js and libical take the second), so that one dose is written in UTC.
+    first = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    assert plan.doses[1].starts.astimezone(UTC) == first
+    starts = [e["DTSTART"] for e in parse(data).events]
+    assert [s.to_ical() for s in starts] == [
+        b"20261031T013000",
+        b"20261101T053000Z",
+        b"20261102T013000",
+    ]
+    assert [s.params.get("TZID") for s in starts] == ["America/New_York", None, "America/New_York"]
+    assert [e.DTSTART.astimezone(UTC) for e in parse(data).events][1] == first
 
 
 # -- the command -------------------------------------------------------------------------------
@@ -768,7 +789,9 @@ def test_previous_cancels_events_that_are_gone(runner: CliRunner, tmp_path: Path
     after = {str(e["UID"]): e for e in vevents(new.read_bytes())}
     assert set(after) == set(before)
     cancelled = {uid: e for uid, e in after.items() if e.get("STATUS") == "CANCELLED"}
-    assert sorted(f"{e.DTSTART:%m-%d %H:%M} {e['SUMMARY']}" for e in cancelled.values()) == [
+    assert sorted(
+        f"{before[uid].DTSTART:%m-%d %H:%M} {e['SUMMARY']}" for uid, e in cancelled.items()
+    ) == [
         "12-05 08:00 Cancelled: Prednisone 10 mg: 1 × 10 mg tablet",
         "12-05 22:00 Cancelled: Peak flow",
         "12-06 08:00 Cancelled: Prednisone 10 mg: 1 × 10 mg tablet",
@@ -777,7 +800,10 @@ def test_previous_cancels_events_that_are_gone(runner: CliRunner, tmp_path: Path
     for uid, event in cancelled.items():
         assert event["SEQUENCE"] == 1
         assert event.subcomponents == []  # no alarm for a cancelled dose
+        # The same instant, written in UTC: no zone of the old file is needed to read it.
         assert event.DTSTART == before[uid].DTSTART
+        assert event["DTSTART"].to_ical().endswith(b"Z")
+        assert "TZID" not in event["DTSTART"].params
         assert event.duration == before[uid].duration
         assert event["DESCRIPTION"] == (
             "This reminder is cancelled because your plan changed. Follow your new plan."
@@ -851,27 +877,30 @@ def test_changed_plan_without_revision_bump_is_refused(runner: CliRunner, tmp_pa
     [
         (
             b"this is not a calendar\n",
-            "the previous calendar file is not a readable iCalendar file (Content line could "
-            "not be parsed into parts: 'this is not a calendar'...); give the reminders.ics "
-            "written for the plan this one replaces",
+            "the previous calendar file is not an iCalendar file (it does not start with "
+            "BEGIN:VCALENDAR as UTF-8 text); give the reminders.ics written for the plan this "
+            "one replaces",
         ),
         (
             b"",
-            "the previous calendar file does not hold exactly one calendar; give the reminders.ics "
-            "written for the plan this one replaces",
+            "the previous calendar file is not an iCalendar file (it does not start with "
+            "BEGIN:VCALENDAR as UTF-8 text); give the reminders.ics written for the plan this "
+            "one replaces",
         ),
         (
             b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar//EN\r\n"
             b"END:VCALENDAR\r\n",
-            "the previous calendar file was not written by taper (PRODID: -//Google Inc//Google "
-            "Calendar//EN); give the reminders.ics written for the plan this one replaces",
+            "the previous calendar file was not written by taper (PRODID: '-//Google Inc//Google "
+            "Calendar//EN'); give the reminders.ics written for the plan this one replaces",
         ),
         (
             b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//taper//taper reminders 0.1.0//EN\r\n"
-            b"BEGIN:VEVENT\r\nUID:x@taper\r\nDTSTAMP:20261122T000000Z\r\nDTSTART:tomorrow\r\n"
+            b"UID:"
+            + COURSE_UID
+            + b"\r\nBEGIN:VEVENT\r\nUID:x@taper\r\nDTSTAMP:20261122T000000Z\r\nDTSTART:tomorrow\r\n"
             b"END:VEVENT\r\nEND:VCALENDAR\r\n",
-            "the previous calendar file: event 1 (x@taper) is broken (Cannot access 'dt' on broken "
-            "property 'DTSTART'...); give the reminders.ics written for the plan this one replaces",
+            "the previous calendar file: event 1 ('x@taper') is broken ('Cannot access 'dt' on "
+            "broken property 'DTSTART'...); give the reminders.ics written for the plan this one replaces",
         ),
     ],
 )
