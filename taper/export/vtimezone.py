@@ -41,6 +41,7 @@ UTC_NAMES = frozenset(
 # itself predicts no further than 2087 for the zones whose rules it lists one by one.
 _FALLBACK_UNTIL = 2200
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February never used
 _WEEKDAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")  # POSIX day numbers: 0 is Sunday
 
 
@@ -254,30 +255,43 @@ def _rule_changes(rule: _Rule, first_year: int, last_year: int) -> list[_Change]
     ]
 
 
-def _rule_from_year(explicit: list[_Change], rule: _Rule | None) -> int | None:
-    """The first year from which the footer's rule alone gives every change (None: no rule)."""
+def _rule_from(explicit: list[_Change], rule: _Rule | None, last_time: int | None) -> int | None:
+    """The instant (UTC seconds) from which the footer's rule alone gives every change: the
+    earliest listed change from which on the list is what the rule predicts (None: no rule).
+
+    RFC 8536 has the rule govern after the last listed change; zic's slim output lists no
+    change the rule predicts, so a rule adopted mid-year (Goose Bay, November 2011) takes over
+    there, and older data lists years the rule also gives.
+    """
     if rule is None or rule.dst is None:
         return None
-    last = _local(explicit[-1].at, 0).year if explicit else HISTORY_FROM
-    year = last + 1
-    while year > 1:
-        candidate = year - 1
-        bound = _year_start(candidate)
-        listed = [change for change in explicit if change.at >= bound]
+    if not explicit or last_time is None:
+        return _year_start(HISTORY_FROM)
+    last = explicit[-1]
+    # The last transition in the data may change nothing but a flag (Goose Bay, 2011-11-01):
+    # the rule takes over after it all the same.
+    bound = max(last_time, last.at) + 1
+    if _rule_state(rule, bound) != last.after:
+        raise ZoneDataError("the TZ rule does not continue the listed changes")
+    for index in range(len(explicit) - 1, -1, -1):
+        change = explicit[index]
+        first_year = _local(change.at, 0).year - 1
         predicted = [
-            change
-            for change in _rule_changes(rule, candidate, last + 1)
-            if bound <= change.at <= (listed[-1].at if listed else bound - 1)
+            c
+            for c in _rule_changes(rule, first_year, _local(bound, 0).year + 1)
+            if change.at <= c.at < bound
         ]
-        in_force = _in_force(explicit, bound)
-        if listed != predicted or in_force not in (rule.std, rule.dst):
+        if predicted != explicit[index:] or _rule_state(rule, change.at - 1) != change.before:
             break
-        # The rule's own state at the start of the year must be what the data has there.
-        first_of_year = rule.transitions(candidate)
-        if first_of_year and first_of_year[0][1] != in_force:
-            break
-        year = candidate
-    return year
+        bound = change.at
+    return bound
+
+
+def _rule_state(rule: _Rule, at: int) -> _Type:
+    """The type the rule has in force at ``at`` (UTC seconds)."""
+    year = _local(at, 0).year
+    changes = [c for c in _rule_changes(rule, year - 1, year + 1) if c.at <= at]
+    return changes[-1].after
 
 
 def _in_force(explicit: list[_Change], at: int, first: _Type | None = None) -> _Type | None:
@@ -299,9 +313,9 @@ def vtimezone(name: str, earliest: date | None = None) -> Timezone:
     tzif = read_tzif(name)
     rule = parse_rule(tzif.footer)
     explicit = _explicit(tzif)
-    rule_year = _rule_from_year(explicit, rule)
+    rule_from = _rule_from(explicit, rule, tzif.times[-1] if tzif.times else None)
     begin = _year_start(since)
-    end = _year_start(rule_year) if rule_year is not None else None
+    end = max(rule_from, begin) if rule_from is not None else None
     history = [c for c in explicit if c.at >= begin and (end is None or c.at < end)]
 
     component = Timezone()
@@ -318,8 +332,8 @@ def vtimezone(name: str, earliest: date | None = None) -> Timezone:
     for change in history:
         key = (_kind(change), change.before.offset, change.after.offset, change.after.abbr)
         groups.setdefault(key, []).append(change.onset)
-    if rule is not None and rule.dst is not None and rule_year is not None:
-        _add_rule(groups, component, rule, rule_year, name)
+    if rule is not None and rule.dst is not None and end is not None:
+        _add_rule(groups, component, rule, end)
     for (kind, before, after, abbr), onsets in groups.items():
         component.add_component(_observance(kind, before, after, abbr, onsets, None))
     # Readers list observances in any order; a fixed one keeps the bytes deterministic.
@@ -351,8 +365,10 @@ def _observance(
     if rrule is not None:
         sub.add("RRULE", rrule)
     elif len(onsets) > 1:
-        # DTSTART repeated as the first RDATE: ical.js ignores DTSTART when RDATE is present.
-        sub.add("RDATE", onsets)
+        # One RDATE per onset, DTSTART's included: ical.js reads only the first value of an
+        # RDATE list, and ignores DTSTART when an RDATE is present.
+        for onset in onsets:
+            sub.add("RDATE", onset)
     return sub
 
 
@@ -360,9 +376,9 @@ def _add_rule(
     groups: dict[tuple[str, int, int, str], list[datetime]],
     component: Timezone,
     rule: _Rule,
-    year: int,
-    name: str,
+    since: int,
 ) -> None:
+    """The rule's two changes as observances from ``since`` (UTC seconds) on."""
     assert rule.dst is not None and rule.start is not None and rule.end is not None
     parts = (
         (rule.start, rule.std, rule.dst),
@@ -375,13 +391,13 @@ def _add_rule(
             # Not expressible as a yearly RRULE: every onset up to a far year, listed.
             onsets = [
                 _local(c.at, c.before.offset)
-                for c in _rule_changes(rule, year, _FALLBACK_UNTIL)
-                if c.after == after
+                for c in _rule_changes(rule, _local(since, 0).year - 1, _FALLBACK_UNTIL)
+                if c.after == after and c.at >= since
             ]
             groups.setdefault((kind, before.offset, after.offset, after.abbr), []).extend(onsets)
             continue
         for month, weekday, rrule in rrules:
-            first = _first_match(when, month, weekday, year)
+            first = _first_match(when, before, month, weekday, since)
             component.add_component(
                 _observance(kind, before.offset, after.offset, after.abbr, [first], rrule)
             )
@@ -403,18 +419,23 @@ def _rrules(when: _When) -> list[tuple[int, int, vRecur]] | None:
         rrule = vRecur(freq="YEARLY", bymonth=when.month, byday=f"{ordinal}{_WEEKDAYS[weekday]}")
         return [(when.month, weekday, rrule)]
     if when.week == 5:
-        days = range(-7 + shift, shift)  # relative to the month's end: -1 is the last day
-        inside = [day for day in days if day < 0]
-        after = [day + 1 for day in days if day >= 0]
+        if when.month == 2:
+            return None  # the last week of February moves with leap years
+        length = _MONTH_DAYS[when.month - 1]
+        days = range(length - 6 + shift, length + 1 + shift)
+        # Days of the month as positive numbers: ical.js finds no day from a negative
+        # BYMONTHDAY combined with BYDAY.
+        inside = [day for day in days if 1 <= day <= length]
+        after = [day - length for day in days if day > length]
         rules = [(when.month, inside)]
         if after:
             rules.append((when.month % 12 + 1, after))
     else:
         days = range(7 * when.week - 6 + shift, 7 * when.week + 1 + shift)
-        if max(days) > 28:
-            return None
+        if max(days) > 28 or (min(days) < 1 and when.month == 3):
+            return None  # past the shortest month's end, or back into February
         inside = [day for day in days if day >= 1]
-        before = [day - 1 for day in days if day < 1]  # 0 is the previous month's last day
+        before = [day + _MONTH_DAYS[when.month - 2] for day in days if day < 1]
         rules = [(when.month, inside)]
         if before:
             rules.insert(0, ((when.month - 2) % 12 + 1, before))
@@ -431,12 +452,14 @@ def _rrules(when: _When) -> list[tuple[int, int, vRecur]] | None:
     ]
 
 
-def _first_match(when: _When, month: int, weekday: int, year: int) -> datetime:
-    """The first onset from ``year`` on that falls in ``month`` (so on that RRULE)."""
+def _first_match(when: _When, before: _Type, month: int, weekday: int, since: int) -> datetime:
+    """The first onset at or after ``since`` that falls in ``month`` (so on that RRULE)."""
     time = timedelta(seconds=when.seconds % 86400)
+    year = _local(since, 0).year - 1
     for candidate in range(year, year + 30):
         onset = when.local(candidate)
-        if onset.month == month and onset.isoweekday() % 7 == weekday:
+        at = _epoch(onset) - before.offset
+        if at >= since and onset.month == month and onset.isoweekday() % 7 == weekday:
             return datetime(onset.year, onset.month, onset.day) + time
     raise ZoneDataError("rule never matches")  # pragma: no cover - one of the rules always does
 

@@ -4,6 +4,8 @@
 //
 //   node expand.mjs icaljs FILE      ical.js, the parser of Thunderbird
 //   node expand.mjs nodeical FILE    node-ical (run with TZ=UTC: floating times read as UTC)
+//   node expand.mjs zones FILE YEAR  ical.js: each VTIMEZONE's changes up to YEAR, as
+//                                    [UTC seconds, offset before, offset after]
 //
 // ical.js reads TZIDs with the file's own VTIMEZONEs only (it has no zone database of its own),
 // so its answers test the VTIMEZONEs taper writes.
@@ -76,9 +78,29 @@ function nodeical() {
   return { name: null, "x-wr-calname": calendar["WR-CALNAME"] ?? null, events };
 }
 
-const result = parser === "icaljs" ? icaljs() : parser === "nodeical" ? nodeical() : null;
+function zones() {
+  const ICAL = require("ical.js");
+  const calendar = new ICAL.Component(ICAL.parse(text));
+  const result = {};
+  for (const component of calendar.getAllSubcomponents("vtimezone")) {
+    const zone = new ICAL.Timezone(component);
+    zone._ensureCoverage(limit);
+    result[zone.tzid] = zone.changes
+      .filter((change) => change.year <= limit)
+      .map((change) => [
+        Date.UTC(change.year, change.month - 1, change.day, change.hour, change.minute,
+                 change.second) / 1000,
+        change.prevUtcOffset,
+        change.utcOffset,
+      ]);
+  }
+  return result;
+}
+
+const parsers = { icaljs, nodeical, zones };
+const result = parsers[parser] ? parsers[parser]() : null;
 if (result === null) {
-  console.error(`unknown parser ${parser}: use icaljs or nodeical`);
+  console.error(`unknown parser ${parser}: use icaljs, nodeical or zones`);
   process.exit(2);
 }
 process.stdout.write(JSON.stringify(result));
