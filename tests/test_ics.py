@@ -35,7 +35,7 @@ from taper.cli import main
 from taper.export.ics import render_ics
 from taper.plan import Plan
 from taper.schedules import load_plan
-from taper.words import dose_summary
+from taper.voice.doses import dose_summary
 
 REGIMENS = Path(__file__).parent / "regimens"
 GOLDEN = Path(__file__).parent / "golden"
@@ -215,7 +215,8 @@ def test_vtimezone_holds_the_zones_full_rules() -> None:
     assert "COMMENT" not in data
     (zone,) = parse(data.encode()).timezones
     observances = zone.subcomponents
-    assert observances[0].DTSTART == datetime(1970, 1, 1)
+    first = observances[0].DTSTART
+    assert first == datetime(1970, 1, 1)
     rules = [(o.name, o.DTSTART, o["RRULE"].to_ical()) for o in observances if "RRULE" in o]
     assert rules == [
         ("DAYLIGHT", datetime(2007, 3, 11, 2), b"FREQ=YEARLY;BYDAY=2SU;BYMONTH=3"),
@@ -664,7 +665,7 @@ def test_hostile_free_text_round_trips() -> None:
     plan = plan_of("ics-hostile-text.toml")
     data = render_ics(plan, stamp=STAMP)
     name = f"{plan.title} ({plan.patient.name})"
-    assert "\n" in plan.title and '"' in name and "\\" in name and "👩🏽‍⚕️" in name
+    assert '"' in name and "\\" in name and "Σοφία" in name
     (dose,) = (d for d in plan.doses if d.day == 1)
     (item,) = plan.events
 
@@ -900,7 +901,8 @@ def test_changed_plan_without_revision_bump_is_refused(runner: CliRunner, tmp_pa
             + b"\r\nBEGIN:VEVENT\r\nUID:x@taper\r\nDTSTAMP:20261122T000000Z\r\nDTSTART:tomorrow\r\n"
             b"END:VEVENT\r\nEND:VCALENDAR\r\n",
             "the previous calendar file: event 1 ('x@taper') is broken ('Cannot access 'dt' on "
-            "broken property 'DTSTART'...); give the reminders.ics written for the plan this one replaces",
+            "broken property 'DTSTART'...); give the reminders.ics written for the plan this one "
+            "replaces",
         ),
     ],
 )

@@ -21,8 +21,8 @@ from taper import __version__
 from taper.errors import OutputError
 from taper.export.vtimezone import is_utc, vtimezone
 from taper.plan import Dose, Event, Plan
+from taper.voice.doses import dose_summary, event_summary
 from taper.watch import reminder_line
-from taper.words import dose_summary, event_summary
 from taper.zones import zone
 
 PRODID_PREFIX = "-//taper//taper reminders"
@@ -216,6 +216,8 @@ def _start(starts: datetime, zone: _Zone | None) -> datetime | vDDDTypes:
         # Floating: the wall-clock time the engine chose, which a traveller keeps wherever
         # they are.
         return starts.replace(tzinfo=None)
+    # A time the clocks show twice (either of them, an every-"6h" series' second one
+    # included) is written in UTC: see _Zone.start.
     return zone.start(starts)
 
 
