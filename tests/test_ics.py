@@ -922,3 +922,118 @@ def test_unreadable_previous_file(
     assert result.output.endswith(f"{tail}\n")
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+# -- --previous: only this course's calendar, never a crash, never raw bytes (issue 10) ---------
+
+
+def _r0(runner: CliRunner, tmp_path: Path) -> Path:
+    old = tmp_path / "r0.ics"
+    code, output = run_ics(runner, str(REGIMENS / "ics-reissue-r0.toml"), "-o", str(old))
+    assert (code, output) == (0, "")
+    return old
+
+
+ANOTHER_COURSE = (
+    "the previous calendar file was written for another course (another patient, title or "
+    "first day); give this patient's reminders.ics for this course. If the name, title or "
+    "first day was corrected, the reminders cannot be updated in place: delete the old course "
+    "calendar and import the new file\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("old_text", "new_text"),
+    [
+        ('name = "Sam Lee"', 'name = "Kim Park"'),  # another patient (F6)
+        ('title = "Asthma flare: prednisone taper"', 'title = "COPD flare: prednisone"'),
+        ("start = 2026-12-01", "start = 2026-12-08"),
+    ],
+    ids=["another-patient", "another-title", "another-start"],
+)
+def test_previous_of_another_course_is_refused(
+    runner: CliRunner, tmp_path: Path, old_text: str, new_text: str
+) -> None:
+    """Another patient's calendar would copy its drug, doses and place into this patient's
+    file as cancellations: only the calendar of the same course is accepted."""
+    old = _r0(runner, tmp_path)
+    text = (REGIMENS / "ics-reissue-r1.toml").read_text(encoding="utf-8")
+    assert old_text in text
+    other = tmp_path / "other.toml"
+    other.write_text(text.replace(old_text, new_text), encoding="utf-8")
+    out = tmp_path / "new.ics"
+    code, output = run_ics(runner, str(other), "-o", str(out), "--previous", str(old))
+    assert (code, output) == (1, f"Error: {old}: {ANOTHER_COURSE}")
+    assert not out.exists()
+    # The same course is accepted.
+    code, output = run_ics(
+        runner, str(REGIMENS / "ics-reissue-r1.toml"), "-o", str(out), "--previous", str(old)
+    )
+    assert (code, output) == (0, "")
+    assert b"Kim Park" not in out.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("sequence", "why"),
+    [
+        (2147483647, "the largest a calendar accepts"),
+        (99999999999999999999, "the largest a calendar accepts"),
+        (-1, "below 0"),
+    ],
+)
+def test_previous_sequence_at_its_limit(
+    runner: CliRunner, tmp_path: Path, sequence: int, why: str
+) -> None:
+    """F18: a cancellation one SEQUENCE above the maximum cannot be written; a clear error,
+    not a crash, and nothing written."""
+    old = _r0(runner, tmp_path)
+    data = old.read_bytes()
+    assert data.count(b"SEQUENCE:0\r\n") == 12
+    old.write_bytes(data.replace(b"SEQUENCE:0\r\n", f"SEQUENCE:{sequence}\r\n".encode(), 1))
+    out = tmp_path / "new.ics"
+    code, output = run_ics(
+        runner, str(REGIMENS / "ics-reissue-r1.toml"), "-o", str(out), "--previous", str(old)
+    )
+    assert (code, output) == (
+        1,
+        f"Error: {old}: the previous calendar file: event 1 has SEQUENCE {sequence}, {why}, so "
+        "no update can replace it; delete the old course calendar and import the new file "
+        "instead\n",
+    )
+    assert not out.exists()
+
+
+HOSTILE_PREVIOUS = [
+    b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+    b"\x1b[2J\x1b[31mBEGIN:VCALENDAR\r\n",
+    b"BEGIN:VCALENDAR\r\n\xff\xfe\x1b[31m\r\nEND:VCALENDAR\r\n",
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:\x1b]0;owned\x07\x1b[2J" + b"A" * 500 + b"\r\n"
+    b"END:VCALENDAR\r\n",
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//taper//taper reminders 0.1.0//EN\r\n"
+    b"UID:" + COURSE_UID + b"\r\nBEGIN:VEVENT\r\nUID:\x1b[31mred\x9b\r\nDTSTAMP:20261122T000000Z"
+    b"\r\nDTSTART:\x1b[2J\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    b"BEGIN:VCALENDAR\r\n\x00\x00\x00\r\n",
+]
+
+
+@pytest.mark.parametrize("content", HOSTILE_PREVIOUS)
+def test_binary_previous_is_never_echoed_raw(
+    runner: CliRunner, tmp_path: Path, content: bytes
+) -> None:
+    """F26: whatever the file holds, the error shows no control character and no long run of
+    it, and the command fails cleanly."""
+    previous = tmp_path / "old.ics"
+    previous.write_bytes(content)
+    out = tmp_path / "new.ics"
+    result = runner.invoke(
+        main,
+        ["ics", str(REGIMENS / "ics-course.toml"), "-o", str(out), "--previous", str(previous)],
+    )
+    assert result.exit_code == 1
+    message = result.output
+    assert message.startswith(f"Error: {previous}: the previous calendar file")
+    assert message.endswith("\n")
+    assert all(char.isprintable() for char in message[:-1]), message
+    assert "Traceback" not in message
+    assert "A" * 100 not in message
+    assert not out.exists()
