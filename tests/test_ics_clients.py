@@ -28,6 +28,7 @@ from typing import Any
 
 import icalendar
 import pytest
+from dateutil import rrule as dateutil_rrule
 from test_ics import (
     REPORT,
     STAMP,
@@ -268,6 +269,40 @@ def _once(wall: datetime, zone: Any) -> bool:
     second = wall.replace(tzinfo=zone, fold=1)
     back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     return first.utcoffset() == second.utcoffset() and back == wall
+
+
+def test_every_zone_lists_every_offset_change_python() -> None:
+    """Without the client oracles: each VTIMEZONE parsed by icalendar, its RRULEs expanded by
+    dateutil, gives exactly the zone's offset changes in the window (onset minus TZOFFSETFROM
+    is the change's instant, so an onset written after the jump would be an hour late)."""
+    start, end = (int(moment.timestamp()) for moment in WINDOW)
+    wrong = {}
+    checked = 0
+    for name in _zone_names():
+        component = icalendar.Timezone.from_ical(vtimezone(name).to_ical())
+        changes = set()
+        for observance in component.subcomponents:
+            before = observance["TZOFFSETFROM"].td
+            after = observance["TZOFFSETTO"].td
+            onsets = {observance.DTSTART}
+            rdates = observance.get("RDATE", [])
+            for rdate in rdates if isinstance(rdates, list) else [rdates]:
+                onsets.update(period.dt for period in rdate.dts)
+            if "RRULE" in observance:
+                rule = dateutil_rrule.rrulestr(
+                    observance["RRULE"].to_ical().decode(), dtstart=observance.DTSTART
+                )
+                onsets.update(rule.between(observance.DTSTART, WINDOW[1].replace(tzinfo=None)))
+            for onset in onsets:
+                at = int((onset - before).replace(tzinfo=UTC).timestamp())
+                if start <= at < end and before != after:
+                    changes.add((at, int(before.total_seconds()), int(after.total_seconds())))
+        want = set(reference_changes(name))
+        checked += len(want)
+        if changes != want:
+            wrong[name] = (sorted(changes - want)[:2], sorted(want - changes)[:2])
+    assert wrong == {}
+    assert checked > 20000
 
 
 def _only_years(path: Path, expect: dict, folder: Path) -> tuple[Path, dict]:
