@@ -97,3 +97,33 @@ def test_damaged_tzif_data_is_refused() -> None:
         parse_tzif(b"not a zone")
     with pytest.raises(ValueError, match="version 1"):
         parse_tzif(b"TZif\0" + bytes(15) + bytes(24))
+
+
+def test_a_rule_no_rrule_can_say_is_listed_onset_by_onset() -> None:
+    """A day shift out of February's last week (its length moves with leap years) has no
+    yearly RRULE: its onsets are listed up to a far year instead."""
+    from taper.export.vtimezone import _add_rule, _rrules, _when, parse_rule
+
+    assert _rrules(_when("M2.5.0/25")) is None
+    assert _rrules(_when("J60")) is None
+    rule = parse_rule("AAA-1BBB,M2.5.0/25,M10.5.0")
+    assert rule is not None
+    groups: dict[tuple[str, int, int, str], list[datetime]] = {}
+    component = vtimezone("Europe/Berlin")
+    before = len(component.subcomponents)
+    _add_rule(groups, component, rule, 0)
+    ((key, onsets),) = groups.items()
+    assert key == ("DAYLIGHT", 3600, 7200, "BBB")
+    # The day after the last Sunday of February, at 01:00: Monday 23 February 1970, and in
+    # 2024, a leap year, Monday 26 February.
+    assert onsets[0] == datetime(1970, 2, 23, 1)
+    assert datetime(2024, 2, 26, 1) in onsets
+    assert onsets[-1].year == 2200
+    assert len(component.subcomponents) == before + 1  # October's change as an RRULE
+
+
+def test_utc_names_are_written_in_utc() -> None:
+    from taper.export.vtimezone import is_utc
+
+    assert all(is_utc(name) for name in ("UTC", "Etc/UTC", "Etc/Universal", "Zulu"))
+    assert not any(is_utc(name) for name in ("Europe/London", "Africa/Abidjan", "Etc/GMT"))
