@@ -132,7 +132,7 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             for column in range(7):
                 day = by_date.get(cursor)
                 in_month = cursor.month == month
-                row.append(_calendar_cell(cursor, day, in_month, styles))
+                row.append(_calendar_cell(plan, cursor, day, in_month, styles))
                 if day is not None and in_month:
                     busy = True
                     if day.phases:
@@ -208,7 +208,9 @@ def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) ->
     return Table(rows, colWidths=widths, style=TableStyle(commands), hAlign="LEFT", spaceAfter=4)
 
 
-def _calendar_cell(on: date, day: Day | None, in_month: bool, styles: _Styles) -> list[Any]:
+def _calendar_cell(
+    plan: Plan, on: date, day: Day | None, in_month: bool, styles: _Styles
+) -> list[Any]:
     style = (
         styles.cal_date
         if in_month
@@ -217,7 +219,7 @@ def _calendar_cell(on: date, day: Day | None, in_month: bool, styles: _Styles) -
     cell: list[Any] = [_p(str(on.day), style)]
     if day is None or not in_month:
         return cell
-    cell.extend(_cell([line], styles.cal) for line in calendar_lines(day))
+    cell.extend(_cell([line], styles.cal) for line in calendar_lines(plan, day))
     return cell
 
 
@@ -229,7 +231,8 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     day_width = width * 0.24
     inner = width - day_width
     box_width = pdfmetrics.stringWidth("Done", FONT, styles.small.fontSize) + 8
-    time_width = pdfmetrics.stringWidth("12:30 PM", FONT, styles.cell.fontSize) + 10
+    times = {time for day in plan.days for time, _ in checklist_items(plan, day)} or {"Time"}
+    time_width = max(pdfmetrics.stringWidth(t, FONT, styles.cell.fontSize) for t in times) + 10
     widths = [box_width, time_width, inner - box_width - time_width]
     header = [
         _p("Day", styles.cell_bold),
