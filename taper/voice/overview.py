@@ -23,6 +23,13 @@ from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range, time
 Row = tuple[list[Rich], list[Rich]]
 
 NO_DOSE = "no dose"
+
+
+def phase_mark(number: int) -> str:
+    """The mark of the phase at 0-based ``number`` in the calendar and its legend: ①, ②…"""
+    return chr(0x2460 + number) if number < 20 else f"({number + 1})"
+
+
 NO_DOSE_TODAY = "No dose today."
 
 

@@ -213,10 +213,14 @@ class _Styles:
     box: ParagraphStyle
     bullet: ParagraphStyle
     sig: ParagraphStyle
+    # The frame width of a sideways (landscape) page, when the handout has them (large print).
+    wide_width: float = 0.0
 
     @classmethod
     def make(cls, scale: float, base: float) -> _Styles:
         size = base * scale
+        # Calendar text: 8.6 pt in normal print; at least 16 pt in large print.
+        cal = 8.6 if scale == 1 else max(16.0, 8.6 * scale)
 
         def style(
             name: str, font_size: float, *, bold: bool = False, leading: float = 1.25, **extra: Any
@@ -236,9 +240,9 @@ class _Styles:
             small=style("small", size * 0.85),
             cell=style("cell", size * 0.92),
             cell_bold=style("cell_bold", size * 0.92, bold=True),
-            cal=style("cal", 8.6 * scale, leading=1.18, spaceBefore=1.5 * scale),
-            cal_date=style("cal_date", 10 * scale, bold=True),
-            cal_head=style("cal_head", 8.5 * scale, bold=True, alignment=TA_CENTER),
+            cal=style("cal", cal, leading=1.18, spaceBefore=1.5 * scale),
+            cal_date=style("cal_date", max(10 * scale, cal), bold=True),
+            cal_head=style("cal_head", max(8.5 * scale, cal), bold=True, alignment=TA_CENTER),
             title=style("title", size * 1.75, bold=True, leading=1.2, spaceAfter=size * 0.5),
             h2=style(
                 "h2",
@@ -652,10 +656,63 @@ def _boxed(
 
 
 @dataclass(frozen=True)
+class _Banner:
+    """The line at the top of every page of a reissued plan: a dark band with light text on
+    the patient's pages (it survives greyscale printing), a bold header with a rule on staff
+    sheets. Wraps rather than shortens: every word of it matters."""
+
+    text: str
+    scale: float
+    filled: bool
+
+    @property
+    def size(self) -> float:
+        return 9.5 * self.scale
+
+    def lines(self, room: float) -> list[str]:
+        lines: list[str] = []
+        for word in _clean(self.text).split(" "):
+            wider = f"{lines[-1]} {word}" if lines else word
+            if lines and pdfmetrics.stringWidth(wider, FONT_BOLD, self.size) <= room - 12:
+                lines[-1] = wider
+            else:
+                lines.append(word)
+        return lines
+
+    def height(self, width: float) -> float:
+        """The room the banner takes above the frame (with a gap below it)."""
+        return len(self.lines(width)) * self.size * 1.3 + 8 + 6
+
+    def draw(self, canvas: Canvas, page_width: float, page_height: float) -> None:
+        room = page_width - 2 * MARGIN
+        lines = self.lines(room)
+        leading = self.size * 1.3
+        band = len(lines) * leading + 8
+        bottom = page_height - MARGIN - band
+        canvas.saveState()
+        if self.filled:
+            canvas.setFillColor(INK)
+            canvas.rect(MARGIN, bottom, room, band, stroke=0, fill=1)
+            canvas.setFillColor(colors.white)
+        else:
+            canvas.setStrokeColor(INK)
+            canvas.setLineWidth(1.2)
+            canvas.line(MARGIN, bottom, page_width - MARGIN, bottom)
+            canvas.setFillColor(INK)
+        canvas.setFont(FONT_BOLD, self.size)
+        y = bottom + band - 4 - self.size
+        for line in lines:
+            canvas.drawString(MARGIN + (6 if self.filled else 0), y, line)
+            y -= leading
+        canvas.restoreState()
+
+
+@dataclass(frozen=True)
 class _Footer:
     person: str
     title: str
     scale: float
+    banner: _Banner | None = None
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -676,6 +733,8 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
         for number, state in enumerate(self._pages, 1):
             self.__dict__.update(state)
             self._draw_footer(number, total)
+            if self._footer.banner is not None:
+                self._footer.banner.draw(self, *self._pagesize)
             super().showPage()
         super().save()
 

@@ -9,7 +9,16 @@ from typing import Any
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    NextPageTemplate,
+    PageBreak,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from taper.export.pdf.layout import (
     FONT,
@@ -31,7 +40,13 @@ from taper.export.pdf.layout import (
     _table,
 )
 from taper.plan import Day, Plan
-from taper.voice.counselling import calendar_help, patient_notes
+from taper.voice.counselling import (
+    adrenal_section,
+    calendar_help,
+    card_section,
+    looking_after_yourself,
+    patient_notes,
+)
 from taper.voice.doses import phase_heading
 from taper.voice.overview import (
     NO_DOSE_TODAY,
@@ -40,11 +55,12 @@ from taper.voice.overview import (
     calendar_lines,
     checklist_day,
     checklist_items,
+    phase_mark,
     phase_rows,
     watch_tiers,
 )
 from taper.voice.people import course_dates, for_line, team_lines
-from taper.voice.text import Strong
+from taper.voice.text import Rich, Strong
 from taper.voice.times import month_title, week_heads
 
 
@@ -65,13 +81,56 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     if notes:
         story.extend(_heading("Good to know", styles, styles.h2))
         story.extend(_bullets(notes, styles))
-    story.append(PageBreak())
-    story.extend(_calendar(plan, styles, width))
-    story.append(PageBreak())
+    for heading, lines in looking_after_yourself(plan):
+        story.append(_section(heading, lines, styles))
+    # The calendar and the checklist follow on when there is room (a short course fits them on
+    # one page); large print turns the calendar's pages sideways, for 16 pt text in a cell.
+    if styles.wide_width:
+        story += [NextPageTemplate("wide"), PageBreak()]
+        story.extend(_calendar(plan, styles, styles.wide_width))
+        story += [NextPageTemplate("page"), PageBreak()]
+    else:
+        story.extend(_calendar(plan, styles, width))
     story.extend(_checklist(plan, styles, width))
     story.append(PageBreak())
     story.extend(_watch_section(plan, styles, width))
+    story.extend(_card_sections(plan, styles, width))
     story.extend(_reminders_box(styles, width))
+    return story
+
+
+def _section(heading: str, lines: list[Rich], styles: _Styles) -> Flowable:
+    """A short headed section kept in one piece (a heading never ends a page)."""
+    return KeepTogether(
+        [_p(heading, styles.h3), *_bullets([_rich(line) for line in lines], styles, markup=True)]
+    )
+
+
+def _card_sections(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+    """The signs of too little steroid hormone, and the steroid card and sick-day points, for a
+    course at the card threshold."""
+    story: list[Flowable] = []
+    adrenal = adrenal_section(plan)
+    if adrenal is not None:
+        heading, when, signs, emergency = adrenal
+        colour = TIER_COLOURS["call"]
+        head = ParagraphStyle("adrenal", parent=styles.h3, textColor=colour, spaceBefore=0)
+        lines: list[Flowable] = [
+            _p(heading, head),
+            _cell([(Strong(when),)], styles.body),
+            _p("Call the clinic the same day if you have any of these:", styles.body),
+            *_bullets(signs, styles),
+            _cell([(Strong(emergency),)], styles.body),
+        ]
+        story += [KeepTogether([_boxed(lines, width, border=colour, line=1.6)]), Spacer(1, 8)]
+    card = card_section(plan)
+    if card:
+        lines = []
+        for number, (heading, texts) in enumerate(card):
+            style = styles.h3 if number else ParagraphStyle("card", parent=styles.h3, spaceBefore=0)
+            lines.append(_p(heading, style))
+            lines.extend(_bullets([_rich(text) for text in texts], styles, markup=True))
+        story += [KeepTogether([_boxed(lines, width, line=1.6)]), Spacer(1, 8)]
     return story
 
 
@@ -107,6 +166,8 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         phase.name: PHASE_TINTS[number % len(PHASE_TINTS)]
         for number, phase in enumerate(plan.phases)
     }
+    # Each phase also has a mark in its cells (①, ②...): tints alone fade in greyscale.
+    marks = {phase.name: phase_mark(number) for number, phase in enumerate(plan.phases)}
     story: list[Flowable] = []
     for number, (year, month) in enumerate(_months(plan)):
         first = date(year, month, 1)
@@ -123,36 +184,31 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ]
         cursor = start
-        row_number = 0
         heights: list[float] = [0]
         while cursor.month == month or cursor < first:
-            row_number += 1
+            week = [cursor + timedelta(days=column) for column in range(7)]
+            cursor += timedelta(days=7)
+            # Only the weeks of the course: the dates say where each week falls, and a short
+            # course keeps its calendar small.
+            if not any(on in by_date and on.month == month for on in week):
+                continue
+            row_number = len(rows)
             row: list[Any] = []
-            busy = False
-            for column in range(7):
-                day = by_date.get(cursor)
-                in_month = cursor.month == month
-                row.append(_calendar_cell(plan, cursor, day, in_month, styles))
-                if day is not None and in_month:
-                    busy = True
-                    if day.phases:
-                        commands.append(
-                            (
-                                "BACKGROUND",
-                                (column, row_number),
-                                (column, row_number),
-                                tints[day.phases[0]],
-                            )
-                        )
+            for column, on in enumerate(week):
+                day = by_date.get(on)
+                in_month = on.month == month
+                row.append(_calendar_cell(plan, on, day, in_month, styles, marks))
+                if day is not None and in_month and day.phases:
+                    tint = tints[day.phases[0]]
+                    commands.append(
+                        ("BACKGROUND", (column, row_number), (column, row_number), tint)
+                    )
                 if day is None or not in_month:
                     commands.append(
                         ("BACKGROUND", (column, row_number), (column, row_number), OUTSIDE)
                     )
-                cursor += timedelta(days=1)
             rows.append(row)
-            # Weeks of the course get room to write in; the others stay short, so that a
-            # month fits on its page.
-            heights.append(styles.cal.leading * 6.5 if busy else 0)
+            heights.append(styles.cal.leading * 6.5)
         table = Table(
             rows,
             colWidths=[width / 7] * 7,
@@ -173,8 +229,8 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
                 ),
             ]
             intro.append(_legend(plan, styles, width, tints))
-        story.extend(intro)
-        story.append(KeepTogether([title, table]))
+        # The introduction stays with the first month: never a title alone at a page foot.
+        story.append(KeepTogether([*intro, title, table]))
     return story
 
 
@@ -186,12 +242,13 @@ def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) ->
         ("RIGHTPADDING", (0, 0), (-1, -1), 8),
     ]
     for number, phase in enumerate(plan.phases):
-        cells += ["", _p(phase.name, styles.small)]
+        label = styles.cal if styles.scale > 1 else styles.small  # large print: 16 pt
+        cells += [_p(phase_mark(number), label), _p(phase.name, label)]
         commands += [
             ("BACKGROUND", (2 * number, 0), (2 * number, 0), tints[phase.name]),
             ("BOX", (2 * number, 0), (2 * number, 0), 0.5, RULE),
         ]
-    swatch = 12 * styles.scale
+    swatch = 16 * styles.scale
     label = (width - swatch * len(plan.phases)) / max(len(plan.phases), 1)
     rows = [cells]
     widths = [swatch if column % 2 == 0 else label for column in range(len(cells))]
@@ -209,14 +266,22 @@ def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) ->
 
 
 def _calendar_cell(
-    plan: Plan, on: date, day: Day | None, in_month: bool, styles: _Styles
+    plan: Plan,
+    on: date,
+    day: Day | None,
+    in_month: bool,
+    styles: _Styles,
+    marks: dict[str, str],
 ) -> list[Any]:
     style = (
         styles.cal_date
         if in_month
         else ParagraphStyle("cal_out", parent=styles.cal_date, textColor=RULE)
     )
-    cell: list[Any] = [_p(str(on.day), style)]
+    label = str(on.day)
+    if day is not None and in_month and day.phases:
+        label += " " + " ".join(marks[name] for name in day.phases)
+    cell: list[Any] = [_p(label, style)]
     if day is None or not in_month:
         return cell
     cell.extend(_cell([line], styles.cal) for line in calendar_lines(plan, day))
@@ -225,6 +290,10 @@ def _calendar_cell(
 
 def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     story: list[Flowable] = [
+        # Starts a page unless the title, the header and a few days fit here.
+        CondPageBreak(
+            styles.title.leading * 2 + styles.body.leading * 2 + styles.cell.leading * 10
+        ),
         _p("Day by day", styles.title),
         _p("Tick the box when you have taken each dose or done each check.", styles.body),
     ]
@@ -248,48 +317,57 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             style=_inner_style(header=True),
         ),
     ]
-    rows: list[list[Any]] = [header]
-    commands: list[tuple[Any, ...]] = [
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
-        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-        ("LEFTPADDING", (0, 0), (0, -1), 4),
-        ("LEFTPADDING", (1, 0), (1, -1), 0),
-        ("RIGHTPADDING", (1, 0), (1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]
+    # One table per run of days under the same phase bands, the bands repeated with the column
+    # header on every page the run goes on to: a band is never left alone at a page foot (a
+    # table does not split where only its repeated rows would fit).
     headings = {phase.name: phase for phase in plan.phases}
+    sections: list[tuple[list[str], list[list[Any]]]] = []
     current: tuple[str, ...] | None = None
     for day in plan.days:
         if not day.doses and not day.events and not day.phases:
             continue  # after the last phase, a day with nothing on it
+        bands: list[str] = []
         if day.phases != current:
             current = day.phases
-            for name in day.phases:
-                if headings[name].first_day == day.day or day is plan.days[0]:
-                    rows.append([_p(phase_heading(headings[name]), styles.cell_bold), ""])
-                    commands += [
-                        ("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)),
-                        (
-                            "BACKGROUND",
-                            (0, len(rows) - 1),
-                            (-1, len(rows) - 1),
-                            colors.HexColor("#f4f4f4"),
-                        ),
-                    ]
+            bands = [
+                phase_heading(headings[name])
+                for name in day.phases
+                if headings[name].first_day == day.day or day is plan.days[0]
+            ]
+        if bands or not sections:
+            sections.append((bands, []))
         label = _cell(checklist_day(plan, day), styles.cell)
-        rows.append([label, _day_items(plan, day, styles, widths)])
-    story.append(
-        Table(
-            rows,
-            colWidths=[day_width, inner],
-            repeatRows=1,
-            style=TableStyle(commands),
-            hAlign="LEFT",
+        sections[-1][1].append([label, _day_items(plan, day, styles, widths)])
+    for bands, days in sections:
+        rows: list[list[Any]] = [header]
+        commands: list[tuple[Any, ...]] = [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("LEFTPADDING", (0, 0), (0, -1), 4),
+            ("LEFTPADDING", (1, 0), (1, -1), 0),
+            ("RIGHTPADDING", (1, 0), (1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        for band in bands:
+            rows.append([_p(band, styles.cell_bold), ""])
+            commands += [
+                ("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)),
+                ("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), colors.HexColor("#f4f4f4")),
+            ]
+        rows.extend(days)
+        story.append(
+            Table(
+                rows,
+                colWidths=[day_width, inner],
+                repeatRows=1 + len(bands),
+                style=TableStyle(commands),
+                hAlign="LEFT",
+                spaceAfter=6,
+            )
         )
-    )
     return story
 
 
@@ -333,6 +411,8 @@ def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     from taper.watch import watch_list
 
     tiers = watch_list(plan).by_tier()
+    # The adrenal signs print under their own heading, with their timing (_card_sections).
+    own_section = adrenal_section(plan) is not None
     story: list[Flowable] = [
         _p("What to watch for", styles.title),
         _p(
@@ -345,7 +425,11 @@ def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         colour = TIER_COLOURS[tier]
         head = ParagraphStyle(f"tier_{tier}", parent=styles.h3, textColor=colour, spaceBefore=0)
         lines: list[Flowable] = [_p(heading, head), _cell([(Strong(how),)], styles.body)]
-        items = [item.text for item in tiers.get(tier, [])]
+        items = [
+            item.text
+            for item in tiers.get(tier, [])
+            if not (own_section and item.trigger == "adrenal" and tier == "call")
+        ]
         if items:
             lines.extend(_bullets(items, styles))
         else:
