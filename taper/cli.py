@@ -341,7 +341,15 @@ def new(
 @click.option("--large-print", is_flag=True, help="Bigger text in the patient handout.")
 @paper_options
 @force_option
-def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool) -> None:
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, exists=True),
+    help="The packet this plan replaces (its folder or its plan.json): the pharmacist sheet "
+    "lists the days that changed and what is still to supply.",
+)
+def build(
+    regimen: Path, output: str, large_print: bool, paper: str, force: bool, previous: Path | None
+) -> None:
     """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
 
     Example: taper build jane.toml -o jane/
@@ -353,13 +361,18 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
 
     course = load(regimen)
     stamp = build_stamp()
+    old = None
+    if previous is not None:
+        from taper.previous import read_previous
+
+        old = read_previous(previous, course)
     files = {
         "plan.json": render_json(course),
         "reminders.ics": render_ics(course, stamp=stamp),
         "patient.pdf": render_pdf(
             course, "patient", stamp=stamp, paper=paper, large_print=large_print
         ),
-        "pharmacist.pdf": render_pdf(course, "pharmacist", stamp=stamp, paper=paper),
+        "pharmacist.pdf": render_pdf(course, "pharmacist", stamp=stamp, paper=paper, previous=old),
         "nurse.pdf": render_pdf(course, "nurse", stamp=stamp, paper=paper),
     }
     write_folder(output, files, force=force)

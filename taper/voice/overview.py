@@ -119,9 +119,10 @@ def also_rows(plan: Plan) -> list[Row]:
     return rows
 
 
-def calendar_lines(plan: Plan, day: Day) -> list[Rich]:
+def calendar_lines(plan: Plan, day: Day, limit: int | None = None) -> list[Rich]:
     """What a calendar cell says under the date: each dose and appointment with its time, in
-    the order the day runs."""
+    the order the day runs; past ``limit`` lines, the rest is counted and left to the
+    day-by-day list."""
     style = time_style(plan)
     named = strengths_in_use(plan)
     items: list[tuple[str, Rich]] = []
@@ -137,6 +138,9 @@ def calendar_lines(plan: Plan, day: Day) -> list[Rich]:
     items.sort(key=lambda item: item[0])
     if not day.doses and day.phases:
         lines.append((NO_DOSE,))
+    if limit is not None and len(items) > limit:
+        more = len(items) - (limit - 1)
+        items = [*items[: limit - 1], ("", (f"and {more} more: see Day by day",))]
     lines.extend(line for _, line in items)
     return lines
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from io import BytesIO
 from typing import Any
 
@@ -39,6 +40,7 @@ from taper.export.pdf.nurse import _nurse_story
 from taper.export.pdf.patient import _patient_story
 from taper.export.pdf.pharmacist import _pharmacist_story
 from taper.plan import Plan
+from taper.previous import PreviousPlan
 from taper.voice.people import person, revision_banner
 
 AUDIENCES = ("patient", "pharmacist", "nurse")
@@ -48,9 +50,16 @@ LARGE_PRINT = 1.4
 
 
 def render_pdf(
-    plan: Plan, audience: str, *, stamp: datetime, paper: str = "letter", large_print: bool = False
+    plan: Plan,
+    audience: str,
+    *,
+    stamp: datetime,
+    paper: str = "letter",
+    large_print: bool = False,
+    previous: PreviousPlan | None = None,
 ) -> bytes:
-    """One handout as PDF bytes; the same arguments always give the same bytes."""
+    """One handout as PDF bytes; the same arguments always give the same bytes. With
+    ``previous`` (the plan a reissue replaces), the pharmacist sheet says what changed."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; use one of {', '.join(AUDIENCES)}")
     if paper not in PAPERS:
@@ -67,7 +76,7 @@ def render_pdf(
         styles = replace(styles, wide_width=wide[0] - 2 * MARGIN)
     builders: dict[str, Callable[[Plan, _Styles, float], list[Flowable]]] = {
         "patient": _patient_story,
-        "pharmacist": _pharmacist_story,
+        "pharmacist": partial(_pharmacist_story, previous=previous),
         "nurse": _nurse_story,
     }
     story = builders[audience](plan, styles, width)

@@ -579,6 +579,43 @@ def _bullets(texts: Sequence[str], styles: _Styles, *, markup: bool = False) -> 
     return [_Text(text if markup else _esc(text), styles.bullet, "•") for text in texts]
 
 
+# No table row is taller than this: a row cannot split across pages (reportlab raises a
+# LayoutError when one is taller than the page), so a very long text (a place, a name) goes on
+# in rows of its own. Less than the shortest frame of any handout (a large-print sideways page).
+ROW_LIMIT = 380.0
+
+
+def _fit_rows(rows: list[list[Any]], widths: Sequence[float]) -> list[list[Any]]:
+    """``rows`` with any cell text taller than ROW_LIMIT split over continuation rows (the
+    other cells of those rows empty)."""
+    fitted: list[list[Any]] = []
+    for row in rows:
+        pieces: list[list[Any]] = []
+        for column, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            flowable = cell[0] if isinstance(cell, list) and len(cell) == 1 else cell
+            if not isinstance(flowable, Flowable) or isinstance(flowable, Table):
+                continue
+            room = width - 8  # the widest padding any table here uses, 4 and 4
+            parts = [flowable]
+            while parts[-1].wrap(room, ROW_LIMIT * 4)[1] > ROW_LIMIT:
+                split = parts[-1].split(room, ROW_LIMIT)
+                if len(split) != 2:
+                    break
+                parts[-1:] = split
+            for number, part in enumerate(parts):
+                while len(pieces) <= number:
+                    pieces.append(["" for _ in row])
+                pieces[number][column] = part
+        if len(pieces) <= 1:
+            fitted.append(row)
+            continue
+        for column, cell in enumerate(row):
+            if not pieces[0][column]:
+                pieces[0][column] = cell
+        fitted.extend(pieces)
+    return fitted
+
+
 def _table(
     rows: list[list[Any]],
     widths: Sequence[float],
@@ -602,7 +639,7 @@ def _table(
         ]
     commands += list(extra)
     return Table(
-        rows,
+        _fit_rows(rows, widths),
         colWidths=list(widths),
         repeatRows=1 if header else 0,
         style=TableStyle(commands),
@@ -648,7 +685,7 @@ def _boxed(
         # One row per flowable, so a long box can break between them at a page end.
         commands += [("TOPPADDING", (0, 1), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -2), 1)]
     return Table(
-        [[flowable] for flowable in flowables],
+        _fit_rows([[flowable] for flowable in flowables], [width]),
         colWidths=[width],
         style=TableStyle(commands),
         hAlign="LEFT",

@@ -31,6 +31,7 @@ from taper.export.pdf.layout import (
     _boxed,
     _bullets,
     _cell,
+    _fit_rows,
     _font,
     _heading,
     _p,
@@ -284,7 +285,9 @@ def _calendar_cell(
     cell: list[Any] = [_p(label, style)]
     if day is None or not in_month:
         return cell
-    cell.extend(_cell([line], styles.cal) for line in calendar_lines(plan, day))
+    # A bounded cell: a day of many doses lists its first ones (the checklist has them all).
+    limit = 4 if styles.scale > 1 else 10
+    cell.extend(_cell([line], styles.cal) for line in calendar_lines(plan, day, limit))
     return cell
 
 
@@ -298,30 +301,22 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         _p("Tick the box when you have taken each dose or done each check.", styles.body),
     ]
     day_width = width * 0.24
-    inner = width - day_width
     box_width = pdfmetrics.stringWidth("Done", FONT, styles.small.fontSize) + 8
     times = {time for day in plan.days for time, _ in checklist_items(plan, day)} or {"Time"}
     time_width = max(pdfmetrics.stringWidth(t, FONT, styles.cell.fontSize) for t in times) + 10
-    widths = [box_width, time_width, inner - box_width - time_width]
+    widths = [day_width, box_width, time_width, width - day_width - box_width - time_width]
     header = [
         _p("Day", styles.cell_bold),
-        Table(
-            [
-                [
-                    _p("Done", styles.small),
-                    _p("Time", styles.cell_bold),
-                    _p("What to take or do", styles.cell_bold),
-                ]
-            ],
-            colWidths=widths,
-            style=_inner_style(header=True),
-        ),
+        _p("Done", styles.small),
+        _p("Time", styles.cell_bold),
+        _p("What to take or do", styles.cell_bold),
     ]
     # One table per run of days under the same phase bands, the bands repeated with the column
     # header on every page the run goes on to: a band is never left alone at a page foot (a
-    # table does not split where only its repeated rows would fit).
+    # table does not split where only its repeated rows would fit). One row per dose or check,
+    # the day's label on its first row, a rule under each day.
     headings = {phase.name: phase for phase in plan.phases}
-    sections: list[tuple[list[str], list[list[Any]]]] = []
+    sections: list[tuple[list[str], list[list[list[Any]]]]] = []
     current: tuple[str, ...] | None = None
     for day in plan.days:
         if not day.doses and not day.events and not day.phases:
@@ -336,32 +331,39 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             ]
         if bands or not sections:
             sections.append((bands, []))
-        label = _cell(checklist_day(plan, day), styles.cell)
-        sections[-1][1].append([label, _day_items(plan, day, styles, widths)])
+        sections[-1][1].append(_day_rows(plan, day, styles, widths))
     for bands, days in sections:
         rows: list[list[Any]] = [header]
         commands: list[tuple[Any, ...]] = [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+            ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
             ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
             ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
             ("LEFTPADDING", (0, 0), (0, -1), 4),
-            ("LEFTPADDING", (1, 0), (1, -1), 0),
-            ("RIGHTPADDING", (1, 0), (1, -1), 0),
             ("TOPPADDING", (0, 0), (-1, -1), 2),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            # The box, the time and (when it fits) the text are bare strings in these fonts.
+            _font(styles.box, (1, 1), (1, -1)),
+            _font(styles.cell, (2, 1), (3, -1)),
+            ("TEXTCOLOR", (1, 1), (3, -1), INK),
         ]
         for band in bands:
-            rows.append([_p(band, styles.cell_bold), ""])
+            rows.append([_p(band, styles.cell_bold), "", "", ""])
+            at = len(rows) - 1
             commands += [
-                ("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)),
-                ("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), colors.HexColor("#f4f4f4")),
+                ("SPAN", (0, at), (-1, at)),
+                ("BACKGROUND", (0, at), (-1, at), colors.HexColor("#f4f4f4")),
+                ("LINEBELOW", (0, at), (-1, at), 0.5, RULE),
             ]
-        rows.extend(days)
+        for day_rows in days:
+            rows.extend(_fit_rows(day_rows, widths))
+            commands.append(("LINEBELOW", (0, len(rows) - 1), (-1, len(rows) - 1), 0.5, RULE))
         story.append(
             Table(
                 rows,
-                colWidths=[day_width, inner],
+                colWidths=widths,
                 repeatRows=1 + len(bands),
                 style=TableStyle(commands),
                 hAlign="LEFT",
@@ -371,40 +373,26 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     return story
 
 
-def _inner_style(header: bool = False) -> TableStyle:
-    return TableStyle(
-        [
-            ("VALIGN", (0, 0), (-1, -1), "TOP" if not header else "MIDDLE"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ("TOPPADDING", (0, 0), (-1, -1), 1),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]
-    )
-
-
-def _day_items(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> Table:
-    # The box, the time and (when it fits) the text are bare strings in the columns' fonts.
-    rooms = [width - 6 for width in widths]  # the inner style's padding, 3 and 3
-    items = checklist_items(plan, day)
-    rows: list[list[Any]] = [
-        [
-            _plain("☐", styles.box, rooms[0]),
-            _plain(time, styles.cell, rooms[1]),
-            _plain(text, styles.cell, rooms[2]),
-        ]
-        for time, text in items
-    ]
+def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> list[list[Any]]:
+    """A day of the checklist: its label, then a box, a time and what to do for each item."""
+    rooms = [width - 6 for width in widths]  # the padding, 3 and 3
+    rows: list[list[Any]] = []
+    for time, text in checklist_items(plan, day):
+        what = _plain(text, styles.cell, rooms[3])
+        if isinstance(what, str):
+            rows.append(
+                ["", _plain("☐", styles.box, rooms[1]), _plain(time, styles.cell, rooms[2]), what]
+            )
+        else:
+            # A text of several lines: every cell a flowable, so that a row taller than a page
+            # can split (reportlab cannot split a row at a bare string).
+            rows.append([[], [_p("☐", styles.box)], [_p(time, styles.cell)], [what]])
     if not day.doses and day.phases:
-        rows.insert(0, ["", "", _cell([(Strong(NO_DOSE_TODAY),)], styles.cell)])
-    style = _inner_style()
-    # Not on the "No dose today" row: an empty string cell is one line of its font high.
-    first = len(rows) - len(items)
-    if items:
-        style.add(*_font(styles.box, (0, first), (0, -1)))
-        style.add(*_font(styles.cell, (1, first), (-1, -1)))
-        style.add("TEXTCOLOR", (0, first), (-1, -1), INK)
-    return Table(rows, colWidths=widths, style=style)
+        rows.insert(0, ["", "", "", _cell([(Strong(NO_DOSE_TODAY),)], styles.cell)])
+    if not rows:
+        rows = [["", "", "", ""]]
+    rows[0][0] = [_cell(checklist_day(plan, day), styles.cell)]
+    return rows
 
 
 def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:

@@ -24,19 +24,25 @@ from taper.export.pdf.layout import (
     _widths,
 )
 from taper.plan import PhasePlan, Plan
+from taper.previous import PreviousPlan
 from taper.voice.counselling import counselling
 from taper.voice.staff import (
+    changed_days,
+    changes_intro,
     dispense_rows,
     override_rows,
     phase_title,
     staff_supply_rows,
     step_rows,
+    supply_changes,
     total_rows,
     warning_rows,
 )
 
 
-def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+def _pharmacist_story(
+    plan: Plan, styles: _Styles, width: float, previous: PreviousPlan | None = None
+) -> list[Flowable]:
     story: list[Flowable] = [
         _p("Dispensing sheet", styles.title),
         _patient_block(plan, styles, width),
@@ -44,6 +50,8 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
     contacts = _contacts(plan, styles, width)
     if contacts is not None:
         story += [*_heading("Prescriber and contacts", styles, styles.h3), contacts]
+    if previous is not None:
+        story.extend(_changes(plan, previous, styles, width))
 
     story.extend(_heading("Dispense", styles, styles.h2))
     dispense = dispense_rows(plan)
@@ -110,6 +118,41 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
     story.extend(_warnings(plan, styles, width))
     story.extend(_heading("Counselling points", styles, styles.h2))
     story.extend(_bullets(counselling(plan), styles))
+    return story
+
+
+def _changes(plan: Plan, previous: PreviousPlan, styles: _Styles, width: float) -> list[Flowable]:
+    """What changed since the plan this one replaces: the days whose doses differ, and the
+    quantity still to supply per strength."""
+    story: list[Flowable] = _heading(
+        f"What changed since revision {previous.revision}", styles, styles.h2
+    )
+    story.append(_p(changes_intro(plan, previous), styles.body))
+    days = changed_days(plan, previous)
+    if days:
+        rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in ("Dates", "Before", "Now")]]
+        rows += [[_p(text, styles.cell) for text in row] for row in days]
+        story.append(_table(rows, [width * 0.26, width * 0.37, width * 0.37]))
+    else:
+        story.append(_p("No dose changed.", styles.body))
+    story.append(Spacer(1, 6))
+    supply = supply_changes(plan, previous)
+    if supply:
+        header = ("Drug", "Strength / form", "Before", "Now", "Still to supply")
+        rows = [[_p(h, styles.cell_bold) for h in header]]
+        for drug, form, before, now, more in supply:
+            rows.append(
+                [
+                    _p(drug, styles.cell_bold),
+                    _p(form, styles.cell),
+                    _p(before, styles.cell),
+                    _p(now, styles.cell),
+                    _p(more, styles.cell_bold),
+                ]
+            )
+        story.append(
+            _table(rows, [width * 0.22, width * 0.26, width * 0.15, width * 0.15, width * 0.22])
+        )
     return story
 
 
