@@ -243,7 +243,14 @@ class _Styles:
             cal=style("cal", cal, leading=1.18, spaceBefore=1.5 * scale),
             cal_date=style("cal_date", max(10 * scale, cal), bold=True),
             cal_head=style("cal_head", max(8.5 * scale, cal), bold=True, alignment=TA_CENTER),
-            title=style("title", size * 1.75, bold=True, leading=1.2, spaceAfter=size * 0.5),
+            title=style(
+                "title",
+                size * 1.75,
+                bold=True,
+                leading=1.2,
+                spaceBefore=size,
+                spaceAfter=size * 0.5,
+            ),
             h2=style(
                 "h2",
                 size * 1.3,
