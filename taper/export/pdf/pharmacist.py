@@ -37,6 +37,7 @@ from taper.voice.staff import (
     supply_changes,
     total_rows,
     warning_rows,
+    zone_rules_line,
 )
 
 
@@ -46,6 +47,7 @@ def _pharmacist_story(
     story: list[Flowable] = [
         _p("Dispensing sheet", styles.title),
         _patient_block(plan, styles, width),
+        _p(zone_rules_line(plan), styles.small),
     ]
     contacts = _contacts(plan, styles, width)
     if contacts is not None:
