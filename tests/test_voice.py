@@ -7,6 +7,7 @@ directly, and the source tree is read to check who may build sentences and who i
 from __future__ import annotations
 
 import ast
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -150,3 +151,36 @@ def test_sugar_units_order() -> None:
         "Call if readings stay above about 216 mg/dL (12 mmol/L)."
     )
     assert watch_sentence(text, {"units": "mmol/L"}) == text
+
+
+def test_the_handout_modules_hold_no_sentences() -> None:
+    """Words live in taper.voice: the layout modules' strings are style names, table commands
+    and single tokens, never two words in a row (docstrings aside)."""
+    words = re.compile(r"[A-Za-z]{2,}[ ,:]+[A-Za-z]{2,}")
+    for name in ("__init__", "layout", "patient", "pharmacist", "nurse"):
+        tree = ast.parse((PDF / f"{name}.py").read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        # Error messages (for whoever runs taper, not in a handout) are not handout words.
+        errors = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Raise)
+            or (isinstance(node, ast.FunctionDef) and node.name in ("_esc", "_check_plan_text"))
+            for inner in ast.walk(node)
+        }
+        found = [
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings | errors
+            and words.search(node.value)
+        ]
+        assert not found, f"{name}.py: {found}"

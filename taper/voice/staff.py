@@ -321,6 +321,10 @@ def supply_changes(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, s
     return rows
 
 
+def changes_heading(previous: PreviousPlan) -> str:
+    return f"What changed since revision {previous.revision}"
+
+
 def changes_intro(plan: Plan, previous: PreviousPlan) -> str:
     return (
         f"Compared with revision {previous.revision} ({previous.source}). Still to supply: "

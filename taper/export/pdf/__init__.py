@@ -41,6 +41,7 @@ from taper.export.pdf.patient import _patient_story
 from taper.export.pdf.pharmacist import _pharmacist_story
 from taper.plan import Plan
 from taper.previous import PreviousPlan
+from taper.voice import labels
 from taper.voice.people import person, revision_banner
 
 AUDIENCES = ("patient", "pharmacist", "nurse")
@@ -81,9 +82,9 @@ def render_pdf(
     }
     story = builders[audience](plan, styles, width)
     heading = {
-        "patient": "Your treatment plan",
-        "pharmacist": "Dispensing sheet",
-        "nurse": "Nursing sheet",
+        "patient": labels.Patient.document,
+        "pharmacist": labels.Pharmacist.document,
+        "nurse": labels.Nurse.document,
     }[audience]
     banner = revision_banner(plan, stamp)
     top = _Banner(banner, styles.scale, filled=audience == "patient") if banner else None

@@ -32,6 +32,8 @@ from reportlab.platypus import (
 from taper.errors import ExportError
 from taper.plan import PhasePlan, Plan
 from taper.text import char_name, printable_form, unprintable
+from taper.voice.labels import Staff as S
+from taper.voice.labels import page_of
 from taper.voice.people import conditions_text, course_line, person, team_entries, weight_text
 from taper.voice.sigs import sig
 from taper.voice.text import Rich, Strong
@@ -762,7 +764,7 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
         footer = self._footer
         width, _ = self._pagesize
         size = 8.5 * footer.scale
-        right = f"Page {number} of {total}"
+        right = page_of(number, total)
         self.saveState()
         self.setStrokeColor(RULE)
         self.setLineWidth(0.5)
@@ -842,13 +844,13 @@ def _sig_paragraphs(plan: Plan, phase: PhasePlan, styles: _Styles) -> list[Flowa
 
 def _patient_block(plan: Plan, styles: _Styles, width: float) -> Table:
     rows: list[list[Any]] = [
-        [_p("Patient", styles.cell_bold), _p(person(plan), styles.cell_bold)],
-        [_p("Weight", styles.cell_bold), _p(weight_text(plan), styles.cell)],
-        [_p("Conditions", styles.cell_bold), _p(conditions_text(plan), styles.cell)],
-        [_p("Course", styles.cell_bold), _p(course_line(plan), styles.cell)],
+        [_p(S.patient, styles.cell_bold), _p(person(plan), styles.cell_bold)],
+        [_p(S.weight, styles.cell_bold), _p(weight_text(plan), styles.cell)],
+        [_p(S.conditions, styles.cell_bold), _p(conditions_text(plan), styles.cell)],
+        [_p(S.course, styles.cell_bold), _p(course_line(plan), styles.cell)],
     ]
     if plan.revision:
-        rows.append([_p("Revision", styles.cell_bold), _p(str(plan.revision), styles.cell)])
+        rows.append([_p(S.revision, styles.cell_bold), _p(str(plan.revision), styles.cell)])
     return _table(rows, [width * 0.2, width * 0.8], header=False)
 
 

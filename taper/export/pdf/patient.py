@@ -49,6 +49,7 @@ from taper.voice.counselling import (
     patient_notes,
 )
 from taper.voice.doses import phase_heading
+from taper.voice.labels import Patient as P
 from taper.voice.overview import (
     NO_DOSE_TODAY,
     Row,
@@ -72,15 +73,15 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         _cell([course_dates(plan)], styles.body),
     ]
     story.append(_team_box(plan, styles, width))
-    story.extend(_heading("Your course at a glance", styles, styles.h2))
-    rows: list[list[Any]] = [[_p("When", styles.cell_bold), _p("What", styles.cell_bold)]]
+    story.extend(_heading(P.course, styles, styles.h2))
+    rows: list[list[Any]] = [[_p(P.when, styles.cell_bold), _p(P.what, styles.cell_bold)]]
     for phase in plan.phases:
         rows.extend(_rows(phase_rows(plan, phase), styles))
     rows.extend(_rows(also_rows(plan), styles))
     story.append(_table(rows, [width * 0.3, width * 0.7]))
     notes = patient_notes(plan)
     if notes:
-        story.extend(_heading("Good to know", styles, styles.h2))
+        story.extend(_heading(P.good_to_know, styles, styles.h2))
         story.extend(_bullets(notes, styles))
     for heading, lines in looking_after_yourself(plan):
         story.append(_section(heading, lines, styles))
@@ -119,7 +120,7 @@ def _card_sections(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         lines: list[Flowable] = [
             _p(heading, head),
             _cell([(Strong(when),)], styles.body),
-            _p("Call the clinic the same day if you have any of these:", styles.body),
+            _p(P.call_signs, styles.body),
             *_bullets(signs, styles),
             _cell([(Strong(emergency),)], styles.body),
         ]
@@ -140,7 +141,7 @@ def _rows(rows: list[Row], styles: _Styles) -> list[list[Any]]:
 
 
 def _team_box(plan: Plan, styles: _Styles, width: float) -> Flowable:
-    lines: list[Flowable] = [_p("Your care team", styles.h3)]
+    lines: list[Flowable] = [_p(P.team, styles.h3)]
     lines.extend(_cell([line], styles.body) for line in team_lines(plan))
     return _boxed(lines, width, background=colors.HexColor("#f4f7fb"))
 
@@ -222,12 +223,8 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         intro: list[Flowable] = []
         if number == 0:
             intro = [
-                _p("Your calendar", styles.title),
-                _p(
-                    'Each day shows what to take and when. Days marked "no dose" are part '
-                    "of your course, but you take nothing from this plan that day.",
-                    styles.body,
-                ),
+                _p(P.calendar, styles.title),
+                _p(P.calendar_intro, styles.body),
             ]
             intro.append(_legend(plan, styles, width, tints))
         # The introduction stays with the first month: never a title alone at a page foot.
@@ -297,19 +294,19 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         CondPageBreak(
             styles.title.leading * 2 + styles.body.leading * 2 + styles.cell.leading * 10
         ),
-        _p("Day by day", styles.title),
-        _p("Tick the box when you have taken each dose or done each check.", styles.body),
+        _p(P.checklist, styles.title),
+        _p(P.checklist_intro, styles.body),
     ]
     day_width = width * 0.24
-    box_width = pdfmetrics.stringWidth("Done", FONT, styles.small.fontSize) + 8
-    times = {time for day in plan.days for time, _ in checklist_items(plan, day)} or {"Time"}
+    box_width = pdfmetrics.stringWidth(P.done, FONT, styles.small.fontSize) + 8
+    times = {time for day in plan.days for time, _ in checklist_items(plan, day)} or {P.time}
     time_width = max(pdfmetrics.stringWidth(t, FONT, styles.cell.fontSize) for t in times) + 10
     widths = [day_width, box_width, time_width, width - day_width - box_width - time_width]
     header = [
-        _p("Day", styles.cell_bold),
-        _p("Done", styles.small),
-        _p("Time", styles.cell_bold),
-        _p("What to take or do", styles.cell_bold),
+        _p(P.day, styles.cell_bold),
+        _p(P.done, styles.small),
+        _p(P.time, styles.cell_bold),
+        _p(P.to_do, styles.cell_bold),
     ]
     # One table per run of days under the same phase bands, the bands repeated with the column
     # header on every page the run goes on to: a band is never left alone at a page foot (a
@@ -381,12 +378,12 @@ def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> lis
         what = _plain(text, styles.cell, rooms[3])
         if isinstance(what, str):
             rows.append(
-                ["", _plain("☐", styles.box, rooms[1]), _plain(time, styles.cell, rooms[2]), what]
+                ["", _plain(P.box, styles.box, rooms[1]), _plain(time, styles.cell, rooms[2]), what]
             )
         else:
             # A text of several lines: every cell a flowable, so that a row taller than a page
             # can split (reportlab cannot split a row at a bare string).
-            rows.append([[], [_p("☐", styles.box)], [_p(time, styles.cell)], [what]])
+            rows.append([[], [_p(P.box, styles.box)], [_p(time, styles.cell)], [what]])
     if not day.doses and day.phases:
         rows.insert(0, ["", "", "", _cell([(Strong(NO_DOSE_TODAY),)], styles.cell)])
     if not rows:
@@ -402,12 +399,8 @@ def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     # The adrenal signs print under their own heading, with their timing (_card_sections).
     own_section = adrenal_section(plan) is not None
     story: list[Flowable] = [
-        _p("What to watch for", styles.title),
-        _p(
-            "Steroids and the other treatments in this plan can cause side effects. Most are "
-            "mild and go away after the course. Keep this page where you can find it.",
-            styles.body,
-        ),
+        _p(P.watch, styles.title),
+        _p(P.watch_intro, styles.body),
     ]
     for tier, heading, how in watch_tiers(plan):
         colour = TIER_COLOURS[tier]
@@ -421,12 +414,7 @@ def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         if items:
             lines.extend(_bullets(items, styles))
         else:
-            lines.append(
-                _p(
-                    "Nothing listed for this course. If you are worried, call the clinic.",
-                    styles.body,
-                )
-            )
+            lines.append(_p(P.nothing_listed, styles.body))
         story.append(KeepTogether([_boxed(lines, width, border=colour, line=1.6)]))
         story.append(Spacer(1, 8))
     return story
