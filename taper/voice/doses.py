@@ -28,9 +28,23 @@ def tablet_word(count: Decimal) -> str:
     return "tablet" if count <= 1 else "tablets"
 
 
+# The last plans asked about, by identity: a calendar asks once per day.
+_IN_USE: list[tuple[Plan, frozenset[str]]] = []
+
+
 def strengths_in_use(plan: Plan) -> frozenset[str]:
     """The drugs the course gives in more than one tablet strength: their tablets are named
     with the strength wherever they are counted."""
+    for known, drugs in _IN_USE:
+        if known is plan:
+            return drugs
+    drugs = _strengths_in_use(plan)
+    _IN_USE.insert(0, (plan, drugs))
+    del _IN_USE[4:]
+    return drugs
+
+
+def _strengths_in_use(plan: Plan) -> frozenset[str]:
     seen: dict[str, set[tuple[Decimal, str]]] = {}
     for dose in plan.doses:
         for t in dose.tablets:

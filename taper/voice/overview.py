@@ -15,7 +15,7 @@ from taper.voice.doses import (
     patient_step,
     strengths_in_use,
 )
-from taper.voice.people import call_clinic
+from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, count_words, minutes_text
 from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range, time_style
 
@@ -176,6 +176,7 @@ def checklist_items(plan: Plan, day: Day) -> list[tuple[str, str]]:
 
 def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
     """The watch list's tiers as (tier, heading, what to do)."""
+    emergency = emergency_number(plan)
     return [
         (
             "expected",
@@ -185,7 +186,7 @@ def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
         ("call", "Call the clinic today", call_clinic(plan)),
         (
             "emergency",
-            "Emergency: call 911",
-            "Call 911 or go to the nearest emergency department now.",
+            f"Emergency: call {emergency}",
+            f"Call {emergency} or go to the nearest emergency department now.",
         ),
     ]

@@ -25,6 +25,7 @@ from taper.export.pdf.layout import (
     INK,
     OUTSIDE,
     PHASE_TINTS,
+    ROW_LIMIT,
     RULE,
     SHADE,
     TIER_COLOURS,
@@ -298,22 +299,30 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         _p(P.checklist_intro, styles.body),
     ]
     day_width = width * 0.24
+    inner = width - day_width
     box_width = pdfmetrics.stringWidth(P.done, FONT, styles.small.fontSize) + 8
     times = {time for day in plan.days for time, _ in checklist_items(plan, day)} or {P.time}
     time_width = max(pdfmetrics.stringWidth(t, FONT, styles.cell.fontSize) for t in times) + 10
-    widths = [day_width, box_width, time_width, width - day_width - box_width - time_width]
+    widths = [box_width, time_width, inner - box_width - time_width]
     header = [
         _p(P.day, styles.cell_bold),
-        _p(P.done, styles.small),
-        _p(P.time, styles.cell_bold),
-        _p(P.to_do, styles.cell_bold),
+        Table(
+            [
+                [
+                    _p(P.done, styles.small),
+                    _p(P.time, styles.cell_bold),
+                    _p(P.to_do, styles.cell_bold),
+                ]
+            ],
+            colWidths=widths,
+            style=_inner_style(header=True),
+        ),
     ]
     # One table per run of days under the same phase bands, the bands repeated with the column
     # header on every page the run goes on to: a band is never left alone at a page foot (a
-    # table does not split where only its repeated rows would fit). One row per dose or check,
-    # the day's label on its first row, a rule under each day.
+    # table does not split where only its repeated rows would fit). A row per day.
     headings = {phase.name: phase for phase in plan.phases}
-    sections: list[tuple[list[str], list[list[list[Any]]]]] = []
+    sections: list[tuple[list[str], list[list[Any]]]] = []
     current: tuple[str, ...] | None = None
     for day in plan.days:
         if not day.doses and not day.events and not day.phases:
@@ -328,39 +337,36 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             ]
         if bands or not sections:
             sections.append((bands, []))
-        sections[-1][1].append(_day_rows(plan, day, styles, widths))
-    for bands, days in sections:
+        sections[-1][1].extend(_day_rows(plan, day, styles, widths))
+    for bands, rows_of_days in sections:
         rows: list[list[Any]] = [header]
         commands: list[tuple[Any, ...]] = [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
             ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
             ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
             ("LEFTPADDING", (0, 0), (0, -1), 4),
+            ("LEFTPADDING", (1, 0), (1, -1), 0),
+            ("RIGHTPADDING", (1, 0), (1, -1), 0),
             ("TOPPADDING", (0, 0), (-1, -1), 2),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-            # The box, the time and (when it fits) the text are bare strings in these fonts.
-            _font(styles.box, (1, 1), (1, -1)),
-            _font(styles.cell, (2, 1), (3, -1)),
-            ("TEXTCOLOR", (1, 1), (3, -1), INK),
         ]
         for band in bands:
-            rows.append([_p(band, styles.cell_bold), "", "", ""])
+            rows.append([_p(band, styles.cell_bold), ""])
             at = len(rows) - 1
             commands += [
-                ("SPAN", (0, at), (-1, at)),
+                ("SPAN", (0, at), (1, at)),
                 ("BACKGROUND", (0, at), (-1, at), colors.HexColor("#f4f4f4")),
                 ("LINEBELOW", (0, at), (-1, at), 0.5, RULE),
             ]
-        for day_rows in days:
-            rows.extend(_fit_rows(day_rows, widths))
-            commands.append(("LINEBELOW", (0, len(rows) - 1), (-1, len(rows) - 1), 0.5, RULE))
+        rows.extend(rows_of_days)
+        # A rule under each day: under every row whose next row starts another day.
+        for at in range(1 + len(bands), len(rows)):
+            if at + 1 == len(rows) or rows[at + 1][0] != "":
+                commands.append(("LINEBELOW", (0, at), (-1, at), 0.5, RULE))
         story.append(
             Table(
                 rows,
-                colWidths=widths,
+                colWidths=[day_width, inner],
                 repeatRows=1 + len(bands),
                 style=TableStyle(commands),
                 hAlign="LEFT",
@@ -370,26 +376,68 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     return story
 
 
+def _inner_style(header: bool = False) -> TableStyle:
+    return TableStyle(
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP" if not header else "MIDDLE"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+    )
+
+
 def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> list[list[Any]]:
-    """A day of the checklist: its label, then a box, a time and what to do for each item."""
-    rooms = [width - 6 for width in widths]  # the padding, 3 and 3
-    rows: list[list[Any]] = []
-    for time, text in checklist_items(plan, day):
-        what = _plain(text, styles.cell, rooms[3])
-        if isinstance(what, str):
-            rows.append(
-                ["", _plain(P.box, styles.box, rooms[1]), _plain(time, styles.cell, rooms[2]), what]
-            )
-        else:
-            # A text of several lines: every cell a flowable, so that a row taller than a page
-            # can split (reportlab cannot split a row at a bare string).
-            rows.append([[], [_p(P.box, styles.box)], [_p(time, styles.cell)], [what]])
-    if not day.doses and day.phases:
-        rows.insert(0, ["", "", "", _cell([(Strong(NO_DOSE_TODAY),)], styles.cell)])
-    if not rows:
-        rows = [["", "", "", ""]]
-    rows[0][0] = [_cell(checklist_day(plan, day), styles.cell)]
-    return rows
+    """A day of the checklist as rows of the outer table: its label, and a table of a box, a
+    time and what to do for each item. A day taller than ROW_LIMIT (many doses, a very long
+    text) goes on in rows of its own: a table row cannot split across pages."""
+    rooms = [width - 6 for width in widths]  # the inner style's padding, 3 and 3
+    items = checklist_items(plan, day)
+    rows: list[list[Any]] = [
+        [
+            _plain(P.box, styles.box, rooms[0]),
+            _plain(time, styles.cell, rooms[1]),
+            _plain(text, styles.cell, rooms[2]),
+        ]
+        for time, text in items
+    ]
+    none = not day.doses and day.phases
+    if none:
+        rows.insert(0, ["", "", _cell([(Strong(NO_DOSE_TODAY),)], styles.cell)])
+    rows = _fit_rows(rows, widths)
+    chunks: list[list[list[Any]]] = [[]]
+    used = 0.0
+    for row in rows:
+        height = _row_height(row, widths, styles) + 3  # the inner padding, 1 and 2
+        if chunks[-1] and used + height > ROW_LIMIT:
+            chunks.append([])
+            used = 0.0
+        chunks[-1].append(row)
+        used += height
+    label: Any = _cell(checklist_day(plan, day), styles.cell)
+    outer: list[list[Any]] = []
+    for number, chunk in enumerate(chunks):
+        style = _inner_style()
+        # Not on the "No dose today" row: an empty string cell is one line of its font high.
+        first = 1 if none and number == 0 else 0
+        if len(chunk) > first:
+            style.add(*_font(styles.box, (0, first), (0, -1)))
+            style.add(*_font(styles.cell, (1, first), (-1, -1)))
+            style.add("TEXTCOLOR", (0, first), (-1, -1), INK)
+        outer.append([label if number == 0 else "", Table(chunk, colWidths=widths, style=style)])
+    return outer
+
+
+def _row_height(row: list[Any], widths: list[float], styles: _Styles) -> float:
+    """The height of a row of bare strings (one line each) and flowables."""
+    height = styles.cell.leading
+    for cell, width in zip(row, widths, strict=True):
+        if isinstance(cell, Flowable):
+            height = max(height, cell.wrap(width - 6, ROW_LIMIT * 4)[1])
+        elif isinstance(cell, str) and cell:
+            height = max(height, styles.box.leading if cell == P.box else styles.cell.leading)
+    return float(height)
 
 
 def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
