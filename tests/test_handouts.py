@@ -434,3 +434,23 @@ def test_a_very_long_place_lays_out_in_full(tmp_path: Path, audience: str, large
     plan = build(tmp_path, course("1 g", 2, drug="methylprednisolone", extra=extra))
     text = text_of(plan, audience, large_print=large)
     assert text.count("past the cafeteria") >= 28
+
+
+def test_the_reminders_run_in_the_same_order_as_the_handout(tmp_path: Path) -> None:
+    from icalendar import Calendar
+
+    from taper.export.ics import render_ics
+
+    plan = template(tmp_path, "optic-neuritis-ontt")
+    calendar = Calendar.from_ical(render_ics(plan, stamp=STAMP))
+    first_day = sorted(
+        event.decoded("dtstart")
+        for event in calendar.walk("VEVENT")
+        if event.decoded("dtstart").date() == plan.start
+    )
+    assert [moment.strftime("%H:%M") for moment in first_day] == [
+        "00:00",
+        "06:00",
+        "12:00",
+        "18:00",
+    ]
