@@ -39,7 +39,7 @@ def build(tmp_path: Path, text: str, name: str = "r.toml") -> Plan:
 def template(
     tmp_path: Path, name: str, zone: str = "America/New_York", start: date = date(2026, 12, 1)
 ) -> Plan:
-    text = render_template(name, start=start, weight="70 kg", timezone=zone)
+    text = render_template(name, start=start, weight="70 kg", timezone=zone, height="120 cm")
     return build(tmp_path, text, f"{name}.toml")
 
 
@@ -74,12 +74,44 @@ def course(
 # -- H8, L1: one clock, one order --------------------------------------------------------------
 
 
+# Four infusions a day at 06:00, 12:00, 18:00 and 00:00 (the order a prescriber writes them),
+# then oral prednisone 70 mg from 50 mg and 20 mg tablets: the midnight dose of each day is at
+# the start of that day.
+FOUR_A_DAY = """title = "IV pulse every 6 hours, then oral prednisone"
+start = 2026-12-01
+timezone = "America/New_York"
+[patient]
+weight = "70 kg"
+[[phase]]
+name = "IV methylprednisolone"
+drug = "methylprednisolone"
+route = "iv"
+dose = "250 mg"
+days = 3
+at = ["06:00", "12:00", "18:00", "00:00"]
+duration = "1 h"
+where = "Infusion center"
+[[phase]]
+name = "Oral prednisone"
+drug = "prednisone"
+tablets = ["50 mg", "20 mg"]
+dose = "70 mg"
+days = 11
+at = ["breakfast"]
+take = "with food"
+"""
+
+
+def four_a_day(tmp_path: Path) -> Plan:
+    return build(tmp_path, FOUR_A_DAY, "four.toml")
+
+
 @cache
 def ontt_text() -> str:
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
-        return text_of(template(Path(folder), "optic-neuritis-ontt"))
+        return text_of(four_a_day(Path(folder)))
 
 
 def test_midnight_and_noon_and_never_12_am_or_pm() -> None:
@@ -91,7 +123,7 @@ def test_midnight_and_noon_and_never_12_am_or_pm() -> None:
 def test_a_days_doses_in_the_same_order_in_overview_calendar_and_checklist(
     tmp_path: Path,
 ) -> None:
-    plan = template(tmp_path, "optic-neuritis-ontt")
+    plan = four_a_day(tmp_path)
     text = ontt_text()
     # the overview: the order the day runs, midnight first, as the plan and reminders have it
     assert "250 mg at midnight, 250 mg at 6:00 AM, 250 mg at noon and 250 mg at 6:00 PM" in text
@@ -441,7 +473,7 @@ def test_the_reminders_run_in_the_same_order_as_the_handout(tmp_path: Path) -> N
 
     from taper.export.ics import render_ics
 
-    plan = template(tmp_path, "optic-neuritis-ontt")
+    plan = four_a_day(tmp_path)
     calendar = Calendar.from_ical(render_ics(plan, stamp=STAMP))
     first_day = sorted(
         event.decoded("dtstart")

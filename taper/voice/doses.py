@@ -224,6 +224,11 @@ def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
             "sc": " injection under the skin",
             "im": " injection into a muscle",
         }.get(phase.route, "")
+        if step.every_hours and step.series_doses:
+            from taper.voice.amounts import series_patient
+
+            series = series_patient(step.every_hours, step.series_doses, dose.time, style)
+            return f"{amount(dose.amount, unit)}{kind}{detail} {series}"
         often = "once a day" if step.every == 1 else every_text(step.every)
         return f"{amount(dose.amount, unit)}{kind}{detail} {often} {when_patient(dose, style)}"
     pieces = [

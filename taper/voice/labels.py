@@ -40,6 +40,7 @@ class Staff:
 
     patient = "Patient"
     weight = "Weight"
+    height = "Height"
     conditions = "Conditions"
     course = "Course"
     revision = "Revision"
@@ -56,6 +57,9 @@ class Pharmacist:
     nothing_to_dispense = "No tablets or liquids to dispense to the patient."
     staff_supply = "Given by staff (supply to the unit)"
     staff_heads = ("Phase", "Drug and route", "Each dose", "Doses", "Total")
+    fills = "Each fill"
+    fill_heads = ("Fill", "Drug", "Strength / form", "Quantity")
+    worked_out = "Doses per kg or per m²: how they were worked out"
     sig = "Directions (sig)"
     step_heads = ("Days", "Dates", "Time", "Dose", "Tablets or volume", "Doses", "Step total")
     totals = "Totals"

@@ -57,10 +57,14 @@ def render_pdf(
     stamp: datetime,
     paper: str = "letter",
     large_print: bool = False,
+    fill: int = 1,
     previous: PreviousPlan | None = None,
 ) -> bytes:
-    """One handout as PDF bytes; the same arguments always give the same bytes. With
-    ``previous`` (the plan a reissue replaces), the pharmacist sheet says what changed."""
+    """One handout as PDF bytes; the same arguments always give the same bytes.
+
+    ``fill``: which fill period the patient's checklist of a long course covers.
+    ``previous``: the plan a reissue replaces; the pharmacist sheet says what changed.
+    """
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; use one of {', '.join(AUDIENCES)}")
     if paper not in PAPERS:
@@ -80,7 +84,11 @@ def render_pdf(
         "pharmacist": partial(_pharmacist_story, previous=previous),
         "nurse": _nurse_story,
     }
-    story = builders[audience](plan, styles, width)
+    story = (
+        _patient_story(plan, styles, width, fill)
+        if audience == "patient"
+        else builders[audience](plan, styles, width)
+    )
     heading = {
         "patient": labels.Patient.document,
         "pharmacist": labels.Pharmacist.document,

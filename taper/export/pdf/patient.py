@@ -42,6 +42,13 @@ from taper.export.pdf.layout import (
     _table,
 )
 from taper.plan import Day, Plan
+from taper.voice.amounts import (
+    checklist_days,
+    checklist_note,
+    compact_calendar_intro,
+    compact_cell,
+    is_long,
+)
 from taper.voice.counselling import (
     adrenal_section,
     calendar_help,
@@ -67,7 +74,7 @@ from taper.voice.text import Rich, Strong
 from taper.voice.times import month_title, week_heads
 
 
-def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+def _patient_story(plan: Plan, styles: _Styles, width: float, fill: int = 1) -> list[Flowable]:
     story: list[Flowable] = [
         _p(plan.title, styles.title),
         _cell([for_line(plan)], styles.body),
@@ -86,15 +93,19 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         story.extend(_bullets(notes, styles))
     for heading, lines in looking_after_yourself(plan):
         story.append(_section(heading, lines, styles))
-    # The calendar and the checklist follow on when there is room (a short course fits them on
-    # one page); large print turns the calendar's pages sideways, for 16 pt text in a cell.
-    if styles.wide_width:
+    if is_long(plan):
+        # A long course stays usable on paper: its length follows the dose changes, not the days.
+        story.extend(_compact_calendar(plan, styles, width))
+    elif styles.wide_width:
+        # Large print turns the calendar's pages sideways, for 16 pt text in a cell.
         story += [NextPageTemplate("wide"), PageBreak()]
         story.extend(_calendar(plan, styles, styles.wide_width))
         story += [NextPageTemplate("page"), PageBreak()]
     else:
+        # The calendar and the checklist follow on when there is room (a short course fits
+        # them on one page).
         story.extend(_calendar(plan, styles, width))
-    story.extend(_checklist(plan, styles, width))
+    story.extend(_checklist(plan, styles, width, checklist_days(plan, fill)))
     story.append(PageBreak())
     story.extend(_watch_section(plan, styles, width))
     story.extend(_card_sections(plan, styles, width))
@@ -264,6 +275,104 @@ def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) ->
     return Table(rows, colWidths=widths, style=TableStyle(commands), hAlign="LEFT", spaceAfter=4)
 
 
+def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+    """Months in miniature, two across: each day's amount, tinted by phase."""
+    by_date = {day.date: day for day in plan.days}
+    tints = {
+        phase.name: PHASE_TINTS[number % len(PHASE_TINTS)]
+        for number, phase in enumerate(plan.phases)
+    }
+    # Each phase also has a mark in its cells (①, ②...): tints alone fade in greyscale.
+    marks = {phase.name: phase_mark(number) for number, phase in enumerate(plan.phases)}
+    gap = 12.0
+    month_width = (width - gap) / 2
+    date_style = ParagraphStyle(
+        "mini_date",
+        parent=styles.small,
+        fontSize=styles.small.fontSize * 0.8,
+        leading=styles.small.fontSize * 0.95,
+        textColor=RULE,
+    )
+    dose_style = ParagraphStyle(
+        "mini_dose",
+        parent=styles.small,
+        fontSize=styles.small.fontSize * 0.9,
+        leading=styles.small.fontSize * 1.05,
+    )
+    months: list[list[Flowable]] = []
+    for year, month in _months(plan):
+        first = date(year, month, 1)
+        cursor = first - timedelta(days=(first.weekday() + 1) % 7)  # weeks start on Sunday
+        rows: list[list[Any]] = [[_p(name, styles.cal_head) for name in week_heads()]]
+        commands: list[tuple[Any, ...]] = [
+            ("GRID", (0, 0), (-1, -1), 0.4, RULE),
+            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 2),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 1),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        while cursor.month == month or cursor < first:
+            row: list[Any] = []
+            for column in range(7):
+                day = by_date.get(cursor)
+                in_month = cursor.month == month
+                label = str(cursor.day)
+                if day is not None and in_month and day.phases:
+                    label += " " + " ".join(marks[name] for name in day.phases)
+                cell: list[Any] = [_p(label, date_style)] if in_month else []
+                if day is not None and in_month:
+                    text = compact_cell(day)
+                    cell.extend(_p(line, dose_style) for line in text.splitlines())
+                    if day.phases:
+                        commands.append(
+                            (
+                                "BACKGROUND",
+                                (column, len(rows)),
+                                (column, len(rows)),
+                                tints[day.phases[0]],
+                            )
+                        )
+                else:
+                    commands.append(
+                        ("BACKGROUND", (column, len(rows)), (column, len(rows)), OUTSIDE)
+                    )
+                row.append(cell)
+                cursor += timedelta(days=1)
+            rows.append(row)
+        table = Table(
+            rows, colWidths=[month_width / 7] * 7, style=TableStyle(commands), hAlign="LEFT"
+        )
+        months.append([_p(month_title(year, month), styles.h3), table])
+    story: list[Flowable] = [
+        _p(P.calendar, styles.title),
+        _p(compact_calendar_intro(), styles.body),
+        _legend(plan, styles, width, tints),
+    ]
+    for number in range(0, len(months), 2):
+        pair = months[number : number + 2]
+        pair += [[Spacer(1, 1)]] * (2 - len(pair))
+        story.append(
+            Table(
+                [[pair[0], "", pair[1]]],
+                colWidths=[month_width, gap, month_width],
+                style=TableStyle(
+                    [
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                    ]
+                ),
+                hAlign="LEFT",
+            )
+        )
+    # The title and the legend stay with the first months: the calendar follows on where there
+    # is room, never leaves them alone at a page foot.
+    return [KeepTogether(story[:4]), *story[4:]]
+
+
 def _calendar_cell(
     plan: Plan,
     on: date,
@@ -289,7 +398,7 @@ def _calendar_cell(
     return cell
 
 
-def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int]) -> list[Flowable]:
     story: list[Flowable] = [
         # Starts a page unless the title, the header and a few days fit here.
         CondPageBreak(
@@ -298,10 +407,15 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         _p(P.checklist, styles.title),
         _p(P.checklist_intro, styles.body),
     ]
+    first_day, last_day = span
+    note = checklist_note(plan, first_day, last_day)
+    if note is not None:
+        story.append(_p(note, styles.body))
     day_width = width * 0.24
     inner = width - day_width
     box_width = pdfmetrics.stringWidth(P.done, FONT, styles.small.fontSize) + 8
-    times = {time for day in plan.days for time, _ in checklist_items(plan, day)} or {P.time}
+    days = plan.days[first_day - 1 : last_day]
+    times = {time for day in days for time, _ in checklist_items(plan, day)} or {P.time}
     time_width = max(pdfmetrics.stringWidth(t, FONT, styles.cell.fontSize) for t in times) + 10
     widths = [box_width, time_width, inner - box_width - time_width]
     header = [
@@ -324,7 +438,7 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     headings = {phase.name: phase for phase in plan.phases}
     sections: list[tuple[list[str], list[list[Any]]]] = []
     current: tuple[str, ...] | None = None
-    for day in plan.days:
+    for day in plan.days[first_day - 1 : last_day]:
         if not day.doses and not day.events and not day.phases:
             continue  # after the last phase, a day with nothing on it
         bands: list[str] = []
@@ -333,7 +447,7 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             bands = [
                 phase_heading(headings[name])
                 for name in day.phases
-                if headings[name].first_day == day.day or day is plan.days[0]
+                if headings[name].first_day == day.day or day.day == first_day
             ]
         if bands or not sections:
             sections.append((bands, []))

@@ -25,6 +25,7 @@ from taper.export.pdf.layout import (
 )
 from taper.plan import PhasePlan, Plan
 from taper.previous import PreviousPlan
+from taper.voice.amounts import basis_lines, fill_intro, fill_rows
 from taper.voice.counselling import counselling
 from taper.voice.labels import Pharmacist as R
 from taper.voice.labels import Staff as S
@@ -76,6 +77,11 @@ def _pharmacist_story(
     staff = _staff_supply(plan, styles, width)
     if staff is not None:
         story += [*_heading(R.staff_supply, styles, styles.h3), staff]
+    story.extend(_fills(plan, styles, width))
+    worked = basis_lines(plan)
+    if worked:
+        story.extend(_heading(R.worked_out, styles, styles.h3))
+        story.extend(_bullets(worked, styles))
 
     for number, phase in enumerate(plan.phases):
         # The headings stay with the sig; the step table may run on (its header repeats).
@@ -141,6 +147,28 @@ def _changes(plan: Plan, previous: PreviousPlan, styles: _Styles, width: float) 
             _table(rows, [width * 0.22, width * 0.26, width * 0.15, width * 0.15, width * 0.22])
         )
     return story
+
+
+def _fills(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+    """The quantities for each fill period, when the course is supplied a period at a time."""
+    if plan.fill_days is None or len(plan.fills) < 2:
+        return []
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.fill_heads]]
+    for period, drug, form, quantity in fill_rows(plan):
+        rows.append(
+            [
+                _p(period, styles.cell) if period else "",
+                _p(drug, styles.cell),
+                _p(form, styles.cell),
+                _p(quantity, styles.cell_bold),
+            ]
+        )
+    return [
+        *_heading(R.fills, styles, styles.h3),
+        _p(fill_intro(plan), styles.small),
+        Spacer(1, 3),
+        _table(rows, [width * 0.36, width * 0.2, width * 0.22, width * 0.22]),
+    ]
 
 
 def _staff_supply(plan: Plan, styles: _Styles, width: float) -> Table | None:
