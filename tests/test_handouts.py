@@ -486,3 +486,10 @@ def test_the_reminders_run_in_the_same_order_as_the_handout(tmp_path: Path) -> N
         "12:00",
         "18:00",
     ]
+
+
+def test_a_liquid_course_is_taken_with_food_as_medicine_not_tablets(tmp_path: Path) -> None:
+    text = text_of(template(tmp_path, "child-asthma-prednisolone-liquid"))
+    assert "Take your medicine with food." in text
+    assert "Take your tablets with food." not in text
+    assert "oral syringe" in text

@@ -45,7 +45,8 @@ def patient_notes(plan: Plan) -> list[str]:
     if any(d.route == "oral" for d in plan.doses) and any(
         take_is_food(p.take) for p in plan.phases
     ):
-        notes.append("Take your tablets with food. This helps protect your stomach.")
+        what = "tablets" if any(d.tablets for d in plan.doses) else "medicine"
+        notes.append(f"Take your {what} with food. This helps protect your stomach.")
     if "adrenal" in codes:
         notes.append(
             "Do not stop taking your tablets early, and do not skip doses: after a "
