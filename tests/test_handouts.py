@@ -12,6 +12,7 @@ import re
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -493,3 +494,18 @@ def test_a_liquid_course_is_taken_with_food_as_medicine_not_tablets(tmp_path: Pa
     assert "Take your medicine with food." in text
     assert "Take your tablets with food." not in text
     assert "oral syringe" in text
+
+
+def test_a_long_course_in_large_print_has_its_miniature_months_at_16_pt() -> None:
+    plan = load_plan(REGIMENS / "format-gca-2-year.toml", today=TODAY)
+    data = render_pdf(plan, "patient", stamp=STAMP, large_print=True)
+    sizes: set[float] = set()
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        if re.fullmatch(r"\d+(\.\d+)? mg", text.strip().replace("\u00a0", " ")):
+            sizes.add(round(size * tm[0], 1))
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    for page in reader.pages[2:6]:
+        page.extract_text(visitor_text=visit)
+    assert sizes and min(sizes) >= 16, sizes

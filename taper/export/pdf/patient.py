@@ -285,19 +285,20 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
     # Each phase also has a mark in its cells (①, ②...): tints alone fade in greyscale.
     marks = {phase.name: phase_mark(number) for number, phase in enumerate(plan.phases)}
     gap = 12.0
-    month_width = (width - gap) / 2
+    # Large print: one month across, its text at the calendar's 16 pt.
+    across = 1 if styles.scale > 1 else 2
+    month_width = (width - gap * (across - 1)) / across
+    date_size = styles.cal.fontSize if across == 1 else styles.small.fontSize * 0.8
+    dose_size = styles.cal.fontSize if across == 1 else styles.small.fontSize * 0.9
     date_style = ParagraphStyle(
         "mini_date",
         parent=styles.small,
-        fontSize=styles.small.fontSize * 0.8,
-        leading=styles.small.fontSize * 0.95,
-        textColor=RULE,
+        fontSize=date_size,
+        leading=date_size * 1.2,
+        textColor=RULE if across == 2 else INK,
     )
     dose_style = ParagraphStyle(
-        "mini_dose",
-        parent=styles.small,
-        fontSize=styles.small.fontSize * 0.9,
-        leading=styles.small.fontSize * 1.05,
+        "mini_dose", parent=styles.small, fontSize=dose_size, leading=dose_size * 1.15
     )
     months: list[list[Flowable]] = []
     for year, month in _months(plan):
@@ -350,6 +351,9 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
         _p(compact_calendar_intro(), styles.body),
         _legend(plan, styles, width, tints),
     ]
+    if across == 1:
+        story.extend(KeepTogether(month) for month in months)
+        return [KeepTogether(story[:4]), *story[4:]]
     for number in range(0, len(months), 2):
         pair = months[number : number + 2]
         pair += [[Spacer(1, 1)]] * (2 - len(pair))
