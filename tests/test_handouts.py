@@ -509,3 +509,24 @@ def test_a_long_course_in_large_print_has_its_miniature_months_at_16_pt() -> Non
     for page in reader.pages[2:6]:
         page.extract_text(visitor_text=visit)
     assert sizes and min(sizes) >= 16, sizes
+
+
+def test_a_signal_during_pdf_layout_keeps_its_number() -> None:
+    """reportlab re-raises an exception from inside a layout as type(err)(message); a kill
+    during a build must still exit 143, not crash on a signal number turned into text."""
+    import signal
+
+    from reportlab.lib.utils import annotateException
+
+    from taper.output import Interrupted, interruption_guard
+
+    with interruption_guard() as guard:
+        guard.received = signal.SIGTERM
+        with pytest.raises(Interrupted) as caught:
+            try:
+                raise Interrupted(signal.SIGTERM)
+            except Interrupted:
+                annotateException("\nhandle_flowable args=(<Table>,)")
+        guard.received = None
+    assert isinstance(caught.value.args[0], str)
+    assert caught.value.signum == signal.SIGTERM
