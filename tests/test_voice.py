@@ -363,3 +363,22 @@ def test_what_the_commands_print(tmp_path: Path) -> None:
     # The phase's words up to their first full stop, without it.
     assert table_dose(plan, dose) == "Prednisone 5 mg: ½ × 10 mg tablet, with food"
     assert day_label(plan.days[0]) == "Tue 2026-12-01  day   1"
+
+
+def test_a_course_without_a_title_is_named_by_its_drugs(tmp_path: Path) -> None:
+    from taper.schedules import load_plan
+    from taper.voice.people import default_title
+
+    assert default_title([]) == "Treatment course"
+    path = tmp_path / "untitled.toml"
+    path.write_text(
+        'start = 2026-12-01\ntimezone = "Europe/London"\n'
+        '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "500 mg"\ndays = 1\n'
+        'at = ["09:00"]\n'
+        '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 2\nat = ["08:00"]\n'
+        '[[phase]]\nname = "Again"\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "500 mg"\n'
+        'days = 1\nat = ["09:00"]\n',
+        encoding="utf-8",
+    )
+    plan = load_plan(path, today=date(2026, 11, 1))
+    assert plan.title == "Methylprednisolone then Prednisone course"
