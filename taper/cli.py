@@ -262,20 +262,12 @@ def check(regimen: Path) -> None:
 
     Example: taper check jane.toml
     """
+    from taper.voice.console import check_summary, file_warning
+
     plan = load(regimen)
-    doses = len(plan.doses)
-    click.echo(
-        terminal(
-            f"{regimen.name}: valid: {plan.length} days, {doses} dose"
-            f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
-            f"{'s' if len(plan.warnings) != 1 else ''}"
-        )
-    )
+    click.echo(terminal(check_summary(regimen.name, plan)))
     for warning in plan.warnings:
-        place = f"{warning.place}: " if warning.place else ""
-        click.echo(
-            terminal(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
-        )
+        click.echo(terminal(f"  {file_warning(regimen.name, warning)}"))
 
 
 @main.command()
@@ -358,11 +350,9 @@ def ics(
     # A reminder the clocks moved is at a time nobody wrote; say so (on stderr: -o - is data).
     for warning in course.warnings:
         if warning.code.startswith("dst-"):
-            place = f"{warning.place}: " if warning.place else ""
-            click.echo(
-                terminal(f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}"),
-                err=True,
-            )
+            from taper.voice.console import file_warning
+
+            click.echo(terminal(file_warning(regimen.name, warning)), err=True)
 
 
 def _alarm_or_none(no_alarm: bool) -> None:
@@ -442,11 +432,9 @@ def watch(regimen: Path) -> None:
 
     Example: taper watch jane.toml
     """
-    from taper.voice.people import call_clinic
-    from taper.watch import render_watch_text, watch_list
+    from taper.voice.console import watch_text
 
-    plan = load(regimen)
-    click.echo(terminal(render_watch_text(watch_list(plan), call_clinic(plan))), nl=False)
+    click.echo(terminal(watch_text(load(regimen))), nl=False)
 
 
 @main.command()
@@ -505,7 +493,15 @@ def new(
 @click.option("--large-print", is_flag=True, help="Bigger text in the patient handout.")
 @paper_options
 @force_option
-def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool) -> None:
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, exists=True),
+    help="The packet this plan replaces (its folder or its plan.json): the pharmacist sheet "
+    "lists the days that changed and what is still to supply.",
+)
+def build(
+    regimen: Path, output: str, large_print: bool, paper: str, force: bool, previous: Path | None
+) -> None:
     """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
 
     Example: taper build jane.toml -o jane/
@@ -518,13 +514,18 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
     course = load(regimen)
     out = OutputFolder(output, force=force, inputs={"the regimen": regimen})
     stamp = build_stamp()
+    old = None
+    if previous is not None:
+        from taper.previous import read_previous
+
+        old = read_previous(previous, course)
     files = {
         "plan.json": render_json(course),
         "reminders.ics": render_ics(course, stamp=stamp),
         "patient.pdf": render_pdf(
             course, "patient", stamp=stamp, paper=paper, large_print=large_print
         ),
-        "pharmacist.pdf": render_pdf(course, "pharmacist", stamp=stamp, paper=paper),
+        "pharmacist.pdf": render_pdf(course, "pharmacist", stamp=stamp, paper=paper, previous=old),
         "nurse.pdf": render_pdf(course, "nurse", stamp=stamp, paper=paper),
     }
     for note in out.write(files):

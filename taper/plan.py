@@ -225,7 +225,8 @@ class Total(NamedTuple):
     unit: str
     prednisone_equivalent_mg: Decimal | None = None
     equivalence_approximate: bool = False
-    # Why there is no prednisone equivalent ("depot injection"); None when there is one.
+    # Why there is no prednisone equivalent: "depot" (a depot injection) or "im" (an injection
+    # into a muscle); None when there is one.
     equivalence_note: str | None = None
 
 

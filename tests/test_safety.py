@@ -687,7 +687,7 @@ def test_depot_has_no_prednisone_equivalent_and_a_6_week_watch(
 ) -> None:
     plan = plan_of(regimen(DEPOT))
     total = plan.totals[0]
-    assert (total.prednisone_equivalent_mg, total.equivalence_note) == (None, "depot injection")
+    assert (total.prednisone_equivalent_mg, total.equivalence_note) == (None, "depot")
     assert total_rows(plan) == [("Triamcinolone", "60 mg", "not applicable (depot injection)")]
     pharmacist = pdf_text(plan, "pharmacist")
     assert "not applicable (depot injection)" in pharmacist
@@ -707,7 +707,10 @@ def test_an_injection_into_a_muscle_that_is_not_a_depot(plan_of: Callable[[str],
             'dose = "8 mg"\ndays = 1\nat = ["10:00"]\n'
         )
     )
-    assert plan.totals[0].equivalence_note == "injection into a muscle"
+    assert plan.totals[0].equivalence_note == "im"
+    assert total_rows(plan) == [
+        ("Dexamethasone", "8 mg", "not applicable (injection into a muscle)")
+    ]
     assert watch_list(plan).groups[0].last_day == 1
 
 
