@@ -751,12 +751,15 @@ def _documented_pulse(day: int, by_day: dict[int, Decimal], pulses: list[_Pulse]
     for pulse in pulses:
         if total != pulse.per_day_mg:
             continue
-        first = last = day
-        while by_day.get(first - 1) == total:
-            first -= 1
-        while by_day.get(last + 1) == total:
-            last += 1
-        if last - first + 1 <= pulse.days:
+        # Count the run around the day, stopping once it is longer than documented: linear
+        # in the pulse's days, whatever the course's length.
+        length = 1
+        for step in (-1, 1):
+            other = day + step
+            while by_day.get(other) == total and length <= pulse.days:
+                length += 1
+                other += step
+        if length <= pulse.days:
             return True
     return False
 
