@@ -1124,3 +1124,18 @@ def test_a_capped_liquid_dose_is_measured_under_its_cap(plan_of: Callable[[str],
     dose = plan.doses[0]
     assert (dose.amount, dose.volume_ml) == (D("67.5"), D("22.5"))
     assert all(d.amount is not None and d.amount <= D("68.9") for d in plan.doses)
+
+
+def test_a_pregnant_ms_patients_handout(plan_of: Callable[[str], Plan]) -> None:
+    # H7, clinical-reference-2 §9: never "keep taking your usual MS medicine"; obstetric red
+    # flags in a tier that means now, not "call the clinic today".
+    plan = plan_of(regimen(iv("1 g", 3), patient='conditions = ["ms-relapse", "pregnancy"]'))
+    patient = pdf_text(plan, "patient")
+    assert "Keep taking your usual MS medicine" not in patient
+    assert "Ask your MS team before your next dose of any MS medicine." in patient
+    now = patient.index("Call now, day or night")
+    emergency = patient.index("Emergency: call 911")
+    assert now < patient.index("Any bleeding or spotting") < emergency
+    assert emergency < patient.index("Heavy bleeding, or passing clots.")
+    call = patient.index("Call the clinic today")
+    assert not call < patient.index("your maternity unit") < now
