@@ -274,6 +274,9 @@ def pdf(
 
     Example: taper pdf jane.toml -o jane-patient.pdf --for patient --large-print
     """
+    from taper.export import rlsettings
+
+    rlsettings.pin()
     from taper.export.pdf import render_pdf
     from taper.output import write_file
 
@@ -336,31 +339,86 @@ def new(
 
 
 @main.command()
-@regimen_argument
-@click.option("-o", "--output", required=True, help="The folder to write the packet into.")
+@click.argument("regimens", nargs=-1, required=True, metavar="REGIMEN...")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    help="The packet's folder; for several regimens, the folder that gets one packet each.",
+)
 @click.option("--large-print", is_flag=True, help="Bigger text in the patient handout.")
 @paper_options
 @force_option
-def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Packets built at once in a print run (default: the number of CPUs).",
+)
+def build(
+    regimens: tuple[str, ...],
+    output: str,
+    large_print: bool,
+    paper: str,
+    force: bool,
+    jobs: int | None,
+) -> None:
     """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
 
-    Example: taper build jane.toml -o jane/
+    Given several regimens, a folder of them or a glob ("orders/*.toml"), it is a print run:
+    one packet folder per regimen inside OUTPUT, named from the file (jane.toml → OUTPUT/jane/).
+    A regimen with problems is reported and the others are still built (exit 1 if any failed).
+
+    Examples: taper build jane.toml -o jane/     taper build orders/ -o packets/ --jobs 2
     """
-    from taper.export.ics import render_ics
-    from taper.export.json import render_json
-    from taper.export.pdf import render_pdf
+    from taper import batch
+
+    if batch.is_print_run(regimens):
+        _print_run(regimens, Path(output), large_print, paper, force, jobs)
+        return
     from taper.output import write_folder
 
-    course = load(regimen)
-    stamp = build_stamp()
-    files = {
-        "plan.json": render_json(course),
-        "reminders.ics": render_ics(course, stamp=stamp),
-        "patient.pdf": render_pdf(
-            course, "patient", stamp=stamp, paper=paper, large_print=large_print
-        ),
-        "pharmacist.pdf": render_pdf(course, "pharmacist", stamp=stamp, paper=paper),
-        "nurse.pdf": render_pdf(course, "nurse", stamp=stamp, paper=paper),
-    }
+    batch.load_renderers()
+    course = load(Path(regimens[0]))
+    files = batch.render_packet(course, stamp=build_stamp(), paper=paper, large_print=large_print)
     write_folder(output, files, force=force)
     click.echo(f"wrote {', '.join(files)} to {output}", err=True)
+
+
+def _print_run(
+    arguments: tuple[str, ...],
+    output: Path,
+    large_print: bool,
+    paper: str,
+    force: bool,
+    jobs: int | None,
+) -> None:
+    import sys
+
+    from taper import batch
+
+    regimens = batch.regimen_files(arguments)
+    options: dict[str, Any] = {
+        "today": today(),
+        "stamp": build_stamp(),
+        "paper": paper,
+        "large_print": large_print,
+        "force": force,
+        "workers": jobs or batch.default_workers(),
+    }
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(regimens), label="Building", file=sys.stderr) as bar:
+            outcomes = batch.print_run(
+                regimens, output, progress=lambda _: bar.update(1), **options
+            )
+    else:
+        outcomes = batch.print_run(regimens, output, **options)
+    failed = [outcome for outcome in outcomes if outcome.error is not None]
+    for outcome in failed:
+        click.echo(f"Error: {outcome.error}", err=True)
+    built = len(outcomes) - len(failed)
+    click.echo(f"built {built} of {len(outcomes)} packets in {output}", err=True)
+    if failed:
+        which = "it" if len(failed) == 1 else "them"
+        raise click.ClickException(
+            f"{len(failed)} of {len(outcomes)} regimens failed; no packet was written for {which}"
+        )

@@ -5,12 +5,17 @@ Timing lives in ``bench/bench.py``; these tests check behaviour only.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from taper import watch
+from taper.cli import main
 from taper.errors import RegimenError
 from taper.plan import Dose, Plan
 from taper.schedules import load_plan
@@ -87,3 +92,230 @@ def test_reminder_lines_are_worked_out_once_per_plan(monkeypatch: pytest.MonkeyP
     render_ics(plan, stamp=STAMP)
     render_ics(plan, stamp=STAMP)
     assert calls == [plan]
+
+
+# -- the print run -------------------------------------------------------------------------
+
+GOOD = ["pulse-then-taper.toml", "dose-pack.toml", "liquid.toml", "procedures.toml"]
+PACKET = ["nurse.pdf", "patient.pdf", "pharmacist.pdf", "plan.json", "reminders.ics"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def orders(tmp_path: Path, bad: bool = True) -> Path:
+    """A folder of regimens: four good ones and (by default) one with two dose slips."""
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for name in GOOD:
+        (folder / name).write_bytes((REGIMENS / name).read_bytes())
+    if bad:
+        (folder / "slips.toml").write_bytes((REGIMENS / "clin-two-slips.toml").read_bytes())
+    return folder
+
+
+def run_cli(runner: CliRunner, *arguments: str) -> Result:
+    return runner.invoke(main, list(arguments))
+
+
+def test_print_run_builds_the_good_regimens_and_reports_the_bad_one(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path)
+    out = tmp_path / "packets"
+    paths = [str(folder / name) for name in [*GOOD[:2], "slips.toml", *GOOD[2:]]]
+    result = run_cli(runner, "build", *paths, "-o", str(out), "--jobs", "2")
+    assert result.exit_code == 1
+    slips = folder / "slips.toml"
+    assert f"Error: {slips}: 2 problems found" in result.output
+    assert f"{slips}: phase[1].dose: Methylprednisolone: 3 g a day IV" in result.output
+    assert f"{slips}: phase[2].dose: Prednisone: 1500 mg a day" in result.output
+    assert f"built 4 of 5 packets in {out}" in result.output
+    assert "Error: 1 of 5 regimens failed; no packet was written for it" in result.output
+    # One folder per good regimen, named from its file; nothing for the bad one, nothing stray.
+    assert sorted(p.name for p in out.iterdir()) == sorted(Path(n).stem for n in GOOD)
+    for name in GOOD:
+        packet = out / Path(name).stem
+        assert sorted(p.name for p in packet.iterdir()) == PACKET
+        assert all(p.stat().st_mode & 0o077 == 0 for p in [packet, *packet.iterdir()])
+    assert "Building" not in result.output  # no progress bar when stderr is not a terminal
+
+
+def test_print_run_writes_the_bytes_of_single_builds(runner: CliRunner, tmp_path: Path) -> None:
+    folder = orders(tmp_path, bad=False)
+    out = tmp_path / "packets"
+    result = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    for name in GOOD:
+        single = tmp_path / f"single-{Path(name).stem}"
+        built = run_cli(runner, "build", str(folder / name), "-o", str(single))
+        assert built.exit_code == 0, built.output
+        assert snapshot(out / Path(name).stem) == snapshot(single)
+
+
+def test_print_run_with_one_or_two_jobs_gives_the_same_files(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path)
+    results = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs-{jobs}"
+        result = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", jobs)
+        assert result.exit_code == 1
+        results[jobs] = (snapshot(out), result.output.replace(str(out), "OUT"))
+    assert results["1"] == results["2"]
+    assert len(results["1"][0]) == len(GOOD) * len(PACKET)
+
+
+def test_print_run_takes_a_glob_and_skips_nothing_it_matches(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path)
+    out = tmp_path / "packets"
+    result = run_cli(runner, "build", str(folder / "p*.toml"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["procedures", "pulse-then-taper"]
+    missing = run_cli(runner, "build", str(folder / "x*.toml"), "-o", str(tmp_path / "none"))
+    assert missing.exit_code == 1
+    assert f"{folder / 'x*.toml'}: no regimen file matches this pattern" in missing.output
+    assert not (tmp_path / "none").exists()
+
+
+def test_print_run_refuses_two_regimens_that_would_share_a_packet(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path, bad=False)
+    other = tmp_path / "other"
+    other.mkdir()
+    twin = other / "liquid.toml"
+    twin.write_bytes((REGIMENS / "liquid.toml").read_bytes())
+    out = tmp_path / "packets"
+    result = run_cli(runner, "build", str(folder), str(twin), "-o", str(out))
+    assert result.exit_code == 1
+    assert (
+        f"Error: {twin}: its packet would be {out / 'liquid'}, like that of "
+        f"{folder / 'liquid.toml'}; rename one of the files"
+    ) in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["dose-pack", "procedures", "pulse-then-taper"]
+
+
+def test_print_run_leaves_an_existing_packet_alone_without_force(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path, bad=False)
+    out = tmp_path / "packets"
+    (out / "liquid").mkdir(parents=True)
+    (out / "liquid" / "note.txt").write_text("keep me")
+    result = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", "2")
+    assert result.exit_code == 1
+    assert "Error: 1 of 4 regimens failed" in result.output
+    assert f"{out / 'liquid'} is not empty; add --force" in result.output
+    assert (out / "liquid" / "note.txt").read_text() == "keep me"
+    assert sorted(p.name for p in (out / "dose-pack").iterdir()) == PACKET
+    forced = run_cli(runner, "build", str(folder), "-o", str(out), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert sorted(p.name for p in (out / "liquid").iterdir()) == PACKET
+
+
+# -- reportlab's own settings cannot change a handout (F29) ------------------------------------
+
+HOSTILE_SETTINGS = """\
+pageCompression = 0
+invariant = 0
+useA85 = 1
+ttfAsciiReadable = 0
+pdfComments = 1
+pdfMultiLine = 1
+defaultPageSize = 'A5'
+spaceShrinkage = 0.3
+"""
+HOSTILE_ENVIRONMENT = {
+    "RL_pageCompression": "0",
+    "RL_invariant": "0",
+    "RL_useA85": "1",
+    "RL_ttfAsciiReadable": "0",
+    "RL_pdfComments": "1",
+    "RL_pdfMultiLine": "1",
+    "RL_spaceShrinkage": "0.3",
+    "RL_allowTableBoundsErrors": "0",
+    "RL_DEBUG": "1",
+}
+
+
+def run_taper(arguments: list[str], cwd: Path, **environment: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RL_") and k != "PYTHONPATH"}
+    env.update(environment)
+    subprocess.run(
+        [sys.executable, "-m", "taper", *arguments],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_reportlab_settings_files_and_variables_leave_the_bytes_alone(tmp_path: Path) -> None:
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    run_taper(["build", str(regimen), "-o", str(plain / "packet")], plain)
+    expected = snapshot(plain / "packet")
+
+    # Each way reportlab takes settings, and each really does change reportlab's own values:
+    # a settings module on the import path, ~/.reportlab_settings, RL_ variables.
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "reportlab_settings.py").write_text(HOSTILE_SETTINGS)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".reportlab_settings").write_text(HOSTILE_SETTINGS)
+    ways: dict[str, dict[str, str]] = {
+        "module": {"PYTHONPATH": str(module)},
+        "home": {"HOME": str(home)},
+        "environment": HOSTILE_ENVIRONMENT,
+    }
+    probe = "from reportlab import rl_config; print(rl_config.pageCompression)"
+    for name, environment in ways.items():
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RL_")}
+        env.update(environment)
+        shown = subprocess.run(
+            [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True
+        )
+        assert shown.stdout.strip() == "0", name
+        folder = tmp_path / f"run-{name}"
+        folder.mkdir()
+        run_taper(["build", str(regimen), "-o", str(folder / "packet")], folder, **environment)
+        assert snapshot(folder / "packet") == expected, name
+        run_taper(
+            ["pdf", str(regimen), "-o", str(folder / "nurse.pdf"), "--for", "nurse"],
+            folder,
+            **environment,
+        )
+        assert (folder / "nurse.pdf").read_bytes() == expected["nurse.pdf"], name
+
+
+def test_a_malformed_reportlab_variable_does_not_stop_a_build(tmp_path: Path) -> None:
+    regimen = REGIMENS / "liquid.toml"
+    run_taper(["build", str(regimen), "-o", str(tmp_path / "a")], tmp_path)
+    run_taper(["build", str(regimen), "-o", str(tmp_path / "b")], tmp_path, RL_invariant="maybe")
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def test_pinning_puts_back_a_setting_changed_in_the_process() -> None:
+    from reportlab import rl_config
+
+    from taper.export import rlsettings
+
+    rlsettings.pin()
+    defaults = rlsettings.shipped_defaults()
+    assert "pageCompression" in defaults and "invariant" in defaults
+    rl_config.pageCompression = 0
+    rl_config.spaceShrinkage = 0.5
+    rlsettings.pin()
+    assert rl_config.pageCompression == defaults["pageCompression"] == 1
+    assert rl_config.spaceShrinkage == defaults["spaceShrinkage"]
