@@ -13,16 +13,19 @@ back only a short outcome, so the parent's memory does not grow with the number 
 from __future__ import annotations
 
 import glob
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from taper.errors import OutputError, RegimenError, TaperError
 from taper.plan import Plan
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf")
 _GLOB = ("*", "?", "[")
@@ -163,8 +166,10 @@ def build_one(job: Job) -> Outcome:
     return Outcome(job.regimen, job.folder, None)
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> BaseContext:
     """Fork where there is fork (the workers start with what the parent has imported)."""
+    import multiprocessing  # here, not at the top: a single build does not pay for it
+
     methods = multiprocessing.get_all_start_methods()
     if sys.platform != "darwin" and "fork" in methods:
         return multiprocessing.get_context("fork")

@@ -36,6 +36,33 @@ class _Group(click.Group):
             raise click.ClickException(str(err)) from err
 
 
+def entry() -> None:
+    """The ``taper`` program: run the command, then leave without tearing the interpreter down.
+
+    Once the command has returned, every file it wrote is closed (and its bytes are with the
+    operating system), so the garbage collection, finalizers and module teardown of a normal
+    interpreter exit (~15-50 ms of a build) only delay the prompt. Standard output and error are
+    flushed first; if that fails, or another thread is still running, the exit is the normal one.
+    """
+    import sys
+
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code
+        if code is not None and not isinstance(code, int):
+            raise  # a message for Python to print
+        threading = sys.modules.get("threading")
+        if threading is not None and threading.active_count() > 1:
+            raise
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            raise done from None
+        os._exit(code or 0)
+
+
 def source_date_epoch() -> datetime | None:
     """The build time fixed by ``SOURCE_DATE_EPOCH`` (reproducible builds), if set."""
     value = os.environ.get("SOURCE_DATE_EPOCH")

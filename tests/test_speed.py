@@ -319,3 +319,71 @@ def test_pinning_puts_back_a_setting_changed_in_the_process() -> None:
     rlsettings.pin()
     assert rl_config.pageCompression == defaults["pageCompression"] == 1
     assert rl_config.spaceShrinkage == defaults["spaceShrinkage"]
+
+
+# -- start-up and shutdown levers ---------------------------------------------------------------
+
+
+def taper_process(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RL_")}
+    return subprocess.run(
+        [sys.executable, "-m", "taper", *arguments], cwd=cwd, env=env, capture_output=True
+    )
+
+
+def test_the_quick_exit_leaves_every_file_complete(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    import pypdf
+    from icalendar import Calendar
+
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    done = taper_process(["build", str(regimen), "-o", "packet"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().startswith("wrote plan.json, reminders.ics")
+    in_process = run_cli(runner, "build", str(regimen), "-o", str(tmp_path / "same"))
+    assert in_process.exit_code == 0
+    assert snapshot(tmp_path / "packet") == snapshot(tmp_path / "same")
+    packet = tmp_path / "packet"
+    assert json.loads((packet / "plan.json").read_bytes())["days"]
+    assert Calendar.from_ical((packet / "reminders.ics").read_bytes()).walk("VEVENT")
+    for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf"):
+        pages = pypdf.PdfReader(packet / name).pages
+        assert len(pages) >= 1 and "Jane Doe" in "".join(p.extract_text() for p in pages)
+
+    # A print run's workers are gone and its packets whole when the program has left.
+    folder = orders(tmp_path)
+    run = taper_process(["build", str(folder), "-o", "run", "--jobs", "2"], tmp_path)
+    assert run.returncode == 1
+    assert b"built 4 of 5 packets in run" in run.stderr
+    assert snapshot(tmp_path / "run" / "pulse-then-taper") == snapshot(packet)
+
+
+def test_the_quick_exit_keeps_standard_output_and_exit_codes(tmp_path: Path) -> None:
+    import json
+
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    shown = taper_process(["plan", "--json", str(regimen)], tmp_path)
+    assert shown.returncode == 0
+    assert json.loads(shown.stdout)["days"]  # the whole document reached the pipe
+    bad = taper_process(["check", str(REGIMENS / "clin-two-slips.toml")], tmp_path)
+    assert bad.returncode == 1
+    assert b"clin-two-slips.toml: 2 problems found" in bad.stderr
+    usage = taper_process(["build", str(regimen)], tmp_path)
+    assert usage.returncode == 2
+    assert b"Missing option '-o'" in usage.stderr
+
+
+def test_reportlab_link_pattern_is_compiled_on_first_use_and_matches_as_before() -> None:
+    import re
+
+    from taper.export import rlsettings
+
+    rlsettings.pin()
+    from reportlab.platypus import paragraph
+
+    compiled = re.compile(rlsettings.URI_PATTERN, re.IGNORECASE)
+    for uri in ("http://example.com/a?b=1", "https://10.0.0.1:8443/x", "mailto:x", "nope"):
+        got, expected = paragraph.uri_pat.match(uri), compiled.match(uri)
+        assert (got and got.groups()) == (expected and expected.groups())
+    assert not any(isinstance(v, rlsettings._OnFirstUse) for v in re._cache.values())

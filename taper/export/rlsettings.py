@@ -8,6 +8,10 @@ them and sets every setting to reportlab's shipped default, so a handout depends
 the stamp and the options alone. Call it before anything imports reportlab (the PDF renderer's
 callers do); calling it again later is cheap and puts back any value changed since.
 
+``pin`` also imports reportlab's paragraph module without compiling, at import, the one pattern
+there that taper never uses and that costs ~20 ms to compile (``uri_pat``, for splitting long
+links, used only when ``uriWasteReduce`` is set, which stays 0): it is compiled on first use.
+
 Settings taper itself chooses (invariant mode, page compression without ASCII85) are passed to
 reportlab in ``taper.export.pdf`` over these defaults.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import sys
 import types
 from typing import Any
@@ -41,6 +46,59 @@ def _import_clean() -> Any:
             sys.modules.pop(name, None)
         os.environ.update(hidden)
     return rl_config
+
+
+# reportlab.platypus.paragraph.uri_pat, as reportlab 4 and 5 compile it (re.I). Should reportlab
+# change it, this no longer matches the pattern it compiles and that compile simply happens.
+URI_PATTERN = (
+    "(^(?:[a-z0-9\\.\\-\\+]*)://)(?:\\S+(?::\\S*)?@)?(?:(?:25[0-5]|2[0-4]\\d|[0-1]?\\d?\\d)"
+    "(?:\\.(?:25[0-5]|2[0-4]\\d|[0-1]?\\d?\\d)){3}|\\[[0-9a-f:\\.]+\\]|([a-z\xa1-\uffff0-9]"
+    "(?:[a-z\xa1-\uffff0-9-]{0,61}[a-z\xa1-\uffff0-9])?(?:\\.(?!-)[a-z\xa1-\uffff0-9-]{1,63}(?<!-))*"
+    "\\.(?!-)(?:[a-z\xa1-\uffff-]{2,63}|xn--[a-z0-9]{1,59})(?<!-)\\.?|localhost))(?::\\d{2,5})?"
+    "(?:[/?#][^\\s]*)?\\Z"
+)
+
+
+class _OnFirstUse:
+    """Stands in for a compiled pattern; compiles it the first time it is used."""
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self._source = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            _forget(self)
+            self._compiled = re.compile(*self._source)
+        return getattr(self._compiled, name)
+
+
+def _cache() -> dict[Any, Any] | None:
+    cache = getattr(re, "_cache", None)  # CPython 3.11 to 3.14: compile looks here first
+    return cache if isinstance(cache, dict) else None
+
+
+def _forget(stand_in: _OnFirstUse) -> None:
+    cache = _cache()
+    key = (str, *stand_in._source)
+    if cache is not None and cache.get(key) is stand_in:
+        del cache[key]
+
+
+def _import_paragraph() -> None:
+    """Import reportlab's paragraph module with ``uri_pat`` compiled on first use, not now."""
+    if "reportlab.platypus.paragraph" in sys.modules:
+        return
+    cache = _cache()
+    flags = int(re.IGNORECASE)
+    stand_in = _OnFirstUse(URI_PATTERN, flags)
+    key = (str, URI_PATTERN, flags)
+    if cache is not None and key not in cache:
+        cache[key] = stand_in
+    try:
+        import reportlab.platypus.paragraph  # noqa: F401
+    finally:
+        _forget(stand_in)
 
 
 def shipped_defaults() -> dict[str, Any]:
@@ -75,3 +133,4 @@ def pin() -> None:
     for name, value in _DEFAULTS.items():
         if getattr(rl_config, name, None) != value:
             setattr(rl_config, name, copy.deepcopy(value))
+    _import_paragraph()
