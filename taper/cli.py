@@ -301,9 +301,6 @@ def pdf(
 
     Example: taper pdf jane.toml -o jane-patient.pdf --for patient --large-print
     """
-    from taper.export import rlsettings
-
-    rlsettings.pin()
     from taper.export.pdf import render_pdf
     from taper.output import write_file
 

@@ -5,8 +5,8 @@ reportlab reads its settings (``reportlab.rl_config``) from its shipped defaults
 ``RL_<name>`` environment variables (an ``RL_pageCompression=0`` or ``RL_invariant=0`` would
 change every PDF; a malformed one stops the import). ``pin`` imports reportlab without any of
 them and sets every setting to reportlab's shipped default, so a handout depends on the plan,
-the stamp and the options alone. Call it before anything imports reportlab (the PDF renderer's
-callers do); calling it again later is cheap and puts back any value changed since.
+the stamp and the options alone. Importing this module pins (``taper.export.pdf`` imports it
+before reportlab); calling ``pin`` again later is cheap and puts back any value changed since.
 
 ``pin`` also imports reportlab's paragraph module without compiling, at import, the one pattern
 there that taper never uses and that costs ~20 ms to compile (``uri_pat``, for splitting long
@@ -134,3 +134,8 @@ def pin() -> None:
         if getattr(rl_config, name, None) != value:
             setattr(rl_config, name, copy.deepcopy(value))
     _import_paragraph()
+
+
+# Importing this module pins the settings: ``taper.export.pdf`` imports it before reportlab.
+pin()
+PINNED = True
