@@ -32,14 +32,17 @@ _GLOB = ("*", "?", "[")
 
 
 def load_renderers() -> None:
-    """Import the renderers (and pin reportlab's settings) once: a worker's initialiser."""
-    from taper.export import rlsettings
+    """Import the renderers (reportlab's settings pinned) once: a worker's initialiser."""
+    import gc
 
-    rlsettings.pin()
     import taper.export.ics
     import taper.export.json
     import taper.export.pdf
     import taper.schedules  # noqa: F401
+
+    # What the imports made lives as long as the process: no collection needs to look at it
+    # again (a big course's reminders and pages allocate enough to make it look many times).
+    gc.freeze()
 
 
 def render_packet(
