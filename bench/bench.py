@@ -129,6 +129,15 @@ def median_wall(samples: list[tuple[float, float]]) -> float:
     return statistics.median(wall for wall, _ in samples)
 
 
+def ratio_text(ours: list[tuple[float, float]], floor: list[tuple[float, float]]) -> str:
+    """The wall-clock ratio with both medians, and the CPU-time ratio (steadier under load)."""
+    cpu = statistics.median(c for _, c in ours) / statistics.median(c for _, c in floor)
+    return (
+        f"{median_wall(ours) / median_wall(floor):.2f} ({median_wall(ours) * 1000:.0f} / "
+        f"{median_wall(floor) * 1000:.0f} ms); CPU time {cpu:.2f}"
+    )
+
+
 # -- 1. close to the floor ------------------------------------------------------------------------
 
 
@@ -140,8 +149,7 @@ def start_up(taper: str, rounds: int, cwd: Path) -> None:
     ratio = median_wall(times["taper"]) / median_wall(times["floor"])
     row(
         '`taper plan --json` ÷ `python -c "import click, pendulum"`',
-        f"{ratio:.2f} ({median_wall(times['taper']) * 1000:.0f} / "
-        f"{median_wall(times['floor']) * 1000:.0f} ms)",
+        ratio_text(times["taper"], times["floor"]),
         "≤ 1.15",
         ratio <= 1.15,
     )
@@ -156,8 +164,7 @@ def start_up(taper: str, rounds: int, cwd: Path) -> None:
     ratio = median_wall(times["taper"]) / median_wall(times["floor"])
     row(
         "`taper build` ÷ `floor.py`",
-        f"{ratio:.2f} ({median_wall(times['taper']) * 1000:.0f} / "
-        f"{median_wall(times['floor']) * 1000:.0f} ms)",
+        ratio_text(times["taper"], times["floor"]),
         "≤ 1.2",
         ratio <= 1.2,
     )

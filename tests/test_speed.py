@@ -387,3 +387,33 @@ def test_reportlab_link_pattern_is_compiled_on_first_use_and_matches_as_before()
         got, expected = paragraph.uri_pat.match(uri), compiled.match(uri)
         assert (got and got.groups()) == (expected and expected.groups())
     assert not any(isinstance(v, rlsettings._OnFirstUse) for v in re._cache.values())
+
+
+def test_print_run_shows_click_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    folder = orders(tmp_path, bad=False)
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RL_")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "taper", "build", str(folder), "-o", "out", "--jobs", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    ) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the program has finished
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert process.wait() == 0
+    os.close(leader)
+    text = shown.decode()
+    assert "Building" in text and "100%" in text
+    assert f"built {len(GOOD)} of {len(GOOD)} packets in out" in text
