@@ -19,6 +19,7 @@ import click
 from taper import __version__
 from taper.errors import OutputError, TaperError
 from taper.plan import Plan
+from taper.text import terminal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,7 +34,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TaperError as err:
-            raise click.ClickException(str(err)) from err
+            # Messages echo file names and values: never let a control character reach the
+            # terminal raw (taper.text is the one rule).
+            raise click.ClickException(terminal(str(err))) from err
 
 
 def entry() -> None:
@@ -148,9 +151,9 @@ class TimezoneType(_ParamType):
     name = "zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        import pendulum
+        from taper.zones import is_zone
 
-        if value in pendulum.timezones():
+        if is_zone(value):
             return str(value)
         self.fail(f"{value!r} is not an IANA time zone, such as America/New_York", param, ctx)
 
@@ -181,13 +184,17 @@ def check(regimen: Path) -> None:
     plan = load(regimen)
     doses = len(plan.doses)
     click.echo(
-        f"{regimen.name}: valid: {plan.length} days, {doses} dose"
-        f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
-        f"{'s' if len(plan.warnings) != 1 else ''}"
+        terminal(
+            f"{regimen.name}: valid: {plan.length} days, {doses} dose"
+            f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
+            f"{'s' if len(plan.warnings) != 1 else ''}"
+        )
     )
     for warning in plan.warnings:
         place = f"{warning.place}: " if warning.place else ""
-        click.echo(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
+        click.echo(
+            terminal(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
+        )
 
 
 @main.command()
@@ -206,7 +213,7 @@ def plan(regimen: Path, as_json: bool) -> None:
         return
     from taper.export.table import render_table
 
-    click.echo(render_table(course), nl=False)
+    click.echo(terminal(render_table(course)), nl=False)
 
 
 @main.command()
@@ -268,7 +275,8 @@ def ics(
         if warning.code.startswith("dst-"):
             place = f"{warning.place}: " if warning.place else ""
             click.echo(
-                f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}", err=True
+                terminal(f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}"),
+                err=True,
             )
 
 
@@ -318,7 +326,7 @@ def watch(regimen: Path) -> None:
     """
     from taper.watch import render_watch_text, watch_list
 
-    click.echo(render_watch_text(watch_list(load(regimen))), nl=False)
+    click.echo(terminal(render_watch_text(watch_list(load(regimen)))), nl=False)
 
 
 @main.command()
@@ -359,7 +367,7 @@ def new(
         template, start=start or today() + timedelta(days=1), weight=weight, timezone=timezone
     )
     write_file(output, text.encode("utf-8"), force=force)
-    click.echo(f"wrote {output}; edit it, then run: taper check {output}", err=True)
+    click.echo(terminal(f"wrote {output}; edit it, then run: taper check {output}"), err=True)
 
 
 @main.command()
@@ -405,7 +413,7 @@ def build(
     course = load(Path(regimens[0]))
     files = batch.render_packet(course, stamp=build_stamp(), paper=paper, large_print=large_print)
     write_folder(output, files, force=force)
-    click.echo(f"wrote {', '.join(files)} to {output}", err=True)
+    click.echo(terminal(f"wrote {', '.join(files)} to {output}"), err=True)
 
 
 def _print_run(
@@ -438,9 +446,9 @@ def _print_run(
         outcomes = batch.print_run(regimens, output, **options)
     failed = [outcome for outcome in outcomes if outcome.error is not None]
     for outcome in failed:
-        click.echo(f"Error: {outcome.error}", err=True)
+        click.echo(terminal(f"Error: {outcome.error}"), err=True)
     built = len(outcomes) - len(failed)
-    click.echo(f"built {built} of {len(outcomes)} packets in {output}", err=True)
+    click.echo(terminal(f"built {built} of {len(outcomes)} packets in {output}"), err=True)
     if failed:
         which = "it" if len(failed) == 1 else "them"
         raise click.ClickException(
