@@ -407,6 +407,12 @@ def print_run(taper: str, rounds: int, mix: int, small: int, large: int, cwd: Pa
         "≥ 1.7×",
         one / two >= 1.7,
     )
+    cpu_one = statistics.median(c for _, c in times["jobs 1"])
+    bound = min(2, os.cpu_count() or 1) * cpu_one / cpu
+    row(
+        "print run, the speed-up its CPU time allows on two idle CPUs",
+        f"{bound:.2f}× ({cpu_one:.2f} CPU-s with --jobs 1, {cpu:.2f} with --jobs 2)",
+    )
     peaks = {}
     for count in (small, large):
         many = regimen_folder(cwd / f"orders-{count}", count)

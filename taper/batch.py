@@ -49,6 +49,8 @@ def render_packet(
     plan: Plan, *, stamp: datetime, paper: str, large_print: bool
 ) -> dict[str, bytes]:
     """The files of one packet, by name, in the order they are written."""
+    import gc
+
     from taper.export import rlsettings
 
     rlsettings.pin()
@@ -56,15 +58,24 @@ def render_packet(
     from taper.export.json import render_json
     from taper.export.pdf import render_pdf
 
-    files = {
-        "plan.json": render_json(plan),
-        "reminders.ics": render_ics(plan, stamp=stamp),
-        "patient.pdf": render_pdf(
-            plan, "patient", stamp=stamp, paper=paper, large_print=large_print
-        ),
-        "pharmacist.pdf": render_pdf(plan, "pharmacist", stamp=stamp, paper=paper),
-        "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
-    }
+    # No cycle collection while the packet is rendered: what it allocates is freed by reference
+    # counting, and collections would walk the growing calendar and pages again and again (a
+    # tenth of a long course's time). The first collection after it looks at them once.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        files = {
+            "plan.json": render_json(plan),
+            "reminders.ics": render_ics(plan, stamp=stamp),
+            "patient.pdf": render_pdf(
+                plan, "patient", stamp=stamp, paper=paper, large_print=large_print
+            ),
+            "pharmacist.pdf": render_pdf(plan, "pharmacist", stamp=stamp, paper=paper),
+            "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
+        }
+    finally:
+        if collecting:
+            gc.enable()
     assert tuple(files) == PACKET_FILES
     return files
 
