@@ -300,10 +300,23 @@ def _read_previous(previous: Path | None) -> bytes | None:
     help="Who the handout is for.",
 )
 @click.option("--large-print", is_flag=True, help="Bigger text, for low vision.")
+@click.option(
+    "--fill",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Patient handout of a long course: the fill period its tick-box checklist covers.",
+)
 @paper_options
 @force_option
 def pdf(
-    regimen: Path, output: str, audience: str, large_print: bool, paper: str, force: bool
+    regimen: Path,
+    output: str,
+    audience: str,
+    large_print: bool,
+    fill: int,
+    paper: str,
+    force: bool,
 ) -> None:
     """Write a printable handout for the patient, the pharmacist or the nurse.
 
@@ -311,9 +324,16 @@ def pdf(
     """
     from taper.export.pdf import render_pdf
     from taper.output import write_file
+    from taper.voice.amounts import checklist_days
 
     course = load(regimen)
-    data = render_pdf(course, audience, stamp=build_stamp(), paper=paper, large_print=large_print)
+    try:
+        checklist_days(course, fill)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--fill") from err
+    data = render_pdf(
+        course, audience, stamp=build_stamp(), paper=paper, large_print=large_print, fill=fill
+    )
     write_file(output, data, force=force)
 
 
@@ -346,6 +366,7 @@ def templates() -> None:
 @click.option("-o", "--output", required=True, help="The regimen file to write.")
 @click.option("--start", type=DateType(), help="Course day 1 (default: tomorrow).")
 @click.option("--weight", help='The patient\'s weight, such as "70 kg" or "154 lb".')
+@click.option("--height", help='The patient\'s height, such as "120 cm" or "47 in" (per-m² doses).')
 @click.option("--timezone", type=TimezoneType(), help="IANA time zone (default: this machine's).")
 @force_option
 def new(
@@ -353,6 +374,7 @@ def new(
     output: str,
     start: date | None,
     weight: str | None,
+    height: str | None,
     timezone: str | None,
     force: bool,
 ) -> None:
@@ -364,7 +386,11 @@ def new(
     from taper.templates import render_template
 
     text = render_template(
-        template, start=start or today() + timedelta(days=1), weight=weight, timezone=timezone
+        template,
+        start=start or today() + timedelta(days=1),
+        weight=weight,
+        timezone=timezone,
+        height=height,
     )
     write_file(output, text.encode("utf-8"), force=force)
     click.echo(terminal(f"wrote {output}; edit it, then run: taper check {output}"), err=True)
