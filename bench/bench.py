@@ -365,7 +365,11 @@ def regimen_folder(folder: Path, count: int) -> Path:
     names = [info.name for info in list_templates()]
     texts = {
         name: render_template(
-            name, start=date(2026, 12, 1), weight="70 kg", timezone="America/New_York"
+            name,
+            start=date(2026, 12, 1),
+            weight="70 kg",
+            height="170 cm",
+            timezone="America/New_York",
         )
         for name in names
     }

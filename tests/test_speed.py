@@ -30,7 +30,11 @@ def template_plans(tmp_path: Path) -> list[Plan]:
     plans = []
     for info in list_templates():
         text = render_template(
-            info.name, start=date(2026, 12, 1), weight="70 kg", timezone="America/New_York"
+            info.name,
+            start=date(2026, 12, 1),
+            weight="70 kg",
+            height="170 cm",
+            timezone="America/New_York",
         )
         path = tmp_path / f"{info.name}.toml"
         path.write_text(text, encoding="utf-8")
