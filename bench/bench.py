@@ -310,7 +310,7 @@ def linear(rounds: int, cwd: Path) -> None:
     from taper import regimen
     from taper.batch import load_renderers
 
-    load_renderers()
+    load_renderers(freeze=True)  # as the taper program does
     limit = regimen.MAX_COURSE_DAYS
     print(f"2. linear cost ({rounds} rounds; course length limit {limit} days)", flush=True)
     # (label, shape, days, days of the smaller build it is compared with, rounds)

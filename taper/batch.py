@@ -31,8 +31,13 @@ PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "
 _GLOB = ("*", "?", "[")
 
 
-def load_renderers() -> None:
-    """Import the renderers (reportlab's settings pinned) once: a worker's initialiser."""
+def load_renderers(*, freeze: bool = False) -> None:
+    """Import the renderers (reportlab's settings pinned) once.
+
+    ``freeze`` (for a process that only builds packets: the ``taper`` program, a print run's
+    workers): what exists now lives as long as the process, so no collection needs to look at
+    it again (a big course's reminders and pages allocate enough to make it look many times).
+    """
     import gc
 
     import taper.export.ics
@@ -40,9 +45,13 @@ def load_renderers() -> None:
     import taper.export.pdf
     import taper.schedules  # noqa: F401
 
-    # What the imports made lives as long as the process: no collection needs to look at it
-    # again (a big course's reminders and pages allocate enough to make it look many times).
-    gc.freeze()
+    if freeze:
+        gc.freeze()
+
+
+def _start_worker() -> None:
+    """A print run worker's initialiser."""
+    load_renderers(freeze=True)
 
 
 def render_packet(
@@ -190,14 +199,14 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def run(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
+def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[Outcome]:
     """Build every job, yielding outcomes as packets finish (in any order)."""
     if workers <= 1 or len(jobs) <= 1:
-        load_renderers()
+        load_renderers(freeze=freeze)
         for job in jobs:
             yield build_one(job)
         return
-    pool = _context().Pool(min(workers, len(jobs)), initializer=load_renderers)
+    pool = _context().Pool(min(workers, len(jobs)), initializer=_start_worker)
     try:
         yield from pool.imap_unordered(build_one, jobs, chunksize=1)
         pool.close()
@@ -217,6 +226,7 @@ def print_run(
     force: bool,
     workers: int,
     progress: Callable[[Outcome], None] | None = None,
+    freeze: bool = False,
 ) -> list[Outcome]:
     """Build one packet per regimen into ``output``; outcomes in the order of ``regimens``."""
     _make_folder(output)
@@ -227,7 +237,7 @@ def print_run(
             outcomes[regimen] = Outcome(regimen, None, folder)
         else:
             jobs.append(Job(regimen, folder, today, stamp, paper, large_print, force))
-    for outcome in run(jobs, workers):
+    for outcome in run(jobs, workers, freeze=freeze):
         outcomes[outcome.regimen] = outcome
         if progress is not None:
             progress(outcome)

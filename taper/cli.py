@@ -39,6 +39,10 @@ class _Group(click.Group):
             raise click.ClickException(terminal(str(err))) from err
 
 
+# True in the ``taper`` program (``entry``), false when a test or another program calls ``main``.
+_PROGRAM = False
+
+
 def entry() -> None:
     """The ``taper`` program: run the command, then leave without tearing the interpreter down.
 
@@ -49,6 +53,8 @@ def entry() -> None:
     """
     import sys
 
+    global _PROGRAM
+    _PROGRAM = True
     try:
         main()
     except SystemExit as done:
@@ -435,7 +441,7 @@ def build(
         return
     from taper.output import write_folder
 
-    batch.load_renderers()
+    batch.load_renderers(freeze=_PROGRAM)
     course = load(Path(regimens[0]))
     files = batch.render_packet(course, stamp=build_stamp(), paper=paper, large_print=large_print)
     write_folder(output, files, force=force)
@@ -462,6 +468,7 @@ def _print_run(
         "large_print": large_print,
         "force": force,
         "workers": jobs or batch.default_workers(),
+        "freeze": _PROGRAM,
     }
     if sys.stderr.isatty():
         with click.progressbar(length=len(regimens), label="Building", file=sys.stderr) as bar:
