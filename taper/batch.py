@@ -206,7 +206,11 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
         for job in jobs:
             yield build_one(job)
         return
-    pool = _context().Pool(min(workers, len(jobs)), initializer=_start_worker)
+    context = _context()
+    if context.get_start_method() == "fork":
+        # Imported once here rather than once in each worker: forked workers start with them.
+        load_renderers(freeze=freeze)
+    pool = context.Pool(min(workers, len(jobs)), initializer=_start_worker)
     try:
         yield from pool.imap_unordered(build_one, jobs, chunksize=1)
         pool.close()
