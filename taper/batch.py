@@ -19,13 +19,17 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from taper.errors import OutputError, RegimenError, TaperError
 from taper.plan import Plan
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
     from multiprocessing.context import BaseContext
+    from multiprocessing.process import BaseProcess
+
+    from taper.output import OutputFolder
 
 PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf")
 _GLOB = ("*", "?", "[")
@@ -49,9 +53,38 @@ def load_renderers(*, freeze: bool = False) -> None:
         gc.freeze()
 
 
+_IN_WORKER = False
+
+
 def _start_worker() -> None:
-    """A print run worker's initialiser."""
+    """A print run worker's initialiser: the renderers, and signals of its own.
+
+    Ctrl-C (and a hang-up) reach every process of the terminal's group; only the parent acts
+    on them: it stops the pool, which ends each worker with SIGTERM. A worker killed by Ctrl-C
+    while it waits for work could die holding the pool's queue lock and leave the others (and
+    the parent) waiting forever. SIGTERM ends a worker between packets at once and, during a
+    packet, after the packet's temporary files are removed (``build_one``).
+    """
+    import signal
+
+    from taper import output
+
+    global _IN_WORKER
+    _IN_WORKER = True
+    output._guard = None  # the parent's, copied by fork
+    for number in _PARENTS_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     load_renderers(freeze=True)
+
+
+def _parents_signals() -> tuple[int, ...]:
+    import signal
+
+    return (signal.SIGINT,) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
+
+
+_PARENTS_SIGNALS = _parents_signals()
 
 
 def render_packet(
@@ -163,20 +196,44 @@ class Outcome:
     regimen: Path
     folder: Path | None
     error: str | None  # what went wrong, naming the file; None when the packet was written
+    notes: tuple[str, ...] = ()  # for the user, from writing the packet (a packet put back, …)
 
 
 def build_one(job: Job) -> Outcome:
-    """Read, render and write one packet; every failure becomes an outcome, never an exception."""
-    from taper.output import write_folder
+    """Read, render and write one packet; every failure becomes an outcome, never an exception.
+
+    A signal (Ctrl-C, kill) before the packet is in place stops it with nothing written
+    (``Interrupted``: a worker then ends at once; in-process, the run stops); once the packet
+    is in place it is complete.
+    """
+    from taper.output import Interrupted, OutputFolder, interruption_guard
     from taper.schedules import load_plan
 
+    try:
+        with interruption_guard() as guard:
+            # Each packet is an output of its own: a signal before it is in place stops it.
+            guard.committed, guard.received = False, None
+            if _IN_WORKER:  # the parent alone acts on these (_start_worker)
+                import signal
+
+                for number in _PARENTS_SIGNALS:
+                    signal.signal(number, signal.SIG_IGN)
+            return _build(job, load_plan, OutputFolder)
+    except Interrupted as err:
+        if _IN_WORKER:
+            os._exit(128 + err.signum)
+        raise
+
+
+def _build(job: Job, load_plan: Callable[..., Plan], folder: type[OutputFolder]) -> Outcome:
     try:
         try:
             plan = load_plan(job.regimen, today=job.today)
         except RegimenError as err:  # name the file as it was given, folder included
             raise RegimenError(str(job.regimen), err.problems) from err
+        out = folder(str(job.folder), force=job.force, inputs={"the regimen": job.regimen})
         files = render_packet(plan, stamp=job.stamp, paper=job.paper, large_print=job.large_print)
-        write_folder(str(job.folder), files, force=job.force)
+        notes = tuple(out.write(files))
     except TaperError as err:
         message = str(err)
         if not message.startswith(str(job.regimen)):
@@ -186,7 +243,7 @@ def build_one(job: Job) -> Outcome:
         return Outcome(
             job.regimen, None, f"{job.regimen}: internal error ({type(err).__name__}: {err})"
         )
-    return Outcome(job.regimen, job.folder, None)
+    return Outcome(job.regimen, job.folder, None, notes)
 
 
 def _context() -> BaseContext:
@@ -199,6 +256,69 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+def _worker(connection: Connection) -> None:
+    """A worker process: build the jobs the parent sends, one at a time, until told to stop."""
+    _start_worker()
+    while True:
+        try:
+            job = connection.recv()
+        except EOFError:  # the parent has gone
+            return
+        if job is None:
+            return
+        outcome = build_one(job)
+        try:
+            connection.send(outcome)
+        except OSError:  # the parent has stopped the run
+            return
+
+
+class _Workers:
+    """Worker processes, each with a pipe of its own to the parent (no lock is shared, so a
+    worker stopped at any moment can never leave another one waiting)."""
+
+    def __init__(self, context: Any, count: int) -> None:
+        self.context = context
+        self.busy: dict[Connection, Job | None] = {}
+        self.processes: dict[Connection, BaseProcess] = {}
+        for _ in range(count):
+            self.start()
+
+    def start(self) -> None:
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=_worker, args=(theirs,), daemon=True)
+        process.start()
+        theirs.close()
+        self.busy[ours] = None
+        self.processes[ours] = process
+
+    def retire(self, connection: Connection) -> None:
+        connection.close()
+        self.processes.pop(connection).join()
+        del self.busy[connection]
+
+    def stop(self) -> None:
+        """End every worker: at once between packets, after removing its temporaries during one."""
+        for connection, process in self.processes.items():
+            connection.close()
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes.values():
+            process.join(timeout=1)
+        # A worker whose packet went into place as the first SIGTERM came keeps that packet
+        # (a signal after the commit no longer stops it) and waits for work: a second ends it.
+        for process in self.processes.values():
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes.values():
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        self.processes.clear()
+        self.busy.clear()
+
+
 def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[Outcome]:
     """Build every job, yielding outcomes as packets finish (in any order)."""
     if workers <= 1 or len(jobs) <= 1:
@@ -206,17 +326,46 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
         for job in jobs:
             yield build_one(job)
         return
+    from multiprocessing.connection import Connection, wait
+
     context = _context()
     if context.get_start_method() == "fork":
         # Imported once here rather than once in each worker: forked workers start with them.
         load_renderers(freeze=freeze)
-    pool = context.Pool(min(workers, len(jobs)), initializer=_start_worker)
+    waiting = list(reversed(jobs))
+    pool = _Workers(context, min(workers, len(jobs)))
     try:
-        yield from pool.imap_unordered(build_one, jobs, chunksize=1)
-        pool.close()
+        while waiting or any(busy is not None for busy in pool.busy.values()):
+            for connection, busy in list(pool.busy.items()):
+                if busy is None and waiting:
+                    job = waiting.pop()
+                    try:
+                        connection.send(job)
+                    except OSError:  # the worker ended while it waited: another takes its place
+                        waiting.append(job)
+                        pool.retire(connection)
+                        pool.start()
+                        continue
+                    pool.busy[connection] = job
+            for ready in wait([c for c, busy in pool.busy.items() if busy is not None]):
+                assert isinstance(ready, Connection)
+                done = pool.busy[ready]
+                assert done is not None
+                try:
+                    outcome: Outcome = ready.recv()
+                except EOFError:  # the worker ended in the middle of a packet
+                    pool.retire(ready)
+                    pool.start()
+                    outcome = Outcome(
+                        done.regimen, None, f"{done.regimen}: the worker building it stopped"
+                    )
+                else:
+                    pool.busy[ready] = None
+                yield outcome
+        for connection in pool.busy:
+            connection.send(None)
     finally:
-        pool.terminate()
-        pool.join()
+        pool.stop()
 
 
 def print_run(
@@ -246,6 +395,21 @@ def print_run(
         if progress is not None:
             progress(outcome)
     return [outcomes[regimen] for regimen in regimens]
+
+
+def packets_written(regimens: Sequence[Path], output: Path, since_ns: int) -> int:
+    """How many of the regimens' packets in ``output`` were put in place from ``since_ns`` on
+    (what an interrupted run did write, counted from the files, whatever reached the parent)."""
+    from taper.output import MANIFEST
+
+    count = 0
+    for folder in packet_folders(regimens, output).values():
+        if isinstance(folder, Path):
+            try:
+                count += (folder / MANIFEST).stat().st_mtime_ns >= since_ns
+            except OSError:
+                continue
+    return count
 
 
 def _make_folder(output: Path) -> None:

@@ -101,7 +101,14 @@ def test_reminder_lines_are_worked_out_once_per_plan(monkeypatch: pytest.MonkeyP
 # -- the print run -------------------------------------------------------------------------
 
 GOOD = ["pulse-then-taper.toml", "dose-pack.toml", "liquid.toml", "procedures.toml"]
-PACKET = ["nurse.pdf", "patient.pdf", "pharmacist.pdf", "plan.json", "reminders.ics"]
+PACKET = [
+    ".taper-packet.json",
+    "nurse.pdf",
+    "patient.pdf",
+    "pharmacist.pdf",
+    "plan.json",
+    "reminders.ics",
+]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -213,17 +220,21 @@ def test_print_run_leaves_an_existing_packet_alone_without_force(
 ) -> None:
     folder = orders(tmp_path, bad=False)
     out = tmp_path / "packets"
-    (out / "liquid").mkdir(parents=True)
+    first = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", "2")
+    assert first.exit_code == 0, first.output
+    before = snapshot(out)
     (out / "liquid" / "note.txt").write_text("keep me")
-    result = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", "2")
-    assert result.exit_code == 1
-    assert "Error: 1 of 4 regimens failed" in result.output
-    assert f"{out / 'liquid'} is not empty; add --force" in result.output
+    again = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", "2")
+    assert again.exit_code == 1
+    assert "Error: 4 of 4 regimens failed" in again.output
+    assert f"{out / 'dose-pack'} already holds a packet; add --force to replace it" in again.output
+    assert f"{out / 'liquid'} holds files taper did not write (note.txt)" in again.output
+    assert snapshot(out) == {**before, "liquid/note.txt": b"keep me"}
+    forced = run_cli(runner, "build", str(folder), "-o", str(out), "--force")
+    assert forced.exit_code == 1
+    assert "Error: 1 of 4 regimens failed" in forced.output  # the folder with note.txt
     assert (out / "liquid" / "note.txt").read_text() == "keep me"
     assert sorted(p.name for p in (out / "dose-pack").iterdir()) == PACKET
-    forced = run_cli(runner, "build", str(folder), "-o", str(out), "--force")
-    assert forced.exit_code == 0, forced.output
-    assert sorted(p.name for p in (out / "liquid").iterdir()) == PACKET
 
 
 # -- reportlab's own settings cannot change a handout (F29) ------------------------------------
@@ -421,3 +432,66 @@ def test_print_run_shows_click_progress_bar_on_a_terminal(tmp_path: Path) -> Non
     text = shown.decode()
     assert "Building" in text and "100%" in text
     assert f"built {len(GOOD)} of {len(GOOD)} packets in out" in text
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "kill"])
+def test_an_interrupted_print_run_leaves_whole_packets_and_no_temporaries(
+    tmp_path: Path, how: str
+) -> None:
+    import signal
+    import time
+
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for number in range(40):
+        name = GOOD[number % len(GOOD)]
+        (folder / f"{number:02d}-{name}").write_bytes((REGIMENS / name).read_bytes())
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RL_")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "taper", "build", str(folder), "-o", str(out), "--jobs", "2"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as process:
+        deadline = time.monotonic() + 120
+        while not (out.is_dir() and any(p.name[0] != "." for p in out.iterdir())):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        if how == "ctrl-c":  # a terminal sends it to the whole foreground group
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=60)
+    code = 128 + (signal.SIGINT if how == "ctrl-c" else signal.SIGTERM)
+    assert process.returncode == code, errors
+    built = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert 1 <= len(built) < 40
+    assert (
+        f"Interrupted: {len(built)} of 40 packets were written in {out}, each whole; "
+        "no other packet was written or changed."
+    ) in errors.decode()
+    for packet in built:
+        assert sorted(p.name for p in packet.iterdir()) == PACKET
+    time.sleep(0.5)  # workers the pool stopped have gone
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_interruption_reportlab_annotates_keeps_its_signal() -> None:
+    import signal
+
+    from reportlab.platypus.flowables import Flowable, KeepTogether
+
+    from taper.output import Interrupted
+
+    class Stops(Flowable):  # type: ignore[misc]
+        def wrap(self, *_: object) -> tuple[float, float]:
+            raise Interrupted(signal.SIGINT)
+
+    together = KeepTogether([Stops()])
+    together.canv = None
+    with pytest.raises(Interrupted) as caught:
+        together.wrap(100, 100)
+    assert "raised by class KeepTogether" in str(caught.value)  # reportlab re-made it
+    assert caught.value.signum == signal.SIGINT
