@@ -88,9 +88,10 @@ _PARENTS_SIGNALS = _parents_signals()
 
 
 def render_packet(
-    plan: Plan, *, stamp: datetime, paper: str, large_print: bool
+    plan: Plan, *, stamp: datetime, paper: str, large_print: bool, previous: Any = None
 ) -> dict[str, bytes]:
-    """The files of one packet, by name, in the order they are written."""
+    """The files of one packet, by name, in the order they are written (``previous``: the
+    plan this one replaces, for the pharmacist sheet, as ``taper.previous.read_previous``)."""
     import gc
 
     from taper.export import rlsettings
@@ -112,7 +113,9 @@ def render_packet(
             "patient.pdf": render_pdf(
                 plan, "patient", stamp=stamp, paper=paper, large_print=large_print
             ),
-            "pharmacist.pdf": render_pdf(plan, "pharmacist", stamp=stamp, paper=paper),
+            "pharmacist.pdf": render_pdf(
+                plan, "pharmacist", stamp=stamp, paper=paper, previous=previous
+            ),
             "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
         }
     finally:

@@ -293,20 +293,12 @@ def check(regimen: Path) -> None:
 
     Example: taper check jane.toml
     """
+    from taper.voice.console import check_summary, file_warning
+
     plan = load(regimen)
-    doses = len(plan.doses)
-    click.echo(
-        terminal(
-            f"{regimen.name}: valid: {plan.length} days, {doses} dose"
-            f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
-            f"{'s' if len(plan.warnings) != 1 else ''}"
-        )
-    )
+    click.echo(terminal(check_summary(regimen.name, plan)))
     for warning in plan.warnings:
-        place = f"{warning.place}: " if warning.place else ""
-        click.echo(
-            terminal(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
-        )
+        click.echo(terminal(f"  {file_warning(regimen.name, warning)}"))
 
 
 @main.command()
@@ -349,8 +341,8 @@ def plan(regimen: Path, as_json: bool) -> None:
 @click.option(
     "--previous",
     type=click.Path(path_type=Path),
-    help="The calendar file of the plan this one replaces: its events that are gone "
-    "are written as cancelled.",
+    help="The calendar file taper wrote for the plan this one replaces (same patient, title "
+    "and first day): its events that are gone are written as cancelled.",
 )
 @force_option
 def ics(
@@ -389,11 +381,9 @@ def ics(
     # A reminder the clocks moved is at a time nobody wrote; say so (on stderr: -o - is data).
     for warning in course.warnings:
         if warning.code.startswith("dst-"):
-            place = f"{warning.place}: " if warning.place else ""
-            click.echo(
-                terminal(f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}"),
-                err=True,
-            )
+            from taper.voice.console import file_warning
+
+            click.echo(terminal(file_warning(regimen.name, warning)), err=True)
 
 
 def _alarm_or_none(no_alarm: bool) -> None:
@@ -473,9 +463,9 @@ def watch(regimen: Path) -> None:
 
     Example: taper watch jane.toml
     """
-    from taper.watch import render_watch_text, watch_list
+    from taper.voice.console import watch_text
 
-    click.echo(terminal(render_watch_text(watch_list(load(regimen)))), nl=False)
+    click.echo(terminal(watch_text(load(regimen))), nl=False)
 
 
 @main.command()
@@ -544,6 +534,12 @@ def new(
     type=click.IntRange(min=1),
     help="Packets built at once in a print run (default: the number of CPUs).",
 )
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, exists=True),
+    help="The packet this plan replaces (its folder or its plan.json): the pharmacist sheet "
+    "lists the days that changed and what is still to supply. One regimen only.",
+)
 def build(
     regimens: tuple[str, ...],
     output: str,
@@ -551,6 +547,7 @@ def build(
     paper: str,
     force: bool,
     jobs: int | None,
+    previous: Path | None,
 ) -> None:
     """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
 
@@ -563,6 +560,8 @@ def build(
     from taper import batch
 
     if batch.is_print_run(regimens):
+        if previous is not None:
+            raise click.UsageError("--previous goes with one regimen, not a print run")
         _print_run(regimens, Path(output), large_print, paper, force, jobs)
         return
     from taper.output import OutputFolder
@@ -571,7 +570,14 @@ def build(
     batch.load_renderers(freeze=_PROGRAM)
     course = load(regimen)
     out = OutputFolder(output, force=force, inputs={"the regimen": regimen})
-    files = batch.render_packet(course, stamp=build_stamp(), paper=paper, large_print=large_print)
+    old = None
+    if previous is not None:
+        from taper.previous import read_previous
+
+        old = read_previous(previous, course)
+    files = batch.render_packet(
+        course, stamp=build_stamp(), paper=paper, large_print=large_print, previous=old
+    )
     for note in out.write(files):
         click.echo(terminal(note), err=True)
     click.echo(terminal(f"wrote {', '.join(files)} to {output}"), err=True)

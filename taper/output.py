@@ -61,14 +61,11 @@ class Interrupted(BaseException):
 
     def __init__(self, signum: int | str) -> None:
         super().__init__(signum)
+        # reportlab re-raises an exception from inside a layout as type(err)(its message), so
+        # the number can come back as text: the guard that raised it knows the signal.
         if not isinstance(signum, int):
-            # Re-made from its message by a library that annotates exceptions on their way
-            # (reportlab's layout: "...raised by class KeepTogether... wrap\n 2"): the signal
-            # is the one the guard received, or the number the message ends with.
-            received = _guard.received if _guard is not None else None
-            tail = str(signum).split()[-1:] or [""]
-            signum = received or (int(tail[0]) if tail[0].isdigit() else int(signal.SIGTERM))
-        self.signum: int = signum
+            signum = _guard.received if _guard is not None and _guard.received else signal.SIGTERM
+        self.signum = int(signum)
 
 
 # -- signals ---------------------------------------------------------------------------------

@@ -44,12 +44,13 @@ def template_plans(tmp_path: Path) -> list[Plan]:
 
 def reference_line(plan: Plan, dose: Dose) -> str | None:
     """The reminder line worked out from the whole watch list for one dose, as it used to be."""
+    from taper.voice.watchwords import watch_sentence
+
     data = watch._data()
+    priority = {(s.tier, s.text): s.reminder for s in data.specs if s.reminder is not None}
     values = watch._values(plan)
     priority = {
-        (s.tier, s.text.format_map(values)): s.reminder
-        for s in data.specs
-        if s.reminder is not None
+        (tier, watch_sentence(text, values)): rank for (tier, text), rank in priority.items()
     }
     best: tuple[int, watch.WatchItem] | None = None
     for group in watch.watch_list(plan).groups:
@@ -483,7 +484,7 @@ def test_an_interruption_reportlab_annotates_keeps_its_signal() -> None:
 
     from reportlab.platypus.flowables import Flowable, KeepTogether
 
-    from taper.output import Interrupted
+    from taper.output import Interrupted, interruption_guard
 
     class Stops(Flowable):  # type: ignore[misc]
         def wrap(self, *_: object) -> tuple[float, float]:
@@ -491,7 +492,20 @@ def test_an_interruption_reportlab_annotates_keeps_its_signal() -> None:
 
     together = KeepTogether([Stops()])
     together.canv = None
-    with pytest.raises(Interrupted) as caught:
+    with interruption_guard() as guard, pytest.raises(Interrupted) as caught:
+        guard.received = signal.SIGINT  # as the guard's handler records it
         together.wrap(100, 100)
     assert "raised by class KeepTogether" in str(caught.value)  # reportlab re-made it
     assert caught.value.signum == signal.SIGINT
+
+
+def test_previous_goes_with_one_regimen_not_a_print_run(runner: CliRunner, tmp_path: Path) -> None:
+    folder = orders(tmp_path, bad=False)
+    previous = tmp_path / "old.json"
+    previous.write_text("{}")
+    result = run_cli(
+        runner, "build", str(folder), "-o", str(tmp_path / "out"), "--previous", str(previous)
+    )
+    assert result.exit_code == 2
+    assert "--previous goes with one regimen, not a print run" in result.output
+    assert not (tmp_path / "out").exists()
