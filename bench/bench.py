@@ -436,7 +436,7 @@ def print_run(taper: str, rounds: int, mix: int, small: int, large: int, cwd: Pa
     )
     row(
         "the machine now: wall-clock speed-up of 2 processes over 1 (a pure-CPU spin)",
-        f"{spin:.2f}× (below ~1.9: other work holds the CPUs; the line above cannot show more)",
+        f"{spin:.2f}× (what other work leaves; a print run cannot gain more)",
     )
     cpu_one = statistics.median(c for _, c in times["jobs 1"])
     bound = min(2, os.cpu_count() or 1) * cpu_one / cpu
