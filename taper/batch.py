@@ -65,6 +65,7 @@ def _start_worker() -> None:
     the parent) waiting forever. SIGTERM ends a worker between packets at once and, during a
     packet, after the packet's temporary files are removed (``build_one``).
     """
+    import gc
     import signal
 
     from taper import output
@@ -76,6 +77,7 @@ def _start_worker() -> None:
         signal.signal(number, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     load_renderers(freeze=True)
+    gc.enable()  # between packets: a worker builds many
 
 
 def _parents_signals() -> tuple[int, ...]:
