@@ -561,3 +561,37 @@ def test_previous_goes_with_one_regimen_not_a_print_run(runner: CliRunner, tmp_p
     assert result.exit_code == 2
     assert "--previous goes with one regimen, not a print run" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_handouts_compressed_faster_hold_the_same_streams_and_leave_reportlab_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import re
+    import zlib
+
+    import pypdf
+    from reportlab.pdfbase import pdfdoc
+
+    import taper.export.pdf as pdf
+
+    plan = load_plan(REGIMENS / "pulse-then-taper.toml", today=TODAY)
+
+    def streams(data: bytes) -> list[bytes]:
+        """Every stream of the file, decompressed (each is Flate-compressed)."""
+        found = []
+        for match in re.finditer(rb"<<([^<>]*?)>>\s*stream\r?\n", data):
+            assert b"/Filter [ /FlateDecode ]" in match.group(1), match.group(1)
+            length = int(re.search(rb"/Length (\d+)", match.group(1)).group(1))  # type: ignore[union-attr]
+            found.append(zlib.decompress(data[match.end() : match.end() + length]))
+        assert len(pypdf.PdfReader(io.BytesIO(data)).pages) > 0
+        return found
+
+    for audience in pdf.AUDIENCES:
+        fast = pdf.render_pdf(plan, audience, stamp=STAMP)
+        assert "encode" not in vars(pdfdoc.PDFZCompress)  # reportlab's filter as it was
+        with monkeypatch.context() as patch:  # reportlab's default level, as before
+            patch.setattr(pdf, "_deflate_fast", pdfdoc.PDFStreamFilterZCompress().encode)
+            default = pdf.render_pdf(plan, audience, stamp=STAMP)
+        assert fast != default
+        assert streams(fast) == streams(default) != []
