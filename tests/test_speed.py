@@ -595,3 +595,23 @@ def test_handouts_compressed_faster_hold_the_same_streams_and_leave_reportlab_as
             default = pdf.render_pdf(plan, audience, stamp=STAMP)
         assert fast != default
         assert streams(fast) == streams(default) != []
+
+
+def test_reminders_are_the_bytes_icalendar_writes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from taper.export import ics
+
+    plans = template_plans(tmp_path)
+    long_place = (REGIMENS / "pulse-then-taper.toml").read_text(encoding="utf-8")
+    long_place = long_place.replace(
+        'where = "', 'where = "Клиника «Сердце», корпус Б, 3-й этаж — вход с улицы Ленина, ', 1
+    )
+    assert "Клиника" in long_place
+    (tmp_path / "long.toml").write_text(long_place, encoding="utf-8")
+    plans.append(load_plan(tmp_path / "long.toml", today=TODAY))
+    ours = [ics.render_ics(plan, stamp=STAMP) for plan in plans]
+    monkeypatch.setattr(ics, "_to_ical", lambda calendar: calendar.to_ical())
+    assert ours == [ics.render_ics(plan, stamp=STAMP) for plan in plans]
+    assert any(b"\r\n " in data for data in ours)  # long lines folded, as icalendar folds them
+    assert "Клиника «Сердце»".encode() in ours[-1].replace(b"\r\n ", b"")
