@@ -16,10 +16,9 @@ import glob
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from taper.errors import OutputError, RegimenError, TaperError
 from taper.plan import Plan
@@ -185,8 +184,7 @@ def packet_folders(regimens: Sequence[Path], output: Path) -> dict[Path, Path | 
 # -- building -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     regimen: Path
     folder: Path
     today: date
@@ -196,8 +194,7 @@ class Job:
     force: bool
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     regimen: Path
     folder: Path | None
     error: str | None  # what went wrong, naming the file; None when the packet was written

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from icalendar import Alarm, Calendar, Component, vDDDTypes, vText
 from icalendar import Event as VEvent
@@ -275,8 +275,7 @@ SEQUENCE_MAX = 2**31 - 1
 _WHAT = "the previous calendar file"
 
 
-@dataclass(frozen=True)
-class _OldEvent:
+class _OldEvent(NamedTuple):
     uid: str
     start: date
     sequence: int

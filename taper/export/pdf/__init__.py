@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from io import BytesIO
@@ -85,7 +84,7 @@ def render_pdf(
     width = pagesize[0] - 2 * MARGIN
     wide = (pagesize[1], pagesize[0])
     if audience == "patient" and large_print:
-        styles = replace(styles, wide_width=wide[0] - 2 * MARGIN)
+        styles = styles._replace(wide_width=wide[0] - 2 * MARGIN)
     builders: dict[str, Callable[[Plan, _Styles, float], list[Flowable]]] = {
         "patient": _patient_story,
         "pharmacist": partial(_pharmacist_story, previous=previous),

@@ -7,12 +7,11 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
@@ -176,8 +175,7 @@ def _check_plan_text(plan: Plan) -> None:
         )
 
 
-@dataclass(frozen=True)
-class _Styles:
+class _Styles(NamedTuple):
     scale: float
     body: ParagraphStyle
     small: ParagraphStyle
@@ -678,8 +676,7 @@ def _boxed(
     )
 
 
-@dataclass(frozen=True)
-class _Banner:
+class _Banner(NamedTuple):
     """The line at the top of every page of a reissued plan: a dark band with light text on
     the patient's pages (it survives greyscale printing), a bold header with a rule on staff
     sheets. Wraps rather than shortens: every word of it matters."""
@@ -730,8 +727,7 @@ class _Banner:
         canvas.restoreState()
 
 
-@dataclass(frozen=True)
-class _Footer:
+class _Footer(NamedTuple):
     person: str
     title: str
     scale: float
