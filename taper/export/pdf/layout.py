@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -354,7 +354,7 @@ class _Text(Flowable):  # type: ignore[misc]
         if bullet:
             end = (
                 style.bulletIndent
-                + pdfmetrics.stringWidth(bullet, style.bulletFontName, style.bulletFontSize)
+                + _width(bullet, style.bulletFontName, style.bulletFontSize)
                 + 0.6 * style.bulletFontSize
             )
             self._lead = max(self._lead, end - style.leftIndent)
@@ -466,6 +466,13 @@ class _Text(Flowable):  # type: ignore[misc]
         canvas.restoreState()
 
 
+@lru_cache(maxsize=8192)
+def _width(text: str, font: str, size: float) -> float:
+    """``text``'s width in a registered font, worked out once per process: the handouts
+    measure the same words (times, amounts, "tablet") thousands of times a packet."""
+    return float(pdfmetrics.stringWidth(text, font, size))
+
+
 # A word: the space before it, in the weight of the run it is in, with its width; the word's
 # runs and their width.
 _Word = tuple[tuple[bool, str], float, _Line, float]
@@ -479,7 +486,7 @@ def _words(markup: str, style: ParagraphStyle) -> list[list[_Word]] | None:
     size = style.fontSize
 
     def width(bold: bool, text: str) -> float:
-        return float(pdfmetrics.stringWidth(text, FONT_BOLD if bold else style.fontName, size))
+        return _width(text, FONT_BOLD if bold else style.fontName, size)
 
     result: list[list[_Word]] = []
     for line in lines:
@@ -639,7 +646,7 @@ def _widths(styles: _Styles, *samples: str) -> list[float]:
 
 
 def _text_width(text: str, size: float) -> float:
-    return float(pdfmetrics.stringWidth(text, FONT_BOLD, size))
+    return _width(text, FONT_BOLD, size)
 
 
 def _spread(width: float, fixed: list[float], shares: Sequence[float]) -> list[float]:
