@@ -110,8 +110,11 @@ _unprintable = unprintable  # the characters the handout cannot print, each with
 _char_name = char_name
 
 
+@lru_cache(maxsize=8192)
 def _esc(text: str, place: str = "handout text") -> str:
-    """``text`` ready for a Paragraph: checked against the font, markup characters escaped."""
+    """``text`` ready for a Paragraph: checked against the font, markup characters escaped.
+    Worked out once per text (a handout escapes the same dates, times and amounts many times);
+    a refusal is raised every time."""
     problems = _unprintable(text)
     if problems:
         ch, why = problems[0]
