@@ -101,6 +101,7 @@ def render_packet(
     from taper.export.ics import render_ics
     from taper.export.json import render_json
     from taper.export.pdf import render_pdf
+    from taper.output import signals_deferred
 
     # No cycle collection while the packet is rendered: what it allocates is freed by reference
     # counting, and collections would walk the growing calendar and pages again and again (a
@@ -108,17 +109,18 @@ def render_packet(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        files = {
-            "plan.json": render_json(plan),
-            "reminders.ics": render_ics(plan, stamp=stamp),
-            "patient.pdf": render_pdf(
-                plan, "patient", stamp=stamp, paper=paper, large_print=large_print
-            ),
-            "pharmacist.pdf": render_pdf(
-                plan, "pharmacist", stamp=stamp, paper=paper, previous=previous
-            ),
-            "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
-        }
+        with signals_deferred():
+            files = {
+                "plan.json": render_json(plan),
+                "reminders.ics": render_ics(plan, stamp=stamp),
+                "patient.pdf": render_pdf(
+                    plan, "patient", stamp=stamp, paper=paper, large_print=large_print
+                ),
+                "pharmacist.pdf": render_pdf(
+                    plan, "pharmacist", stamp=stamp, paper=paper, previous=previous
+                ),
+                "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
+            }
     finally:
         if collecting:
             gc.enable()
