@@ -7,10 +7,9 @@ the commands that need them, to keep start-up quick.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +18,9 @@ import click
 from taper import __version__
 from taper.errors import OutputError, TaperError
 from taper.plan import Plan
+from taper.service import build_stamp, source_date_epoch, today
+
+__all__ = ["build_stamp", "main", "source_date_epoch", "today"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,29 +36,6 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TaperError as err:
             raise click.ClickException(str(err)) from err
-
-
-def source_date_epoch() -> datetime | None:
-    """The build time fixed by ``SOURCE_DATE_EPOCH`` (reproducible builds), if set."""
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    if value is None or not value.strip():
-        return None
-    try:
-        return datetime.fromtimestamp(int(value), UTC)
-    except (ValueError, OverflowError, OSError) as err:
-        raise TaperError(
-            f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds since 1970"
-        ) from err
-
-
-def build_stamp() -> datetime:
-    """When the outputs were made: ``SOURCE_DATE_EPOCH`` or now, to the second."""
-    return source_date_epoch() or datetime.now(UTC).replace(microsecond=0)
-
-
-def today() -> date:
-    fixed = source_date_epoch()
-    return fixed.date() if fixed is not None else date.today()
 
 
 def load(regimen: Path) -> Plan:
@@ -346,21 +325,31 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
 
     Example: taper build jane.toml -o jane/
     """
-    from taper.export.ics import render_ics
-    from taper.export.json import render_json
-    from taper.export.pdf import render_pdf
     from taper.output import write_folder
+    from taper.service import packet
 
     course = load(regimen)
-    stamp = build_stamp()
-    files = {
-        "plan.json": render_json(course),
-        "reminders.ics": render_ics(course, stamp=stamp),
-        "patient.pdf": render_pdf(
-            course, "patient", stamp=stamp, paper=paper, large_print=large_print
-        ),
-        "pharmacist.pdf": render_pdf(course, "pharmacist", stamp=stamp, paper=paper),
-        "nurse.pdf": render_pdf(course, "nurse", stamp=stamp, paper=paper),
-    }
+    files = packet(course, stamp=build_stamp(), paper=paper, large_print=large_print)
     write_folder(output, files, force=force)
     click.echo(f"wrote {', '.join(files)} to {output}", err=True)
+
+
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="The port on 127.0.0.1 (0: any free port).",
+)
+@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+def serve(port: int, no_browser: bool) -> None:
+    """Serve the nurse's page and the local API on this machine only (127.0.0.1).
+
+    The first line printed is the address to open, with this launch's token. Ctrl-C stops it.
+
+    Example: taper serve --no-browser
+    """
+    from taper.web.serve import run
+
+    run(port=port, open_browser=not no_browser)

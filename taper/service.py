@@ -1,0 +1,128 @@
+"""The functions the command line and the local web page share: read, check, plan, render.
+
+No click and no Flask here, and no files written: the CLI and ``taper serve`` are both clients
+of these functions, so a regimen gives the same problems, plan and bytes through either.
+Heavy libraries (reportlab, icalendar) are imported only inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from taper.errors import Problem, RegimenError, TaperError
+from taper.plan import Plan
+
+#: The packet's files, in the order ``taper build`` writes them and the zip holds them.
+PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf")
+PAPERS = ("letter", "a4")
+
+
+def source_date_epoch() -> datetime | None:
+    """The build time fixed by ``SOURCE_DATE_EPOCH`` (reproducible builds), if set."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None or not value.strip():
+        return None
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (ValueError, OverflowError, OSError) as err:
+        raise TaperError(
+            f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds since 1970"
+        ) from err
+
+
+def build_stamp() -> datetime:
+    """When the outputs were made: ``SOURCE_DATE_EPOCH`` or now, to the second."""
+    return source_date_epoch() or datetime.now(UTC).replace(microsecond=0)
+
+
+def today() -> date:
+    fixed = source_date_epoch()
+    return fixed.date() if fixed is not None else date.today()
+
+
+def plan_from_bytes(data: bytes, source: str = "regimen.toml") -> Plan:
+    """Read, validate and schedule a regimen given as bytes; RegimenError with every problem."""
+    from taper.regimen import parse_document, parse_regimen
+    from taper.schedules import build_plan
+
+    document, problems = parse_document(data)
+    if document is None:
+        raise RegimenError(source, problems)
+    regimen, more = parse_regimen(document, source)
+    if regimen is None:
+        raise RegimenError(source, [*problems, *more])
+    return build_plan(regimen, [*problems, *more], today=today())
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``taper check`` says about a regimen: every error, or the plan and its warnings."""
+
+    plan: Plan | None
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[tuple[str, str, str], ...] = field(default=())  # (code, place, message)
+
+    @property
+    def valid(self) -> bool:
+        return self.plan is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "errors": [{"place": p.place, "message": p.message} for p in self.errors],
+            "warnings": [
+                {"code": code, "place": place, "message": message}
+                for code, place, message in self.warnings
+            ],
+        }
+
+
+def check_bytes(data: bytes, source: str = "regimen.toml") -> CheckResult:
+    """Check a regimen: the plan when it is valid, every problem when it is not."""
+    try:
+        plan = plan_from_bytes(data, source)
+    except RegimenError as err:
+        return CheckResult(None, tuple(err.problems))
+    return CheckResult(plan, (), tuple((w.code, w.place, w.message) for w in plan.warnings))
+
+
+def plan_json(plan: Plan) -> bytes:
+    """The plan as ``taper plan --json`` prints it."""
+    from taper.export.json import render_json
+
+    return render_json(plan)
+
+
+def render_file(
+    plan: Plan, name: str, *, stamp: datetime, paper: str = "letter", large_print: bool = False
+) -> bytes:
+    """One file of the packet (a name from ``PACKET_FILES``), as ``taper build`` writes it."""
+    if name == "plan.json":
+        from taper.export.json import render_json
+
+        return render_json(plan)
+    if name == "reminders.ics":
+        from taper.export.ics import render_ics
+
+        return render_ics(plan, stamp=stamp)
+    from taper.export.pdf import render_pdf
+
+    audience = name.removesuffix(".pdf")
+    if name not in PACKET_FILES or audience == name:
+        raise ValueError(f"{name!r} is not a file of the packet")
+    if audience == "patient":
+        return render_pdf(plan, audience, stamp=stamp, paper=paper, large_print=large_print)
+    return render_pdf(plan, audience, stamp=stamp, paper=paper)
+
+
+def packet(
+    plan: Plan, *, stamp: datetime, paper: str = "letter", large_print: bool = False
+) -> dict[str, bytes]:
+    """The five files of ``taper build``, in ``PACKET_FILES`` order."""
+    return {
+        name: render_file(plan, name, stamp=stamp, paper=paper, large_print=large_print)
+        for name in PACKET_FILES
+    }
