@@ -133,7 +133,8 @@ def create_app(*, token: str, port: int) -> Flask:
     def headers(response: Response) -> Response:
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Not "no-referrer": with it a browser sends a form POST's Origin as "null".
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Content-Security-Policy"] = _CSP
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         return response
