@@ -34,7 +34,8 @@ from taper.plan import (
 from taper.regimen import MAX_COURSE_DAYS, Given, Phase, Regimen, Step, TimeOfDay, read_regimen
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
-from taper.words import ROUTE_WORDS, minutes_text, tablet_phrase
+from taper.voice.doses import ROUTE_WORDS, tablet_phrase
+from taper.voice.text import minutes_text
 
 
 def load_plan(path: Path, today: date | None = None) -> Plan:

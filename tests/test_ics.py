@@ -35,7 +35,7 @@ from taper.cli import main
 from taper.export.ics import render_ics
 from taper.plan import Plan
 from taper.schedules import load_plan
-from taper.words import dose_summary
+from taper.voice.doses import dose_summary
 
 REGIMENS = Path(__file__).parent / "regimens"
 GOLDEN = Path(__file__).parent / "golden"

@@ -391,7 +391,7 @@ def test_names_in_the_supported_scripts_print_on_every_sheet(
 
 
 def test_the_embedded_fonts_draw_every_symbol_the_handouts_use() -> None:
-    from taper.export.pdf import _register_fonts
+    from taper.export.pdf.layout import _register_fonts
 
     glyphs = _register_fonts()
     for ch in "☐•–—…×½→≤≥±°µ€£":
@@ -428,11 +428,11 @@ def test_every_unprintable_character_is_listed_with_its_place(
 
 
 def test_short_text_breaks_its_lines_where_a_paragraph_would() -> None:
-    # The handouts lay out most text without a Paragraph (taper.export.pdf._Text); where it
+    # The handouts lay out most text without a Paragraph (taper.export.pdf.layout._Text); where it
     # does so, its lines must be a Paragraph's, in every style and at every width.
     from reportlab.platypus import Paragraph
 
-    from taper.export.pdf import _register_fonts, _Styles, _Text
+    from taper.export.pdf.layout import _register_fonts, _Styles, _Text
 
     _register_fonts()
     styles = _Styles.make(1.0, 11.0)

@@ -21,8 +21,8 @@ from icalendar.enums import STATUS, TRANSP
 from taper import __version__
 from taper.errors import OutputError
 from taper.plan import Dose, Event, Plan
+from taper.voice.doses import dose_summary, event_summary
 from taper.watch import reminder_line
-from taper.words import dose_summary, event_summary
 
 PRODID_PREFIX = "-//taper//taper reminders"
 PRODID = f"{PRODID_PREFIX} {__version__}//EN"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from taper.plan import Plan
 from taper.units import format_amount, format_number
-from taper.words import dose_summary, phase_heading
+from taper.voice.doses import dose_summary, phase_heading
 
 
 def render_table(plan: Plan) -> str:

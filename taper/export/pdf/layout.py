@@ -1,0 +1,783 @@
+"""What the three handouts share: the font, the styles, the _Text flowable, tables, boxes,
+the page furniture and the numbered canvas, and the blocks more than one handout prints."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Paragraph,
+    Table,
+    TableStyle,
+)
+
+from taper.errors import ExportError
+from taper.plan import PhasePlan, Plan
+from taper.voice.people import conditions_text, course_line, person, team_entries, weight_text
+from taper.voice.sigs import sig
+from taper.voice.text import Rich, Strong
+
+FONT = "TaperSans"
+
+
+FONT_BOLD = "TaperSans-Bold"
+
+
+# A plain path, as in taper.catalogue: importlib.resources costs start-up.
+FONTS = Path(__file__).resolve().parents[2] / "data" / "fonts"
+
+
+MARGIN = 15 * mm
+
+
+FOOTER_SPACE = 12 * mm
+
+
+INK = colors.HexColor("#1a1a1a")
+
+
+MUTED = colors.HexColor("#555555")
+
+
+RULE = colors.HexColor("#9a9a9a")
+
+
+SHADE = colors.HexColor("#ececec")
+
+
+OUTSIDE = colors.HexColor("#f6f6f6")
+
+
+# Light tints that tell the phases apart on the calendar and still print as distinct greys.
+PHASE_TINTS = (
+    colors.HexColor("#dbe9f6"),
+    colors.HexColor("#e2f0d9"),
+    colors.HexColor("#fbeccf"),
+    colors.HexColor("#eadcf2"),
+    colors.HexColor("#d9f0ee"),
+)
+
+
+TIER_COLOURS = {
+    "expected": colors.HexColor("#4d7d4d"),
+    "call": colors.HexColor("#b36b00"),
+    "emergency": colors.HexColor("#b00020"),
+}
+
+
+@cache
+def _register_fonts() -> frozenset[int]:
+    """Register the embedded font once; return the code points both weights can draw."""
+    faces = []
+    for name, file in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf")):
+        font = TTFont(name, BytesIO((FONTS / file).read_bytes()))
+        pdfmetrics.registerFont(font)
+        faces.append(frozenset(font.face.charToGlyph))
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+    )
+    return faces[0] & faces[1]
+
+
+NBSP = "\u00a0"
+
+
+# Line breaks and tabs in free text print as spaces (a Paragraph would do the same, the
+# footer's drawString would not); a no-break space stays what it is.
+_BREAKS = str.maketrans(dict.fromkeys("\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029", " "))
+
+
+def _clean(text: str) -> str:
+    """Composed characters (é, not e + ◌́), and any line break or tab as a plain space."""
+    return unicodedata.normalize("NFC", text).translate(_BREAKS)
+
+
+def _unprintable(text: str) -> list[tuple[str, str]]:
+    """The characters of ``text`` the handout cannot print, each with the reason."""
+    if text.isascii() and text.isprintable():
+        return []  # printable ASCII: all in the font, none right-to-left
+    glyphs = _register_fonts()
+    found: list[tuple[str, str]] = []
+    for ch in dict.fromkeys(_clean(text)):
+        if unicodedata.bidirectional(ch) in ("R", "AL", "RLE", "RLO", "RLI"):
+            found.append((ch, "is right-to-left text, which the handout cannot lay out"))
+        elif ord(ch) > 0xFFFF:
+            # reportlab draws these glyphs but writes their text as a wrong 16-bit character,
+            # so the PDF would read back (copy, search, screen readers) as something else.
+            found.append((ch, "is an emoji or rare symbol the PDF cannot store as text"))
+        elif ord(ch) not in glyphs:
+            found.append((ch, "has no glyph in the handout font (DejaVu Sans)"))
+    return found
+
+
+def _char_name(ch: str) -> str:
+    return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed character')})"
+
+
+def _esc(text: str, place: str = "handout text") -> str:
+    """``text`` ready for a Paragraph: checked against the font, markup characters escaped."""
+    problems = _unprintable(text)
+    if problems:
+        ch, why = problems[0]
+        raise ExportError(
+            f"{place}: the character {_char_name(ch)} in {text!r} {why}; replace it or leave it out"
+        )
+    return _escape(_clean(text))
+
+
+def _escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities (xml.sax.saxutils.escape, which would import
+    urllib.request, http.client and email at start-up)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def _plan_texts(plan: Plan) -> Iterable[tuple[str, str]]:
+    """Every free text of the plan with its place in the regimen."""
+    yield "title", plan.title
+    if plan.patient.name:
+        yield "patient.name", plan.patient.name
+    if plan.patient.weight:
+        yield "patient.weight", plan.patient.weight
+    for key, value in plan.care_team._asdict().items():
+        if value:
+            yield f"care_team.{key}", value
+    for phase in plan.phases:
+        place = f"phase[{phase.index}]"
+        yield f"{place}.name", phase.name
+        yield f"{place}.drug", phase.drug_name
+        for key in ("take", "where", "liquid"):
+            value = getattr(phase, key)
+            if value:
+                yield f"{place}.{key}", value
+    seen: set[int] = set()
+    for event in plan.events:
+        if event.index not in seen:
+            seen.add(event.index)
+            yield f"also[{event.index}].what", event.what
+            if event.where:
+                yield f"also[{event.index}].where", event.where
+    for warning in plan.warnings:
+        yield warning.place or "warnings", warning.message
+
+
+def _check_plan_text(plan: Plan) -> None:
+    """Refuse, before any layout, a plan with text the handout cannot print: every such
+    character, with its place, in one message."""
+    lines = []
+    for place, text in _plan_texts(plan):
+        for ch, why in _unprintable(text):
+            lines.append(
+                f"  {plan.source or 'regimen'}: {place}: the character "
+                f"{_char_name(ch)} in {_clean(text)!r} {why}"
+            )
+    if lines:
+        count = len(lines)
+        raise ExportError(
+            f"{plan.source or 'regimen'}: cannot make the PDF: {count} character"
+            f"{'s' if count != 1 else ''} cannot be printed; replace or remove "
+            f"{'them' if count != 1 else 'it'}\n" + "\n".join(lines)
+        )
+
+
+@dataclass(frozen=True)
+class _Styles:
+    scale: float
+    body: ParagraphStyle
+    small: ParagraphStyle
+    cell: ParagraphStyle
+    cell_bold: ParagraphStyle
+    cal: ParagraphStyle
+    cal_date: ParagraphStyle
+    cal_head: ParagraphStyle
+    title: ParagraphStyle
+    h2: ParagraphStyle
+    h3: ParagraphStyle
+    box: ParagraphStyle
+    bullet: ParagraphStyle
+    sig: ParagraphStyle
+
+    @classmethod
+    def make(cls, scale: float, base: float) -> _Styles:
+        size = base * scale
+
+        def style(
+            name: str, font_size: float, *, bold: bool = False, leading: float = 1.25, **extra: Any
+        ) -> ParagraphStyle:
+            return ParagraphStyle(
+                name,
+                fontName=FONT_BOLD if bold else FONT,
+                fontSize=font_size,
+                leading=font_size * leading,
+                textColor=INK,
+                **extra,
+            )
+
+        return cls(
+            scale=scale,
+            body=style("body", size, spaceAfter=size * 0.4),
+            small=style("small", size * 0.85),
+            cell=style("cell", size * 0.92),
+            cell_bold=style("cell_bold", size * 0.92, bold=True),
+            cal=style("cal", 8.6 * scale, leading=1.18, spaceBefore=1.5 * scale),
+            cal_date=style("cal_date", 10 * scale, bold=True),
+            cal_head=style("cal_head", 8.5 * scale, bold=True, alignment=TA_CENTER),
+            title=style("title", size * 1.75, bold=True, leading=1.2, spaceAfter=size * 0.5),
+            h2=style(
+                "h2",
+                size * 1.3,
+                bold=True,
+                leading=1.2,
+                spaceBefore=size * 0.9,
+                spaceAfter=size * 0.45,
+            ),
+            h3=style(
+                "h3",
+                size * 1.05,
+                bold=True,
+                spaceBefore=size * 0.5,
+                spaceAfter=size * 0.25,
+            ),
+            box=style("box", size * 1.45, leading=1.0),
+            bullet=style(
+                "bullet",
+                size,
+                leftIndent=size * 1.2,
+                bulletIndent=size * 0.3,
+                bulletFontName=FONT,
+                bulletFontSize=size,
+                spaceAfter=size * 0.2,
+            ),
+            # A hanging indent: each step of a sig starts its own line.
+            sig=style(
+                "sig",
+                size,
+                leftIndent=size * 1.2,
+                firstLineIndent=-size * 1.2,
+                spaceAfter=size * 0.15,
+            ),
+        )
+
+
+def _p(text: str, style: ParagraphStyle) -> Flowable:
+    """A paragraph of plain text (escaped)."""
+    return _Text(_esc(text), style)
+
+
+def _m(markup: str, style: ParagraphStyle) -> Flowable:
+    """A paragraph of markup whose free-text parts were escaped with ``_esc`` already."""
+    return _Text(markup, style)
+
+
+# What _Text draws itself: <b>, </b>, <br/> and the three entities _escape writes.
+_MARKUP = re.compile(r"<b>|</b>|<br/>|&amp;|&lt;|&gt;|[<&]")
+
+
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+
+
+_Line = list[tuple[bool, str]]
+
+
+def _parse(markup: str) -> list[_Line] | None:
+    """The lines of ``markup`` as (bold, text) runs, or None when it holds anything else
+    (another tag, a stray ``&``) or text a Paragraph would not print as it stands (runs of
+    spaces, other white space, soft hyphens, combining marks...)."""
+    lines: list[_Line] = [[]]
+    bold = False
+    at = 0
+    text: list[str] = []
+
+    def flush() -> None:
+        if text:
+            lines[-1].append((bold, "".join(text)))
+            text.clear()
+
+    for match in _MARKUP.finditer(markup):
+        text.append(markup[at : match.start()])
+        at = match.end()
+        token = match.group()
+        if token in _ENTITIES:
+            text.append(_ENTITIES[token])
+        elif token == "<b>" or token == "</b>":
+            flush()
+            bold = token == "<b>"
+        elif token == "<br/>":
+            flush()
+            lines.append([])
+        else:
+            return None
+    text.append(markup[at:])
+    flush()
+    for line in lines:
+        joined = "".join(run for _, run in line)
+        if not joined or joined != joined.strip(" ") or "  " in joined:
+            return None
+        if not (joined.isascii() and joined.isprintable()) and not all(
+            ch in " \u00a0" or unicodedata.category(ch)[0] in "LNPS" for ch in joined
+        ):
+            return None
+    return lines
+
+
+# How far from the width a line break decided here must be: nearer, the Paragraph decides (it
+# may count a space between a bold and a regular word in the other weight).
+_MARGIN = 1.0
+
+
+class _Text(Flowable):  # type: ignore[misc]
+    """A Paragraph that lays out and draws plain text itself.
+
+    Most handout text is short (a time, a date, a heading, a label, a sentence or two), and a
+    Paragraph's markup parser and line breaker cost more than all the drawing. This breaks
+    lines as a Paragraph does (greedily, between words) and draws them where a Paragraph
+    would (first baseline ``fontSize`` below the top, ``leading`` between lines, the bullet at
+    ``bulletIndent``). It hands anything else to a real Paragraph: other markup or white
+    space, a word wider than the line, a line break too close to call, a split across pages.
+    """
+
+    def __init__(self, markup: str, style: ParagraphStyle, bullet: str | None = None) -> None:
+        super().__init__()
+        self.markup = markup
+        self.style = style
+        self.bullet = bullet
+        self._para: Paragraph | None = None
+        self._words = _words(markup, style) if _simple(style, bullet) else None
+        # The first line's indent; a bullet running past it pushes the line on, leaving its
+        # width plus 0.6 of its size (what a Paragraph does, _handleBulletWidth).
+        self._lead = style.firstLineIndent
+        if bullet:
+            end = (
+                style.bulletIndent
+                + pdfmetrics.stringWidth(bullet, style.bulletFontName, style.bulletFontSize)
+                + 0.6 * style.bulletFontSize
+            )
+            self._lead = max(self._lead, end - style.leftIndent)
+        self._layouts: dict[float, list[tuple[_Line, float]] | None] = {}
+        self._layout: list[tuple[_Line, float]] = []
+
+    def _paragraph(self) -> Paragraph:
+        if self._para is None:
+            self._para = Paragraph(self.markup, self.style, bulletText=self.bullet)
+        return self._para
+
+    def lines(self, width: float) -> list[tuple[_Line, float]] | None:
+        """The lines at ``width`` as (runs, width), or None to leave it to a Paragraph."""
+        if width not in self._layouts:
+            self._layouts[width] = self._break(width)
+        return self._layouts[width]
+
+    def _break(self, width: float) -> list[tuple[_Line, float]] | None:
+        if self._words is None:
+            return None
+        style = self.style
+        room = width - style.leftIndent - style.rightIndent
+        limit = room - self._lead
+        lines: list[tuple[_Line, float]] = []
+        for words in self._words:
+            runs: _Line = []
+            used = 0.0
+            count = 0
+            for space, space_width, word, word_width in words:
+                if runs:
+                    wider = used + space_width + word_width
+                    if wider <= limit - _MARGIN:
+                        _extend(runs, [space, *word])
+                        used = wider
+                        count += 1
+                        continue
+                    # A Paragraph lets a line run over by up to 5% of a space per word
+                    # (spaceShrinkage) and then draws it with narrower spaces: leave those
+                    # lines to it.
+                    shrink = style.spaceShrinkage * space_width * 1.5 * (count + 2)
+                    if wider < limit + shrink + _MARGIN:
+                        return None
+                    lines.append((runs, used))
+                    runs, used, limit = [], 0.0, room
+                if word_width > limit - _MARGIN:
+                    return None
+                _extend(runs, word)
+                used = word_width
+                count = 1
+            lines.append((runs, used))
+            limit = room
+        return lines
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        lines = None if self._para is not None else self.lines(availWidth)
+        if lines is None:
+            return self._paragraph().wrap(availWidth, availHeight)  # type: ignore[no-any-return]
+        self._layout = lines
+        self.width = availWidth
+        self.height = self.style.leading * len(lines)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return self._paragraph().split(availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def minWidth(self) -> float:
+        return self._paragraph().minWidth()  # type: ignore[no-any-return]
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        if self._para is not None:
+            self._para.drawOn(canvas, x, y, _sW)
+            return
+        # As Flowable.drawOn and Paragraph.draw would (the same translation, so that a
+        # viewer's arithmetic puts every glyph on the same pixel).
+        style = self.style
+        size = style.fontSize
+        leading = style.leading
+        top = self.height - size
+        canvas.saveState()
+        canvas.translate(self._hAlignAdjust(x, _sW), y)
+        canvas.setFillColor(style.textColor)
+        if self.bullet:
+            mark = canvas.beginText(style.bulletIndent, top)
+            mark.setFont(style.bulletFontName, style.bulletFontSize)
+            mark.textOut(self.bullet)
+            canvas.drawText(mark)
+        # As a Paragraph does: each line ends with T* (next line, ``leading`` down) and any
+        # indent or centring is a move there and back.
+        text = canvas.beginText(style.leftIndent, top)
+        font = None
+        for number, (runs, width) in enumerate(self._layout):
+            offset = self._lead if number == 0 else 0
+            if style.alignment == TA_CENTER:
+                offset += (self.width - style.leftIndent - style.rightIndent - offset - width) / 2
+            if abs(offset) > 1e-6:
+                text.moveCursor(offset, 0)
+            for last, (bold, run) in enumerate(runs, 1 - len(runs)):
+                face = FONT_BOLD if bold else style.fontName
+                if face != font:
+                    text.setFont(face, size, leading)
+                    font = face
+                if last:
+                    text.textOut(run)
+                else:
+                    text.textLine(run)
+            if abs(offset) > 1e-6:
+                text.moveCursor(-offset, 0)
+        canvas.drawText(text)
+        canvas.restoreState()
+
+
+# A word: the space before it, in the weight of the run it is in, with its width; the word's
+# runs and their width.
+_Word = tuple[tuple[bool, str], float, _Line, float]
+
+
+def _words(markup: str, style: ParagraphStyle) -> list[list[_Word]] | None:
+    """Each line of ``markup`` (``<br/>``) as words for _Text, or None (see ``_parse``)."""
+    lines = _parse(markup)
+    if lines is None:
+        return None
+    size = style.fontSize
+
+    def width(bold: bool, text: str) -> float:
+        return float(pdfmetrics.stringWidth(text, FONT_BOLD if bold else style.fontName, size))
+
+    result: list[list[_Word]] = []
+    for line in lines:
+        words: list[_Word] = []
+        space: tuple[bool, str] = (False, " ")
+        pieces: _Line = []
+        for bold, run in line:
+            for number, piece in enumerate(run.split(" ")):
+                if number > 0:  # a space ends the word before it
+                    words.append((space, width(*space), pieces, sum(width(*p) for p in pieces)))
+                    space, pieces = (bold, " "), []
+                if piece:
+                    pieces.append((bold, piece))
+        words.append((space, width(*space), pieces, sum(width(*p) for p in pieces)))
+        result.append(words)
+    return result
+
+
+def _extend(runs: _Line, more: _Line) -> None:
+    """Append ``more`` to ``runs``, joining text of the same weight into one run."""
+    for bold, text in more:
+        if runs and runs[-1][0] == bold:
+            runs[-1] = (bold, runs[-1][1] + text)
+        else:
+            runs.append((bold, text))
+
+
+def _plain(text: str, style: ParagraphStyle, room: float) -> str | Flowable:
+    """``text`` as a bare table-cell string when it fits ``room`` on one line as it stands,
+    else as a paragraph. The table must draw the cell in ``style``'s font (``_font``) and text
+    colour: a string cell's baseline and height are those of a one-line Paragraph."""
+    flowable = _Text(_esc(text), style)
+    lines = flowable.lines(room + style.leftIndent + style.rightIndent)
+    if lines is not None and len(lines) == 1 and len(lines[0][0]) == 1 and not lines[0][0][0][0]:
+        return lines[0][0][0][1]
+    return flowable
+
+
+def _font(style: ParagraphStyle, first: tuple[int, int], last: tuple[int, int]) -> tuple[Any, ...]:
+    """The TableStyle command that draws string cells in ``style``'s font."""
+    return ("FONT", first, last, style.fontName, style.fontSize, style.leading)
+
+
+def _simple(style: ParagraphStyle, bullet: str | None = None) -> bool:
+    """Whether _Text can lay out ``style`` itself: left or centred, no border or background,
+    a plain bullet (if any) on a left-aligned paragraph."""
+    if bullet is not None and (
+        style.bulletFontName not in (FONT, FONT_BOLD)
+        or style.alignment != TA_LEFT
+        or getattr(style, "bulletColor", style.textColor) != style.textColor
+        or getattr(style, "bulletAnchor", "start") != "start"
+        or getattr(style, "bulletOffsetY", 0)
+    ):
+        return False
+    return (
+        style.alignment in (TA_LEFT, TA_CENTER)
+        and style.backColor is None
+        and not style.borderWidth
+        and not getattr(style, "autoLeading", "")
+        and not getattr(style, "textTransform", None)
+        and not getattr(style, "underline", False)
+        and not getattr(style, "strike", False)
+        and style.fontName in (FONT, FONT_BOLD)
+    )
+
+
+def _heading(text: str, styles: _Styles, style: ParagraphStyle) -> list[Flowable]:
+    """A heading that starts a new page when fewer than a few lines would follow it here.
+
+    (keepWithNext would move a heading and its whole table to the next page, leaving half a
+    page empty; a table may split, as long as its heading is not left alone.)
+    """
+    return [CondPageBreak(style.leading * 2 + styles.body.leading * 6), _p(text, style)]
+
+
+def _b(text: str) -> str:
+    return f"<b>{_esc(text)}</b>"
+
+
+def _bullets(texts: Sequence[str], styles: _Styles, *, markup: bool = False) -> list[Flowable]:
+    return [_Text(text if markup else _esc(text), styles.bullet, "•") for text in texts]
+
+
+def _table(
+    rows: list[list[Any]],
+    widths: Sequence[float],
+    *,
+    header: bool = True,
+    extra: Sequence[tuple[Any, ...]] = (),
+) -> Table:
+    """A ruled table whose header row repeats on every page it runs onto."""
+    commands: list[tuple[Any, ...]] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+    ]
+    if header:
+        commands += [
+            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+        ]
+    commands += list(extra)
+    return Table(
+        rows,
+        colWidths=list(widths),
+        repeatRows=1 if header else 0,
+        style=TableStyle(commands),
+        hAlign="LEFT",
+    )
+
+
+def _widths(styles: _Styles, *samples: str) -> list[float]:
+    """Column widths that fit each sample (a header or the widest short value) on one line:
+    a time or a header broken mid-word is hard to read."""
+    size = styles.cell_bold.fontSize
+    return [_text_width(sample, size) + 9 for sample in samples]
+
+
+def _text_width(text: str, size: float) -> float:
+    return float(pdfmetrics.stringWidth(text, FONT_BOLD, size))
+
+
+def _spread(width: float, fixed: list[float], shares: Sequence[float]) -> list[float]:
+    """``fixed`` widths, then the rest of ``width`` shared out by ``shares``."""
+    rest = width - sum(fixed)
+    return [*fixed, *(rest * share / sum(shares) for share in shares)]
+
+
+def _boxed(
+    flowables: list[Flowable],
+    width: float,
+    border: Any = RULE,
+    background: Any = None,
+    line: float = 0.8,
+) -> Table:
+    """Flowables inside one bordered box (which may split across pages if it must)."""
+    commands: list[tuple[Any, ...]] = [
+        ("BOX", (0, 0), (-1, -1), line, border),
+        ("LEFTPADDING", (0, 0), (-1, -1), 8),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+        ("TOPPADDING", (0, 0), (-1, -1), 6),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+    ]
+    if background is not None:
+        commands.append(("BACKGROUND", (0, 0), (-1, -1), background))
+    if len(flowables) > 1:
+        # One row per flowable, so a long box can break between them at a page end.
+        commands += [("TOPPADDING", (0, 1), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -2), 1)]
+    return Table(
+        [[flowable] for flowable in flowables],
+        colWidths=[width],
+        style=TableStyle(commands),
+        hAlign="LEFT",
+    )
+
+
+@dataclass(frozen=True)
+class _Footer:
+    person: str
+    title: str
+    scale: float
+
+
+class _NumberedCanvas(Canvas):  # type: ignore[misc]
+    """Holds each page back until the end, so the footer can say "Page N of M"."""
+
+    def __init__(self, footer: _Footer, stamp: datetime, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._footer = footer
+        self._pages: list[dict[str, Any]] = []
+        _fix_timestamp(self, stamp)
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, 1):
+            self.__dict__.update(state)
+            self._draw_footer(number, total)
+            super().showPage()
+        super().save()
+
+    def _draw_footer(self, number: int, total: int) -> None:
+        footer = self._footer
+        width, _ = self._pagesize
+        size = 8.5 * footer.scale
+        right = f"Page {number} of {total}"
+        self.saveState()
+        self.setStrokeColor(RULE)
+        self.setLineWidth(0.5)
+        self.line(MARGIN, MARGIN + size * 1.6, width - MARGIN, MARGIN + size * 1.6)
+        self.setFillColor(INK)
+        self.setFont(FONT_BOLD, size)
+        self.drawRightString(width - MARGIN, MARGIN, right)
+        room = width - 2 * MARGIN - pdfmetrics.stringWidth(right, FONT_BOLD, size) - 12
+        name = _fit(footer.person, FONT_BOLD, size, room * 0.5)
+        self.drawString(MARGIN, MARGIN, name)
+        used = pdfmetrics.stringWidth(name + "   ", FONT_BOLD, size)
+        self.setFont(FONT, size)
+        self.setFillColor(MUTED)
+        self.drawString(MARGIN + used, MARGIN, _fit(footer.title, FONT, size, room - used))
+        self.restoreState()
+
+
+def _fit(text: str, font: str, size: float, room: float) -> str:
+    """``text`` shortened with an ellipsis to fit ``room`` points."""
+    text = _clean(text)
+    if pdfmetrics.stringWidth(text, font, size) <= room:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", font, size) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+class _Stamp:
+    """What reportlab reads from its TimeStamp, built from ``stamp`` (UTC)."""
+
+    def __init__(self, stamp: datetime) -> None:
+        moment = stamp.astimezone(UTC)
+        self.t = moment.timestamp()
+        self.lt = moment.timetuple()
+        self.YMDhms = tuple(self.lt)[:6]
+        self.dhh = 0
+        self.dmm = 0
+        self.tzname = "UTC"
+
+
+def _fix_timestamp(canvas: Canvas, stamp: datetime) -> None:
+    """Creation and modification dates (and the document ID's seed) from ``stamp``.
+
+    reportlab takes its timestamp from the environment or a fixed 2000-01-01 in invariant
+    mode; the caller's stamp is the one the plan was built with, so use it instead.
+    """
+    document = canvas._doc
+    document._timeStamp = _Stamp(stamp)
+    signature = hashlib.md5(usedforsecurity=False)
+    signature.update(b"a reportlab document")
+    signature.update(ascii(document._timeStamp.t).encode("ascii"))
+    document.signature = signature
+
+
+# -- rich text and blocks more than one handout prints ----------------------------------------
+
+
+def _rich(line: Rich) -> str:
+    """A line of voice text as markup: stressed pieces bold, everything escaped."""
+    return "".join(
+        f"<b>{_esc(part)}</b>" if isinstance(part, Strong) else _esc(part) for part in line
+    )
+
+
+def _lines(lines: Sequence[Rich]) -> str:
+    """Lines of voice text as markup, one under the other."""
+    return "<br/>".join(_rich(line) for line in lines)
+
+
+def _cell(lines: Sequence[Rich], style: ParagraphStyle) -> Flowable:
+    return _Text(_lines(lines), style)
+
+
+def _sig_paragraphs(plan: Plan, phase: PhasePlan, styles: _Styles) -> list[Flowable]:
+    return [_p(line, styles.sig) for line in sig(plan, phase)]
+
+
+def _patient_block(plan: Plan, styles: _Styles, width: float) -> Table:
+    rows: list[list[Any]] = [
+        [_p("Patient", styles.cell_bold), _p(person(plan), styles.cell_bold)],
+        [_p("Weight", styles.cell_bold), _p(weight_text(plan), styles.cell)],
+        [_p("Conditions", styles.cell_bold), _p(conditions_text(plan), styles.cell)],
+        [_p("Course", styles.cell_bold), _p(course_line(plan), styles.cell)],
+    ]
+    if plan.revision:
+        rows.append([_p("Revision", styles.cell_bold), _p(str(plan.revision), styles.cell)])
+    return _table(rows, [width * 0.2, width * 0.8], header=False)
+
+
+def _contacts(plan: Plan, styles: _Styles, width: float) -> Table | None:
+    entries = team_entries(plan.care_team)
+    rows = [
+        [_p(label, styles.cell_bold), _p(value, styles.cell)] for label, value in entries if value
+    ]
+    if not rows:
+        return None
+    return _table(rows, [width * 0.2, width * 0.8], header=False)

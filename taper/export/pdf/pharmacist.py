@@ -1,0 +1,191 @@
+"""The pharmacist's dispensing sheet: what to supply, the sig, totals, overrides, warnings
+and counselling points. Every word comes from ``taper.voice``; this module lays them out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
+
+from taper.export.pdf.layout import (
+    FONT_BOLD,
+    OUTSIDE,
+    _boxed,
+    _bullets,
+    _contacts,
+    _heading,
+    _p,
+    _patient_block,
+    _sig_paragraphs,
+    _spread,
+    _Styles,
+    _table,
+    _widths,
+)
+from taper.plan import PhasePlan, Plan
+from taper.voice.counselling import counselling
+from taper.voice.staff import (
+    dispense_rows,
+    override_rows,
+    phase_title,
+    staff_supply_rows,
+    step_rows,
+    total_rows,
+    warning_rows,
+)
+
+
+def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+    story: list[Flowable] = [
+        _p("Dispensing sheet", styles.title),
+        _patient_block(plan, styles, width),
+    ]
+    contacts = _contacts(plan, styles, width)
+    if contacts is not None:
+        story += [*_heading("Prescriber and contacts", styles, styles.h3), contacts]
+
+    story.extend(_heading("Dispense", styles, styles.h2))
+    dispense = dispense_rows(plan)
+    if dispense:
+        rows: list[list[Any]] = [
+            [
+                _p(h, styles.cell_bold)
+                for h in ("Drug", "Strength / form", "Quantity for the course")
+            ]
+        ]
+        for drug, form, quantity in dispense:
+            rows.append(
+                [
+                    _p(drug, styles.cell_bold),
+                    _p(form, styles.cell),
+                    _p(quantity, styles.cell_bold),
+                ]
+            )
+        story.append(_table(rows, [width * 0.3, width * 0.3, width * 0.4]))
+    else:
+        story.append(_p("No tablets or liquids to dispense to the patient.", styles.body))
+    staff = _staff_supply(plan, styles, width)
+    if staff is not None:
+        story += [*_heading("Given by staff (supply to the unit)", styles, styles.h3), staff]
+
+    for number, phase in enumerate(plan.phases):
+        # The headings stay with the sig; the step table may run on (its header repeats).
+        block: list[Flowable] = [_p("Directions (sig)", styles.h2)] if number == 0 else []
+        block += [
+            _p(phase_title(plan, phase), styles.h3),
+            _boxed(_sig_paragraphs(plan, phase, styles), width, background=OUTSIDE),
+        ]
+        story.append(KeepTogether(block))
+        steps = _step_table(plan, phase, styles, width)
+        if steps is not None:
+            story += [Spacer(1, 4), steps]
+
+    story.extend(_heading("Totals", styles, styles.h2))
+    totals = total_rows(plan)
+    if totals:
+        rows = [
+            [
+                _p(h, styles.cell_bold)
+                for h in ("Drug", "Total for the course", "Prednisone equivalent")
+            ]
+        ]
+        for drug, total, equivalent in totals:
+            rows.append(
+                [_p(drug, styles.cell_bold), _p(total, styles.cell), _p(equivalent, styles.cell)]
+            )
+        story.append(_table(rows, [width * 0.3, width * 0.3, width * 0.4]))
+        story.append(Spacer(1, 3))
+        story.append(
+            _p(
+                "Prednisone equivalents count the oral and IV doses only: the "
+                "equivalence ratios hold for those routes.",
+                styles.small,
+            )
+        )
+    else:
+        story.append(_p("No dosed medicine in this course.", styles.body))
+
+    story.extend(_overrides(plan, styles, width))
+    story.extend(_warnings(plan, styles, width))
+    story.extend(_heading("Counselling points", styles, styles.h2))
+    story.extend(_bullets(counselling(plan), styles))
+    return story
+
+
+def _staff_supply(plan: Plan, styles: _Styles, width: float) -> Table | None:
+    supply = staff_supply_rows(plan)
+    if not supply:
+        return None
+    rows: list[list[Any]] = [
+        [
+            _p(h, styles.cell_bold)
+            for h in ("Phase", "Drug and route", "Each dose", "Doses", "Total")
+        ]
+    ]
+    rows += [[_p(text, styles.cell) for text in row] for row in supply]
+    return _table(rows, [width * 0.2, width * 0.3, width * 0.2, width * 0.1, width * 0.2])
+
+
+def _step_table(plan: Plan, phase: PhasePlan, styles: _Styles, width: float) -> Table | None:
+    """The step-by-step check of a tablet or liquid phase: what each dose is, and how many."""
+    if phase.route != "oral" or phase.sessions:
+        return None
+    rows: list[list[Any]] = [
+        [
+            _p(h, styles.cell_bold)
+            for h in ("Days", "Dates", "Time", "Dose", "Tablets or volume", "Doses", "Step total")
+        ]
+    ]
+    for days, dates, *rest in step_rows(plan, phase):
+        rows.append(
+            [
+                _p(days, styles.cell) if days else "",
+                _p(dates, styles.cell) if dates else "",
+                *(_p(text, styles.cell) for text in rest),
+            ]
+        )
+    days_w, dose_w, doses_w = _widths(styles, "days 88–88", "62.5 mg", "Doses")
+    dates_w, time_w, tablets_w, total_w = _spread(
+        width - days_w - dose_w - doses_w, [], (0.27, 0.25, 0.28, 0.2)
+    )
+    return _table(rows, [days_w, dates_w, time_w, dose_w, tablets_w, doses_w, total_w])
+
+
+def _overrides(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+    story: list[Flowable] = _heading("Prescriber overrides", styles, styles.h2)
+    overrides = override_rows(plan)
+    if not overrides:
+        return [*story, _p("None: no phase carries an allow = [...] override.", styles.body)]
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in ("Phase", "Override", "Details")]]
+    for phase, allowance, details in overrides:
+        rows.append(
+            [
+                _p(phase, styles.cell_bold),
+                _p(allowance, styles.cell),
+                _p(details, styles.cell),
+            ]
+        )
+    story.append(_table(rows, [width * 0.25, width * 0.3, width * 0.45]))
+    return story
+
+
+def _warnings(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+    story: list[Flowable] = _heading("Warnings", styles, styles.h2)
+    warnings = warning_rows(plan)
+    if not warnings:
+        return [*story, _p("No warnings for this course.", styles.body)]
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in ("Code", "Warning", "Place")]]
+    for code, message, place in warnings:
+        rows.append([_p(code, styles.cell_bold), _p(message, styles.cell), _p(place, styles.cell)])
+    # The code column fits the longest code: a code broken mid-word cannot be searched for.
+    code_width = min(
+        width * 0.35,
+        max(
+            pdfmetrics.stringWidth(code, FONT_BOLD, styles.cell_bold.fontSize)
+            for code, *_ in warnings
+        )
+        + 10,
+    )
+    story.append(_table(rows, [code_width, width * 0.78 - code_width, width * 0.22]))
+    return story

@@ -1,0 +1,17 @@
+"""One voice: the only place that turns plan records into words a patient, a pharmacist or a
+nurse reads — times, dates, tablet phrases, sigs, dose lines, counselling.
+
+The handouts, the text table, the reminders, the watch list and the web page all call these
+functions and only arrange the strings they get back; none of them assembles a sentence. The
+modules know nothing of pages or HTML: where a word is stressed they return ``Rich`` text, a
+tuple of plain ``str`` and ``Strong`` pieces, which each output draws its own way.
+
+- ``times``: clock times, dates and spans of days
+- ``doses``: tablet phrases, a dose at a glance, a phase heading, the patient's dose lines
+- ``sigs``: the pharmacy label directions
+- ``people``: the patient, the care team and the course line
+- ``overview``: the patient handout's overview, calendar, checklist and watch-list tiers
+- ``staff``: the pharmacist's and the nurse's tables
+- ``counselling``: the patient's notes and the pharmacist's counselling points
+- ``text``: lists, counts and emphasis
+"""

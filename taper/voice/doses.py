@@ -1,0 +1,180 @@
+"""Doses in words: tablet phrases, a dose at a glance, a phase's heading, a patient's dose line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from taper.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
+from taper.units import format_amount, format_number
+from taper.voice.text import NBSP, and_list, count_text, minutes_text, nb
+from taper.voice.times import clock
+
+ROUTE_WORDS = {
+    "oral": "by mouth",
+    "iv": "IV",
+    "im": "into a muscle",
+    "sc": "under the skin",
+    "procedure": "procedure",
+}
+# Routes whose doses staff give (an infusion, an injection, a procedure).
+STAFF_ROUTES = ("iv", "im", "sc", "procedure")
+
+
+def tablets_total(tablets: tuple[TabletCount, ...]) -> Decimal:
+    return sum((t.count for t in tablets), Decimal(0))
+
+
+def tablet_word(count: Decimal) -> str:
+    return "tablet" if count <= 1 else "tablets"
+
+
+def tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
+    """``3 × 20 mg tablets``; ``1 × 20 mg + 1 × 5 mg tablets``; ``1½ × 10 mg tablets``."""
+    parts = [f"{count_text(t.count)} × {format_amount(t.strength, t.unit)}" for t in tablets]
+    return f"{' + '.join(parts)} {tablet_word(tablets_total(tablets))}"
+
+
+def amount(value: Decimal | None, unit: str | None) -> str:
+    """``60 mg``; empty when the dose has no amount (a procedure)."""
+    return format_amount(value, unit) if value is not None and unit is not None else ""
+
+
+def step_total(step: StepPlan) -> Decimal:
+    return sum((d.amount for d in step.doses if d.amount is not None), Decimal(0))
+
+
+def has_halves(tablets: tuple[TabletCount, ...]) -> bool:
+    return any(t.count != int(t.count) for t in tablets)
+
+
+def dose_summary(dose: Dose) -> str:
+    """What to take, at a glance: ``Prednisone 40 mg: 2 × 20 mg tablets``."""
+    if dose.amount is None or dose.unit is None:
+        if dose.session is not None:
+            return f"{dose.drug_name} session {dose.session} of {dose.sessions}"
+        return dose.drug_name
+    how_much = format_amount(dose.amount, dose.unit)
+    if dose.tablets:
+        return f"{dose.drug_name} {how_much}: {tablet_phrase(dose.tablets)}"
+    volume = f" ({format_number(dose.volume_ml)} mL)" if dose.volume_ml is not None else ""
+    if dose.route == "oral":
+        if dose.volume_ml is not None:
+            return f"{dose.drug_name} {how_much}: {format_number(dose.volume_ml)} mL by mouth"
+        return f"{dose.drug_name} {how_much} by mouth"
+    if dose.route == "iv":
+        return f"{dose.drug_name} {how_much} IV infusion{volume}"
+    if dose.route in ("im", "sc"):
+        return f"{dose.drug_name} {how_much} injection {ROUTE_WORDS[dose.route]}{volume}"
+    return f"{dose.drug_name} {how_much}"
+
+
+def event_summary(event: Event) -> str:
+    return event.what
+
+
+def phase_heading(phase: PhasePlan) -> str:
+    """``Taper: Prednisone by mouth, days 4–17``."""
+    days = (
+        f"day {phase.first_day}"
+        if phase.first_day == phase.last_day
+        else f"days {phase.first_day}–{phase.last_day}"
+    )
+    route = "" if phase.route == "procedure" else f" {ROUTE_WORDS[phase.route]}"
+    return f"{phase.name}: {phase.drug_name}{route}, {days}"
+
+
+def take_of(plan: Plan, dose: Dose) -> str | None:
+    """The phase's ``take`` text ("with food"): a Dose carries it only inside a sentence."""
+    phase = next((p for p in plan.phases if p.name == dose.phase), None)
+    return phase.take.strip() if phase is not None and phase.take else None
+
+
+def patient_dose(plan: Plan, dose: Dose) -> str:
+    """``Prednisone 60 mg: 3 × 20 mg tablets, with food``."""
+    text = dose_summary(dose)
+    take = take_of(plan, dose)
+    if take:
+        text += f", {take}"
+    if has_halves(dose.tablets):
+        text += ". Cut a tablet in half along the line"
+    if dose.route in STAFF_ROUTES:
+        extra = []
+        if dose.duration_min:
+            extra.append(f"about {minutes_text(dose.duration_min)}")
+        if dose.where:
+            extra.append(f"at {dose.where}")
+        if extra:
+            text += ", " + ", ".join(extra)
+    return text
+
+
+def staff_dose(plan: Plan, dose: Dose) -> str:
+    """A dose on the nurse's sheet: ``Methylprednisolone 1000 mg IV infusion, with food``."""
+    text = dose_summary(dose)
+    take = take_of(plan, dose)
+    return f"{text}, {take}" if take else text
+
+
+def when_patient(dose: StepDose | Dose) -> str:
+    """``at 8:00 AM (breakfast)``."""
+    slot = f" ({dose.slot})" if dose.slot else ""
+    return f"at {clock(dose.time)}{slot}"
+
+
+def calendar_dose(dose: Dose) -> tuple[str, str]:
+    """One dose in a calendar cell, as (time, what): short, and wrapping only between parts."""
+    time = clock(dose.time)
+    if dose.session is not None:
+        return time, f"{dose.drug_name} ({dose.session}{NBSP}of{NBSP}{dose.sessions})"
+    how_much = nb(amount(dose.amount, dose.unit))
+    if dose.tablets:
+        count = tablets_total(dose.tablets)
+        return time, f"{how_much}: {nb(f'{count_text(count)} {tablet_word(count)}')}"
+    if dose.route == "iv":
+        return time, f"{how_much} infusion"
+    if dose.route in ("im", "sc"):
+        volume = (
+            f" ({nb(format_number(dose.volume_ml) + ' mL')})" if dose.volume_ml is not None else ""
+        )
+        return time, f"{how_much} injection{volume}"
+    if dose.volume_ml is not None:
+        return time, f"{how_much}: {nb(format_number(dose.volume_ml) + ' mL')}"
+    return time, how_much
+
+
+def every_text(every: int) -> str:
+    return "every other day" if every == 2 else f"every {every} days"
+
+
+def patient_step(phase: PhasePlan, step: StepPlan) -> str:
+    """A step of a phase for the patient: ``40 mg (2 × 20 mg tablets) once a day at 8:00 AM``."""
+    doses = step.doses
+    if not doses:
+        return "no dose"
+    unit = doses[0].unit
+    often = "" if step.every == 1 else f", {every_text(step.every)}"
+    if len(doses) == 1:
+        dose = doses[0]
+        detail = ""
+        if dose.tablets:
+            detail = f" ({tablet_phrase(dose.tablets)})"
+        elif dose.volume_ml is not None:
+            detail = f" ({format_number(dose.volume_ml)} mL)"
+        kind = {
+            "iv": " infusion (IV drip)",
+            "sc": " injection under the skin",
+            "im": " injection into a muscle",
+        }.get(phase.route, "")
+        return (
+            f"{amount(dose.amount, unit)}{kind}{detail} once a day"
+            f"{often if often else ''} {when_patient(dose)}"
+        )
+    pieces = [
+        f"{amount(d.amount, d.unit)}"
+        + (f" ({tablet_phrase(d.tablets)})" if d.tablets else "")
+        + f" {when_patient(d)}"
+        for d in doses
+    ]
+    return f"{amount(step_total(step), unit)} a day in {len(doses)} doses{often}: " + and_list(
+        pieces
+    )

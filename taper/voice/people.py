@@ -1,0 +1,89 @@
+"""The patient and the care team in words: names, contacts, the course line, weight."""
+
+from __future__ import annotations
+
+from taper.plan import CareTeam, Plan
+from taper.units import format_number
+from taper.voice.text import Rich, Strong, count_words, nb
+from taper.voice.times import long_date
+
+
+def person(plan: Plan) -> str:
+    return plan.patient.name or "Patient (no name given)"
+
+
+def team_entries(team: CareTeam) -> list[tuple[str, str | None]]:
+    """The care team's contacts with the labels both handouts print."""
+    return [
+        ("Clinic", team.clinic),
+        ("Phone", team.phone),
+        ("After hours", team.after_hours),
+        ("Prescriber", team.prescriber),
+        ("Nurse", team.nurse),
+        ("Pharmacy", team.pharmacy),
+    ]
+
+
+def emergency_number(plan: Plan) -> str:
+    """The number to call in an emergency."""
+    return "911"
+
+
+def team_lines(plan: Plan) -> list[Rich]:
+    """The patient's care-team box: each contact given, then what to do in an emergency."""
+    lines: list[Rich] = [
+        (f"{label}: ", Strong(value)) for label, value in team_entries(plan.care_team) if value
+    ]
+    lines.append(("In an emergency: ", Strong(f"call {emergency_number(plan)}")))
+    return lines
+
+
+def call_clinic(plan: Plan) -> str:
+    """How to reach the clinic the same day: ``Call City Clinic at 555-0100.``"""
+    team = plan.care_team
+    phones = []
+    if team.phone:
+        phones.append(f"Call {team.clinic or 'the clinic'} at {nb(team.phone)}.")
+    if team.after_hours:
+        phones.append(f"After hours, call {nb(team.after_hours)}.")
+    return " ".join(phones) or "Call your clinic the same day."
+
+
+def for_line(plan: Plan) -> Rich:
+    return ("For ", Strong(person(plan)))
+
+
+def course_dates(plan: Plan) -> Rich:
+    """``From Tuesday, December 1, 2026 to …, 2026 (14 days)``."""
+    return (
+        "From ",
+        Strong(long_date(plan.start)),
+        " to ",
+        Strong(long_date(plan.end)),
+        f" ({count_words(plan.length, 'day')})",
+    )
+
+
+def course_line(plan: Plan) -> str:
+    """The course on the staff sheets: title, dates, length and the zone of its times."""
+    return (
+        f"{plan.title}: {long_date(plan.start)} to {long_date(plan.end)} "
+        f"({count_words(plan.length, 'day')}); times are local, {plan.timezone}"
+    )
+
+
+def weight_text(plan: Plan) -> str:
+    weight = plan.patient
+    if weight.weight_kg is None:
+        return "not given"
+    text = f"{format_number(weight.weight_kg)} kg"
+    if weight.weight and not weight.weight.strip().lower().endswith("kg"):
+        text += f" (entered as {weight.weight})"
+    return text
+
+
+def conditions_text(plan: Plan) -> str:
+    from taper.catalogue import conditions
+
+    labels = conditions()
+    return ", ".join(labels.get(c, c) for c in plan.patient.conditions) or "none recorded"

@@ -1,0 +1,177 @@
+"""The label directions (sig) of a phase, in pharmacy wording."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from taper.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
+from taper.units import format_amount, format_number
+from taper.voice.doses import (
+    amount,
+    every_text,
+    has_halves,
+    step_total,
+    tablet_word,
+    tablets_total,
+)
+from taper.voice.text import and_list, count_text, count_words, minutes_text
+from taper.voice.times import days_text
+
+SLOT_WORDS = {
+    "wake": "when you wake up",
+    "breakfast": "with breakfast",
+    "lunch": "with lunch",
+    "supper": "with supper",
+    "bedtime": "at bedtime",
+}
+MEALS = ("breakfast", "lunch", "supper")
+
+
+def take_is_food(take: str | None) -> bool:
+    """Whether a phase's ``take`` just says "with food"."""
+    return (take or "").strip().lower().rstrip(".") in ("with food", "with a meal", "with meals")
+
+
+def times_a_day(count: int) -> str:
+    return {1: "once daily", 2: "twice daily"}.get(count, f"{count} times daily")
+
+
+def strengths(phase: PhasePlan) -> set[tuple[Decimal, str]]:
+    """The tablet strengths a phase uses."""
+    return {(t.strength, t.unit) for step in phase.steps for d in step.doses for t in d.tablets}
+
+
+def pharmacy_tablets(tablets: tuple[TabletCount, ...], one_strength: bool) -> str:
+    """``3 tablets`` when the phase uses one strength, else ``1 tablet of 20 mg and 1 of 5 mg``."""
+    if one_strength:
+        total = tablets_total(tablets)
+        return f"{count_text(total)} {tablet_word(total)}"
+    parts = [
+        f"{count_text(t.count)} {tablet_word(t.count)} of {format_amount(t.strength, t.unit)}"
+        for t in tablets
+    ]
+    return and_list(parts)
+
+
+def sig(plan: Plan, phase: PhasePlan) -> list[str]:
+    """The label directions for one phase, in pharmacy wording: one line per step, the steps
+    joined by "then", as one sentence."""
+    if phase.route == "procedure" or phase.sessions:
+        return [procedure_sig(phase)]
+    one_strength = len(strengths(phase)) <= 1
+    lines = [
+        part
+        for number, step in enumerate(phase.steps)
+        if (part := step_sig(phase, step, one_strength, first=number == 0))
+    ]
+    lines = [line + ", then" for line in lines[:-1]] + lines[-1:]
+    following = [
+        p
+        for p in plan.phases
+        if p.index != phase.index
+        and p.drug == phase.drug
+        and p.route == phase.route
+        and p.first_day > phase.last_day
+    ]
+    if following:
+        nxt = min(following, key=lambda p: p.first_day)
+        lines[-1] += f', then continue with "{nxt.name}" (from day {nxt.first_day})'
+    elif phase.route == "oral":
+        lines[-1] += ", then stop"
+    lines[-1] += "."
+    if any(has_halves(d.tablets) for step in phase.steps for d in step.doses):
+        lines.append("Half tablets: cut along the score line.")
+    if phase.route in ("iv", "im", "sc"):
+        lines.insert(0, "Administered by staff.")
+    return lines
+
+
+def _dose_words(phase: PhasePlan, dose: StepDose, one_strength: bool) -> str:
+    how_much = amount(dose.amount, dose.unit)
+    if dose.tablets:
+        return f"{pharmacy_tablets(dose.tablets, one_strength)} ({how_much})"
+    if dose.volume_ml is not None:
+        of = f" of {phase.liquid}" if phase.liquid else ""
+        return f"{format_number(dose.volume_ml)} mL{of} ({how_much})"
+    return how_much
+
+
+def _when_sig(dose: StepDose) -> str:
+    return SLOT_WORDS.get(dose.slot or "", f"at {dose.time}")
+
+
+def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: bool) -> str:
+    """One step of a sig: ``Take 3 tablets (60 mg) by mouth once daily with breakfast for 5
+    days``."""
+    doses = step.doses
+    if not doses:
+        return ""
+    verb = {"oral": "take", "iv": "give", "im": "inject", "sc": "inject"}.get(phase.route, "give")
+    if phase.route == "oral" and doses[0].volume_ml is not None and not doses[0].tablets:
+        verb = "measure"
+    if first:
+        verb = verb.capitalize()
+    liquid = ""
+    route = {
+        "oral": "by mouth",
+        "iv": "IV",
+        "im": "into a muscle (IM)",
+        "sc": "under the skin (SC)",
+    }[phase.route]
+    if phase.route == "oral" and verb.lower() == "measure":
+        route = "and take by mouth"
+    over = (
+        f" over {minutes_text(phase.duration_min)}"
+        if phase.route == "iv" and phase.duration_min
+        else ""
+    )
+    same = len({(d.amount, d.unit, d.tablets, d.volume_ml) for d in doses}) == 1
+    take = phase.take.strip() if phase.take else ""
+    if same:
+        what = _dose_words(phase, doses[0], one_strength)
+        how_often = (
+            times_a_day(len(doses))
+            if step.every == 1
+            else f"{times_a_day(len(doses)).replace('daily', 'a day')} {every_text(step.every)}"
+            if len(doses) > 1
+            else every_text(step.every)
+        )
+        slots = [d.slot for d in doses]
+        if all(slot in SLOT_WORDS for slot in slots):
+            when = " " + and_list([SLOT_WORDS[s] for s in slots if s is not None])
+        else:
+            when = " at " + and_list([d.time for d in doses])
+        text = f"{verb} {what}{liquid} {route}{over} {how_often}{when}"
+    else:
+        pieces = [f"{_dose_words(phase, d, one_strength)} {_when_sig(d)}" for d in doses]
+        daily = amount(step_total(step), doses[0].unit)
+        often = "" if step.every == 1 else f" {every_text(step.every)}"
+        how = f"{route}{over}" + (f" {take}" if take else "")
+        text = f"{verb}{liquid} {how}: {and_list(pieces)} ({daily} a day){often}"
+        take = ""
+    meals = all(d.slot in MEALS for d in doses)
+    if take and not (meals and take_is_food(take)):
+        text += f" {take}"
+    text += f" for {count_words(step.days, 'day')}"
+    if step.every > 1:
+        doses_given = len(range(0, step.days, step.every))
+        text += f" ({count_words(doses_given, 'dose')})"
+    if phase.where and phase.route != "oral":
+        text += f" at {phase.where}"
+    return text
+
+
+def procedure_sig(phase: PhasePlan) -> str:
+    """A procedure phase on the staff sheets: sessions, how often, when, how long, where."""
+    sessions = phase.sessions or 0
+    step = phase.steps[0] if phase.steps else None
+    every = step.every if step else 1
+    often = "daily" if every == 1 else every_text(every)
+    times = and_list([d.time for d in step.doses]) if step else ""
+    length = f", each about {minutes_text(phase.duration_min)}" if phase.duration_min else ""
+    where = f", at {phase.where}" if phase.where else ""
+    return (
+        f"{phase.drug_name}: {count_words(sessions, 'session')}, {often}, at {times}"
+        f"{length}{where} ({days_text(phase.first_day, phase.last_day)}). "
+        "Performed by staff; nothing to dispense."
+    )

@@ -1,0 +1,239 @@
+"""The pharmacist's and the nurse's words: dispensing, totals, supplies for staff, the step
+check, overrides, warnings, appointments and checks. Tables come back as rows of strings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from taper.plan import Day, Dose, Event, PhasePlan, Plan
+from taper.units import format_amount, format_number
+from taper.voice.doses import (
+    ROUTE_WORDS,
+    amount,
+    every_text,
+    phase_heading,
+    tablet_phrase,
+    tablet_word,
+    tablets_total,
+)
+from taper.voice.text import Rich, Strong, count_text, minutes_text
+from taper.voice.times import date_of, date_range, days_text, short_date
+
+ALLOWANCE_WORDS = {
+    "above-documented-dose": "dose above the highest documented regimen",
+    "overlap": "overlaps another phase of the same drug",
+}
+
+
+def phase_title(plan: Plan, phase: PhasePlan) -> str:
+    """``Taper: Prednisone by mouth, days 4–17 (Fri Dec 4 – Thu Dec 17)``."""
+    dates = date_range(date_of(plan, phase.first_day), date_of(plan, phase.last_day))
+    return f"{phase_heading(phase)} ({dates})"
+
+
+def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
+    """What to supply for the course: (drug, strength or form, quantity)."""
+    rows: list[tuple[str, str, str]] = []
+    for line in plan.dispense:
+        quantity = f"{count_text(line.count)} {tablet_word(line.count)}"
+        if line.count != int(line.count):
+            quantity += f" (supply {int(line.count) + 1} whole tablets)"
+        rows.append(
+            (line.drug_name, f"{format_amount(line.strength, line.unit)} tablets", quantity)
+        )
+    for liquid in plan.liquids:
+        rows.append(
+            (liquid.drug_name, f"{liquid.liquid} (liquid)", f"{format_number(liquid.volume_ml)} mL")
+        )
+    return rows
+
+
+def total_rows(plan: Plan) -> list[tuple[str, str, str]]:
+    """Each drug's total for the course with its prednisone equivalent."""
+    rows: list[tuple[str, str, str]] = []
+    for total in plan.totals:
+        if total.prednisone_equivalent_mg is None:
+            equivalent = "not applicable"
+        else:
+            equivalent = f"{format_number(total.prednisone_equivalent_mg)} mg"
+            if total.equivalence_approximate:
+                equivalent = f"about {equivalent} (approximate)"
+        rows.append((total.drug_name, format_amount(total.amount, total.unit), equivalent))
+    return rows
+
+
+def staff_supply_rows(plan: Plan) -> list[tuple[str, str, str, str, str]]:
+    """Doses staff give from the unit's stock: (phase, drug and route, each, doses, total)."""
+    groups: dict[tuple[str, str, str], list[Dose]] = defaultdict(list)
+    for dose in plan.doses:
+        # Doses measured from a dispensed liquid are in the Dispense table already.
+        if (
+            dose.route in ("iv", "im", "sc")
+            and dose.amount is not None
+            and dose.unit
+            and dose.volume_ml is None
+        ):
+            groups[(dose.phase, dose.drug_name, dose.route)].append(dose)
+    rows = []
+    for (phase, name, route), doses in groups.items():
+        each = sorted({amount(d.amount, d.unit) for d in doses})
+        unit = doses[0].unit
+        total = sum((d.amount for d in doses if d.amount is not None), Decimal(0))
+        same_unit = all(d.unit == unit for d in doses)
+        rows.append(
+            (
+                phase,
+                f"{name} {ROUTE_WORDS[route]}",
+                ", ".join(each),
+                str(len(doses)),
+                amount(total, unit) if same_unit else "see doses",
+            )
+        )
+    return rows
+
+
+def step_rows(plan: Plan, phase: PhasePlan) -> list[tuple[str, str, str, str, str, str, str]]:
+    """The step-by-step check of a tablet or liquid phase: (days, dates, time, dose, tablets or
+    volume, doses, step total); days and dates only on a step's first line."""
+    rows = []
+    for step in phase.steps:
+        given = len(range(0, step.days, step.every))
+        first, last = date_of(plan, step.first_day), date_of(plan, step.last_day)
+        for number, dose in enumerate(step.doses):
+            if dose.tablets:
+                what = tablet_phrase(dose.tablets)
+                total = tablets_total(dose.tablets) * given
+                step_total = f"{count_text(total)} {tablet_word(total)}"
+            elif dose.volume_ml is not None:
+                what = f"{format_number(dose.volume_ml)} mL"
+                step_total = f"{format_number(dose.volume_ml * given)} mL"
+            else:
+                what = step_total = ""
+            every = "" if step.every == 1 else f" ({every_text(step.every)})"
+            rows.append(
+                (
+                    days_text(step.first_day, step.last_day) + every if number == 0 else "",
+                    date_range(first, last) if number == 0 else "",
+                    dose.time + (f" ({dose.slot})" if dose.slot else ""),
+                    amount(dose.amount, dose.unit),
+                    what,
+                    str(given),
+                    step_total,
+                )
+            )
+    return rows
+
+
+def override_rows(plan: Plan) -> list[tuple[str, str, str]]:
+    """Each prescriber override: (phase and place, override, details)."""
+    rows = []
+    for phase in plan.phases:
+        place = f"phase[{phase.index}]"
+        details = [
+            w.message
+            for w in plan.warnings
+            if w.code == "above-documented-allowed"
+            and (w.place == place or w.place.startswith(place + "."))
+        ]
+        for allowance in phase.allow:
+            words = ALLOWANCE_WORDS.get(allowance, allowance)
+            relevant = details if allowance == "above-documented-dose" else []
+            rows.append(
+                (
+                    f"{phase.name} ({place})",
+                    f"{allowance}: {words}",
+                    " ".join(relevant) or "allowed by the prescriber",
+                )
+            )
+    return rows
+
+
+def warning_rows(plan: Plan) -> list[tuple[str, str, str]]:
+    return [(w.code, w.message, w.place or "whole course") for w in plan.warnings]
+
+
+def appointment_date(plan: Plan, day: Day) -> list[Rich]:
+    """The nurse's date cell: ``Tue Dec 1`` / ``2026`` / ``day 1 of 5``."""
+    return [
+        (Strong(short_date(day.date)),),
+        (str(day.date.year),),
+        (f"day {day.day} of {plan.length}",),
+    ]
+
+
+def length_text(minutes: int | None) -> str:
+    return minutes_text(minutes) or "—"
+
+
+def check_text(check: Event) -> str:
+    """A check done before an appointment: ``Blood sugar (07:30)``."""
+    return f"{check.what} ({check.time})"
+
+
+def event_rows(plan: Plan, kind: str) -> list[tuple[str, str, str]]:
+    """The [[also]] items of one kind: (what, times, days and dates)."""
+    by_index: dict[int, list[Event]] = defaultdict(list)
+    for event in plan.events:
+        if event.kind == kind:
+            by_index[event.index].append(event)
+    rows = []
+    for events in by_index.values():
+        days = sorted({e.day for e in events})
+        times = ", ".join(dict.fromkeys(e.time for e in events))
+        if days == list(range(days[0], days[-1] + 1)):
+            span = days_text(days[0], days[-1])
+        else:
+            span = "days " + ", ".join(str(d) for d in days)
+        dates = date_range(date_of(plan, days[0]), date_of(plan, days[-1]))
+        rows.append((events[0].what, times, f"{span} ({dates})"))
+    return rows
+
+
+# One row of the nurse's appointments: (date lines, time, length, what, where, check lines).
+Appointment = tuple[list[Rich], str, str, str, str, list[Rich]]
+
+
+def appointments(plan: Plan) -> list[Appointment]:
+    """The infusions, injections, procedures and appointments staff give, day by day, each
+    with the checks due before it (the regimen's checks that day, then the watch list's)."""
+    from taper.voice.doses import STAFF_ROUTES, staff_dose
+    from taper.watch import checks_before
+
+    rows: list[Appointment] = []
+
+    def row(
+        day: Day, time: str, minutes: int | None, what: str, where: str | None, before: list[str]
+    ) -> Appointment:
+        checks: list[Rich] = [(f"☐ {check}",) for check in before] or [("—",)]
+        return (
+            appointment_date(plan, day),
+            time,
+            length_text(minutes),
+            what,
+            where or "—",
+            checks,
+        )
+
+    for day in plan.days:
+        checks = [e for e in day.events if e.kind == "check"]
+        for dose in day.doses:
+            if dose.route not in STAFF_ROUTES:
+                continue
+            before = [check_text(c) for c in checks if c.time <= dose.time]
+            listed = {c.what.casefold() for c in checks if c.time <= dose.time}
+            before += [text for text in checks_before(plan, dose) if text.casefold() not in listed]
+            what = staff_dose(plan, dose)
+            rows.append(row(day, dose.time, dose.duration_min, what, dose.where, before))
+        for event in day.events:
+            if event.kind == "appointment":
+                before = [check_text(c) for c in checks if c.time <= event.time]
+                rows.append(
+                    row(day, event.time, event.duration_min, event.what, event.where, before)
+                )
+    return rows
+
+
+def warning_lines(plan: Plan) -> list[str]:
+    """The engine's warnings as the nurse reads them: ``message [code]``."""
+    return [f"{w.message} [{w.code}]" for w in plan.warnings]

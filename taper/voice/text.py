@@ -1,0 +1,60 @@
+"""Small pieces of wording every other voice module uses: lists, counts, emphasis."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+NBSP = "\u00a0"
+
+
+class Strong(str):
+    """Words to stress: bold in a handout, ``<strong>`` on a web page."""
+
+    __slots__ = ()
+
+
+# Text with stressed parts: plain ``str`` pieces and ``Strong`` pieces, read in order.
+Rich = tuple[str, ...]
+
+
+def nb(text: str) -> str:
+    """``text`` that must not wrap inside ("12:30 PM", "60 mg")."""
+    return text.replace(" ", NBSP)
+
+
+def and_list(parts: Sequence[str]) -> str:
+    """``a``; ``a and b``; ``a, b and c``."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def count_words(number: int, word: str) -> str:
+    """``1 day``, ``3 days``."""
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def count_text(count: Decimal) -> str:
+    """``3``, ``1½``, ``½``."""
+    whole = int(count)
+    if count == whole:
+        return str(whole)
+    return f"{whole}½" if whole else "½"
+
+
+def minutes_text(minutes: int | None) -> str:
+    """``45 min``, ``2 h``, ``1 h 30 min``; empty for none."""
+    if not minutes:
+        return ""
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def lower_first(text: str) -> str:
+    """``Prednisone`` → ``prednisone``, but ``IVIG`` stays."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]

@@ -1,0 +1,68 @@
+"""Times, dates and spans of days, as a patient or a pharmacist reads them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from taper.plan import Plan
+from taper.voice.text import NBSP
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def clock(time: str) -> str:
+    """``18:00`` → ``6:00 PM`` (the patient's clock)."""
+    hour, minute = (int(part) for part in time.split(":"))
+    suffix = "AM" if hour < 12 else "PM"
+    return f"{hour % 12 or 12}:{minute:02d}{NBSP}{suffix}"
+
+
+def date_of(plan: Plan, day: int) -> date:
+    """The date of course day ``day`` (day 1 is the start)."""
+    return plan.start + timedelta(days=day - 1)
+
+
+def long_date(day: date) -> str:
+    """``Tuesday, December 1, 2026``."""
+    return f"{WEEKDAYS[day.weekday()]}, {MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def short_date(day: date) -> str:
+    """``Tue Dec 1``."""
+    return f"{WEEKDAYS[day.weekday()][:3]} {MONTHS[day.month - 1][:3]} {day.day}"
+
+
+def date_range(first: date, last: date) -> str:
+    """``Tue Dec 1`` or ``Tue Dec 1 – Fri Dec 4``."""
+    if first == last:
+        return short_date(first)
+    return f"{short_date(first)} – {short_date(last)}"
+
+
+def days_text(first: int, last: int) -> str:
+    """``day 3`` or ``days 3–9``."""
+    return f"day {first}" if first == last else f"days {first}–{last}"
+
+
+def month_title(year: int, month: int) -> str:
+    """``December 2026``."""
+    return f"{MONTHS[month - 1]} {year}"
+
+
+def week_heads() -> tuple[str, ...]:
+    """The calendar's column heads, Sunday first."""
+    return tuple(name[:3] for name in (WEEKDAYS[6], *WEEKDAYS[:6]))
