@@ -716,6 +716,19 @@ def test_serve_on_a_given_port(free_port: int) -> None:
             assert process.wait(timeout=15) == 0
 
 
+def test_serve_on_a_busy_port_says_so(runner: CliRunner) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(main, ["serve", "--no-browser", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port} (")
+    assert result.output.endswith("; give another --port, or 0 for any\n")
+
+
 @pytest.fixture
 def free_port() -> int:
     import socket

@@ -87,10 +87,10 @@ def server() -> Iterator[str]:
     holder = make_server(
         "127.0.0.1", 0, lambda e, s: [], threaded=True, request_handler=_QuietHandler
     )
-    holder.app = create_app(token=TOKEN, port=holder.server_port)
+    holder.app = create_app(token=TOKEN, port=holder.port)
     thread = threading.Thread(target=holder.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{holder.server_port}"
+    yield f"http://127.0.0.1:{holder.port}"
     holder.shutdown()
     holder.server_close()
     thread.join(timeout=5)

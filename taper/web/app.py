@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from taper import service
 from taper.errors import Problem, TaperError
 from taper.regimen import MAX_FILE_BYTES, parse_document
+from taper.voice.text import Strong
 from taper.web import form as regimen_form
 from taper.web.packet import zip_files
 from taper.web.tomltext import dumps, has_other_comments, header_comment
@@ -96,6 +97,7 @@ def create_app(*, token: str, port: int) -> Flask:
     """The app for one launch: ``token`` is required on every request, ``port`` is ours."""
     app = Flask(__name__)
     app.request_class = MemoryRequest
+    app.jinja_env.tests["strong"] = lambda value: isinstance(value, Strong)
     app.config.update(
         TRUSTED_HOSTS=["127.0.0.1", "localhost"],
         MAX_CONTENT_LENGTH=2 * MAX_FILE_BYTES + 65536,

@@ -1,23 +1,30 @@
-"""The plan as the page shows it: the day-by-day table and the month calendar.
+"""The plan as the page shows it: the day-by-day checklist and the month calendar.
 
-The words come from the module every output shares (``taper.words``), never from here.
+Every word comes from ``taper.voice``, the module the handouts use: the page shows the plan in
+the patient handout's own words (times like "8:00 AM", "3 tablets"). This module only arranges
+them into weeks and rows; ``Rich`` text keeps its stressed parts for the template to mark up.
 """
 
 from __future__ import annotations
 
-from calendar import month_name
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from taper.plan import Day, Plan
-from taper.words import dose_summary, phase_heading
+from taper.plan import Plan
+from taper.voice.doses import phase_heading
+from taper.voice.overview import calendar_lines, checklist_items
+from taper.voice.people import course_dates, for_line
+from taper.voice.text import Rich, Strong
+from taper.voice.times import month_title, short_date, week_heads
+
+__all__ = ["Strong", "course_dates", "for_line", "headings", "months", "rows", "week_heads"]
 
 
 @dataclass(frozen=True)
-class Item:
-    time: str
-    text: str
-    kind: str  # dose | medication | check | appointment
+class Row:
+    day: int
+    label: str  # "Tue Dec 1"
+    items: tuple[tuple[str, str], ...]  # (time, what) in the handout checklist's words
 
 
 @dataclass(frozen=True)
@@ -25,8 +32,7 @@ class Cell:
     date: date
     in_course: bool
     phase: int  # which phase colours the day (0: none)
-    items: tuple[Item, ...]
-    no_dose: bool
+    lines: tuple[Rich, ...]
 
 
 @dataclass(frozen=True)
@@ -35,25 +41,14 @@ class Month:
     weeks: tuple[tuple[Cell | None, ...], ...]  # Sunday first; None outside the month
 
 
-def day_items(day: Day) -> tuple[Item, ...]:
-    items = [
-        Item(dose.time, _with_instructions(dose_summary(dose), dose.instructions), "dose")
-        for dose in day.doses
-    ]
-    items += [Item(event.time, event.what, event.kind) for event in day.events]
-    return tuple(sorted(items, key=lambda item: item.time))
-
-
-def _with_instructions(summary: str, instructions: str) -> str:
-    # The phase's own words after the dose ("with food"), as the table prints them.
-    if ", " in instructions and instructions.startswith("Take "):
-        extra = instructions.split(", ", 1)[1].rstrip(".").split(". ")[0]
-        return f"{summary}, {extra}"
-    return summary
-
-
 def headings(plan: Plan) -> list[str]:
     return [phase_heading(phase) for phase in plan.phases]
+
+
+def rows(plan: Plan) -> list[Row]:
+    return [
+        Row(day.day, short_date(day.date), tuple(checklist_items(plan, day))) for day in plan.days
+    ]
 
 
 def months(plan: Plan) -> list[Month]:
@@ -72,20 +67,19 @@ def months(plan: Plan) -> list[Month]:
         while cursor.month == first.month or cursor < first:
             week: list[Cell | None] = []
             for _ in range(7):
+                found = by_date.get(cursor) if cursor.month == first.month else None
                 if cursor.month != first.month:
                     week.append(None)
                 else:
-                    found = by_date.get(cursor)
                     week.append(
                         Cell(
                             cursor,
                             found is not None,
                             numbers.get(found.phases[0], 0) if found and found.phases else 0,
-                            day_items(found) if found else (),
-                            bool(found and found.phases and not found.doses),
+                            tuple(calendar_lines(found)) if found else (),
                         )
                     )
                 cursor += timedelta(days=1)
             weeks.append(tuple(week))
-        result.append(Month(f"{month_name[first.month]} {first.year}", tuple(weeks)))
+        result.append(Month(month_title(*key), tuple(weeks)))
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import signal
+import socket
 import sys
 import threading
 import webbrowser
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from taper.errors import TaperError
 from taper.web.app import create_app
 
 if TYPE_CHECKING:
@@ -36,11 +38,27 @@ def run(*, port: int = 0, open_browser: bool = True) -> None:
     """Serve until Ctrl-C or SIGTERM; the first line on stdout is the address with the token."""
     token = secrets.token_urlsafe(24)
     # Bind first (port 0: the system picks a free one), then make the app for that port.
-    server = make_server(HOST, port, _unset, threaded=True, request_handler=_QuietHandler)
-    actual = server.server_port
+    # The socket is bound here, not by werkzeug, so that a busy port is a TaperError.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind((HOST, port))
+        listener.listen(64)
+    except OSError as err:
+        listener.close()
+        raise TaperError(
+            f"cannot listen on {HOST}:{port} ({err.strerror}); give another --port, or 0 for any"
+        ) from err
+    with listener:
+        server = make_server(
+            HOST,
+            listener.getsockname()[1],
+            _unset,
+            threaded=True,
+            request_handler=_QuietHandler,
+            fd=listener.fileno(),
+        )
+    actual = server.port
     server.app = create_app(token=token, port=actual)
-    url = f"http://{HOST}:{actual}/?token={token}"
-    print(url, flush=True)
 
     stopping = threading.Event()
 
@@ -51,6 +69,9 @@ def run(*, port: int = 0, open_browser: bool = True) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # The address is printed once a signal can stop the server cleanly.
+    url = f"http://{HOST}:{actual}/?token={token}"
+    print(url, flush=True)
     if open_browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     try:
