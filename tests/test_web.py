@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_module
 import io
+import json
 import re
 import signal
 import subprocess
@@ -439,6 +440,28 @@ def test_template_fills_the_form_and_the_file(client: FlaskClient) -> None:
     assert page.elements["f-phase-1-drug"][1]["value"] == "methylprednisolone"
     assert "Valid: 31 days, 31 doses, 1 warning." in html
     assert "Methylprednisolone 1 g IV infusion" in html  # the plan, in the shared words
+
+
+@pytest.mark.parametrize("info", list_templates(), ids=lambda info: info.name)
+def test_every_template_reaches_a_packet_through_the_form(client: FlaskClient, info: Any) -> None:
+    answer = post(
+        client,
+        "/ui/template",
+        data={"template": info.name, "start": "2026-12-01", "patient.weight": "70 kg"},
+    )
+    html = answer.get_data(as_text=True)
+    assert "Valid: " in html, info.name
+    fields = form_of(html)
+    fields["patient.name"] = "Jane Doe"  # the form rewrites the file: the plan must not change
+    zipped = post(client, "/ui/download?file=packet", data=fields)
+    assert zipped.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
+        assert archive.namelist() == PACKET_ORDER
+        plan = json.loads(archive.read("plan.json"))
+    original = json.loads(post(client, "/api/plan", data=fields["regimen"].encode()).data)
+    assert plan["patient"].pop("name") == "Jane Doe"
+    assert original["patient"].pop("name", None) is None
+    assert plan == original
 
 
 def test_per_kg_template_without_weight_says_so(client: FlaskClient) -> None:

@@ -144,10 +144,9 @@ def check_packet(data: bytes) -> str:
     return regimen.decode("utf-8")
 
 
-def test_template_to_packet_with_an_error_on_the_way(page: Any, shots: Path) -> None:
+def test_template_to_packet_with_an_error_on_the_way(page: Any) -> None:
     check = expect()
     use_template(page)
-    page.screenshot(path=str(shots / "template-desktop.png"))
     page.get_by_label("Patient name").fill("Jane Doe")
     check(page.locator("#preview")).to_contain_text("Jane Doe")
     dose = page.get_by_label("Step 3 dose")
@@ -157,10 +156,6 @@ def test_template_to_packet_with_an_error_on_the_way(page: Any, shots: Path) -> 
     check(dose).to_have_attribute("aria-invalid", "true")
     check(page.locator("#errors")).to_contain_text("phase[2].steps[3].dose")
     check(page.get_by_role("button", name="Download packet")).to_be_disabled()
-    page.screenshot(path=str(shots / "error-desktop.png"))
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(shots / "error-phone.png"))
-    page.set_viewport_size(DESKTOP)
     dose.fill("30 mg")
     check(error).to_have_text("")
     check(dose).not_to_have_attribute("aria-invalid", "true")
@@ -236,7 +231,7 @@ def test_the_same_with_the_keyboard_only(page: Any) -> None:
     assert '{ dose = "30 mg", days = 7 }' in regimen
 
 
-def test_file_tab_and_form_stay_in_step(page: Any, shots: Path) -> None:
+def test_file_tab_and_form_stay_in_step(page: Any) -> None:
     check = expect()
     use_template(page)
     page.get_by_role("tab", name="Regimen file").click()
@@ -245,7 +240,6 @@ def test_file_tab_and_form_stay_in_step(page: Any, shots: Path) -> None:
     text.fill(text.input_value().replace('dose = "1 g"', 'dose = "500 mg"'))
     check(page.locator("#f-phase-1-dose")).to_have_value("500 mg")
     check(page.locator("#preview")).to_contain_text("Methylprednisolone 500 mg")
-    page.screenshot(path=str(shots / "file-desktop.png"))
     page.get_by_role("tab", name="Form").click()
     page.get_by_label("Patient name").fill("Ann Lee")
     check(text).to_have_value(re.compile(r'name = "Ann Lee"'))
@@ -268,7 +262,7 @@ def describe(violations: list[dict[str, Any]]) -> str:
     )
 
 
-def test_axe_finds_nothing_serious(page: Any, shots: Path) -> None:
+def test_axe_finds_nothing_serious(page: Any) -> None:
     check = expect()
     assert axe_violations(page) == [], describe(axe_violations(page))
     use_template(page)
@@ -282,11 +276,6 @@ def test_axe_finds_nothing_serious(page: Any, shots: Path) -> None:
     check(page.locator("#panel-calendar")).to_be_visible()
     violations = axe_violations(page)
     assert violations == [], describe(violations)
-    page.screenshot(path=str(shots / "calendar-desktop.png"))
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(shots / "calendar-phone.png"))
-    page.screenshot(path=str(shots / "page-phone-full.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
     page.get_by_role("tab", name="Regimen file").click()
     violations = axe_violations(page)
     assert violations == [], describe(violations)
@@ -304,3 +293,37 @@ def test_other_templates_reach_a_packet_without_toml(page: Any, name: str) -> No
     with page.expect_download() as download:
         page.get_by_role("button", name="Download packet").click()
     check_packet(Path(download.value.path()).read_bytes())
+
+
+def test_screenshots_of_each_screen(page: Any, shots: Path) -> None:
+    """Each screen at 1280×800 and at a phone's width, for a person to look at."""
+    check = expect()
+
+    def both(name: str, target: str | None = None) -> None:
+        for size, label in ((DESKTOP, "desktop"), (PHONE, "phone")):
+            page.set_viewport_size(size)
+            if target is None:
+                page.evaluate("window.scrollTo(0, 0)")
+            else:
+                page.locator(target).scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / f"{name}-{label}.png"))
+        page.set_viewport_size(DESKTOP)
+
+    both("1-blank")
+    use_template(page)
+    page.get_by_label("Patient name").fill("Jane Doe")
+    check(page.locator("#preview")).to_contain_text("Jane Doe")
+    both("2-template")
+    page.get_by_label("Step 3 dose").fill("20 mgg")
+    check(page.locator("#e-phase-2-steps-3-dose")).to_contain_text('"20 mgg"')
+    both("3-error-at-field", "#f-phase-2-steps-3-dose")
+    both("4-errors-region", "#errors")
+    page.get_by_label("Step 3 dose").fill("20 mg")
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    both("5-plan", "#panel-days")
+    page.get_by_role("tab", name="Calendar").click()
+    both("6-calendar", "#panel-calendar")
+    both("7-downloads", "#download-buttons")
+    page.get_by_role("tab", name="Regimen file").click()
+    both("8-regimen-file", "#tab-file")
+    assert len(list(shots.glob("*.png"))) >= 16

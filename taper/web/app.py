@@ -409,7 +409,7 @@ def _page_context(
 ) -> dict[str, Any]:
     from taper.catalogue import conditions, drugs
     from taper.regimen import ALLOWANCES, ROUTES
-    from taper.templates import list_templates
+    from taper.templates import list_templates, template_notes
     from taper.web import preview
 
     try:
@@ -424,6 +424,7 @@ def _page_context(
         "note": note or _comment_note(text),
         "template_error": template_error,
         "templates": list_templates(),
+        "template_notes": {t.name: template_notes(t.name) for t in list_templates()},
         "conditions": conditions(),
         "drugs": sorted({d.display for d in drugs().values()}),
         "routes": ROUTES,

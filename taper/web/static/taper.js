@@ -45,7 +45,7 @@
   // The template's description follows the picker.
   document.addEventListener("change", function (event) {
     if (event.target.id !== "template") { return; }
-    document.querySelectorAll("#template-about [data-template]").forEach(function (p) {
+    document.querySelectorAll("#template-about [data-template]").forEach(function (p) {  // one per template
       p.hidden = p.getAttribute("data-template") !== event.target.value;
     });
   });
