@@ -165,6 +165,12 @@ def test_template_to_packet_with_an_error_on_the_way(page: Any) -> None:
     regimen = check_packet(Path(download.value.path()).read_bytes())
     assert 'name = "Jane Doe"' in regimen
     assert '{ dose = "30 mg", days = 7 }' in regimen
+    # A handout previewed in the page, from the same form.
+    with page.expect_response(re.compile(r"/ui/download\?file=patient\.pdf&inline=1$")) as shown:
+        page.get_by_role("button", name="Preview the patient handout").click()
+    assert shown.value.status == 200
+    assert shown.value.headers["content-type"] == "application/pdf"
+    # (Chromium shows it in its PDF viewer; its bytes are checked through the test client.)
 
 
 def tab_to(page: Any, selector: str, limit: int = 300, back: bool = False) -> None:
@@ -244,6 +250,10 @@ def test_file_tab_and_form_stay_in_step(page: Any) -> None:
     page.get_by_label("Patient name").fill("Ann Lee")
     check(text).to_have_value(re.compile(r'name = "Ann Lee"'))
     check(page.locator("#comment-note")).to_contain_text("without its comments")
+    # Opening a file replaces the form and the file with it, comments and all.
+    page.set_input_files("#upload", str(Path(__file__).parent / "regimens" / "liquid.toml"))
+    check(text).to_have_value((Path(__file__).parent / "regimens" / "liquid.toml").read_text())
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
