@@ -62,7 +62,12 @@ def _missing(reason: str) -> None:
 def browser() -> Iterator[Any]:
     chromium = find_chromium()
     if chromium is None:
-        _missing("no Chromium was found (TAPER_CHROMIUM unset, no chromium on PATH)")
+        named = os.environ.get("TAPER_CHROMIUM")
+        _missing(
+            f"TAPER_CHROMIUM={named} is not a file"
+            if named
+            else "no Chromium was found (TAPER_CHROMIUM is unset and no chromium is on PATH)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
