@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal
 from functools import cache
@@ -112,11 +113,56 @@ def find_drug(name: str) -> Drug | None:
     return drugs()[drug_id] if drug_id else None
 
 
+def identify_drug(name: str) -> tuple[Drug | None, str | None]:
+    """The catalogue drug ``name`` stands for, or why it cannot be taken as written.
+
+    A name is the catalogue drug only when it is one of the catalogue's names as typed (any
+    case and spacing). A name that only *looks like* one (letters from another alphabet, full-
+    width or accented letters, invisible characters), a name mixing alphabets, and a name that
+    holds a catalogue drug among other words (a salt or product the catalogue does not list)
+    are errors: each would otherwise skip every dose check. ``(None, None)`` is a name that
+    resembles nothing known (the engine warns that its doses are not checked). With an error,
+    the drug the name resembles comes back too, so that its doses are still checked and every
+    problem is reported in one run; the error keeps the regimen from being used."""
+    drug = find_drug(name)
+    if drug is not None:
+        return drug, None
+    from taper.text import look_alike_chars, scripts, skeleton
+
+    plain = _fold(skeleton(name))
+    alphabets = scripts(name)
+    drug_id = _names().get(plain)
+    if drug_id is not None:
+        display = drugs()[drug_id].display
+        return drugs()[drug_id], (
+            f'"{name}" looks like {display} but is written with look-alike characters '
+            f"({look_alike_chars(name)}); retype it with plain letters, such as "
+            f'drug = "{drug_id}" (a look-alike name would skip every dose check)'
+        )
+    if len(alphabets) > 1:
+        return None, (
+            f'"{name}" mixes letters of different alphabets ({", ".join(alphabets).lower()}: '
+            f"{look_alike_chars(name)}); retype the name with plain letters"
+        )
+    words = f" {' '.join(re.split(r'[^a-z0-9]+', plain)).strip()} "
+    for drug in drugs().values():
+        for generic in dict.fromkeys((drug.id.replace("-", " "), _fold(drug.display))):
+            if len(generic) >= 4 and f" {generic} " in words:
+                return drug, (
+                    f'"{name}" names {drug.display} with other words the catalogue does not '
+                    f'know; write drug = "{drug.id}" (or a listed brand or salt name) so that '
+                    "the dose checks apply"
+                )
+    return None, None
+
+
 def drug_suggestions(name: str) -> list[str]:
     """Known names close to ``name`` (a likely typo), best first."""
     import difflib
 
-    return difflib.get_close_matches(_fold(name), list(_names()), n=3, cutoff=0.75)
+    from taper.text import skeleton
+
+    return difflib.get_close_matches(_fold(skeleton(name)), list(_names()), n=3, cutoff=0.75)
 
 
 @cache

@@ -19,6 +19,7 @@ from taper import __version__
 from taper.errors import OutputError, TaperError
 from taper.plan import Plan
 from taper.service import build_stamp, source_date_epoch, today
+from taper.text import terminal
 
 __all__ = ["build_stamp", "main", "source_date_epoch", "today"]
 
@@ -35,7 +36,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TaperError as err:
-            raise click.ClickException(str(err)) from err
+            # Messages echo file names and values: never let a control character reach the
+            # terminal raw (taper.text is the one rule).
+            raise click.ClickException(terminal(str(err))) from err
 
 
 def load(regimen: Path) -> Plan:
@@ -100,9 +103,9 @@ class TimezoneType(_ParamType):
     name = "zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        import pendulum
+        from taper.zones import is_zone
 
-        if value in pendulum.timezones():
+        if is_zone(value):
             return str(value)
         self.fail(f"{value!r} is not an IANA time zone, such as America/New_York", param, ctx)
 
@@ -133,13 +136,17 @@ def check(regimen: Path) -> None:
     plan = load(regimen)
     doses = len(plan.doses)
     click.echo(
-        f"{regimen.name}: valid: {plan.length} days, {doses} dose"
-        f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
-        f"{'s' if len(plan.warnings) != 1 else ''}"
+        terminal(
+            f"{regimen.name}: valid: {plan.length} days, {doses} dose"
+            f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
+            f"{'s' if len(plan.warnings) != 1 else ''}"
+        )
     )
     for warning in plan.warnings:
         place = f"{warning.place}: " if warning.place else ""
-        click.echo(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
+        click.echo(
+            terminal(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
+        )
 
 
 @main.command()
@@ -158,7 +165,7 @@ def plan(regimen: Path, as_json: bool) -> None:
         return
     from taper.export.table import render_table
 
-    click.echo(render_table(course), nl=False)
+    click.echo(terminal(render_table(course)), nl=False)
 
 
 @main.command()
@@ -220,7 +227,8 @@ def ics(
         if warning.code.startswith("dst-"):
             place = f"{warning.place}: " if warning.place else ""
             click.echo(
-                f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}", err=True
+                terminal(f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}"),
+                err=True,
             )
 
 
@@ -270,7 +278,7 @@ def watch(regimen: Path) -> None:
     """
     from taper.watch import render_watch_text, watch_list
 
-    click.echo(render_watch_text(watch_list(load(regimen))), nl=False)
+    click.echo(terminal(render_watch_text(watch_list(load(regimen)))), nl=False)
 
 
 @main.command()
@@ -311,7 +319,7 @@ def new(
         template, start=start or today() + timedelta(days=1), weight=weight, timezone=timezone
     )
     write_file(output, text.encode("utf-8"), force=force)
-    click.echo(f"wrote {output}; edit it, then run: taper check {output}", err=True)
+    click.echo(terminal(f"wrote {output}; edit it, then run: taper check {output}"), err=True)
 
 
 @main.command()
@@ -331,7 +339,7 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
     course = load(regimen)
     files = packet(course, stamp=build_stamp(), paper=paper, large_print=large_print)
     write_folder(output, files, force=force)
-    click.echo(f"wrote {', '.join(files)} to {output}", err=True)
+    click.echo(terminal(f"wrote {', '.join(files)} to {output}"), err=True)
 
 
 @main.command()

@@ -14,8 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from taper.catalogue import Drug, conditions, drug_suggestions, find_drug
+from taper.catalogue import Drug, conditions, drug_suggestions, identify_drug
 from taper.errors import Problem
+from taper.text import MULTILINE_KEYS
 from taper.units import (
     Amount,
     Concentration,
@@ -28,8 +29,26 @@ from taper.units import (
     parse_weight,
 )
 
-MAX_FILE_BYTES = 1_000_000
+#: The largest regimen file read: a long course written day by day is tens of kilobytes, and
+#: the TOML parser's cost must stay bounded (the CLI's own reads use this limit too).
+MAX_REGIMEN_BYTES = 256 * 1024
+MAX_FILE_BYTES = MAX_REGIMEN_BYTES  # the earlier name
+#: Parts of a dotted key (``patient.routine.breakfast`` has 3) and levels of nested arrays and
+#: inline tables, checked before parsing; a regimen needs 3 of each at most.
+MAX_KEY_PARTS = 16
+MAX_NESTING = 32
 MAX_COURSE_DAYS = 366
+#: Reminders (doses and [[also]] items) a plan may hold: on one day, and in the whole course.
+#: 24 a day is a dose every hour, above any real order (4-hourly dosing is 6 a day, divided
+#: doses 4, a few checks besides); 10,000 in a course holds a 3-year course (1,096 days) at 6
+#: doses a day with two daily [[also]] items (8,768), while bounding the work of every export.
+MAX_REMINDERS_PER_DAY = 24
+MAX_REMINDERS = 10_000
+#: The first and last dates a course may start on: wide enough for any real course (and for
+#: historical zone changes, such as Samoa's skipped day in 2011), far from the ends of the
+#: calendar (years 1 and 9999), where date arithmetic overflows.
+EARLIEST_START = date(1900, 1, 1)
+LATEST_START = date(2199, 12, 31)
 ROUTES = ("oral", "iv", "im", "sc", "procedure")
 ALSO_KINDS = ("medication", "check", "appointment")
 DEFAULT_ROUTINE = {
@@ -170,6 +189,12 @@ class Regimen(NamedTuple):
 
 T = TypeVar("T")
 
+# When `at` is missing or wrong, a phase is still scheduled at this one time so that its doses
+# are checked in the same run: one dose a day is the least the order can mean, so a dose found
+# too high with it is too high as written. The missing `at` is a problem, so such a phase never
+# reaches any output.
+_CHECK_ONLY_AT = (TimeOfDay("12:00", None),)
+
 
 def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     import difflib  # only on the error path
@@ -303,19 +328,26 @@ class _Reader:
         return None
 
 
+def _size_text(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1_000_000 else f"{size / 1024:.0f} KiB"
+
+
+def _too_large(size: int) -> Problem:
+    return Problem(
+        "",
+        f"is {_size_text(size)}; a regimen file is a few kilobytes (at most "
+        f"{MAX_REGIMEN_BYTES // 1024} KiB). Check that this is the right file.",
+    )
+
+
 def read_document(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Read and parse a TOML file; problems instead of exceptions for every way it can fail."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [
-                Problem(
-                    "",
-                    f"is {size / 1e6:.1f} MB; a regimen file is a few kilobytes. "
-                    "Check that this is the right file.",
-                )
-            ]
-        data = path.read_bytes()
+        if size > MAX_REGIMEN_BYTES:
+            return None, [_too_large(size)]
+        with path.open("rb") as file:
+            data = file.read(MAX_REGIMEN_BYTES + 1)  # never more, whatever the file claims
     except FileNotFoundError:
         return None, [Problem("", "no such file; check the name and the folder")]
     except IsADirectoryError:
@@ -326,8 +358,12 @@ def read_document(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 
 def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
-    if len(data) > MAX_FILE_BYTES:
-        return None, [Problem("", "is over 1 MB; a regimen file is a few kilobytes")]
+    """Parse a regimen's bytes. The work is bounded before TOML parsing starts: the size
+    (``MAX_REGIMEN_BYTES``) and, by a linear pre-scan, the parts of a dotted key and the
+    nesting depth (``MAX_KEY_PARTS``, ``MAX_NESTING``), beyond which tomllib's cost grows
+    with the square of the input (an 80 KB dotted key took over a minute)."""
+    if len(data) > MAX_REGIMEN_BYTES:
+        return None, [_too_large(len(data))]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -335,24 +371,132 @@ def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
         return None, [Problem(f"line {line}", "is not UTF-8 text; save the file as UTF-8")]
     if text.startswith("\ufeff"):
         text = text[1:]
+    scan = _prescan(text)
+    if scan.problem is not None:
+        return None, [scan.problem]
     try:
         return tomllib.loads(text, parse_float=Decimal), []
     except tomllib.TOMLDecodeError as err:
-        message = str(err)
-        place = ""
-        if "(at line" in message:
-            message, _, rest = message.partition(" (at ")
-            place = rest.rstrip(")")
-        elif "(at end of document)" in message:
-            message = message.replace(" (at end of document)", "")
-            place = "end of file"
-        return None, [
-            Problem(
-                place, f"is not valid TOML: {message.lower()}; see the regimen format in the README"
-            )
-        ]
+        return None, [_toml_problem(str(err), scan.unclosed)]
     except RecursionError:
         return None, [Problem("", "is nested too deeply to be a regimen")]
+
+
+def _toml_problem(message: str, unclosed: tuple[str, int, str] | None) -> Problem:
+    """tomllib's message with its place; an unclosed construct named by the line it opens on."""
+    place = ""
+    if "(at line" in message:
+        message, _, rest = message.partition(" (at ")
+        place = rest.rstrip(")")
+    elif "(at end of document)" in message:
+        message = message.replace(" (at end of document)", "")
+        place = "end of file"
+    message = message[:1].lower() + message[1:]
+    at_end = place == "end of file"
+    if unclosed is not None and (at_end or "unclosed" in message or "unterminated" in message):
+        # An unclosed array, table or string shows only where the file ends (or where the
+        # next thing no longer fits): name the line where it was opened.
+        what, line, closer = unclosed
+        if at_end:
+            place = f"line {line}"
+            message = f"the {what} opened on this line is never closed; close it with {closer}"
+        else:
+            message = f"{message}: the {what} opened on line {line} is never closed"
+    return Problem(place, f"is not valid TOML: {message}; see the regimen format in the README")
+
+
+class _Scan(NamedTuple):
+    problem: Problem | None
+    unclosed: tuple[str, int, str] | None  # what was left open at the end: its line, closer
+
+
+# Strings (multi-line first, each possibly unterminated), comments, line breaks, brackets,
+# dots, and runs of anything else (bare keys, numbers, dates, words).
+_TOKEN = (
+    r'"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)'
+    r"|'''(?:[^']|'(?!''))*(?:'''|\Z)"
+    r'|"(?:[^"\\\n]|\\.)*"?'
+    r"|'[^'\n]*'?"
+    r"|#[^\n]*"
+    r"|\n"
+    r"|[\[\]{}.=,]"
+    r"|[^\s\[\]{}.=,\"'#]+"
+    r"|\s+"
+)
+_OPEN = {"[": ("array", "]"), "{": ("inline table", "}")}
+
+
+def _prescan(text: str) -> _Scan:
+    """One linear pass over the text: dotted keys and nesting within the limits, and what is
+    left open at the end (for the TOML error's line). Strings and comments are skipped whole.
+    A number such as 2.5 reads as two parts, well within the limit."""
+    import re
+
+    line = 1
+    open_: list[tuple[str, str, int]] = []  # (what, its closing character, line)
+    parts = 0  # parts of the dotted key (or number) being read
+    after_dot = False
+    line_start = True
+    header = 0  # inside a [table] or [[array of tables]] header: its brackets
+    unclosed_string: tuple[str, int, str] | None = None
+    for match in re.finditer(_TOKEN, text):
+        token = match.group()
+        first = token[0]
+        if first == "\n" or (first.isspace() and "\n" in token):
+            line += token.count("\n")
+            line_start, parts, after_dot = True, 0, False
+            continue
+        if first.isspace() or first == "#":
+            continue
+        if token == ".":
+            after_dot = True
+            continue
+        if first not in "[]{}=,":  # a key part, a string or a bare value
+            if first in "\"'":
+                quote = token[:3] if token[:3] in ('"""', "'''") else first
+                if len(token) < 2 * len(quote) or not token.endswith(quote):
+                    unclosed_string = ("string", line, quote)
+            parts = parts + 1 if after_dot else 1
+            after_dot = False
+            if parts > MAX_KEY_PARTS:
+                return _Scan(
+                    Problem(
+                        f"line {line}",
+                        f"has a dotted key of more than {MAX_KEY_PARTS} parts; a regimen's "
+                        "keys have three at most (such as patient.routine.breakfast)",
+                    ),
+                    None,
+                )
+            line += token.count("\n")
+            line_start = False
+            continue
+        parts, after_dot = 0, False
+        if first == "[" and (header or (line_start and not open_)):
+            header += 1  # a header's brackets: [table], [[array of tables]]
+            line_start = False
+            continue
+        if first == "]" and header:
+            header -= 1
+            continue
+        line_start = False
+        if first in _OPEN:
+            what, closer = _OPEN[first]
+            open_.append((what, closer, line))
+            if len(open_) > MAX_NESTING:
+                return _Scan(
+                    Problem(
+                        f"line {line}",
+                        f"nests arrays or tables more than {MAX_NESTING} levels deep; "
+                        "a regimen needs three at most",
+                    ),
+                    None,
+                )
+        elif open_ and first == open_[-1][1]:
+            open_.pop()
+    if open_:
+        what, closer, line = open_[-1]
+        return _Scan(None, (what, line, closer))
+    return _Scan(None, unclosed_string)
 
 
 def read_regimen(path: Path) -> tuple[Regimen | None, list[Problem]]:
@@ -365,8 +509,34 @@ def read_regimen(path: Path) -> tuple[Regimen | None, list[Problem]]:
 def parse_regimen(document: dict[str, Any], source: str) -> tuple[Regimen | None, list[Problem]]:
     """Turn a parsed TOML document into a Regimen, with every problem found."""
     reader = _Reader()
+    _screen_text(reader, document)
     regimen = _regimen(reader, document, source)
     return regimen, reader.problems
+
+
+def _screen_text(r: _Reader, value: Any, place: str = "", key: str = "") -> None:
+    """Every key and text of the document checked against the one text rule (taper.text):
+    no control, bidirectional or invisible characters, nothing a handout cannot print, each
+    problem at its place. (Messages echo values as they are; the CLI escapes what it prints.)"""
+    from taper.text import char_name, refused, terminal
+
+    if isinstance(value, str):
+        found = refused(value, multiline=key in MULTILINE_KEYS)
+        shown = terminal(value, keep_lines=False)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        for ch, why in found:
+            r.problem(place, f'the character {char_name(ch)} in "{shown}" {why}')
+    elif isinstance(value, dict):
+        for item_key, item in value.items():
+            name = str(item_key)
+            where = f"{place}.{name}" if place else name
+            for ch, why in refused(name):
+                r.problem(where, f"the key's character {char_name(ch)} {why}")
+            _screen_text(r, item, where, name)
+    elif isinstance(value, list):
+        for number, item in enumerate(value, 1):
+            _screen_text(r, item, f"{place}[{number}]", key)
 
 
 def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
@@ -375,7 +545,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     if "start" not in doc:
         r.problem("start", "is missing; add the course's first day, such as start = 2026-12-01")
     else:
-        start = r.a_date(doc["start"], "start")
+        start = _start_date(r, doc["start"])
 
     timezone = r.text(
         doc,
@@ -449,9 +619,11 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         for number, raw in enumerate(raw_phases, 1):
             before = len(r.problems)
             phase = _phase(r, raw, number, routine, weight_kg)
-            if phase is not None and len(r.problems) == before:
+            # A phase with a problem still goes to the engine, so that its doses are checked
+            # in the same run ("all problems at once"); the problem keeps it from any output.
+            if phase is not None:
                 phases.append(phase)
-            else:
+            if phase is None or len(r.problems) != before:
                 complete = False
         names: dict[str, int] = {}
         for phase in phases:
@@ -502,26 +674,33 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     )
 
 
+def _start_date(r: _Reader, value: Any) -> date | None:
+    """``start``, within the years a course can be planned for: a year far outside is a typo
+    (0226 for 2026), and dates near year 1 or 9999 would overflow the calendar arithmetic."""
+    start = r.a_date(value, "start")
+    if start is not None and not EARLIEST_START <= start <= LATEST_START:
+        r.problem(
+            "start",
+            f"{start.isoformat()} is not a date a course can start on; give a date from "
+            f"{EARLIEST_START.isoformat()} to {LATEST_START.isoformat()} (check the year)",
+        )
+        return None
+    return start
+
+
 def _default_title(phases: list[Phase]) -> str:
     names = list(dict.fromkeys(phase.display for phase in phases))
     return " then ".join(names) + " course" if names else "Treatment course"
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:
-    import pendulum
+    from taper.zones import is_zone, names
 
-    if "/" in name or name == "UTC":
-        try:
-            pendulum.timezone(name)
-            return name
-        except (ValueError, OSError, LookupError):  # ZoneInfoNotFoundError is a KeyError
-            pass
-    zones = pendulum.timezones()  # listing every zone is slow: only for the did-you-mean
-    if name in zones:
+    if is_zone(name):
         return name
     r.problem(
         "timezone",
-        f'unknown time zone "{name}"{_did_you_mean(name, sorted(zones))} '
+        f'unknown time zone "{name}"{_did_you_mean(name, sorted(names()))} '
         '(use an IANA name such as "America/New_York" or "Europe/London")',
     )
     return None
@@ -555,6 +734,13 @@ def _times(
     items = r.texts(table, "at", place)
     if items is None:
         return None
+    if len(items) > MAX_REMINDERS_PER_DAY:
+        r.problem(
+            f"{place}.at",
+            f"lists {len(items)} times; at most {MAX_REMINDERS_PER_DAY} doses a day can be "
+            "scheduled",
+        )
+        return ()
     times: list[TimeOfDay] = []
     for text, where in items:
         time = _time_of_day(r, text, where, routine)
@@ -581,8 +767,10 @@ def _phase(
     drug_text = r.text(
         table, "drug", place, required=True, fix='name the medicine, such as drug = "prednisone"'
     )
-    drug = find_drug(drug_text) if drug_text else None
-    if drug_text and drug is None:
+    drug, not_as_written = identify_drug(drug_text) if drug_text else (None, None)
+    if not_as_written is not None:
+        r.problem(f"{place}.drug", not_as_written)
+    elif drug_text and drug is None:
         close = drug_suggestions(drug_text)
         if close:
             r.problem(
@@ -690,7 +878,7 @@ def _phase(
     elif route == "oral" and liquid is None and "liquid" not in table and form != "sessions":
         if drug is not None and drug.tablets:
             strengths = drug.tablets
-        elif drug is None and drug_text and drug_suggestions(drug_text):
+        elif drug is None and drug_text and (not_as_written or drug_suggestions(drug_text)):
             pass  # a misspelt drug is reported above; its tablets follow once it is fixed
         else:
             what = drug.display if drug else f'"{drug_text}"'
@@ -730,9 +918,14 @@ def _phase(
             r.problem(
                 f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]'
             )
-        if amount is not None and days is not None and at:
+        if amount is not None and days is not None:
             steps.append(
-                Step(place, days, every, tuple(Given(t, amount, f"{place}.dose") for t in at))
+                Step(
+                    place,
+                    days,
+                    every,
+                    tuple(Given(t, amount, f"{place}.dose") for t in at or _CHECK_ONLY_AT),
+                )
             )
     elif form == "steps":
         if "days" in table:
@@ -793,7 +986,7 @@ def _phase(
         strengths=strengths,
         split=split,
         liquid=liquid,
-        at=at or (),
+        at=at or (_CHECK_ONLY_AT if taper is not None else ()),
         take=take,
         duration_min=duration,
         where=where,
@@ -854,14 +1047,21 @@ def _step(
                 'at = ["breakfast"], or give at = { breakfast = "8 mg" } '
                 "in the step",
             )
-        elif amount is not None:
-            doses = [Given(t, amount, f"{place}.dose") for t in phase_at]
+        if amount is not None:
+            doses = [Given(t, amount, f"{place}.dose") for t in phase_at or _CHECK_ONLY_AT]
     else:
         divided = r.table(table["at"], f"{place}.at")
         if divided is None:
             return None
         if not divided:
             r.problem(f"{place}.at", 'is empty; give the doses, such as { breakfast = "8 mg" }')
+        if len(divided) > MAX_REMINDERS_PER_DAY:
+            r.problem(
+                f"{place}.at",
+                f"gives {len(divided)} times; at most {MAX_REMINDERS_PER_DAY} doses a day can "
+                "be scheduled",
+            )
+            return None
         for key, value in divided.items():
             label = str(key)
             where = f"{place}.at.{label}"
@@ -992,6 +1192,7 @@ def _also(
                 f" (phases: {', '.join(phase_names) or 'none'})",
             )
     days: list[int] = []
+    seen: set[int] = set()
     if "days" in table:
         value = table["days"]
         if not isinstance(value, list) or not value:
@@ -1006,7 +1207,8 @@ def _also(
                         f"{place}.days[{day_number}]",
                         f"expected a course day from 1 to {MAX_COURSE_DAYS}, got {describe(item)}",
                     )
-                elif item not in days:
+                elif item not in seen:
+                    seen.add(item)
                     days.append(item)
     on = r.a_date(table["on"], f"{place}.on") if "on" in table else None
     if on is not None and start is not None and on < start:

@@ -31,7 +31,17 @@ from taper.plan import (
     Total,
     Warning,
 )
-from taper.regimen import MAX_COURSE_DAYS, Given, Phase, Regimen, Step, TimeOfDay, read_regimen
+from taper.regimen import (
+    MAX_COURSE_DAYS,
+    MAX_REMINDERS,
+    MAX_REMINDERS_PER_DAY,
+    Given,
+    Phase,
+    Regimen,
+    Step,
+    TimeOfDay,
+    read_regimen,
+)
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
 from taper.voice.doses import ROUTE_WORDS, tablet_phrase
@@ -146,9 +156,9 @@ class _Engine:
         self.problems = problems
         self.today = today
         self.warnings: list[Warning] = []
-        import pendulum
+        from taper.zones import zone
 
-        self.zone: tzinfo = pendulum.timezone(regimen.timezone)
+        self.zone: tzinfo = zone(regimen.timezone)
 
     def problem(self, place: str, message: str) -> None:
         self.problems.append(Problem(place, message))
@@ -185,6 +195,9 @@ class _Engine:
             placed.append((phase, first, last, steps))
             cursor = last + 1
 
+        # Before any work that grows with the number of phases or doses.
+        if placed and not self.within_reminder_limits(placed, max(p[2] for p in placed)):
+            return None
         self.check_overlaps(placed)
         if not placed:
             if not self.problems:
@@ -278,6 +291,52 @@ class _Engine:
                         f"{a_first}–{a_last}); give start_day to place it on purpose",
                     )
 
+    def within_reminder_limits(
+        self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]], end_day: int
+    ) -> bool:
+        """Count the reminders (doses and [[also]] items) per day before making any: at most
+        ``MAX_REMINDERS_PER_DAY`` on a day and ``MAX_REMINDERS`` in the course."""
+        per_day: dict[int, int] = defaultdict(int)
+        for phase, first, _, steps in placed:
+            if phase.form == "sessions":
+                for number in range(phase.sessions or 0):
+                    per_day[first + number * phase.session_every] += len(phase.at)
+                continue
+            day = first
+            for step in steps:
+                for offset in range(0, step.days, step.every):
+                    per_day[day + offset] += len(step.doses)
+                day += step.days
+        ranges = {phase.name: (first, last) for phase, first, last, _ in placed}
+        for item in self.regimen.also:
+            days: set[int] = set()
+            for name in item.during:
+                if name in ranges:
+                    days.update(range(ranges[name][0], ranges[name][1] + 1))
+            days.update(day for day in item.days if day <= end_day)
+            if item.on is not None:
+                days.add((item.on - self.regimen.start).days + 1)
+            for day in days:
+                per_day[day] += len(item.at)
+        total = sum(per_day.values())
+        busy = sorted(day for day, count in per_day.items() if count > MAX_REMINDERS_PER_DAY)
+        if busy:
+            day = busy[0]
+            more = f" (and {len(busy) - 1} more days)" if len(busy) > 1 else ""
+            self.problem(
+                "phase",
+                f"course day {day}{more} has {per_day[day]} reminders (doses and [[also]] "
+                f"items); at most {MAX_REMINDERS_PER_DAY} a day can be scheduled. Check the at "
+                "lists and the phases and [[also]] items on that day",
+            )
+        if total > MAX_REMINDERS:
+            self.problem(
+                "phase",
+                f"the course has {total:,} reminders (doses and [[also]] items); at most "
+                f"{MAX_REMINDERS:,} can be scheduled. Check days, every and the at lists",
+            )
+        return not busy and total <= MAX_REMINDERS
+
     def schedule_also(
         self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]], end_day: int
     ) -> list[Event]:
@@ -310,7 +369,10 @@ class _Engine:
                 days.append(day)
             for day in sorted(set(days)):
                 for time in item.at:
-                    when, clock = self.local(day, time, f"{item.place}.at")
+                    placed_at = self.local(day, time, f"{item.place}.at")
+                    if placed_at is None:
+                        continue
+                    when, clock = placed_at
                     events.append(
                         Event(
                             day,
@@ -334,8 +396,9 @@ class _Engine:
         # shift east or west of UTC.
         return self.regimen.start + timedelta(days=day - 1)
 
-    def local(self, day: int, time: TimeOfDay, place: str) -> tuple[datetime, str]:
-        """The instant of a local wall-clock time, moved out of a spring-forward gap."""
+    def local(self, day: int, time: TimeOfDay, place: str) -> tuple[datetime, str] | None:
+        """The instant of a local wall-clock time, moved out of a spring-forward gap; None on
+        a date the zone skips whole (Samoa's 2011-12-30)."""
         on = self.date_of(day)
         hour, minute = (int(part) for part in time.time.split(":"))
         wall = datetime(on.year, on.month, on.day, hour, minute)
@@ -346,6 +409,20 @@ class _Engine:
                 moved += timedelta(minutes=1)
                 if _wall(moved.replace(tzinfo=self.zone)) == moved:
                     break
+            if moved.date() != on:
+                # Course days count by date, so the day keeps its number, but nothing happens
+                # on it: moving its doses to the next day would double them there. The patient
+                # lives one day from the day before to the day after, so the doses around the
+                # gap stay a day apart.
+                self.warn(
+                    "day-skipped",
+                    f"{on.isoformat()} (course day {day}) does not exist in "
+                    f"{self.regimen.timezone}: the clocks skip that whole day, so nothing is "
+                    "scheduled on it and its doses are not given; if every dose of the order "
+                    "is intended, add a day",
+                    place,
+                )
+                return None
             when = moved.replace(tzinfo=self.zone)
             clock = moved.strftime("%H:%M")
             self.warn(
@@ -377,7 +454,10 @@ class _Engine:
             for number in range(1, sessions + 1):
                 day = first + (number - 1) * phase.session_every
                 for time in phase.at:
-                    when, clock = self.local(day, time, f"{phase.place}.at")
+                    placed_at = self.local(day, time, f"{phase.place}.at")
+                    if placed_at is None:
+                        continue
+                    when, clock = placed_at
                     dose = Dose(
                         day,
                         self.date_of(day),
@@ -428,7 +508,10 @@ class _Engine:
             for offset in range(step.days):
                 if offset % step.every == 0:
                     for time, made, place in made_at:
-                        when, clock = self.local(day + offset, time, f"{phase.place}.at")
+                        placed_at = self.local(day + offset, time, f"{phase.place}.at")
+                        if placed_at is None:
+                            continue
+                        when, clock = placed_at
                         dose = Dose(
                             day + offset,
                             self.date_of(day + offset),

@@ -90,23 +90,24 @@ def needs_weight(text: str) -> bool:
 
 def machine_timezone() -> str:
     """This machine's IANA time zone, or ``UTC`` when it cannot be told."""
-    import pendulum
     from pendulum.tz import local_timezone
+
+    from taper.zones import is_zone
 
     try:
         name = str(local_timezone().name)
     except Exception:  # pendulum raises several kinds when the zone cannot be read
         name = ""
-    if name not in pendulum.timezones():
+    if not is_zone(name):
         link = Path("/etc/localtime")
         target = str(link.resolve()) if link.is_symlink() else ""
         name = target.partition("zoneinfo/")[2]
-    return name if name in pendulum.timezones() else "UTC"
+    return name if is_zone(name) else "UTC"
 
 
 def render_template(name: str, *, start: date, weight: str | None, timezone: str | None) -> str:
     """The text of template ``name`` with its placeholders filled, ready to edit and check."""
-    import pendulum
+    from taper.zones import is_zone
 
     files = _files()
     entry = files.get(name.removesuffix(".toml"))
@@ -132,7 +133,7 @@ def render_template(name: str, *, start: date, weight: str | None, timezone: str
     else:
         weight_line = '# weight = "70 kg"   # needed only by per-kg doses'
     zone = timezone if timezone is not None else machine_timezone()
-    if zone not in pendulum.timezones():
+    if not is_zone(zone):
         raise TemplateError(
             f'unknown time zone "{zone}"; use an IANA name such as "America/New_York"'
         )

@@ -83,6 +83,8 @@ def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amou
         )
     number, raw_unit = match.groups()
     unit = _UNIT_ALIASES.get(raw_unit.strip().lower().replace(" ", ""))
+    if unit is None and not raw_unit.isascii():
+        _refuse_look_alike_unit(text, raw_unit, allowed)
     if unit is None or unit not in allowed:
         raise ValueError(f'"{text}": unknown unit "{raw_unit}"; use one of {", ".join(allowed)}')
     value = Decimal(number)
@@ -91,6 +93,20 @@ def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amou
     if value >= _LARGEST:
         raise ValueError(f'"{text}" is far too large to be a dose; check the number')
     return Amount(value, unit)
+
+
+def _refuse_look_alike_unit(text: str, raw_unit: str, allowed: tuple[str, ...]) -> None:
+    """A unit that only looks like a known one ("mɡ" with a script g, full-width "ｍｇ", an
+    invisible character inside) is an error that says so and names the unit to type."""
+    from taper.text import look_alike_chars, skeleton
+
+    meant = _UNIT_ALIASES.get(skeleton(raw_unit).strip().replace(" ", ""))
+    if meant is not None and meant in allowed:
+        raise ValueError(
+            f'"{text}": unknown unit "{raw_unit}": it looks like {meant} but is written with '
+            f'look-alike characters ({look_alike_chars(raw_unit)}); type "{meant}" with plain '
+            "letters"
+        )
 
 
 _DURATION_PART = r"(?i)(\d{1,4}(?:\.\d{1,2})?)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)\b"

@@ -201,3 +201,57 @@ def test_any_phase_table_is_read_or_refused(phase: dict[str, Any]) -> None:
     schedule(
         {"start": date(2026, 12, 1), "timezone": "UTC", "phase": [{"drug": "prednisone", **phase}]}
     )
+
+
+# The pre-scan that bounds the parser's work (F14) must never refuse a file tomllib reads,
+# short of its two limits: any text in TOML's own alphabet that tomllib parses, parses the same.
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab1.=\"'[]{},#\n \\t", max_size=60))
+def test_the_pre_scan_never_refuses_what_toml_reads(text: str) -> None:
+    import tomllib
+    from decimal import Decimal
+
+    try:
+        expected = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError:
+        document, problems = parse_document(text.encode("utf-8"))
+        assert document is None and problems
+        return
+    assert parse_document(text.encode("utf-8")) == (expected, [])
+
+
+# One text rule (F8, F12): whatever text the reader accepts, every export prints, and no
+# output carries a raw control character.
+_GOOD = [*"Ana é ß Σ Ж — ½ ☕ ", "\n", "\t"]
+_BAD = [*"\r\x1b\x9b\u202e\u200b\x00\u2028", "💊", "ש", "漢", "─", "\ufffd"]
+_TEXTS = st.one_of(
+    st.text(alphabet=st.sampled_from(_GOOD), max_size=12),
+    st.text(alphabet=st.sampled_from(_GOOD), max_size=12),
+    st.text(alphabet=st.sampled_from(_GOOD + _BAD), max_size=6),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=_TEXTS, name=_TEXTS, take=_TEXTS)
+def test_text_the_reader_accepts_every_export_prints(title: str, name: str, take: str) -> None:
+    from taper.export.pdf import render_pdf
+    from taper.export.table import render_table
+    from taper.text import is_control
+
+    document = {
+        "title": title or "x",
+        "start": date(2026, 12, 1),
+        "timezone": "UTC",
+        "patient": {"name": name or "x"},
+        "phase": [
+            {"drug": "prednisone", "dose": "20 mg", "days": 1, "at": ["08:00"], "take": take or "x"}
+        ],
+    }
+    plan = schedule(document)
+    if plan is None:
+        return
+    table = render_table(plan)
+    assert not [ch for ch in table if is_control(ch) and ch != "\n"]
+    export_all(plan, pdf=False)
+    for audience in ("patient", "pharmacist", "nurse"):
+        assert render_pdf(plan, audience, stamp=STAMP).startswith(b"%PDF-")

@@ -643,7 +643,7 @@ def test_hostile_free_text_round_trips() -> None:
     plan = plan_of("ics-hostile-text.toml")
     data = render_ics(plan, stamp=STAMP)
     name = f"{plan.title} ({plan.patient.name})"
-    assert "\n" in plan.title and '"' in name and "\\" in name and "👩🏽‍⚕️" in name
+    assert '"' in name and "\\" in name and "Σοφία" in name
     (dose,) = (d for d in plan.doses if d.day == 1)
     (item,) = plan.events
 

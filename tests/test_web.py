@@ -24,7 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from taper.cli import main
-from taper.regimen import MAX_FILE_BYTES
+from taper.regimen import MAX_REGIMEN_BYTES
 from taper.templates import list_templates, needs_weight
 
 REGIMENS = Path(__file__).parent / "regimens"
@@ -328,10 +328,11 @@ def test_packet_errors(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("url", ["/api/check", "/api/plan", "/api/packet"])
 def test_body_over_the_size_limit_is_413(client: FlaskClient, url: str) -> None:
-    answer = post(client, url, data=b"#" * (MAX_FILE_BYTES + 1))
+    assert post(client, url, data=b"#" * MAX_REGIMEN_BYTES).status_code in (200, 422)
+    answer = post(client, url, data=b"#" * (MAX_REGIMEN_BYTES + 1))
     assert answer.status_code == 413
-    assert answer.json == {"error": "the body is over 1,000,000 bytes; a regimen is a few kB"}
-    huge = post(client, url, data=b"#" * (3 * MAX_FILE_BYTES))
+    assert answer.json == {"error": "the body is over 256 KiB; a regimen is a few kilobytes"}
+    huge = post(client, url, data=b"#" * (3 * MAX_REGIMEN_BYTES))
     assert huge.status_code == 413
     assert "error" in huge.json
 
@@ -631,7 +632,10 @@ def test_upload_opens_a_file_in_memory(
     # werkzeug spools a big upload to disk with the names it imported; they must not be used.
     monkeypatch.setattr(werkzeug.formparser, "SpooledTemporaryFile", no_disk)
     monkeypatch.setattr(werkzeug.formparser, "TemporaryFile", no_disk, raising=False)
-    body = regimen_bytes() + b"\n" + b"# padding\n" * 60_000  # over werkzeug's 500 kB spool
+    # Over werkzeug's 500 kB spool: the upload must stay in memory even so, and the reader
+    # refuses it as too large for a regimen.
+    body = regimen_bytes() + b"\n" + b"# padding\n" * 51_500
+    assert 512_000 < len(body) < 2 * MAX_REGIMEN_BYTES
     boundary = "taperboundary"
     multipart = (
         (
@@ -652,8 +656,20 @@ def test_upload_opens_a_file_in_memory(
     )
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200
+    assert re.search(
+        r"jane\.toml: is \d+ KiB; a regimen file is a few kilobytes \(at most 256 KiB\)", html
+    )
+    assert 'id="form-body"' not in html
+    small = regimen_bytes()
+    answer = post(
+        client,
+        "/ui/upload",
+        data={"upload": (io.BytesIO(small), "jane.toml"), "regimen": ""},
+        content_type="multipart/form-data",
+    )
+    html = answer.get_data(as_text=True)
     assert 'id="form-body"' in html
-    assert textarea(html) == body.decode()
+    assert textarea(html) == small.decode()
 
 
 def test_download_from_the_page_equals_the_api(client: FlaskClient) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from taper.plan import Dose, Plan, TabletCount
 from taper.units import plain
+from taper.zones import TZDATA_VERSION
 
 SCHEMA_ID = "taper-plan/1"
 
@@ -57,6 +58,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "schema": SCHEMA_ID,
         "title": plan.title,
         "timezone": plan.timezone,
+        "tzdata": TZDATA_VERSION,
         "start": plan.start.isoformat(),
         "end": plan.end.isoformat(),
         "revision": plan.revision,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from taper.plan import Plan
+from taper.text import one_line
 from taper.units import format_amount, format_number
 from taper.voice.doses import dose_summary, phase_heading
 
@@ -37,7 +38,9 @@ def render_table(plan: Plan) -> str:
         if not day.doses:
             items.insert(0, ("     ", "no dose"))
         for number, (time, text) in enumerate(items):
-            lines.append(f"{label if number == 0 else ' ' * len(label)}  {time}  {text}")
+            # One row per item: a line break in a multi-line field must not start a row
+            # of its own (it could pass for a dose).
+            lines.append(f"{label if number == 0 else ' ' * len(label)}  {time}  {one_line(text)}")
     if plan.dispense or plan.liquids:
         lines += ["", "Dispense:"]
         for line in plan.dispense:
@@ -66,7 +69,7 @@ def render_table(plan: Plan) -> str:
         lines += ["", "Warnings:"]
         for warning in plan.warnings:
             place = f" ({warning.place})" if warning.place else ""
-            lines.append(f"  [{warning.code}] {warning.message}{place}")
+            lines.append(one_line(f"  [{warning.code}] {warning.message}{place}"))
     return "\n".join(lines) + "\n"
 
 

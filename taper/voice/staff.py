@@ -26,6 +26,13 @@ ALLOWANCE_WORDS = {
 }
 
 
+def zone_rules_line(plan: Plan) -> str:
+    """Which time-zone rules the times were worked out with (the installed tzdata package)."""
+    from taper.zones import TZDATA_VERSION
+
+    return f"Times are in {plan.timezone}, by the IANA time zone rules {TZDATA_VERSION}."
+
+
 def phase_title(plan: Plan, phase: PhasePlan) -> str:
     """``Taper: Prednisone by mouth, days 4–17 (Fri Dec 4 – Thu Dec 17)``."""
     dates = date_range(date_of(plan, phase.first_day), date_of(plan, phase.last_day))

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from taper import service
 from taper.errors import Problem, TaperError
-from taper.regimen import MAX_FILE_BYTES, parse_document
+from taper.regimen import MAX_REGIMEN_BYTES, parse_document
 from taper.voice.text import Strong
 from taper.web import form as regimen_form
 from taper.web.packet import zip_files
@@ -83,13 +83,16 @@ def _paper(value: str | None) -> str:
     return paper
 
 
+_TOO_LARGE = f"the body is over {MAX_REGIMEN_BYTES // 1024} KiB; a regimen is a few kilobytes"
+
+
 def _body() -> bytes:
     length = request.content_length
-    if length is not None and length > MAX_FILE_BYTES:
-        raise ApiError(413, f"the body is over {MAX_FILE_BYTES:,} bytes; a regimen is a few kB")
+    if length is not None and length > MAX_REGIMEN_BYTES:
+        raise ApiError(413, _TOO_LARGE)
     data = request.get_data(cache=False)
-    if len(data) > MAX_FILE_BYTES:
-        raise ApiError(413, f"the body is over {MAX_FILE_BYTES:,} bytes; a regimen is a few kB")
+    if len(data) > MAX_REGIMEN_BYTES:
+        raise ApiError(413, _TOO_LARGE)
     return data
 
 
@@ -100,8 +103,8 @@ def create_app(*, token: str, port: int) -> Flask:
     app.jinja_env.tests["strong"] = lambda value: isinstance(value, Strong)
     app.config.update(
         TRUSTED_HOSTS=["127.0.0.1", "localhost"],
-        MAX_CONTENT_LENGTH=2 * MAX_FILE_BYTES + 65536,
-        MAX_FORM_MEMORY_SIZE=MAX_FILE_BYTES + 1024,
+        MAX_CONTENT_LENGTH=2 * MAX_REGIMEN_BYTES + 65536,
+        MAX_FORM_MEMORY_SIZE=MAX_REGIMEN_BYTES + 1024,
         SEND_FILE_MAX_AGE_DEFAULT=0,
     )
     hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
@@ -297,7 +300,7 @@ def create_app(*, token: str, port: int) -> Flask:
     @app.post("/ui/upload")
     def ui_upload() -> Response:
         upload = request.files.get("upload")
-        data = upload.read(MAX_FILE_BYTES + 1) if upload is not None else b""
+        data = upload.read(MAX_REGIMEN_BYTES + 1) if upload is not None else b""
         old, old_doc, _ = _resolve(request.form)
         if not data:
             return _fragments(old, old_doc, form_body=False, template_error="choose a file first")
@@ -338,9 +341,9 @@ def create_app(*, token: str, port: int) -> Flask:
 
 
 def _zones() -> list[str]:
-    import pendulum
+    from taper.zones import names
 
-    return sorted(pendulum.timezones())
+    return sorted(names())
 
 
 def _attachment(data: bytes, name: str, media: str, *, inline: bool = False) -> Response:

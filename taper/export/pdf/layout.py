@@ -31,6 +31,7 @@ from reportlab.platypus import (
 
 from taper.errors import ExportError
 from taper.plan import PhasePlan, Plan
+from taper.text import char_name, printable_form, unprintable
 from taper.voice.people import conditions_text, course_line, person, team_entries, weight_text
 from taper.voice.sigs import sig
 from taper.voice.text import Rich, Strong
@@ -100,36 +101,11 @@ def _register_fonts() -> frozenset[int]:
 NBSP = "\u00a0"
 
 
-# Line breaks and tabs in free text print as spaces (a Paragraph would do the same, the
-# footer's drawString would not); a no-break space stays what it is.
-_BREAKS = str.maketrans(dict.fromkeys("\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029", " "))
-
-
-def _clean(text: str) -> str:
-    """Composed characters (é, not e + ◌́), and any line break or tab as a plain space."""
-    return unicodedata.normalize("NFC", text).translate(_BREAKS)
-
-
-def _unprintable(text: str) -> list[tuple[str, str]]:
-    """The characters of ``text`` the handout cannot print, each with the reason."""
-    if text.isascii() and text.isprintable():
-        return []  # printable ASCII: all in the font, none right-to-left
-    glyphs = _register_fonts()
-    found: list[tuple[str, str]] = []
-    for ch in dict.fromkeys(_clean(text)):
-        if unicodedata.bidirectional(ch) in ("R", "AL", "RLE", "RLO", "RLI"):
-            found.append((ch, "is right-to-left text, which the handout cannot lay out"))
-        elif ord(ch) > 0xFFFF:
-            # reportlab draws these glyphs but writes their text as a wrong 16-bit character,
-            # so the PDF would read back (copy, search, screen readers) as something else.
-            found.append((ch, "is an emoji or rare symbol the PDF cannot store as text"))
-        elif ord(ch) not in glyphs:
-            found.append((ch, "has no glyph in the handout font (DejaVu Sans)"))
-    return found
-
-
-def _char_name(ch: str) -> str:
-    return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed character')})"
+# What a handout can print is decided in one place, taper.text, which the reader applies to
+# every text of a regimen too: `check` refuses exactly what the PDF would.
+_clean = printable_form  # composed characters, any line break or tab as a plain space
+_unprintable = unprintable  # the characters the handout cannot print, each with the reason
+_char_name = char_name
 
 
 def _esc(text: str, place: str = "handout text") -> str:

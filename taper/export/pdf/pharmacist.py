@@ -33,6 +33,7 @@ from taper.voice.staff import (
     step_rows,
     total_rows,
     warning_rows,
+    zone_rules_line,
 )
 
 
@@ -40,6 +41,7 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
     story: list[Flowable] = [
         _p("Dispensing sheet", styles.title),
         _patient_block(plan, styles, width),
+        _p(zone_rules_line(plan), styles.small),
     ]
     contacts = _contacts(plan, styles, width)
     if contacts is not None:
