@@ -555,6 +555,23 @@ def test_an_unchanged_form_keeps_the_file_and_its_comments(client: FlaskClient) 
     assert after == before
 
 
+def test_the_form_changes_only_what_was_changed(client: FlaskClient) -> None:
+    # A value the form shows as it is (a number where text belongs) stays as the file has it,
+    # with its problem, until the nurse changes that field.
+    text = (REGIMENS / "pulse-then-taper.toml").read_text().replace('dose = "1 g"', "dose = 1")
+    html = post(client, "/ui/file", data={"regimen": text}).get_data(as_text=True)
+    fields = form_of(html)
+    assert fields["phase[1].dose"] == "1"
+    fields["patient.name"] = "Jane Doe"
+    changed = post(client, "/ui/update", data=fields).get_data(as_text=True)
+    doc = tomllib.loads(textarea(changed))
+    assert doc["phase"][0]["dose"] == 1
+    assert "e-phase-1-dose" in field_errors(changed)
+    fields["phase[1].dose"] = "1 g"
+    fixed = post(client, "/ui/update", data=fields).get_data(as_text=True)
+    assert tomllib.loads(textarea(fixed))["phase"][0]["dose"] == "1 g"
+
+
 def edit(client: FlaskClient, fields: dict[str, str], action: str) -> str:
     answer = post(client, f"/ui/edit?action={action}", data=fields)
     assert answer.status_code == 200

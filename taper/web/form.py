@@ -183,7 +183,8 @@ def _apply(table: dict[str, Any], prefix: str, fields: Mapping[str, str], form: 
             table.pop(key, None)
             continue
         value = _typed(kind, text)
-        if shown(table.get(key)) != shown(value) or type(table.get(key)) is not type(value):
+        # Only what the nurse changed: a value that shows the same is kept as the file has it.
+        if shown(table.get(key)) != shown(value):
             table[key] = value
 
 
