@@ -792,3 +792,34 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_toml_writer_round_trips_and_finds_comments() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from taper.web.tomltext import dumps, has_other_comments, header_comment
+
+    document = {
+        "title": 'A "quoted"\ttitle\\ with a tab\u0007 and #hash',
+        "start": date(2026, 12, 1),
+        "revision": 2,
+        "patient": {"name": "Zoë", "routine": {"breakfast": "08:00"}, "weird key": True},
+        "phase": [
+            {
+                "drug": "prednisone",
+                "steps": [{"dose": "60 mg", "days": 4}, {"at": {"breakfast": "8 mg"}, "days": 2}],
+                "taper": {"from": "60 mg"},
+                "ratio": Decimal("2.50"),
+            }
+        ],
+        "also": [],
+    }
+    text = dumps(document, header="# made by a test\n# second line")
+    assert text.startswith("# made by a test\n# second line\n\ntitle = ")
+    assert tomllib.loads(text, parse_float=Decimal) == document
+    assert header_comment(text) == "# made by a test\n# second line"
+    assert not has_other_comments(text)  # the "#hash" is inside a string
+    assert has_other_comments(text + "x = 1  # a note\n")
+    assert has_other_comments(text + "# a line of its own\n")
+    assert not has_other_comments("# only the opening note\nroom = 'Room #3'\n")

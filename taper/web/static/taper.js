@@ -42,6 +42,17 @@
     }
   }, true);
 
+  // Between an edit and the server's answer the packet would not match the form: no download
+  // until the answer has redrawn the buttons.
+  document.addEventListener("input", function (event) {
+    if (!event.target.closest || !event.target.closest("#form-body, #file-holder")) { return; }
+    document.querySelectorAll("#download-buttons button").forEach(function (button) {
+      button.disabled = true;
+    });
+    var status = document.getElementById("download-status");
+    if (status) { status.textContent = "Checking the change…"; }
+  });
+
   // The template's description follows the picker.
   document.addEventListener("change", function (event) {
     if (event.target.id !== "template") { return; }
