@@ -121,6 +121,7 @@ def main() -> None:
       taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
       taper check jane.toml                 # every problem at once
       taper build jane.toml -o jane/        # plan.json, reminders.ics, three PDFs
+      taper serve                           # the same in a page in your browser
     """
 
 

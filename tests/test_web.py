@@ -823,3 +823,22 @@ def test_toml_writer_round_trips_and_finds_comments() -> None:
     assert has_other_comments(text + "x = 1  # a note\n")
     assert has_other_comments(text + "# a line of its own\n")
     assert not has_other_comments("# only the opening note\nroom = 'Room #3'\n")
+
+
+def test_the_page_says_the_plan_in_the_handouts_words(client: FlaskClient) -> None:
+    from pypdf import PdfReader
+
+    html = load_template(client)
+    cells = re.findall(r'<td class="time">([^<]*)</td><td>([^<]*)</td>', html)
+    assert len(cells) == 31
+    fields = form_of(html)
+    pdf = post(client, "/ui/download?file=patient.pdf", data=fields).data
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+    def squeeze(words: str) -> str:
+        return re.sub(r"\s+", "", html_module.unescape(words))
+
+    printed = squeeze(text)
+    for time, what in cells:
+        assert squeeze(time) in printed
+        assert squeeze(what) in printed, what
