@@ -36,7 +36,11 @@ def template_plans(workdir: Path) -> list[tuple[str, Plan]]:
     plans = []
     for template in list_templates():
         text = render_template(
-            template.name, start=date(2026, 12, 1), weight="70 kg", timezone="America/New_York"
+            template.name,
+            start=date(2026, 12, 1),
+            weight="70 kg",
+            timezone="America/New_York",
+            height="120 cm",
         )
         path = workdir / f"{template.name}.toml"
         path.write_text(text, encoding="utf-8")

@@ -169,3 +169,52 @@ def drug_suggestions(name: str) -> list[str]:
 def conditions() -> dict[str, str]:
     """Known condition ids and their labels."""
     return {cid: entry["label"] for cid, entry in read_data("conditions.toml")["condition"].items()}
+
+
+class Pack(NamedTuple):
+    """A dose pack: ``tablets`` tablets of one strength, with the pack's own day-by-day schedule."""
+
+    id: str
+    name: str
+    drug: str  # catalogue drug id
+    strength: Amount
+    tablets: int
+    schedule: tuple[tuple[tuple[str, int], ...], ...]  # per day: (routine slot, tablets)
+    source: str
+    synonyms: tuple[str, ...] = ()
+
+
+@cache
+def packs() -> dict[str, Pack]:
+    catalogue: dict[str, Pack] = {}
+    for pack_id, entry in read_data("packs.toml")["pack"].items():
+        catalogue[pack_id] = Pack(
+            id=pack_id,
+            name=entry["name"],
+            drug=entry["drug"],
+            strength=parse_amount(entry["strength"]),
+            tablets=int(entry["tablets"]),
+            schedule=tuple(tuple(day.items()) for day in entry["schedule"]),
+            source=entry["source"],
+            synonyms=tuple(entry.get("synonyms", [])),
+        )
+    return catalogue
+
+
+@cache
+def _pack_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for pack in packs().values():
+        for name in (pack.id, pack.name, *pack.synonyms):
+            names[_fold(name.replace("-", " "))] = pack.id
+    return names
+
+
+def find_pack(name: str) -> Pack | None:
+    """The dose pack a name denotes (``"methylprednisolone 4 mg dose pack"``), or None."""
+    pack_id = _pack_names().get(_fold(name.replace("-", " ")))
+    return packs()[pack_id] if pack_id else None
+
+
+def pack_names() -> list[str]:
+    return [pack.name for pack in packs().values()]

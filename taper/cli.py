@@ -7,7 +7,12 @@ the commands that need them, to keep start-up quick.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import errno
+import os
 import re
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,20 +36,115 @@ else:  # click's ParamType is generic only from 8.5 on
     _ParamType = click.ParamType
 
 
+# What a terminal that cannot show a character gets instead (PYTHONIOENCODING=latin-1, a
+# non-UTF-8 file name): a plain look-alike where there is one, else "?"; never a crash.
+_PLAIN = {"\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2192": "->", "\u2018": "'",
+          "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "...", "\u2265": ">=",
+          "\u2264": "<=", "\u00d7": "x", "\u00b5": "u", "\u00b2": "2", "\u2022": "*",
+          "\u00a0": " ", "\u202f": " ", "\u2009": " "}  # fmt: skip
+
+
+def _plain(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start : error.end]
+    return "".join(_PLAIN.get(char, "?") for char in text), error.end
+
+
+codecs.register_error("taper-plain", _plain)
+
+
+def _tolerant_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="taper-plain")
+
+
+def _stdout_failed(err: OSError) -> bool:
+    """Whether ``err`` came from writing standard output (a full disk, a closed pipe)."""
+    if err.filename is not None:
+        return False
+    if err.errno in (errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+        return True
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
+
+
+def _silence_stdout() -> None:
+    """Send what is left in standard output's buffer nowhere, so exiting cannot fail again."""
+    try:
+        descriptor = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(descriptor, sys.stdout.fileno())
+        os.close(descriptor)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests): nothing is flushed at exit
+
+
 class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The process's entry point (the `taper` command, python -m taper): signals are
+        caught from here on, so that Ctrl-C or a kill always ends with an exit status that
+        says what happened (130/143 before an output is in place, 0 once it is)."""
+        from taper.output import Interrupted, interruption_guard
+
         try:
-            return super().invoke(ctx)
+            with interruption_guard(whole_process=True):
+                return super().__call__(*args, **kwargs)
+        except Interrupted as err:
+            click.echo("Interrupted: no output was written or changed.", err=True)
+            sys.exit(128 + err.signum)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from taper.output import Interrupted, interruption_guard
+
+        _tolerant_streams()
+        try:
+            with interruption_guard():
+                result = super().invoke(ctx)
+                sys.stdout.flush()
+                return result
         except TaperError as err:
             # Messages echo file names and values: never let a control character reach the
             # terminal raw (taper.text is the one rule).
             raise click.ClickException(terminal(str(err))) from err
+        except Interrupted as err:
+            click.echo("Interrupted: no output was written or changed.", err=True)
+            raise click.exceptions.Exit(128 + err.signum) from err
+        except OSError as err:
+            if not _stdout_failed(err):
+                raise
+            _silence_stdout()
+            if err.errno == errno.EPIPE:  # the reader went away (taper plan | head): say nothing
+                raise click.exceptions.Exit(1) from err
+            raise click.ClickException(f"cannot write to standard output ({err.strerror})") from err
 
 
 def load(regimen: Path) -> Plan:
-    from taper.schedules import load_plan
+    """Read the regimen (a regular file, within the size limit), check it and schedule it."""
+    from taper.errors import InputFileError, Problem, RegimenError
+    from taper.output import REGIMEN, REGIMEN_LIMIT, read_input
+    from taper.regimen import parse_document, parse_regimen, read_document
+    from taper.schedules import build_plan
 
-    return load_plan(regimen, today=today())
+    try:
+        data = read_input(regimen, REGIMEN)
+    except InputFileError as err:
+        raise RegimenError(regimen.name, [Problem("", str(err))]) from err
+    if len(data) > REGIMEN_LIMIT:  # a regular file, too big: the reader says so, with its size
+        document, problems = read_document(regimen)
+    else:
+        document, problems = parse_document(data)
+    if document is None:
+        raise RegimenError(regimen.name, problems)
+    parsed, problems = parse_regimen(document, regimen.name)
+    if parsed is None:
+        raise RegimenError(regimen.name, problems)
+    return build_plan(parsed, problems, today=today())
 
 
 regimen_argument = click.argument(
@@ -161,8 +261,9 @@ def plan(regimen: Path, as_json: bool) -> None:
     course = load(regimen)
     if as_json:
         from taper.export.json import render_json
+        from taper.output import write_file
 
-        click.echo(render_json(course).decode("utf-8"), nl=False)
+        write_file("-", render_json(course))  # JSON is UTF-8 whatever the terminal's encoding
         return
     from taper.export.table import render_table
 
@@ -188,7 +289,7 @@ def plan(regimen: Path, as_json: bool) -> None:
 @click.option("--no-alarm", is_flag=True, help="Leave alarms out.")
 @click.option(
     "--previous",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    type=click.Path(path_type=Path),
     help="The calendar file of the plan this one replaces: its events that are gone "
     "are written as cancelled.",
 )
@@ -207,9 +308,12 @@ def ics(
     Example: taper ics jane.toml -o reminders.ics --alarm 15m
     """
     from taper.export.ics import render_ics
-    from taper.output import write_file
+    from taper.output import OutputFile
 
+    _alarm_or_none(no_alarm)
     course = load(regimen)
+    inputs = {"the regimen": regimen, **({"the --previous calendar": previous} if previous else {})}
+    out = OutputFile(output, force=force, inputs=inputs)
     old = _read_previous(previous)
     try:
         data = render_ics(
@@ -222,7 +326,7 @@ def ics(
     except OutputError as err:
         # Only the previous file gives render_ics an OutputError; name it.
         raise OutputError(f"{previous}: {err}") from err
-    write_file(output, data, force=force)
+    out.write(data)
     # A reminder the clocks moved is at a time nobody wrote; say so (on stderr: -o - is data).
     for warning in course.warnings:
         if warning.code.startswith("dst-"):
@@ -233,13 +337,25 @@ def ics(
             )
 
 
+def _alarm_or_none(no_alarm: bool) -> None:
+    """--alarm and --no-alarm contradict each other: a usage error (exit 2)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    if no_alarm and ctx.get_parameter_source("alarm") is ParameterSource.COMMANDLINE:
+        raise click.UsageError("--alarm and --no-alarm cannot be used together; give one", ctx)
+
+
 def _read_previous(previous: Path | None) -> bytes | None:
+    from taper.errors import InputFileError
+    from taper.output import PREVIOUS, read_input
+
     if previous is None:
         return None
     try:
-        return previous.read_bytes()
-    except OSError as err:
-        raise OutputError(f"{previous}: cannot be read ({err.strerror})") from err
+        return read_input(previous, PREVIOUS)
+    except InputFileError as err:
+        raise OutputError(f"{previous}: {err}") from err
 
 
 @main.command()
@@ -253,21 +369,42 @@ def _read_previous(previous: Path | None) -> bytes | None:
     help="Who the handout is for.",
 )
 @click.option("--large-print", is_flag=True, help="Bigger text, for low vision.")
+@click.option(
+    "--fill",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Patient handout of a long course: the fill period its tick-box checklist covers.",
+)
 @paper_options
 @force_option
 def pdf(
-    regimen: Path, output: str, audience: str, large_print: bool, paper: str, force: bool
+    regimen: Path,
+    output: str,
+    audience: str,
+    large_print: bool,
+    fill: int,
+    paper: str,
+    force: bool,
 ) -> None:
     """Write a printable handout for the patient, the pharmacist or the nurse.
 
     Example: taper pdf jane.toml -o jane-patient.pdf --for patient --large-print
     """
     from taper.export.pdf import render_pdf
-    from taper.output import write_file
+    from taper.output import OutputFile
+    from taper.voice.amounts import checklist_days
 
     course = load(regimen)
-    data = render_pdf(course, audience, stamp=build_stamp(), paper=paper, large_print=large_print)
-    write_file(output, data, force=force)
+    try:
+        checklist_days(course, fill)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--fill") from err
+    out = OutputFile(output, force=force, inputs={"the regimen": regimen})
+    data = render_pdf(
+        course, audience, stamp=build_stamp(), paper=paper, large_print=large_print, fill=fill
+    )
+    out.write(data)
 
 
 @main.command()
@@ -299,6 +436,7 @@ def templates() -> None:
 @click.option("-o", "--output", required=True, help="The regimen file to write.")
 @click.option("--start", type=DateType(), help="Course day 1 (default: tomorrow).")
 @click.option("--weight", help='The patient\'s weight, such as "70 kg" or "154 lb".')
+@click.option("--height", help='The patient\'s height, such as "120 cm" or "47 in" (per-m² doses).')
 @click.option("--timezone", type=TimezoneType(), help="IANA time zone (default: this machine's).")
 @force_option
 def new(
@@ -306,6 +444,7 @@ def new(
     output: str,
     start: date | None,
     weight: str | None,
+    height: str | None,
     timezone: str | None,
     force: bool,
 ) -> None:
@@ -314,11 +453,18 @@ def new(
     Example: taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
     """
     from taper.output import write_file
-    from taper.templates import render_template
+    from taper.templates import TemplateError, render_template
 
-    text = render_template(
-        template, start=start or today() + timedelta(days=1), weight=weight, timezone=timezone
-    )
+    try:
+        text = render_template(
+            template,
+            start=start or today() + timedelta(days=1),
+            weight=weight,
+            timezone=timezone,
+            height=height,
+        )
+    except TemplateError as err:  # a mistake on the command line, as a bad --start is: exit 2
+        raise click.UsageError(str(err), click.get_current_context()) from err
     write_file(output, text.encode("utf-8"), force=force)
     click.echo(terminal(f"wrote {output}; edit it, then run: taper check {output}"), err=True)
 
@@ -334,12 +480,14 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
 
     Example: taper build jane.toml -o jane/
     """
-    from taper.output import write_folder
+    from taper.output import OutputFolder
     from taper.service import packet
 
     course = load(regimen)
+    out = OutputFolder(output, force=force, inputs={"the regimen": regimen})
     files = packet(course, stamp=build_stamp(), paper=paper, large_print=large_print)
-    write_folder(output, files, force=force)
+    for note in out.write(files):
+        click.echo(terminal(note), err=True)
     click.echo(terminal(f"wrote {', '.join(files)} to {output}"), err=True)
 
 

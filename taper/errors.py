@@ -40,3 +40,7 @@ class OutputError(TaperError):
 
 class ExportError(TaperError):
     """Raised when an export cannot represent the plan faithfully (for example a missing glyph)."""
+
+
+class InputFileError(TaperError):
+    """Raised when an input file cannot be read safely (missing, not a regular file, too big)."""

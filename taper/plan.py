@@ -25,6 +25,34 @@ class TabletCount(NamedTuple):
     count: Decimal  # type: ignore[assignment]
 
 
+class Basis(NamedTuple):
+    """How a per-weight dose was worked out: ordered × size = uncapped, then any cap.
+
+    ``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg``: ordered 2 mg/kg, size 34.9 (kg),
+    uncapped 69.8, capped 60 (the amount the cap allows, before rounding to a dose the tablets
+    or the syringe make). The dose's own ``amount`` is what is given.
+    """
+
+    ordered: Decimal
+    ordered_unit: str  # mg/kg | g/kg | mg/m2 | g/m2
+    size: Decimal  # the weight in kg, or the body surface area in m²
+    uncapped: Decimal  # ordered × size, in ``unit``
+    unit: str  # mg | g
+    capped: Decimal | None = None  # what the cap allows, when it applies
+    cap: Decimal | None = None  # the cap that applied, in ``unit`` (a day's total for max_daily)
+    cap_kind: str | None = None  # max | max_daily
+
+    @property
+    def per(self) -> str:
+        """``kg`` or ``m2``."""
+        return self.ordered_unit.split("/", 1)[1]
+
+    @property
+    def allowed(self) -> Decimal:
+        """The amount ordered after the cap (before rounding to a makeable dose)."""
+        return self.capped if self.capped is not None else self.uncapped
+
+
 class Dose(NamedTuple):
     """One dose (or procedure session) at one local time on one course day."""
 
@@ -46,6 +74,7 @@ class Dose(NamedTuple):
     slot: str | None = None  # routine slot name when `at` named one ("breakfast")
     session: int | None = None  # procedure session number (1-based)
     sessions: int | None = None  # procedure sessions in the phase
+    basis: Basis | None = None  # a per-weight dose: how it was worked out
 
 
 class Event(NamedTuple):
@@ -82,6 +111,7 @@ class StepDose(NamedTuple):
     unit: str | None
     tablets: tuple[TabletCount, ...]
     volume_ml: Decimal | None
+    basis: Basis | None = None
 
 
 class StepPlan(NamedTuple):
@@ -92,6 +122,10 @@ class StepPlan(NamedTuple):
     days: int
     every: int
     doses: tuple[StepDose, ...]
+    every_hours: int | None = None  # a round-the-clock series: one dose every N hours
+    series_doses: int | None = None  # doses in a round-the-clock series
+    max_dose: str | None = None  # the cap on each dose, as entered ("60 mg")
+    max_daily: str | None = None  # the cap on the day's total
 
 
 class PhasePlan(NamedTuple):
@@ -114,6 +148,8 @@ class PhasePlan(NamedTuple):
     sessions: int | None
     known_drug: bool
     drug_class: str | None  # steroid | acth | ivig | plasma-exchange | None
+    every_hours: int | None = None  # every = "6h"
+    pack: str | None = None  # the dose pack's name
 
 
 class DispenseLine(NamedTuple):
@@ -134,6 +170,34 @@ class LiquidLine(NamedTuple):
     drug_name: str
     liquid: str  # "5 mg/5 mL"
     volume_ml: Decimal
+
+
+class PackLine(NamedTuple):
+    """Dose packs to dispense for one phase, and the tablets its plan leaves in them."""
+
+    drug: str
+    drug_name: str
+    pack: str  # "methylprednisolone 4 mg dose pack"
+    packs: int
+    tablets_per_pack: int
+    strength: Decimal
+    unit: str
+    used: Decimal  # tablets the plan gives
+    left_over: Decimal
+    phase: str
+    first_day: int
+    source: str
+
+
+class FillPeriod(NamedTuple):
+    """What one fill supplies: the days it covers and the quantities for them."""
+
+    number: int
+    first_day: int
+    last_day: int
+    dispense: tuple[DispenseLine, ...]
+    liquids: tuple[LiquidLine, ...]
+    packs: tuple[PackLine, ...]
 
 
 class Total(NamedTuple):
@@ -160,6 +224,9 @@ class Patient(NamedTuple):
     weight_kg: Decimal | None
     weight: str | None  # as entered ("154 lb")
     conditions: tuple[str, ...]
+    height_cm: Decimal | None = None
+    height: str | None = None  # as entered ("47 in")
+    bsa_m2: Decimal | None = None  # Mosteller
 
 
 class CareTeam(NamedTuple):
@@ -189,6 +256,9 @@ class Plan(NamedTuple):
     warnings: tuple[Warning, ...]
     liquids: tuple[LiquidLine, ...] = ()
     source: str = ""  # the regimen file's name, for messages only
+    packs: tuple[PackLine, ...] = ()
+    fills: tuple[FillPeriod, ...] = ()  # one period for the whole course unless fill is given
+    fill_days: int | None = None  # fill = "28 days"
 
     @property
     def doses(self) -> tuple[Dose, ...]:

@@ -14,18 +14,29 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from taper.catalogue import Drug, conditions, drug_suggestions, identify_drug
+from taper.catalogue import (
+    Drug,
+    Pack,
+    conditions,
+    drug_suggestions,
+    find_pack,
+    identify_drug,
+    pack_names,
+)
 from taper.errors import Problem
 from taper.text import MULTILINE_KEYS
 from taper.units import (
+    DOSE_UNITS,
     Amount,
     Concentration,
     describe,
     format_number,
     is_clock_time,
+    mosteller_bsa,
     parse_amount,
     parse_concentration,
     parse_duration,
+    parse_height,
     parse_weight,
 )
 
@@ -37,7 +48,7 @@ MAX_FILE_BYTES = MAX_REGIMEN_BYTES  # the earlier name
 #: inline tables, checked before parsing; a regimen needs 3 of each at most.
 MAX_KEY_PARTS = 16
 MAX_NESTING = 32
-MAX_COURSE_DAYS = 366
+MAX_COURSE_DAYS = 1096  # three years: giant cell arteritis tapers run 1–2 years
 #: Reminders (doses and [[also]] items) a plan may hold: on one day, and in the whole course.
 #: 24 a day is a dose every hour, above any real order (4-hourly dosing is 6 a day, divided
 #: doses 4, a few checks besides); 10,000 in a course holds a 3-year course (1,096 days) at 6
@@ -62,8 +73,18 @@ ALLOWANCES = {
     "above-documented-dose": "give a dose above the highest documented regimen",
     "overlap": "let this phase overlap another phase of the same drug",
 }
-TOP_KEYS = ("title", "start", "timezone", "revision", "patient", "care_team", "phase", "also")
-PATIENT_KEYS = ("name", "weight", "conditions", "routine")
+TOP_KEYS = (
+    "title",
+    "start",
+    "timezone",
+    "revision",
+    "fill",
+    "patient",
+    "care_team",
+    "phase",
+    "also",
+)
+PATIENT_KEYS = ("name", "weight", "height", "conditions", "routine")
 CARE_TEAM_KEYS = ("clinic", "phone", "after_hours", "prescriber", "nurse", "pharmacy")
 PHASE_KEYS = (
     "name",
@@ -84,10 +105,27 @@ PHASE_KEYS = (
     "where",
     "start_day",
     "allow",
+    "max",
+    "max_daily",
+    "pack",
 )
-STEP_KEYS = ("dose", "days", "every", "at")
+STEP_KEYS = ("dose", "days", "every", "at", "max", "max_daily")
 TAPER_KEYS = ("from", "to", "by", "every")
-ALSO_KEYS = ("kind", "what", "at", "during", "days", "on", "duration", "where")
+ALSO_KEYS = (
+    "kind",
+    "what",
+    "at",
+    "during",
+    "days",
+    "on",
+    "every",
+    "weekdays",
+    "duration",
+    "where",
+)
+INTERVAL_HOURS = (4, 6, 8, 12)  # every = "6h": round-the-clock series
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CAP_UNITS = ("mg", "g", "mcg", "units")
 DOSING_FORMS = ("dose", "steps", "taper", "sessions")
 
 
@@ -106,6 +144,14 @@ class Given(NamedTuple):
     place: str
 
 
+class Cap(NamedTuple):
+    """``max`` (each dose) and ``max_daily`` (the day's total) on per-weight doses."""
+
+    dose: Amount | None = None
+    daily: Amount | None = None
+    place: str = ""  # where the cap was written (the phase or the step)
+
+
 class Step(NamedTuple):
     """Days with the same doses, given on every ``every``-th day of the step."""
 
@@ -113,6 +159,7 @@ class Step(NamedTuple):
     days: int
     every: int
     doses: tuple[Given, ...]
+    cap: Cap = Cap()
 
 
 class TaperRule(NamedTuple):
@@ -147,6 +194,10 @@ class Phase(NamedTuple):
     where: str | None
     start_day: int | None
     allow: tuple[str, ...]
+    cap: Cap = Cap()  # the phase's max and max_daily; a step's own cap wins
+    interval_hours: int | None = None  # every = "6h": a dose every N hours for ``days`` days
+    interval_days: int = 0  # the series' length in days (with interval_hours)
+    pack: Pack | None = None
 
     @property
     def display(self) -> str:
@@ -168,6 +219,8 @@ class Also(NamedTuple):
     on: date | None
     duration_min: int | None
     where: str | None
+    every: int | None = None  # every N days from its first day
+    weekdays: tuple[int, ...] = ()  # 0 = Monday
 
 
 class Regimen(NamedTuple):
@@ -179,6 +232,10 @@ class Regimen(NamedTuple):
     patient_name: str | None
     weight_kg: Decimal | None
     weight_text: str | None
+    height_cm: Decimal | None
+    height_text: str | None
+    bsa_m2: Decimal | None  # Mosteller, from height and weight
+    fill_days: int | None  # days supplied per fill; None: the whole course at once
     conditions: tuple[str, ...]
     routine: tuple[tuple[str, str], ...]
     care_team: tuple[tuple[str, str], ...]
@@ -567,6 +624,8 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
     weight_kg = (
         r.parsed(parse_weight, weight_text, "patient.weight") if weight_text is not None else None
     )
+    body = _body(r, patient, weight_kg)
+    fill_days = _fill(r, doc)
     named_conditions = r.texts(patient, "conditions", "patient") or []
     known_conditions = conditions() if named_conditions else {}
     condition_ids: list[str] = []
@@ -618,7 +677,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
             r.problem("phase", "no [[phase]] is given; a regimen needs at least one phase")
         for number, raw in enumerate(raw_phases, 1):
             before = len(r.problems)
-            phase = _phase(r, raw, number, routine, weight_kg)
+            phase = _phase(r, raw, number, routine, body)
             # A phase with a problem still goes to the engine, so that its doses are checked
             # in the same run ("all problems at once"); the problem keeps it from any output.
             if phase is not None:
@@ -665,6 +724,10 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         patient_name=patient_name,
         weight_kg=weight_kg,
         weight_text=weight_text,
+        height_cm=body.height_cm,
+        height_text=body.height_text,
+        bsa_m2=body.bsa_m2,
+        fill_days=fill_days,
         conditions=tuple(condition_ids),
         routine=tuple(routine.items()),
         care_team=care_team,
@@ -672,6 +735,51 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         also=tuple(also),
         complete=complete and not r.problems,
     )
+
+
+class _Body(NamedTuple):
+    """What per-weight doses are worked out from."""
+
+    weight_kg: Decimal | None
+    height_cm: Decimal | None
+    height_text: str | None
+    bsa_m2: Decimal | None
+
+
+def _body(r: _Reader, patient: dict[str, Any], weight_kg: Decimal | None) -> _Body:
+    """``patient.height`` and the body surface area (Mosteller) it gives with the weight."""
+    height_text = r.text(patient, "height", "patient", example='"120 cm" or "47 in"')
+    height_cm = (
+        r.parsed(parse_height, height_text, "patient.height") if height_text is not None else None
+    )
+    bsa = (
+        mosteller_bsa(height_cm, weight_kg)
+        if height_cm is not None and weight_kg is not None
+        else None
+    )
+    return _Body(weight_kg, height_cm, height_text, bsa)
+
+
+def _fill(r: _Reader, doc: dict[str, Any]) -> int | None:
+    """``fill = "28 days"``: how many days each fill supplies (default: the whole course)."""
+    if "fill" not in doc:
+        return None
+    value = doc["fill"]
+    fix = 'write it like fill = "28 days" or fill = "4 weeks"'
+    if not isinstance(value, str):
+        r.problem("fill", f'expected a text such as "28 days", got {describe(value)}; {fix}')
+        return None
+    words = value.strip().lower().split()
+    days = None
+    if len(words) == 2 and words[0].isdigit() and words[1] in ("day", "days", "week", "weeks"):
+        days = int(words[0]) * (7 if words[1].startswith("week") else 1)
+    if days is None:
+        r.problem("fill", f'"{value}" is not a length in days; {fix}')
+        return None
+    if not 1 <= days <= MAX_COURSE_DAYS:
+        r.problem("fill", f'"{value}" is outside 1 to {MAX_COURSE_DAYS} days; {fix}')
+        return None
+    return days
 
 
 def _start_date(r: _Reader, value: Any) -> date | None:
@@ -755,9 +863,7 @@ def _times(
     return tuple(times)
 
 
-def _phase(
-    r: _Reader, raw: Any, number: int, routine: dict[str, str], weight_kg: Decimal | None
-) -> Phase | None:
+def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Body) -> Phase | None:
     place = f"phase[{number}]"
     table = r.table(raw, place)
     if table is None:
@@ -814,7 +920,12 @@ def _phase(
     given_name = r.text(table, "name", place)
     name = (given_name or (drug.display if drug else drug_text) or f"Phase {number}").strip()
 
+    pack = _pack(r, table, place, drug)
     forms = [form for form in DOSING_FORMS if form in table]
+    if not forms and pack is not None:
+        forms = ["pack"]
+    if not forms and "pack" in table:
+        return None  # the pack's problem is reported above
     if len(forms) != 1:
         if forms:
             r.problem(
@@ -825,7 +936,8 @@ def _phase(
         else:
             r.problem(
                 place,
-                "has no dose; give exactly one dosing form: dose + days, steps, taper, or sessions",
+                "has no dose; give exactly one dosing form: dose + days, steps, taper, "
+                "sessions, or a dose pack",
             )
         return None
     form = forms[0]
@@ -862,7 +974,9 @@ def _phase(
             r.problem(f"{place}.liquid", "a procedure has no liquid; remove it")
 
     strengths: tuple[Amount, ...] = ()
-    if "tablets" in table:
+    if pack is not None and "tablets" not in table:
+        strengths = (pack.strength,)
+    elif "tablets" in table:
         if route != "oral":
             r.problem(f"{place}.tablets", f"tablets are for oral phases; this one is {route}")
         elif liquid is not None or "liquid" in table:
@@ -899,19 +1013,39 @@ def _phase(
         amount = r.parsed(parse_amount, value, where_dose)
         if amount is None:
             return None
-        if amount.per_kg and weight_kg is None:
-            r.problem(
-                where_dose,
-                f'"{value}" is per kg, but patient.weight is missing; '
-                'add it, such as weight = "70 kg"',
-            )
+        if not _body_known(r, amount, value, where_dose, body):
             return None
         if route == "procedure":
             r.problem(where_dose, "a procedure has no dose; use sessions and every")
             return None
         return amount
 
-    if form == "dose":
+    phase_cap = _cap(r, table, place)
+    interval_hours = _interval(r, table, place, form)
+    if form == "dose" and interval_hours is not None:
+        amount = dose_amount(table["dose"], f"{place}.dose")
+        days = r.whole(
+            table,
+            "days",
+            place,
+            low=1,
+            high=MAX_COURSE_DAYS,
+            required=True,
+            fix=f'say how many days the every "{interval_hours}h" series runs, such as days = 3',
+        )
+        if at is None or len(at) != 1:
+            r.problem(
+                f"{place}.at",
+                f'with every = "{interval_hours}h", give the first dose\'s time only, '
+                'such as at = ["06:00"]; the others follow every '
+                f"{interval_hours} hours",
+            )
+        elif amount is not None and days is not None:
+            steps.append(Step(place, days, 1, (Given(at[0], amount, f"{place}.dose"),)))
+    elif form == "pack":
+        assert pack is not None
+        steps.extend(_pack_steps(r, pack, place, routine, at))
+    elif form == "dose":
         amount = dose_amount(table["dose"], f"{place}.dose")
         days, every = _days_and_every(r, table, place, "the phase")
         if at is None:
@@ -930,7 +1064,7 @@ def _phase(
     elif form == "steps":
         if "days" in table:
             r.problem(f"{place}.days", "with steps, give days in each step, not in the phase")
-        if "every" in table:
+        if "every" in table and interval_hours is None:
             r.problem(f"{place}.every", "with steps, give every in each step, not in the phase")
         raw_steps = table["steps"]
         if not isinstance(raw_steps, list) or not raw_steps:
@@ -952,7 +1086,8 @@ def _phase(
             r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"]')
     else:
         sessions = r.whole(table, "sessions", place, low=1, high=100)
-        session_every = r.whole(table, "every", place, low=1, high=30) or 1
+        if interval_hours is None:
+            session_every = r.whole(table, "every", place, low=1, high=30) or 1
         if route != "procedure":
             r.problem(
                 f"{place}.sessions",
@@ -970,6 +1105,9 @@ def _phase(
 
     if route == "procedure" and form != "sessions":
         r.problem(place, "a procedure is scheduled with sessions and every, not a dose")
+    _check_caps(r, place, phase_cap, steps, taper, form)
+    if pack is not None and form == "pack":
+        form = "steps"
 
     return Phase(
         index=number,
@@ -992,7 +1130,204 @@ def _phase(
         where=where,
         start_day=start_day,
         allow=tuple(allow),
+        cap=phase_cap,
+        interval_hours=interval_hours if form == "dose" else None,
+        interval_days=steps[0].days if interval_hours is not None and steps else 0,
+        pack=pack,
     )
+
+
+def _body_known(r: _Reader, amount: Amount, value: Any, where: str, body: _Body) -> bool:
+    """A per-kg dose needs the weight; a per-m² dose the weight and the height."""
+    if amount.per_kg and body.weight_kg is None:
+        r.problem(
+            where,
+            f'"{value}" is per kg, but patient.weight is missing; add it, such as weight = "70 kg"',
+        )
+        return False
+    if amount.per_m2 and (body.weight_kg is None or body.height_cm is None):
+        missing = [
+            f"patient.{key}"
+            for key, known in (("height", body.height_cm), ("weight", body.weight_kg))
+            if known is None
+        ]
+        example = " and ".join(
+            f'{key.removeprefix("patient.")} = "{"120 cm" if "height" in key else "22 kg"}"'
+            for key in missing
+        )
+        r.problem(
+            where,
+            f'"{value}" is per m² of body surface area, worked out from height and weight '
+            f"(Mosteller), but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+            f"missing; add {example} under [patient]",
+        )
+        return False
+    return True
+
+
+def _cap(r: _Reader, table: dict[str, Any], place: str) -> Cap:
+    """``max`` and ``max_daily`` of a phase or a step: plain amounts, never per kg."""
+    found: dict[str, Amount | None] = {}
+    for key in ("max", "max_daily"):
+        if key not in table:
+            found[key] = None
+            continue
+        value = table[key]
+        amount = r.parsed(lambda v: parse_amount(v, allowed=DOSE_UNITS), value, f"{place}.{key}")
+        if amount is not None and amount.per_weight:
+            r.problem(
+                f"{place}.{key}",
+                f'"{value}" is per {"kg" if amount.per_kg else "m²"}; {key} is the most '
+                'given in mg, such as "60 mg"',
+            )
+            amount = None
+        found[key] = amount
+    dose_cap, daily = found["max"], found["max_daily"]
+    if (
+        dose_cap is not None
+        and daily is not None
+        and _same_family(dose_cap, daily)
+        and _base(dose_cap) > _base(daily)
+    ):
+        r.problem(
+            f"{place}.max",
+            f"{dose_cap} a dose is more than max_daily {daily} a day; check the two caps",
+        )
+    return Cap(dose_cap, daily, place)
+
+
+def _check_caps(
+    r: _Reader,
+    place: str,
+    cap: Cap,
+    steps: list[Step],
+    taper: TaperRule | None,
+    form: str,
+) -> None:
+    """A cap needs a per-weight dose to cap, in the same kind of unit."""
+    given = [g.amount for step in steps for g in step.doses]
+    if taper is not None:
+        given += [taper.start, taper.end]
+    per_weight = [a for a in given if a.per_weight]
+    for key, amount in (("max", cap.dose), ("max_daily", cap.daily)):
+        if amount is None:
+            continue
+        if form == "sessions":
+            r.problem(f"{place}.{key}", "a procedure has no dose to cap; remove it")
+        elif not per_weight and (given or form != "steps"):
+            r.problem(
+                f"{place}.{key}",
+                f"caps a per-weight dose (mg/kg or mg/m²), but this phase's doses are fixed "
+                f"amounts; remove {key}, or write the dose per kg or per m², such as "
+                f'dose = "2 mg/kg" with {key} = "{amount}"',
+            )
+        elif per_weight and not all(
+            _same_family(Amount(a.value, a.base_unit), amount) for a in per_weight
+        ):
+            r.problem(
+                f"{place}.{key}",
+                f"{amount} is not in the same kind of unit as the dose "
+                f"({per_weight[0]}); write it in {per_weight[0].base_unit}",
+            )
+
+
+def _interval(r: _Reader, table: dict[str, Any], place: str, form: str) -> int | None:
+    """``every = "6h"`` on a phase: a round-the-clock series. A whole number is in days."""
+    value = table.get("every")
+    if not isinstance(value, str):
+        return None
+    allowed = ", ".join(f'"{h}h"' for h in INTERVAL_HOURS)
+    text = value.strip().lower().replace(" ", "")
+    for suffix in ("hours", "hour", "hrs", "hr", "h"):
+        if text.endswith(suffix):
+            text = text.removesuffix(suffix)
+            break
+    else:
+        text = ""
+    hours = int(text) if text.isdigit() else None
+    if hours is None or hours not in INTERVAL_HOURS:
+        r.problem(
+            f"{place}.every",
+            f'"{value}" is not a dosing interval taper schedules; use {allowed} '
+            "for doses round the clock, or a whole number of days such as every = 2",
+        )
+        return None
+    if form != "dose":
+        r.problem(
+            f"{place}.every",
+            f'every = "{value}" goes with dose and days, such as dose = "250 mg", '
+            'days = 3, at = ["06:00"]',
+        )
+        return None
+    return hours
+
+
+def _pack(r: _Reader, table: dict[str, Any], place: str, drug: Drug | None) -> Pack | None:
+    """``pack = "methylprednisolone 4 mg dose pack"``: a dose pack from the catalogue."""
+    name = r.text(table, "pack", place)
+    if name is None:
+        return None
+    pack = find_pack(name)
+    known = pack_names()
+    if pack is None:
+        r.problem(
+            f"{place}.pack",
+            f'unknown dose pack "{name}" (known: {", ".join(known)})',
+        )
+        return None
+    if drug is not None and drug.id != pack.drug:
+        r.problem(
+            f"{place}.pack",
+            f'the {pack.name} holds {pack.drug}, not {drug.display}; set drug = "{pack.drug}"',
+        )
+        return None
+    if "tablets" in table:
+        r.problem(
+            f"{place}.tablets",
+            f"a {pack.name} holds {pack.strength} tablets only; remove tablets",
+        )
+    if "liquid" in table:
+        r.problem(f"{place}.liquid", "a dose pack holds tablets; remove liquid or pack")
+    for key in ("taper", "sessions"):
+        if key in table:
+            r.problem(
+                f"{place}.{key}",
+                "a dose pack is given by its own schedule, or by steps; remove " + key,
+            )
+    return pack
+
+
+def _pack_steps(
+    r: _Reader,
+    pack: Pack,
+    place: str,
+    routine: dict[str, str],
+    at: tuple[TimeOfDay, ...] | None,
+) -> list[Step]:
+    """The pack's own schedule as one-day steps at the routine's slots."""
+    if at is not None:
+        r.problem(
+            f"{place}.at",
+            f"the {pack.name} has its own times (before breakfast, after lunch, after supper, "
+            "bedtime, from the routine); remove at, or write the days as steps",
+        )
+    steps = []
+    for number, day in enumerate(pack.schedule, 1):
+        doses = tuple(
+            sorted(
+                (
+                    Given(
+                        TimeOfDay(routine[slot], slot),
+                        Amount(pack.strength.value * count, pack.strength.unit),
+                        f"{place}.pack",
+                    )
+                    for slot, count in day
+                ),
+                key=lambda given: given.time.time,
+            )
+        )
+        steps.append(Step(f"{place}.pack[day {number}]", 1, 1, doses))
+    return steps
 
 
 def _days_and_every(
@@ -1008,6 +1343,14 @@ def _days_and_every(
         required=True,
         fix="say for how many days, such as days = 3",
     )
+    if isinstance(table.get("every"), str):
+        if span == "the step":
+            r.problem(
+                f"{place}.every",
+                f'"{table["every"]}": every in hours goes on a phase with dose and days; '
+                "in a step, every is a whole number of days, such as every = 2",
+            )
+        return days, 1  # a phase's every in hours is read (and checked) by _interval
     every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
     if days is not None and every > days:
         r.problem(
@@ -1030,6 +1373,7 @@ def _step(
         return None
     r.known_keys(table, place, STEP_KEYS)
     days, every = _days_and_every(r, table, place, "the step")
+    cap = _cap(r, table, place)
     doses: list[Given] = []
     if ("dose" in table) == ("at" in table):
         r.problem(
@@ -1074,9 +1418,16 @@ def _step(
                 continue
             doses.append(Given(time, amount, where))
         doses.sort(key=lambda given: given.time.time)
+    for key, amount in (("max", cap.dose), ("max_daily", cap.daily)):
+        if amount is not None and doses and not any(g.amount.per_weight for g in doses):
+            r.problem(
+                f"{place}.{key}",
+                f"caps a per-weight dose (mg/kg or mg/m²), but this step's doses are fixed "
+                f'amounts; remove {key}, or write the dose per kg, such as dose = "2 mg/kg"',
+            )
     if days is None or not doses:
         return None
-    return Step(place, days, every, tuple(doses))
+    return Step(place, days, every, tuple(doses), cap)
 
 
 def _taper(
@@ -1111,10 +1462,13 @@ def _taper(
             percent = None
     else:
         by = dose_amount(by_text, f"{place}.by")
-    for label, amount in (("from", start), ("to", end), ("by", by)):
-        if amount is not None and amount.per_kg:
-            r.problem(f"{place}.{label}", "a taper is written in mg, g, mcg or units, not per kg")
-            return None
+    if percent is not None and start is not None and start.per_weight:
+        r.problem(
+            f"{place}.by",
+            f"a per-{'kg' if start.per_kg else 'm²'} taper goes down by an amount, "
+            f'such as by = "0.5 {start.unit}"; a share works with mg doses',
+        )
+        return None
     if start is None or end is None or every is None or (by is None and percent is None):
         return None
     if not _same_family(start, end) or (by is not None and not _same_family(start, by)):
@@ -1130,10 +1484,16 @@ def _taper(
 
 
 def _same_family(a: Amount, b: Amount) -> bool:
+    if a.per_weight or b.per_weight:
+        return a.unit.split("/", 1)[1:] == b.unit.split("/", 1)[1:] and _same_family(
+            Amount(a.value, a.base_unit), Amount(b.value, b.base_unit)
+        )
     return (a.is_mass and b.is_mass) or a.unit == b.unit
 
 
 def _base(amount: Amount) -> Decimal:
+    if amount.per_weight:
+        return _base(Amount(amount.value, amount.base_unit))
     return amount.in_mg() if amount.is_mass else amount.value
 
 
@@ -1175,11 +1535,15 @@ def _also(
     if at is None:
         r.problem(f"{place}.at", 'is missing; say when, such as at = ["lunch"] or ["14:00"]')
     placements = [key for key in ("during", "days", "on") if key in table]
-    if len(placements) != 1:
+    every, weekdays = _also_rhythm(r, table, place)
+    rhythm = every is not None or bool(weekdays)
+    rhythm_written = "every" in table or "weekdays" in table
+    if len(placements) > 1 or (not placements and not rhythm_written):
         r.problem(
             place,
             "say when in the course with exactly one of during = [phase names], "
-            "days = [course days] or on = a date",
+            "days = [course days] or on = a date (with every = N or weekdays = [...] for a "
+            "rhythm, which on its own runs over the whole course)",
         )
     during: list[str] = []
     for name, where in r.texts(table, "during", place) or []:
@@ -1221,11 +1585,77 @@ def _also(
         else None
     )
     location = r.text(table, "where", place)
-    if kind is None or what is None or not at or len(placements) != 1:
+    if rhythm and "days" in table and len(days) > 1:
+        r.problem(
+            f"{place}.days",
+            "with every or weekdays, days gives the first day only, such as days = [3]; "
+            "or list every day and remove the rhythm",
+        )
+    if kind is None or what is None or not at or len(placements) > 1:
+        return None
+    if not placements and not rhythm:
         return None
     return Also(
-        number, place, kind, what, at, tuple(during), tuple(sorted(days)), on, duration, location
+        number,
+        place,
+        kind,
+        what,
+        at,
+        tuple(during),
+        tuple(sorted(days)),
+        on,
+        duration,
+        location,
+        every,
+        weekdays,
     )
+
+
+def _also_rhythm(
+    r: _Reader, table: dict[str, Any], place: str
+) -> tuple[int | None, tuple[int, ...]]:
+    """``every = N`` days or ``weekdays = ["mon", "thu"]`` on an ``[[also]]`` item."""
+    every = None
+    if "every" in table:
+        if isinstance(table["every"], str):
+            r.problem(
+                f"{place}.every",
+                f'"{table["every"]}": every on an [[also]] item is a whole number of days, '
+                "such as every = 7",
+            )
+        else:
+            every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS)
+    weekdays: list[int] = []
+    if "weekdays" in table:
+        items = r.texts(table, "weekdays", place) or []
+        if not items and isinstance(table["weekdays"], list):
+            r.problem(f"{place}.weekdays", 'is empty; list days such as ["mon", "thu"]')
+        for text, where in items:
+            key = text.strip().lower()[:3]
+            if key in WEEKDAYS and text.strip().lower() in (
+                key,
+                {
+                    "mon": "monday",
+                    "tue": "tuesday",
+                    "wed": "wednesday",
+                    "thu": "thursday",
+                    "fri": "friday",
+                    "sat": "saturday",
+                    "sun": "sunday",
+                }[key],
+            ):
+                if WEEKDAYS.index(key) not in weekdays:
+                    weekdays.append(WEEKDAYS.index(key))
+            else:
+                r.problem(
+                    where,
+                    f'"{text}" is not a day of the week'
+                    f"{_did_you_mean(text.strip().lower(), WEEKDAYS)}; "
+                    f"use {', '.join(WEEKDAYS)}",
+                )
+        if every is not None and "every" in table:
+            r.problem(place, "give every = N days or weekdays = [...], not both")
+    return every, tuple(sorted(weekdays))
 
 
 __all__ = [

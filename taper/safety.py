@@ -79,16 +79,14 @@ def _base(dose: Dose) -> Decimal:
 def _ordered(item: _Scheduled, weight: Decimal | None) -> Decimal:
     """The dose as ordered, in mg (or units), for the dose limits.
 
-    A per-kg dose is checked as ordered (dose × weight), not as rounded to a makeable dose: the
-    rounding is taper's own (and is warned about), and 0.4 g/kg for 5 days must not fail the
-    2 g/kg course limit because 27.96 g a day was rounded to 28 g.
+    A per-weight dose is checked as ordered (dose × weight, or × body surface area, after any
+    ``max`` or ``max_daily`` cap), not as rounded to a makeable dose: the rounding is taper's
+    own (and is warned about), and 0.4 g/kg for 5 days must not fail the 2 g/kg course limit
+    because 27.96 g a day was rounded to 28 g.
     """
-    given = next(
-        (g for step in item.phase.steps for g in step.doses if g.place == item.place), None
-    )
-    if given is not None and given.amount.per_kg and weight is not None:
-        unit = given.amount.unit.removesuffix("/kg")
-        return given.amount.value * weight * MASS_UNITS.get(unit, Decimal(1))
+    basis = item.dose.basis
+    if basis is not None:
+        return basis.allowed * MASS_UNITS.get(basis.unit, Decimal(1))
     return _base(item.dose)
 
 
@@ -355,8 +353,8 @@ def _check_taper_direction(engine: _Engine, phases: Sequence[PhasePlan], regimen
     by_index = {phase.index: phase for phase in regimen.phases}
     for plan in phases:
         phase = by_index[plan.index]
-        if phase.form not in ("steps", "taper"):
-            continue
+        if phase.form not in ("steps", "taper") or phase.pack is not None:
+            continue  # a dose pack started late rises from day 1 to 2: pack-left-over says so
         previous: Decimal | None = None
         for number, step in enumerate(plan.steps, 1):
             total = sum(

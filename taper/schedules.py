@@ -16,12 +16,15 @@ from typing import NamedTuple
 from taper import safety
 from taper.errors import Problem, RegimenError
 from taper.plan import (
+    Basis,
     CareTeam,
     Day,
     DispenseLine,
     Dose,
     Event,
+    FillPeriod,
     LiquidLine,
+    PackLine,
     Patient,
     PhasePlan,
     Plan,
@@ -35,6 +38,7 @@ from taper.regimen import (
     MAX_COURSE_DAYS,
     MAX_REMINDERS,
     MAX_REMINDERS_PER_DAY,
+    Cap,
     Given,
     Phase,
     Regimen,
@@ -44,6 +48,7 @@ from taper.regimen import (
 )
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
+from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import ROUTE_WORDS, tablet_phrase
 from taper.voice.text import minutes_text
 
@@ -82,6 +87,15 @@ class _ScheduledDose(NamedTuple):
     dose: Dose
     place: str  # where in the regimen this dose was written
     phase: Phase
+
+
+class _Planned(NamedTuple):
+    """One dose of a step, made: its time, what is given, where it was written, its basis."""
+
+    time: TimeOfDay
+    made: _Made
+    place: str
+    basis: Basis | None
 
 
 class _Maker:
@@ -204,22 +218,27 @@ class _Engine:
                 self.problem("phase", "no phase has a dose to schedule")
             return None
 
-        end_day = max(last for _, _, last, _ in placed)
-        events = self.schedule_also(placed, end_day)
-        if events:
-            end_day = max(end_day, max(event.day for event in events))
-
         scheduled: list[_ScheduledDose] = []
         phase_plans: list[PhasePlan] = []
+        session_days: dict[str, list[int]] = {}
         for phase, first, last, steps in placed:
             doses, step_plans = self.schedule_phase(phase, first, steps)
             scheduled.extend(doses)
-            phase_plans.append(self.phase_plan(phase, first, last, step_plans))
+            # A round-the-clock series can run past midnight into the day after its last day.
+            last_dose = max((item.dose.day for item in doses), default=last)
+            phase_plans.append(self.phase_plan(phase, first, max(last, last_dose), step_plans))
+            if phase.form == "sessions":
+                session_days[phase.name] = sorted({item.dose.day for item in doses})
+
+        end_day = max(plan.last_day for plan in phase_plans)
+        events = self.schedule_also(placed, end_day, session_days)
+        if events:
+            end_day = max(end_day, max(event.day for event in events))
 
         safety.check(self, scheduled, phase_plans, end_day)
         if self.problems:
             return None
-        return self.assemble(placed, scheduled, phase_plans, events, end_day)
+        return self.assemble(scheduled, phase_plans, events, end_day)
 
     # -- expanding dosing forms ------------------------------------------------------------
 
@@ -228,7 +247,7 @@ class _Engine:
             return phase.steps
         rule = phase.taper
         maker = _Maker(phase)
-        unit = rule.start.unit
+        unit = rule.start.unit  # a per-weight taper steps down in mg/kg (or mg/m²)
         start = rule.start.value
         end = _convert(rule.end, unit)
         doses: list[Decimal] = []
@@ -259,6 +278,7 @@ class _Engine:
                     rule.every,
                     1,
                     tuple(Given(t, amount, rule.place) for t in phase.at),
+                    phase.cap,
                 )
             )
         return tuple(steps)
@@ -302,6 +322,11 @@ class _Engine:
                 for number in range(phase.sessions or 0):
                     per_day[first + number * phase.session_every] += len(phase.at)
                 continue
+            if phase.interval_hours is not None:
+                # A round-the-clock series: its doses a day, over its days and the day after.
+                for offset in range(sum(step.days for step in steps) + 1):
+                    per_day[first + offset] += 24 // phase.interval_hours
+                continue
             day = first
             for step in steps:
                 for offset in range(0, step.days, step.every):
@@ -316,6 +341,12 @@ class _Engine:
             days.update(day for day in item.days if day <= end_day)
             if item.on is not None:
                 days.add((item.on - self.regimen.start).days + 1)
+            if (item.every is not None or item.weekdays) and not item.during:
+                # A rhythm runs from its first day (course day 1 by default) to the last day.
+                first_day = min(days, default=1)
+                days.update(range(first_day, end_day + 1, item.every or 1))
+            if item.weekdays:
+                days = {day for day in days if self.date_of(day).weekday() in item.weekdays}
             for day in days:
                 per_day[day] += len(item.at)
         total = sum(per_day.values())
@@ -338,7 +369,10 @@ class _Engine:
         return not busy and total <= MAX_REMINDERS
 
     def schedule_also(
-        self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]], end_day: int
+        self,
+        placed: list[tuple[Phase, int, int, tuple[Step, ...]]],
+        end_day: int,
+        session_days: dict[str, list[int]],
     ) -> list[Event]:
         ranges = {phase.name: (first, last) for phase, first, last, _ in placed}
         events: list[Event] = []
@@ -346,9 +380,30 @@ class _Engine:
             days: list[int] = []
             if item.during:
                 for name in item.during:
-                    if name in ranges:
-                        first, last = ranges[name]
+                    if name not in ranges:
+                        continue
+                    first, last = ranges[name]
+                    if item.every is not None:
+                        days.extend(range(first, last + 1, item.every))
+                    elif name in session_days:
+                        # During a sessions phase: the session days, not the days between.
+                        days.extend(session_days[name])
+                    else:
                         days.extend(range(first, last + 1))
+            elif item.every is not None or item.weekdays:
+                first = 1
+                if item.days:
+                    first = item.days[0]
+                elif item.on is not None:
+                    first = (item.on - self.regimen.start).days + 1
+                if first > end_day:
+                    where = f"{item.place}.days[1]" if item.days else f"{item.place}.on"
+                    self.problem(
+                        where,
+                        f"course day {first} is after the course's last day ({end_day})",
+                    )
+                    continue
+                days.extend(range(first, end_day + 1, item.every or 1))
             elif item.days:
                 for number, day in enumerate(item.days, 1):
                     if day > end_day:
@@ -367,6 +422,8 @@ class _Engine:
                     )
                     continue
                 days.append(day)
+            if item.weekdays:
+                days = [day for day in days if self.date_of(day).weekday() in item.weekdays]
             for day in sorted(set(days)):
                 for time in item.at:
                     placed_at = self.local(day, time, f"{item.place}.at")
@@ -486,13 +543,13 @@ class _Engine:
             )
             return scheduled, step_plans
 
+        if phase.interval_hours is not None:
+            return self.schedule_series(phase, first, steps[0], maker)
+
         day = first
         for step in steps:
-            made_at: list[tuple[TimeOfDay, _Made, str]] = []
-            for given in step.doses:
-                made = self.make(maker, given.amount, given.place)
-                if made is not None:
-                    made_at.append((given.time, made, given.place))
+            made_at = self.make_step(maker, phase, step)
+            cap = _cap_of(phase, step)
             step_plans.append(
                 StepPlan(
                     day,
@@ -500,14 +557,16 @@ class _Engine:
                     step.days,
                     step.every,
                     tuple(
-                        StepDose(t.time, t.slot, m.amount, m.unit, m.tablets, m.volume_ml)
-                        for t, m, _ in made_at
+                        StepDose(t.time, t.slot, m.amount, m.unit, m.tablets, m.volume_ml, basis)
+                        for t, m, _, basis in made_at
                     ),
+                    max_dose=str(cap.dose) if cap.dose else None,
+                    max_daily=str(cap.daily) if cap.daily else None,
                 )
             )
             for offset in range(step.days):
                 if offset % step.every == 0:
-                    for time, made, place in made_at:
+                    for time, made, place, basis in made_at:
                         placed_at = self.local(day + offset, time, f"{phase.place}.at")
                         if placed_at is None:
                             continue
@@ -529,35 +588,220 @@ class _Engine:
                             _dose_instructions(phase, made),
                             phase.where,
                             time.slot,
+                            basis=basis,
                         )
                         scheduled.append(_ScheduledDose(dose, place, phase))
             day += step.days
         return scheduled, step_plans
 
+    def schedule_series(
+        self, phase: Phase, first: int, step: Step, maker: _Maker
+    ) -> tuple[list[_ScheduledDose], list[StepPlan]]:
+        """``every = "6h"``: doses evenly spaced in elapsed hours from the first dose's instant.
+
+        The wall-clock times follow the instants: across a daylight-saving change the doses stay
+        6 hours apart, so their clock times move by the hour the clocks moved.
+        """
+        hours = phase.interval_hours
+        assert hours is not None
+        made_at = self.make_step(maker, phase, step)
+        if not made_at:
+            return [], []
+        time, made, place, basis = made_at[0]
+        placed_at = self.local(first, time, f"{phase.place}.at")
+        if placed_at is None:
+            self.problem(
+                f"{phase.place}.at",
+                f"the series' first day (course day {first}) does not exist in "
+                f"{self.regimen.timezone}; start the series a day later with start_day",
+            )
+            return [], []
+        start = placed_at[0]
+        count = step.days * 24 // hours
+        origin = start.astimezone(UTC)
+        scheduled: list[_ScheduledDose] = []
+        clocks: set[str] = set()
+        for number in range(count):
+            when = (origin + timedelta(hours=number * hours)).astimezone(self.zone)
+            on = when.date()
+            day = (on - self.regimen.start).days + 1
+            clock = when.strftime("%H:%M")
+            clocks.add(clock)
+            dose = Dose(
+                day,
+                on,
+                clock,
+                when,
+                phase.name,
+                phase.drug_id,
+                phase.display,
+                phase.route,
+                made.amount,
+                made.unit,
+                made.tablets,
+                made.volume_ml,
+                phase.duration_min,
+                _dose_instructions(phase, made),
+                phase.where,
+                None,
+                basis=basis,
+            )
+            scheduled.append(_ScheduledDose(dose, place, phase))
+        hour, minute = (int(part) for part in time.time.split(":"))
+        expected = {f"{(hour + h) % 24:02d}:{minute:02d}" for h in range(0, 24, hours)}
+        if clocks - expected:
+            moved = sorted(
+                item.dose.date.isoformat() for item in scheduled if item.dose.time not in expected
+            )
+            self.warn(
+                "dst-interval",
+                f"the clocks change during the every {hours} hours series: the doses stay "
+                f"{hours} hours apart, so from {moved[0]} they fall at "
+                f"{', '.join(sorted(clocks - expected))} by the clock",
+                f"{phase.place}.every",
+            )
+        cap = _cap_of(phase, step)
+        last = scheduled[-1].dose.day
+        step_plans = [
+            StepPlan(
+                first,
+                last,
+                step.days,
+                1,
+                (
+                    StepDose(
+                        time.time,
+                        time.slot,
+                        made.amount,
+                        made.unit,
+                        made.tablets,
+                        made.volume_ml,
+                        basis,
+                    ),
+                ),
+                every_hours=hours,
+                series_doses=count,
+                max_dose=str(cap.dose) if cap.dose else None,
+                max_daily=str(cap.daily) if cap.daily else None,
+            )
+        ]
+        return scheduled, step_plans
+
+    def make_step(self, maker: _Maker, phase: Phase, step: Step) -> list[_Planned]:
+        """Each dose of a step made ready to give; per-weight doses worked out and capped.
+
+        ``max`` caps each dose; ``max_daily`` caps the day's total, sharing it among the doses
+        in proportion. A dose is then rounded to one the tablets or the syringe make, never
+        above what the cap allows.
+        """
+        cap = _cap_of(phase, step)
+        weight = self.regimen.weight_kg
+        bsa = self.regimen.bsa_m2
+        bases: list[Basis | None] = []
+        for given in step.doses:
+            amount = given.amount
+            if not amount.per_weight:
+                bases.append(None)
+                continue
+            size = weight if amount.per_kg else bsa
+            assert size is not None  # the reader requires the weight (and height) for these
+            unit = amount.base_unit
+            uncapped = plain(amount.value * size)
+            basis = Basis(amount.value, amount.unit, size, uncapped, unit)
+            if cap.dose is not None:
+                limit = _convert(cap.dose, unit)
+                if uncapped > limit:
+                    basis = basis._replace(capped=plain(limit), cap=plain(limit), cap_kind="max")
+            bases.append(basis)
+
+        daily_limit = _in_base(cap.daily) if cap.daily is not None else None
+        # A round-the-clock series gives its one dose several times a day.
+        per_day = 24 // phase.interval_hours if phase.interval_hours else 1
+        if daily_limit is not None:
+            fixed = per_day * sum(
+                (_in_base(g.amount) for g, b in zip(step.doses, bases, strict=True) if b is None),
+                Decimal(0),
+            )
+            weighed = per_day * sum(
+                (_mg(b.allowed, b.unit) for b in bases if b is not None), Decimal(0)
+            )
+            if fixed + weighed > daily_limit:
+                if fixed >= daily_limit:
+                    self.problem(
+                        f"{cap.place}.max_daily",
+                        f"the fixed doses alone give {format_amount(plain(fixed), 'mg')} a day, "
+                        "at or "
+                        f"above max_daily {cap.daily}; check the doses and the cap",
+                    )
+                    return []
+                share = (daily_limit - fixed) / weighed
+                assert cap.daily is not None
+                bases = [
+                    b._replace(
+                        capped=plain((b.allowed * share).quantize(Decimal("0.0001"))),
+                        cap=plain(_convert(cap.daily, b.unit)),
+                        cap_kind="max_daily",
+                    )
+                    if b is not None
+                    else None
+                    for b in bases
+                ]
+
+        planned: list[_Planned] = []
+        for given, worked in zip(step.doses, bases, strict=True):
+            if worked is None:
+                made = self.make(maker, given.amount, given.place)
+            else:
+                made = self.make_weighed(maker, given, worked, cap)
+            if made is not None:
+                planned.append(_Planned(given.time, made, given.place, worked))
+        if daily_limit is not None and len(planned) == len(step.doses):
+            total = per_day * sum((_mg(p.made.amount, p.made.unit) for p in planned), Decimal(0))
+            if total > daily_limit:
+                # Rounding each dose up passed the day's cap: round the per-weight ones down.
+                planned = [
+                    p
+                    if p.basis is None
+                    else p._replace(
+                        made=self.make_weighed(maker, given, p.basis, cap, down=True) or p.made
+                    )
+                    for p, given in zip(planned, step.doses, strict=True)
+                ]
+        return planned
+
+    def make_weighed(
+        self, maker: _Maker, given: Given, basis: Basis, cap: Cap, *, down: bool = False
+    ) -> _Made | None:
+        """A per-weight dose rounded to a makeable one, never above the cap."""
+        unit = basis.unit
+        target = basis.allowed
+        ceiling = basis.capped
+        if ceiling is None and cap.dose is not None:
+            ceiling = _convert(cap.dose, unit)
+        if down:
+            ceiling = target if ceiling is None else min(ceiling, target)
+        rounded = maker.nearest(target, unit)
+        if rounded is not None and ceiling is not None and rounded > ceiling:
+            rounded = maker.nearest(ceiling, unit)
+            if rounded is not None and rounded > ceiling:
+                rounded = maker.nearest(ceiling, unit, below=ceiling)
+        words = basis_text(basis)
+        if rounded is None:
+            self.problem(
+                given.place,
+                f"{words}, which cannot be made; check the dose, the cap and the tablets",
+            )
+            return None
+        if rounded != target:
+            self.warn(
+                "per-kg-rounded" if basis.per == "kg" else "per-m2-rounded",
+                f"{words}, rounded to {format_amount(rounded, unit)}",
+                given.place,
+            )
+        return self.make(maker, Amount(rounded, unit), given.place)
+
     def make(self, maker: _Maker, amount: Amount, place: str) -> _Made | None:
         value, unit = amount.value, amount.unit
-        if amount.per_kg:
-            weight = self.regimen.weight_kg
-            assert weight is not None  # the reader requires a weight for per-kg doses
-            unit = amount.unit.removesuffix("/kg")
-            exact = amount.value * weight
-            rounded = maker.nearest(exact, unit)
-            if rounded is None:
-                self.problem(
-                    place,
-                    f"{amount} for {format_number(weight)} kg is "
-                    f"{format_amount(exact, unit)}, which cannot be made; "
-                    "check the dose and the tablets",
-                )
-                return None
-            value = rounded
-            if rounded != exact:
-                self.warn(
-                    "per-kg-rounded",
-                    f"{amount} × {format_number(weight)} kg = {format_amount(exact, unit)}, "
-                    f"rounded to {format_amount(rounded, unit)}",
-                    place,
-                )
         try:
             made = maker.make(value, unit)
         except ValueError as err:
@@ -595,13 +839,14 @@ class _Engine:
             sessions=phase.sessions,
             known_drug=phase.drug is not None,
             drug_class=phase.drug.drug_class if phase.drug else None,
+            every_hours=phase.interval_hours,
+            pack=phase.pack.name if phase.pack else None,
         )
 
     # -- the plan --------------------------------------------------------------------------
 
     def assemble(
         self,
-        placed: list[tuple[Phase, int, int, tuple[Step, ...]]],
         scheduled: list[_ScheduledDose],
         phase_plans: list[PhasePlan],
         events: list[Event],
@@ -616,7 +861,7 @@ class _Engine:
             events_by_day[event.day].append(event)
         days = []
         for day in range(1, end_day + 1):
-            phases = tuple(p.name for p, first, last, _ in placed if first <= day <= last)
+            phases = tuple(p.name for p in phase_plans if p.first_day <= day <= p.last_day)
             days.append(
                 Day(
                     day,
@@ -627,26 +872,25 @@ class _Engine:
                 )
             )
 
-        dispense: dict[tuple[str, Decimal, str], Decimal] = defaultdict(Decimal)
-        names: dict[str, str] = {}
-        liquids: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        for item in scheduled:
-            dose = item.dose
-            names[dose.drug] = dose.drug_name
-            for tablet in dose.tablets:
-                dispense[(dose.drug, tablet.strength, tablet.unit)] += tablet.count
-            if dose.volume_ml is not None and item.phase.liquid is not None:
-                liquids[(dose.drug, item.phase.liquid.text)] += dose.volume_ml
-        dispense_lines = tuple(
-            DispenseLine(drug, names[drug], strength, unit, plain(count))
-            for (drug, strength, unit), count in sorted(
-                dispense.items(), key=lambda kv: (kv[0][0], -_mg(kv[0][1], kv[0][2]))
+        packs = self.pack_lines(scheduled)
+        dispense, liquids = _quantities(scheduled)
+        last_dose_day = max((item.dose.day for item in scheduled), default=end_day)
+        fill = regimen.fill_days or last_dose_day
+        fills = []
+        for number, first in enumerate(range(1, last_dose_day + 1, fill), 1):
+            last = min(first + fill - 1, last_dose_day)
+            period = [item for item in scheduled if first <= item.dose.day <= last]
+            period_dispense, period_liquids = _quantities(period)
+            fills.append(
+                FillPeriod(
+                    number,
+                    first,
+                    last,
+                    period_dispense,
+                    period_liquids,
+                    tuple(pack for pack in packs if first <= pack.first_day <= last),
+                )
             )
-        )
-        liquid_lines = tuple(
-            LiquidLine(drug, names[drug], liquid, plain(volume))
-            for (drug, liquid), volume in sorted(liquids.items())
-        )
         return Plan(
             title=regimen.title,
             timezone=regimen.timezone,
@@ -654,18 +898,106 @@ class _Engine:
             end=self.date_of(end_day),
             revision=regimen.revision,
             patient=Patient(
-                regimen.patient_name, regimen.weight_kg, regimen.weight_text, regimen.conditions
+                regimen.patient_name,
+                regimen.weight_kg,
+                regimen.weight_text,
+                regimen.conditions,
+                regimen.height_cm,
+                regimen.height_text,
+                regimen.bsa_m2,
             ),
             care_team=CareTeam(**dict(regimen.care_team)),
             routine=regimen.routine,
             phases=tuple(phase_plans),
             days=tuple(days),
-            dispense=dispense_lines,
+            dispense=dispense,
             totals=_totals([item.dose for item in scheduled]),
             warnings=tuple(self.warnings),
-            liquids=liquid_lines,
+            liquids=liquids,
             source=regimen.source,
+            packs=packs,
+            fills=tuple(fills),
+            fill_days=regimen.fill_days,
         )
+
+    def pack_lines(self, scheduled: list[_ScheduledDose]) -> tuple[PackLine, ...]:
+        """Whole packs for each pack phase; a plan that leaves tablets in them is warned about."""
+        lines = []
+        for phase in self.regimen.phases:
+            pack = phase.pack
+            if pack is None:
+                continue
+            doses = [item.dose for item in scheduled if item.phase is phase]
+            if not doses:
+                continue
+            used = sum((t.count for d in doses for t in d.tablets), Decimal(0))
+            count = max(
+                1, -(-int(used.to_integral_value(rounding="ROUND_CEILING")) // pack.tablets)
+            )
+            left = count * pack.tablets - used
+            lines.append(
+                PackLine(
+                    pack.drug,
+                    phase.display,
+                    pack.name,
+                    count,
+                    pack.tablets,
+                    pack.strength.value,
+                    pack.strength.unit,
+                    plain(used),
+                    plain(left),
+                    phase.name,
+                    doses[0].day,
+                    pack.source,
+                )
+            )
+            if left > 0:
+                self.warn(
+                    "pack-left-over",
+                    f"the plan gives {format_number(used)} of the {count * pack.tablets} "
+                    f"tablets in {pack_count_text(count, pack.tablets)}: "
+                    f"{format_number(left)} will be left over. The days printed on the pack "
+                    "will not match the plan: go through the plan with the patient",
+                    f"{phase.place}.pack",
+                )
+        return tuple(lines)
+
+
+def _quantities(
+    scheduled: list[_ScheduledDose],
+) -> tuple[tuple[DispenseLine, ...], tuple[LiquidLine, ...]]:
+    """Loose tablets per strength and liquid volumes; tablets from a dose pack are in its packs."""
+    dispense: dict[tuple[str, Decimal, str], Decimal] = defaultdict(Decimal)
+    names: dict[str, str] = {}
+    liquids: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for item in scheduled:
+        dose = item.dose
+        names[dose.drug] = dose.drug_name
+        if item.phase.pack is None:
+            for tablet in dose.tablets:
+                dispense[(dose.drug, tablet.strength, tablet.unit)] += tablet.count
+        if dose.volume_ml is not None and item.phase.liquid is not None:
+            liquids[(dose.drug, item.phase.liquid.text)] += dose.volume_ml
+    dispense_lines = tuple(
+        DispenseLine(drug, names[drug], strength, unit, plain(count))
+        for (drug, strength, unit), count in sorted(
+            dispense.items(), key=lambda kv: (kv[0][0], -_mg(kv[0][1], kv[0][2]))
+        )
+    )
+    liquid_lines = tuple(
+        LiquidLine(drug, names[drug], liquid, plain(volume))
+        for (drug, liquid), volume in sorted(liquids.items())
+    )
+    return dispense_lines, liquid_lines
+
+
+def _cap_of(phase: Phase, step: Step) -> Cap:
+    """A step's own max and max_daily win over the phase's."""
+    return step.cap if (step.cap.dose or step.cap.daily) else phase.cap
+
+
+def _in_base(amount: Amount) -> Decimal:
+    return amount.in_mg() if amount.is_mass else amount.value
 
 
 def _wall(when: datetime) -> datetime:
@@ -677,8 +1009,11 @@ def _mg(value: Decimal, unit: str) -> Decimal:
 
 
 def _convert(amount: Amount, unit: str) -> Decimal:
+    """``amount`` in ``unit``: mass units convert, and so do per-kg (or per-m²) mass units."""
     if amount.unit == unit:
         return amount.value
+    if amount.per_weight:
+        return amount.value * MASS_UNITS[amount.base_unit] / MASS_UNITS[unit.split("/", 1)[0]]
     return amount.in_mg() / MASS_UNITS[unit]
 
 

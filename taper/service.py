@@ -8,6 +8,7 @@ Heavy libraries (reportlab, icalendar) are imported only inside the functions th
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,17 +21,26 @@ PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "
 PAPERS = ("letter", "a4")
 
 
+# SOURCE_DATE_EPOCH up to 9999-01-01: later, "tomorrow" and a course would run off the calendar.
+_LATEST_EPOCH = 253370764800
+
+
 def source_date_epoch() -> datetime | None:
-    """The build time fixed by ``SOURCE_DATE_EPOCH`` (reproducible builds), if set."""
+    """The build time fixed by ``SOURCE_DATE_EPOCH`` (reproducible builds), if set.
+
+    Empty or blank means unset; anything but ASCII digits (a sign, a fraction, an exponent,
+    underscores) or a time after 9999-01-01 is an error.
+    """
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None or not value.strip():
         return None
-    try:
-        return datetime.fromtimestamp(int(value), UTC)
-    except (ValueError, OverflowError, OSError) as err:
+    text = value.strip()
+    if not re.fullmatch(r"[0-9]{1,20}", text) or int(text) > _LATEST_EPOCH:
         raise TaperError(
-            f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds since 1970"
-        ) from err
+            f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds since 1970 "
+            f"(0 to {_LATEST_EPOCH}); set it like SOURCE_DATE_EPOCH=1795305600, or unset it"
+        )
+    return datetime.fromtimestamp(int(text), UTC)
 
 
 def build_stamp() -> datetime:

@@ -2,9 +2,10 @@
 
 A template is a regimen file (``templates/NAME.toml``) whose opening comment block carries its
 metadata as ``# description: ...`` and ``# source: ...`` lines, then what the prescriber must
-confirm. Three placeholders are filled by ``render_template``: ``{{start}}`` (the first day),
-``{{timezone}}`` and ``{{weight}}`` (the whole ``weight = "..."`` line, left as a comment when
-no weight is given). A template with a per-kg dose needs the weight.
+confirm. Placeholders filled by ``render_template``: ``{{start}}`` (the first day),
+``{{timezone}}``, ``{{weight}}`` and ``{{height}}`` (the whole ``weight = "..."`` or
+``height = "..."`` line, left as a comment when not given). A template with a per-kg dose needs
+the weight; one with a per-m² dose the weight and the height.
 
 In an installed wheel the templates sit inside the package (``taper/data/templates``, through the
 hatch ``force-include``); in a source checkout they are the repository's ``templates/`` folder.
@@ -20,9 +21,10 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from taper.errors import TaperError
-from taper.units import parse_weight
+from taper.units import parse_height, parse_weight
 
 _PER_KG = ("mg/kg", "g/kg")
+_PER_M2 = ("/m2", "/m²")
 
 
 class TemplateError(TaperError):
@@ -88,6 +90,11 @@ def needs_weight(text: str) -> bool:
     return any(unit in line.split("#", 1)[0] for line in text.splitlines() for unit in _PER_KG)
 
 
+def needs_height(text: str) -> bool:
+    """Whether a template gives a per-m² dose (outside comments): it needs height and weight."""
+    return any(unit in line.split("#", 1)[0] for line in text.splitlines() for unit in _PER_M2)
+
+
 def machine_timezone() -> str:
     """This machine's IANA time zone, or ``UTC`` when it cannot be told."""
     from pendulum.tz import local_timezone
@@ -105,7 +112,14 @@ def machine_timezone() -> str:
     return name if is_zone(name) else "UTC"
 
 
-def render_template(name: str, *, start: date, weight: str | None, timezone: str | None) -> str:
+def render_template(
+    name: str,
+    *,
+    start: date,
+    weight: str | None,
+    timezone: str | None,
+    height: str | None = None,
+) -> str:
     """The text of template ``name`` with its placeholders filled, ready to edit and check."""
     from taper.zones import is_zone
 
@@ -130,8 +144,14 @@ def render_template(name: str, *, start: date, weight: str | None, timezone: str
             f'template "{name}" doses per kg of body weight; pass the patient\'s weight '
             'with --weight, such as --weight "70 kg"'
         )
+    elif needs_height(text):
+        raise TemplateError(
+            f'template "{name}" doses per m² of body surface area; pass the patient\'s weight '
+            'and height with --weight and --height, such as --weight "22 kg" --height "120 cm"'
+        )
     else:
         weight_line = '# weight = "70 kg"   # needed only by per-kg doses'
+    height_line = _height_line(name, text, height)
     zone = timezone if timezone is not None else machine_timezone()
     if not is_zone(zone):
         raise TemplateError(
@@ -141,7 +161,23 @@ def render_template(name: str, *, start: date, weight: str | None, timezone: str
         text.replace("{{start}}", start.isoformat())
         .replace("{{timezone}}", zone)
         .replace("{{weight}}", weight_line)
+        .replace("{{height}}", height_line)
     )
+
+
+def _height_line(name: str, text: str, height: str | None) -> str:
+    if height is not None:
+        try:
+            parse_height(height)
+        except ValueError as err:
+            raise TemplateError(f"--height: {err}") from err
+        return f'height = "{height.strip()}"'
+    if needs_height(text):
+        raise TemplateError(
+            f'template "{name}" doses per m² of body surface area; pass the patient\'s height '
+            'with --height, such as --height "120 cm"'
+        )
+    return '# height = "120 cm"   # needed only by per-m² doses'
 
 
 def template_notes(name: str) -> str:

@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 MASS_UNITS = {"mg": Decimal(1), "g": Decimal(1000), "mcg": Decimal("0.001")}
-DOSE_UNITS = ("mg", "g", "mcg", "units", "mg/kg", "g/kg")
+DOSE_UNITS = ("mg", "g", "mcg", "units", "mg/kg", "g/kg", "mg/m2", "g/m2")
+PER_WEIGHT = ("/kg", "/m2")
 _UNIT_ALIASES = {
     "mg": "mg",
     "g": "g",
@@ -25,10 +26,16 @@ _UNIT_ALIASES = {
     "unit": "units",
     "mg/kg": "mg/kg",
     "g/kg": "g/kg",
+    "mg/m2": "mg/m2",
+    "mg/m²": "mg/m2",
+    "mg/m^2": "mg/m2",
+    "g/m2": "g/m2",
+    "g/m²": "g/m2",
+    "g/m^2": "g/m2",
 }
 # Amounts are plain decimals: no exponents, no signs, at most 7 digits before the point.
 _NUMBER = r"(\d{1,7}(?:\.\d{1,4})?|\.\d{1,4})"
-_AMOUNT = rf"^\s*{_NUMBER}\s*([^\s\d][^\d]*?)\s*$"
+_AMOUNT = rf"^\s*{_NUMBER}\s*([^\s\d][^\d]*?(?:(?<=/m)2|(?<=/m\^)2)?)\s*$"
 _LARGEST = Decimal(10) ** 7
 
 
@@ -41,6 +48,20 @@ class Amount(NamedTuple):
     @property
     def per_kg(self) -> bool:
         return self.unit.endswith("/kg")
+
+    @property
+    def per_m2(self) -> bool:
+        return self.unit.endswith("/m2")
+
+    @property
+    def per_weight(self) -> bool:
+        """Per kg of body weight or per m² of body surface area."""
+        return self.unit.endswith(PER_WEIGHT)
+
+    @property
+    def base_unit(self) -> str:
+        """``mg/kg`` → ``mg``; ``g/m2`` → ``g``; others unchanged."""
+        return self.unit.split("/", 1)[0]
 
     @property
     def is_mass(self) -> bool:
@@ -67,7 +88,7 @@ def format_number(value: Decimal) -> str:
 
 
 def format_amount(value: Decimal, unit: str) -> str:
-    return f"{format_number(value)} {unit}"
+    return f"{format_number(value)} {unit_text(unit)}"
 
 
 def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amount:
@@ -156,6 +177,37 @@ def parse_weight(text: object) -> Decimal:
     if not Decimal("0.5") <= kg <= Decimal(400):
         raise ValueError(f'"{text}" is outside 0.5 to 400 kg; check the weight and its unit')
     return kg
+
+
+_HEIGHT = r"(?i)^\s*(\d{1,3}(?:\.\d{1,2})?)\s*(cm|in|inch|inches|\")\s*$"
+INCH = Decimal("2.54")
+
+
+def parse_height(text: object) -> Decimal:
+    """``"120 cm"`` or ``"47 in"`` → centimetres, to 0.1 cm."""
+    if not isinstance(text, str):
+        raise ValueError(f'expected a text such as "120 cm" or "47 in", got {describe(text)}')
+    match = re.match(_HEIGHT, text)
+    if not match:
+        raise ValueError(f'"{text}" is not a height; write it like "120 cm" or "47 in"')
+    number, unit = match.groups()
+    cm = Decimal(number) * (INCH if unit.lower() != "cm" else 1)
+    cm = cm.quantize(Decimal("0.1"))
+    if not Decimal(20) <= cm <= Decimal(250):
+        raise ValueError(f'"{text}" is outside 20 to 250 cm; check the height and its unit')
+    return cm
+
+
+def mosteller_bsa(height_cm: Decimal, weight_kg: Decimal) -> Decimal:
+    """Body surface area in m², to 0.01 m²: √(height cm × weight kg ÷ 3600) (Mosteller 1987)."""
+    from decimal import ROUND_HALF_EVEN
+
+    return (height_cm * weight_kg / 3600).sqrt().quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def unit_text(unit: str) -> str:
+    """A unit as people read it: ``mg/m2`` → ``mg/m²``."""
+    return unit.replace("/m2", "/m²")
 
 
 class Concentration(NamedTuple):

@@ -20,7 +20,8 @@ from taper.plan import Plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 SCHEMA = Path(__file__).parent.parent / "taper" / "data" / "plan.schema.json"
-PACKET = ["nurse.pdf", "patient.pdf", "pharmacist.pdf", "plan.json", "reminders.ics"]
+FILES = ["nurse.pdf", "patient.pdf", "pharmacist.pdf", "plan.json", "reminders.ics"]
+PACKET = [".taper-packet.json", *FILES]
 
 
 def build(runner: CliRunner, regimen: Path, out: Path, *extra: str) -> tuple[int, str]:
@@ -48,6 +49,9 @@ def test_build_writes_the_five_files_owner_only(runner: CliRunner, tmp_path: Pat
     for file in out.iterdir():
         assert file.stat().st_mode & 0o777 == 0o600, file.name
     assert out.stat().st_mode & 0o777 == 0o700
+    # The manifest that marks the folder as a packet taper wrote, and lists its own files.
+    manifest = json.loads((out / ".taper-packet.json").read_text(encoding="utf-8"))
+    assert manifest == {"format": "taper-packet/1", "files": FILES}
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     jsonschema.validate(plan, json.loads(SCHEMA.read_text(encoding="utf-8")))
     assert (out / "reminders.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
@@ -90,11 +94,25 @@ def test_build_refuses_a_folder_that_is_not_empty(runner: CliRunner, tmp_path: P
     out = tmp_path / "jane"
     out.mkdir()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
-    code, output = build(runner, REGIMENS / "pulse-then-taper.toml", out)
+    for extra in ([], ["--force"]):
+        code, output = build(runner, REGIMENS / "pulse-then-taper.toml", out, *extra)
+        assert code == 1
+        assert output == (
+            f"Error: {out} holds files taper did not write (notes.txt); --force replaces only "
+            "a packet taper wrote. Choose a new folder, or move those files away first\n"
+        )
+        assert snapshot(out) == {"notes.txt": b"mine"}
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["jane"]
+
+
+def test_build_over_a_packet_needs_force(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "jane"
+    assert build(runner, REGIMENS / "pulse-then-taper.toml", out)[0] == 0
+    before = snapshot(out)
+    code, output = build(runner, REGIMENS / "pdf-dose-pack.toml", out)
     assert code == 1
-    assert f"Error: {out} is not empty; add --force to replace what is in it" in output
-    assert snapshot(out) == {"notes.txt": b"mine"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["jane"]
+    assert output == f"Error: {out} already holds a packet; add --force to replace it\n"
+    assert snapshot(out) == before
 
 
 def test_build_into_an_empty_folder_needs_no_force(runner: CliRunner, tmp_path: Path) -> None:
@@ -108,7 +126,6 @@ def test_build_into_an_empty_folder_needs_no_force(runner: CliRunner, tmp_path: 
 def test_build_with_force_replaces_the_folder(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "jane"
     assert build(runner, REGIMENS / "pulse-then-taper.toml", out)[0] == 0
-    (out / "old-notes.txt").write_text("stale", encoding="utf-8")
     code, output = build(runner, REGIMENS / "pdf-dose-pack.toml", out, "--force")
     assert code == 0, output
     assert sorted(p.name for p in out.iterdir()) == PACKET

@@ -37,6 +37,7 @@ def test_build_that_fails_midway_leaves_the_previous_packet_as_it_was(
     assert first.exit_code == 0, first.output
     before = snapshot(packet)
     assert sorted(before) == [
+        ".taper-packet.json",
         "nurse.pdf",
         "patient.pdf",
         "pharmacist.pdf",
@@ -129,7 +130,14 @@ def test_outputs_are_readable_by_their_owner_only(runner: CliRunner, tmp_path: P
     assert mode(packet) == 0o700
     assert {p.name: mode(p) for p in packet.iterdir()} == {
         name: 0o600
-        for name in ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf")
+        for name in (
+            ".taper-packet.json",
+            "plan.json",
+            "reminders.ics",
+            "patient.pdf",
+            "pharmacist.pdf",
+            "nurse.pdf",
+        )
     }
     single = tmp_path / "one.ics"
     assert runner.invoke(main, ["ics", str(COURSE), "-o", str(single)]).exit_code == 0

@@ -192,10 +192,10 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ),
     (
         "start-day-beyond",
-        HEAD + phase(start_day="365", days="30"),
-        "phase[1]: ends on course day 394; a course is at most 366 days",
+        HEAD + phase(start_day="1095", days="30"),
+        "phase[1]: ends on course day 1124; a course is at most 1096 days",
     ),
-    ("start-day-zero", HEAD + phase(start_day="0"), "phase[1].start_day: 0 is outside 1 to 366"),
+    ("start-day-zero", HEAD + phase(start_day="0"), "phase[1].start_day: 0 is outside 1 to 1096"),
     (
         "overlap-unplaced",
         HEAD
@@ -207,13 +207,13 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ),
     (
         "course-too-long",
-        HEAD + phase(days="200") + phase(name='"B"', days="200"),
-        "phase[2]: ends on course day 400; a course is at most 366 days",
+        HEAD + phase(days="600") + phase(name='"B"', days="600"),
+        "phase[2]: ends on course day 1200; a course is at most 1096 days",
     ),
     (
         "also-day-zero",
         HEAD + PHASE + '[[also]]\nkind = "check"\nwhat = "x"\nat = ["lunch"]\ndays = [0]\n',
-        "also[1].days[1]: expected a course day from 1 to 366",
+        "also[1].days[1]: expected a course day from 1 to 1096",
     ),
     (
         "also-bad-date",
@@ -238,7 +238,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
         'taper = { from = "60 mg", to = "10 mg", by = "150%", every = 3 }\n',
         'phase[1].taper.by: "150%" is not a share between 0% and 100%',
     ),
-    ("every-zero", HEAD + phase(every="0"), "phase[1].every: 0 is outside 1 to 366"),
+    ("every-zero", HEAD + phase(every="0"), "phase[1].every: 0 is outside 1 to 1096"),
     (
         "sessions-oral",
         HEAD + '[[phase]]\ndrug = "prednisone"\nsessions = 3\nat = ["08:00"]\n',
@@ -748,7 +748,7 @@ def test_an_extra_item_near_year_9999_is_a_clear_error(
     )
     code, output = _run(runner, "check", str(path))
     assert code == 1
-    assert "regimen.toml: also[1].on: 9999-12-31 is more than 366 days after the start" in output
+    assert "regimen.toml: also[1].on: 9999-12-31 is more than 1096 days after the start" in output
 
 
 # -- F10: a calendar day the zone skips ----------------------------------------------------------

@@ -628,7 +628,11 @@ def test_every_shipped_template_renders_all_three_handouts(tmp_path: Path) -> No
         path = tmp_path / f"{template.name}.toml"
         path.write_text(
             render_template(
-                template.name, start=date(2026, 12, 1), weight="70 kg", timezone="America/New_York"
+                template.name,
+                start=date(2026, 12, 1),
+                weight="70 kg",
+                timezone="America/New_York",
+                height="120 cm",
             ),
             encoding="utf-8",
         )

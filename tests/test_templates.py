@@ -13,7 +13,13 @@ from taper.cli import main
 from taper.errors import TaperError
 from taper.plan import Plan
 from taper.schedules import load_plan
-from taper.templates import TemplateError, list_templates, needs_weight, render_template
+from taper.templates import (
+    TemplateError,
+    list_templates,
+    needs_height,
+    needs_weight,
+    render_template,
+)
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 NAMES = sorted(path.stem for path in TEMPLATES.glob("*.toml"))
@@ -21,6 +27,9 @@ START = date(2026, 12, 1)
 TODAY = date(2026, 11, 22)
 # Warnings that are real for a template (the prescriber sees them); any other is a defect.
 EXPECTED_WARNINGS = {
+    "child-asthma-prednisolone-liquid": set(),
+    "copd-prednisone-5-day": set(),
+    "gca-prednisone-2-year-taper": {"adrenal"},
     "ivig-5-day": {"infusion-length-missing"},
     "label-dexamethasone": set(),
     "label-methylprednisolone": {"above-usual-dose", "adrenal"},
@@ -36,12 +45,23 @@ EXPECTED_WARNINGS = {
     "ms-oral-prednisone-5-day": {"above-usual-dose", "many-tablets"},
     "ms-oral-prednisone-pulse-then-taper": {"above-usual-dose", "many-tablets", "adrenal"},
     "ms-plasma-exchange": set(),
+    "nephrotic-syndrome-prednisone-bsa": {"adrenal"},
     "optic-neuritis-ontt": {"above-usual-dose", "evening-dose", "adrenal"},
 }
+PER_WEIGHT = (
+    "child-asthma-prednisolone-liquid",
+    "ivig-5-day",
+    "nephrotic-syndrome-prednisone-bsa",
+    "optic-neuritis-ontt",
+)
 
 
-def build(name: str, tmp_path: Path, weight: str | None = "70 kg") -> Plan:
-    text = render_template(name, start=START, weight=weight, timezone="America/New_York")
+def build(
+    name: str, tmp_path: Path, weight: str | None = "70 kg", height: str | None = "120 cm"
+) -> Plan:
+    text = render_template(
+        name, start=START, weight=weight, timezone="America/New_York", height=height
+    )
     path = tmp_path / f"{name}.toml"
     path.write_text(text, encoding="utf-8")
     return load_plan(path, today=TODAY)
@@ -76,15 +96,15 @@ def test_every_template_opens_with_its_source_and_what_to_confirm(name: str) -> 
     assert "{{start}}" in text and "{{timezone}}" in text and "{{weight}}" in text
 
 
-@pytest.mark.parametrize(
-    "name", [n for n in NAMES if n not in ("optic-neuritis-ontt", "ivig-5-day")]
-)
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in PER_WEIGHT])
 def test_templates_without_per_kg_doses_need_no_weight(name: str, tmp_path: Path) -> None:
-    plan = build(name, tmp_path, weight=None)
-    assert plan.patient.weight is None
+    plan = build(name, tmp_path, weight=None, height=None)
+    assert plan.patient.weight is None and plan.patient.height is None
 
 
-@pytest.mark.parametrize("name", ["optic-neuritis-ontt", "ivig-5-day"])
+@pytest.mark.parametrize(
+    "name", ["optic-neuritis-ontt", "ivig-5-day", "child-asthma-prednisolone-liquid"]
+)
 def test_per_kg_templates_need_a_weight(name: str) -> None:
     assert needs_weight((TEMPLATES / f"{name}.toml").read_text(encoding="utf-8"))
     with pytest.raises(TemplateError) as caught:
@@ -95,13 +115,28 @@ def test_per_kg_templates_need_a_weight(name: str) -> None:
     )
 
 
+def test_per_m2_templates_need_a_weight_and_a_height() -> None:
+    name = "nephrotic-syndrome-prednisone-bsa"
+    assert needs_height((TEMPLATES / f"{name}.toml").read_text(encoding="utf-8"))
+    with pytest.raises(TemplateError) as caught:
+        render_template(name, start=START, weight="22 kg", timezone="UTC")
+    assert str(caught.value) == (
+        f'template "{name}" doses per m² of body surface area; pass the patient\'s height '
+        'with --height, such as --height "120 cm"'
+    )
+    with pytest.raises(TemplateError, match='--height: "tall" is not a height'):
+        render_template(name, start=START, weight="22 kg", timezone="UTC", height="tall")
+    text = render_template(name, start=START, weight="22 kg", timezone="UTC", height="47 in")
+    assert 'height = "47 in"\n' in text
+
+
 def test_unknown_template_suggests_and_lists() -> None:
     with pytest.raises(TemplateError) as caught:
         render_template("ms-iv-pulse-3-days", start=START, weight=None, timezone="UTC")
     message = str(caught.value)
     assert message.startswith(
         'unknown template "ms-iv-pulse-3-days"; did you mean '
-        '"ms-iv-pulse-3-day"? (templates: ivig-5-day, '
+        '"ms-iv-pulse-3-day"? (templates: child-asthma-prednisolone-liquid, '
     )
     assert isinstance(caught.value, TaperError)
 
@@ -128,6 +163,14 @@ def test_ontt_ends_at_day_14_and_notes_the_taper_and_the_oral_only_risk(tmp_path
     assert plan.length == 14
     iv_days = [d for d in plan.doses if d.route == "iv"]
     assert len(iv_days) == 12 and {d.amount for d in iv_days} == {Decimal(250)}
+    # every = "6h" from 06:00 on day 1: the twelfth dose is at midnight, on day 4
+    assert [(d.day, d.time) for d in iv_days[:4]] == [
+        (1, "06:00"),
+        (1, "12:00"),
+        (1, "18:00"),
+        (2, "00:00"),
+    ]
+    assert (iv_days[-1].day, iv_days[-1].time) == (4, "00:00")
     oral = [d for d in plan.doses if d.route == "oral"]
     assert [d.day for d in oral] == list(range(4, 15)) and oral[0].amount == 70
     text = (TEMPLATES / "optic-neuritis-ontt.toml").read_text(encoding="utf-8")
@@ -140,7 +183,8 @@ def test_dose_pack_matches_the_reference_table(tmp_path: Path) -> None:
     totals = [sum((d.amount or 0 for d in day.doses), Decimal(0)) for day in plan.days]
     assert totals == [24, 20, 16, 12, 8, 4]
     assert [len(day.doses) for day in plan.days] == [4, 4, 4, 3, 2, 1]
-    assert [line.count for line in plan.dispense] == [21]
+    assert plan.dispense == ()
+    assert [(p.packs, p.tablets_per_pack, p.left_over) for p in plan.packs] == [(1, 21, 0)]
     assert [(d.slot, d.amount) for d in plan.days[0].doses] == [
         ("breakfast", 8),
         ("lunch", 4),
@@ -246,17 +290,17 @@ def test_new_refuses_to_overwrite_without_force(runner: CliRunner, tmp_path: Pat
 def test_new_unknown_template(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "x.toml"
     result = runner.invoke(main, ["new", "ontt", "-o", str(out), "--timezone", "UTC"])
-    assert result.exit_code == 1
-    assert result.output.startswith('Error: unknown template "ontt"')
-    assert "(templates: ivig-5-day, label-dexamethasone," in result.output
+    assert result.exit_code == 2  # a mistake on the command line, like a bad --start
+    assert 'Error: unknown template "ontt"' in result.output
+    assert "(templates: child-asthma-prednisolone-liquid, copd-prednisone-5-day," in result.output
     assert not out.exists()
 
 
 def test_new_per_kg_template_without_weight(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "x.toml"
     result = runner.invoke(main, ["new", "optic-neuritis-ontt", "-o", str(out)])
-    assert result.exit_code == 1
-    assert result.output == (
+    assert result.exit_code == 2  # a mistake on the command line, like a bad --start
+    assert result.output.endswith(
         'Error: template "optic-neuritis-ontt" doses per kg of body weight; pass the '
         'patient\'s weight with --weight, such as --weight "70 kg"\n'
     )
@@ -270,3 +314,50 @@ def test_new_bad_timezone_is_a_usage_error(runner: CliRunner, tmp_path: Path) ->
     )
     assert result.exit_code == 2
     assert "'Mars/Base' is not an IANA time zone" in result.output
+
+
+# -- round two: long tapers, children, BSA, a COPD course ------------------------------------
+
+
+def test_gca_taper_follows_bsr_2010_over_about_two_years(tmp_path: Path) -> None:
+    plan = build("gca-prednisone-2-year-taper", tmp_path)
+    assert plan.length == 700 and plan.fill_days == 28 and len(plan.fills) == 25
+    steps = []
+    for dose in plan.doses:
+        if not steps or steps[-1][0] != dose.amount:
+            steps.append([dose.amount, 0])
+        steps[-1][1] += 1
+    held = [(amount, days) for amount, days in steps]
+    assert held[:5] == [(60, 28), (50, 14), (40, 14), (30, 14), (20, 14)]
+    assert held[5:9] == [(Decimal("17.5"), 28), (15, 28), (Decimal("12.5"), 28), (10, 28)]
+    assert held[9:] == [(mg, 56) for mg in range(9, 0, -1)]
+    text = (TEMPLATES / "gca-prednisone-2-year-taper.toml").read_text(encoding="utf-8")
+    assert "UNCONFIRMED" in text and "relapse" in text
+
+
+def test_child_asthma_burst_is_per_kg_capped_and_liquid(tmp_path: Path) -> None:
+    small = build("child-asthma-prednisolone-liquid", tmp_path, weight="18 kg")
+    assert {(d.amount, d.volume_ml) for d in small.doses} == {(36, 12)}  # 2 mg/kg × 18 kg
+    large = build("child-asthma-prednisolone-liquid", tmp_path, weight="40 kg")
+    assert {(d.amount, d.volume_ml) for d in large.doses} == {(60, 20)}  # 80 mg, capped
+    assert large.doses[0].basis is not None and large.doses[0].basis.uncapped == 80
+    assert len(large.doses) == 5
+
+
+def test_nephrotic_syndrome_is_per_m2_with_caps(tmp_path: Path) -> None:
+    # 20 kg and 115 cm: 0.80 m² (clinical-reference-2 §5): 48 mg daily, then 32 mg
+    plan = build("nephrotic-syndrome-prednisone-bsa", tmp_path, weight="20 kg", height="115 cm")
+    assert plan.patient.bsa_m2 == Decimal("0.80")
+    daily = [d for d in plan.doses if d.phase == "Daily"]
+    other = [d for d in plan.doses if d.phase == "Every other day"]
+    assert len(daily) == 28 and {d.amount for d in daily} == {48}
+    assert len(other) == 14 and {d.amount for d in other} == {32}
+    adult = build("nephrotic-syndrome-prednisone-bsa", tmp_path)  # 70 kg, 120 cm: 1.53 m²
+    assert {d.amount for d in adult.doses} == {60, 40}
+
+
+def test_copd_course_marks_its_dose_as_unconfirmed(tmp_path: Path) -> None:
+    plan = build("copd-prednisone-5-day", tmp_path)
+    assert plan.length == 5 and {d.amount for d in plan.doses} == {40}
+    header = (TEMPLATES / "copd-prednisone-5-day.toml").read_text(encoding="utf-8")
+    assert "# confidence: UNCONFIRMED for COPD" in header

@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 
 from taper.cli import main
 from taper.regimen import MAX_REGIMEN_BYTES
-from taper.templates import list_templates, needs_weight
+from taper.templates import list_templates, needs_height, needs_weight
 
 REGIMENS = Path(__file__).parent / "regimens"
 PORT = 5123
@@ -182,9 +182,13 @@ def test_template_text_is_what_taper_new_writes(
     query = "start=2026-12-01&timezone=Europe/London"
     from taper.templates import _files
 
-    if needs_weight(_files()[info.name].read_text(encoding="utf-8")):
+    text = _files()[info.name].read_text(encoding="utf-8")
+    if needs_weight(text) or needs_height(text):
         args += ["--weight", "70 kg"]
         query += "&weight=70%20kg"
+    if needs_height(text):
+        args += ["--height", "120 cm"]
+        query += "&height=120%20cm"
     out = tmp_path / "new.toml"
     runner.invoke(main, ["new", info.name, "-o", str(out), *args], catch_exceptions=False)
     answer = get(client, f"/api/templates/{info.name}?{query}")
@@ -448,7 +452,12 @@ def test_every_template_reaches_a_packet_through_the_form(client: FlaskClient, i
     answer = post(
         client,
         "/ui/template",
-        data={"template": info.name, "start": "2026-12-01", "patient.weight": "70 kg"},
+        data={
+            "template": info.name,
+            "start": "2026-12-01",
+            "patient.weight": "70 kg",
+            "patient.height": "120 cm",
+        },
     )
     html = answer.get_data(as_text=True)
     assert "Valid: " in html, info.name

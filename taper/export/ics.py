@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Component, vText
@@ -199,7 +199,12 @@ def _start(starts: datetime, zone: ZoneInfo | None) -> datetime:
         # they are.
         return starts.replace(tzinfo=None)
     # The same instant in the standard library's zone, whose key icalendar writes as TZID.
-    return starts.astimezone(zone)
+    local = starts.astimezone(zone)
+    if local.fold and local.utcoffset() != local.replace(fold=0).utcoffset():
+        # The second of a repeated hour (fall-back): a TZID time means the first one
+        # (RFC 5545 §3.3.5), so a dose of an every-"6h" series there is written in UTC.
+        return starts.astimezone(UTC)
+    return local
 
 
 def _day_line(plan: Plan, day: int, phases: Iterable[str]) -> str:

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from taper.plan import Dose, Plan, TabletCount
+from taper.plan import Basis, DispenseLine, Dose, LiquidLine, PackLine, Plan, TabletCount
 from taper.units import plain
 from taper.zones import TZDATA_VERSION
 
@@ -26,6 +26,58 @@ def _optional(value: Decimal | None) -> int | float | None:
 def _tablets(tablets: tuple[TabletCount, ...]) -> list[dict[str, Any]]:
     return [
         {"strength": number(t.strength), "unit": t.unit, "count": number(t.count)} for t in tablets
+    ]
+
+
+def _basis(basis: Basis) -> dict[str, Any]:
+    """A per-weight dose's arithmetic: ordered × weight (or BSA) = uncapped, then the cap."""
+    return {
+        "ordered": number(basis.ordered),
+        "ordered_unit": basis.ordered_unit,
+        "per": basis.per,
+        "size": number(basis.size),
+        "uncapped": number(basis.uncapped),
+        "capped": _optional(basis.capped),
+        "cap": _optional(basis.cap),
+        "cap_kind": basis.cap_kind,
+        "unit": basis.unit,
+    }
+
+
+def _dispense(lines: tuple[DispenseLine, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "drug": line.drug,
+            "strength": number(line.strength),
+            "unit": line.unit,
+            "count": number(line.count),
+        }
+        for line in lines
+    ]
+
+
+def _liquids(lines: tuple[LiquidLine, ...]) -> list[dict[str, Any]]:
+    return [
+        {"drug": line.drug, "liquid": line.liquid, "volume_ml": number(line.volume_ml)}
+        for line in lines
+    ]
+
+
+def _packs(lines: tuple[PackLine, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "drug": line.drug,
+            "pack": line.pack,
+            "packs": line.packs,
+            "tablets_per_pack": line.tablets_per_pack,
+            "strength": number(line.strength),
+            "unit": line.unit,
+            "tablets_used": number(line.used),
+            "tablets_left_over": number(line.left_over),
+            "phase": line.phase,
+            "source": line.source,
+        }
+        for line in lines
     ]
 
 
@@ -49,6 +101,8 @@ def _dose(dose: Dose) -> dict[str, Any]:
     if dose.session is not None:
         entry["session"] = dose.session
         entry["sessions"] = dose.sessions
+    if dose.basis is not None:
+        entry["basis"] = _basis(dose.basis)
     return entry
 
 
@@ -65,6 +119,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "patient": {
             **({"name": plan.patient.name} if plan.patient.name is not None else {}),
             "weight_kg": _optional(plan.patient.weight_kg),
+            **(
+                {"height_cm": number(plan.patient.height_cm)}
+                if plan.patient.height_cm is not None
+                else {}
+            ),
+            **({"bsa_m2": number(plan.patient.bsa_m2)} if plan.patient.bsa_m2 is not None else {}),
             "conditions": list(plan.patient.conditions),
         },
         "care_team": team,
@@ -77,12 +137,21 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "first_day": phase.first_day,
                 "last_day": phase.last_day,
                 "allow": list(phase.allow),
+                **({"every_hours": phase.every_hours} if phase.every_hours else {}),
+                **({"pack": phase.pack} if phase.pack else {}),
                 "steps": [
                     {
                         "first_day": step.first_day,
                         "last_day": step.last_day,
                         "days": step.days,
                         "every": step.every,
+                        **(
+                            {"every_hours": step.every_hours, "doses_in_series": step.series_doses}
+                            if step.every_hours
+                            else {}
+                        ),
+                        **({"max": step.max_dose} if step.max_dose else {}),
+                        **({"max_daily": step.max_daily} if step.max_daily else {}),
                         "doses": [
                             {
                                 "time": d.time,
@@ -90,6 +159,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                                 "unit": d.unit,
                                 "tablets": _tablets(d.tablets),
                                 "volume_ml": _optional(d.volume_ml),
+                                **({"basis": _basis(d.basis)} if d.basis else {}),
                             }
                             for d in step.doses
                         ],
@@ -119,18 +189,20 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             }
             for day in plan.days
         ],
-        "dispense": [
+        "dispense": _dispense(plan.dispense),
+        "liquids": _liquids(plan.liquids),
+        "packs": _packs(plan.packs),
+        "fill_days": plan.fill_days,
+        "fills": [
             {
-                "drug": line.drug,
-                "strength": number(line.strength),
-                "unit": line.unit,
-                "count": number(line.count),
+                "fill": fill.number,
+                "first_day": fill.first_day,
+                "last_day": fill.last_day,
+                "dispense": _dispense(fill.dispense),
+                "liquids": _liquids(fill.liquids),
+                "packs": _packs(fill.packs),
             }
-            for line in plan.dispense
-        ],
-        "liquids": [
-            {"drug": line.drug, "liquid": line.liquid, "volume_ml": number(line.volume_ml)}
-            for line in plan.liquids
+            for fill in plan.fills
         ],
         "totals": [
             {

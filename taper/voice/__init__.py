@@ -14,4 +14,5 @@ tuple of plain ``str`` and ``Strong`` pieces, which each output draws its own wa
 - ``staff``: the pharmacist's and the nurse's tables
 - ``counselling``: the patient's notes and the pharmacist's counselling points
 - ``text``: lists, counts and emphasis
+- ``amounts``: per-weight arithmetic and caps, body surface area, dose packs, fill periods
 """

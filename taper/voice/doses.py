@@ -165,6 +165,11 @@ def patient_step(phase: PhasePlan, step: StepPlan) -> str:
             "sc": " injection under the skin",
             "im": " injection into a muscle",
         }.get(phase.route, "")
+        if step.every_hours and step.series_doses:
+            from taper.voice.amounts import series_patient
+
+            series = series_patient(step.every_hours, step.series_doses, dose.time)
+            return f"{amount(dose.amount, unit)}{kind}{detail} {series}"
         return (
             f"{amount(dose.amount, unit)}{kind}{detail} once a day"
             f"{often if often else ''} {when_patient(dose)}"

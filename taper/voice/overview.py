@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from taper.plan import Day, Event, PhasePlan, Plan
+from taper.voice.amounts import rhythm_text
 from taper.voice.doses import (
     ROUTE_WORDS,
     calendar_dose,
@@ -95,7 +96,9 @@ def also_rows(plan: Plan) -> list[Row]:
             ""
             if len(days) == 1
             else (
-                " every day" if days == list(range(days[0], days[-1] + 1)) else " on the days shown"
+                " every day"
+                if days == list(range(days[0], days[-1] + 1))
+                else rhythm_text(plan, days) or " on the days shown"
             )
         )
         detail = f"{first.what}{', ' + ', '.join(extra) if extra else ''}: {times}{often}."

@@ -127,6 +127,17 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
     )
     same = len({(d.amount, d.unit, d.tablets, d.volume_ml) for d in doses}) == 1
     take = phase.take.strip() if phase.take else ""
+    if step.every_hours and step.series_doses:
+        from taper.voice.amounts import series_sig
+
+        what = _dose_words(phase, doses[0], one_strength)
+        series = series_sig(step.every_hours, step.series_doses, step.days, doses[0].time)
+        text = f"{verb} {what} {route}{over} {series}"
+        if take:
+            text += f" {take}"
+        if phase.where and phase.route != "oral":
+            text += f" at {phase.where}"
+        return text
     if same:
         what = _dose_words(phase, doses[0], one_strength)
         how_often = (

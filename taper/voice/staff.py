@@ -53,6 +53,9 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
         rows.append(
             (liquid.drug_name, f"{liquid.liquid} (liquid)", f"{format_number(liquid.volume_ml)} mL")
         )
+    from taper.voice.amounts import pack_rows
+
+    rows.extend(pack_rows(plan.packs))
     return rows
 
 
@@ -105,7 +108,7 @@ def step_rows(plan: Plan, phase: PhasePlan) -> list[tuple[str, str, str, str, st
     volume, doses, step total); days and dates only on a step's first line."""
     rows = []
     for step in phase.steps:
-        given = len(range(0, step.days, step.every))
+        given = step.series_doses or len(range(0, step.days, step.every))
         first, last = date_of(plan, step.first_day), date_of(plan, step.last_day)
         for number, dose in enumerate(step.doses):
             if dose.tablets:
@@ -118,6 +121,8 @@ def step_rows(plan: Plan, phase: PhasePlan) -> list[tuple[str, str, str, str, st
             else:
                 what = step_total = ""
             every = "" if step.every == 1 else f" ({every_text(step.every)})"
+            if step.every_hours:
+                every = f" (every {step.every_hours} hours)"
             rows.append(
                 (
                     days_text(step.first_day, step.last_day) + every if number == 0 else "",

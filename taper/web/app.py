@@ -193,6 +193,7 @@ def create_app(*, token: str, port: int) -> Flask:
                 start=first,
                 weight=request.args.get("weight"),
                 timezone=request.args.get("timezone"),
+                height=request.args.get("height"),
             )
         except TemplateError as err:
             raise ApiError(400, str(err)) from err
@@ -282,8 +283,9 @@ def create_app(*, token: str, port: int) -> Flask:
             start = service.today() + timedelta(days=1)
         zone = str(request.form.get("timezone", "")).strip() or None
         weight = str(request.form.get("patient.weight", "")).strip() or None
+        height = str(request.form.get("patient.height", "")).strip() or None
         try:
-            text = render_template(name, start=start, weight=weight, timezone=zone)
+            text = render_template(name, start=start, weight=weight, timezone=zone, height=height)
         except TemplateError as err:
             old, doc, _ = _resolve(request.form)
             return _fragments(old, doc, form_body=False, template_error=str(err))

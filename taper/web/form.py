@@ -26,7 +26,7 @@ TEXT, WHOLE, DATE, LIST, DAYS, CHECKS, FLAG, DIVIDED = (
     "divided",
 )
 
-TOP_FIELDS = {"title": TEXT, "start": DATE, "timezone": TEXT, "revision": WHOLE}
+TOP_FIELDS = {"title": TEXT, "start": DATE, "timezone": TEXT, "revision": WHOLE, "fill": TEXT}
 PATIENT_FIELDS = {"name": TEXT, "weight": TEXT, "height": TEXT, "conditions": CHECKS}
 ROUTINE_SLOTS = ("wake", "breakfast", "lunch", "supper", "bedtime")
 CARE_TEAM_FIELDS = (
@@ -44,6 +44,8 @@ PHASE_FIELDS = {
     "route": TEXT,
     "given_by": TEXT,
     "dose": TEXT,
+    "max": TEXT,
+    "max_daily": TEXT,
     "days": WHOLE,
     "every": WHOLE,
     "sessions": WHOLE,
@@ -55,9 +57,17 @@ PHASE_FIELDS = {
     "tablets": LIST,
     "split": FLAG,
     "liquid": TEXT,
+    "pack": TEXT,
     "allow": CHECKS,
 }
-STEP_FIELDS = {"dose": TEXT, "days": WHOLE, "every": WHOLE, "at": DIVIDED}
+STEP_FIELDS = {
+    "dose": TEXT,
+    "days": WHOLE,
+    "every": WHOLE,
+    "at": DIVIDED,
+    "max": TEXT,
+    "max_daily": TEXT,
+}
 TAPER_FIELDS = {"from": TEXT, "to": TEXT, "by": TEXT, "every": WHOLE}
 ALSO_FIELDS = {
     "kind": TEXT,
@@ -66,6 +76,8 @@ ALSO_FIELDS = {
     "during": LIST,
     "days": DAYS,
     "on": DATE,
+    "every": WHOLE,
+    "weekdays": LIST,
     "duration": TEXT,
     "where": TEXT,
 }

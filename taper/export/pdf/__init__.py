@@ -46,9 +46,18 @@ LARGE_PRINT = 1.4
 
 
 def render_pdf(
-    plan: Plan, audience: str, *, stamp: datetime, paper: str = "letter", large_print: bool = False
+    plan: Plan,
+    audience: str,
+    *,
+    stamp: datetime,
+    paper: str = "letter",
+    large_print: bool = False,
+    fill: int = 1,
 ) -> bytes:
-    """One handout as PDF bytes; the same arguments always give the same bytes."""
+    """One handout as PDF bytes; the same arguments always give the same bytes.
+
+    ``fill``: which fill period the patient's checklist of a long course covers.
+    """
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; use one of {', '.join(AUDIENCES)}")
     if paper not in PAPERS:
@@ -65,7 +74,11 @@ def render_pdf(
         "pharmacist": _pharmacist_story,
         "nurse": _nurse_story,
     }
-    story = builders[audience](plan, styles, width)
+    story = (
+        _patient_story(plan, styles, width, fill)
+        if audience == "patient"
+        else builders[audience](plan, styles, width)
+    )
     heading = {
         "patient": "Your treatment plan",
         "pharmacist": "Dispensing sheet",

@@ -32,6 +32,7 @@ from reportlab.platypus import (
 from taper.errors import ExportError
 from taper.plan import PhasePlan, Plan
 from taper.text import char_name, printable_form, unprintable
+from taper.voice.amounts import body_text
 from taper.voice.people import conditions_text, course_line, person, team_entries, weight_text
 from taper.voice.sigs import sig
 from taper.voice.text import Rich, Strong
@@ -741,6 +742,11 @@ def _patient_block(plan: Plan, styles: _Styles, width: float) -> Table:
     rows: list[list[Any]] = [
         [_p("Patient", styles.cell_bold), _p(person(plan), styles.cell_bold)],
         [_p("Weight", styles.cell_bold), _p(weight_text(plan), styles.cell)],
+        *(
+            [[_p("Height", styles.cell_bold), _p(body, styles.cell)]]
+            if (body := body_text(plan)) is not None
+            else []
+        ),
         [_p("Conditions", styles.cell_bold), _p(conditions_text(plan), styles.cell)],
         [_p("Course", styles.cell_bold), _p(course_line(plan), styles.cell)],
     ]

@@ -31,6 +31,13 @@ from taper.export.pdf.layout import (
     _table,
 )
 from taper.plan import Day, Plan
+from taper.voice.amounts import (
+    checklist_days,
+    checklist_note,
+    compact_calendar_intro,
+    compact_cell,
+    is_long,
+)
 from taper.voice.counselling import calendar_help, patient_notes
 from taper.voice.doses import phase_heading
 from taper.voice.overview import (
@@ -48,7 +55,7 @@ from taper.voice.text import Strong
 from taper.voice.times import month_title, week_heads
 
 
-def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+def _patient_story(plan: Plan, styles: _Styles, width: float, fill: int = 1) -> list[Flowable]:
     story: list[Flowable] = [
         _p(plan.title, styles.title),
         _cell([for_line(plan)], styles.body),
@@ -66,9 +73,12 @@ def _patient_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         story.extend(_heading("Good to know", styles, styles.h2))
         story.extend(_bullets(notes, styles))
     story.append(PageBreak())
-    story.extend(_calendar(plan, styles, width))
+    # A long course stays usable on paper: its length follows the dose changes, not the days.
+    story.extend(
+        _compact_calendar(plan, styles, width) if is_long(plan) else _calendar(plan, styles, width)
+    )
     story.append(PageBreak())
-    story.extend(_checklist(plan, styles, width))
+    story.extend(_checklist(plan, styles, width, checklist_days(plan, fill)))
     story.append(PageBreak())
     story.extend(_watch_section(plan, styles, width))
     story.extend(_reminders_box(styles, width))
@@ -208,6 +218,97 @@ def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) ->
     return Table(rows, colWidths=widths, style=TableStyle(commands), hAlign="LEFT", spaceAfter=4)
 
 
+def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+    """Months in miniature, two across: each day's amount, tinted by phase."""
+    by_date = {day.date: day for day in plan.days}
+    tints = {
+        phase.name: PHASE_TINTS[number % len(PHASE_TINTS)]
+        for number, phase in enumerate(plan.phases)
+    }
+    gap = 12.0
+    month_width = (width - gap) / 2
+    date_style = ParagraphStyle(
+        "mini_date",
+        parent=styles.small,
+        fontSize=styles.small.fontSize * 0.8,
+        leading=styles.small.fontSize * 0.95,
+        textColor=RULE,
+    )
+    dose_style = ParagraphStyle(
+        "mini_dose",
+        parent=styles.small,
+        fontSize=styles.small.fontSize * 0.9,
+        leading=styles.small.fontSize * 1.05,
+    )
+    months: list[list[Flowable]] = []
+    for year, month in _months(plan):
+        first = date(year, month, 1)
+        cursor = first - timedelta(days=(first.weekday() + 1) % 7)  # weeks start on Sunday
+        rows: list[list[Any]] = [[_p(name, styles.cal_head) for name in week_heads()]]
+        commands: list[tuple[Any, ...]] = [
+            ("GRID", (0, 0), (-1, -1), 0.4, RULE),
+            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 2),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 1),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        while cursor.month == month or cursor < first:
+            row: list[Any] = []
+            for column in range(7):
+                day = by_date.get(cursor)
+                in_month = cursor.month == month
+                cell: list[Any] = [_p(str(cursor.day), date_style)] if in_month else []
+                if day is not None and in_month:
+                    text = compact_cell(day)
+                    cell.extend(_p(line, dose_style) for line in text.splitlines())
+                    if day.phases:
+                        commands.append(
+                            (
+                                "BACKGROUND",
+                                (column, len(rows)),
+                                (column, len(rows)),
+                                tints[day.phases[0]],
+                            )
+                        )
+                else:
+                    commands.append(
+                        ("BACKGROUND", (column, len(rows)), (column, len(rows)), OUTSIDE)
+                    )
+                row.append(cell)
+                cursor += timedelta(days=1)
+            rows.append(row)
+        table = Table(
+            rows, colWidths=[month_width / 7] * 7, style=TableStyle(commands), hAlign="LEFT"
+        )
+        months.append([_p(month_title(year, month), styles.h3), table])
+    story: list[Flowable] = [
+        _p("Your calendar", styles.title),
+        _p(compact_calendar_intro(), styles.body),
+        _legend(plan, styles, width, tints),
+    ]
+    for number in range(0, len(months), 2):
+        pair = months[number : number + 2]
+        pair += [[Spacer(1, 1)]] * (2 - len(pair))
+        story.append(
+            Table(
+                [[pair[0], "", pair[1]]],
+                colWidths=[month_width, gap, month_width],
+                style=TableStyle(
+                    [
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                    ]
+                ),
+                hAlign="LEFT",
+            )
+        )
+    return story
+
+
 def _calendar_cell(on: date, day: Day | None, in_month: bool, styles: _Styles) -> list[Any]:
     style = (
         styles.cal_date
@@ -221,11 +322,15 @@ def _calendar_cell(on: date, day: Day | None, in_month: bool, styles: _Styles) -
     return cell
 
 
-def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int]) -> list[Flowable]:
     story: list[Flowable] = [
         _p("Day by day", styles.title),
         _p("Tick the box when you have taken each dose or done each check.", styles.body),
     ]
+    first_day, last_day = span
+    note = checklist_note(plan, first_day, last_day)
+    if note is not None:
+        story.append(_p(note, styles.body))
     day_width = width * 0.24
     inner = width - day_width
     box_width = pdfmetrics.stringWidth("Done", FONT, styles.small.fontSize) + 8
@@ -259,13 +364,13 @@ def _checklist(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     ]
     headings = {phase.name: phase for phase in plan.phases}
     current: tuple[str, ...] | None = None
-    for day in plan.days:
+    for day in plan.days[first_day - 1 : last_day]:
         if not day.doses and not day.events and not day.phases:
             continue  # after the last phase, a day with nothing on it
         if day.phases != current:
             current = day.phases
             for name in day.phases:
-                if headings[name].first_day == day.day or day is plan.days[0]:
+                if headings[name].first_day == day.day or day.day == first_day:
                     rows.append([_p(phase_heading(headings[name]), styles.cell_bold), ""])
                     commands += [
                         ("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)),

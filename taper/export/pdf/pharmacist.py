@@ -24,6 +24,7 @@ from taper.export.pdf.layout import (
     _widths,
 )
 from taper.plan import PhasePlan, Plan
+from taper.voice.amounts import basis_lines, fill_intro, fill_rows
 from taper.voice.counselling import counselling
 from taper.voice.staff import (
     dispense_rows,
@@ -70,6 +71,13 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
     staff = _staff_supply(plan, styles, width)
     if staff is not None:
         story += [*_heading("Given by staff (supply to the unit)", styles, styles.h3), staff]
+    story.extend(_fills(plan, styles, width))
+    worked = basis_lines(plan)
+    if worked:
+        story.extend(
+            _heading("Doses per kg or per m²: how they were worked out", styles, styles.h3)
+        )
+        story.extend(_bullets(worked, styles))
 
     for number, phase in enumerate(plan.phases):
         # The headings stay with the sig; the step table may run on (its header repeats).
@@ -113,6 +121,30 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
     story.extend(_heading("Counselling points", styles, styles.h2))
     story.extend(_bullets(counselling(plan), styles))
     return story
+
+
+def _fills(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+    """The quantities for each fill period, when the course is supplied a period at a time."""
+    if plan.fill_days is None or len(plan.fills) < 2:
+        return []
+    rows: list[list[Any]] = [
+        [_p(h, styles.cell_bold) for h in ("Fill", "Drug", "Strength / form", "Quantity")]
+    ]
+    for period, drug, form, quantity in fill_rows(plan):
+        rows.append(
+            [
+                _p(period, styles.cell) if period else "",
+                _p(drug, styles.cell),
+                _p(form, styles.cell),
+                _p(quantity, styles.cell_bold),
+            ]
+        )
+    return [
+        *_heading("Each fill", styles, styles.h3),
+        _p(fill_intro(plan), styles.small),
+        Spacer(1, 3),
+        _table(rows, [width * 0.36, width * 0.2, width * 0.22, width * 0.22]),
+    ]
 
 
 def _staff_supply(plan: Plan, styles: _Styles, width: float) -> Table | None:

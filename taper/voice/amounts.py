@@ -1,0 +1,238 @@
+"""Per-weight arithmetic, body surface area, dose packs, fill periods and round-the-clock
+series, in the words the pharmacist and the patient read."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+from taper.plan import Basis, Day, PackLine, Plan
+from taper.units import format_amount, format_number
+from taper.voice.doses import tablet_word
+from taper.voice.text import count_text
+from taper.voice.times import WEEKDAYS, clock, date_of, date_range, days_text
+
+
+def bsa_number(bsa_m2: Decimal) -> str:
+    """A body surface area to 0.01 m², as it was worked out: ``0.80``."""
+    return f"{bsa_m2.quantize(Decimal('0.01'))}"
+
+
+def size_text(basis: Basis) -> str:
+    """``34.9 kg`` or ``0.80 m²``."""
+    if basis.per == "kg":
+        return f"{format_number(basis.size)} kg"
+    return f"{bsa_number(basis.size)} m²"
+
+
+def basis_text(basis: Basis) -> str:
+    """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic)."""
+    text = (
+        f"{format_amount(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
+        f"{format_amount(basis.uncapped, basis.unit)}"
+    )
+    if basis.capped is None or basis.cap is None:
+        return text
+    if basis.cap_kind == "max_daily":
+        return (
+            f"{text}, capped at {format_amount(basis.cap, basis.unit)} a day: "
+            f"{format_amount(basis.capped, basis.unit)} a dose"
+        )
+    return f"{text}, capped at {format_amount(basis.cap, basis.unit)}"
+
+
+def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
+    """The body surface area with its inputs, for the pharmacist."""
+    return (
+        f"Body surface area (Mosteller) = √({format_number(height_cm)} cm × "
+        f"{format_number(weight_kg)} kg ÷ 3600) = {bsa_number(bsa_m2)} m²"
+    )
+
+
+def pack_count_text(packs: int, tablets: int) -> str:
+    """``1 pack (21 tablets)``; ``2 packs (42 tablets)``."""
+    return f"{packs} pack{'s' if packs != 1 else ''} ({packs * tablets} tablets)"
+
+
+def fill_period_text(number: int, first_day: int, last_day: int, periods: int) -> str:
+    """``Fill 2 of 26: days 29–56``."""
+    days = f"day {first_day}" if first_day == last_day else f"days {first_day}–{last_day}"
+    return f"Fill {number} of {periods}: {days}"
+
+
+def basis_lines(plan: Plan) -> list[str]:
+    """How each per-weight dose was worked out, once per phase and step, for the pharmacist:
+    ``Burst, days 1–5: 2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg``."""
+    lines: list[str] = []
+    for phase in plan.phases:
+        for step in phase.steps:
+            for dose in step.doses:
+                if dose.basis is None:
+                    continue
+                line = (
+                    f"{phase.name}, {days_text(step.first_day, step.last_day)}: "
+                    f"{basis_text(dose.basis)}"
+                )
+                if dose.amount is not None and dose.unit is not None:
+                    given = format_amount(dose.amount, dose.unit)
+                    if dose.basis.allowed != dose.amount:
+                        line += f"; given as {given}, the nearest dose the product makes"
+                if line not in lines:
+                    lines.append(line)
+    return lines
+
+
+def body_text(plan: Plan) -> str | None:
+    """The height and the body surface area with its inputs, when per-m² doses used them."""
+    patient = plan.patient
+    if patient.height_cm is None or patient.weight_kg is None or patient.bsa_m2 is None:
+        return None
+    height = f"{format_number(patient.height_cm)} cm"
+    if patient.height and not patient.height.strip().lower().endswith("cm"):
+        height += f" (entered as {patient.height})"
+    return f"{height}. {bsa_text(patient.height_cm, patient.weight_kg, patient.bsa_m2)}"
+
+
+def pack_rows(packs: tuple[PackLine, ...]) -> list[tuple[str, str, str]]:
+    """Dose packs to dispense: (drug, pack, quantity)."""
+    return [
+        (line.drug_name, line.pack, pack_count_text(line.packs, line.tablets_per_pack))
+        for line in packs
+    ]
+
+
+def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
+    """The quantities of each fill period: (period, drug, strength or form, quantity)."""
+    rows: list[tuple[str, str, str, str]] = []
+    count = len(plan.fills)
+    for fill in plan.fills:
+        label = fill_period_text(fill.number, fill.first_day, fill.last_day, count)
+        dates = date_range(date_of(plan, fill.first_day), date_of(plan, fill.last_day))
+        items: list[tuple[str, str, str]] = []
+        for line in fill.dispense:
+            items.append(
+                (
+                    line.drug_name,
+                    f"{format_amount(line.strength, line.unit)} tablets",
+                    f"{count_text(line.count)} {tablet_word(line.count)}",
+                )
+            )
+        for liquid in fill.liquids:
+            items.append(
+                (
+                    liquid.drug_name,
+                    f"{liquid.liquid} (liquid)",
+                    f"{format_number(liquid.volume_ml)} mL",
+                )
+            )
+        items.extend(pack_rows(fill.packs))
+        if not items:
+            items.append(("", "", "nothing to supply"))
+        for number, (drug, form, quantity) in enumerate(items):
+            rows.append((f"{label} ({dates})" if number == 0 else "", drug, form, quantity))
+    return rows
+
+
+def fill_intro(plan: Plan) -> str:
+    """The line above the fill table."""
+    return (
+        f'Supplied {plan.fill_days} days at a time (fill = "{plan.fill_days} days"): '
+        "the quantities of each fill add up to the totals for the course above."
+    )
+
+
+def series_patient(hours: int, count: int, first: str) -> str:
+    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``."""
+    return f"every {hours} hours, day and night: {count} doses, the first at {clock(first)}"
+
+
+def series_sig(hours: int, count: int, days: int, first: str) -> str:
+    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``."""
+    return (
+        f"every {hours} hours around the clock, first dose at {first}: "
+        f"{count} doses over {days} day{'s' if days != 1 else ''}"
+    )
+
+
+# -- a long course on paper: the patient handout grows with dose changes, not days -------------
+
+LONG_COURSE_DAYS = 92  # over about three months: months in miniature, the first supply's checklist
+CHECKLIST_DAYS = 28  # the checklist of a long course without fill = "...": its first 28 days
+
+
+def is_long(plan: Plan) -> bool:
+    return plan.length > LONG_COURSE_DAYS
+
+
+def checklist_days(plan: Plan, fill: int = 1) -> tuple[int, int]:
+    """The days the patient's tick-box checklist covers: all of a short course; one fill period
+    of a long one (the first unless ``fill`` says which), or its first 28 days without fills.
+
+    Raises ValueError (with the fix) for a fill period the course does not have.
+    """
+    periods = len(plan.fills) if plan.fill_days is not None else 1
+    if not 1 <= fill <= periods:
+        raise ValueError(
+            f"this course has {periods} fill period{'s' if periods != 1 else ''}; "
+            f"give a number from 1 to {periods}"
+            + ("" if plan.fill_days is not None else ' (set fill = "28 days" for more)')
+        )
+    if not is_long(plan):
+        return 1, plan.length
+    if plan.fill_days is not None:
+        period = plan.fills[fill - 1]
+        return period.first_day, period.last_day
+    return 1, min(CHECKLIST_DAYS, plan.length)
+
+
+def checklist_note(plan: Plan, first_day: int, last_day: int) -> str | None:
+    """What a shortened checklist covers, and where the rest of the course is."""
+    if first_day == 1 and last_day >= plan.length:
+        return None
+    supply = ""
+    if plan.fill_days is not None:
+        number = next(f.number for f in plan.fills if f.first_day == first_day)
+        supply = (
+            " (your first supply)" if number == 1 else f" (supply {number} of {len(plan.fills)})"
+        )
+    return (
+        f"This checklist covers days {first_day} to {last_day}{supply}. For the other days, "
+        'follow "Your course at a glance" and the calendar: they show every dose change.'
+    )
+
+
+def compact_calendar_intro() -> str:
+    return (
+        "Each day shows how much to take that day. The dose changes on the dates shown in "
+        '"Your course at a glance". Days marked "–" are part of your course, but you take '
+        "nothing from this plan that day."
+    )
+
+
+def compact_cell(day: Day) -> str:
+    """A day in the miniature months of a long course: the day's amount of each medicine."""
+    totals: dict[str, tuple[Decimal, str]] = {}
+    for dose in day.doses:
+        if dose.amount is None or dose.unit is None:
+            totals.setdefault(dose.drug_name, (Decimal(0), ""))
+            continue
+        so_far = totals.get(dose.drug_name, (Decimal(0), dose.unit))[0]
+        totals[dose.drug_name] = (so_far + dose.amount, dose.unit)
+    if not totals:
+        return "–" if day.phases else ""
+    named = len(totals) > 1
+    return "\n".join(
+        (f"{name} " if named else "") + format_amount(total, unit) if unit else name
+        for name, (total, unit) in totals.items()
+    )
+
+
+def rhythm_text(plan: Plan, days: list[int]) -> str | None:
+    """`` every Monday`` or `` every 28 days`` for an [[also]] item on a rhythm, else None."""
+    gaps = {b - a for a, b in itertools.pairwise(days)}
+    if len(gaps) != 1:
+        return None
+    gap = gaps.pop()
+    if gap == 7:
+        return f" every {WEEKDAYS[date_of(plan, days[0]).weekday()]}"
+    return f" every {gap} days"
