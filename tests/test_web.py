@@ -781,6 +781,41 @@ def test_serve_on_a_given_port(free_port: int) -> None:
             assert process.wait(timeout=15) == 0
 
 
+def test_served_api_over_http_is_the_cli_and_is_safe_in_threads(
+    served: tuple[subprocess.Popen[str], str], runner: CliRunner, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, line = served
+    base, _, token = line.partition("/?token=")
+    body = regimen_bytes()
+
+    def send(url: str) -> tuple[int, bytes]:
+        request = urllib.request.Request(
+            f"{base}{url}",
+            data=body,
+            method="POST",
+            # What curl --data-binary sends: the body is still the regimen, not a form.
+            headers={
+                "Authorization": f"token {token}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, answer.read()
+
+    cli = runner.invoke(main, ["plan", "--json", str(REGIMENS / "pulse-then-taper.toml")])
+    assert send("/api/plan") == (200, cli.stdout_bytes)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, ["/api/packet?paper=a4"] * 4))
+    assert {status for status, _ in answers} == {200}
+    assert len({data for _, data in answers}) == 1  # concurrent builds, identical bytes
+    built = build_folder(runner, tmp_path, REGIMENS / "pulse-then-taper.toml", "--paper", "a4")
+    with zipfile.ZipFile(io.BytesIO(answers[0][1])) as archive:
+        for name in PACKET_ORDER[1:]:
+            assert archive.read(name) == (built / name).read_bytes(), name
+
+
 def test_serve_on_a_busy_port_says_so(runner: CliRunner) -> None:
     import socket
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import io
 import json
+import threading
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import IO, Any
@@ -34,6 +35,9 @@ _PACKET_MEDIA = {
     "pharmacist.pdf": "application/pdf",
     "nurse.pdf": "application/pdf",
 }
+# The server answers requests in threads; reportlab keeps settings in module globals (and the
+# PDF export switches one around each build), so exports are made one at a time.
+_RENDER_LOCK = threading.Lock()
 _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-src 'self'; frame-ancestors 'self'; "
@@ -219,10 +223,9 @@ def create_app(*, token: str, port: int) -> Flask:
         if result.plan is None:
             return _json(result.as_json(), 422)
         stamp = service.build_stamp()
-        files = {
-            "regimen.toml": data,
-            **service.packet(result.plan, stamp=stamp, paper=paper, large_print=large_print),
-        }
+        with _RENDER_LOCK:
+            made = service.packet(result.plan, stamp=stamp, paper=paper, large_print=large_print)
+        files = {"regimen.toml": data, **made}
         return Response(
             zip_files(files, stamp),
             mimetype="application/zip",
@@ -328,14 +331,16 @@ def create_app(*, token: str, port: int) -> Flask:
         paper = _paper(request.form.get("paper"))
         stamp = service.build_stamp()
         if what == "packet":
-            files = {
-                "regimen.toml": text.encode("utf-8"),
-                **service.packet(result.plan, stamp=stamp, paper=paper, large_print=large_print),
-            }
+            with _RENDER_LOCK:
+                made = service.packet(
+                    result.plan, stamp=stamp, paper=paper, large_print=large_print
+                )
+            files = {"regimen.toml": text.encode("utf-8"), **made}
             return _attachment(zip_files(files, stamp), "taper-packet.zip", "application/zip")
-        data = service.render_file(
-            result.plan, what, stamp=stamp, paper=paper, large_print=large_print
-        )
+        with _RENDER_LOCK:
+            data = service.render_file(
+                result.plan, what, stamp=stamp, paper=paper, large_print=large_print
+            )
         inline = request.args.get("inline") == "1" and what.endswith(".pdf")
         return _attachment(data, what, _PACKET_MEDIA[what], inline=inline)
 
