@@ -142,3 +142,23 @@ def test_form_edits_make_valid_toml(fields: dict[str, str]) -> None:
 
     document = apply_form(tomllib.loads(SEED), Form(fields))
     assert tomllib.loads(dumps(document)) == document
+
+
+@settings(FUZZ, max_examples=40)
+@given(
+    route=st.sampled_from(["/ui/file", "/ui/template", "/ui/new", "/ui/download", "/ui/upload"]),
+    query=st.dictionaries(st.sampled_from(["file", "inline", "action"]), texts, max_size=2),
+    fields=st.dictionaries(
+        st.sampled_from([*FIELDS, "template", "paper", "large_print", "regimen"]), texts, max_size=6
+    ),
+)
+def test_every_page_route_survives_anything(
+    route: str, query: dict[str, str], fields: dict[str, str]
+) -> None:
+    data: dict[str, Any] = dict(fields)
+    if route == "/ui/upload":
+        import io
+
+        data["upload"] = (io.BytesIO(fields.get("regimen", "").encode()), "x.toml")
+    answer = CLIENT.post(route, query_string=query, data=data, base_url=BASE, headers=HEADERS)
+    check(answer)
