@@ -347,3 +347,18 @@ def test_screenshots_of_each_screen(page: Any, shots: Path) -> None:
     page.get_by_role("tab", name="Regimen file").click()
     both("8-regimen-file", "#tab-file")
     assert len(list(shots.glob("*.png"))) >= 16
+
+
+def test_leaving_an_edited_page_asks_first(page: Any) -> None:
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.get_by_label("Patient name").click()
+    page.keyboard.type("Jane")
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]

@@ -53,6 +53,19 @@
     if (status) { status.textContent = "Checking the change…"; }
   });
 
+  // Nothing is saved on this computer: ask before a reload or a closed tab loses the work.
+  // (A download submits the form but leaves the page in place: no question then.)
+  var edited = false;
+  var submitting = false;
+  document.addEventListener("input", function () { edited = true; });
+  document.addEventListener("submit", function () {
+    submitting = true;
+    window.setTimeout(function () { submitting = false; }, 2000);
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (edited && !submitting) { event.preventDefault(); }
+  });
+
   // The template's description follows the picker.
   document.addEventListener("change", function (event) {
     if (event.target.id !== "template") { return; }
