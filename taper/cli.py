@@ -290,8 +290,8 @@ def plan(regimen: Path, as_json: bool) -> None:
 @click.option(
     "--previous",
     type=click.Path(path_type=Path),
-    help="The calendar file of the plan this one replaces: its events that are gone "
-    "are written as cancelled.",
+    help="The calendar file taper wrote for the plan this one replaces (same patient, title "
+    "and first day): its events that are gone are written as cancelled.",
 )
 @force_option
 def ics(

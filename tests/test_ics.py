@@ -41,6 +41,8 @@ REGIMENS = Path(__file__).parent / "regimens"
 GOLDEN = Path(__file__).parent / "golden"
 TODAY = date(2026, 11, 22)
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)  # the SOURCE_DATE_EPOCH conftest sets
+# The identity taper writes into the calendar of tests/regimens/ics-course.toml.
+COURSE_UID = b"course-e09325f92fb60129494fac522e8bd7ad@taper"
 ALL = ["ics-course.toml", "ics-hostile-text.toml", "ics-dst-gap.toml", "pulse-then-taper.toml"]
 
 
@@ -146,7 +148,8 @@ def test_every_event_matches_the_plan(name: str) -> None:
     calendar = parse(data)
     uids = [str(event["UID"]) for event in calendar.events]
     assert len(set(uids)) == len(uids)
-    assert calendar["METHOD"] == "PUBLISH"
+    # No METHOD: a calendar to import or upload, not an iTIP message (README, "Reminders").
+    assert "METHOD" not in calendar
     assert str(calendar["PRODID"]).startswith("-//taper//taper reminders ")
     for event in calendar.events:
         assert event["DTSTART"].params["TZID"] == plan.timezone
@@ -205,10 +208,20 @@ def test_calendar_name_summaries_durations_and_descriptions(
     assert check.duration == timedelta(minutes=15)
 
 
-def test_vtimezone_covers_just_the_course() -> None:
+def test_vtimezone_holds_the_zones_full_rules() -> None:
+    """Not a window around the course: history from 1970 and the current rule (RRULE)."""
     data = render_ics(plan_of("ics-course.toml"), stamp=STAMP).decode("utf-8")
-    assert "COMMENT:This timezone only works from 2026-11-30 to 2026-12-13." in data
     assert data.count("BEGIN:VTIMEZONE") == 1
+    assert "COMMENT" not in data
+    (zone,) = parse(data.encode()).timezones
+    observances = zone.subcomponents
+    first = observances[0].DTSTART
+    assert first == datetime(1970, 1, 1)
+    rules = [(o.name, o.DTSTART, o["RRULE"].to_ical()) for o in observances if "RRULE" in o]
+    assert rules == [
+        ("DAYLIGHT", datetime(2007, 3, 11, 2), b"FREQ=YEARLY;BYDAY=2SU;BYMONTH=3"),
+        ("STANDARD", datetime(2007, 11, 4, 2), b"FREQ=YEARLY;BYDAY=1SU;BYMONTH=11"),
+    ]
 
 
 def test_watch_reminder_line_is_appended(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -542,9 +555,18 @@ def test_fall_back_repeated_time_is_the_first_one(write_regimen: Callable[..., P
     )
     plan = load_plan(write_regimen(text), today=TODAY)
     data = render_ics(plan, stamp=STAMP)
-    # RFC 5545 3.3.5: a local time that occurs twice means the first occurrence (EDT).
-    assert _instants_from_own_vtimezone(data)[1] == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
-    assert plan.doses[1].starts.astimezone(UTC) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    # RFC 5545 3.3.5: a local time that occurs twice means the first occurrence (EDT); clients
+    # disagree (ical.js and libical take the second), so that one dose is written in UTC.
+    first = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    assert plan.doses[1].starts.astimezone(UTC) == first
+    starts = [e["DTSTART"] for e in parse(data).events]
+    assert [s.to_ical() for s in starts] == [
+        b"20261031T013000",
+        b"20261101T053000Z",
+        b"20261102T013000",
+    ]
+    assert [s.params.get("TZID") for s in starts] == ["America/New_York", None, "America/New_York"]
+    assert [e.DTSTART.astimezone(UTC) for e in parse(data).events][1] == first
 
 
 # -- the command -------------------------------------------------------------------------------
@@ -768,7 +790,9 @@ def test_previous_cancels_events_that_are_gone(runner: CliRunner, tmp_path: Path
     after = {str(e["UID"]): e for e in vevents(new.read_bytes())}
     assert set(after) == set(before)
     cancelled = {uid: e for uid, e in after.items() if e.get("STATUS") == "CANCELLED"}
-    assert sorted(f"{e.DTSTART:%m-%d %H:%M} {e['SUMMARY']}" for e in cancelled.values()) == [
+    assert sorted(
+        f"{before[uid].DTSTART:%m-%d %H:%M} {e['SUMMARY']}" for uid, e in cancelled.items()
+    ) == [
         "12-05 08:00 Cancelled: Prednisone 10 mg: 1 × 10 mg tablet",
         "12-05 22:00 Cancelled: Peak flow",
         "12-06 08:00 Cancelled: Prednisone 10 mg: 1 × 10 mg tablet",
@@ -777,7 +801,10 @@ def test_previous_cancels_events_that_are_gone(runner: CliRunner, tmp_path: Path
     for uid, event in cancelled.items():
         assert event["SEQUENCE"] == 1
         assert event.subcomponents == []  # no alarm for a cancelled dose
+        # The same instant, written in UTC: no zone of the old file is needed to read it.
         assert event.DTSTART == before[uid].DTSTART
+        assert event["DTSTART"].to_ical().endswith(b"Z")
+        assert "TZID" not in event["DTSTART"].params
         assert event.duration == before[uid].duration
         assert event["DESCRIPTION"] == (
             "This reminder is cancelled because your plan changed. Follow your new plan."
@@ -851,27 +878,31 @@ def test_changed_plan_without_revision_bump_is_refused(runner: CliRunner, tmp_pa
     [
         (
             b"this is not a calendar\n",
-            "the previous calendar file is not a readable iCalendar file (Content line could "
-            "not be parsed into parts: 'this is not a calendar'...); give the reminders.ics "
-            "written for the plan this one replaces",
+            "the previous calendar file is not an iCalendar file (it does not start with "
+            "BEGIN:VCALENDAR as UTF-8 text); give the reminders.ics written for the plan this "
+            "one replaces",
         ),
         (
             b"",
-            "the previous calendar file does not hold exactly one calendar; give the reminders.ics "
-            "written for the plan this one replaces",
+            "the previous calendar file is not an iCalendar file (it does not start with "
+            "BEGIN:VCALENDAR as UTF-8 text); give the reminders.ics written for the plan this "
+            "one replaces",
         ),
         (
             b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar//EN\r\n"
             b"END:VCALENDAR\r\n",
-            "the previous calendar file was not written by taper (PRODID: -//Google Inc//Google "
-            "Calendar//EN); give the reminders.ics written for the plan this one replaces",
+            "the previous calendar file was not written by taper (PRODID: '-//Google Inc//Google "
+            "Calendar//EN'); give the reminders.ics written for the plan this one replaces",
         ),
         (
             b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//taper//taper reminders 0.1.0//EN\r\n"
-            b"BEGIN:VEVENT\r\nUID:x@taper\r\nDTSTAMP:20261122T000000Z\r\nDTSTART:tomorrow\r\n"
+            b"UID:"
+            + COURSE_UID
+            + b"\r\nBEGIN:VEVENT\r\nUID:x@taper\r\nDTSTAMP:20261122T000000Z\r\nDTSTART:tomorrow\r\n"
             b"END:VEVENT\r\nEND:VCALENDAR\r\n",
-            "the previous calendar file: event 1 (x@taper) is broken (Cannot access 'dt' on broken "
-            "property 'DTSTART'...); give the reminders.ics written for the plan this one replaces",
+            "the previous calendar file: event 1 ('x@taper') is broken ('Cannot access 'dt' on "
+            "broken property 'DTSTART'...); give the reminders.ics written for the plan this one "
+            "replaces",
         ),
     ],
 )
@@ -890,4 +921,119 @@ def test_unreadable_previous_file(
     assert result.output.startswith(f"Error: {previous}: {head}")
     assert result.output.endswith(f"{tail}\n")
     assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+# -- --previous: only this course's calendar, never a crash, never raw bytes (issue 10) ---------
+
+
+def _r0(runner: CliRunner, tmp_path: Path) -> Path:
+    old = tmp_path / "r0.ics"
+    code, output = run_ics(runner, str(REGIMENS / "ics-reissue-r0.toml"), "-o", str(old))
+    assert (code, output) == (0, "")
+    return old
+
+
+ANOTHER_COURSE = (
+    "the previous calendar file was written for another course (another patient, title or "
+    "first day); give this patient's reminders.ics for this course. If the name, title or "
+    "first day was corrected, the reminders cannot be updated in place: delete the old course "
+    "calendar and import the new file\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("old_text", "new_text"),
+    [
+        ('name = "Sam Lee"', 'name = "Kim Park"'),  # another patient (F6)
+        ('title = "Asthma flare: prednisone taper"', 'title = "COPD flare: prednisone"'),
+        ("start = 2026-12-01", "start = 2026-12-08"),
+    ],
+    ids=["another-patient", "another-title", "another-start"],
+)
+def test_previous_of_another_course_is_refused(
+    runner: CliRunner, tmp_path: Path, old_text: str, new_text: str
+) -> None:
+    """Another patient's calendar would copy its drug, doses and place into this patient's
+    file as cancellations: only the calendar of the same course is accepted."""
+    old = _r0(runner, tmp_path)
+    text = (REGIMENS / "ics-reissue-r1.toml").read_text(encoding="utf-8")
+    assert old_text in text
+    other = tmp_path / "other.toml"
+    other.write_text(text.replace(old_text, new_text), encoding="utf-8")
+    out = tmp_path / "new.ics"
+    code, output = run_ics(runner, str(other), "-o", str(out), "--previous", str(old))
+    assert (code, output) == (1, f"Error: {old}: {ANOTHER_COURSE}")
+    assert not out.exists()
+    # The same course is accepted.
+    code, output = run_ics(
+        runner, str(REGIMENS / "ics-reissue-r1.toml"), "-o", str(out), "--previous", str(old)
+    )
+    assert (code, output) == (0, "")
+    assert b"Kim Park" not in out.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("sequence", "why"),
+    [
+        (2147483647, "the largest a calendar accepts"),
+        (99999999999999999999, "the largest a calendar accepts"),
+        (-1, "below 0"),
+    ],
+)
+def test_previous_sequence_at_its_limit(
+    runner: CliRunner, tmp_path: Path, sequence: int, why: str
+) -> None:
+    """F18: a cancellation one SEQUENCE above the maximum cannot be written; a clear error,
+    not a crash, and nothing written."""
+    old = _r0(runner, tmp_path)
+    data = old.read_bytes()
+    assert data.count(b"SEQUENCE:0\r\n") == 12
+    old.write_bytes(data.replace(b"SEQUENCE:0\r\n", f"SEQUENCE:{sequence}\r\n".encode(), 1))
+    out = tmp_path / "new.ics"
+    code, output = run_ics(
+        runner, str(REGIMENS / "ics-reissue-r1.toml"), "-o", str(out), "--previous", str(old)
+    )
+    assert (code, output) == (
+        1,
+        f"Error: {old}: the previous calendar file: event 1 has SEQUENCE {sequence}, {why}, so "
+        "no update can replace it; delete the old course calendar and import the new file "
+        "instead\n",
+    )
+    assert not out.exists()
+
+
+HOSTILE_PREVIOUS = [
+    b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+    b"\x1b[2J\x1b[31mBEGIN:VCALENDAR\r\n",
+    b"BEGIN:VCALENDAR\r\n\xff\xfe\x1b[31m\r\nEND:VCALENDAR\r\n",
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:\x1b]0;owned\x07\x1b[2J" + b"A" * 500 + b"\r\n"
+    b"END:VCALENDAR\r\n",
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//taper//taper reminders 0.1.0//EN\r\n"
+    b"UID:" + COURSE_UID + b"\r\nBEGIN:VEVENT\r\nUID:\x1b[31mred\x9b\r\nDTSTAMP:20261122T000000Z"
+    b"\r\nDTSTART:\x1b[2J\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    b"BEGIN:VCALENDAR\r\n\x00\x00\x00\r\n",
+]
+
+
+@pytest.mark.parametrize("content", HOSTILE_PREVIOUS)
+def test_binary_previous_is_never_echoed_raw(
+    runner: CliRunner, tmp_path: Path, content: bytes
+) -> None:
+    """F26: whatever the file holds, the error shows no control character and no long run of
+    it, and the command fails cleanly."""
+    previous = tmp_path / "old.ics"
+    previous.write_bytes(content)
+    out = tmp_path / "new.ics"
+    result = runner.invoke(
+        main,
+        ["ics", str(REGIMENS / "ics-course.toml"), "-o", str(out), "--previous", str(previous)],
+    )
+    assert result.exit_code == 1
+    message = result.output
+    assert message.startswith(f"Error: {previous}: the previous calendar file")
+    assert message.endswith("\n")
+    assert all(char.isprintable() for char in message[:-1]), message
+    assert "Traceback" not in message
+    assert "A" * 100 not in message
     assert not out.exists()

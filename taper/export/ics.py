@@ -12,17 +12,18 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Component, vText
+from icalendar import Alarm, Calendar, Component, vDDDTypes, vText
 from icalendar import Event as VEvent
 from icalendar.enums import STATUS, TRANSP
 
 from taper import __version__
 from taper.errors import OutputError
+from taper.export.vtimezone import is_utc, vtimezone
 from taper.plan import Dose, Event, Plan
 from taper.voice.doses import dose_summary, event_summary
 from taper.watch import reminder_line
+from taper.zones import zone
 
 PRODID_PREFIX = "-//taper//taper reminders"
 PRODID = f"{PRODID_PREFIX} {__version__}//EN"
@@ -51,8 +52,8 @@ def render_ics(
     """
     if stamp.tzinfo is None or stamp.utcoffset() is None:
         raise ValueError("stamp must be an aware datetime")
-    stamp = stamp.astimezone(ZoneInfo("UTC"))
-    zone = None if floating else ZoneInfo(plan.timezone)
+    stamp = stamp.astimezone(UTC)
+    zone = None if floating else _Zone(plan.timezone)
     events: list[VEvent] = []
     uids = _Uids()
     for day in plan.days:
@@ -71,39 +72,55 @@ def render_ics(
         # In time order, so the file reads like the day; a dose stays before a check at its time.
         events.extend(event for _, event in sorted(todays, key=lambda pair: pair[0]))
 
-    first, last = plan.start, plan.end
-    old: Calendar | None = None
+    course_uid = _hash_uid("course", _course_key(plan))
     if previous is not None:
-        old, old_events = _parse_previous(previous)
+        old_events = _parse_previous(previous, course_uid)
         _check_updates(plan, old_events, events)
         current = {str(event["UID"]) for event in events}
         events.extend(_cancellations(plan, old_events, current, stamp))
-        for before in old_events:
-            if before.uid not in current:
-                day_of = before.start.date() if isinstance(before.start, datetime) else before.start
-                first, last = min(first, day_of), max(last, day_of)
 
-    calendar = Calendar.new(
-        prodid=PRODID,
-        method="PUBLISH",
-        uid=_hash_uid("course", _course_key(plan)),
-        subcomponents=events,
-    )
-    # Set as TEXT ourselves: icalendar 7.3's ``calendar_name`` stores the name unescaped, so a
-    # comma, semicolon or newline in a title or patient name would corrupt the file.
-    name = _calendar_name(plan)
-    calendar["NAME"] = vText(name)
-    calendar["X-WR-CALNAME"] = vText(name)
-    if zone is not None or old is not None:
-        # VTIMEZONE needs to cover only the events in this file: an instant on the last day is
-        # after that day's midnight, and the day before the first keeps early alarms inside.
-        calendar.add_missing_timezones(
-            first_date=first - timedelta(days=1), last_date=last + timedelta(days=1)
-        )
-        if old is not None:
-            _copy_unknown_timezones(calendar, old)
+    # No METHOD: the file is a calendar to import or upload, not an iTIP message. PUBLISH would
+    # need an ORGANIZER (RFC 5546 3.2.1) that taper cannot truthfully name, and CalDAV servers
+    # must refuse a METHOD in a stored calendar (RFC 4791 4.1).
+    calendar = Calendar.new(prodid=PRODID, uid=course_uid, subcomponents=events)
+    # TEXT with its escapes, marked VALUE=TEXT: ical.js (Thunderbird) leaves the escapes of
+    # properties it does not know in place unless told the value is TEXT.
+    name = vText(_calendar_name(plan))
+    name.params["VALUE"] = "TEXT"
+    calendar["NAME"] = name
+    calendar["X-WR-CALNAME"] = name
+    if zone is not None and zone.used:
+        # The zone's full rules (every change since 1970 and its current rule), so the
+        # definition is right for any date, whichever file a shared server sees first.
+        calendar.subcomponents.insert(0, vtimezone(plan.timezone, plan.start - timedelta(days=1)))
     data: bytes = calendar.to_ical()
     return data
+
+
+class _Zone:
+    """The plan's zone for DTSTARTs: a local time with TZID where the time is unambiguous."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.info = zone(name)
+        self.used = False
+
+    def start(self, starts: datetime) -> datetime | vDDDTypes:
+        moment = starts.astimezone(UTC)
+        if is_utc(self.name):
+            # UTC itself: a UTC time (Z) is the same wall-clock time, with no VTIMEZONE needed.
+            return moment
+        wall = moment.astimezone(self.info).replace(tzinfo=None)
+        first = wall.replace(tzinfo=self.info, fold=0).astimezone(UTC)
+        second = wall.replace(tzinfo=self.info, fold=1).astimezone(UTC)
+        if first != second:
+            # A time the clocks show twice (or never): clients disagree on which one a TZID
+            # time means (ical.js and libical take the second), so the instant is written in UTC.
+            return moment
+        self.used = True
+        value = vDDDTypes(wall)
+        value.params["TZID"] = self.name
+        return value
 
 
 # -- one event per dose, check or appointment ----------------------------------------------
@@ -114,7 +131,7 @@ def _dose_event(
     dose: Dose,
     uid: str,
     stamp: datetime,
-    zone: ZoneInfo | None,
+    zone: _Zone | None,
     alarm: timedelta | None,
 ) -> VEvent:
     summary = dose_summary(dose)
@@ -145,7 +162,7 @@ def _also_event(
     item: Event,
     uid: str,
     stamp: datetime,
-    zone: ZoneInfo | None,
+    zone: _Zone | None,
     alarm: timedelta | None,
 ) -> VEvent:
     phases = plan.days[item.day - 1].phases
@@ -169,7 +186,7 @@ def _event(
     uid: str,
     stamp: datetime,
     sequence: int,
-    start: datetime,
+    start: datetime | vDDDTypes,
     minutes: int,
     summary: str,
     description: str,
@@ -181,30 +198,27 @@ def _event(
         uid=uid,
         stamp=stamp,
         sequence=sequence,
-        start=start,
         summary=summary,
         description=description,
         location=where or None,
         transparency=TRANSP.TRANSPARENT if quick else TRANSP.OPAQUE,
     )
+    # Set after the others: VEvent.new would write a TZID from a tzinfo, not ours.
+    event["DTSTART"] = start if isinstance(start, vDDDTypes) else vDDDTypes(start)
     event.duration = timedelta(minutes=minutes)
     if alarm is not None:
         event.add_component(Alarm.new_display(description=summary, trigger=-alarm))
     return event
 
 
-def _start(starts: datetime, zone: ZoneInfo | None) -> datetime:
+def _start(starts: datetime, zone: _Zone | None) -> datetime | vDDDTypes:
     if zone is None:
         # Floating: the wall-clock time the engine chose, which a traveller keeps wherever
         # they are.
         return starts.replace(tzinfo=None)
-    # The same instant in the standard library's zone, whose key icalendar writes as TZID.
-    local = starts.astimezone(zone)
-    if local.fold and local.utcoffset() != local.replace(fold=0).utcoffset():
-        # The second of a repeated hour (fall-back): a TZID time means the first one
-        # (RFC 5545 §3.3.5), so a dose of an every-"6h" series there is written in UTC.
-        return starts.astimezone(UTC)
-    return local
+    # A time the clocks show twice (either of them, an every-"6h" series' second one
+    # included) is written in UTC: see _Zone.start.
+    return zone.start(starts)
 
 
 def _day_line(plan: Plan, day: int, phases: Iterable[str]) -> str:
@@ -269,6 +283,9 @@ class _Uids:
 # -- the previous calendar ------------------------------------------------------------------
 
 _GIVE = "give the reminders.ics written for the plan this one replaces"
+# RFC 5545 3.3.8: SEQUENCE is a 32-bit signed INTEGER.
+SEQUENCE_MAX = 2**31 - 1
+_WHAT = "the previous calendar file"
 
 
 @dataclass(frozen=True)
@@ -279,19 +296,50 @@ class _OldEvent:
     component: Component
 
 
-def _parse_previous(data: bytes) -> tuple[Calendar, list[_OldEvent]]:
-    what = "the previous calendar file"
+def _shown(value: object, limit: int = 60) -> str:
+    """Text from the previous file as an error may show it: printable, short, quoted."""
+    text = str(value)
+    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[:limit])
+    return f"'{shown}{'…' if len(text) > limit else ''}'"
+
+
+def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
+    what = _WHAT
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if not text or "\0" in text or not text.lstrip("\ufeff").startswith("BEGIN:VCALENDAR"):
+        # Binary or other data: nothing of it is shown (it may hold control codes).
+        raise OutputError(
+            f"{what} is not an iCalendar file (it does not start with "
+            f"BEGIN:VCALENDAR as UTF-8 text); {_GIVE}"
+        )
     try:
         calendars = Calendar.from_ical(data, multiple=True)
     except ValueError as err:
-        raise OutputError(f"{what} is not a readable iCalendar file ({err}); {_GIVE}") from err
+        raise OutputError(
+            f"{what} is not a readable iCalendar file ({_shown(err, 120)}); {_GIVE}"
+        ) from err
     if len(calendars) != 1 or calendars[0].name != "VCALENDAR":
         raise OutputError(f"{what} does not hold exactly one calendar; {_GIVE}")
     calendar = calendars[0]
     prodid = str(calendar.get("PRODID", ""))
     if not prodid.startswith(PRODID_PREFIX):
         # Cancelling every event of someone's own calendar would be far worse than refusing.
-        raise OutputError(f"{what} was not written by taper (PRODID: {prodid or 'none'}); {_GIVE}")
+        raise OutputError(
+            f"{what} was not written by taper (PRODID: {_shown(prodid) if prodid else 'none'}); "
+            f"{_GIVE}"
+        )
+    if str(calendar.get("UID", "")) != course_uid:
+        # The calendar's UID is the course's identity (patient, title and start day): another
+        # patient's or another course's file would copy its reminders into this one.
+        raise OutputError(
+            f"{what} was written for another course (another patient, title or first day); "
+            "give this patient's reminders.ics for this course. If the name, title or first "
+            "day was corrected, the reminders cannot be updated in place: delete the old "
+            "course calendar and import the new file"
+        )
     events = []
     for number, component in enumerate(calendar.events, 1):
         uid = str(component.get("UID", ""))
@@ -300,12 +348,20 @@ def _parse_previous(data: bytes) -> tuple[Calendar, list[_OldEvent]]:
             sequence = component.sequence
         except ValueError as err:
             raise OutputError(
-                f"{what}: event {number} ({uid or 'no UID'}) is broken ({err}); {_GIVE}"
+                f"{what}: event {number} ({_shown(uid) if uid else 'no UID'}) is broken "
+                f"({_shown(err, 120)}); {_GIVE}"
             ) from err
         if not uid or not isinstance(start, date):
             raise OutputError(f"{what}: event {number} has no UID or no start; {_GIVE}")
+        if not 0 <= sequence < SEQUENCE_MAX:
+            raise OutputError(
+                f"{what}: event {number} has SEQUENCE {sequence}, "
+                + ("the largest a calendar accepts" if sequence >= SEQUENCE_MAX else "below 0")
+                + ", so no update can replace it; delete the old course calendar and import the "
+                "new file instead"
+            )
         events.append(_OldEvent(uid, start, sequence, component))
-    return calendar, events
+    return events
 
 
 def _check_updates(plan: Plan, old: list[_OldEvent], events: list[VEvent]) -> None:
@@ -351,7 +407,10 @@ def _cancellations(
             continue
         written.add(before.uid)
         event = VEvent.new(uid=before.uid, stamp=stamp)
-        for name in ("DTSTART", "DTEND", "DURATION", "LOCATION", "TRANSP"):
+        # The old instant in UTC (or the old floating time as it was): no zone of the old file
+        # comes into this one, where it would change how a reader takes the new floating times.
+        event["DTSTART"] = vDDDTypes(_instant(before.start))
+        for name in ("DURATION", "LOCATION", "TRANSP"):
             if name in before.component:
                 event[name] = before.component[name]
         summary = str(before.component.get("SUMMARY", ""))
@@ -366,9 +425,7 @@ def _cancellations(
     return cancelled
 
 
-def _copy_unknown_timezones(calendar: Calendar, old: Calendar) -> None:
-    """Zones the old events use that the tz database does not name come from the old file."""
-    missing = calendar.get_missing_tzids()
-    for timezone in old.timezones:
-        if timezone.tz_name in missing:
-            calendar.subcomponents.insert(0, timezone)
+def _instant(moment: date) -> date:
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    return moment
