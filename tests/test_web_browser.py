@@ -217,6 +217,14 @@ def test_the_same_with_the_keyboard_only(page: Any) -> None:
     page.keyboard.type("30 mg")
     check(page.locator("#e-phase-2-steps-3-dose")).to_have_text("")
 
+    # Arrow keys on the dosing form's picker change nothing until its button is pressed.
+    tab_to(page, "#f-phase-2-form")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(800)  # past the debounce: an update would have gone by now
+    check(page.locator("#f-phase-2-steps-4-dose")).to_have_value("10 mg")
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.value") == "steps"
+
     # Add a step, then take it away again: the focus follows.
     tab_to(page, "#f-phase-2-steps-add")
     page.keyboard.press("Enter")
@@ -362,3 +370,20 @@ def test_leaving_an_edited_page_asks_first(page: Any) -> None:
     page.close(run_before_unload=True)
     page.wait_for_timeout(500)
     assert asked == ["beforeunload"]
+
+
+def test_changing_how_a_phase_is_dosed(page: Any) -> None:
+    check = expect()
+    use_template(page)
+    page.locator("#f-phase-2-form").select_option("taper")
+    page.locator("#f-phase-2-form-change").press("Enter")
+    check(page.get_by_label("Taper from")).to_be_visible()
+    check(page.locator("#f-phase-2-form-change")).to_be_focused()
+    check(page.locator("#f-phase-2-steps-1-dose")).to_have_count(0)
+    for label, value in (("Taper from", "60 mg"), ("Taper to", "10 mg"), ("Down by", "10 mg")):
+        page.get_by_label(label).fill(value)
+    page.locator("#f-phase-2-taper-every").fill("3")
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    check(page.locator("#regimen")).to_have_value(
+        re.compile(r'taper = \{ from = "60 mg", to = "10 mg", by = "10 mg", every = 3 \}')
+    )

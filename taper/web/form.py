@@ -314,7 +314,7 @@ def edit(document: Mapping[str, Any], action: str) -> tuple[dict[str, Any], str]
         if chosen not in DOSING_FORMS:
             raise EditError(f"unknown dosing form {chosen!r}")
         if chosen == dosing_form(phase) and (chosen in phase or chosen == "dose"):
-            return doc, f"{place}.form"
+            return doc, f"{place}.form-change"
         for key in (*DOSING_FORMS, "days", "every"):
             phase.pop(key, None)
         if chosen == "steps":
@@ -325,7 +325,7 @@ def edit(document: Mapping[str, Any], action: str) -> tuple[dict[str, Any], str]
             phase["route"] = "procedure"
         elif str(phase.get("route", "")).lower() == "procedure":
             del phase["route"]
-        return doc, f"{place}.form"
+        return doc, f"{place}.form-change"
     steps = phase.get("steps")
     if verb == "step-add":
         if steps is None:

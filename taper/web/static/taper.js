@@ -35,13 +35,6 @@
     if (next) { event.preventDefault(); selectTab(next, true); }
   });
 
-  // A control that redraws the form (the dosing form) must not also send the field update.
-  document.addEventListener("input", function (event) {
-    if (event.target.hasAttribute && event.target.hasAttribute("data-structural")) {
-      event.stopPropagation();
-    }
-  }, true);
-
   // Between an edit and the server's answer the packet would not match the form: no download
   // until the answer has redrawn the buttons.
   document.addEventListener("input", function (event) {
