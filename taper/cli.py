@@ -475,7 +475,15 @@ def new(
 @click.option("--large-print", is_flag=True, help="Bigger text in the patient handout.")
 @paper_options
 @force_option
-def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool) -> None:
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, exists=True),
+    help="The packet this plan replaces (its folder or its plan.json): the pharmacist sheet "
+    "lists the days that changed and what is still to supply.",
+)
+def build(
+    regimen: Path, output: str, large_print: bool, paper: str, force: bool, previous: Path | None
+) -> None:
     """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
 
     Example: taper build jane.toml -o jane/
@@ -485,7 +493,12 @@ def build(regimen: Path, output: str, large_print: bool, paper: str, force: bool
 
     course = load(regimen)
     out = OutputFolder(output, force=force, inputs={"the regimen": regimen})
-    files = packet(course, stamp=build_stamp(), paper=paper, large_print=large_print)
+    old = None
+    if previous is not None:
+        from taper.previous import read_previous
+
+        old = read_previous(previous, course)
+    files = packet(course, stamp=build_stamp(), paper=paper, large_print=large_print, previous=old)
     for note in out.write(files):
         click.echo(terminal(note), err=True)
     click.echo(terminal(f"wrote {', '.join(files)} to {output}"), err=True)

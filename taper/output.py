@@ -59,9 +59,13 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal
 class Interrupted(BaseException):
     """Raised by a signal (Ctrl-C, kill) before the output was in place; nothing was changed."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int | str) -> None:
         super().__init__(signum)
-        self.signum = signum
+        # reportlab re-raises an exception from inside a layout as type(err)(its message), so
+        # the number can come back as text: the guard that raised it knows the signal.
+        if not isinstance(signum, int):
+            signum = _guard.received if _guard is not None and _guard.received else signal.SIGTERM
+        self.signum = int(signum)
 
 
 # -- signals ---------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from taper.regimen import (
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
 from taper.voice.amounts import basis_text, pack_count_text
-from taper.voice.doses import ROUTE_WORDS, tablet_phrase
+from taper.voice.doses import ROUTE_WORDS, at_place, tablet_phrase
 from taper.voice.text import minutes_text
 
 
@@ -1086,7 +1086,7 @@ def _dose_instructions(phase: Phase, made: _Made) -> str:
         )
     if phase.route == "iv":
         length = f" over {minutes_text(phase.duration_min)}" if phase.duration_min else ""
-        where = f" at {phase.where}" if phase.where else ""
+        where = f" {at_place(phase.where)}" if phase.where else ""
         return f"{phase.display} {amount} infusion{length}{where}{take}."
     if phase.route in ("im", "sc"):
         return f"{phase.display} {amount} injection {ROUTE_WORDS[phase.route]}{take}."
@@ -1095,6 +1095,6 @@ def _dose_instructions(phase: Phase, made: _Made) -> str:
 
 def _procedure_instructions(phase: Phase, number: int, sessions: int) -> str:
     length = f", about {minutes_text(phase.duration_min)}" if phase.duration_min else ""
-    where = f" at {phase.where}" if phase.where else ""
+    where = f" {at_place(phase.where)}" if phase.where else ""
     take = f" {phase.take.strip()}" if phase.take else ""
     return f"{phase.display} session {number} of {sessions}{where}{length}.{take}".rstrip()

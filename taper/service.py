@@ -11,10 +11,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taper.errors import Problem, RegimenError, TaperError
 from taper.plan import Plan
+
+if TYPE_CHECKING:
+    from taper.previous import PreviousPlan
 
 #: The packet's files, in the order ``taper build`` writes them and the zip holds them.
 PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf")
@@ -107,9 +110,18 @@ def plan_json(plan: Plan) -> bytes:
 
 
 def render_file(
-    plan: Plan, name: str, *, stamp: datetime, paper: str = "letter", large_print: bool = False
+    plan: Plan,
+    name: str,
+    *,
+    stamp: datetime,
+    paper: str = "letter",
+    large_print: bool = False,
+    previous: PreviousPlan | None = None,
 ) -> bytes:
-    """One file of the packet (a name from ``PACKET_FILES``), as ``taper build`` writes it."""
+    """One file of the packet (a name from ``PACKET_FILES``), as ``taper build`` writes it.
+
+    ``previous``: the plan this one replaces (``taper build --previous``), for the pharmacist.
+    """
     if name == "plan.json":
         from taper.export.json import render_json
 
@@ -125,14 +137,23 @@ def render_file(
         raise ValueError(f"{name!r} is not a file of the packet")
     if audience == "patient":
         return render_pdf(plan, audience, stamp=stamp, paper=paper, large_print=large_print)
+    if audience == "pharmacist":
+        return render_pdf(plan, audience, stamp=stamp, paper=paper, previous=previous)
     return render_pdf(plan, audience, stamp=stamp, paper=paper)
 
 
 def packet(
-    plan: Plan, *, stamp: datetime, paper: str = "letter", large_print: bool = False
+    plan: Plan,
+    *,
+    stamp: datetime,
+    paper: str = "letter",
+    large_print: bool = False,
+    previous: PreviousPlan | None = None,
 ) -> dict[str, bytes]:
     """The five files of ``taper build``, in ``PACKET_FILES`` order."""
     return {
-        name: render_file(plan, name, stamp=stamp, paper=paper, large_print=large_print)
+        name: render_file(
+            plan, name, stamp=stamp, paper=paper, large_print=large_print, previous=previous
+        )
         for name in PACKET_FILES
     }

@@ -24,6 +24,7 @@ from typing import Any
 from taper.catalogue import conditions, find_drug, read_data
 from taper.plan import Dose, PhasePlan, Plan
 from taper.units import MASS_UNITS
+from taper.voice.watchwords import watch_sentence, watch_values
 
 TIERS = ("expected", "call", "emergency")
 DAY_TRIGGERS = ("steroid-high", "steroid", "steroid-iv", "acth", "ivig", "plasma-exchange")
@@ -294,25 +295,16 @@ def _items(
     for spec in specs:
         match = next((t for t in spec.triggers if t in wanted), None)
         if match is not None:
-            items.append(WatchItem(spec.tier, spec.text.format_map(values), match, spec.source))
+            items.append(
+                WatchItem(spec.tier, watch_sentence(spec.text, values), match, spec.source)
+            )
     return tuple(items)
 
 
-def _times_text(times: list[str]) -> str:
-    if not times:
-        return ""
-    return times[0] if len(times) == 1 else ", ".join(times[:-1]) + " and " + times[-1]
-
-
 def _values(plan: Plan) -> dict[str, str]:
-    routine = dict(plan.routine)
     steroid_phases = {p.name for p in plan.phases if _class_of(p) == "steroid"}
     times = sorted({d.time for d in plan.doses if d.phase in steroid_phases})
-    return {
-        "dose_times": _times_text(times),
-        "lunch": routine.get("lunch", "12:30"),
-        "supper": routine.get("supper", "18:00"),
-    }
+    return watch_values(plan, times)
 
 
 def _span(
@@ -397,7 +389,9 @@ def reminder_line(plan: Plan, dose: Dose) -> str | None:
     data = _data()
     priority = {(s.tier, s.text): s.reminder for s in data.specs if s.reminder is not None}
     values = _values(plan)
-    priority = {(tier, text.format_map(values)): rank for (tier, text), rank in priority.items()}
+    priority = {
+        (tier, watch_sentence(text, values)): rank for (tier, text), rank in priority.items()
+    }
     best: tuple[int, WatchItem] | None = None
     for group in watch_list(plan).groups:
         if not group.first_day <= dose.day <= group.last_day:

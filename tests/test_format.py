@@ -542,7 +542,8 @@ def test_a_two_year_patient_handout_stays_short() -> None:
     assert "Day 28 of 700" in text and "Day 29 of 700" not in text
     for month in ("December 2026", "October 2028"):
         assert month in text
-    assert "Alendronate 70 mg (as prescribed): 7:00 AM every Monday." in text
+    # Europe/London: the 24-hour clock (taper.voice.times.time_style)
+    assert "Alendronate 70 mg (as prescribed): 07:00 every Monday." in text
     assert "every 28 days" in text
     large = pdf_text(plan, "patient", large_print=True)
     assert len(large) <= 30

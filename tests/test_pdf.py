@@ -121,8 +121,10 @@ def test_patient_calendar_has_one_month_per_month_and_each_days_dose() -> None:
     assert "December 2026" in text
     assert "January 2027" not in text
     assert "9:00 AM 1 g infusion" in text
-    assert "8:00 AM 60 mg: 3 tablets" in text
-    assert text.count("8:00 AM 10 mg: 1 tablet") == 4
+    # two strengths (20 mg and 10 mg) in the course: every cell names them (H6)
+    assert "8:00 AM 60 mg: 3 × 20 mg" in text
+    assert text.count("8:00 AM 10 mg: 1 × 10 mg") == 4
+    assert text.count("8:00 AM 20 mg: 1 × 20 mg") == 4
 
     long_course = cell_text("pdf-alternate-day.toml", "patient")
     for month in ("January 2027", "February 2027", "March 2027"):

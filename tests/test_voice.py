@@ -7,6 +7,7 @@ directly, and the source tree is read to check who may build sentences and who i
 from __future__ import annotations
 
 import ast
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -86,3 +87,100 @@ def test_dates() -> None:
 @pytest.mark.parametrize("module", sorted(p.stem for p in VOICE.glob("*.py")))
 def test_every_voice_module_imports_on_its_own(module: str) -> None:
     __import__(f"taper.voice.{module}" if module != "__init__" else "taper.voice")
+
+
+def test_the_clock_in_both_styles() -> None:
+    from taper.voice.times import clock
+
+    assert [clock(t, "12h") for t in ("00:00", "08:05", "12:00", "12:30", "18:00", "23:59")] == [
+        "midnight",
+        "8:05\u00a0AM",
+        "noon",
+        "12:30\u00a0PM",
+        "6:00\u00a0PM",
+        "11:59\u00a0PM",
+    ]
+    assert [clock(t, "24h") for t in ("00:00", "00:30", "08:05", "12:00", "18:00")] == [
+        "midnight",
+        "00:30",
+        "08:05",
+        "noon",
+        "18:00",
+    ]
+
+
+def test_the_clock_style_is_decided_by_the_zone() -> None:
+    from types import SimpleNamespace
+
+    from taper.voice.times import time_style
+
+    def style(zone: str) -> str:
+        return time_style(SimpleNamespace(timezone=zone))  # type: ignore[arg-type]
+
+    assert style("America/Chicago") == "12h"
+    assert style("America/Toronto") == "12h"
+    assert style("Europe/Stockholm") == "24h"
+    assert style("Pacific/Honolulu") == "24h"
+
+
+def test_cross_year_range_and_places() -> None:
+    from taper.voice.doses import at_place
+
+    assert date_range(date(2026, 12, 28), date(2027, 1, 3)) == "Mon Dec 28, 2026 – Sun Jan 3, 2027"
+    assert at_place("At home") == "at home"
+    assert at_place("in the day unit") == "in the day unit"
+    assert at_place("Infusion center") == "at Infusion center"
+    assert at_place("Atrium B") == "at Atrium B"
+
+
+def test_patient_tablets_name_each_strength() -> None:
+    from taper.voice.doses import patient_tablets
+
+    two = (
+        TabletCount(Decimal(20), "mg", Decimal(2)),
+        TabletCount(Decimal(10), "mg", Decimal(1)),
+    )
+    assert patient_tablets(two) == "2 of the 20 mg tablets and 1 of the 10 mg tablets"
+
+
+def test_sugar_units_order() -> None:
+    from taper.voice.watchwords import watch_sentence
+
+    text = "Call if readings stay above about 12 mmol/L (216 mg/dL)."
+    assert watch_sentence(text, {"units": "mg/dL"}) == (
+        "Call if readings stay above about 216 mg/dL (12 mmol/L)."
+    )
+    assert watch_sentence(text, {"units": "mmol/L"}) == text
+
+
+def test_the_handout_modules_hold_no_sentences() -> None:
+    """Words live in taper.voice: the layout modules' strings are style names, table commands
+    and single tokens, never two words in a row (docstrings aside)."""
+    words = re.compile(r"[A-Za-z]{2,}[ ,:]+[A-Za-z]{2,}")
+    for name in ("__init__", "layout", "patient", "pharmacist", "nurse"):
+        tree = ast.parse((PDF / f"{name}.py").read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        # Error messages (for whoever runs taper, not in a handout) are not handout words.
+        errors = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Raise)
+            or (isinstance(node, ast.FunctionDef) and node.name in ("_esc", "_check_plan_text"))
+            for inner in ast.walk(node)
+        }
+        found = [
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings | errors
+            and words.search(node.value)
+        ]
+        assert not found, f"{name}.py: {found}"

@@ -58,7 +58,8 @@ def labels(watch: WatchList) -> list[str]:
 
 
 def texts(watch: WatchList, tier: str) -> list[str]:
-    return [item.text for item in watch.by_tier()[tier]]
+    """The tier's sentences, with the no-break space in "8:00 AM" read as a space."""
+    return [item.text.replace("\u00a0", " ") for item in watch.by_tier()[tier]]
 
 
 IV = (
@@ -248,11 +249,12 @@ def test_conditions_fixture() -> None:
     # diabetes: timed to the actual doses and the patient's meals
     assert (
         "Steroids raise blood sugar, mostly in the afternoon and evening after a morning dose. "
-        "Your steroid doses are at 08:00 and 09:00."
+        "Your steroid doses are at 8:00 AM and 9:00 AM."
     ) in texts(watch, "expected")
+    # a United States patient (America/New_York): 12-hour times, mg/dL first
     assert (
-        "Check your blood sugar before or 1–2 hours after lunch (about 13:00) and supper "
-        "(about 19:00). Call if readings stay above about 12 mmol/L (216 mg/dL)."
+        "Check your blood sugar before or 1–2 hours after lunch (about 1:00 PM) and supper "
+        "(about 7:00 PM). Call if readings stay above about 216 mg/dL (12 mmol/L)."
     ) in call
     # MS relapse (§6b)
     assert (
@@ -297,8 +299,54 @@ def test_pregnancy_only_the_allowed_sentence(plan_of: Callable[..., Plan]) -> No
 def test_diabetes_times_follow_the_doses(plan_of: Callable[..., Plan]) -> None:
     phase = '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["07:30"]\n'
     watch = watch_list(plan_of(phase, 'conditions = ["diabetes"]'))
-    assert any(t.endswith("Your steroid doses are at 07:30.") for t in texts(watch, "expected"))
-    assert any("(about 12:30) and supper (about 18:00)" in t for t in texts(watch, "call"))
+    assert any(t.endswith("Your steroid doses are at 7:30 AM.") for t in texts(watch, "expected"))
+    assert any("(about 12:30 PM) and supper (about 6:00 PM)" in t for t in texts(watch, "call"))
+
+
+@pytest.mark.parametrize(
+    ("zone", "doses", "meals", "sugar"),
+    [
+        # one style, decided in one place: 12-hour for America/*, 24-hour elsewhere
+        (
+            "America/Chicago",
+            "7:30 AM and noon",
+            "(about 12:30 PM) and supper (about 6:00 PM)",
+            "216 mg/dL (12 mmol/L)",
+        ),
+        (
+            "America/Toronto",
+            "7:30 AM and noon",
+            "(about 12:30 PM) and supper (about 6:00 PM)",
+            "12 mmol/L (216 mg/dL)",
+        ),
+        (
+            "Europe/Stockholm",
+            "07:30 and noon",
+            "(about 12:30) and supper (about 18:00)",
+            "12 mmol/L (216 mg/dL)",
+        ),
+        (
+            "Pacific/Honolulu",
+            "07:30 and noon",
+            "(about 12:30) and supper (about 18:00)",
+            "216 mg/dL (12 mmol/L)",
+        ),
+    ],
+)
+def test_watch_times_and_sugar_units_follow_the_zone(
+    tmp_path: Path, zone: str, doses: str, meals: str, sugar: str
+) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(
+        f'start = 2026-12-01\ntimezone = "{zone}"\n[patient]\nconditions = ["diabetes"]\n'
+        '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["07:30", "12:00"]\n',
+        encoding="utf-8",
+    )
+    watch = watch_list(load_plan(path, today=date(2026, 11, 22)))
+    assert any(t.endswith(f"Your steroid doses are at {doses}.") for t in texts(watch, "expected"))
+    call = " ".join(texts(watch, "call"))
+    assert meals in call
+    assert f"Call if readings stay above about {sugar}." in call
 
 
 # -- reminders, nurse checks, output --------------------------------------------------------------

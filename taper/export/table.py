@@ -6,6 +6,7 @@ from taper.plan import Plan
 from taper.text import one_line
 from taper.units import format_amount, format_number
 from taper.voice.doses import dose_summary, phase_heading
+from taper.voice.text import count_words
 
 
 def render_table(plan: Plan) -> str:
@@ -13,7 +14,7 @@ def render_table(plan: Plan) -> str:
     who = f"{plan.patient.name} · " if plan.patient.name else ""
     lines.append(
         f"{who}{plan.start.isoformat()} to {plan.end.isoformat()} "
-        f"({plan.length} days) · times in {plan.timezone}"
+        f"({count_words(plan.length, 'day')}) · times in {plan.timezone}"
     )
     current: tuple[str, ...] | None = None
     headings = {phase.name: phase_heading(phase) for phase in plan.phases}

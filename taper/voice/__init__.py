@@ -6,13 +6,17 @@ functions and only arrange the strings they get back; none of them assembles a s
 modules know nothing of pages or HTML: where a word is stressed they return ``Rich`` text, a
 tuple of plain ``str`` and ``Strong`` pieces, which each output draws its own way.
 
-- ``times``: clock times, dates and spans of days
+- ``conventions``: the patient's clock (12- or 24-hour) and blood-sugar unit, from the zone
+- ``times``: clock times (``midnight``, ``noon``), dates and spans of days
 - ``doses``: tablet phrases, a dose at a glance, a phase heading, the patient's dose lines
 - ``sigs``: the pharmacy label directions
 - ``people``: the patient, the care team and the course line
 - ``overview``: the patient handout's overview, calendar, checklist and watch-list tiers
 - ``staff``: the pharmacist's and the nurse's tables
-- ``counselling``: the patient's notes and the pharmacist's counselling points
+- ``counselling``: the patient's notes, the must-have counselling (``data/counselling.toml``)
+  and the pharmacist's counselling points
+- ``watchwords``: the values the watch list's sentences take from the plan
+- ``labels``: the handouts' fixed titles, headings and column heads
 - ``text``: lists, counts and emphasis
 - ``amounts``: per-weight arithmetic and caps, body surface area, dose packs, fill periods
 """

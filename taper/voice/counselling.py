@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from taper.plan import Dose, Plan
+from taper.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.units import format_amount
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.sigs import take_is_food
@@ -43,7 +45,8 @@ def patient_notes(plan: Plan) -> list[str]:
     if any(d.route == "oral" for d in plan.doses) and any(
         take_is_food(p.take) for p in plan.phases
     ):
-        notes.append("Take your tablets with food. This helps protect your stomach.")
+        what = "tablets" if any(d.tablets for d in plan.doses) else "medicine"
+        notes.append(f"Take your {what} with food. This helps protect your stomach.")
     if "adrenal" in codes:
         notes.append(
             "Do not stop taking your tablets early, and do not skip doses: after a "
@@ -56,6 +59,14 @@ def patient_notes(plan: Plan) -> list[str]:
             "session from this plan that day. Any check or other medicine listed for "
             "that day still applies."
         )
+    if any(d.time == "00:00" for d in plan.doses):
+        notes.append(
+            "A dose at midnight is listed at the start of its day: the midnight dose of "
+            "a Tuesday is the one between Monday night and Tuesday morning."
+        )
+    for note in (liquid_note(plan), bone_note(plan)):
+        if note is not None:
+            notes.append(note)
     return notes
 
 
@@ -147,6 +158,234 @@ def counselling(plan: Plan) -> list[str]:
             "Infusions, injections and procedures are given by staff: the patient "
             "handout lists their dates, times and places."
         )
+    points.extend(must_have_points(plan))
     if not points:
         points.append("Go through the patient handout's calendar and checklist with the patient.")
     return points
+
+
+def must_have_points(plan: Plan) -> list[str]:
+    """The pharmacist's side of the must-have counselling (card, vaccines, missed doses, other
+    doctors, liquids, bones)."""
+    text = _data()["pharmacist"]
+    points: list[str] = []
+    if needs_card(plan):
+        points.append(str(text["card"]))
+    if needs_vaccine_advice(plan):
+        threshold = format_amount(vaccine_threshold_mg(plan).normalize(), "mg")
+        points.append(str(text["vaccines"]).format(threshold=threshold))
+    steps = _oral_steroid_steps(plan)
+    if any(step.every == 1 for _, step in steps):
+        points.append(str(text["missed"]))
+    if any(step.every > 1 for _, step in steps):
+        points.append(str(text["missed_every_other_day"]))
+    if any(p.drug_class in ("steroid", "acth") for p in plan.phases):
+        points.append(str(text["others"]))
+    if liquid_note(plan) is not None:
+        points.append(str(text["liquid"]))
+    if needs_bone_advice(plan):
+        points.append(str(_data()["bone"]["pharmacist"]))
+    return points
+
+
+# -- must-have counselling (data/counselling.toml, clinical-reference-2 §1–§4) -----------------
+
+
+@cache
+def _data() -> dict[str, Any]:
+    from taper.catalogue import read_data
+
+    return read_data("counselling.toml")
+
+
+def _prednisone_mg(dose: Dose) -> Decimal:
+    """A steroid dose by mouth or IV as prednisone-equivalent mg (0 where the ratios do not
+    hold: other routes, other units, unknown drugs)."""
+    from taper.catalogue import find_drug
+    from taper.units import MASS_UNITS
+
+    drug = find_drug(dose.drug)
+    if (
+        drug is None
+        or drug.drug_class != "steroid"
+        or drug.prednisone_equivalent is None
+        or dose.amount is None
+        or dose.unit not in MASS_UNITS
+        or dose.route not in ("oral", "iv")
+    ):
+        return Decimal(0)
+    return dose.amount * MASS_UNITS[dose.unit] * 5 / drug.prednisone_equivalent.in_mg()
+
+
+def steroid_days(plan: Plan, *, averaged: bool) -> dict[int, Decimal]:
+    """Prednisone-equivalent mg on each course day with a steroid. ``averaged``: the days of an
+    every-other-day step count at the step's daily average (its off days too)."""
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for dose in plan.doses:
+        totals[dose.day] += _prednisone_mg(dose)
+    if averaged:
+        for phase in plan.phases:
+            for step in phase.steps:
+                if step.every > 1:
+                    days = range(step.first_day, step.last_day + 1)
+                    average = sum((totals.get(d, Decimal(0)) for d in days), Decimal(0))
+                    average /= len(days)
+                    for day in days:
+                        totals[day] = average
+    return {day: mg for day, mg in totals.items() if mg > 0}
+
+
+def _longest_run(days: dict[int, Decimal], threshold: Decimal) -> int:
+    """The most consecutive course days at or above ``threshold``."""
+    best = run = 0
+    last = None
+    for day in sorted(days):
+        if days[day] >= threshold:
+            run = run + 1 if last == day - 1 else 1
+            last = day
+            best = max(best, run)
+        else:
+            last = None
+    return best
+
+
+def needs_card(plan: Plan) -> bool:
+    """A course at or over the steroid-card threshold: prednisolone 5 mg a day or more (or its
+    equivalent) for 4 weeks or more (§1a), or one that carries the adrenal warning."""
+    card = _data()["card"]
+    if any(w.code == card["also_with_warning"] for w in plan.warnings):
+        return True
+    days = steroid_days(plan, averaged=True)
+    return _longest_run(days, Decimal(card["prednisone_mg_per_day"])) >= int(card["days"])
+
+
+def vaccine_threshold_mg(plan: Plan) -> Decimal:
+    """The daily prednisone-equivalent dose from which live vaccines wait (§3): 20 mg for
+    people over 10 kg, 2 mg/kg at any weight (the lower applies)."""
+    data = _data()["vaccines"]
+    limit = Decimal(data["prednisone_mg_per_day"])
+    weight = plan.patient.weight_kg
+    if weight is not None:
+        per_kg = Decimal(data["mg_per_kg_per_day"]) * weight
+        limit = min(limit, per_kg) if weight > Decimal(data["over_kg"]) else per_kg
+    return limit
+
+
+def needs_vaccine_advice(plan: Plan) -> bool:
+    """Live vaccines wait: 14 days or more in a row at or over the threshold (§3). Days off an
+    every-other-day plan break the run (alternate-day courses are not a contraindication)."""
+    days = steroid_days(plan, averaged=False)
+    return _longest_run(days, vaccine_threshold_mg(plan)) >= int(_data()["vaccines"]["days"])
+
+
+def needs_bone_advice(plan: Plan) -> bool:
+    """A continuous long course: 7.5 mg prednisolone-equivalent a day or more for over 3
+    months (§4)."""
+    bone = _data()["bone"]
+    days = steroid_days(plan, averaged=True)
+    return _longest_run(days, Decimal(bone["prednisone_mg_per_day"])) > int(bone["more_than_days"])
+
+
+def _oral_steroid_steps(plan: Plan) -> list[tuple[PhasePlan, StepPlan]]:
+    return [
+        (phase, step)
+        for phase in plan.phases
+        if phase.route == "oral" and phase.drug_class == "steroid"
+        for step in phase.steps
+        if step.doses
+    ]
+
+
+# A section of the patient handout: a heading and its lines (the first may be an introduction).
+Section = tuple[str, list[Rich]]
+
+
+def missed_dose(plan: Plan) -> Section | None:
+    """What to do about a missed dose of a steroid taken at home (§2)."""
+    steps = _oral_steroid_steps(plan)
+    if not steps:
+        return None
+    text = _data()["missed"]
+    lines: list[Rich] = []
+    daily = [step for _, step in steps if step.every == 1]
+    if any(len(step.doses) == 1 for step in daily):
+        lines.append((text["once_daily"],))
+    if any(len(step.doses) > 1 for step in daily):
+        lines.append((text["more_than_once"],))
+    if daily:
+        lines.append((Strong(text["never_double"]),))
+    if any(step.every > 1 for _, step in steps):
+        lines.append((text["every_other_day"],))
+    return str(text["heading"]), lines
+
+
+def looking_after_yourself(plan: Plan) -> list[Section]:
+    """The must-have counselling for the patient, in the order the handout prints it."""
+    data = _data()
+    steroid = any(p.drug_class in ("steroid", "acth") for p in plan.phases)
+    sections: list[Section] = []
+    missed = missed_dose(plan)
+    if missed is not None:
+        sections.append(missed)
+    if steroid:
+        lines: list[Rich] = [(data["others"]["text"],)]
+        if any(p.drug_class == "acth" for p in plan.phases):
+            lines.append((data["others"]["acth"],))
+        sections.append((str(data["others"]["heading"]), lines))
+    if needs_vaccine_advice(plan):
+        vaccines = data["vaccines"]
+        sections.append((str(vaccines["heading"]), [(line,) for line in vaccines["text"]]))
+    return sections
+
+
+def card_section(plan: Plan) -> list[Section]:
+    """For a course at the steroid-card threshold: carry a card or medical alert ID, and the
+    sick-day points every source agrees on (§1a–§1d)."""
+    if not needs_card(plan):
+        return []
+    from taper.voice.conventions import country_of
+
+    card = _data()["card"]["text"]
+    carry = card["card_gb"] if country_of(plan.timezone) == "GB" else card["card"]
+    return [
+        (str(card["heading"]), [(card["intro"],), (Strong(carry),)]),
+        (str(card["sick_heading"]), [(line,) for line in card["sick"]]),
+    ]
+
+
+def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
+    """The signs of too little steroid hormone, under their own heading with their timing:
+    (heading, when, what to call about, what is an emergency); for a course at the card
+    threshold (which every course with the adrenal warning is)."""
+    if not needs_card(plan):
+        return None
+    from taper.catalogue import read_data
+    from taper.voice.times import date_of, long_date
+
+    days = steroid_days(plan, averaged=False)
+    if not days:
+        return None
+    last = date_of(plan, max(days))
+    try:
+        until = last.replace(year=last.year + 1)
+    except ValueError:  # February 29
+        until = last.replace(year=last.year + 1, day=28)
+    data = _data()["adrenal"]
+    when = str(data["when"]).format(last_date=long_date(last), until=long_date(until))
+    signs = [
+        str(item["text"])
+        for item in read_data("watch.toml")["item"]
+        if item.get("trigger") == "adrenal" and item.get("tier") == "call"
+    ]
+    return str(data["heading"]), when, signs, str(data["emergency"])
+
+
+def liquid_note(plan: Plan) -> str | None:
+    """Measuring a liquid: an oral syringe, in mL (§4)."""
+    if any(d.route == "oral" and d.volume_ml is not None and not d.tablets for d in plan.doses):
+        return str(_data()["liquid"]["text"])
+    return None
+
+
+def bone_note(plan: Plan) -> str | None:
+    return str(_data()["bone"]["patient"]) if needs_bone_advice(plan) else None

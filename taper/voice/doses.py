@@ -7,7 +7,7 @@ from decimal import Decimal
 from taper.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
 from taper.units import format_amount, format_number
 from taper.voice.text import NBSP, and_list, count_text, minutes_text, nb
-from taper.voice.times import clock
+from taper.voice.times import TimeStyle, clock
 
 ROUTE_WORDS = {
     "oral": "by mouth",
@@ -26,6 +26,43 @@ def tablets_total(tablets: tuple[TabletCount, ...]) -> Decimal:
 
 def tablet_word(count: Decimal) -> str:
     return "tablet" if count <= 1 else "tablets"
+
+
+# The last plans asked about, by identity: a calendar asks once per day.
+_IN_USE: list[tuple[Plan, frozenset[str]]] = []
+
+
+def strengths_in_use(plan: Plan) -> frozenset[str]:
+    """The drugs the course gives in more than one tablet strength: their tablets are named
+    with the strength wherever they are counted."""
+    for known, drugs in _IN_USE:
+        if known is plan:
+            return drugs
+    drugs = _strengths_in_use(plan)
+    _IN_USE.insert(0, (plan, drugs))
+    del _IN_USE[4:]
+    return drugs
+
+
+def _strengths_in_use(plan: Plan) -> frozenset[str]:
+    seen: dict[str, set[tuple[Decimal, str]]] = {}
+    for dose in plan.doses:
+        for t in dose.tablets:
+            seen.setdefault(dose.drug, set()).add((t.strength, t.unit))
+    return frozenset(drug for drug, found in seen.items() if len(found) > 1)
+
+
+def patient_tablets(tablets: tuple[TabletCount, ...]) -> str:
+    """Tablets as a patient counts them out: ``3 × 20 mg tablets``; with two strengths,
+    ``2 of the 20 mg tablets and 1 of the 10 mg tablets``."""
+    if len(tablets) == 1:
+        return tablet_phrase(tablets)
+    return and_list(
+        [
+            f"{count_text(t.count)} of the {format_amount(t.strength, t.unit)} tablets"
+            for t in tablets
+        ]
+    )
 
 
 def tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
@@ -92,6 +129,9 @@ def take_of(plan: Plan, dose: Dose) -> str | None:
 def patient_dose(plan: Plan, dose: Dose) -> str:
     """``Prednisone 60 mg: 3 × 20 mg tablets, with food``."""
     text = dose_summary(dose)
+    if len(dose.tablets) > 1 and dose.amount is not None and dose.unit is not None:
+        text = f"{dose.drug_name} {format_amount(dose.amount, dose.unit)}: "
+        text += patient_tablets(dose.tablets)
     take = take_of(plan, dose)
     if take:
         text += f", {take}"
@@ -102,10 +142,22 @@ def patient_dose(plan: Plan, dose: Dose) -> str:
         if dose.duration_min:
             extra.append(f"about {minutes_text(dose.duration_min)}")
         if dose.where:
-            extra.append(f"at {dose.where}")
+            extra.append(at_place(dose.where))
         if extra:
             text += ", " + ", ".join(extra)
     return text
+
+
+_PREPOSITIONS = ("at", "in", "on", "by", "from", "inside", "near", "outside", "to")
+
+
+def at_place(where: str) -> str:
+    """``at Infusion center``; a place that starts with its own preposition keeps it
+    (``At home`` → ``at home``, never ``at At home``)."""
+    first = where.split(" ", 1)[0]
+    if first.casefold() in _PREPOSITIONS:
+        return first.casefold() + where[len(first) :]
+    return f"at {where}"
 
 
 def staff_dose(plan: Plan, dose: Dose) -> str:
@@ -115,18 +167,25 @@ def staff_dose(plan: Plan, dose: Dose) -> str:
     return f"{text}, {take}" if take else text
 
 
-def when_patient(dose: StepDose | Dose) -> str:
+def when_patient(dose: StepDose | Dose, style: TimeStyle) -> str:
     """``at 8:00 AM (breakfast)``."""
     slot = f" ({dose.slot})" if dose.slot else ""
-    return f"at {clock(dose.time)}{slot}"
+    return f"at {clock(dose.time, style)}{slot}"
 
 
-def calendar_dose(dose: Dose) -> tuple[str, str]:
-    """One dose in a calendar cell, as (time, what): short, and wrapping only between parts."""
-    time = clock(dose.time)
+def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str, str]:
+    """One dose in a calendar cell, as (time, what): short, and wrapping only between parts.
+    With ``strengths`` (the course uses more than one), the tablets are named by strength:
+    ``70 mg: 1 × 50 mg + 1 × 20 mg``."""
+    time = clock(dose.time, style)
     if dose.session is not None:
         return time, f"{dose.drug_name} ({dose.session}{NBSP}of{NBSP}{dose.sessions})"
     how_much = nb(amount(dose.amount, dose.unit))
+    if dose.tablets and strengths:
+        parts = [
+            nb(f"{count_text(t.count)} × {format_amount(t.strength, t.unit)}") for t in dose.tablets
+        ]
+        return time, f"{how_much}: {' + '.join(parts)}"
     if dose.tablets:
         count = tablets_total(dose.tablets)
         return time, f"{how_much}: {nb(f'{count_text(count)} {tablet_word(count)}')}"
@@ -146,18 +205,18 @@ def every_text(every: int) -> str:
     return "every other day" if every == 2 else f"every {every} days"
 
 
-def patient_step(phase: PhasePlan, step: StepPlan) -> str:
-    """A step of a phase for the patient: ``40 mg (2 × 20 mg tablets) once a day at 8:00 AM``."""
-    doses = step.doses
+def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
+    """A step of a phase for the patient: ``40 mg (2 × 20 mg tablets) once a day at 8:00 AM``;
+    ``… every other day at 8:00 AM``. The doses of a day in the order the day runs."""
+    doses = sorted(step.doses, key=lambda d: d.time)
     if not doses:
         return "no dose"
     unit = doses[0].unit
-    often = "" if step.every == 1 else f", {every_text(step.every)}"
     if len(doses) == 1:
         dose = doses[0]
         detail = ""
         if dose.tablets:
-            detail = f" ({tablet_phrase(dose.tablets)})"
+            detail = f" ({patient_tablets(dose.tablets)})"
         elif dose.volume_ml is not None:
             detail = f" ({format_number(dose.volume_ml)} mL)"
         kind = {
@@ -168,18 +227,20 @@ def patient_step(phase: PhasePlan, step: StepPlan) -> str:
         if step.every_hours and step.series_doses:
             from taper.voice.amounts import series_patient
 
-            series = series_patient(step.every_hours, step.series_doses, dose.time)
+            series = series_patient(step.every_hours, step.series_doses, dose.time, style)
             return f"{amount(dose.amount, unit)}{kind}{detail} {series}"
-        return (
-            f"{amount(dose.amount, unit)}{kind}{detail} once a day"
-            f"{often if often else ''} {when_patient(dose)}"
-        )
+        often = "once a day" if step.every == 1 else every_text(step.every)
+        return f"{amount(dose.amount, unit)}{kind}{detail} {often} {when_patient(dose, style)}"
     pieces = [
         f"{amount(d.amount, d.unit)}"
-        + (f" ({tablet_phrase(d.tablets)})" if d.tablets else "")
-        + f" {when_patient(d)}"
+        + (f" ({patient_tablets(d.tablets)})" if d.tablets else "")
+        + f" {when_patient(d, style)}"
         for d in doses
     ]
-    return f"{amount(step_total(step), unit)} a day in {len(doses)} doses{often}: " + and_list(
-        pieces
+    total = amount(step_total(step), unit)
+    often = (
+        f"a day in {len(doses)} doses"
+        if step.every == 1
+        else (f"in {len(doses)} doses, {every_text(step.every)}")
     )
+    return f"{total} {often}: " + and_list(pieces)

@@ -9,19 +9,28 @@ from taper.plan import Day, Event, PhasePlan, Plan
 from taper.voice.amounts import rhythm_text
 from taper.voice.doses import (
     ROUTE_WORDS,
+    at_place,
     calendar_dose,
     every_text,
     patient_dose,
     patient_step,
+    strengths_in_use,
 )
-from taper.voice.people import call_clinic
+from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, count_words, minutes_text
-from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range
+from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range, time_style
 
 # A row of a two-column table: the "When" cell and the "What" cell, each as lines.
 Row = tuple[list[Rich], list[Rich]]
 
 NO_DOSE = "no dose"
+
+
+def phase_mark(number: int) -> str:
+    """The mark of the phase at 0-based ``number`` in the calendar and its legend: ①, ②…"""
+    return chr(0x2460 + number) if number < 20 else f"({number + 1})"
+
+
 NO_DOSE_TODAY = "No dose today."
 
 
@@ -40,7 +49,7 @@ def phase_rows(plan: Plan, phase: PhasePlan) -> list[Row]:
     if phase.route == "iv":
         route = ", by infusion (IV drip)"
     take = f", {phase.take.strip()}" if phase.take else ""
-    where = f", at {phase.where}" if phase.where and phase.route != "oral" else ""
+    where = f", {at_place(phase.where)}" if phase.where and phase.route != "oral" else ""
     length = (
         f", about {minutes_text(phase.duration_min)} each"
         if phase.duration_min and phase.route != "oral"
@@ -49,6 +58,7 @@ def phase_rows(plan: Plan, phase: PhasePlan) -> list[Row]:
     what = phase.drug_name if phase.drug_name.casefold() != phase.name.casefold() else ""
     about = (what + route + take + length + where).lstrip(", ")
     head: Rich = (Strong(phase.name), f": {about}") if about else (Strong(phase.name),)
+    style = time_style(plan)
     when = _dates_cell(
         plan, phase.first_day, phase.last_day, days=phase.last_day - phase.first_day + 1
     )
@@ -56,12 +66,14 @@ def phase_rows(plan: Plan, phase: PhasePlan) -> list[Row]:
         step = phase.steps[0] if phase.steps else None
         every = step.every if step else 1
         often = "one a day" if every == 1 else every_text(every)
-        times = and_list([clock(d.time) for d in step.doses]) if step else ""
+        times = (
+            and_list([clock(t, style) for t in sorted(d.time for d in step.doses)]) if step else ""
+        )
         text = f"{count_words(phase.sessions or 0, 'session')}, {often}, at {times}."
         return [(when, [head, (text,)])]
     texts = []
     for step in phase.steps:
-        text = patient_step(phase, step)
+        text = patient_step(phase, step, style)
         if step.every > 1:
             text += ". The days between are no-dose days"
         texts.append(text + ".")
@@ -77,13 +89,14 @@ def phase_rows(plan: Plan, phase: PhasePlan) -> list[Row]:
 def also_rows(plan: Plan) -> list[Row]:
     """The [[also]] medicines, checks and appointments, one row each."""
     rows: list[Row] = []
+    style = time_style(plan)
     by_index: dict[int, list[Event]] = defaultdict(list)
     for event in plan.events:
         by_index[event.index].append(event)
     for events in by_index.values():
         first = events[0]
         days = sorted({e.day for e in events})
-        times = and_list([clock(t) for t in dict.fromkeys(e.time for e in events)])
+        times = and_list([clock(t, style) for t in sorted({e.time for e in events})])
         label = {"medication": "Also take", "check": "Check", "appointment": "Appointment"}[
             first.kind
         ]
@@ -91,7 +104,7 @@ def also_rows(plan: Plan) -> list[Row]:
         if first.duration_min:
             extra.append(f"about {minutes_text(first.duration_min)}")
         if first.where:
-            extra.append(f"at {first.where}")
+            extra.append(at_place(first.where))
         often = (
             ""
             if len(days) == 1
@@ -109,21 +122,28 @@ def also_rows(plan: Plan) -> list[Row]:
     return rows
 
 
-def calendar_lines(day: Day) -> list[Rich]:
-    """What a calendar cell says under the date: each dose and appointment with its time."""
+def calendar_lines(plan: Plan, day: Day, limit: int | None = None) -> list[Rich]:
+    """What a calendar cell says under the date: each dose and appointment with its time, in
+    the order the day runs; past ``limit`` lines, the rest is counted and left to the
+    day-by-day list."""
+    style = time_style(plan)
+    named = strengths_in_use(plan)
     items: list[tuple[str, Rich]] = []
     for dose in day.doses:
-        time, what = calendar_dose(dose)
+        time, what = calendar_dose(dose, style, strengths=dose.drug in named)
         items.append((dose.time, (Strong(time), f" {what}")))
     for event in day.events:
         if event.kind == "appointment":
-            items.append((event.time, (Strong(clock(event.time)), f" {event.what}")))
+            items.append((event.time, (Strong(clock(event.time, style)), f" {event.what}")))
     lines: list[Rich] = []
     if not items and not day.phases and day.events:
         lines.append((NO_DOSE,))
     items.sort(key=lambda item: item[0])
     if not day.doses and day.phases:
         lines.append((NO_DOSE,))
+    if limit is not None and len(items) > limit:
+        more = len(items) - (limit - 1)
+        items = [*items[: limit - 1], ("", (f"and {more} more: see Day by day",))]
     lines.extend(line for _, line in items)
     return lines
 
@@ -140,24 +160,26 @@ def checklist_day(plan: Plan, day: Day) -> list[Rich]:
 
 def checklist_items(plan: Plan, day: Day) -> list[tuple[str, str]]:
     """The checklist's lines for a day as (time, what), doses before checks at the same time."""
+    style = time_style(plan)
     items: list[tuple[str, int, str, str]] = []
     for dose in day.doses:
-        items.append((dose.time, 0, clock(dose.time), patient_dose(plan, dose)))
+        items.append((dose.time, 0, clock(dose.time, style), patient_dose(plan, dose)))
     for event in day.events:
         words = {"check": "", "medication": "Also take: ", "appointment": "Appointment: "}
         extra = []
         if event.duration_min:
             extra.append(f"about {minutes_text(event.duration_min)}")
         if event.where:
-            extra.append(f"at {event.where}")
+            extra.append(at_place(event.where))
         text = words[event.kind] + event.what + (", " + ", ".join(extra) if extra else "")
-        items.append((event.time, 1, clock(event.time), text))
+        items.append((event.time, 1, clock(event.time, style), text))
     items.sort(key=lambda item: (item[0], item[1]))
     return [(time, text) for _, _, time, text in items]
 
 
 def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
     """The watch list's tiers as (tier, heading, what to do)."""
+    emergency = emergency_number(plan)
     return [
         (
             "expected",
@@ -167,7 +189,7 @@ def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
         ("call", "Call the clinic today", call_clinic(plan)),
         (
             "emergency",
-            "Emergency: call 911",
-            "Call 911 or go to the nearest emergency department now.",
+            f"Emergency: call {emergency}",
+            f"Call {emergency} or go to the nearest emergency department now.",
         ),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from taper.plan import CareTeam, Plan
 from taper.units import format_number
 from taper.voice.text import Rich, Strong, count_words, nb
@@ -87,3 +89,21 @@ def conditions_text(plan: Plan) -> str:
 
     labels = conditions()
     return ", ".join(labels.get(c, c) for c in plan.patient.conditions) or "none recorded"
+
+
+def issued_on(plan: Plan, stamp: datetime) -> date:
+    """The day a packet is issued: the build's moment, in the course's zone."""
+    from taper.zones import zone
+
+    return stamp.astimezone(zone(plan.timezone)).date()
+
+
+def revision_banner(plan: Plan, stamp: datetime) -> str | None:
+    """What every page of a reissued plan says at its top; None for the first issue."""
+    if not plan.revision:
+        return None
+    issued = issued_on(plan, stamp)
+    return (
+        f"Revised plan — revision {plan.revision}, issued {long_date(issued)} — "
+        "replaces all earlier copies"
+    )

@@ -8,6 +8,7 @@ from taper.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
 from taper.units import format_amount, format_number
 from taper.voice.doses import (
     amount,
+    at_place,
     every_text,
     has_halves,
     step_total,
@@ -103,7 +104,7 @@ def _when_sig(dose: StepDose) -> str:
 def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: bool) -> str:
     """One step of a sig: ``Take 3 tablets (60 mg) by mouth once daily with breakfast for 5
     days``."""
-    doses = step.doses
+    doses = tuple(sorted(step.doses, key=lambda d: d.time))  # the order the day runs
     if not doses:
         return ""
     verb = {"oral": "take", "iv": "give", "im": "inject", "sc": "inject"}.get(phase.route, "give")
@@ -168,7 +169,7 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
         doses_given = len(range(0, step.days, step.every))
         text += f" ({count_words(doses_given, 'dose')})"
     if phase.where and phase.route != "oral":
-        text += f" at {phase.where}"
+        text += f" {at_place(phase.where)}"
     return text
 
 
@@ -178,9 +179,9 @@ def procedure_sig(phase: PhasePlan) -> str:
     step = phase.steps[0] if phase.steps else None
     every = step.every if step else 1
     often = "daily" if every == 1 else every_text(every)
-    times = and_list([d.time for d in step.doses]) if step else ""
+    times = and_list(sorted(d.time for d in step.doses)) if step else ""
     length = f", each about {minutes_text(phase.duration_min)}" if phase.duration_min else ""
-    where = f", at {phase.where}" if phase.where else ""
+    where = f", {at_place(phase.where)}" if phase.where else ""
     return (
         f"{phase.drug_name}: {count_words(sessions, 'session')}, {often}, at {times}"
         f"{length}{where} ({days_text(phase.first_day, phase.last_day)}). "

@@ -4,9 +4,11 @@ check, overrides, warnings, appointments and checks. Tables come back as rows of
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 
 from taper.plan import Day, Dose, Event, PhasePlan, Plan
+from taper.previous import DoseKey, PreviousPlan, plan_doses
 from taper.units import format_amount, format_number
 from taper.voice.doses import (
     ROUTE_WORDS,
@@ -249,3 +251,88 @@ def appointments(plan: Plan) -> list[Appointment]:
 def warning_lines(plan: Plan) -> list[str]:
     """The engine's warnings as the nurse reads them: ``message [code]``."""
     return [f"{w.message} [{w.code}]" for w in plan.warnings]
+
+
+# -- what changed since the plan a reissue replaces (taper build --previous) --------------------
+
+
+def _doses_text(keys: tuple[DoseKey, ...]) -> str:
+    if not keys:
+        return "no dose"
+    return "; ".join(
+        f"{key.drug_name} {amount(key.amount, key.unit) or key.route} at {key.time}" for key in keys
+    )
+
+
+def changed_days(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, str]]:
+    """The dates whose doses differ from the previous plan: (dates, before, now); runs of days
+    with the same change are one row."""
+    now = plan_doses(plan)
+    rows: list[tuple[str, str, str]] = []
+    run: tuple[date, date, tuple[DoseKey, ...], tuple[DoseKey, ...]] | None = None
+    for on in sorted(set(now) | set(previous.doses)):
+        before, after = previous.doses.get(on, ()), now.get(on, ())
+        if before == after:
+            continue
+        if run is not None and run[1] + timedelta(days=1) == on and run[2:] == (before, after):
+            run = (run[0], on, before, after)
+            continue
+        if run is not None:
+            rows.append((date_range(run[0], run[1]), _doses_text(run[2]), _doses_text(run[3])))
+        run = (on, on, before, after)
+    if run is not None:
+        rows.append((date_range(run[0], run[1]), _doses_text(run[2]), _doses_text(run[3])))
+    return rows
+
+
+def _signed(value: Decimal, unit: str) -> str:
+    if value == 0:
+        return "none"
+    sign = "+" if value > 0 else "−"
+    return f"{sign}{format_number(abs(value))} {unit}"
+
+
+def supply_changes(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, str, str, str]]:
+    """Per tablet strength and liquid: (drug, strength or liquid, before, now, still to supply),
+    the last as +N (supply more) or −N (more than the new plan needs) against the previous
+    plan."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    now = {(line.drug_name, line.strength, line.unit): line.count for line in plan.dispense}
+    for key in sorted(set(now) | set(previous.dispense), key=lambda k: (k[0], -k[1], k[2])):
+        name, strength, unit = key
+        before, after = previous.dispense.get(key, Decimal(0)), now.get(key, Decimal(0))
+        rows.append(
+            (
+                name,
+                f"{format_amount(strength, unit)} tablets",
+                format_number(before),
+                format_number(after),
+                _signed(after - before, "tablets" if abs(after - before) != 1 else "tablet"),
+            )
+        )
+    liquids = {(line.drug_name, line.liquid): line.volume_ml for line in plan.liquids}
+    for name, liquid in sorted(set(liquids) | set(previous.liquids)):
+        before = previous.liquids.get((name, liquid), Decimal(0))
+        after = liquids.get((name, liquid), Decimal(0))
+        rows.append(
+            (
+                name,
+                f"{liquid} (liquid)",
+                f"{format_number(before)} mL",
+                f"{format_number(after)} mL",
+                _signed(after - before, "mL"),
+            )
+        )
+    return rows
+
+
+def changes_heading(previous: PreviousPlan) -> str:
+    return f"What changed since revision {previous.revision}"
+
+
+def changes_intro(plan: Plan, previous: PreviousPlan) -> str:
+    return (
+        f"Compared with revision {previous.revision} ({previous.source}). Still to supply: "
+        "what this plan needs beyond the previous one (+), or what the patient already has "
+        "beyond what it needs (−)."
+    )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Literal
 
 from taper.plan import Plan
 from taper.voice.text import NBSP
+
+TimeStyle = Literal["12h", "24h"]
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = (
@@ -24,9 +27,20 @@ MONTHS = (
 )
 
 
-def clock(time: str) -> str:
-    """``18:00`` → ``6:00 PM`` (the patient's clock)."""
+def time_style(plan: Plan) -> TimeStyle:
+    """How the patient's clock reads, decided here and nowhere else: 12-hour (with "midnight"
+    and "noon") for a course in an ``America/*`` zone, 24-hour everywhere else."""
+    return "12h" if plan.timezone.startswith("America/") else "24h"
+
+
+def clock(time: str, style: TimeStyle) -> str:
+    """A local ``HH:MM`` as the patient reads it: ``6:00 PM`` or ``18:00``; ``midnight`` and
+    ``noon`` in either style (never 12:00 AM or 12:00 PM)."""
     hour, minute = (int(part) for part in time.split(":"))
+    if minute == 0 and hour in (0, 12):
+        return "midnight" if hour == 0 else "noon"
+    if style == "24h":
+        return f"{hour:02d}:{minute:02d}"
     suffix = "AM" if hour < 12 else "PM"
     return f"{hour % 12 or 12}:{minute:02d}{NBSP}{suffix}"
 
@@ -47,9 +61,12 @@ def short_date(day: date) -> str:
 
 
 def date_range(first: date, last: date) -> str:
-    """``Tue Dec 1`` or ``Tue Dec 1 – Fri Dec 4``."""
+    """``Tue Dec 1`` or ``Tue Dec 1 – Fri Dec 4``; with the years when the range crosses one
+    (``Mon Dec 28, 2026 – Fri Jan 8, 2027``)."""
     if first == last:
         return short_date(first)
+    if first.year != last.year:
+        return f"{short_date(first)}, {first.year} – {short_date(last)}, {last.year}"
     return f"{short_date(first)} – {short_date(last)}"
 
 

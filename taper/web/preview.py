@@ -76,7 +76,7 @@ def months(plan: Plan) -> list[Month]:
                             cursor,
                             found is not None,
                             numbers.get(found.phases[0], 0) if found and found.phases else 0,
-                            tuple(calendar_lines(found)) if found else (),
+                            tuple(calendar_lines(plan, found)) if found else (),
                         )
                     )
                 cursor += timedelta(days=1)

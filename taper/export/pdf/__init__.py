@@ -16,7 +16,9 @@ platypus. Three things matter more than looks:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from io import BytesIO
 from typing import Any
 
@@ -27,6 +29,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from taper.export.pdf.layout import (
     FOOTER_SPACE,
     MARGIN,
+    _Banner,
     _check_plan_text,
     _Footer,
     _NumberedCanvas,
@@ -37,7 +40,9 @@ from taper.export.pdf.nurse import _nurse_story
 from taper.export.pdf.patient import _patient_story
 from taper.export.pdf.pharmacist import _pharmacist_story
 from taper.plan import Plan
-from taper.voice.people import person
+from taper.previous import PreviousPlan
+from taper.voice import labels
+from taper.voice.people import person, revision_banner
 
 AUDIENCES = ("patient", "pharmacist", "nurse")
 PAPERS = {"letter": LETTER, "a4": A4}
@@ -53,10 +58,12 @@ def render_pdf(
     paper: str = "letter",
     large_print: bool = False,
     fill: int = 1,
+    previous: PreviousPlan | None = None,
 ) -> bytes:
     """One handout as PDF bytes; the same arguments always give the same bytes.
 
     ``fill``: which fill period the patient's checklist of a long course covers.
+    ``previous``: the plan a reissue replaces; the pharmacist sheet says what changed.
     """
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; use one of {', '.join(AUDIENCES)}")
@@ -69,9 +76,12 @@ def render_pdf(
         LARGE_PRINT if large_print else 1.0, base=11.0 if audience == "patient" else 9.5
     )
     width = pagesize[0] - 2 * MARGIN
+    wide = (pagesize[1], pagesize[0])
+    if audience == "patient" and large_print:
+        styles = replace(styles, wide_width=wide[0] - 2 * MARGIN)
     builders: dict[str, Callable[[Plan, _Styles, float], list[Flowable]]] = {
         "patient": _patient_story,
-        "pharmacist": _pharmacist_story,
+        "pharmacist": partial(_pharmacist_story, previous=previous),
         "nurse": _nurse_story,
     }
     story = (
@@ -80,11 +90,14 @@ def render_pdf(
         else builders[audience](plan, styles, width)
     )
     heading = {
-        "patient": "Your treatment plan",
-        "pharmacist": "Dispensing sheet",
-        "nurse": "Nursing sheet",
+        "patient": labels.Patient.document,
+        "pharmacist": labels.Pharmacist.document,
+        "nurse": labels.Nurse.document,
     }[audience]
-    footer = _Footer(person(plan), f"{heading}: {plan.title}", styles.scale)
+    banner = revision_banner(plan, stamp)
+    top = _Banner(banner, styles.scale, filled=audience == "patient") if banner else None
+    top_space = top.height(width) if top is not None else 0.0
+    footer = _Footer(person(plan), f"{heading}: {plan.title}", styles.scale, top)
 
     buffer = BytesIO()
     document = BaseDocTemplate(
@@ -92,7 +105,7 @@ def render_pdf(
         pagesize=pagesize,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
-        topMargin=MARGIN,
+        topMargin=MARGIN + top_space,
         bottomMargin=MARGIN + FOOTER_SPACE,
         title=f"{heading}: {plan.title}",
         author=plan.care_team.clinic or "taper",
@@ -100,18 +113,26 @@ def render_pdf(
         creator="taper",
         invariant=1,
     )
-    frame = Frame(
-        MARGIN,
-        MARGIN + FOOTER_SPACE,
-        width,
-        pagesize[1] - 2 * MARGIN - FOOTER_SPACE,
-        id="body",
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
+
+    def frame(size: tuple[float, float]) -> Frame:
+        return Frame(
+            MARGIN,
+            MARGIN + FOOTER_SPACE,
+            size[0] - 2 * MARGIN,
+            size[1] - 2 * MARGIN - FOOTER_SPACE - top_space,
+            id="body",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
+
+    document.addPageTemplates(
+        [
+            PageTemplate(id="page", frames=[frame(pagesize)], pagesize=pagesize),
+            PageTemplate(id="wide", frames=[frame(wide)], pagesize=wide),
+        ]
     )
-    document.addPageTemplates([PageTemplate(id="page", frames=[frame])])
 
     def canvas_maker(*args: Any, **kwargs: Any) -> _NumberedCanvas:
         return _NumberedCanvas(footer, stamp, *args, **kwargs)

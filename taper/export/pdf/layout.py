@@ -33,6 +33,8 @@ from taper.errors import ExportError
 from taper.plan import PhasePlan, Plan
 from taper.text import char_name, printable_form, unprintable
 from taper.voice.amounts import body_text
+from taper.voice.labels import Staff as S
+from taper.voice.labels import page_of
 from taper.voice.people import conditions_text, course_line, person, team_entries, weight_text
 from taper.voice.sigs import sig
 from taper.voice.text import Rich, Strong
@@ -190,10 +192,14 @@ class _Styles:
     box: ParagraphStyle
     bullet: ParagraphStyle
     sig: ParagraphStyle
+    # The frame width of a sideways (landscape) page, when the handout has them (large print).
+    wide_width: float = 0.0
 
     @classmethod
     def make(cls, scale: float, base: float) -> _Styles:
         size = base * scale
+        # Calendar text: 8.6 pt in normal print; at least 16 pt in large print.
+        cal = 8.6 if scale == 1 else max(16.0, 8.6 * scale)
 
         def style(
             name: str, font_size: float, *, bold: bool = False, leading: float = 1.25, **extra: Any
@@ -213,10 +219,17 @@ class _Styles:
             small=style("small", size * 0.85),
             cell=style("cell", size * 0.92),
             cell_bold=style("cell_bold", size * 0.92, bold=True),
-            cal=style("cal", 8.6 * scale, leading=1.18, spaceBefore=1.5 * scale),
-            cal_date=style("cal_date", 10 * scale, bold=True),
-            cal_head=style("cal_head", 8.5 * scale, bold=True, alignment=TA_CENTER),
-            title=style("title", size * 1.75, bold=True, leading=1.2, spaceAfter=size * 0.5),
+            cal=style("cal", cal, leading=1.18, spaceBefore=1.5 * scale),
+            cal_date=style("cal_date", max(10 * scale, cal), bold=True),
+            cal_head=style("cal_head", max(8.5 * scale, cal), bold=True, alignment=TA_CENTER),
+            title=style(
+                "title",
+                size * 1.75,
+                bold=True,
+                leading=1.2,
+                spaceBefore=size,
+                spaceAfter=size * 0.5,
+            ),
             h2=style(
                 "h2",
                 size * 1.3,
@@ -552,6 +565,43 @@ def _bullets(texts: Sequence[str], styles: _Styles, *, markup: bool = False) -> 
     return [_Text(text if markup else _esc(text), styles.bullet, "•") for text in texts]
 
 
+# No table row is taller than this: a row cannot split across pages (reportlab raises a
+# LayoutError when one is taller than the page), so a very long text (a place, a name) goes on
+# in rows of its own. Less than the shortest frame of any handout (a large-print sideways page).
+ROW_LIMIT = 380.0
+
+
+def _fit_rows(rows: list[list[Any]], widths: Sequence[float]) -> list[list[Any]]:
+    """``rows`` with any cell text taller than ROW_LIMIT split over continuation rows (the
+    other cells of those rows empty)."""
+    fitted: list[list[Any]] = []
+    for row in rows:
+        pieces: list[list[Any]] = []
+        for column, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            flowable = cell[0] if isinstance(cell, list) and len(cell) == 1 else cell
+            if not isinstance(flowable, Flowable) or isinstance(flowable, Table):
+                continue
+            room = width - 8  # the widest padding any table here uses, 4 and 4
+            parts = [flowable]
+            while parts[-1].wrap(room, ROW_LIMIT * 4)[1] > ROW_LIMIT:
+                split = parts[-1].split(room, ROW_LIMIT)
+                if len(split) != 2:
+                    break
+                parts[-1:] = split
+            for number, part in enumerate(parts):
+                while len(pieces) <= number:
+                    pieces.append(["" for _ in row])
+                pieces[number][column] = part
+        if len(pieces) <= 1:
+            fitted.append(row)
+            continue
+        for column, cell in enumerate(row):
+            if not pieces[0][column]:
+                pieces[0][column] = cell
+        fitted.extend(pieces)
+    return fitted
+
+
 def _table(
     rows: list[list[Any]],
     widths: Sequence[float],
@@ -575,7 +625,7 @@ def _table(
         ]
     commands += list(extra)
     return Table(
-        rows,
+        _fit_rows(rows, widths),
         colWidths=list(widths),
         repeatRows=1 if header else 0,
         style=TableStyle(commands),
@@ -621,7 +671,7 @@ def _boxed(
         # One row per flowable, so a long box can break between them at a page end.
         commands += [("TOPPADDING", (0, 1), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -2), 1)]
     return Table(
-        [[flowable] for flowable in flowables],
+        _fit_rows([[flowable] for flowable in flowables], [width]),
         colWidths=[width],
         style=TableStyle(commands),
         hAlign="LEFT",
@@ -629,10 +679,63 @@ def _boxed(
 
 
 @dataclass(frozen=True)
+class _Banner:
+    """The line at the top of every page of a reissued plan: a dark band with light text on
+    the patient's pages (it survives greyscale printing), a bold header with a rule on staff
+    sheets. Wraps rather than shortens: every word of it matters."""
+
+    text: str
+    scale: float
+    filled: bool
+
+    @property
+    def size(self) -> float:
+        return 9.5 * self.scale
+
+    def lines(self, room: float) -> list[str]:
+        lines: list[str] = []
+        for word in _clean(self.text).split(" "):
+            wider = f"{lines[-1]} {word}" if lines else word
+            if lines and pdfmetrics.stringWidth(wider, FONT_BOLD, self.size) <= room - 12:
+                lines[-1] = wider
+            else:
+                lines.append(word)
+        return lines
+
+    def height(self, width: float) -> float:
+        """The room the banner takes above the frame (with a gap below it)."""
+        return len(self.lines(width)) * self.size * 1.3 + 8 + 6
+
+    def draw(self, canvas: Canvas, page_width: float, page_height: float) -> None:
+        room = page_width - 2 * MARGIN
+        lines = self.lines(room)
+        leading = self.size * 1.3
+        band = len(lines) * leading + 8
+        bottom = page_height - MARGIN - band
+        canvas.saveState()
+        if self.filled:
+            canvas.setFillColor(INK)
+            canvas.rect(MARGIN, bottom, room, band, stroke=0, fill=1)
+            canvas.setFillColor(colors.white)
+        else:
+            canvas.setStrokeColor(INK)
+            canvas.setLineWidth(1.2)
+            canvas.line(MARGIN, bottom, page_width - MARGIN, bottom)
+            canvas.setFillColor(INK)
+        canvas.setFont(FONT_BOLD, self.size)
+        y = bottom + band - 4 - self.size
+        for line in lines:
+            canvas.drawString(MARGIN + (6 if self.filled else 0), y, line)
+            y -= leading
+        canvas.restoreState()
+
+
+@dataclass(frozen=True)
 class _Footer:
     person: str
     title: str
     scale: float
+    banner: _Banner | None = None
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -653,6 +756,8 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
         for number, state in enumerate(self._pages, 1):
             self.__dict__.update(state)
             self._draw_footer(number, total)
+            if self._footer.banner is not None:
+                self._footer.banner.draw(self, *self._pagesize)
             super().showPage()
         super().save()
 
@@ -660,7 +765,7 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
         footer = self._footer
         width, _ = self._pagesize
         size = 8.5 * footer.scale
-        right = f"Page {number} of {total}"
+        right = page_of(number, total)
         self.saveState()
         self.setStrokeColor(RULE)
         self.setLineWidth(0.5)
@@ -740,18 +845,18 @@ def _sig_paragraphs(plan: Plan, phase: PhasePlan, styles: _Styles) -> list[Flowa
 
 def _patient_block(plan: Plan, styles: _Styles, width: float) -> Table:
     rows: list[list[Any]] = [
-        [_p("Patient", styles.cell_bold), _p(person(plan), styles.cell_bold)],
-        [_p("Weight", styles.cell_bold), _p(weight_text(plan), styles.cell)],
+        [_p(S.patient, styles.cell_bold), _p(person(plan), styles.cell_bold)],
+        [_p(S.weight, styles.cell_bold), _p(weight_text(plan), styles.cell)],
         *(
-            [[_p("Height", styles.cell_bold), _p(body, styles.cell)]]
+            [[_p(S.height, styles.cell_bold), _p(body, styles.cell)]]
             if (body := body_text(plan)) is not None
             else []
         ),
-        [_p("Conditions", styles.cell_bold), _p(conditions_text(plan), styles.cell)],
-        [_p("Course", styles.cell_bold), _p(course_line(plan), styles.cell)],
+        [_p(S.conditions, styles.cell_bold), _p(conditions_text(plan), styles.cell)],
+        [_p(S.course, styles.cell_bold), _p(course_line(plan), styles.cell)],
     ]
     if plan.revision:
-        rows.append([_p("Revision", styles.cell_bold), _p(str(plan.revision), styles.cell)])
+        rows.append([_p(S.revision, styles.cell_bold), _p(str(plan.revision), styles.cell)])
     return _table(rows, [width * 0.2, width * 0.8], header=False)
 
 

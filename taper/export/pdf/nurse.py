@@ -21,27 +21,22 @@ from taper.export.pdf.layout import (
     _widths,
 )
 from taper.plan import Plan
+from taper.voice.labels import Nurse as N
+from taper.voice.labels import Staff as S
 from taper.voice.staff import appointments, event_rows, phase_title, warning_lines
 
 
 def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     story: list[Flowable] = [
-        _p("Nursing sheet: appointments and checks", styles.title),
+        _p(N.title, styles.title),
         _patient_block(plan, styles, width),
     ]
     contacts = _contacts(plan, styles, width)
-    story.extend(_heading("Contacts", styles, styles.h2))
-    story.append(
-        contacts if contacts is not None else _p("No contacts given in the regimen.", styles.body)
-    )
+    story.extend(_heading(N.contacts, styles, styles.h2))
+    story.append(contacts if contacts is not None else _p(N.no_contacts, styles.body))
 
-    story.extend(_heading("Infusions, injections and procedures", styles, styles.h2))
-    rows: list[list[Any]] = [
-        [
-            _p(h, styles.cell_bold)
-            for h in ("Date", "Time", "Length", "What", "Where", "Checks before")
-        ]
-    ]
+    story.extend(_heading(N.visits, styles, styles.h2))
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in N.visit_heads]]
     visits = appointments(plan)
     for date_lines, time, length, what, where, checks in visits:
         rows.append(
@@ -55,32 +50,30 @@ def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             ]
         )
     if visits:
-        fixed = _widths(styles, "Wed Dec 30", "00:00", "Length")
+        fixed = _widths(styles, N.date_sample, N.time_sample, N.visit_heads[2])
         story.append(_table(rows, _spread(width, fixed, (0.36, 0.28, 0.36))))
     else:
-        story.append(
-            _p("No infusions, injections, procedures or appointments in this course.", styles.body)
-        )
+        story.append(_p(N.no_visits, styles.body))
 
-    story.extend(_heading("Checks during the course", styles, styles.h2))
+    story.extend(_heading(N.checks, styles, styles.h2))
     check_rows = _event_table_rows(plan, "check", styles)
     if check_rows:
         story.append(
             _table(
-                [[_p(h, styles.cell_bold) for h in ("Check", "Times", "Days")], *check_rows],
+                [[_p(h, styles.cell_bold) for h in N.check_heads], *check_rows],
                 [width * 0.5, width * 0.2, width * 0.3],
             )
         )
     else:
-        story.append(_p("No checks in the regimen.", styles.body))
+        story.append(_p(N.no_checks, styles.body))
 
-    story.extend(_heading("Medicines alongside", styles, styles.h2))
+    story.extend(_heading(N.medicines, styles, styles.h2))
     medicines = _event_table_rows(plan, "medication", styles)
     oral = [phase for phase in plan.phases if phase.route == "oral"]
     if medicines:
         story.append(
             _table(
-                [[_p(h, styles.cell_bold) for h in ("Medicine", "Times", "Days")], *medicines],
+                [[_p(h, styles.cell_bold) for h in N.medicine_heads], *medicines],
                 [width * 0.5, width * 0.2, width * 0.3],
             )
         )
@@ -91,10 +84,10 @@ def _nurse_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             )
         )
     if not medicines and not oral:
-        story.append(_p("None listed in the regimen.", styles.body))
+        story.append(_p(N.no_medicines, styles.body))
 
     if plan.warnings:
-        story.extend(_heading("Warnings", styles, styles.h2))
+        story.extend(_heading(S.warnings, styles, styles.h2))
         story.extend(_bullets(warning_lines(plan), styles))
     return story
 

@@ -9,19 +9,30 @@ from typing import Any
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    NextPageTemplate,
+    PageBreak,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from taper.export.pdf.layout import (
     FONT,
     INK,
     OUTSIDE,
     PHASE_TINTS,
+    ROW_LIMIT,
     RULE,
     SHADE,
     TIER_COLOURS,
     _boxed,
     _bullets,
     _cell,
+    _fit_rows,
     _font,
     _heading,
     _p,
@@ -38,8 +49,15 @@ from taper.voice.amounts import (
     compact_cell,
     is_long,
 )
-from taper.voice.counselling import calendar_help, patient_notes
+from taper.voice.counselling import (
+    adrenal_section,
+    calendar_help,
+    card_section,
+    looking_after_yourself,
+    patient_notes,
+)
 from taper.voice.doses import phase_heading
+from taper.voice.labels import Patient as P
 from taper.voice.overview import (
     NO_DOSE_TODAY,
     Row,
@@ -47,11 +65,12 @@ from taper.voice.overview import (
     calendar_lines,
     checklist_day,
     checklist_items,
+    phase_mark,
     phase_rows,
     watch_tiers,
 )
 from taper.voice.people import course_dates, for_line, team_lines
-from taper.voice.text import Strong
+from taper.voice.text import Rich, Strong
 from taper.voice.times import month_title, week_heads
 
 
@@ -62,26 +81,70 @@ def _patient_story(plan: Plan, styles: _Styles, width: float, fill: int = 1) -> 
         _cell([course_dates(plan)], styles.body),
     ]
     story.append(_team_box(plan, styles, width))
-    story.extend(_heading("Your course at a glance", styles, styles.h2))
-    rows: list[list[Any]] = [[_p("When", styles.cell_bold), _p("What", styles.cell_bold)]]
+    story.extend(_heading(P.course, styles, styles.h2))
+    rows: list[list[Any]] = [[_p(P.when, styles.cell_bold), _p(P.what, styles.cell_bold)]]
     for phase in plan.phases:
         rows.extend(_rows(phase_rows(plan, phase), styles))
     rows.extend(_rows(also_rows(plan), styles))
     story.append(_table(rows, [width * 0.3, width * 0.7]))
     notes = patient_notes(plan)
     if notes:
-        story.extend(_heading("Good to know", styles, styles.h2))
+        story.extend(_heading(P.good_to_know, styles, styles.h2))
         story.extend(_bullets(notes, styles))
-    story.append(PageBreak())
-    # A long course stays usable on paper: its length follows the dose changes, not the days.
-    story.extend(
-        _compact_calendar(plan, styles, width) if is_long(plan) else _calendar(plan, styles, width)
-    )
-    story.append(PageBreak())
+    for heading, lines in looking_after_yourself(plan):
+        story.append(_section(heading, lines, styles))
+    if is_long(plan):
+        # A long course stays usable on paper: its length follows the dose changes, not the days.
+        story.extend(_compact_calendar(plan, styles, width))
+    elif styles.wide_width:
+        # Large print turns the calendar's pages sideways, for 16 pt text in a cell.
+        story += [NextPageTemplate("wide"), PageBreak()]
+        story.extend(_calendar(plan, styles, styles.wide_width))
+        story += [NextPageTemplate("page"), PageBreak()]
+    else:
+        # The calendar and the checklist follow on when there is room (a short course fits
+        # them on one page).
+        story.extend(_calendar(plan, styles, width))
     story.extend(_checklist(plan, styles, width, checklist_days(plan, fill)))
     story.append(PageBreak())
     story.extend(_watch_section(plan, styles, width))
+    story.extend(_card_sections(plan, styles, width))
     story.extend(_reminders_box(styles, width))
+    return story
+
+
+def _section(heading: str, lines: list[Rich], styles: _Styles) -> Flowable:
+    """A short headed section kept in one piece (a heading never ends a page)."""
+    return KeepTogether(
+        [_p(heading, styles.h3), *_bullets([_rich(line) for line in lines], styles, markup=True)]
+    )
+
+
+def _card_sections(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+    """The signs of too little steroid hormone, and the steroid card and sick-day points, for a
+    course at the card threshold."""
+    story: list[Flowable] = []
+    adrenal = adrenal_section(plan)
+    if adrenal is not None:
+        heading, when, signs, emergency = adrenal
+        colour = TIER_COLOURS["call"]
+        head = ParagraphStyle("adrenal", parent=styles.h3, textColor=colour, spaceBefore=0)
+        lines: list[Flowable] = [
+            _p(heading, head),
+            _cell([(Strong(when),)], styles.body),
+            _p(P.call_signs, styles.body),
+            *_bullets(signs, styles),
+            _cell([(Strong(emergency),)], styles.body),
+        ]
+        story += [KeepTogether([_boxed(lines, width, border=colour, line=1.6)]), Spacer(1, 8)]
+    card = card_section(plan)
+    if card:
+        lines = []
+        for number, (heading, texts) in enumerate(card):
+            style = styles.h3 if number else ParagraphStyle("card", parent=styles.h3, spaceBefore=0)
+            lines.append(_p(heading, style))
+            lines.extend(_bullets([_rich(text) for text in texts], styles, markup=True))
+        story += [KeepTogether([_boxed(lines, width, line=1.6)]), Spacer(1, 8)]
     return story
 
 
@@ -90,7 +153,7 @@ def _rows(rows: list[Row], styles: _Styles) -> list[list[Any]]:
 
 
 def _team_box(plan: Plan, styles: _Styles, width: float) -> Flowable:
-    lines: list[Flowable] = [_p("Your care team", styles.h3)]
+    lines: list[Flowable] = [_p(P.team, styles.h3)]
     lines.extend(_cell([line], styles.body) for line in team_lines(plan))
     return _boxed(lines, width, background=colors.HexColor("#f4f7fb"))
 
@@ -117,6 +180,8 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         phase.name: PHASE_TINTS[number % len(PHASE_TINTS)]
         for number, phase in enumerate(plan.phases)
     }
+    # Each phase also has a mark in its cells (①, ②...): tints alone fade in greyscale.
+    marks = {phase.name: phase_mark(number) for number, phase in enumerate(plan.phases)}
     story: list[Flowable] = []
     for number, (year, month) in enumerate(_months(plan)):
         first = date(year, month, 1)
@@ -133,36 +198,31 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ]
         cursor = start
-        row_number = 0
         heights: list[float] = [0]
         while cursor.month == month or cursor < first:
-            row_number += 1
+            week = [cursor + timedelta(days=column) for column in range(7)]
+            cursor += timedelta(days=7)
+            # Only the weeks of the course: the dates say where each week falls, and a short
+            # course keeps its calendar small.
+            if not any(on in by_date and on.month == month for on in week):
+                continue
+            row_number = len(rows)
             row: list[Any] = []
-            busy = False
-            for column in range(7):
-                day = by_date.get(cursor)
-                in_month = cursor.month == month
-                row.append(_calendar_cell(cursor, day, in_month, styles))
-                if day is not None and in_month:
-                    busy = True
-                    if day.phases:
-                        commands.append(
-                            (
-                                "BACKGROUND",
-                                (column, row_number),
-                                (column, row_number),
-                                tints[day.phases[0]],
-                            )
-                        )
+            for column, on in enumerate(week):
+                day = by_date.get(on)
+                in_month = on.month == month
+                row.append(_calendar_cell(plan, on, day, in_month, styles, marks))
+                if day is not None and in_month and day.phases:
+                    tint = tints[day.phases[0]]
+                    commands.append(
+                        ("BACKGROUND", (column, row_number), (column, row_number), tint)
+                    )
                 if day is None or not in_month:
                     commands.append(
                         ("BACKGROUND", (column, row_number), (column, row_number), OUTSIDE)
                     )
-                cursor += timedelta(days=1)
             rows.append(row)
-            # Weeks of the course get room to write in; the others stay short, so that a
-            # month fits on its page.
-            heights.append(styles.cal.leading * 6.5 if busy else 0)
+            heights.append(styles.cal.leading * 6.5)
         table = Table(
             rows,
             colWidths=[width / 7] * 7,
@@ -175,16 +235,12 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         intro: list[Flowable] = []
         if number == 0:
             intro = [
-                _p("Your calendar", styles.title),
-                _p(
-                    'Each day shows what to take and when. Days marked "no dose" are part '
-                    "of your course, but you take nothing from this plan that day.",
-                    styles.body,
-                ),
+                _p(P.calendar, styles.title),
+                _p(P.calendar_intro, styles.body),
             ]
             intro.append(_legend(plan, styles, width, tints))
-        story.extend(intro)
-        story.append(KeepTogether([title, table]))
+        # The introduction stays with the first month: never a title alone at a page foot.
+        story.append(KeepTogether([*intro, title, table]))
     return story
 
 
@@ -196,12 +252,13 @@ def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) ->
         ("RIGHTPADDING", (0, 0), (-1, -1), 8),
     ]
     for number, phase in enumerate(plan.phases):
-        cells += ["", _p(phase.name, styles.small)]
+        label = styles.cal if styles.scale > 1 else styles.small  # large print: 16 pt
+        cells += [_p(phase_mark(number), label), _p(phase.name, label)]
         commands += [
             ("BACKGROUND", (2 * number, 0), (2 * number, 0), tints[phase.name]),
             ("BOX", (2 * number, 0), (2 * number, 0), 0.5, RULE),
         ]
-    swatch = 12 * styles.scale
+    swatch = 16 * styles.scale
     label = (width - swatch * len(plan.phases)) / max(len(plan.phases), 1)
     rows = [cells]
     widths = [swatch if column % 2 == 0 else label for column in range(len(cells))]
@@ -225,20 +282,23 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
         phase.name: PHASE_TINTS[number % len(PHASE_TINTS)]
         for number, phase in enumerate(plan.phases)
     }
+    # Each phase also has a mark in its cells (①, ②...): tints alone fade in greyscale.
+    marks = {phase.name: phase_mark(number) for number, phase in enumerate(plan.phases)}
     gap = 12.0
-    month_width = (width - gap) / 2
+    # Large print: one month across, its text at the calendar's 16 pt.
+    across = 1 if styles.scale > 1 else 2
+    month_width = (width - gap * (across - 1)) / across
+    date_size = styles.cal.fontSize if across == 1 else styles.small.fontSize * 0.8
+    dose_size = styles.cal.fontSize if across == 1 else styles.small.fontSize * 0.9
     date_style = ParagraphStyle(
         "mini_date",
         parent=styles.small,
-        fontSize=styles.small.fontSize * 0.8,
-        leading=styles.small.fontSize * 0.95,
-        textColor=RULE,
+        fontSize=date_size,
+        leading=date_size * 1.2,
+        textColor=RULE if across == 2 else INK,
     )
     dose_style = ParagraphStyle(
-        "mini_dose",
-        parent=styles.small,
-        fontSize=styles.small.fontSize * 0.9,
-        leading=styles.small.fontSize * 1.05,
+        "mini_dose", parent=styles.small, fontSize=dose_size, leading=dose_size * 1.15
     )
     months: list[list[Flowable]] = []
     for year, month in _months(plan):
@@ -259,7 +319,10 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
             for column in range(7):
                 day = by_date.get(cursor)
                 in_month = cursor.month == month
-                cell: list[Any] = [_p(str(cursor.day), date_style)] if in_month else []
+                label = str(cursor.day)
+                if day is not None and in_month and day.phases:
+                    label += " " + " ".join(marks[name] for name in day.phases)
+                cell: list[Any] = [_p(label, date_style)] if in_month else []
                 if day is not None and in_month:
                     text = compact_cell(day)
                     cell.extend(_p(line, dose_style) for line in text.splitlines())
@@ -284,10 +347,13 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
         )
         months.append([_p(month_title(year, month), styles.h3), table])
     story: list[Flowable] = [
-        _p("Your calendar", styles.title),
+        _p(P.calendar, styles.title),
         _p(compact_calendar_intro(), styles.body),
         _legend(plan, styles, width, tints),
     ]
+    if across == 1:
+        story.extend(KeepTogether(month) for month in months)
+        return [KeepTogether(story[:4]), *story[4:]]
     for number in range(0, len(months), 2):
         pair = months[number : number + 2]
         pair += [[Spacer(1, 1)]] * (2 - len(pair))
@@ -306,26 +372,44 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
                 hAlign="LEFT",
             )
         )
-    return story
+    # The title and the legend stay with the first months: the calendar follows on where there
+    # is room, never leaves them alone at a page foot.
+    return [KeepTogether(story[:4]), *story[4:]]
 
 
-def _calendar_cell(on: date, day: Day | None, in_month: bool, styles: _Styles) -> list[Any]:
+def _calendar_cell(
+    plan: Plan,
+    on: date,
+    day: Day | None,
+    in_month: bool,
+    styles: _Styles,
+    marks: dict[str, str],
+) -> list[Any]:
     style = (
         styles.cal_date
         if in_month
         else ParagraphStyle("cal_out", parent=styles.cal_date, textColor=RULE)
     )
-    cell: list[Any] = [_p(str(on.day), style)]
+    label = str(on.day)
+    if day is not None and in_month and day.phases:
+        label += " " + " ".join(marks[name] for name in day.phases)
+    cell: list[Any] = [_p(label, style)]
     if day is None or not in_month:
         return cell
-    cell.extend(_cell([line], styles.cal) for line in calendar_lines(day))
+    # A bounded cell: a day of many doses lists its first ones (the checklist has them all).
+    limit = 4 if styles.scale > 1 else 10
+    cell.extend(_cell([line], styles.cal) for line in calendar_lines(plan, day, limit))
     return cell
 
 
 def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int]) -> list[Flowable]:
     story: list[Flowable] = [
-        _p("Day by day", styles.title),
-        _p("Tick the box when you have taken each dose or done each check.", styles.body),
+        # Starts a page unless the title, the header and a few days fit here.
+        CondPageBreak(
+            styles.title.leading * 2 + styles.body.leading * 2 + styles.cell.leading * 10
+        ),
+        _p(P.checklist, styles.title),
+        _p(P.checklist_intro, styles.body),
     ]
     first_day, last_day = span
     note = checklist_note(plan, first_day, last_day)
@@ -333,65 +417,80 @@ def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int])
         story.append(_p(note, styles.body))
     day_width = width * 0.24
     inner = width - day_width
-    box_width = pdfmetrics.stringWidth("Done", FONT, styles.small.fontSize) + 8
-    time_width = pdfmetrics.stringWidth("12:30 PM", FONT, styles.cell.fontSize) + 10
+    box_width = pdfmetrics.stringWidth(P.done, FONT, styles.small.fontSize) + 8
+    days = plan.days[first_day - 1 : last_day]
+    times = {time for day in days for time, _ in checklist_items(plan, day)} or {P.time}
+    time_width = max(pdfmetrics.stringWidth(t, FONT, styles.cell.fontSize) for t in times) + 10
     widths = [box_width, time_width, inner - box_width - time_width]
     header = [
-        _p("Day", styles.cell_bold),
+        _p(P.day, styles.cell_bold),
         Table(
             [
                 [
-                    _p("Done", styles.small),
-                    _p("Time", styles.cell_bold),
-                    _p("What to take or do", styles.cell_bold),
+                    _p(P.done, styles.small),
+                    _p(P.time, styles.cell_bold),
+                    _p(P.to_do, styles.cell_bold),
                 ]
             ],
             colWidths=widths,
             style=_inner_style(header=True),
         ),
     ]
-    rows: list[list[Any]] = [header]
-    commands: list[tuple[Any, ...]] = [
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
-        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-        ("LEFTPADDING", (0, 0), (0, -1), 4),
-        ("LEFTPADDING", (1, 0), (1, -1), 0),
-        ("RIGHTPADDING", (1, 0), (1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]
+    # One table per run of days under the same phase bands, the bands repeated with the column
+    # header on every page the run goes on to: a band is never left alone at a page foot (a
+    # table does not split where only its repeated rows would fit). A row per day.
     headings = {phase.name: phase for phase in plan.phases}
+    sections: list[tuple[list[str], list[list[Any]]]] = []
     current: tuple[str, ...] | None = None
     for day in plan.days[first_day - 1 : last_day]:
         if not day.doses and not day.events and not day.phases:
             continue  # after the last phase, a day with nothing on it
+        bands: list[str] = []
         if day.phases != current:
             current = day.phases
-            for name in day.phases:
-                if headings[name].first_day == day.day or day.day == first_day:
-                    rows.append([_p(phase_heading(headings[name]), styles.cell_bold), ""])
-                    commands += [
-                        ("SPAN", (0, len(rows) - 1), (1, len(rows) - 1)),
-                        (
-                            "BACKGROUND",
-                            (0, len(rows) - 1),
-                            (-1, len(rows) - 1),
-                            colors.HexColor("#f4f4f4"),
-                        ),
-                    ]
-        label = _cell(checklist_day(plan, day), styles.cell)
-        rows.append([label, _day_items(plan, day, styles, widths)])
-    story.append(
-        Table(
-            rows,
-            colWidths=[day_width, inner],
-            repeatRows=1,
-            style=TableStyle(commands),
-            hAlign="LEFT",
+            bands = [
+                phase_heading(headings[name])
+                for name in day.phases
+                if headings[name].first_day == day.day or day.day == first_day
+            ]
+        if bands or not sections:
+            sections.append((bands, []))
+        sections[-1][1].extend(_day_rows(plan, day, styles, widths))
+    for bands, rows_of_days in sections:
+        rows: list[list[Any]] = [header]
+        commands: list[tuple[Any, ...]] = [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("LEFTPADDING", (0, 0), (0, -1), 4),
+            ("LEFTPADDING", (1, 0), (1, -1), 0),
+            ("RIGHTPADDING", (1, 0), (1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        for band in bands:
+            rows.append([_p(band, styles.cell_bold), ""])
+            at = len(rows) - 1
+            commands += [
+                ("SPAN", (0, at), (1, at)),
+                ("BACKGROUND", (0, at), (-1, at), colors.HexColor("#f4f4f4")),
+                ("LINEBELOW", (0, at), (-1, at), 0.5, RULE),
+            ]
+        rows.extend(rows_of_days)
+        # A rule under each day: under every row whose next row starts another day.
+        for at in range(1 + len(bands), len(rows)):
+            if at + 1 == len(rows) or rows[at + 1][0] != "":
+                commands.append(("LINEBELOW", (0, at), (-1, at), 0.5, RULE))
+        story.append(
+            Table(
+                rows,
+                colWidths=[day_width, inner],
+                repeatRows=1 + len(bands),
+                style=TableStyle(commands),
+                hAlign="LEFT",
+                spaceAfter=6,
+            )
         )
-    )
     return story
 
 
@@ -407,56 +506,81 @@ def _inner_style(header: bool = False) -> TableStyle:
     )
 
 
-def _day_items(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> Table:
-    # The box, the time and (when it fits) the text are bare strings in the columns' fonts.
+def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> list[list[Any]]:
+    """A day of the checklist as rows of the outer table: its label, and a table of a box, a
+    time and what to do for each item. A day taller than ROW_LIMIT (many doses, a very long
+    text) goes on in rows of its own: a table row cannot split across pages."""
     rooms = [width - 6 for width in widths]  # the inner style's padding, 3 and 3
     items = checklist_items(plan, day)
     rows: list[list[Any]] = [
         [
-            _plain("☐", styles.box, rooms[0]),
+            _plain(P.box, styles.box, rooms[0]),
             _plain(time, styles.cell, rooms[1]),
             _plain(text, styles.cell, rooms[2]),
         ]
         for time, text in items
     ]
-    if not day.doses and day.phases:
+    none = not day.doses and day.phases
+    if none:
         rows.insert(0, ["", "", _cell([(Strong(NO_DOSE_TODAY),)], styles.cell)])
-    style = _inner_style()
-    # Not on the "No dose today" row: an empty string cell is one line of its font high.
-    first = len(rows) - len(items)
-    if items:
-        style.add(*_font(styles.box, (0, first), (0, -1)))
-        style.add(*_font(styles.cell, (1, first), (-1, -1)))
-        style.add("TEXTCOLOR", (0, first), (-1, -1), INK)
-    return Table(rows, colWidths=widths, style=style)
+    rows = _fit_rows(rows, widths)
+    chunks: list[list[list[Any]]] = [[]]
+    used = 0.0
+    for row in rows:
+        height = _row_height(row, widths, styles) + 3  # the inner padding, 1 and 2
+        if chunks[-1] and used + height > ROW_LIMIT:
+            chunks.append([])
+            used = 0.0
+        chunks[-1].append(row)
+        used += height
+    label: Any = _cell(checklist_day(plan, day), styles.cell)
+    outer: list[list[Any]] = []
+    for number, chunk in enumerate(chunks):
+        style = _inner_style()
+        # Not on the "No dose today" row: an empty string cell is one line of its font high.
+        first = 1 if none and number == 0 else 0
+        if len(chunk) > first:
+            style.add(*_font(styles.box, (0, first), (0, -1)))
+            style.add(*_font(styles.cell, (1, first), (-1, -1)))
+            style.add("TEXTCOLOR", (0, first), (-1, -1), INK)
+        outer.append([label if number == 0 else "", Table(chunk, colWidths=widths, style=style)])
+    return outer
+
+
+def _row_height(row: list[Any], widths: list[float], styles: _Styles) -> float:
+    """The height of a row of bare strings (one line each) and flowables."""
+    height = styles.cell.leading
+    for cell, width in zip(row, widths, strict=True):
+        if isinstance(cell, Flowable):
+            height = max(height, cell.wrap(width - 6, ROW_LIMIT * 4)[1])
+        elif isinstance(cell, str) and cell:
+            height = max(height, styles.box.leading if cell == P.box else styles.cell.leading)
+    return float(height)
 
 
 def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     from taper.watch import watch_list
 
     tiers = watch_list(plan).by_tier()
+    # The adrenal signs print under their own heading, with their timing (_card_sections).
+    own_section = adrenal_section(plan) is not None
     story: list[Flowable] = [
-        _p("What to watch for", styles.title),
-        _p(
-            "Steroids and the other treatments in this plan can cause side effects. Most are "
-            "mild and go away after the course. Keep this page where you can find it.",
-            styles.body,
-        ),
+        _p(P.watch, styles.title),
+        _p(P.watch_intro, styles.body),
     ]
     for tier, heading, how in watch_tiers(plan):
         colour = TIER_COLOURS[tier]
         head = ParagraphStyle(f"tier_{tier}", parent=styles.h3, textColor=colour, spaceBefore=0)
         lines: list[Flowable] = [_p(heading, head), _cell([(Strong(how),)], styles.body)]
-        items = [item.text for item in tiers.get(tier, [])]
+        items = [
+            item.text
+            for item in tiers.get(tier, [])
+            if not (own_section and item.trigger == "adrenal" and tier == "call")
+        ]
         if items:
             lines.extend(_bullets(items, styles))
         else:
-            lines.append(
-                _p(
-                    "Nothing listed for this course. If you are worried, call the clinic.",
-                    styles.body,
-                )
-            )
+            lines.append(_p(P.nothing_listed, styles.body))
         story.append(KeepTogether([_boxed(lines, width, border=colour, line=1.6)]))
         story.append(Spacer(1, 8))
     return story

@@ -24,39 +24,45 @@ from taper.export.pdf.layout import (
     _widths,
 )
 from taper.plan import PhasePlan, Plan
+from taper.previous import PreviousPlan
 from taper.voice.amounts import basis_lines, fill_intro, fill_rows
 from taper.voice.counselling import counselling
+from taper.voice.labels import Pharmacist as R
+from taper.voice.labels import Staff as S
 from taper.voice.staff import (
+    changed_days,
+    changes_heading,
+    changes_intro,
     dispense_rows,
     override_rows,
     phase_title,
     staff_supply_rows,
     step_rows,
+    supply_changes,
     total_rows,
     warning_rows,
     zone_rules_line,
 )
 
 
-def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
+def _pharmacist_story(
+    plan: Plan, styles: _Styles, width: float, previous: PreviousPlan | None = None
+) -> list[Flowable]:
     story: list[Flowable] = [
-        _p("Dispensing sheet", styles.title),
+        _p(R.document, styles.title),
         _patient_block(plan, styles, width),
         _p(zone_rules_line(plan), styles.small),
     ]
     contacts = _contacts(plan, styles, width)
     if contacts is not None:
-        story += [*_heading("Prescriber and contacts", styles, styles.h3), contacts]
+        story += [*_heading(R.contacts, styles, styles.h3), contacts]
+    if previous is not None:
+        story.extend(_changes(plan, previous, styles, width))
 
-    story.extend(_heading("Dispense", styles, styles.h2))
+    story.extend(_heading(R.dispense, styles, styles.h2))
     dispense = dispense_rows(plan)
     if dispense:
-        rows: list[list[Any]] = [
-            [
-                _p(h, styles.cell_bold)
-                for h in ("Drug", "Strength / form", "Quantity for the course")
-            ]
-        ]
+        rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.dispense_heads]]
         for drug, form, quantity in dispense:
             rows.append(
                 [
@@ -67,21 +73,19 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
             )
         story.append(_table(rows, [width * 0.3, width * 0.3, width * 0.4]))
     else:
-        story.append(_p("No tablets or liquids to dispense to the patient.", styles.body))
+        story.append(_p(R.nothing_to_dispense, styles.body))
     staff = _staff_supply(plan, styles, width)
     if staff is not None:
-        story += [*_heading("Given by staff (supply to the unit)", styles, styles.h3), staff]
+        story += [*_heading(R.staff_supply, styles, styles.h3), staff]
     story.extend(_fills(plan, styles, width))
     worked = basis_lines(plan)
     if worked:
-        story.extend(
-            _heading("Doses per kg or per m²: how they were worked out", styles, styles.h3)
-        )
+        story.extend(_heading(R.worked_out, styles, styles.h3))
         story.extend(_bullets(worked, styles))
 
     for number, phase in enumerate(plan.phases):
         # The headings stay with the sig; the step table may run on (its header repeats).
-        block: list[Flowable] = [_p("Directions (sig)", styles.h2)] if number == 0 else []
+        block: list[Flowable] = [_p(R.sig, styles.h2)] if number == 0 else []
         block += [
             _p(phase_title(plan, phase), styles.h3),
             _boxed(_sig_paragraphs(plan, phase, styles), width, background=OUTSIDE),
@@ -91,35 +95,57 @@ def _pharmacist_story(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
         if steps is not None:
             story += [Spacer(1, 4), steps]
 
-    story.extend(_heading("Totals", styles, styles.h2))
+    story.extend(_heading(R.totals, styles, styles.h2))
     totals = total_rows(plan)
     if totals:
-        rows = [
-            [
-                _p(h, styles.cell_bold)
-                for h in ("Drug", "Total for the course", "Prednisone equivalent")
-            ]
-        ]
+        rows = [[_p(h, styles.cell_bold) for h in R.total_heads]]
         for drug, total, equivalent in totals:
             rows.append(
                 [_p(drug, styles.cell_bold), _p(total, styles.cell), _p(equivalent, styles.cell)]
             )
         story.append(_table(rows, [width * 0.3, width * 0.3, width * 0.4]))
         story.append(Spacer(1, 3))
-        story.append(
-            _p(
-                "Prednisone equivalents count the oral and IV doses only: the "
-                "equivalence ratios hold for those routes.",
-                styles.small,
-            )
-        )
+        story.append(_p(R.equivalents_note, styles.small))
     else:
-        story.append(_p("No dosed medicine in this course.", styles.body))
+        story.append(_p(R.nothing_dosed, styles.body))
 
     story.extend(_overrides(plan, styles, width))
     story.extend(_warnings(plan, styles, width))
-    story.extend(_heading("Counselling points", styles, styles.h2))
+    story.extend(_heading(R.counselling, styles, styles.h2))
     story.extend(_bullets(counselling(plan), styles))
+    return story
+
+
+def _changes(plan: Plan, previous: PreviousPlan, styles: _Styles, width: float) -> list[Flowable]:
+    """What changed since the plan this one replaces: the days whose doses differ, and the
+    quantity still to supply per strength."""
+    story: list[Flowable] = _heading(changes_heading(previous), styles, styles.h2)
+    story.append(_p(changes_intro(plan, previous), styles.body))
+    days = changed_days(plan, previous)
+    if days:
+        rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.changed_heads]]
+        rows += [[_p(text, styles.cell) for text in row] for row in days]
+        story.append(_table(rows, [width * 0.26, width * 0.37, width * 0.37]))
+    else:
+        story.append(_p(R.nothing_changed, styles.body))
+    story.append(Spacer(1, 6))
+    supply = supply_changes(plan, previous)
+    if supply:
+        header = R.supply_heads
+        rows = [[_p(h, styles.cell_bold) for h in header]]
+        for drug, form, before, now, more in supply:
+            rows.append(
+                [
+                    _p(drug, styles.cell_bold),
+                    _p(form, styles.cell),
+                    _p(before, styles.cell),
+                    _p(now, styles.cell),
+                    _p(more, styles.cell_bold),
+                ]
+            )
+        story.append(
+            _table(rows, [width * 0.22, width * 0.26, width * 0.15, width * 0.15, width * 0.22])
+        )
     return story
 
 
@@ -127,9 +153,7 @@ def _fills(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
     """The quantities for each fill period, when the course is supplied a period at a time."""
     if plan.fill_days is None or len(plan.fills) < 2:
         return []
-    rows: list[list[Any]] = [
-        [_p(h, styles.cell_bold) for h in ("Fill", "Drug", "Strength / form", "Quantity")]
-    ]
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.fill_heads]]
     for period, drug, form, quantity in fill_rows(plan):
         rows.append(
             [
@@ -140,7 +164,7 @@ def _fills(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             ]
         )
     return [
-        *_heading("Each fill", styles, styles.h3),
+        *_heading(R.fills, styles, styles.h3),
         _p(fill_intro(plan), styles.small),
         Spacer(1, 3),
         _table(rows, [width * 0.36, width * 0.2, width * 0.22, width * 0.22]),
@@ -151,12 +175,7 @@ def _staff_supply(plan: Plan, styles: _Styles, width: float) -> Table | None:
     supply = staff_supply_rows(plan)
     if not supply:
         return None
-    rows: list[list[Any]] = [
-        [
-            _p(h, styles.cell_bold)
-            for h in ("Phase", "Drug and route", "Each dose", "Doses", "Total")
-        ]
-    ]
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.staff_heads]]
     rows += [[_p(text, styles.cell) for text in row] for row in supply]
     return _table(rows, [width * 0.2, width * 0.3, width * 0.2, width * 0.1, width * 0.2])
 
@@ -165,12 +184,7 @@ def _step_table(plan: Plan, phase: PhasePlan, styles: _Styles, width: float) -> 
     """The step-by-step check of a tablet or liquid phase: what each dose is, and how many."""
     if phase.route != "oral" or phase.sessions:
         return None
-    rows: list[list[Any]] = [
-        [
-            _p(h, styles.cell_bold)
-            for h in ("Days", "Dates", "Time", "Dose", "Tablets or volume", "Doses", "Step total")
-        ]
-    ]
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.step_heads]]
     for days, dates, *rest in step_rows(plan, phase):
         rows.append(
             [
@@ -187,11 +201,11 @@ def _step_table(plan: Plan, phase: PhasePlan, styles: _Styles, width: float) -> 
 
 
 def _overrides(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
-    story: list[Flowable] = _heading("Prescriber overrides", styles, styles.h2)
+    story: list[Flowable] = _heading(R.overrides, styles, styles.h2)
     overrides = override_rows(plan)
     if not overrides:
-        return [*story, _p("None: no phase carries an allow = [...] override.", styles.body)]
-    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in ("Phase", "Override", "Details")]]
+        return [*story, _p(R.no_overrides, styles.body)]
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.override_heads]]
     for phase, allowance, details in overrides:
         rows.append(
             [
@@ -205,11 +219,11 @@ def _overrides(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
 
 
 def _warnings(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
-    story: list[Flowable] = _heading("Warnings", styles, styles.h2)
+    story: list[Flowable] = _heading(S.warnings, styles, styles.h2)
     warnings = warning_rows(plan)
     if not warnings:
-        return [*story, _p("No warnings for this course.", styles.body)]
-    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in ("Code", "Warning", "Place")]]
+        return [*story, _p(R.no_warnings, styles.body)]
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.warning_heads]]
     for code, message, place in warnings:
         rows.append([_p(code, styles.cell_bold), _p(message, styles.cell), _p(place, styles.cell)])
     # The code column fits the longest code: a code broken mid-word cannot be searched for.
