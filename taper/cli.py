@@ -234,20 +234,12 @@ def check(regimen: Path) -> None:
 
     Example: taper check jane.toml
     """
+    from taper.voice.console import check_summary, file_warning
+
     plan = load(regimen)
-    doses = len(plan.doses)
-    click.echo(
-        terminal(
-            f"{regimen.name}: valid: {plan.length} days, {doses} dose"
-            f"{'s' if doses != 1 else ''}, {len(plan.warnings)} warning"
-            f"{'s' if len(plan.warnings) != 1 else ''}"
-        )
-    )
+    click.echo(terminal(check_summary(regimen.name, plan)))
     for warning in plan.warnings:
-        place = f"{warning.place}: " if warning.place else ""
-        click.echo(
-            terminal(f"  {regimen.name}: {place}warning [{warning.code}]: {warning.message}")
-        )
+        click.echo(terminal(f"  {file_warning(regimen.name, warning)}"))
 
 
 @main.command()
@@ -330,11 +322,9 @@ def ics(
     # A reminder the clocks moved is at a time nobody wrote; say so (on stderr: -o - is data).
     for warning in course.warnings:
         if warning.code.startswith("dst-"):
-            place = f"{warning.place}: " if warning.place else ""
-            click.echo(
-                terminal(f"{regimen.name}: {place}warning [{warning.code}]: {warning.message}"),
-                err=True,
-            )
+            from taper.voice.console import file_warning
+
+            click.echo(terminal(file_warning(regimen.name, warning)), err=True)
 
 
 def _alarm_or_none(no_alarm: bool) -> None:
@@ -414,9 +404,9 @@ def watch(regimen: Path) -> None:
 
     Example: taper watch jane.toml
     """
-    from taper.watch import render_watch_text, watch_list
+    from taper.voice.console import watch_text
 
-    click.echo(terminal(render_watch_text(watch_list(load(regimen)))), nl=False)
+    click.echo(terminal(watch_text(load(regimen))), nl=False)
 
 
 @main.command()

@@ -797,8 +797,9 @@ def _start_date(r: _Reader, value: Any) -> date | None:
 
 
 def _default_title(phases: list[Phase]) -> str:
-    names = list(dict.fromkeys(phase.display for phase in phases))
-    return " then ".join(names) + " course" if names else "Treatment course"
+    from taper.voice.people import default_title
+
+    return default_title([phase.display for phase in phases])
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:

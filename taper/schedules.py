@@ -49,8 +49,7 @@ from taper.regimen import (
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
 from taper.voice.amounts import basis_text, pack_count_text
-from taper.voice.doses import ROUTE_WORDS, at_place, tablet_phrase
-from taper.voice.text import minutes_text
+from taper.voice.doses import dose_instructions, session_instructions
 
 
 def load_plan(path: Path, today: date | None = None) -> Plan:
@@ -1061,40 +1060,30 @@ def _totals(doses: list[Dose]) -> tuple[Total, ...]:
     return tuple(totals)
 
 
-# -- words for the patient ----------------------------------------------------------------
+# -- the words each dose carries come from the voice ---------------------------------------
 
 
 def _dose_instructions(phase: Phase, made: _Made) -> str:
-    amount = format_amount(made.amount, made.unit)
-    take = f", {phase.take.strip()}" if phase.take else ""
-    if made.tablets:
-        halves = any(t.count != int(t.count) for t in made.tablets)
-        text = f"Take {tablet_phrase(made.tablets)} ({amount}) by mouth{take}."
-        if halves:
-            text += " Cut tablets in half along the score line."
-        return text
-    if made.volume_ml is not None and phase.liquid is not None:
-        volume = format_number(made.volume_ml)
-        if phase.route == "oral":
-            return (
-                f"Measure {volume} mL of the {phase.liquid.text} liquid ({amount}) "
-                f"and take it by mouth{take}."
-            )
-        return (
-            f"{phase.display} {amount} ({volume} mL of {phase.liquid.text}) "
-            f"{ROUTE_WORDS[phase.route]}{take}."
-        )
-    if phase.route == "iv":
-        length = f" over {minutes_text(phase.duration_min)}" if phase.duration_min else ""
-        where = f" {at_place(phase.where)}" if phase.where else ""
-        return f"{phase.display} {amount} infusion{length}{where}{take}."
-    if phase.route in ("im", "sc"):
-        return f"{phase.display} {amount} injection {ROUTE_WORDS[phase.route]}{take}."
-    return f"{phase.display} {amount}{take}."
+    return dose_instructions(
+        drug=phase.display,
+        route=phase.route,
+        amount=made.amount,
+        unit=made.unit,
+        tablets=made.tablets,
+        volume_ml=made.volume_ml,
+        liquid=phase.liquid.text if phase.liquid is not None else None,
+        take=phase.take,
+        duration_min=phase.duration_min,
+        where=phase.where,
+    )
 
 
 def _procedure_instructions(phase: Phase, number: int, sessions: int) -> str:
-    length = f", about {minutes_text(phase.duration_min)}" if phase.duration_min else ""
-    where = f" {at_place(phase.where)}" if phase.where else ""
-    take = f" {phase.take.strip()}" if phase.take else ""
-    return f"{phase.display} session {number} of {sessions}{where}{length}.{take}".rstrip()
+    return session_instructions(
+        drug=phase.display,
+        number=number,
+        sessions=sessions,
+        take=phase.take,
+        duration_min=phase.duration_min,
+        where=phase.where,
+    )

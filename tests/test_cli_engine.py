@@ -36,6 +36,19 @@ def test_check_valid_regimen(runner: CliRunner) -> None:
     )
 
 
+def test_check_counts_one_day_in_the_singular(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    path = write_regimen(
+        'title = "One day"\nstart = 2026-12-01\ntimezone = "Europe/London"\n'
+        '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 1\nat = ["08:00"]\n',
+        "one.toml",
+    )
+    result = runner.invoke(main, ["check", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output == "one.toml: valid: 1 day, 1 dose, 0 warnings\n"
+
+
 def test_check_lists_every_problem_and_exits_1(runner: CliRunner) -> None:
     result = runner.invoke(main, ["check", str(REGIMENS / "invalid" / "many-problems.toml")])
     assert result.exit_code == 1

@@ -30,7 +30,7 @@ from click.testing import CliRunner, Result
 from dateutil import tz as dateutil_tz
 from ical.calendar_stream import IcsCalendarStream
 
-import taper.export.ics
+import taper.voice.reminders
 from taper.cli import main
 from taper.export.ics import render_ics
 from taper.plan import Plan
@@ -165,7 +165,7 @@ def test_calendar_name_summaries_durations_and_descriptions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The watch list's lines are tested below; here the description without them.
-    monkeypatch.setattr(taper.export.ics, "reminder_line", lambda plan, dose: None)
+    monkeypatch.setattr(taper.voice.reminders, "reminder_line", lambda plan, dose: None)
     plan = plan_of("ics-course.toml")
     data = render_ics(plan, stamp=STAMP)
     calendar = parse(data)
@@ -228,7 +228,7 @@ def test_watch_reminder_line_is_appended(monkeypatch: pytest.MonkeyPatch) -> Non
     def reminder_line(plan: Plan, dose: object) -> str | None:
         return f"Watch: {plan.patient.name}" if getattr(dose, "drug", "") == "prednisone" else None
 
-    monkeypatch.setattr(taper.export.ics, "reminder_line", reminder_line)
+    monkeypatch.setattr(taper.voice.reminders, "reminder_line", reminder_line)
     events = vevents(render_ics(plan_of("ics-course.toml"), stamp=STAMP))
     lines = {str(e["SUMMARY"]): str(e["DESCRIPTION"]).splitlines() for e in events}
     assert lines["Prednisone 40 mg: 2 × 20 mg tablets"][2] == "Watch: Jane Doe"
@@ -247,7 +247,22 @@ def test_the_watch_list_line_is_in_the_description() -> None:
         line = watch.reminder_line(plan, dose)
         described = by_start[dose.starts.astimezone(UTC)]
         assert described[:2] == [dose.instructions, f"Day {dose.day} of 12 · {dose.phase}"]
-        assert described[2:-2] == ([line] if line else [])
+        # The watch list keeps its no-break spaces for the handouts; a calendar gets plain ones.
+        assert described[2:-2] == ([line.replace("\u00a0", " ")] if line else [])
+
+
+def test_plain_spaces_in_the_calendar() -> None:
+    """The watch sentence's "6:00 PM" has a no-break space for the handout's line breaking; the
+    .ics, plain text for a calendar app, has an ordinary one (and no no-break space at all)."""
+    from taper import watch
+
+    plan = plan_of("ics-course.toml")
+    lines = [line for dose in plan.doses if (line := watch.reminder_line(plan, dose))]
+    assert any("6:00\u00a0PM" in line for line in lines)
+    data = render_ics(plan, stamp=STAMP)
+    assert "\u00a0".encode() not in data
+    descriptions = [str(e["DESCRIPTION"]) for e in vevents(data)]
+    assert any("(about 12:30 PM) and supper (about 6:00 PM)" in text for text in descriptions)
 
 
 # -- independent parsers -----------------------------------------------------------------------

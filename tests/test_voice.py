@@ -153,34 +153,232 @@ def test_sugar_units_order() -> None:
     assert watch_sentence(text, {"units": "mmol/L"}) == text
 
 
-def test_the_handout_modules_hold_no_sentences() -> None:
-    """Words live in taper.voice: the layout modules' strings are style names, table commands
-    and single tokens, never two words in a row (docstrings aside)."""
+# The modules that show or carry words but must not make them: the handouts' layout, the
+# calendar, the text table and the engine (a dose's instructions).
+NO_SENTENCES = [
+    *(PDF / f"{name}.py" for name in ("__init__", "layout", "patient", "pharmacist", "nurse")),
+    ROOT / "taper" / "export" / "ics.py",
+    ROOT / "taper" / "export" / "table.py",
+    ROOT / "taper" / "schedules.py",
+]
+# Protocol text, not words anyone reads as a sentence.
+PROTOCOL = {"-//taper//taper reminders", "BEGIN:VCALENDAR"}
+# Calls that report a problem or a warning to whoever runs taper (the engine's diagnostics).
+DIAGNOSTICS = {"problem", "warn"}
+
+
+def _is_diagnostic(node: ast.AST) -> bool:
+    if isinstance(node, ast.Raise):
+        return True
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return name in DIAGNOSTICS
+    return isinstance(node, ast.FunctionDef) and node.name in ("_esc", "_check_plan_text")
+
+
+def _messages(tree: ast.Module) -> set[int]:
+    """The nodes of error and warning messages (for whoever runs taper, not for a patient or a
+    pharmacist): raises, diagnostic calls, and the variables those messages are built from (in
+    the same function, or module constants)."""
+    found: set[int] = set()
+    used: set[str] = set()
+
+    def exempt(statements: list[ast.stmt], nodes: list[ast.AST]) -> None:
+        names: set[str] = set()
+        for node in nodes:
+            for inner in ast.walk(node):
+                found.add(id(inner))
+                if isinstance(inner, ast.Name):
+                    names.add(inner.id)
+        grown = True
+        while grown:  # a variable built from another: `what = _WHAT`, then `what` in a raise
+            grown = False
+            for statement in statements:
+                if id(statement) in found:
+                    continue
+                targets = (
+                    statement.targets
+                    if isinstance(statement, ast.Assign)
+                    else [statement.target]
+                    if isinstance(statement, (ast.AugAssign, ast.AnnAssign))
+                    else []
+                )
+                if any(isinstance(t, ast.Name) and t.id in names for t in targets):
+                    for inner in ast.walk(statement):
+                        found.add(id(inner))
+                        if isinstance(inner, ast.Name):
+                            names.add(inner.id)
+                    grown = True
+        used.update(names)
+
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            exempt(
+                [n for n in ast.walk(function) if isinstance(n, ast.stmt)],
+                [n for n in ast.walk(function) if _is_diagnostic(n)],
+            )
+    # Module constants the messages use.
+    for statement in tree.body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id in used for t in targets):
+            found.update(id(inner) for inner in ast.walk(statement))
+    return found
+
+
+def sentences_in(path: Path) -> list[str]:
+    """String constants of ``path`` with two words in a row, docstrings, error and warning
+    messages and protocol text aside."""
     words = re.compile(r"[A-Za-z]{2,}[ ,:]+[A-Za-z]{2,}")
-    for name in ("__init__", "layout", "patient", "pharmacist", "nurse"):
-        tree = ast.parse((PDF / f"{name}.py").read_text(encoding="utf-8"))
-        docstrings = {
-            id(node.body[0].value)
-            for node in ast.walk(tree)
-            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
-            and node.body
-            and isinstance(node.body[0], ast.Expr)
-            and isinstance(node.body[0].value, ast.Constant)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    exempt = docstrings | _messages(tree)
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in exempt
+        and node.value not in PROTOCOL
+        and words.search(node.value)
+    ]
+
+
+@pytest.mark.parametrize("path", NO_SENTENCES, ids=lambda path: path.name)
+def test_the_layout_and_export_modules_hold_no_sentences(path: Path) -> None:
+    """Words live in taper.voice: the handouts' layout, the calendar, the text table and the
+    engine hold style names, table commands, protocol text and single tokens, never two words
+    in a row (docstrings and the messages for whoever runs taper aside)."""
+    assert not sentences_in(path), f"{path.name}: {sentences_in(path)}"
+
+
+def test_the_sentence_check_finds_sentences(tmp_path: Path) -> None:
+    """The check above can fail: a sentence in code, or one kept in a variable, is found; the
+    same words in a raise, a warning or a variable used only by a message are not."""
+    path = tmp_path / "sample.py"
+    path.write_text(
+        "def words(dose):\n"
+        "    more = ' and more days'\n"
+        "    self.warn('code', f'{dose} is high{more}')\n"
+        "    if dose:\n"
+        "        raise ValueError('the dose is wrong')\n"
+        "    text = 'Take it by mouth'\n"
+        "    return f'{text}, with food.'\n",
+        encoding="utf-8",
+    )
+    assert sentences_in(path) == ["Take it by mouth", ", with food."]
+
+
+def test_dose_instructions_in_every_form() -> None:
+    from taper.voice.doses import dose_instructions, session_instructions
+
+    def words(**given: object) -> str:
+        values: dict[str, object] = {
+            "drug": "Prednisone",
+            "route": "oral",
+            "amount": Decimal(40),
+            "unit": "mg",
+            "tablets": (),
+            "volume_ml": None,
+            "liquid": None,
+            "take": None,
+            "duration_min": None,
+            "where": None,
         }
-        # Error messages (for whoever runs taper, not in a handout) are not handout words.
-        errors = {
-            id(inner)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Raise)
-            or (isinstance(node, ast.FunctionDef) and node.name in ("_esc", "_check_plan_text"))
-            for inner in ast.walk(node)
-        }
-        found = [
-            node.value
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and id(node) not in docstrings | errors
-            and words.search(node.value)
-        ]
-        assert not found, f"{name}.py: {found}"
+        values.update(given)
+        return dose_instructions(**values)  # type: ignore[arg-type]
+
+    two = (TabletCount(Decimal(20), "mg", Decimal(2)),)
+    half = (TabletCount(Decimal(10), "mg", Decimal("0.5")),)
+    assert words(tablets=two, take=" with food ") == (
+        "Take 2 × 20 mg tablets (40 mg) by mouth, with food."
+    )
+    assert words(amount=Decimal(5), tablets=half) == (
+        "Take ½ × 10 mg tablet (5 mg) by mouth. Cut tablets in half along the score line."
+    )
+    assert words(amount=Decimal(15), volume_ml=Decimal(5), liquid="15 mg/5 mL") == (
+        "Measure 5 mL of the 15 mg/5 mL liquid (15 mg) and take it by mouth."
+    )
+    assert words(drug="Methylprednisolone", route="iv", amount=Decimal(1), unit="g") == (
+        "Methylprednisolone 1 g infusion."
+    )
+    assert words(
+        drug="Methylprednisolone",
+        route="iv",
+        amount=Decimal(1),
+        unit="g",
+        duration_min=60,
+        where="Infusion center",
+    ) == ("Methylprednisolone 1 g infusion over 1 h at Infusion center.")
+    assert words(drug="Methylprednisolone", route="im", amount=Decimal(40)) == (
+        "Methylprednisolone 40 mg injection into a muscle."
+    )
+    assert words(
+        drug="Corticotropin",
+        route="sc",
+        unit="units",
+        volume_ml=Decimal("0.5"),
+        liquid="80 units/mL",
+    ) == ("Corticotropin 40 units (0.5 mL of 80 units/mL) under the skin.")
+    assert session_instructions(
+        drug="Plasma exchange", number=2, sessions=3, take=None, duration_min=150, where="At home"
+    ) == ("Plasma exchange session 2 of 3 at home, about 2 h 30 min.")
+    assert session_instructions(
+        drug="IVIG", number=1, sessions=1, take="Drink water.", duration_min=None, where=None
+    ) == ("IVIG session 1 of 1. Drink water.")
+
+
+def test_plain_text_has_ordinary_spaces() -> None:
+    from taper.voice.text import nb, plain_text
+    from taper.voice.times import clock
+
+    assert plain_text(clock("08:00", "12h")) == "8:00 AM"
+    assert plain_text(nb("60 mg") + "\u202fx") == "60 mg x"
+
+
+def test_what_the_commands_print(tmp_path: Path) -> None:
+    from taper.schedules import load_plan
+    from taper.voice.console import check_summary, day_label, file_warning, table_dose
+
+    path = tmp_path / "one.toml"
+    path.write_text(
+        'title = "One"\nstart = 2026-12-01\ntimezone = "America/Chicago"\n'
+        '[[phase]]\ndrug = "prednisone"\ntablets = ["10 mg"]\nsplit = true\ndose = "5 mg"\n'
+        'days = 1\nat = ["22:00"]\ntake = "with food. Do not crush."\n',
+        encoding="utf-8",
+    )
+    plan = load_plan(path, today=date(2026, 11, 1))
+    assert check_summary("one.toml", plan) == "one.toml: valid: 1 day, 1 dose, 1 warning"
+    assert file_warning("one.toml", plan.warnings[0]).startswith(
+        "one.toml: phase[1].at: warning [evening-dose]: a steroid dose at 22:00"
+    )
+    (dose,) = plan.doses
+    # The phase's words up to their first full stop, without it.
+    assert table_dose(plan, dose) == "Prednisone 5 mg: ½ × 10 mg tablet, with food"
+    assert day_label(plan.days[0]) == "Tue 2026-12-01  day   1"
+
+
+def test_a_course_without_a_title_is_named_by_its_drugs(tmp_path: Path) -> None:
+    from taper.schedules import load_plan
+    from taper.voice.people import default_title
+
+    assert default_title([]) == "Treatment course"
+    path = tmp_path / "untitled.toml"
+    path.write_text(
+        'start = 2026-12-01\ntimezone = "Europe/London"\n'
+        '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "500 mg"\ndays = 1\n'
+        'at = ["09:00"]\n'
+        '[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 2\nat = ["08:00"]\n'
+        '[[phase]]\nname = "Again"\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "500 mg"\n'
+        'days = 1\nat = ["09:00"]\n',
+        encoding="utf-8",
+    )
+    plan = load_plan(path, today=date(2026, 11, 1))
+    assert plan.title == "Methylprednisolone then Prednisone course"

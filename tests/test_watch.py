@@ -419,7 +419,13 @@ def test_watch_command(runner: CliRunner) -> None:
     path = REGIMENS / "clin-ms-conditions.toml"
     result = runner.invoke(main, ["watch", str(path)], catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.output == render_watch_text(watch_list(load_plan(path, today=TODAY)))
+    # The same list, with the ordinary spaces of plain text where the handouts keep "8:00 AM"
+    # together with a no-break space.
+    listed = render_watch_text(watch_list(load_plan(path, today=TODAY)))
+    assert "8:00\u00a0AM" in listed
+    assert result.output == listed.replace("\u00a0", " ")
+    assert "\u00a0" not in result.output
+    assert "Your steroid doses are at 8:00 AM and 9:00 AM." in result.output
     assert "\nDays 1–7, MS relapse\n  call: A fever or an infection." in result.output
     assert "\n  emergency: Sudden loss of sight, of walking" in result.output
 

@@ -21,8 +21,15 @@ from taper import __version__
 from taper.errors import OutputError
 from taper.export.vtimezone import is_utc, vtimezone
 from taper.plan import Dose, Event, Plan
-from taper.voice.doses import dose_summary, event_summary
-from taper.watch import reminder_line
+from taper.voice.reminders import (
+    CANCELLED_NOTE,
+    calendar_name,
+    cancelled_title,
+    dose_description,
+    dose_title,
+    event_description,
+    event_title,
+)
 from taper.zones import zone
 
 PRODID_PREFIX = "-//taper//taper reminders"
@@ -30,8 +37,6 @@ PRODID = f"{PRODID_PREFIX} {__version__}//EN"
 UID_DOMAIN = "taper"
 # Tablets and checks take moments; a short block keeps them visible without filling the day.
 DEFAULT_MINUTES = 15
-CANCELLED_PREFIX = "Cancelled: "
-CANCELLED_NOTE = "This reminder is cancelled because your plan changed. Follow your new plan."
 # Properties whose change a calendar must see; DTSTAMP and SEQUENCE are bookkeeping.
 _CONTENT = ("SUMMARY", "DTSTART", "DURATION", "DESCRIPTION", "LOCATION", "STATUS")
 
@@ -85,7 +90,7 @@ def render_ics(
     calendar = Calendar.new(prodid=PRODID, uid=course_uid, subcomponents=events)
     # TEXT with its escapes, marked VALUE=TEXT: ical.js (Thunderbird) leaves the escapes of
     # properties it does not know in place unless told the value is TEXT.
-    name = vText(_calendar_name(plan))
+    name = vText(calendar_name(plan))
     name.params["VALUE"] = "TEXT"
     calendar["NAME"] = name
     calendar["X-WR-CALNAME"] = name
@@ -134,12 +139,6 @@ def _dose_event(
     zone: _Zone | None,
     alarm: timedelta | None,
 ) -> VEvent:
-    summary = dose_summary(dose)
-    lines = [dose.instructions, _day_line(plan, dose.day, (dose.phase,))]
-    extra = reminder_line(plan, dose)
-    if extra:
-        lines.append(extra)
-    lines.extend(_contact_lines(plan))
     # Pills and a liquid take a moment and should not mark the patient busy; an infusion,
     # injection or procedure is a visit that does.
     quick = dose.route == "oral"
@@ -149,8 +148,8 @@ def _dose_event(
         sequence=plan.revision,
         start=_start(dose.starts, zone),
         minutes=dose.duration_min or DEFAULT_MINUTES,
-        summary=summary,
-        description="\n".join(lines),
+        summary=dose_title(dose),
+        description=dose_description(plan, dose),
         where=dose.where,
         alarm=alarm,
         quick=quick,
@@ -165,16 +164,14 @@ def _also_event(
     zone: _Zone | None,
     alarm: timedelta | None,
 ) -> VEvent:
-    phases = plan.days[item.day - 1].phases
-    lines = [_day_line(plan, item.day, phases), *_contact_lines(plan)]
     return _event(
         uid=uid,
         stamp=stamp,
         sequence=plan.revision,
         start=_start(item.starts, zone),
         minutes=item.duration_min or DEFAULT_MINUTES,
-        summary=event_summary(item),
-        description="\n".join(lines),
+        summary=event_title(item),
+        description=event_description(plan, item),
         where=item.where,
         alarm=alarm,
         quick=item.kind != "appointment",
@@ -219,27 +216,6 @@ def _start(starts: datetime, zone: _Zone | None) -> datetime | vDDDTypes:
     # A time the clocks show twice (either of them, an every-"6h" series' second one
     # included) is written in UTC: see _Zone.start.
     return zone.start(starts)
-
-
-def _day_line(plan: Plan, day: int, phases: Iterable[str]) -> str:
-    names = ", ".join(phases)
-    return f"Day {day} of {plan.length}" + (f" · {names}" if names else "")
-
-
-def _contact_lines(plan: Plan) -> list[str]:
-    team = plan.care_team
-    lines = []
-    if team.phone:
-        who = f"{team.clinic} at " if team.clinic else ""
-        lines.append(f"Questions: call {who}{team.phone}")
-    if team.after_hours:
-        lines.append(f"After hours: {team.after_hours}")
-    return lines
-
-
-def _calendar_name(plan: Plan) -> str:
-    name = plan.patient.name
-    return f"{plan.title} ({name})" if name else plan.title
 
 
 # -- identities ------------------------------------------------------------------------------
@@ -413,10 +389,7 @@ def _cancellations(
         for name in ("DURATION", "LOCATION", "TRANSP"):
             if name in before.component:
                 event[name] = before.component[name]
-        summary = str(before.component.get("SUMMARY", ""))
-        if not summary.startswith(CANCELLED_PREFIX):
-            summary = CANCELLED_PREFIX + summary
-        event.summary = summary
+        event.summary = cancelled_title(str(before.component.get("SUMMARY", "")))
         event.description = CANCELLED_NOTE
         event.sequence = max(before.sequence + 1, plan.revision)
         # Without its alarm: a cancelled reminder must not ring.

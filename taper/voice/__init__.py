@@ -8,7 +8,8 @@ tuple of plain ``str`` and ``Strong`` pieces, which each output draws its own wa
 
 - ``conventions``: the patient's clock (12- or 24-hour) and blood-sugar unit, from the zone
 - ``times``: clock times (``midnight``, ``noon``), dates and spans of days
-- ``doses``: tablet phrases, a dose at a glance, a phase heading, the patient's dose lines
+- ``doses``: tablet phrases, a dose at a glance, a phase heading, the patient's dose lines,
+  and the instructions each dose carries (``plan.json``, the reminders)
 - ``sigs``: the pharmacy label directions
 - ``people``: the patient, the care team and the course line
 - ``overview``: the patient handout's overview, calendar, checklist and watch-list tiers
@@ -17,6 +18,10 @@ tuple of plain ``str`` and ``Strong`` pieces, which each output draws its own wa
   and the pharmacist's counselling points
 - ``watchwords``: the values the watch list's sentences take from the plan
 - ``labels``: the handouts' fixed titles, headings and column heads
-- ``text``: lists, counts and emphasis
+- ``reminders``: the calendar's words (``reminders.ics``): titles, descriptions, its name
+- ``console``: what the commands print: ``taper plan``'s table, ``taper check``'s summary and
+  warnings, ``taper watch``'s list
+- ``text``: lists, counts and emphasis, and ``plain_text``: the handouts keep "8:00 AM" on one
+  line with a no-break space; plain-text outputs (.ics, terminal, JSON) get ordinary spaces
 - ``amounts``: per-weight arithmetic and caps, body surface area, dose packs, fill periods
 """

@@ -244,3 +244,66 @@ def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
         else (f"in {len(doses)} doses, {every_text(step.every)}")
     )
     return f"{total} {often}: " + and_list(pieces)
+
+
+# -- the instructions each dose carries (plan.json, the reminders) --------------------------
+
+
+def dose_instructions(
+    *,
+    drug: str,
+    route: str,
+    amount: Decimal,
+    unit: str,
+    tablets: tuple[TabletCount, ...],
+    volume_ml: Decimal | None,
+    liquid: str | None,
+    take: str | None,
+    duration_min: int | None,
+    where: str | None,
+) -> str:
+    """One dose as a sentence: ``Take 2 × 20 mg tablets (40 mg) by mouth, with food.``;
+    ``Measure 5 mL of the 5 mg/mL liquid (5 mg) and take it by mouth.``;
+    ``Methylprednisolone 1 g infusion over 1 h at Infusion center.``
+
+    ``liquid`` is the concentration's text when the dose is measured from a liquid, ``take``
+    the phase's own words ("with food")."""
+    how_much = format_amount(amount, unit)
+    extra = f", {take.strip()}" if take else ""
+    if tablets:
+        text = f"Take {tablet_phrase(tablets)} ({how_much}) by mouth{extra}."
+        if has_halves(tablets):
+            text += " Cut tablets in half along the score line."
+        return text
+    if volume_ml is not None and liquid is not None:
+        volume = format_number(volume_ml)
+        if route == "oral":
+            return (
+                f"Measure {volume} mL of the {liquid} liquid ({how_much}) "
+                f"and take it by mouth{extra}."
+            )
+        return f"{drug} {how_much} ({volume} mL of {liquid}) {ROUTE_WORDS[route]}{extra}."
+    if route == "iv":
+        length = f" over {minutes_text(duration_min)}" if duration_min else ""
+        place = f" {at_place(where)}" if where else ""
+        return f"{drug} {how_much} infusion{length}{place}{extra}."
+    if route in ("im", "sc"):
+        return f"{drug} {how_much} injection {ROUTE_WORDS[route]}{extra}."
+    return f"{drug} {how_much}{extra}."
+
+
+def session_instructions(
+    *,
+    drug: str,
+    number: int,
+    sessions: int,
+    take: str | None,
+    duration_min: int | None,
+    where: str | None,
+) -> str:
+    """A procedure's session as a sentence: ``Plasma exchange session 2 of 3 at the day unit,
+    about 2 h 30 min.`` followed by the phase's own words."""
+    length = f", about {minutes_text(duration_min)}" if duration_min else ""
+    place = f" {at_place(where)}" if where else ""
+    extra = f" {take.strip()}" if take else ""
+    return f"{drug} session {number} of {sessions}{place}{length}.{extra}".rstrip()

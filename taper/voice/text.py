@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 NBSP = "\u00a0"
+NARROW_NBSP = "\u202f"
+_PLAIN_SPACES = str.maketrans({NBSP: " ", NARROW_NBSP: " "})
 
 
 class Strong(str):
@@ -21,6 +23,16 @@ Rich = tuple[str, ...]
 def nb(text: str) -> str:
     """``text`` that must not wrap inside ("12:30 PM", "60 mg")."""
     return text.replace(" ", NBSP)
+
+
+def plain_text(text: str) -> str:
+    """``text`` for a plain-text output (the .ics, the terminal, JSON): the no-break spaces the
+    handouts use to keep ``8:00 AM`` or ``60 mg`` on one line become ordinary spaces.
+
+    Decided here, for every output: a handout breaks its own lines and needs them; a calendar
+    app, a terminal or a program reading the text breaks lines its own way, and a search for
+    "8:00 AM" typed with an ordinary space would not find them."""
+    return text.translate(_PLAIN_SPACES)
 
 
 def and_list(parts: Sequence[str]) -> str:

@@ -1,0 +1,120 @@
+"""What the commands print on a terminal: the words of ``taper plan``'s table, ``taper check``'s
+summary and warnings, and ``taper watch``'s list. Plain text: a terminal breaks its own lines, so
+the handouts' no-break spaces become ordinary spaces here (``text.plain_text``).
+
+The table's layout (its columns, its ``==`` rules, one row per item) stays in
+``taper/export/table.py``; every word it prints comes from here."""
+
+from __future__ import annotations
+
+from taper.plan import Day, DispenseLine, Dose, Event, LiquidLine, PhasePlan, Plan, Total, Warning
+from taper.units import format_amount, format_number
+from taper.voice.doses import dose_summary, phase_heading, take_of
+from taper.voice.overview import NO_DOSE
+from taper.voice.text import count_words, plain_text
+
+
+class Table:
+    """The fixed words of ``taper plan``'s table."""
+
+    after_course = "after the course"
+    no_dose = NO_DOSE
+    dispense = "Dispense:"
+    totals = "Totals:"
+    warnings = "Warnings:"
+
+
+# -- taper plan -------------------------------------------------------------------------------
+
+
+def course_summary(plan: Plan) -> str:
+    """The line under the title: ``Jane Doe · 2026-12-01 to 2026-12-12 (12 days) · times in
+    America/New_York``."""
+    who = f"{plan.patient.name} · " if plan.patient.name else ""
+    return plain_text(
+        f"{who}{plan.start.isoformat()} to {plan.end.isoformat()} "
+        f"({count_words(plan.length, 'day')}) · times in {plan.timezone}"
+    )
+
+
+def table_heading(phase: PhasePlan) -> str:
+    """A phase's heading in the table: ``Taper: Prednisone by mouth, days 4–17``."""
+    return plain_text(phase_heading(phase))
+
+
+def day_label(day: Day) -> str:
+    """The first column of a day's first row: ``Tue 2026-12-01  day   1`` (the day number right
+    aligned, so the rows line up)."""
+    return f"{day.date.strftime('%a')} {day.date.isoformat()}  day {day.day:>3}"
+
+
+def table_dose(plan: Plan, dose: Dose) -> str:
+    """A dose in the table: ``Prednisone 40 mg: 2 × 20 mg tablets, with food``. The phase's own
+    words ("with food", up to its first full stop) follow a dose of tablets."""
+    text = dose_summary(dose)
+    take = take_of(plan, dose) if dose.tablets else None
+    if take:
+        first = take.split(". ", 1)[0].rstrip(".")
+        if first:
+            text += f", {first}"
+    return plain_text(text)
+
+
+def table_event(event: Event) -> str:
+    """A check, appointment or medicine in the table: ``check: Check blood sugar``."""
+    return plain_text(f"{event.kind}: {event.what}")
+
+
+def dispense_line(line: DispenseLine) -> str:
+    """``Prednisone 20 mg tablets: 14``."""
+    return (
+        f"{line.drug_name} {format_amount(line.strength, line.unit)} "
+        f"tablets: {format_number(line.count)}"
+    )
+
+
+def liquid_line(liquid: LiquidLine) -> str:
+    """``Prednisolone 15 mg/5 mL liquid: 120 mL``."""
+    return f"{liquid.drug_name} {liquid.liquid} liquid: {format_number(liquid.volume_ml)} mL"
+
+
+def total_line(total: Total) -> str:
+    """``Methylprednisolone: 3 g (prednisone equivalent: 3750 mg)``: the equivalent for a drug
+    other than prednisone, where the catalogue gives one."""
+    equivalent = ""
+    if total.prednisone_equivalent_mg is not None and total.drug != "prednisone":
+        about = "about " if total.equivalence_approximate else ""
+        equivalent = (
+            f" (prednisone equivalent: {about}{format_number(total.prednisone_equivalent_mg)} mg)"
+        )
+    return f"{total.drug_name}: {format_amount(total.amount, total.unit)}{equivalent}"
+
+
+def table_warning(warning: Warning) -> str:
+    """``[adrenal] message (phase[2])``."""
+    place = f" ({warning.place})" if warning.place else ""
+    return plain_text(f"[{warning.code}] {warning.message}{place}")
+
+
+# -- taper check, taper ics, taper watch ------------------------------------------------------
+
+
+def check_summary(file_name: str, plan: Plan) -> str:
+    """``jane.toml: valid: 12 days, 24 doses, 1 warning`` (``1 day``, never ``1 days``)."""
+    return (
+        f"{file_name}: valid: {count_words(plan.length, 'day')}, "
+        f"{count_words(len(plan.doses), 'dose')}, {count_words(len(plan.warnings), 'warning')}"
+    )
+
+
+def file_warning(file_name: str, warning: Warning) -> str:
+    """A warning as a command reports it: ``jane.toml: phase[2].at: warning [dst-gap]: …``."""
+    place = f"{warning.place}: " if warning.place else ""
+    return plain_text(f"{file_name}: {place}warning [{warning.code}]: {warning.message}")
+
+
+def watch_text(plan: Plan) -> str:
+    """The course's watch list as ``taper watch`` prints it, in plain spaces."""
+    from taper.watch import render_watch_text, watch_list
+
+    return plain_text(render_watch_text(watch_list(plan)))
