@@ -443,7 +443,7 @@ def test_template_fills_the_form_and_the_file(client: FlaskClient) -> None:
     page = Page(html)
     assert page.elements["f-phase-2-steps-4-dose"][1]["value"] == "10 mg"
     assert page.elements["f-phase-1-drug"][1]["value"] == "methylprednisolone"
-    assert "Valid: 31 days, 31 doses, 1 warning." in html
+    assert "regimen.toml: valid: 31 days, 31 doses, 1 warning<" in html
     assert "Methylprednisolone 1 g IV infusion" in html  # the plan, in the shared words
 
 
@@ -460,7 +460,7 @@ def test_every_template_reaches_a_packet_through_the_form(client: FlaskClient, i
         },
     )
     html = answer.get_data(as_text=True)
-    assert "Valid: " in html, info.name
+    assert "regimen.toml: valid: " in html, info.name
     fields = form_of(html)
     fields["patient.name"] = "Jane Doe"  # the form rewrites the file: the plan must not change
     zipped = post(client, "/ui/download?file=packet", data=fields)
@@ -519,12 +519,13 @@ def test_an_error_appears_at_its_field_and_goes(client: FlaskClient) -> None:
     assert list(errors) == ["e-phase-2-steps-3-dose"]
     assert "20 mgg" in errors["e-phase-2-steps-3-dose"]
     assert 'href="#f-phase-2-steps-3-dose">phase[2].steps[3].dose</a>' in bad
+    assert '<p class="bad" id="check-summary">regimen.toml: 1 problem found</p>' in bad
     assert "Fix the problems listed to download the packet." in bad
     assert re.search(r"<button[^>]*disabled>Download packet", bad)
     fields["phase[2].steps[3].dose"] = "20 mg"
     good = post(client, "/ui/update", data=fields).get_data(as_text=True)
     assert field_errors(good) == {}
-    assert "Valid: 31 days" in good
+    assert "regimen.toml: valid: 31 days" in good
 
 
 def test_an_error_below_a_field_maps_to_the_field(client: FlaskClient) -> None:
@@ -630,7 +631,7 @@ def test_switching_the_dosing_form(client: FlaskClient) -> None:
         "by": "10 mg",
         "every": 3,
     }
-    assert "Valid: " in done
+    assert "regimen.toml: valid: " in done
 
 
 def test_file_tab_edit_redraws_the_form(client: FlaskClient) -> None:

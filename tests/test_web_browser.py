@@ -135,7 +135,7 @@ def expect() -> Any:
 def use_template(page: Any, name: str = TEMPLATE) -> None:
     page.get_by_label("Template").select_option(name)
     page.get_by_role("button", name="Use this template").click()
-    expect()(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    expect()(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
 
 
 def check_packet(data: bytes) -> str:
@@ -203,7 +203,7 @@ def test_the_same_with_the_keyboard_only(page: Any) -> None:
     page.keyboard.press("Tab")
     assert focused_id(page) == "use-template"
     page.keyboard.press("Enter")
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
     # The form was redrawn: the focus lands on the patient's name.
     check(page.locator("#f-patient-name")).to_be_focused()
     page.keyboard.type("Jane Doe")
@@ -233,7 +233,7 @@ def test_the_same_with_the_keyboard_only(page: Any) -> None:
     tab_to(page, "button[aria-label='Remove step 5']")
     page.keyboard.press("Enter")
     check(page.locator("#f-phase-2-steps-add")).to_be_focused()
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
 
     # The regimen file tab, by arrow key, and back.
     tab_to(page, "#tab-form", back=True)
@@ -267,7 +267,7 @@ def test_file_tab_and_form_stay_in_step(page: Any) -> None:
     # Opening a file replaces the form and the file with it, comments and all.
     page.set_input_files("#upload", str(Path(__file__).parent / "regimens" / "liquid.toml"))
     check(text).to_have_value((Path(__file__).parent / "regimens" / "liquid.toml").read_text())
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
@@ -298,7 +298,7 @@ def test_axe_finds_nothing_serious(page: Any) -> None:
     violations = axe_violations(page)
     assert violations == [], describe(violations)
     page.get_by_label("Step 3 dose").fill("20 mg")
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
     page.get_by_role("tab", name="Calendar").click()
     check(page.locator("#panel-calendar")).to_be_visible()
     violations = axe_violations(page)
@@ -316,7 +316,7 @@ def test_other_templates_reach_a_packet_without_toml(page: Any, name: str) -> No
     page.get_by_label("Weight").fill("70 kg")
     page.get_by_label("Template").select_option(name)
     page.get_by_role("button", name="Use this template").click()
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
     with page.expect_download() as download:
         page.get_by_role("button", name="Download packet").click()
     check_packet(Path(download.value.path()).read_bytes())
@@ -347,7 +347,7 @@ def test_screenshots_of_each_screen(page: Any, shots: Path) -> None:
     both("3-error-at-field", "#f-phase-2-steps-3-dose")
     both("4-errors-region", "#errors")
     page.get_by_label("Step 3 dose").fill("20 mg")
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
     both("5-plan", "#panel-days")
     page.get_by_role("tab", name="Calendar").click()
     both("6-calendar", "#panel-calendar")
@@ -383,7 +383,7 @@ def test_changing_how_a_phase_is_dosed(page: Any) -> None:
     for label, value in (("Taper from", "60 mg"), ("Taper to", "10 mg"), ("Down by", "10 mg")):
         page.get_by_label(label).fill(value)
     page.locator("#f-phase-2-taper-every").fill("3")
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
     check(page.locator("#regimen")).to_have_value(
         re.compile(r'taper = \{ from = "60 mg", to = "10 mg", by = "10 mg", every = 3 \}')
     )

@@ -20,7 +20,7 @@ from flask import Flask, Request, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from taper import service
-from taper.errors import Problem, TaperError
+from taper.errors import Problem, RegimenError, TaperError
 from taper.regimen import MAX_REGIMEN_BYTES, parse_document
 from taper.voice.text import Strong
 from taper.web import form as regimen_form
@@ -28,6 +28,7 @@ from taper.web.packet import zip_files
 from taper.web.tomltext import dumps, has_other_comments, header_comment
 
 TOKEN_COOKIE = "taper_token_{port}"
+SOURCE = "regimen.toml"  # the regimen's name in messages: the packet's file
 _PACKET_MEDIA = {
     "plan.json": "application/json",
     "reminders.ics": "text/calendar; charset=utf-8",
@@ -426,7 +427,15 @@ def _page_context(
         result = service.check_bytes(text.encode("utf-8"))
     except TaperError as err:  # SOURCE_DATE_EPOCH unreadable: say so, as the CLI would
         result = service.CheckResult(None, (Problem("", str(err)),))
+    if result.plan is not None:
+        from taper.voice.console import check_summary
+
+        # The words of `taper check` for a file named regimen.toml (the packet's name for it).
+        summary = check_summary(SOURCE, result.plan)
+    else:
+        summary = RegimenError(SOURCE, list(result.errors)).render().splitlines()[0]
     context: dict[str, Any] = {
+        "summary": summary,
         "text": text,
         "doc": doc,
         "result": result,
