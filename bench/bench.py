@@ -1,31 +1,72 @@
-"""Benchmark: taper against its library floors, alternating the two in one run.
+"""Benchmark: taper against its library floors, long courses, and a pharmacy's print run.
 
-    python bench/bench.py [--rounds 7]
+    python bench/bench.py            # the full run (a few minutes on a quiet machine)
+    python bench/bench.py --quick    # fewer rounds and smaller print runs: under a minute
 
-1. `taper plan --json` on a typical course against `python -c "import click, pendulum"`
-   (target ≤ 1.3: reportlab and icalendar stay out of this path).
-2. `taper build` on the same course against the library floor, a script that only imports the
-   four libraries and writes a 60-event .ics and a 3-page table PDF (the floor script is
-   ../shared/bench/floor.py when it is there, else the copy in bench/floor.py); target ≤ 1.5.
+Run it with the Python of a regular install (``pip install .`` into a fresh venv), as users run
+taper: an editable install without bytecode caches measures the wrong thing.
 
-Each pair runs alternately (floor, taper, floor, taper, …) so machine load hits both alike;
-the figures are medians of wall-clock time and the peak resident memory of each process.
+1. Close to the floor. ``taper plan --json`` on a typical course against
+   ``python -c "import click, pendulum"`` (target ≤ 1.15) and ``taper build`` against the library
+   floor, a script that only imports the four libraries and writes a 60-event .ics and a 3-page
+   table PDF (``../shared/bench/floor.py`` when it is there, else the verbatim copy
+   ``bench/floor.py``); target ≤ 1.2. Each pair runs alternately in every round, in turn
+   floor first and taper first, so machine load hits both alike; the figures are medians.
+2. Linear cost. Each course shape is built (read, checked, scheduled, rendered: no start-up, no
+   writing) at its full length and at half of it (the typical course: at its 19 days and
+   stretched to 71), alternately, timing this process's CPU; the marginal cost of one more
+   reminder is the difference of the median times over the difference in events. Target: each
+   long course's marginal cost within 1.3× that of the typical course. Courses longer than the
+   regimen format allows (``taper.regimen.MAX_COURSE_DAYS``) are built at that limit.
+3. The print run. ``taper build FOLDER -o OUT`` on a mix of every shipped template: packets per
+   CPU-second (all processes, start-up included; target ≥ 10), the wall-clock speed-up of
+   ``--jobs 2`` over ``--jobs 1`` (target ≥ 1.7, needs two idle cores), and the peak memory of
+   the largest process for 20 and for 200 packets (target: within 1.2×).
+
+Everything prints in one table, each figure beside its target; the exit status is 1 when a
+target is missed. On a shared machine the figures move with the load: rerun on a quiet one.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 COURSE = HERE.parent / "tests" / "regimens" / "pulse-then-taper.toml"
+
+# Measure what an installed user runs: with bytecode caches (pip writes them at install time),
+# so a PYTHONDONTWRITEBYTECODE in the caller's environment must not make us recompile each run.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV["SOURCE_DATE_EPOCH"] = "1795305600"
+
+
+@dataclass
+class Row:
+    figure: str
+    measured: str
+    target: str
+    ok: bool | None  # None: shown for information
+
+
+ROWS: list[Row] = []
+
+
+def row(figure: str, measured: str, target: str = "", ok: bool | None = None) -> None:
+    ROWS.append(Row(figure, measured, target, ok))
+    verdict = "" if ok is None else ("ok" if ok else "OVER TARGET")
+    print(f"  {figure}: {measured} {f'(target {target})' if target else ''} {verdict}", flush=True)
 
 
 def floor_script() -> Path:
@@ -33,58 +74,27 @@ def floor_script() -> Path:
     return shared if shared.exists() else HERE / "floor.py"
 
 
-def measure(
-    name: str,
-    floor: list[str],
-    ours: list[str],
-    rounds: int,
-    cwd: Path,
-    target: float,
-    reset: list[Path],
-) -> None:
-    floor_times: list[float] = []
-    our_times: list[float] = []
-    for path in reset:
-        shutil.rmtree(path, ignore_errors=True)
-    timed(floor, cwd)  # warm-up: caches bytecode and the file system
-    timed(ours, cwd)
-    for _ in range(rounds):
-        for path in reset:
-            shutil.rmtree(path, ignore_errors=True)
-        floor_times.append(timed(floor, cwd))
-        our_times.append(timed(ours, cwd))
-    for path in reset:
-        shutil.rmtree(path, ignore_errors=True)
-    floor_median = statistics.median(floor_times)
-    our_median = statistics.median(our_times)
-    ratio = our_median / floor_median
-    verdict = "ok" if ratio <= target else "OVER TARGET"
-    print(
-        f"{name}: taper {our_median * 1000:.0f} ms, floor {floor_median * 1000:.0f} ms, "
-        f"ratio {ratio:.2f} (target ≤ {target}) {verdict}; "
-        f"peak memory taper {peak(ours, cwd) / 1024:.0f} MiB, "
-        f"floor {peak(floor, cwd) / 1024:.0f} MiB"
-    )
+# -- running commands ---------------------------------------------------------------------------
 
 
-# Measure what an installed user runs: with bytecode caches (pip writes them at install time),
-# so a PYTHONDONTWRITEBYTECODE in the caller's environment must not make us recompile each run.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def timed(command: list[str], cwd: Path) -> float:
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (the process and every process it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
-        command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+        command, cwd=cwd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def peak(command: list[str], cwd: Path) -> int:
-    """Peak RSS in KiB of one run, measured in a fresh child so runs don't mask each other."""
+    """Peak RSS in KiB of the largest process of one run, measured in a fresh child."""
     probe = (
         "import resource, subprocess, sys; "
-        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     result = subprocess.run(
@@ -98,35 +108,408 @@ def peak(command: list[str], cwd: Path) -> int:
     return int(result.stdout.strip().splitlines()[-1])
 
 
+def paired(
+    commands: dict[str, list[str]], rounds: int, cwd: Path, reset: Callable[[], None]
+) -> dict[str, list[tuple[float, float]]]:
+    """Each command once per round, alternating which goes first; one warm-up round first."""
+    names = list(commands)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    for number in range(rounds + 1):
+        order = names if number % 2 == 0 else names[::-1]
+        for name in order:
+            reset()
+            measured = timed(commands[name], cwd)
+            if number > 0:
+                times[name].append(measured)
+    reset()
+    return times
+
+
+def median_wall(samples: list[tuple[float, float]]) -> float:
+    return statistics.median(wall for wall, _ in samples)
+
+
+def ratio_text(ours: list[tuple[float, float]], floor: list[tuple[float, float]]) -> str:
+    """The wall-clock ratio with both medians, and the CPU-time ratio (steadier under load)."""
+    cpu = statistics.median(c for _, c in ours) / statistics.median(c for _, c in floor)
+    return (
+        f"{median_wall(ours) / median_wall(floor):.2f} ({median_wall(ours) * 1000:.0f} / "
+        f"{median_wall(floor) * 1000:.0f} ms); CPU time {cpu:.2f}"
+    )
+
+
+# -- 1. close to the floor ------------------------------------------------------------------------
+
+
+def start_up(taper: str, rounds: int, cwd: Path) -> None:
+    print(f"1. close to the floor ({rounds} paired rounds)", flush=True)
+    floor = [sys.executable, "-c", "import click, pendulum"]
+    ours = [taper, "plan", "--json", str(COURSE)]
+    times = paired({"floor": floor, "taper": ours}, rounds, cwd, lambda: None)
+    ratio = median_wall(times["taper"]) / median_wall(times["floor"])
+    row(
+        '`taper plan --json` ÷ `python -c "import click, pendulum"`',
+        ratio_text(times["taper"], times["floor"]),
+        "≤ 1.15",
+        ratio <= 1.15,
+    )
+    packet = cwd / "packet"
+
+    def reset() -> None:
+        shutil.rmtree(packet, ignore_errors=True)
+
+    floor = [sys.executable, str(floor_script()), str(cwd / "floor")]
+    ours = [taper, "build", str(COURSE), "-o", str(packet)]
+    times = paired({"floor": floor, "taper": ours}, rounds, cwd, reset)
+    ratio = median_wall(times["taper"]) / median_wall(times["floor"])
+    row(
+        "`taper build` ÷ `floor.py`",
+        ratio_text(times["taper"], times["floor"]),
+        "≤ 1.2",
+        ratio <= 1.2,
+    )
+    reset()
+    ours_peak = peak(ours, cwd)
+    reset()
+    row(
+        "peak memory, `taper build` / `floor.py`",
+        f"{ours_peak / 1024:.0f} / {peak(floor, cwd) / 1024:.0f} MiB",
+    )
+    reset()
+
+
+# -- 2. linear cost ----------------------------------------------------------------------------
+
+HEAD = """\
+title = "Benchmark course"
+start = 2026-12-01
+timezone = "America/New_York"
+
+[patient]
+name = "Jane Doe"
+weight = "70 kg"
+conditions = ["diabetes"]
+
+[patient.routine]
+breakfast = "08:00"
+lunch = "12:30"
+supper = "18:00"
+bedtime = "22:00"
+
+[care_team]
+clinic = "MS Center"
+phone = "212-555-0100"
+after_hours = "212-555-0199"
+prescriber = "Dr. Rivera"
+"""
+PULSE = """
+[[phase]]
+name = "Pulse"
+drug = "methylprednisolone"
+route = "iv"
+dose = "1 g"
+days = 3
+at = ["09:00"]
+duration = "1 h"
+where = "Infusion center, 3rd floor"
+"""
+CHECKS = """
+[[also]]
+kind = "check"
+what = "Check blood sugar"
+at = ["lunch", "supper"]
+during = [{phases}]
+"""
+
+
+def typical(days: int) -> str:
+    """The typical course (tests/regimens/pulse-then-taper.toml) with its steps stretched."""
+    step = max(1, (days - 3) // 4)
+    steps = ", ".join(f'{{ dose = "{mg} mg", days = {step} }}' for mg in (60, 40, 20, 10))
+    taper = f"""
+[[phase]]
+name = "Taper"
+drug = "prednisone"
+tablets = ["20 mg", "10 mg", "5 mg"]
+at = ["breakfast"]
+take = "with food"
+steps = [{steps}]
+"""
+    return HEAD + PULSE + taper + CHECKS.format(phases='"Pulse", "Taper"')
+
+
+def twelve_a_day(days: int) -> str:
+    """A daily dose twelve times a day, every two hours."""
+    times = ", ".join(f'"{hour:02d}:30"' for hour in range(0, 24, 2))
+    return (
+        HEAD
+        + f"""
+[[phase]]
+name = "Daily"
+drug = "prednisone"
+tablets = ["5 mg", "1 mg"]
+dose = "1 mg"
+days = {days}
+at = [{times}]
+"""
+    )
+
+
+def long_taper(days: int) -> str:
+    """Prednisone from 60 mg down to 1 mg by 1 mg, each dose held for days / 60 days."""
+    return (
+        HEAD
+        + f"""
+[[phase]]
+name = "Taper"
+drug = "prednisone"
+tablets = ["20 mg", "5 mg", "1 mg"]
+at = ["breakfast"]
+taper = {{ from = "60 mg", to = "1 mg", by = "1 mg", every = {max(1, days // 60)} }}
+"""
+        + CHECKS.format(phases='"Taper"')
+    )
+
+
+def long_course(days: int) -> str:
+    """An IV pulse, then a daily oral dose for the rest of the course."""
+    return (
+        HEAD
+        + PULSE
+        + f"""
+[[phase]]
+name = "Daily"
+drug = "prednisone"
+tablets = ["5 mg", "1 mg"]
+dose = "10 mg"
+days = {days - 3}
+at = ["breakfast"]
+"""
+        + CHECKS.format(phases='"Pulse", "Daily"')
+    )
+
+
+def build_work(path: Path) -> tuple[float, int]:
+    """CPU seconds to read, schedule and render one packet in this process, and its events.
+
+    CPU time of this process, not wall-clock time: other processes on a busy machine do not
+    add to it, and nothing here waits for anything.
+    """
+    from taper.batch import render_packet
+    from taper.schedules import load_plan
+
+    stamp = datetime(2026, 11, 22, tzinfo=UTC)
+    start = time.process_time()
+    plan = load_plan(path, today=date(2026, 11, 21))
+    render_packet(plan, stamp=stamp, paper="letter", large_print=False)
+    elapsed = time.process_time() - start
+    return elapsed, sum(len(day.doses) + len(day.events) for day in plan.days)
+
+
+def linear(rounds: int, cwd: Path) -> None:
+    from taper import regimen
+    from taper.batch import load_renderers
+
+    load_renderers(freeze=True)  # as the taper program does
+    limit = regimen.MAX_COURSE_DAYS
+    print(f"2. linear cost ({rounds} rounds; course length limit {limit} days)", flush=True)
+    # (label, shape, days, days of the smaller build it is compared with, rounds)
+    shapes: list[tuple[str, Callable[[int], str], int, int, int]] = [
+        ("typical course, 19 days", typical, 71, 19, 5 * rounds),
+        ("366 days, 12 doses a day", twelve_a_day, 366, 183, rounds),
+        ("2-year taper", long_taper, 730, 365, rounds),
+        ("3-year course", long_course, 1096, 548, rounds),
+    ]
+    typical_cost = 0.0
+    for label, shape, days, smaller, repeat in shapes:
+        sizes = (min(days, limit), min(smaller, limit // 2))
+        paths = {}
+        for size in sizes:
+            paths[size] = cwd / f"{shape.__name__}-{size}.toml"
+            paths[size].write_text(shape(size), encoding="utf-8")
+        samples: dict[int, list[float]] = {size: [] for size in sizes}
+        events: dict[int, int] = {}
+        build_work(paths[sizes[1]])  # warm-up
+        for number in range(repeat):
+            for size in sizes if number % 2 == 0 else sizes[::-1]:
+                elapsed, events[size] = build_work(paths[size])
+                samples[size].append(elapsed)
+        big, small = (statistics.median(samples[size]) for size in sizes)
+        marginal = (big - small) / (events[sizes[0]] - events[sizes[1]])
+        capped = f"; capped at {limit} days" if days > limit else ""
+        name = (
+            f"marginal CPU cost per event, {label} "
+            f"({events[sizes[1]]:,} → {events[sizes[0]]:,} events{capped})"
+        )
+        if not typical_cost:
+            typical_cost = marginal
+            row(name, f"{marginal * 1e6:.0f} µs", "reference")
+            continue
+        ratio = marginal / typical_cost
+        row(
+            name,
+            f"{marginal * 1e6:.0f} µs = {ratio:.2f}× typical; whole packet {big:.2f} CPU-s",
+            "≤ 1.3× typical",
+            ratio <= 1.3,
+        )
+
+
+# -- 3. the print run --------------------------------------------------------------------------
+
+
+def regimen_folder(folder: Path, count: int) -> Path:
+    """``count`` regimens cycling through every shipped template."""
+    from taper.templates import list_templates, render_template
+
+    folder.mkdir()
+    names = [info.name for info in list_templates()]
+    texts = {
+        name: render_template(
+            name,
+            start=date(2026, 12, 1),
+            weight="70 kg",
+            height="170 cm",
+            timezone="America/New_York",
+        )
+        for name in names
+    }
+    for number in range(count):
+        name = names[number % len(names)]
+        (folder / f"{number + 1:03d}-{name}.toml").write_text(texts[name], encoding="utf-8")
+    return folder
+
+
+SPIN = """
+import multiprocessing, sys, time
+def spin(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+if __name__ == "__main__":
+    with multiprocessing.get_context("fork").Pool(int(sys.argv[1])) as pool:
+        pool.map(spin, [2_000_000] * 8)
+"""
+
+
+def machine_speed_up(rounds: int, cwd: Path) -> float:
+    """What two processes gain over one on this machine now: a pure-Python CPU spin."""
+    script = cwd / "spin.py"
+    script.write_text(SPIN, encoding="utf-8")
+    commands = {f"{jobs}": [sys.executable, str(script), str(jobs)] for jobs in (1, 2)}
+    times = paired(commands, rounds, cwd, lambda: None)
+    return median_wall(times["1"]) / median_wall(times["2"])
+
+
+def print_run(taper: str, rounds: int, mix: int, small: int, large: int, cwd: Path) -> None:
+    print(f"3. the print run ({rounds} paired rounds, {mix} packets)", flush=True)
+    spin = machine_speed_up(rounds, cwd)
+    folder = regimen_folder(cwd / "orders", mix)
+    out = cwd / "run"
+
+    def reset() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+
+    commands = {
+        f"jobs {jobs}": [taper, "build", str(folder), "-o", str(out), "--jobs", str(jobs)]
+        for jobs in (1, 2)
+    }
+    reset()
+    subprocess.run(commands["jobs 2"], env=ENV, check=True, capture_output=True)
+    if sum(1 for _ in out.iterdir()) != mix:
+        raise SystemExit(f"the print run built fewer than {mix} packets")
+    times = paired(commands, rounds, cwd, reset)
+    cpu = statistics.median(cpu for _, cpu in times["jobs 2"])
+    rate = mix / cpu
+    row(
+        f"print run, packets per CPU-second ({mix} packets, all templates, --jobs 2)",
+        f"{rate:.1f} ({cpu:.2f} CPU-s)",
+        "≥ 10",
+        rate >= 10,
+    )
+    one, two = median_wall(times["jobs 1"]), median_wall(times["jobs 2"])
+    row(
+        "print run, wall-clock speed-up of --jobs 2 over --jobs 1",
+        f"{one / two:.2f}× ({one:.2f} s → {two:.2f} s; {os.cpu_count()} CPUs)",
+        "≥ 1.7×",
+        one / two >= 1.7,
+    )
+    row(
+        "the machine now: wall-clock speed-up of 2 processes over 1 (a pure-CPU spin)",
+        f"{spin:.2f}× (what other work leaves; a print run cannot gain more)",
+    )
+    cpu_one = statistics.median(c for _, c in times["jobs 1"])
+    bound = min(2, os.cpu_count() or 1) * cpu_one / cpu
+    row(
+        "print run, the speed-up its CPU time allows on two idle CPUs",
+        f"{bound:.2f}× ({cpu_one:.2f} CPU-s with --jobs 1, {cpu:.2f} with --jobs 2)",
+    )
+    peaks = {}
+    for count in (small, large):
+        many = regimen_folder(cwd / f"orders-{count}", count)
+        reset()
+        peaks[count] = peak([taper, "build", str(many), "-o", str(out), "--jobs", "2"], cwd)
+        reset()
+    ratio = peaks[large] / peaks[small]
+    row(
+        f"print run, peak memory of {large} packets ÷ {small}",
+        f"{ratio:.2f} ({peaks[large] / 1024:.0f} / {peaks[small] / 1024:.0f} MiB)",
+        "≤ 1.2",
+        ratio <= 1.2,
+    )
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+
+def table() -> str:
+    lines = ["| figure | measured | target | |", "|---|---|---|---|"]
+    for entry in ROWS:
+        verdict = "" if entry.ok is None else ("ok" if entry.ok else "**over**")
+        lines.append(f"| {entry.figure} | {entry.measured} | {entry.target} | {verdict} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--course", type=Path, default=COURSE)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds: under a minute")
+    parser.add_argument("--rounds", type=int, help="paired rounds for the start-up ratios")
+    parser.add_argument(
+        "--only", choices=["floor", "linear", "print-run"], action="append", help="one section"
+    )
     args = parser.parse_args()
-    taper = shutil.which("taper") or str(Path(sys.executable).with_name("taper"))
+    taper = shutil.which("taper", path=str(Path(sys.executable).parent)) or shutil.which("taper")
+    if taper is None:
+        raise SystemExit("taper is not installed beside this Python; pip install . first")
+    quick = args.quick
+    rounds = args.rounds or (5 if quick else 15)
+    sections = args.only or ["floor", "linear", "print-run"]
+    import taper as package
+
+    started = time.perf_counter()
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, "
+        f"taper from {Path(package.__file__).parent}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as folder:
         cwd = Path(folder)
-        env_note = f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, {args.rounds} rounds"
-        print(f"course: {args.course.name}; {env_note}")
-        measure(
-            "plan --json",
-            [sys.executable, "-c", "import click, pendulum"],
-            [taper, "plan", "--json", str(args.course)],
-            args.rounds,
-            cwd,
-            1.3,
-            [],
-        )
-        packet = cwd / "packet"
-        measure(
-            "build",
-            [sys.executable, str(floor_script()), str(cwd / "floor")],
-            [taper, "build", str(args.course), "-o", str(packet)],
-            args.rounds,
-            cwd,
-            1.5,
-            [packet],
-        )
+        if "floor" in sections:
+            start_up(taper, rounds, cwd)
+        if "linear" in sections:
+            linear(1 if quick else 3, cwd)
+        if "print-run" in sections:
+            if quick:
+                print_run(taper, 1, 40, 6, 60, cwd)
+            else:
+                print_run(taper, 3, 48, 20, 200, cwd)
+    print(f"\n{table()}\n")
+    print(
+        f"{time.perf_counter() - started:.0f} s; load average now {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs (timings on a shared machine move with its load)"
+    )
+    if any(entry.ok is False for entry in ROWS):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,3 @@
-from taper.cli import main
+from taper.cli import entry
 
-main()
+entry()

@@ -387,12 +387,19 @@ def remove_stale_temporaries(folder: Path) -> list[str]:
 def _temporary_folder(parent: Path, shown: str) -> Path:
     import tempfile
 
+    made: Path | None = None
     try:
         with _held():
             made = Path(tempfile.mkdtemp(dir=parent, prefix=_temp_prefix(), suffix=".tmp"))
             os.chmod(made, OWNER_ONLY_FOLDER)
-    except OSError as err:
-        raise OutputError(f"{shown}: cannot write in {parent} ({err.strerror})") from err
+    except BaseException as err:  # an OSError, or a signal held back above as the mask lifts
+        if made is not None:
+            import shutil
+
+            shutil.rmtree(made, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise OutputError(f"{shown}: cannot write in {parent} ({err.strerror})") from err
+        raise
     return made
 
 
@@ -743,9 +750,10 @@ def _write_folder(shown: str, checked: _FolderTarget, files: Mapping[str, bytes]
     import shutil
 
     path, parent, info, replace = checked
-    staging = _temporary_folder(parent, shown)
+    staging: Path | None = None
     swapped = False
     try:
+        staging = _temporary_folder(parent, shown)  # inside: a signal right after it cleans up
         for name, data in files.items():
             _write_new(staging / name, data)
         _write_new(staging / MANIFEST, manifest_bytes(list(files)))
@@ -777,7 +785,7 @@ def _write_folder(shown: str, checked: _FolderTarget, files: Mapping[str, bytes]
                     return []
         _fsync_folder(parent)
     except BaseException as err:
-        if not swapped:
+        if not swapped and staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         if isinstance(err, (FileExistsError, OSError)) and err.errno in (
             errno.EEXIST,

@@ -150,10 +150,8 @@ def packet(
     large_print: bool = False,
     previous: PreviousPlan | None = None,
 ) -> dict[str, bytes]:
-    """The five files of ``taper build``, in ``PACKET_FILES`` order."""
-    return {
-        name: render_file(
-            plan, name, stamp=stamp, paper=paper, large_print=large_print, previous=previous
-        )
-        for name in PACKET_FILES
-    }
+    """The five files of ``taper build``, in ``PACKET_FILES`` order: the very function the
+    command uses (``taper.batch.render_packet``), so the bytes are the same."""
+    from taper.batch import render_packet
+
+    return render_packet(plan, stamp=stamp, paper=paper, large_print=large_print, previous=previous)

@@ -384,26 +384,43 @@ def _watch_list(plan: Plan) -> WatchList:
     return WatchList(tuple(group for _, _, group in dated))
 
 
+# The reminder lines of the last few plans, by plan identity: worked out once per plan, not once
+# per dose (a 366-day course with 12 doses a day asks 4,392 times).
+_RECENT_LINES: list[tuple[Plan, dict[int, str]]] = []
+
+
 def reminder_line(plan: Plan, dose: Dose) -> str | None:
     """The most important item for the dose's day, as one short line (None when none applies)."""
+    for seen, lines in _RECENT_LINES:
+        if seen is plan:
+            return lines.get(dose.day)
+    lines = _reminder_lines(plan)
+    _RECENT_LINES.insert(0, (plan, lines))
+    del _RECENT_LINES[4:]
+    return lines.get(dose.day)
+
+
+def _reminder_lines(plan: Plan) -> dict[int, str]:
+    """Each course day's reminder line: the item of lowest rank among the groups covering it."""
     data = _data()
     priority = {(s.tier, s.text): s.reminder for s in data.specs if s.reminder is not None}
     values = _values(plan)
     priority = {
         (tier, watch_sentence(text, values)): rank for (tier, text), rank in priority.items()
     }
-    best: tuple[int, WatchItem] | None = None
+    best: dict[int, tuple[int, WatchItem]] = {}
     for group in watch_list(plan).groups:
-        if not group.first_day <= dose.day <= group.last_day:
-            continue
+        group_best: tuple[int, WatchItem] | None = None
         for item in group.items:
             rank = priority.get((item.tier, item.text))
-            if rank is not None and (best is None or rank < best[0]):
-                best = (rank, item)
-    if best is None:
-        return None
-    item = best[1]
-    return f"{data.reminders[item.tier]} {item.text}"
+            if rank is not None and (group_best is None or rank < group_best[0]):
+                group_best = (rank, item)
+        if group_best is None:
+            continue
+        for day in range(group.first_day, group.last_day + 1):
+            if day not in best or group_best[0] < best[day][0]:
+                best[day] = group_best
+    return {day: f"{data.reminders[item.tier]} {item.text}" for day, (_, item) in best.items()}
 
 
 def checks_before(plan: Plan, dose: Dose) -> list[str]:

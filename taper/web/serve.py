@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 import signal
 import socket
@@ -36,6 +37,9 @@ def _unset(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
 
 def run(*, port: int = 0, open_browser: bool = True) -> None:
     """Serve until Ctrl-C or SIGTERM; the first line on stdout is the address with the token."""
+    # The taper program turns cycle collection off for its one short command; a server runs
+    # for hours and renders many packets: collect as usual.
+    gc.enable()
     token = secrets.token_urlsafe(24)
     # Bind first (port 0: the system picks a free one), then make the app for that port.
     # The socket is bound here, not by werkzeug, so that a busy port is a TaperError.

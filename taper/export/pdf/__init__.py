@@ -22,6 +22,11 @@ from functools import partial
 from io import BytesIO
 from typing import Any
 
+# isort: off
+# First: reportlab is imported with its shipped settings only (no RL_ variable, no settings file).
+from taper.export.rlsettings import PINNED  # noqa: F401
+
+# isort: on
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate

@@ -1,0 +1,440 @@
+"""Building packets: one regimen's packet, and a print run of many on every core.
+
+``render_packet`` turns a plan into the packet's files (one function, so a print run writes the
+same bytes as ``taper build`` of one regimen). ``run`` builds many packets, each into its own
+folder named from its regimen file and each written atomically on its own (``write_folder``):
+a regimen that fails is reported with its file and place, and the others are still built.
+
+Workers are processes of a pool whose initialiser imports the renderers once, so every packet
+after a worker's first costs only its own work. Each worker writes its packet itself and hands
+back only a short outcome, so the parent's memory does not grow with the number of packets.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from taper.errors import OutputError, RegimenError, TaperError
+from taper.plan import Plan
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import BaseContext
+    from multiprocessing.process import BaseProcess
+
+    from taper.output import OutputFolder
+
+PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf")
+_GLOB = ("*", "?", "[")
+
+
+def load_renderers(*, freeze: bool = False) -> None:
+    """Import the renderers (reportlab's settings pinned) once.
+
+    ``freeze`` (for a process that only builds packets: the ``taper`` program, a print run's
+    workers): what exists now lives as long as the process, so no collection needs to look at
+    it again (a big course's reminders and pages allocate enough to make it look many times).
+    """
+    import gc
+
+    import taper.export.ics
+    import taper.export.json
+    import taper.export.pdf
+    import taper.schedules  # noqa: F401
+
+    if freeze:
+        gc.freeze()
+
+
+_IN_WORKER = False
+
+
+def _start_worker() -> None:
+    """A print run worker's initialiser: the renderers, and signals of its own.
+
+    Ctrl-C (and a hang-up) reach every process of the terminal's group; only the parent acts
+    on them: it stops the pool, which ends each worker with SIGTERM. A worker killed by Ctrl-C
+    while it waits for work could die holding the pool's queue lock and leave the others (and
+    the parent) waiting forever. SIGTERM ends a worker between packets at once and, during a
+    packet, after the packet's temporary files are removed (``build_one``).
+    """
+    import gc
+    import signal
+
+    from taper import output
+
+    global _IN_WORKER
+    _IN_WORKER = True
+    output._guard = None  # the parent's, copied by fork
+    for number in _PARENTS_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    load_renderers(freeze=True)
+    gc.enable()  # between packets: a worker builds many
+
+
+def _parents_signals() -> tuple[int, ...]:
+    import signal
+
+    return (signal.SIGINT,) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
+
+
+_PARENTS_SIGNALS = _parents_signals()
+
+
+def render_packet(
+    plan: Plan, *, stamp: datetime, paper: str, large_print: bool, previous: Any = None
+) -> dict[str, bytes]:
+    """The files of one packet, by name, in the order they are written (``previous``: the
+    plan this one replaces, for the pharmacist sheet, as ``taper.previous.read_previous``)."""
+    import gc
+
+    from taper.export import rlsettings
+
+    rlsettings.pin()
+    from taper.export.ics import render_ics
+    from taper.export.json import render_json
+    from taper.export.pdf import render_pdf
+
+    # No cycle collection while the packet is rendered: what it allocates is freed by reference
+    # counting, and collections would walk the growing calendar and pages again and again (a
+    # tenth of a long course's time). The first collection after it looks at them once.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        files = {
+            "plan.json": render_json(plan),
+            "reminders.ics": render_ics(plan, stamp=stamp),
+            "patient.pdf": render_pdf(
+                plan, "patient", stamp=stamp, paper=paper, large_print=large_print
+            ),
+            "pharmacist.pdf": render_pdf(
+                plan, "pharmacist", stamp=stamp, paper=paper, previous=previous
+            ),
+            "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
+        }
+    finally:
+        if collecting:
+            gc.enable()
+    assert tuple(files) == PACKET_FILES
+    return files
+
+
+# -- which regimens, into which folders -----------------------------------------------------
+
+
+def is_print_run(arguments: Sequence[str]) -> bool:
+    """Several regimens, a folder of them or a glob: one packet folder each inside ``-o``."""
+    return len(arguments) > 1 or any(
+        Path(a).is_dir() or (any(c in a for c in _GLOB) and not Path(a).exists()) for a in arguments
+    )
+
+
+def regimen_files(arguments: Sequence[str]) -> list[Path]:
+    """The regimen files named by files, folders (their ``*.toml``) and globs, each once."""
+    found: list[Path] = []
+    missing: list[str] = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            matches = sorted(p for p in path.glob("*.toml") if p.is_file())
+            if not matches:
+                missing.append(f"{argument}: the folder holds no .toml regimen")
+        elif path.exists() or not any(c in argument for c in _GLOB):
+            matches = [path]  # a missing file is reported when it is read, with the others
+        else:
+            matches = sorted(Path(p) for p in glob.glob(argument) if Path(p).is_file())
+            if not matches:
+                missing.append(f"{argument}: no regimen file matches this pattern")
+        found.extend(matches)
+    if missing:
+        raise OutputError("; ".join(missing))
+    unique: dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(os.path.realpath(path), path)
+    return list(unique.values())
+
+
+def packet_folders(regimens: Sequence[Path], output: Path) -> dict[Path, Path | str]:
+    """Each regimen's packet folder (``OUTDIR/<file name without .toml>``), or why it has none."""
+    by_name: dict[str, list[Path]] = {}
+    for regimen in regimens:
+        by_name.setdefault(regimen.stem, []).append(regimen)
+    folders: dict[Path, Path | str] = {}
+    for regimen in regimens:
+        same = [str(other) for other in by_name[regimen.stem] if other != regimen]
+        if regimen.stem.startswith(".") or not regimen.stem:
+            folders[regimen] = f"{regimen}: a hidden file name gives no packet name; rename it"
+        elif same:
+            folders[regimen] = (
+                f"{regimen}: its packet would be {output / regimen.stem}, like that of "
+                f"{', '.join(same)}; rename one of the files"
+            )
+        else:
+            folders[regimen] = output / regimen.stem
+    return folders
+
+
+# -- building -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    regimen: Path
+    folder: Path
+    today: date
+    stamp: datetime
+    paper: str
+    large_print: bool
+    force: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    regimen: Path
+    folder: Path | None
+    error: str | None  # what went wrong, naming the file; None when the packet was written
+    notes: tuple[str, ...] = ()  # for the user, from writing the packet (a packet put back, …)
+
+
+def build_one(job: Job) -> Outcome:
+    """Read, render and write one packet; every failure becomes an outcome, never an exception.
+
+    A signal (Ctrl-C, kill) before the packet is in place stops it with nothing written
+    (``Interrupted``: a worker then ends at once; in-process, the run stops); once the packet
+    is in place it is complete.
+    """
+    from taper.output import Interrupted, OutputFolder, interruption_guard
+    from taper.schedules import load_plan
+
+    try:
+        with interruption_guard() as guard:
+            # Each packet is an output of its own: a signal before it is in place stops it.
+            guard.committed, guard.received = False, None
+            if _IN_WORKER:  # the parent alone acts on these (_start_worker)
+                import signal
+
+                for number in _PARENTS_SIGNALS:
+                    signal.signal(number, signal.SIG_IGN)
+            return _build(job, load_plan, OutputFolder)
+    except Interrupted as err:
+        if _IN_WORKER:
+            os._exit(128 + err.signum)
+        raise
+
+
+def _build(job: Job, load_plan: Callable[..., Plan], folder: type[OutputFolder]) -> Outcome:
+    try:
+        try:
+            plan = load_plan(job.regimen, today=job.today)
+        except RegimenError as err:  # name the file as it was given, folder included
+            raise RegimenError(str(job.regimen), err.problems) from err
+        out = folder(str(job.folder), force=job.force, inputs={"the regimen": job.regimen})
+        files = render_packet(plan, stamp=job.stamp, paper=job.paper, large_print=job.large_print)
+        notes = tuple(out.write(files))
+    except TaperError as err:
+        message = str(err)
+        if not message.startswith(str(job.regimen)):
+            message = f"{job.regimen}: {message}"
+        return Outcome(job.regimen, None, message)
+    except Exception as err:  # a bug must not stop the rest of the run; it is still reported
+        return Outcome(
+            job.regimen, None, f"{job.regimen}: internal error ({type(err).__name__}: {err})"
+        )
+    return Outcome(job.regimen, job.folder, None, notes)
+
+
+def _context() -> BaseContext:
+    """Fork where there is fork (the workers start with what the parent has imported)."""
+    import multiprocessing  # here, not at the top: a single build does not pay for it
+
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform != "darwin" and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _worker(connection: Connection) -> None:
+    """A worker process: build the jobs the parent sends, one at a time, until told to stop."""
+    _start_worker()
+    while True:
+        try:
+            job = connection.recv()
+        except EOFError:  # the parent has gone
+            return
+        if job is None:
+            return
+        outcome = build_one(job)
+        try:
+            connection.send(outcome)
+        except OSError:  # the parent has stopped the run
+            return
+
+
+class _Workers:
+    """Worker processes, each with a pipe of its own to the parent (no lock is shared, so a
+    worker stopped at any moment can never leave another one waiting)."""
+
+    def __init__(self, context: Any, count: int) -> None:
+        self.context = context
+        self.busy: dict[Connection, Job | None] = {}
+        self.processes: dict[Connection, BaseProcess] = {}
+        for _ in range(count):
+            self.start()
+
+    def start(self) -> None:
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=_worker, args=(theirs,), daemon=True)
+        process.start()
+        theirs.close()
+        self.busy[ours] = None
+        self.processes[ours] = process
+
+    def retire(self, connection: Connection) -> None:
+        connection.close()
+        self.processes.pop(connection).join()
+        del self.busy[connection]
+
+    def stop(self) -> None:
+        """End every worker: at once between packets, after removing its temporaries during one."""
+        for connection, process in self.processes.items():
+            connection.close()
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes.values():
+            process.join(timeout=1)
+        # A worker whose packet went into place as the first SIGTERM came keeps that packet
+        # (a signal after the commit no longer stops it) and waits for work: a second ends it.
+        for process in self.processes.values():
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes.values():
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        self.processes.clear()
+        self.busy.clear()
+
+
+def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[Outcome]:
+    """Build every job, yielding outcomes as packets finish (in any order)."""
+    if workers <= 1 or len(jobs) <= 1:
+        load_renderers(freeze=freeze)
+        for job in jobs:
+            yield build_one(job)
+        return
+    from multiprocessing.connection import Connection, wait
+
+    context = _context()
+    if context.get_start_method() == "fork":
+        # Imported once here rather than once in each worker: forked workers start with them.
+        load_renderers(freeze=freeze)
+    waiting = list(reversed(jobs))
+    pool = _Workers(context, min(workers, len(jobs)))
+    try:
+        while waiting or any(busy is not None for busy in pool.busy.values()):
+            for connection, busy in list(pool.busy.items()):
+                if busy is None and waiting:
+                    job = waiting.pop()
+                    try:
+                        connection.send(job)
+                    except OSError:  # the worker ended while it waited: another takes its place
+                        waiting.append(job)
+                        pool.retire(connection)
+                        pool.start()
+                        continue
+                    pool.busy[connection] = job
+            for ready in wait([c for c, busy in pool.busy.items() if busy is not None]):
+                assert isinstance(ready, Connection)
+                done = pool.busy[ready]
+                assert done is not None
+                try:
+                    outcome: Outcome = ready.recv()
+                except EOFError:  # the worker ended in the middle of a packet
+                    pool.retire(ready)
+                    pool.start()
+                    outcome = Outcome(
+                        done.regimen, None, f"{done.regimen}: the worker building it stopped"
+                    )
+                else:
+                    pool.busy[ready] = None
+                yield outcome
+        for connection in pool.busy:
+            connection.send(None)
+    finally:
+        pool.stop()
+
+
+def print_run(
+    regimens: Sequence[Path],
+    output: Path,
+    *,
+    today: date,
+    stamp: datetime,
+    paper: str,
+    large_print: bool,
+    force: bool,
+    workers: int,
+    progress: Callable[[Outcome], None] | None = None,
+    freeze: bool = False,
+) -> list[Outcome]:
+    """Build one packet per regimen into ``output``; outcomes in the order of ``regimens``."""
+    _make_folder(output)
+    outcomes: dict[Path, Outcome] = {}
+    jobs = []
+    for regimen, folder in packet_folders(regimens, output).items():
+        if isinstance(folder, str):
+            outcomes[regimen] = Outcome(regimen, None, folder)
+        else:
+            jobs.append(Job(regimen, folder, today, stamp, paper, large_print, force))
+    for outcome in run(jobs, workers, freeze=freeze):
+        outcomes[outcome.regimen] = outcome
+        if progress is not None:
+            progress(outcome)
+    return [outcomes[regimen] for regimen in regimens]
+
+
+def packets_written(regimens: Sequence[Path], output: Path, since_ns: int) -> int:
+    """How many of the regimens' packets in ``output`` were put in place from ``since_ns`` on
+    (what an interrupted run did write, counted from the files, whatever reached the parent)."""
+    from taper.output import MANIFEST
+
+    count = 0
+    for folder in packet_folders(regimens, output).values():
+        if isinstance(folder, Path):
+            try:
+                count += (folder / MANIFEST).stat().st_mtime_ns >= since_ns
+            except OSError:
+                continue
+    return count
+
+
+def _make_folder(output: Path) -> None:
+    """The print run's folder: made (owner-only) when it is missing and its parent exists."""
+    if output.is_dir():
+        return
+    if output.exists() or output.is_symlink():
+        raise OutputError(f"{output} exists and is not a folder")
+    parent = output.absolute().parent
+    if not parent.is_dir():
+        raise OutputError(f"{output}: the folder {parent} does not exist; create it first")
+    try:
+        output.mkdir(mode=0o700)
+    except OSError as err:
+        raise OutputError(f"{output}: cannot create the folder ({err.strerror})") from err
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on every platform
+        return max(1, os.cpu_count() or 1)

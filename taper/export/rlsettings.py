@@ -1,0 +1,141 @@
+"""reportlab's settings, pinned: nothing on the machine changes the bytes of a handout.
+
+reportlab reads its settings (``reportlab.rl_config``) from its shipped defaults, then from a
+``reportlab_settings.py`` anywhere on the import path or ``~/.reportlab_settings``, then from
+``RL_<name>`` environment variables (an ``RL_pageCompression=0`` or ``RL_invariant=0`` would
+change every PDF; a malformed one stops the import). ``pin`` imports reportlab without any of
+them and sets every setting to reportlab's shipped default, so a handout depends on the plan,
+the stamp and the options alone. Importing this module pins (``taper.export.pdf`` imports it
+before reportlab); calling ``pin`` again later is cheap and puts back any value changed since.
+
+``pin`` also imports reportlab's paragraph module without compiling, at import, the one pattern
+there that taper never uses and that costs ~20 ms to compile (``uri_pat``, for splitting long
+links, used only when ``uriWasteReduce`` is set, which stays 0): it is compiled on first use.
+
+Settings taper itself chooses (invariant mode, page compression without ASCII85) are passed to
+reportlab in ``taper.export.pdf`` over these defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import sys
+import types
+from typing import Any
+
+# Search paths for fonts taper does not use (its font is embedded from a file path): they are
+# reportlab's, worked out from the folders that exist, and left as they are.
+_LEFT_AS_THEY_ARE = ("T1SearchPath", "TTFSearchPath", "CMapSearchPath")
+_SETTINGS_MODULES = ("reportlab_settings", "reportlab.local_rl_settings")
+
+
+def _import_clean() -> Any:
+    """Import ``reportlab.rl_config`` with no settings file and no ``RL_`` variable in sight."""
+    if "reportlab.rl_config" in sys.modules:
+        return sys.modules["reportlab.rl_config"]
+    hidden = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("RL_")}
+    stubs = [name for name in _SETTINGS_MODULES if name not in sys.modules]
+    for name in stubs:  # found first, so neither file is read nor ~/.reportlab_settings tried
+        sys.modules[name] = types.ModuleType(name)
+    try:
+        from reportlab import rl_config
+    finally:
+        for name in stubs:
+            sys.modules.pop(name, None)
+        os.environ.update(hidden)
+    return rl_config
+
+
+# reportlab.platypus.paragraph.uri_pat, as reportlab 4 and 5 compile it (re.I). Should reportlab
+# change it, this no longer matches the pattern it compiles and that compile simply happens.
+URI_PATTERN = (
+    "(^(?:[a-z0-9\\.\\-\\+]*)://)(?:\\S+(?::\\S*)?@)?(?:(?:25[0-5]|2[0-4]\\d|[0-1]?\\d?\\d)"
+    "(?:\\.(?:25[0-5]|2[0-4]\\d|[0-1]?\\d?\\d)){3}|\\[[0-9a-f:\\.]+\\]|([a-z\xa1-\uffff0-9]"
+    "(?:[a-z\xa1-\uffff0-9-]{0,61}[a-z\xa1-\uffff0-9])?(?:\\.(?!-)[a-z\xa1-\uffff0-9-]{1,63}(?<!-))*"
+    "\\.(?!-)(?:[a-z\xa1-\uffff-]{2,63}|xn--[a-z0-9]{1,59})(?<!-)\\.?|localhost))(?::\\d{2,5})?"
+    "(?:[/?#][^\\s]*)?\\Z"
+)
+
+
+class _OnFirstUse:
+    """Stands in for a compiled pattern; compiles it the first time it is used."""
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self._source = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            _forget(self)
+            self._compiled = re.compile(*self._source)
+        return getattr(self._compiled, name)
+
+
+def _cache() -> dict[Any, Any] | None:
+    cache = getattr(re, "_cache", None)  # CPython 3.11 to 3.14: compile looks here first
+    return cache if isinstance(cache, dict) else None
+
+
+def _forget(stand_in: _OnFirstUse) -> None:
+    cache = _cache()
+    key = (str, *stand_in._source)
+    if cache is not None and cache.get(key) is stand_in:
+        del cache[key]
+
+
+def _import_paragraph() -> None:
+    """Import reportlab's paragraph module with ``uri_pat`` compiled on first use, not now."""
+    if "reportlab.platypus.paragraph" in sys.modules:
+        return
+    cache = _cache()
+    flags = int(re.IGNORECASE)
+    stand_in = _OnFirstUse(URI_PATTERN, flags)
+    key = (str, URI_PATTERN, flags)
+    if cache is not None and key not in cache:
+        cache[key] = stand_in
+    try:
+        import reportlab.platypus.paragraph  # noqa: F401
+    finally:
+        _forget(stand_in)
+
+
+def shipped_defaults() -> dict[str, Any]:
+    """Every setting taper pins, with reportlab's shipped value in the form rl_config holds."""
+    from reportlab import rl_settings
+    from reportlab.lib import pagesizes
+
+    values: dict[str, Any] = {}
+    for name in rl_settings.__all__:
+        if name in _LEFT_AS_THEY_ARE:
+            continue
+        value = copy.deepcopy(getattr(rl_settings, name))
+        if name == "defaultPageSize":
+            value = getattr(pagesizes, value)
+        elif name.endswith("Glob"):
+            value = value.split() if value else []
+        elif name in ("trustedHosts", "trustedSchemes") and value is not None:
+            value = list(value)
+        values[name] = value
+    return values
+
+
+_DEFAULTS: dict[str, Any] | None = None
+
+
+def pin() -> None:
+    """Import reportlab's settings cleanly (once) and set each to its shipped default."""
+    global _DEFAULTS
+    rl_config = _import_clean()
+    if _DEFAULTS is None:
+        _DEFAULTS = shipped_defaults()
+    for name, value in _DEFAULTS.items():
+        if getattr(rl_config, name, None) != value:
+            setattr(rl_config, name, copy.deepcopy(value))
+    _import_paragraph()
+
+
+# Importing this module pins the settings: ``taper.export.pdf`` imports it before reportlab.
+pin()
+PINNED = True

@@ -1,0 +1,511 @@
+"""Linear cost, the print run (``taper build A.toml B.toml … -o OUTDIR``) and reportlab's settings.
+
+Timing lives in ``bench/bench.py``; these tests check behaviour only.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from taper import watch
+from taper.cli import main
+from taper.errors import RegimenError
+from taper.plan import Dose, Plan
+from taper.schedules import load_plan
+from taper.templates import list_templates, render_template
+
+REGIMENS = Path(__file__).parent / "regimens"
+TODAY = date(2026, 11, 21)
+STAMP = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def template_plans(tmp_path: Path) -> list[Plan]:
+    plans = []
+    for info in list_templates():
+        text = render_template(
+            info.name,
+            start=date(2026, 12, 1),
+            weight="70 kg",
+            height="170 cm",
+            timezone="America/New_York",
+        )
+        path = tmp_path / f"{info.name}.toml"
+        path.write_text(text, encoding="utf-8")
+        plans.append(load_plan(path, today=TODAY))
+    return plans
+
+
+def reference_line(plan: Plan, dose: Dose) -> str | None:
+    """The reminder line worked out from the whole watch list for one dose, as it used to be."""
+    from taper.voice.watchwords import watch_sentence
+
+    data = watch._data()
+    priority = {(s.tier, s.text): s.reminder for s in data.specs if s.reminder is not None}
+    values = watch._values(plan)
+    priority = {
+        (tier, watch_sentence(text, values)): rank for (tier, text), rank in priority.items()
+    }
+    best: tuple[int, watch.WatchItem] | None = None
+    for group in watch.watch_list(plan).groups:
+        if not group.first_day <= dose.day <= group.last_day:
+            continue
+        for item in group.items:
+            rank = priority.get((item.tier, item.text))
+            if rank is not None and (best is None or rank < best[0]):
+                best = (rank, item)
+    return None if best is None else f"{data.reminders[best[1].tier]} {best[1].text}"
+
+
+def test_reminder_lines_worked_out_once_match_the_per_dose_answer(tmp_path: Path) -> None:
+    plans = template_plans(tmp_path)
+    for path in sorted(REGIMENS.glob("*.toml")):
+        try:
+            plans.append(load_plan(path, today=TODAY))
+        except RegimenError:  # the regimens that show errors
+            continue
+    compared = with_line = 0
+    for plan in plans:
+        for dose in plan.doses:
+            expected = reference_line(plan, dose)
+            assert watch.reminder_line(plan, dose) == expected, (plan.title, dose.day)
+            compared += 1
+            with_line += expected is not None
+    assert compared > 200
+    assert with_line > 50  # the comparison covers real lines, not just None
+
+
+def test_reminder_lines_are_worked_out_once_per_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from taper.export.ics import render_ics
+
+    calls: list[Plan] = []
+    original = watch._reminder_lines
+
+    def counting(plan: Plan) -> dict[int, str]:
+        calls.append(plan)
+        return original(plan)
+
+    monkeypatch.setattr(watch, "_reminder_lines", counting)
+    plan = load_plan(REGIMENS / "pulse-then-taper.toml", today=TODAY)
+    assert len(plan.doses) > 10
+    render_ics(plan, stamp=STAMP)
+    render_ics(plan, stamp=STAMP)
+    assert calls == [plan]
+
+
+# -- the print run -------------------------------------------------------------------------
+
+GOOD = ["pulse-then-taper.toml", "dose-pack.toml", "liquid.toml", "procedures.toml"]
+PACKET = [
+    ".taper-packet.json",
+    "nurse.pdf",
+    "patient.pdf",
+    "pharmacist.pdf",
+    "plan.json",
+    "reminders.ics",
+]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def orders(tmp_path: Path, bad: bool = True) -> Path:
+    """A folder of regimens: four good ones and (by default) one with two dose slips."""
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for name in GOOD:
+        (folder / name).write_bytes((REGIMENS / name).read_bytes())
+    if bad:
+        (folder / "slips.toml").write_bytes((REGIMENS / "clin-two-slips.toml").read_bytes())
+    return folder
+
+
+def run_cli(runner: CliRunner, *arguments: str) -> Result:
+    return runner.invoke(main, list(arguments))
+
+
+def test_print_run_builds_the_good_regimens_and_reports_the_bad_one(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path)
+    out = tmp_path / "packets"
+    paths = [str(folder / name) for name in [*GOOD[:2], "slips.toml", *GOOD[2:]]]
+    result = run_cli(runner, "build", *paths, "-o", str(out), "--jobs", "2")
+    assert result.exit_code == 1
+    slips = folder / "slips.toml"
+    assert f"Error: {slips}: 2 problems found" in result.output
+    assert f"{slips}: phase[1].dose: Methylprednisolone: 3 g a day IV" in result.output
+    assert f"{slips}: phase[2].dose: Prednisone: 1500 mg a day" in result.output
+    assert f"built 4 of 5 packets in {out}" in result.output
+    assert "Error: 1 of 5 regimens failed; no packet was written for it" in result.output
+    # One folder per good regimen, named from its file; nothing for the bad one, nothing stray.
+    assert sorted(p.name for p in out.iterdir()) == sorted(Path(n).stem for n in GOOD)
+    for name in GOOD:
+        packet = out / Path(name).stem
+        assert sorted(p.name for p in packet.iterdir()) == PACKET
+        assert all(p.stat().st_mode & 0o077 == 0 for p in [packet, *packet.iterdir()])
+    assert "Building" not in result.output  # no progress bar when stderr is not a terminal
+
+
+def test_print_run_writes_the_bytes_of_single_builds(runner: CliRunner, tmp_path: Path) -> None:
+    folder = orders(tmp_path, bad=False)
+    out = tmp_path / "packets"
+    result = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    for name in GOOD:
+        single = tmp_path / f"single-{Path(name).stem}"
+        built = run_cli(runner, "build", str(folder / name), "-o", str(single))
+        assert built.exit_code == 0, built.output
+        assert snapshot(out / Path(name).stem) == snapshot(single)
+
+
+def test_print_run_with_one_or_two_jobs_gives_the_same_files(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path)
+    results = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs-{jobs}"
+        result = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", jobs)
+        assert result.exit_code == 1
+        results[jobs] = (snapshot(out), result.output.replace(str(out), "OUT"))
+    assert results["1"] == results["2"]
+    assert len(results["1"][0]) == len(GOOD) * len(PACKET)
+
+
+def test_print_run_takes_a_glob_and_skips_nothing_it_matches(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path)
+    out = tmp_path / "packets"
+    result = run_cli(runner, "build", str(folder / "p*.toml"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["procedures", "pulse-then-taper"]
+    missing = run_cli(runner, "build", str(folder / "x*.toml"), "-o", str(tmp_path / "none"))
+    assert missing.exit_code == 1
+    assert f"{folder / 'x*.toml'}: no regimen file matches this pattern" in missing.output
+    assert not (tmp_path / "none").exists()
+
+
+def test_print_run_refuses_two_regimens_that_would_share_a_packet(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path, bad=False)
+    other = tmp_path / "other"
+    other.mkdir()
+    twin = other / "liquid.toml"
+    twin.write_bytes((REGIMENS / "liquid.toml").read_bytes())
+    out = tmp_path / "packets"
+    result = run_cli(runner, "build", str(folder), str(twin), "-o", str(out))
+    assert result.exit_code == 1
+    assert (
+        f"Error: {twin}: its packet would be {out / 'liquid'}, like that of "
+        f"{folder / 'liquid.toml'}; rename one of the files"
+    ) in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["dose-pack", "procedures", "pulse-then-taper"]
+
+
+def test_print_run_leaves_an_existing_packet_alone_without_force(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = orders(tmp_path, bad=False)
+    out = tmp_path / "packets"
+    first = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", "2")
+    assert first.exit_code == 0, first.output
+    before = snapshot(out)
+    (out / "liquid" / "note.txt").write_text("keep me")
+    again = run_cli(runner, "build", str(folder), "-o", str(out), "--jobs", "2")
+    assert again.exit_code == 1
+    assert "Error: 4 of 4 regimens failed" in again.output
+    assert f"{out / 'dose-pack'} already holds a packet; add --force to replace it" in again.output
+    assert f"{out / 'liquid'} holds files taper did not write (note.txt)" in again.output
+    assert snapshot(out) == {**before, "liquid/note.txt": b"keep me"}
+    forced = run_cli(runner, "build", str(folder), "-o", str(out), "--force")
+    assert forced.exit_code == 1
+    assert "Error: 1 of 4 regimens failed" in forced.output  # the folder with note.txt
+    assert (out / "liquid" / "note.txt").read_text() == "keep me"
+    assert sorted(p.name for p in (out / "dose-pack").iterdir()) == PACKET
+
+
+# -- reportlab's own settings cannot change a handout (F29) ------------------------------------
+
+HOSTILE_SETTINGS = """\
+pageCompression = 0
+invariant = 0
+useA85 = 1
+ttfAsciiReadable = 0
+pdfComments = 1
+pdfMultiLine = 1
+defaultPageSize = 'A5'
+spaceShrinkage = 0.3
+"""
+HOSTILE_ENVIRONMENT = {
+    "RL_pageCompression": "0",
+    "RL_invariant": "0",
+    "RL_useA85": "1",
+    "RL_ttfAsciiReadable": "0",
+    "RL_pdfComments": "1",
+    "RL_pdfMultiLine": "1",
+    "RL_spaceShrinkage": "0.3",
+    "RL_allowTableBoundsErrors": "0",
+    "RL_DEBUG": "1",
+}
+
+
+def run_taper(arguments: list[str], cwd: Path, **environment: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RL_") and k != "PYTHONPATH"}
+    env.update(environment)
+    subprocess.run(
+        [sys.executable, "-m", "taper", *arguments],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_reportlab_settings_files_and_variables_leave_the_bytes_alone(tmp_path: Path) -> None:
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    run_taper(["build", str(regimen), "-o", str(plain / "packet")], plain)
+    expected = snapshot(plain / "packet")
+
+    # Each way reportlab takes settings, and each really does change reportlab's own values:
+    # a settings module on the import path, ~/.reportlab_settings, RL_ variables.
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "reportlab_settings.py").write_text(HOSTILE_SETTINGS)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".reportlab_settings").write_text(HOSTILE_SETTINGS)
+    ways: dict[str, dict[str, str]] = {
+        "module": {"PYTHONPATH": str(module)},
+        "home": {"HOME": str(home)},
+        "environment": HOSTILE_ENVIRONMENT,
+    }
+    probe = "from reportlab import rl_config; print(rl_config.pageCompression)"
+    for name, environment in ways.items():
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RL_")}
+        env.update(environment)
+        shown = subprocess.run(
+            [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True
+        )
+        assert shown.stdout.strip() == "0", name
+        folder = tmp_path / f"run-{name}"
+        folder.mkdir()
+        run_taper(["build", str(regimen), "-o", str(folder / "packet")], folder, **environment)
+        assert snapshot(folder / "packet") == expected, name
+        run_taper(
+            ["pdf", str(regimen), "-o", str(folder / "nurse.pdf"), "--for", "nurse"],
+            folder,
+            **environment,
+        )
+        assert (folder / "nurse.pdf").read_bytes() == expected["nurse.pdf"], name
+
+
+def test_a_malformed_reportlab_variable_does_not_stop_a_build(tmp_path: Path) -> None:
+    regimen = REGIMENS / "liquid.toml"
+    run_taper(["build", str(regimen), "-o", str(tmp_path / "a")], tmp_path)
+    run_taper(["build", str(regimen), "-o", str(tmp_path / "b")], tmp_path, RL_invariant="maybe")
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def test_pinning_puts_back_a_setting_changed_in_the_process() -> None:
+    from reportlab import rl_config
+
+    from taper.export import rlsettings
+
+    rlsettings.pin()
+    defaults = rlsettings.shipped_defaults()
+    assert "pageCompression" in defaults and "invariant" in defaults
+    rl_config.pageCompression = 0
+    rl_config.spaceShrinkage = 0.5
+    rlsettings.pin()
+    assert rl_config.pageCompression == defaults["pageCompression"] == 1
+    assert rl_config.spaceShrinkage == defaults["spaceShrinkage"]
+
+
+# -- start-up and shutdown levers ---------------------------------------------------------------
+
+
+def taper_process(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RL_")}
+    return subprocess.run(
+        [sys.executable, "-m", "taper", *arguments], cwd=cwd, env=env, capture_output=True
+    )
+
+
+def test_the_quick_exit_leaves_every_file_complete(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    import pypdf
+    from icalendar import Calendar
+
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    done = taper_process(["build", str(regimen), "-o", "packet"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().startswith("wrote plan.json, reminders.ics")
+    in_process = run_cli(runner, "build", str(regimen), "-o", str(tmp_path / "same"))
+    assert in_process.exit_code == 0
+    assert snapshot(tmp_path / "packet") == snapshot(tmp_path / "same")
+    packet = tmp_path / "packet"
+    assert json.loads((packet / "plan.json").read_bytes())["days"]
+    assert Calendar.from_ical((packet / "reminders.ics").read_bytes()).walk("VEVENT")
+    for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf"):
+        pages = pypdf.PdfReader(packet / name).pages
+        assert len(pages) >= 1 and "Jane Doe" in "".join(p.extract_text() for p in pages)
+
+    # A print run's workers are gone and its packets whole when the program has left.
+    folder = orders(tmp_path)
+    run = taper_process(["build", str(folder), "-o", "run", "--jobs", "2"], tmp_path)
+    assert run.returncode == 1
+    assert b"built 4 of 5 packets in run" in run.stderr
+    assert snapshot(tmp_path / "run" / "pulse-then-taper") == snapshot(packet)
+
+
+def test_the_quick_exit_keeps_standard_output_and_exit_codes(tmp_path: Path) -> None:
+    import json
+
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    shown = taper_process(["plan", "--json", str(regimen)], tmp_path)
+    assert shown.returncode == 0
+    assert json.loads(shown.stdout)["days"]  # the whole document reached the pipe
+    bad = taper_process(["check", str(REGIMENS / "clin-two-slips.toml")], tmp_path)
+    assert bad.returncode == 1
+    assert b"clin-two-slips.toml: 2 problems found" in bad.stderr
+    usage = taper_process(["build", str(regimen)], tmp_path)
+    assert usage.returncode == 2
+    assert b"Missing option '-o'" in usage.stderr
+
+
+def test_reportlab_link_pattern_is_compiled_on_first_use_and_matches_as_before() -> None:
+    import re
+
+    from taper.export import rlsettings
+
+    rlsettings.pin()
+    from reportlab.platypus import paragraph
+
+    compiled = re.compile(rlsettings.URI_PATTERN, re.IGNORECASE)
+    for uri in ("http://example.com/a?b=1", "https://10.0.0.1:8443/x", "mailto:x", "nope"):
+        got, expected = paragraph.uri_pat.match(uri), compiled.match(uri)
+        assert (got and got.groups()) == (expected and expected.groups())
+    assert not any(isinstance(v, rlsettings._OnFirstUse) for v in re._cache.values())
+
+
+def test_print_run_shows_click_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    folder = orders(tmp_path, bad=False)
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RL_")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "taper", "build", str(folder), "-o", "out", "--jobs", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    ) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the program has finished
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert process.wait() == 0
+    os.close(leader)
+    text = shown.decode()
+    assert "Building" in text and "100%" in text
+    assert f"built {len(GOOD)} of {len(GOOD)} packets in out" in text
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "kill"])
+def test_an_interrupted_print_run_leaves_whole_packets_and_no_temporaries(
+    tmp_path: Path, how: str
+) -> None:
+    import signal
+    import time
+
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for number in range(40):
+        name = GOOD[number % len(GOOD)]
+        (folder / f"{number:02d}-{name}").write_bytes((REGIMENS / name).read_bytes())
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RL_")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "taper", "build", str(folder), "-o", str(out), "--jobs", "2"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as process:
+        deadline = time.monotonic() + 120
+        while not (out.is_dir() and any(p.name[0] != "." for p in out.iterdir())):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        if how == "ctrl-c":  # a terminal sends it to the whole foreground group
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=60)
+    code = 128 + (signal.SIGINT if how == "ctrl-c" else signal.SIGTERM)
+    assert process.returncode == code, errors
+    built = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert 1 <= len(built) < 40
+    assert (
+        f"Interrupted: {len(built)} of 40 packets were written in {out}, each whole; "
+        "no other packet was written or changed."
+    ) in errors.decode()
+    for packet in built:
+        assert sorted(p.name for p in packet.iterdir()) == PACKET
+    time.sleep(0.5)  # workers the pool stopped have gone
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_interruption_reportlab_annotates_keeps_its_signal() -> None:
+    import signal
+
+    from reportlab.platypus.flowables import Flowable, KeepTogether
+
+    from taper.output import Interrupted, interruption_guard
+
+    class Stops(Flowable):  # type: ignore[misc]
+        def wrap(self, *_: object) -> tuple[float, float]:
+            raise Interrupted(signal.SIGINT)
+
+    together = KeepTogether([Stops()])
+    together.canv = None
+    with interruption_guard() as guard, pytest.raises(Interrupted) as caught:
+        guard.received = signal.SIGINT  # as the guard's handler records it
+        together.wrap(100, 100)
+    assert "raised by class KeepTogether" in str(caught.value)  # reportlab re-made it
+    assert caught.value.signum == signal.SIGINT
+
+
+def test_previous_goes_with_one_regimen_not_a_print_run(runner: CliRunner, tmp_path: Path) -> None:
+    folder = orders(tmp_path, bad=False)
+    previous = tmp_path / "old.json"
+    previous.write_text("{}")
+    result = run_cli(
+        runner, "build", str(folder), "-o", str(tmp_path / "out"), "--previous", str(previous)
+    )
+    assert result.exit_code == 2
+    assert "--previous goes with one regimen, not a print run" in result.output
+    assert not (tmp_path / "out").exists()
