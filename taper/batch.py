@@ -16,10 +16,9 @@ import glob
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from taper.errors import OutputError, RegimenError, TaperError
 from taper.plan import Plan
@@ -102,6 +101,7 @@ def render_packet(
     from taper.export.ics import render_ics
     from taper.export.json import render_json
     from taper.export.pdf import render_pdf
+    from taper.output import signals_deferred
 
     # No cycle collection while the packet is rendered: what it allocates is freed by reference
     # counting, and collections would walk the growing calendar and pages again and again (a
@@ -109,17 +109,18 @@ def render_packet(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        files = {
-            "plan.json": render_json(plan),
-            "reminders.ics": render_ics(plan, stamp=stamp),
-            "patient.pdf": render_pdf(
-                plan, "patient", stamp=stamp, paper=paper, large_print=large_print
-            ),
-            "pharmacist.pdf": render_pdf(
-                plan, "pharmacist", stamp=stamp, paper=paper, previous=previous
-            ),
-            "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
-        }
+        with signals_deferred():
+            files = {
+                "plan.json": render_json(plan),
+                "reminders.ics": render_ics(plan, stamp=stamp),
+                "patient.pdf": render_pdf(
+                    plan, "patient", stamp=stamp, paper=paper, large_print=large_print
+                ),
+                "pharmacist.pdf": render_pdf(
+                    plan, "pharmacist", stamp=stamp, paper=paper, previous=previous
+                ),
+                "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
+            }
     finally:
         if collecting:
             gc.enable()
@@ -185,8 +186,7 @@ def packet_folders(regimens: Sequence[Path], output: Path) -> dict[Path, Path | 
 # -- building -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     regimen: Path
     folder: Path
     today: date
@@ -196,8 +196,7 @@ class Job:
     force: bool
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     regimen: Path
     folder: Path | None
     error: str | None  # what went wrong, naming the file; None when the packet was written

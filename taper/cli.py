@@ -337,7 +337,7 @@ def ics(
     Example: taper ics jane.toml -o reminders.ics --alarm 15m
     """
     from taper.export.ics import render_ics
-    from taper.output import OutputFile
+    from taper.output import OutputFile, signals_deferred
 
     _alarm_or_none(no_alarm)
     course = load(regimen)
@@ -345,13 +345,14 @@ def ics(
     out = OutputFile(output, force=force, inputs=inputs)
     old = _read_previous(previous)
     try:
-        data = render_ics(
-            course,
-            stamp=build_stamp(),
-            floating=floating,
-            alarm=None if no_alarm else alarm,
-            previous=old,
-        )
+        with signals_deferred():
+            data = render_ics(
+                course,
+                stamp=build_stamp(),
+                floating=floating,
+                alarm=None if no_alarm else alarm,
+                previous=old,
+            )
     except OutputError as err:
         # Only the previous file gives render_ics an OutputError; name it.
         raise OutputError(f"{previous}: {err}") from err
@@ -419,7 +420,7 @@ def pdf(
     Example: taper pdf jane.toml -o jane-patient.pdf --for patient --large-print
     """
     from taper.export.pdf import render_pdf
-    from taper.output import OutputFile
+    from taper.output import OutputFile, signals_deferred
     from taper.voice.amounts import checklist_days
 
     course = load(regimen)
@@ -428,9 +429,10 @@ def pdf(
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--fill") from err
     out = OutputFile(output, force=force, inputs={"the regimen": regimen})
-    data = render_pdf(
-        course, audience, stamp=build_stamp(), paper=paper, large_print=large_print, fill=fill
-    )
+    with signals_deferred():
+        data = render_pdf(
+            course, audience, stamp=build_stamp(), paper=paper, large_print=large_print, fill=fill
+        )
     out.write(data)
 
 

@@ -78,12 +78,13 @@ class _Guard:
     def __init__(self) -> None:
         self.committed = False
         self.received: int | None = None
+        self.deferring = False
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         first = self.received is None
         if first:
             self.received = signum
-        if first and not self.committed:
+        if first and not self.committed and not self.deferring:
             raise Interrupted(signum)
 
 
@@ -116,6 +117,30 @@ def interruption_guard(*, whole_process: bool = False) -> Iterator[_Guard]:
             if guard.committed and hasattr(signal, "sigtimedwait"):
                 while signal.sigtimedwait(_SIGNALS, 0) is not None:
                     pass
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Act on a signal only once the block ends: for rendering. reportlab's layout catches
+    every exception in places (bare ``except:``) and goes on another way, so ``Interrupted``
+    raised inside it could be swallowed and leave a different page that is then written as
+    if nothing had happened. A signal during the block stops the command when it ends, before
+    anything is written."""
+    guard = _guard
+    if (
+        guard is None
+        or guard.deferring
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    guard.deferring = True
+    try:
+        yield
+    finally:
+        guard.deferring = False
+    if guard.received is not None and not guard.committed:
+        raise Interrupted(guard.received)
 
 
 @contextlib.contextmanager

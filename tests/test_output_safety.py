@@ -1206,3 +1206,21 @@ def test_the_regimen_limit_is_the_readers() -> None:
     from taper.regimen import MAX_REGIMEN_BYTES
 
     assert REGIMEN_LIMIT == MAX_REGIMEN_BYTES
+
+
+def test_a_signal_during_rendering_is_acted_on_after_it_not_swallowed_inside() -> None:
+    """reportlab's layout has bare ``except:`` blocks: an ``Interrupted`` raised inside it
+    could be swallowed and a different page written with exit 0. While rendering, a signal is
+    held until the rendering ends, then stops the command before anything is written."""
+    from taper.output import Interrupted, interruption_guard, signals_deferred
+
+    finished = False
+    with pytest.raises(Interrupted) as caught, interruption_guard(), signals_deferred():
+        try:  # what a library that catches everything does
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+        except BaseException:  # pragma: no cover - the point: nothing reaches here
+            pytest.fail("the signal was raised inside the rendering")
+        finished = True
+    assert finished
+    assert caught.value.signum == signal.SIGTERM

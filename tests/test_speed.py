@@ -405,6 +405,58 @@ def test_reportlab_link_pattern_is_compiled_on_first_use_and_matches_as_before()
     assert not any(isinstance(v, rlsettings._OnFirstUse) for v in re._cache.values())
 
 
+# Run in a fresh interpreter: what reportlab compiled at import, once taper imported it, and
+# what each pattern does when it is used after all, against the same pattern compiled now.
+_FIRST_USE_PROBE = """
+import re, sys
+import taper.export.pdf
+from reportlab.lib import PyFontify, rl_safe_eval, textsplit
+from reportlab.platypus import paragraph
+from taper.export.rlsettings import _OnFirstUse
+waiting = {
+    "uri_pat": paragraph.uri_pat,
+    "textsplit.rx": textsplit.rx,
+    "PyFontify.matchRE": PyFontify.matchRE,
+    "PyFontify.idRE": PyFontify.idRE,
+    "rl_safe_eval.__rl_unsafe_re__": rl_safe_eval.__rl_unsafe_re__,
+}
+print("waiting", sorted(n for n, p in waiting.items() if isinstance(p, _OnFirstUse)))
+print("compiled", all(isinstance(p, re.Pattern) for p in vars(paragraph).values()
+                      if isinstance(p, re.Pattern | _OnFirstUse) and p is not paragraph.uri_pat))
+print("compile", re.compile.__qualname__, re.compile.__module__)
+source = "import os  # x\\nif a: 'b'\\ndef f(): return 2"
+lazy = PyFontify.fontify(source)
+PyFontify.matchRE = re.compile(*waiting["PyFontify.matchRE"]._source)
+PyFontify.idRE = re.compile(*waiting["PyFontify.idRE"]._source)
+print("fontify", lazy == PyFontify.fontify(source), len(lazy))
+for pattern in waiting.values():
+    source, flags = pattern._source
+    fresh = re.compile(source, flags)
+    for text in ("import os", "\u6f22 x", "__globals__ f_locals", "http://a.example/b"):
+        assert [m.span() for m in pattern.finditer(text)] == [
+            m.span() for m in fresh.finditer(text)
+        ], (source, text)
+print("same")
+"""
+
+
+def test_patterns_reportlab_compiles_for_what_taper_never_does_wait_for_first_use() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RL_")}
+    shown = subprocess.run(
+        [sys.executable, "-c", _FIRST_USE_PROBE], capture_output=True, text=True, env=env
+    )
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == (
+        "waiting ['PyFontify.idRE', 'PyFontify.matchRE', 'rl_safe_eval.__rl_unsafe_re__', "
+        "'textsplit.rx', 'uri_pat']"
+    )
+    assert lines[1] == "compiled True"  # the paragraph patterns every handout uses
+    assert lines[2] == "compile compile re"  # re.compile itself is put back
+    assert lines[3] == "fontify True 7"  # colouring Python source, were taper to use it
+    assert lines[4] == "same"
+
+
 def test_print_run_shows_click_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     import pty
 
@@ -509,3 +561,57 @@ def test_previous_goes_with_one_regimen_not_a_print_run(runner: CliRunner, tmp_p
     assert result.exit_code == 2
     assert "--previous goes with one regimen, not a print run" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_handouts_compressed_faster_hold_the_same_streams_and_leave_reportlab_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import re
+    import zlib
+
+    import pypdf
+    from reportlab.pdfbase import pdfdoc
+
+    import taper.export.pdf as pdf
+
+    plan = load_plan(REGIMENS / "pulse-then-taper.toml", today=TODAY)
+
+    def streams(data: bytes) -> list[bytes]:
+        """Every stream of the file, decompressed (each is Flate-compressed)."""
+        found = []
+        for match in re.finditer(rb"<<([^<>]*?)>>\s*stream\r?\n", data):
+            assert b"/Filter [ /FlateDecode ]" in match.group(1), match.group(1)
+            length = int(re.search(rb"/Length (\d+)", match.group(1)).group(1))  # type: ignore[union-attr]
+            found.append(zlib.decompress(data[match.end() : match.end() + length]))
+        assert len(pypdf.PdfReader(io.BytesIO(data)).pages) > 0
+        return found
+
+    for audience in pdf.AUDIENCES:
+        fast = pdf.render_pdf(plan, audience, stamp=STAMP)
+        assert "encode" not in vars(pdfdoc.PDFZCompress)  # reportlab's filter as it was
+        with monkeypatch.context() as patch:  # reportlab's default level, as before
+            patch.setattr(pdf, "_deflate_fast", pdfdoc.PDFStreamFilterZCompress().encode)
+            default = pdf.render_pdf(plan, audience, stamp=STAMP)
+        assert fast != default
+        assert streams(fast) == streams(default) != []
+
+
+def test_reminders_are_the_bytes_icalendar_writes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from taper.export import ics
+
+    plans = template_plans(tmp_path)
+    long_place = (REGIMENS / "pulse-then-taper.toml").read_text(encoding="utf-8")
+    long_place = long_place.replace(
+        'where = "', 'where = "Клиника «Сердце», корпус Б, 3-й этаж — вход с улицы Ленина, ', 1
+    )
+    assert "Клиника" in long_place
+    (tmp_path / "long.toml").write_text(long_place, encoding="utf-8")
+    plans.append(load_plan(tmp_path / "long.toml", today=TODAY))
+    ours = [ics.render_ics(plan, stamp=STAMP) for plan in plans]
+    monkeypatch.setattr(ics, "_to_ical", lambda calendar: calendar.to_ical())
+    assert ours == [ics.render_ics(plan, stamp=STAMP) for plan in plans]
+    assert any(b"\r\n " in data for data in ours)  # long lines folded, as icalendar folds them
+    assert "Клиника «Сердце»".encode() in ours[-1].replace(b"\r\n ", b"")

@@ -8,9 +8,9 @@ them and sets every setting to reportlab's shipped default, so a handout depends
 the stamp and the options alone. Importing this module pins (``taper.export.pdf`` imports it
 before reportlab); calling ``pin`` again later is cheap and puts back any value changed since.
 
-``pin`` also imports reportlab's paragraph module without compiling, at import, the one pattern
-there that taper never uses and that costs ~20 ms to compile (``uri_pat``, for splitting long
-links, used only when ``uriWasteReduce`` is set, which stays 0): it is compiled on first use.
+``pin`` also imports reportlab without compiling, at import, the patterns that serve only what
+taper never does (``_FIRST_USE``): each is compiled on first use instead, so a build does not
+pay for them (~20 ms for ``uri_pat`` alone with a cold cache, ~3.5 ms for the others).
 
 Settings taper itself chooses (invariant mode, page compression without ASCII85) are passed to
 reportlab in ``taper.export.pdf`` over these defaults.
@@ -23,6 +23,8 @@ import os
 import re
 import sys
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # Search paths for fonts taper does not use (its font is embedded from a file path): they are
@@ -58,6 +60,20 @@ URI_PATTERN = (
     "(?:[/?#][^\\s]*)?\\Z"
 )
 
+# The patterns reportlab compiles at import that taper never uses, by the module that compiles
+# them: that module's top-level patterns equal to the one given, or all of them (None).
+#   paragraph: uri_pat, for splitting long links, used only when uriWasteReduce is set (it
+#     stays 0); the module's other patterns break every paragraph's lines and stay compiled;
+#   textsplit: rx, used only by cjkwrap (wrapping CJK text as bytes);
+#   PyFontify: matchRE and idRE, for colouring Python source (PythonPreformatted);
+#   rl_safe_eval: __rl_unsafe_re__, which nothing in reportlab reads.
+_FIRST_USE: dict[str, str | None] = {
+    "reportlab.platypus.paragraph": URI_PATTERN,
+    "reportlab.lib.textsplit": None,
+    "reportlab.lib.PyFontify": None,
+    "reportlab.lib.rl_safe_eval": None,
+}
+
 
 class _OnFirstUse:
     """Stands in for a compiled pattern; compiles it the first time it is used."""
@@ -68,37 +84,28 @@ class _OnFirstUse:
 
     def __getattr__(self, name: str) -> Any:
         if self._compiled is None:
-            _forget(self)
             self._compiled = re.compile(*self._source)
         return getattr(self._compiled, name)
 
 
-def _cache() -> dict[Any, Any] | None:
-    cache = getattr(re, "_cache", None)  # CPython 3.11 to 3.14: compile looks here first
-    return cache if isinstance(cache, dict) else None
+@contextmanager
+def _patterns_on_first_use() -> Iterator[None]:
+    """While reportlab is imported: the patterns of ``_FIRST_USE`` are left for first use."""
+    compile_now = re.compile
 
+    def compile_or_wait(pattern: Any, flags: Any = 0) -> Any:
+        caller = sys._getframe(1)
+        if caller.f_code.co_name == "<module>" and isinstance(pattern, str):
+            module = caller.f_globals.get("__name__")
+            if module in _FIRST_USE and _FIRST_USE[module] in (None, pattern):
+                return _OnFirstUse(pattern, int(flags))
+        return compile_now(pattern, flags)
 
-def _forget(stand_in: _OnFirstUse) -> None:
-    cache = _cache()
-    key = (str, *stand_in._source)
-    if cache is not None and cache.get(key) is stand_in:
-        del cache[key]
-
-
-def _import_paragraph() -> None:
-    """Import reportlab's paragraph module with ``uri_pat`` compiled on first use, not now."""
-    if "reportlab.platypus.paragraph" in sys.modules:
-        return
-    cache = _cache()
-    flags = int(re.IGNORECASE)
-    stand_in = _OnFirstUse(URI_PATTERN, flags)
-    key = (str, URI_PATTERN, flags)
-    if cache is not None and key not in cache:
-        cache[key] = stand_in
+    re.compile = compile_or_wait
     try:
-        import reportlab.platypus.paragraph  # noqa: F401
+        yield
     finally:
-        _forget(stand_in)
+        re.compile = compile_now
 
 
 def shipped_defaults() -> dict[str, Any]:
@@ -127,13 +134,14 @@ _DEFAULTS: dict[str, Any] | None = None
 def pin() -> None:
     """Import reportlab's settings cleanly (once) and set each to its shipped default."""
     global _DEFAULTS
-    rl_config = _import_clean()
-    if _DEFAULTS is None:
-        _DEFAULTS = shipped_defaults()
-    for name, value in _DEFAULTS.items():
-        if getattr(rl_config, name, None) != value:
-            setattr(rl_config, name, copy.deepcopy(value))
-    _import_paragraph()
+    with _patterns_on_first_use():
+        rl_config = _import_clean()
+        if _DEFAULTS is None:
+            _DEFAULTS = shipped_defaults()
+        for name, value in _DEFAULTS.items():
+            if getattr(rl_config, name, None) != value:
+                setattr(rl_config, name, copy.deepcopy(value))
+        import reportlab.platypus.paragraph  # noqa: F401  (and with it the rest of platypus)
 
 
 # Importing this module pins the settings: ``taper.export.pdf`` imports it before reportlab.

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
+from typing import NamedTuple
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
@@ -52,15 +52,13 @@ class ZoneDataError(ValueError):
 # -- the TZif file ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Type:
+class _Type(NamedTuple):
     offset: int  # seconds east of UTC
     isdst: bool
     abbr: str
 
 
-@dataclass(frozen=True)
-class _TZif:
+class _TZif(NamedTuple):
     times: tuple[int, ...]  # UTC seconds of each transition
     kinds: tuple[_Type, ...]  # the type in force from each transition on
     first: _Type  # the type in force before the first transition
@@ -116,8 +114,7 @@ def parse_tzif(data: bytes) -> _TZif:
 # -- the footer's POSIX TZ rule ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _When:
+class _When(NamedTuple):
     """A rule's date in a year: ``Mm.w.d`` (kind "M"), ``Jn`` ("J") or ``n`` ("n"); local
     time in seconds, which may be negative or past midnight (RFC 8536 3.3.1)."""
 
@@ -149,8 +146,7 @@ def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-@dataclass(frozen=True)
-class _Rule:
+class _Rule(NamedTuple):
     std: _Type
     dst: _Type | None
     start: _When | None  # into dst, local time in the standard offset
@@ -214,8 +210,7 @@ def parse_rule(footer: str) -> _Rule | None:
 # -- the transitions ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Change:
+class _Change(NamedTuple):
     at: int  # UTC seconds
     before: _Type
     after: _Type

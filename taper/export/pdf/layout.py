@@ -7,12 +7,11 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
@@ -111,8 +110,11 @@ _unprintable = unprintable  # the characters the handout cannot print, each with
 _char_name = char_name
 
 
+@lru_cache(maxsize=8192)
 def _esc(text: str, place: str = "handout text") -> str:
-    """``text`` ready for a Paragraph: checked against the font, markup characters escaped."""
+    """``text`` ready for a Paragraph: checked against the font, markup characters escaped.
+    Worked out once per text (a handout escapes the same dates, times and amounts many times);
+    a refusal is raised every time."""
     problems = _unprintable(text)
     if problems:
         ch, why = problems[0]
@@ -176,8 +178,7 @@ def _check_plan_text(plan: Plan) -> None:
         )
 
 
-@dataclass(frozen=True)
-class _Styles:
+class _Styles(NamedTuple):
     scale: float
     body: ParagraphStyle
     small: ParagraphStyle
@@ -356,7 +357,7 @@ class _Text(Flowable):  # type: ignore[misc]
         if bullet:
             end = (
                 style.bulletIndent
-                + pdfmetrics.stringWidth(bullet, style.bulletFontName, style.bulletFontSize)
+                + _width(bullet, style.bulletFontName, style.bulletFontSize)
                 + 0.6 * style.bulletFontSize
             )
             self._lead = max(self._lead, end - style.leftIndent)
@@ -468,6 +469,13 @@ class _Text(Flowable):  # type: ignore[misc]
         canvas.restoreState()
 
 
+@lru_cache(maxsize=8192)
+def _width(text: str, font: str, size: float) -> float:
+    """``text``'s width in a registered font, worked out once per process: the handouts
+    measure the same words (times, amounts, "tablet") thousands of times a packet."""
+    return float(pdfmetrics.stringWidth(text, font, size))
+
+
 # A word: the space before it, in the weight of the run it is in, with its width; the word's
 # runs and their width.
 _Word = tuple[tuple[bool, str], float, _Line, float]
@@ -481,7 +489,7 @@ def _words(markup: str, style: ParagraphStyle) -> list[list[_Word]] | None:
     size = style.fontSize
 
     def width(bold: bool, text: str) -> float:
-        return float(pdfmetrics.stringWidth(text, FONT_BOLD if bold else style.fontName, size))
+        return _width(text, FONT_BOLD if bold else style.fontName, size)
 
     result: list[list[_Word]] = []
     for line in lines:
@@ -641,7 +649,7 @@ def _widths(styles: _Styles, *samples: str) -> list[float]:
 
 
 def _text_width(text: str, size: float) -> float:
-    return float(pdfmetrics.stringWidth(text, FONT_BOLD, size))
+    return _width(text, FONT_BOLD, size)
 
 
 def _spread(width: float, fixed: list[float], shares: Sequence[float]) -> list[float]:
@@ -678,8 +686,7 @@ def _boxed(
     )
 
 
-@dataclass(frozen=True)
-class _Banner:
+class _Banner(NamedTuple):
     """The line at the top of every page of a reissued plan: a dark band with light text on
     the patient's pages (it survives greyscale printing), a bold header with a rule on staff
     sheets. Wraps rather than shortens: every word of it matters."""
@@ -730,8 +737,7 @@ class _Banner:
         canvas.restoreState()
 
 
-@dataclass(frozen=True)
-class _Footer:
+class _Footer(NamedTuple):
     person: str
     title: str
     scale: float
