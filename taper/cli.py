@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,7 +23,10 @@ import click
 from taper import __version__
 from taper.errors import OutputError, TaperError
 from taper.plan import Plan
+from taper.service import build_stamp, source_date_epoch, today
 from taper.text import terminal
+
+__all__ = ["build_stamp", "main", "source_date_epoch", "today"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -121,10 +124,6 @@ class _Group(click.Group):
             raise click.ClickException(f"cannot write to standard output ({err.strerror})") from err
 
 
-# SOURCE_DATE_EPOCH up to 9999-01-01: later, "tomorrow" and a course would run off the calendar.
-_LATEST_EPOCH = 253370764800
-
-
 # True in the ``taper`` program (``entry``), false when a test or another program calls ``main``.
 _PROGRAM = False
 
@@ -160,34 +159,6 @@ def entry() -> None:
         except (OSError, ValueError):
             raise done from None
         os._exit(code or 0)
-
-
-def source_date_epoch() -> datetime | None:
-    """The build time fixed by ``SOURCE_DATE_EPOCH`` (reproducible builds), if set.
-
-    Empty or blank means unset; anything but ASCII digits (a sign, a fraction, an exponent,
-    underscores) or a time after 9999-01-01 is an error.
-    """
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if not re.fullmatch(r"[0-9]{1,20}", text) or int(text) > _LATEST_EPOCH:
-        raise TaperError(
-            f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds since 1970 "
-            f"(0 to {_LATEST_EPOCH}); set it like SOURCE_DATE_EPOCH=1795305600, or unset it"
-        )
-    return datetime.fromtimestamp(int(text), UTC)
-
-
-def build_stamp() -> datetime:
-    """When the outputs were made: ``SOURCE_DATE_EPOCH`` or now, to the second."""
-    return source_date_epoch() or datetime.now(UTC).replace(microsecond=0)
-
-
-def today() -> date:
-    fixed = source_date_epoch()
-    return fixed.date() if fixed is not None else date.today()
 
 
 def load(regimen: Path) -> Plan:
@@ -287,6 +258,7 @@ def main() -> None:
       taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
       taper check jane.toml                 # every problem at once
       taper build jane.toml -o jane/        # plan.json, reminders.ics, three PDFs
+      taper serve                           # the same in a page in your browser
     """
 
 
@@ -648,3 +620,24 @@ def _print_run(
         raise click.ClickException(
             f"{len(failed)} of {len(outcomes)} regimens failed; no packet was written for {which}"
         )
+
+
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="The port on 127.0.0.1 (0: any free port).",
+)
+@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+def serve(port: int, no_browser: bool) -> None:
+    """Serve the nurse's page and the local API on this machine only (127.0.0.1).
+
+    The first line printed is the address to open, with this launch's token. Ctrl-C stops it.
+
+    Example: taper serve --no-browser
+    """
+    from taper.web.serve import run
+
+    run(port=port, open_browser=not no_browser)

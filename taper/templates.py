@@ -178,3 +178,23 @@ def _height_line(name: str, text: str, height: str | None) -> str:
             'with --height, such as --height "120 cm"'
         )
     return '# height = "120 cm"   # needed only by per-m² doses'
+
+
+def template_notes(name: str) -> str:
+    """What the template's opening comment says beyond its metadata: what the prescriber confirms.
+
+    The comment's text without the ``# description/source/confidence:`` lines, joined into one
+    paragraph (empty for an unknown template).
+    """
+    entry = _files().get(name.removesuffix(".toml"))
+    if entry is None:
+        return ""
+    lines = []
+    for line in entry.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        key, colon, _ = line.lstrip("# ").partition(":")
+        if colon and key.strip() in ("description", "source", "confidence"):
+            continue
+        lines.append(line.lstrip("#").strip())
+    return " ".join(part for part in lines if part)

@@ -167,13 +167,14 @@ def test_help_lists_every_command(runner: CliRunner) -> None:
         assert f"  {command} " in result.output
 
 
-def test_plan_does_not_import_reportlab_or_icalendar() -> None:
+def test_plan_does_not_import_reportlab_icalendar_or_flask() -> None:
     code = (
         "import sys, runpy\n"
         f"sys.argv = ['taper', 'plan', '--json', {str(REGIMENS / 'pulse-then-taper.toml')!r}]\n"
         "from taper.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('reportlab', 'icalendar') if m in sys.modules]\n"
+        "heavy = [m for m in ('reportlab', 'icalendar', 'flask', 'werkzeug', 'jinja2', 'taper.web')"
+        " if m in sys.modules]\n"
         "sys.stderr.write('HEAVY=' + ','.join(heavy))\n"
     )
     result = subprocess.run(

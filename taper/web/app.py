@@ -1,0 +1,499 @@
+"""The Flask app of ``taper serve``: the nurse's page and the local HTTP API.
+
+Both call the same functions as the command line (``taper.service``): the same problems, the same
+plan, the same bytes. Every request needs the launch's token, a ``Host`` of this server and, for
+a POST, no foreign ``Origin``. Nothing a request carries is written to disk: bodies, uploads and
+packets stay in memory, and every response says ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import threading
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import IO, Any
+
+from flask import Flask, Request, Response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from taper import service
+from taper.errors import Problem, RegimenError, TaperError
+from taper.regimen import MAX_REGIMEN_BYTES, parse_document
+from taper.voice.text import Strong
+from taper.web import form as regimen_form
+from taper.web.packet import zip_files
+from taper.web.tomltext import dumps, has_other_comments, header_comment
+
+TOKEN_COOKIE = "taper_token_{port}"
+SOURCE = "regimen.toml"  # the regimen's name in messages: the packet's file
+_PACKET_MEDIA = {
+    "plan.json": "application/json",
+    "reminders.ics": "text/calendar; charset=utf-8",
+    "patient.pdf": "application/pdf",
+    "pharmacist.pdf": "application/pdf",
+    "nurse.pdf": "application/pdf",
+}
+# The server answers requests in threads; reportlab keeps settings in module globals (and the
+# PDF export switches one around each build), so exports are made one at a time.
+_RENDER_LOCK = threading.Lock()
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-src 'self'; frame-ancestors 'self'; "
+    "base-uri 'none'"
+)
+
+
+class MemoryRequest(Request):
+    """A request whose uploaded files stay in memory (werkzeug spools big ones to disk)."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        return io.BytesIO()
+
+
+class ApiError(Exception):
+    """Raised by a handler for a 4xx answer with a JSON message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return Response(body, status=status, mimetype="application/json")
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value is None or value.strip().lower() in ("", "0", "false", "no", "off"):
+        return False
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    raise ApiError(400, f"{name}={value!r}: write 1 or 0")
+
+
+def _paper(value: str | None) -> str:
+    paper = (value or "letter").strip().lower()
+    if paper not in service.PAPERS:
+        raise ApiError(400, f"paper={value!r}: use one of {', '.join(service.PAPERS)}")
+    return paper
+
+
+_TOO_LARGE = f"the body is over {MAX_REGIMEN_BYTES // 1024} KiB; a regimen is a few kilobytes"
+
+
+def _body() -> bytes:
+    length = request.content_length
+    if length is not None and length > MAX_REGIMEN_BYTES:
+        raise ApiError(413, _TOO_LARGE)
+    data = request.get_data(cache=False)
+    if len(data) > MAX_REGIMEN_BYTES:
+        raise ApiError(413, _TOO_LARGE)
+    return data
+
+
+def create_app(*, token: str, port: int) -> Flask:
+    """The app for one launch: ``token`` is required on every request, ``port`` is ours."""
+    app = Flask(__name__)
+    app.request_class = MemoryRequest
+    app.jinja_env.tests["strong"] = lambda value: isinstance(value, Strong)
+    app.config.update(
+        TRUSTED_HOSTS=["127.0.0.1", "localhost"],
+        MAX_CONTENT_LENGTH=2 * MAX_REGIMEN_BYTES + 65536,
+        MAX_FORM_MEMORY_SIZE=MAX_REGIMEN_BYTES + 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=0,
+    )
+    hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+    origins = {f"http://{host}" for host in hosts}
+    cookie = TOKEN_COOKIE.format(port=port)
+
+    def has_token() -> bool:
+        offered = [
+            request.args.get("token", ""),
+            request.cookies.get(cookie, ""),
+        ]
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "token":
+            offered.append(value.strip())
+        return any(hmac.compare_digest(o.encode(), token.encode()) for o in offered if o)
+
+    @app.before_request
+    def guard() -> Response | None:
+        if request.headers.get("Host", "") not in hosts:
+            return _json({"error": "this server answers only 127.0.0.1 and localhost"}, 400)
+        if not has_token():
+            return _json({"error": "no valid token: open the address taper serve printed"}, 403)
+        if request.method not in ("GET", "HEAD") and request.headers.get("Origin") not in (
+            None,
+            *origins,
+        ):
+            return _json({"error": "a request from another site is refused"}, 403)
+        return None
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        # Not "no-referrer": with it a browser sends a form POST's Origin as "null".
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = _CSP
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        return response
+
+    @app.errorhandler(ApiError)
+    def api_error(err: ApiError) -> Response:
+        return _json({"error": err.message}, err.status)
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> Response:
+        return _json({"error": err.description or err.name}, err.code or 400)
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception) -> Response:
+        # Never a traceback in an answer; the message names what failed.
+        app.logger.error("unexpected error: %r", err)
+        return _json({"error": f"taper could not answer this request ({type(err).__name__})"}, 500)
+
+    # -- the API -------------------------------------------------------------------------------
+
+    @app.get("/api/templates")
+    def templates() -> Response:
+        from taper.templates import list_templates, template_notes
+
+        return _json(
+            [
+                {
+                    "name": t.name,
+                    "title": t.description,
+                    "source": t.source,
+                    "confirm": template_notes(t.name),
+                }
+                for t in list_templates()
+            ]
+        )
+
+    @app.get("/api/templates/<name>")
+    def template(name: str) -> Response:
+        from taper.templates import TemplateError, list_templates, render_template
+
+        if name.removesuffix(".toml") not in {t.name for t in list_templates()}:
+            raise ApiError(404, f'unknown template "{name}"; GET /api/templates lists them')
+        start = request.args.get("start")
+        try:
+            first = date.fromisoformat(start) if start else service.today() + timedelta(days=1)
+        except ValueError as err:
+            raise ApiError(400, f"start={start!r} is not a date; write it like 2026-12-01") from err
+        try:
+            text = render_template(
+                name,
+                start=first,
+                weight=request.args.get("weight"),
+                timezone=request.args.get("timezone"),
+                height=request.args.get("height"),
+            )
+        except TemplateError as err:
+            raise ApiError(400, str(err)) from err
+        return Response(text.encode("utf-8"), mimetype="application/toml")
+
+    @app.post("/api/check")
+    def check() -> Response:
+        return _json(service.check_bytes(_body()).as_json())
+
+    @app.post("/api/plan")
+    def plan() -> Response:
+        result = service.check_bytes(_body())
+        if result.plan is None:
+            return _json(result.as_json(), 422)
+        return Response(service.plan_json(result.plan), mimetype="application/json")
+
+    @app.post("/api/packet")
+    def packet() -> Response:
+        large_print = _flag(request.args.get("large_print"), "large_print")
+        paper = _paper(request.args.get("paper"))
+        data = _body()
+        result = service.check_bytes(data)
+        if result.plan is None:
+            return _json(result.as_json(), 422)
+        stamp = service.build_stamp()
+        with _RENDER_LOCK:
+            made = service.packet(result.plan, stamp=stamp, paper=paper, large_print=large_print)
+        files = {"regimen.toml": data, **made}
+        return Response(
+            zip_files(files, stamp),
+            mimetype="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="taper-packet.zip"'},
+        )
+
+    # -- the page ------------------------------------------------------------------------------
+
+    @app.get("/")
+    def page() -> Response:
+        if "token" in request.args:
+            # Keep the token out of the address bar and the history: a cookie carries it.
+            response = Response(status=303, headers={"Location": "/"})
+            response.set_cookie(cookie, token, httponly=True, samesite="Strict", path="/")
+            return response
+        from taper.templates import machine_timezone
+
+        doc = regimen_form.blank_document(service.today() + timedelta(days=1), machine_timezone())
+        text = dumps(doc)
+        return Response(render_template("page.html", **_page_context(text, doc, focus="")))
+
+    @app.post("/ui/update")
+    def ui_update() -> Response:
+        text, doc, note = _resolve(request.form)
+        return _fragments(text, doc, form_body=False, note=note)
+
+    @app.post("/ui/file")
+    def ui_file() -> Response:
+        text = str(request.form.get("regimen", ""))
+        doc, _ = parse_document(text.encode("utf-8"))
+        return _fragments(text, doc, form_body=doc is not None, file=False)
+
+    @app.post("/ui/edit")
+    def ui_edit() -> Response:
+        text, doc, note = _resolve(request.form)
+        if doc is None:
+            return _fragments(text, doc, form_body=False)
+        action = request.args.get("action", "")
+        if action.startswith("form:") and action.count(":") == 1:
+            action += ":" + str(request.form.get(f"phase[{action[5:]}].form", ""))
+        try:
+            edited, focus = regimen_form.edit(doc, action)
+        except regimen_form.EditError as err:
+            raise ApiError(400, str(err)) from err
+        new_text = dumps(edited, header=header_comment(text))
+        note = _dropped_note(text, new_text) or note
+        return _fragments(new_text, edited, form_body=True, focus=focus, note=note)
+
+    @app.post("/ui/template")
+    def ui_template() -> Response:
+        from taper.templates import TemplateError, render_template
+
+        name = str(request.form.get("template", ""))
+        start_text = str(request.form.get("start", "")).strip()
+        try:
+            start = date.fromisoformat(start_text)
+        except ValueError:
+            start = service.today() + timedelta(days=1)
+        zone = str(request.form.get("timezone", "")).strip() or None
+        weight = str(request.form.get("patient.weight", "")).strip() or None
+        height = str(request.form.get("patient.height", "")).strip() or None
+        try:
+            text = render_template(name, start=start, weight=weight, timezone=zone, height=height)
+        except TemplateError as err:
+            old, doc, _ = _resolve(request.form)
+            return _fragments(old, doc, form_body=False, template_error=str(err))
+        doc, _ = parse_document(text.encode("utf-8"))
+        return _fragments(text, doc, form_body=True, focus="patient.name")
+
+    @app.post("/ui/new")
+    def ui_new() -> Response:
+        from taper.templates import machine_timezone
+
+        doc = regimen_form.blank_document(service.today() + timedelta(days=1), machine_timezone())
+        return _fragments(dumps(doc), doc, form_body=True, focus="title")
+
+    @app.post("/ui/upload")
+    def ui_upload() -> Response:
+        upload = request.files.get("upload")
+        data = upload.read(MAX_REGIMEN_BYTES + 1) if upload is not None else b""
+        old, old_doc, _ = _resolve(request.form)
+        if not data:
+            return _fragments(old, old_doc, form_body=False, template_error="choose a file first")
+        doc, problems = parse_document(data)
+        if doc is None:
+            name = upload.filename if upload is not None else "the file"
+            message = "; ".join(p.render(str(name)) for p in problems)
+            return _fragments(old, old_doc, form_body=False, template_error=message)
+        return _fragments(data.decode("utf-8").removeprefix("\ufeff"), doc, form_body=True)
+
+    @app.post("/ui/download")
+    def ui_download() -> Response:
+        what = request.args.get("file", "packet")
+        if what != "packet" and what not in service.PACKET_FILES and what != "regimen.toml":
+            raise ApiError(400, f"file={what!r} is not a file of the packet")
+        text, _, _ = _resolve(request.form)
+        if what == "regimen.toml":
+            return _attachment(text.encode("utf-8"), "regimen.toml", "application/toml")
+        result = service.check_bytes(text.encode("utf-8"))
+        if result.plan is None:
+            return Response(render_template("not-ready.html", errors=result.errors), status=422)
+        large_print = "large_print" in request.form
+        paper = _paper(request.form.get("paper"))
+        stamp = service.build_stamp()
+        if what == "packet":
+            with _RENDER_LOCK:
+                made = service.packet(
+                    result.plan, stamp=stamp, paper=paper, large_print=large_print
+                )
+            files = {"regimen.toml": text.encode("utf-8"), **made}
+            return _attachment(zip_files(files, stamp), "taper-packet.zip", "application/zip")
+        with _RENDER_LOCK:
+            data = service.render_file(
+                result.plan, what, stamp=stamp, paper=paper, large_print=large_print
+            )
+        inline = request.args.get("inline") == "1" and what.endswith(".pdf")
+        return _attachment(data, what, _PACKET_MEDIA[what], inline=inline)
+
+    return app
+
+
+def _zones() -> list[str]:
+    from taper.zones import names
+
+    return sorted(names())
+
+
+def _attachment(data: bytes, name: str, media: str, *, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        data, mimetype=media, headers={"Content-Disposition": f'{disposition}; filename="{name}"'}
+    )
+
+
+def _resolve(fields: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None, str]:
+    """The regimen text the form stands for: the file, with the form's fields written over it.
+
+    When the fields change nothing the file is kept as it is, comments and all.
+    """
+    text = str(fields.get("regimen", ""))
+    doc, _ = parse_document(text.encode("utf-8"))
+    if doc is None:
+        return text, None, ""
+    edited = regimen_form.apply_form(doc, fields)  # type: ignore[arg-type]
+    if edited == doc:
+        return text, doc, ""
+    new_text = dumps(edited, header=header_comment(text))
+    return new_text, edited, _dropped_note(text, new_text)
+
+
+def _dropped_note(old: str, new: str) -> str:
+    if has_other_comments(old) and not has_other_comments(new):
+        return (
+            "The form rewrote the regimen file without its comments (its opening note is "
+            "kept). To keep comments, edit on the Regimen file tab."
+        )
+    return ""
+
+
+def _problem_places(
+    problems: tuple[Problem, ...], warnings: tuple[tuple[str, str, str], ...], known: set[str]
+) -> tuple[dict[str, list[str]], list[dict[str, str]]]:
+    """Each problem at its field (``by_field``), and the list for the errors region."""
+    by_field: dict[str, list[str]] = {}
+    listed: list[dict[str, str]] = []
+    for kind, place, message in [("error", p.place, p.message) for p in problems] + [
+        ("warning", w[1], f"[{w[0]}] {w[2]}") for w in warnings
+    ]:
+        target = regimen_form.field_for(place, known) if place else None
+        if target is not None:
+            prefix = "Warning: " if kind == "warning" else ""
+            by_field.setdefault(target, []).append(prefix + message)
+        listed.append(
+            {
+                "kind": kind,
+                "place": place,
+                "message": message,
+                "anchor": regimen_form.field_id(target) if target else "",
+            }
+        )
+    return by_field, listed
+
+
+def _page_context(
+    text: str,
+    doc: dict[str, Any] | None,
+    *,
+    focus: str = "",
+    note: str = "",
+    template_error: str = "",
+) -> dict[str, Any]:
+    from taper.catalogue import conditions, drugs
+    from taper.regimen import ALLOWANCES, ROUTES
+    from taper.templates import list_templates, template_notes
+    from taper.web import preview
+
+    try:
+        result = service.check_bytes(text.encode("utf-8"))
+    except TaperError as err:  # SOURCE_DATE_EPOCH unreadable: say so, as the CLI would
+        result = service.CheckResult(None, (Problem("", str(err)),))
+    if result.plan is not None:
+        from taper.voice.console import check_summary
+
+        # The words of `taper check` for a file named regimen.toml (the packet's name for it).
+        summary = check_summary(SOURCE, result.plan)
+    else:
+        summary = RegimenError(SOURCE, list(result.errors)).render().splitlines()[0]
+    context: dict[str, Any] = {
+        "summary": summary,
+        "text": text,
+        "doc": doc,
+        "result": result,
+        "focus": focus,
+        "note": note or _comment_note(text),
+        "template_error": template_error,
+        "templates": list_templates(),
+        "template_notes": {t.name: template_notes(t.name) for t in list_templates()},
+        "conditions": conditions(),
+        "drugs": sorted({d.display for d in drugs().values()}),
+        "routes": ROUTES,
+        "allowances": ALLOWANCES,
+        "zones": _zones(),
+        "f": regimen_form,
+        "preview": preview,
+        "by_field": {},
+        "listed": [],
+    }
+    known: set[str] = set()
+    if doc is not None:
+
+        def register(place: str) -> str:
+            known.add(place)
+            return ""
+
+        context["register"] = register
+        render_template("form.html", **context)  # first pass: which places have a field
+    context["register"] = lambda place: ""
+    context["by_field"], context["listed"] = _problem_places(result.errors, result.warnings, known)
+    context["known"] = sorted(known)
+    return context
+
+
+def _comment_note(text: str) -> str:
+    if has_other_comments(text):
+        return (
+            "This file has comments. Changing a field in the form rewrites the file without "
+            "them (the opening note is kept); edit on the Regimen file tab to keep them."
+        )
+    return ""
+
+
+def _fragments(
+    text: str,
+    doc: dict[str, Any] | None,
+    *,
+    form_body: bool,
+    file: bool = True,
+    focus: str = "",
+    note: str = "",
+    template_error: str = "",
+) -> Response:
+    context = _page_context(text, doc, focus=focus, note=note, template_error=template_error)
+    context.update(form_body=form_body, file=file)
+    if doc is None and not template_error:
+        problems = context["result"].errors
+        context["template_error"] = (
+            "The regimen file cannot be read, so the form shows it as it was: "
+            + "; ".join(p.render("regimen file") for p in problems)
+        )
+    return Response(render_template("fragments.html", **context))
