@@ -530,3 +530,23 @@ def test_a_signal_during_pdf_layout_keeps_its_number() -> None:
         guard.received = None
     assert isinstance(caught.value.args[0], str)
     assert caught.value.signum == signal.SIGTERM
+
+
+def test_an_acth_course_long_enough_for_a_card_gets_no_steroid_tablet_sick_day_points(
+    tmp_path: Path,
+) -> None:
+    """The sick-day points are about steroid tablets (§1c): a 21-day ACTH gel course carries
+    the card (it has the adrenal warning) but is never told to keep taking a steroid."""
+    text = render_template(
+        "ms-acth-gel",
+        start=date(2026, 12, 1),
+        weight="70 kg",
+        timezone="America/New_York",
+        height=None,
+    )
+    plan = build(tmp_path, text.replace("days = 14", "days = 21"))
+    assert "adrenal" in {w.code for w in plan.warnings}
+    patient = text_of(plan)
+    assert "Carry a steroid card" in patient
+    assert "Keep taking your steroid when you are ill" not in patient
+    assert "keep your tablets down" not in patient

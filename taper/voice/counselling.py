@@ -361,10 +361,12 @@ def card_section(plan: Plan) -> list[Section]:
 
     card = _data()["card"]["text"]
     carry = card["card_gb"] if country_of(plan.timezone) == "GB" else card["card"]
-    return [
-        (str(card["heading"]), [(card["intro"],), (Strong(carry),)]),
-        (str(card["sick_heading"]), [(line,) for line in card["sick"]]),
-    ]
+    sections: list[Section] = [(str(card["heading"]), [(card["intro"],), (Strong(carry),)])]
+    # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they
+    # would tell the patient to keep taking a steroid they were never given.
+    if any(phase.drug_class == "steroid" for phase in plan.phases):
+        sections.append((str(card["sick_heading"]), [(line,) for line in card["sick"]]))
+    return sections
 
 
 def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
