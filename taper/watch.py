@@ -28,7 +28,16 @@ from typing import Any
 from taper.catalogue import conditions, find_drug, read_data
 from taper.plan import Dose, PhasePlan, Plan
 from taper.units import MASS_UNITS
-from taper.voice.watchwords import watch_sentence, watch_values
+from taper.voice.watchwords import (
+    PRESCRIBER_SOURCE,
+    after_course_label,
+    group_label,
+    lower_first,
+    phase_watch_label,
+    reminder_watch_line,
+    watch_sentence,
+    watch_values,
+)
 
 # In order of urgency; "now" is "call straight away, day or night" (clinical-reference-2 §7, §9).
 TIERS = ("expected", "call", "now", "emergency")
@@ -303,18 +312,6 @@ def _steroid_days(plan: Plan) -> dict[int, Decimal]:
     return days
 
 
-def _days(first: int, last: int | None) -> str:
-    if last is None:
-        return f"days {first}–…"
-    return f"day {first}" if first == last else f"days {first}–{last}"
-
-
-def _lower_first(text: str) -> str:
-    if len(text) > 1 and text[1].isupper():
-        return text
-    return text[:1].lower() + text[1:]
-
-
 def _depot_days(phase: PhasePlan) -> int | None:
     from taper.safety import depot_days
 
@@ -362,16 +359,14 @@ def _phase_runs(plan: Plan, data: _Data) -> list[tuple[int, int, PhasePlan, froz
 
 
 def _phase_label(phase: PhasePlan, triggers: frozenset[str], data: _Data) -> str:
-    name = _lower_first(phase.drug_name)
-    if _class_of(phase) == "steroid" and phase.route == "iv":
-        name = f"IV {name}"
-    if "steroid-high" in triggers and phase.route != "iv":
-        name += f", {data.labels.get('steroid-high', 'high dose')}"
-    if _depot_days(phase) is not None:
-        name += f" ({data.labels['depot']})"
-    if _class_of(phase) is None:
-        name += f": {data.labels.get('no_watch_list', '')}".rstrip(": ")
-    return name
+    return phase_watch_label(
+        phase.drug_name,
+        data.labels,
+        iv_steroid=_class_of(phase) == "steroid" and phase.route == "iv",
+        high_dose="steroid-high" in triggers and phase.route != "iv",
+        depot=_depot_days(phase) is not None,
+        no_watch_list=_class_of(phase) is None,
+    )
 
 
 def _applies(spec: _Spec, conditions_: tuple[str, ...], phase: PhasePlan | None) -> bool:
@@ -486,10 +481,7 @@ def _watch_list(plan: Plan) -> WatchList:
             by_after[0] = []
         for after, items in sorted(by_after.items()):
             end = last + after
-            text = label
-            if after:
-                text += " " + data.labels["after_days"].format(days=after)
-            label_text = f"{_days(first, end).capitalize()}, {text}"
+            label_text = group_label(first, end, label, data.labels, after_days=after)
             dated.append((first, 0, WatchGroup(label_text, first, end, tuple(items))))
 
     labels = conditions()
@@ -502,15 +494,15 @@ def _watch_list(plan: Plan) -> WatchList:
                 if span is not None:
                     spans.setdefault(span, []).append(spec)
         for (first, last), specs in spans.items():
-            label = f"{_days(first, last).capitalize()}, {_lower_first(labels[condition])}"
+            label = group_label(first, last, lower_first(labels[condition]), data.labels)
             found = _items(specs, [trigger], values, patient_conditions)
             found_items = tuple(item for item, _ in found)
             dated.append((first, 1, WatchGroup(label, first, last, found_items)))
 
     for entry in plan.watch:
         for first, last in _runs_of(entry.days):
-            label = f"{_days(first, last).capitalize()}, {data.labels['prescriber']}"
-            item = WatchItem(entry.tier, entry.text, "prescriber", "the prescriber ([[watch]])")
+            label = group_label(first, last, data.labels["prescriber"], data.labels)
+            item = WatchItem(entry.tier, entry.text, "prescriber", PRESCRIBER_SOURCE)
             dated.append((first, 1, WatchGroup(label, first, last, (item,))))
 
     if any(w.code == ADRENAL_CODE for w in plan.warnings):
@@ -518,7 +510,7 @@ def _watch_list(plan: Plan) -> WatchList:
         if steroid_days:
             first = steroid_days[-1] + 1
             after_items = tuple(item for item, _ in _items(data.specs, ["adrenal"], values))
-            label = f"{data.labels['after']} ({_days(first, None)})"
+            label = after_course_label(first, data.labels)
             last = first + data.adrenal_days - 1
             dated.append((first, 2, WatchGroup(label, first, last, after_items)))
 
@@ -621,7 +613,7 @@ def _reminder_lines(plan: Plan) -> dict[int, str]:
                 best[day] = group_best
     number = emergency_number(plan)
     return {
-        day: f"{data.reminders[item.tier].replace('{emergency}', number)} {item.text}"
+        day: reminder_watch_line(data.reminders[item.tier], number, item.text)
         for day, (_, item) in best.items()
     }
 
@@ -645,32 +637,7 @@ def checks_before(plan: Plan, dose: Dose) -> list[str]:
     return checks
 
 
-def render_watch_text(watch: WatchList, contact: str = "") -> str:
-    """The watch list as plain text: by tier, then by days (what ``taper watch`` prints).
-
-    ``contact`` is how to reach the care team (``taper.voice.people.call_clinic``), printed
-    under the call tiers.
-    """
+def watch_words() -> tuple[dict[str, str], dict[str, str]]:
+    """The watch list's tier headings and labels (``data/watch.toml``), for the words module."""
     data = _data()
-    titles = dict(watch.headings) or data.headings
-    lines: list[str] = []
-    for tier, items in watch.by_tier().items():
-        if tier == "now" and not items:
-            continue  # the tier for line infections and pregnancy red flags: only when used
-        lines.append(f"== {titles[tier]} ==")
-        if tier in ("call", "now") and contact:
-            lines.append(f"  ({contact})")
-        lines.extend(f"  - {item.text}" for item in items)
-        if not items:
-            lines.append("  (nothing listed)")
-        lines.append("")
-    if watch.advice:
-        lines.append(f"== {data.labels['advice']} ==")
-        lines.extend(f"  - {item.text}" for item in watch.advice)
-        lines.append("")
-    lines.append("== By days ==")
-    for group in watch.groups:
-        lines.append(group.label)
-        for tier in TIERS:
-            lines.extend(f"  {tier}: {item.text}" for item in group.items if item.tier == tier)
-    return "\n".join(lines) + "\n"
+    return dict(data.headings), dict(data.labels)

@@ -16,6 +16,7 @@ from taper.cli import main
 from taper.plan import Plan
 from taper.schedules import load_plan
 from taper.templates import render_template
+from taper.voice.console import render_watch_text
 from taper.voice.people import call_clinic
 from taper.watch import (
     TIERS,
@@ -25,7 +26,6 @@ from taper.watch import (
     data_problems,
     known_trigger,
     reminder_line,
-    render_watch_text,
     watch_list,
 )
 

@@ -7,11 +7,16 @@ The table's layout (its columns, its ``==`` rules, one row per item) stays in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from taper.plan import Day, DispenseLine, Dose, Event, LiquidLine, PhasePlan, Plan, Total, Warning
 from taper.units import format_amount, format_number
 from taper.voice.doses import dose_summary, phase_heading, take_of
 from taper.voice.overview import NO_DOSE
 from taper.voice.text import count_words, plain_text
+
+if TYPE_CHECKING:
+    from taper.watch import WatchList
 
 
 class Table:
@@ -116,6 +121,39 @@ def file_warning(file_name: str, warning: Warning) -> str:
 def watch_text(plan: Plan) -> str:
     """The course's watch list as ``taper watch`` prints it, in plain spaces."""
     from taper.voice.people import call_clinic
-    from taper.watch import render_watch_text, watch_list
+    from taper.watch import watch_list
 
     return plain_text(render_watch_text(watch_list(plan), call_clinic(plan)))
+
+
+def render_watch_text(watch: WatchList, contact: str = "") -> str:
+    """The watch list as plain text: by tier, then by days (what ``taper watch`` prints).
+
+    ``contact`` is how to reach the care team (``taper.voice.people.call_clinic``), printed
+    under the call tiers.
+    """
+    from taper.watch import TIERS, watch_words
+
+    default_headings, labels = watch_words()
+    titles = dict(watch.headings) or default_headings
+    lines: list[str] = []
+    for tier, items in watch.by_tier().items():
+        if tier == "now" and not items:
+            continue  # the tier for line infections and pregnancy red flags: only when used
+        lines.append(f"== {titles[tier]} ==")
+        if tier in ("call", "now") and contact:
+            lines.append(f"  ({contact})")
+        lines.extend(f"  - {item.text}" for item in items)
+        if not items:
+            lines.append("  (nothing listed)")
+        lines.append("")
+    if watch.advice:
+        lines.append(f"== {labels['advice']} ==")
+        lines.extend(f"  - {item.text}" for item in watch.advice)
+        lines.append("")
+    lines.append("== By days ==")
+    for group in watch.groups:
+        lines.append(group.label)
+        for tier in TIERS:
+            lines.extend(f"  {tier}: {item.text}" for item in group.items if item.tier == tier)
+    return "\n".join(lines) + "\n"
