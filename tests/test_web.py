@@ -43,9 +43,13 @@ PACKET_ORDER = [
 
 
 @pytest.fixture
-def app() -> Flask:
+def app(monkeypatch: pytest.MonkeyPatch) -> Flask:
     from taper.web import create_app
 
+    # The page defaults to this machine's zone; CI's is UTC, a zone with no emergency number
+    # taper can trust (every template would then ask for care_team.emergency). A clinic's
+    # machine has its own zone: the tests run as one in New York.
+    monkeypatch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
     return create_app(token=TOKEN, port=PORT)
 
 
@@ -443,7 +447,7 @@ def test_template_fills_the_form_and_the_file(client: FlaskClient) -> None:
     page = Page(html)
     assert page.elements["f-phase-2-steps-4-dose"][1]["value"] == "10 mg"
     assert page.elements["f-phase-1-drug"][1]["value"] == "methylprednisolone"
-    assert "regimen.toml: valid: 31 days, 31 doses, 1 warning<" in html
+    assert "regimen.toml: valid: 31 days, 31 doses, 2 warnings<" in html
     assert "Methylprednisolone 1 g IV infusion" in html  # the plan, in the shared words
 
 
@@ -513,6 +517,7 @@ def form_of(html: str, text: str | None = None) -> dict[str, str]:
 
 def test_an_error_appears_at_its_field_and_goes(client: FlaskClient) -> None:
     fields = form_of(load_template(client))
+    fields["care_team.phone"] = "212-555-0100"  # else its warning stands at the phone field
     fields["phase[2].steps[3].dose"] = "20 mgg"
     bad = post(client, "/ui/update", data=fields).get_data(as_text=True)
     errors = field_errors(bad)

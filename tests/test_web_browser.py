@@ -95,7 +95,11 @@ def server() -> Iterator[str]:
     holder.app = create_app(token=TOKEN, port=holder.port)
     thread = threading.Thread(target=holder.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{holder.port}"
+    # The page defaults to this machine's zone; CI's is UTC, which has no emergency number
+    # taper can trust: the tests run as a clinic in New York.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+        yield f"http://127.0.0.1:{holder.port}"
     holder.shutdown()
     holder.server_close()
     thread.join(timeout=5)
