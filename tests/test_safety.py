@@ -380,8 +380,9 @@ from taper import emergency  # noqa: E402
 from taper.catalogue import read_data  # noqa: E402
 from taper.export.pdf import render_pdf  # noqa: E402
 from taper.safety import measured_volume  # noqa: E402
+from taper.voice.console import render_watch_text  # noqa: E402
 from taper.voice.staff import appointments, dispense_rows, total_rows  # noqa: E402
-from taper.watch import render_watch_text, watch_list  # noqa: E402
+from taper.watch import watch_list  # noqa: E402
 
 
 def regimen(
