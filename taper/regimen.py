@@ -1602,35 +1602,8 @@ def _also(
             "days = [course days] or on = a date (with every = N or weekdays = [...] for a "
             "rhythm, which on its own runs over the whole course)",
         )
-    during: list[str] = []
-    for name, where in r.texts(table, "during", place) or []:
-        if name in phase_names:
-            during.append(name)
-        else:
-            r.problem(
-                where,
-                f'no phase is named "{name}"{_did_you_mean(name, phase_names)}'
-                f" (phases: {', '.join(phase_names) or 'none'})",
-            )
-    days: list[int] = []
-    seen: set[int] = set()
-    if "days" in table:
-        value = table["days"]
-        if not isinstance(value, list) or not value:
-            r.problem(
-                f"{place}.days",
-                f"expected a list of course days such as [1, 2, 3], got {describe(value)}",
-            )
-        else:
-            for day_number, item in enumerate(value, 1):
-                if type(item) is not int or not 1 <= item <= MAX_COURSE_DAYS:
-                    r.problem(
-                        f"{place}.days[{day_number}]",
-                        f"expected a course day from 1 to {MAX_COURSE_DAYS}, got {describe(item)}",
-                    )
-                elif item not in seen:
-                    seen.add(item)
-                    days.append(item)
+    during = _phases_named(r, r.texts(table, "during", place), phase_names)
+    days = _course_days(r, table, place)
     on = r.a_date(table["on"], f"{place}.on") if "on" in table else None
     if on is not None and start is not None and on < start:
         r.problem(f"{place}.on", f"{on} is before the course starts on {start}")
@@ -1862,37 +1835,11 @@ def _watch_entries(r: _Reader, raw: Any, phase_names: list[str]) -> tuple[WatchE
             )
         if "during" in table and "days" in table:
             r.problem(place, "give during (phase names) or days (course days), not both")
-        during: list[str] = []
         names = r.texts(table, "during", place)
         if names == []:
             r.problem(f"{place}.during", "is empty; name a phase, or remove during")
-        for name, where in names or []:
-            if name in phase_names:
-                during.append(name)
-            else:
-                r.problem(
-                    where,
-                    f'no phase is named "{name}"{_did_you_mean(name, phase_names)}'
-                    f" (phases: {', '.join(phase_names) or 'none'})",
-                )
-        days: list[int] = []
-        if "days" in table:
-            value = table["days"]
-            if not isinstance(value, list) or not value:
-                r.problem(
-                    f"{place}.days",
-                    f"expected a list of course days such as [1, 2, 3], got {describe(value)}",
-                )
-            else:
-                for day_number, day in enumerate(value, 1):
-                    if type(day) is not int or not 1 <= day <= MAX_COURSE_DAYS:
-                        r.problem(
-                            f"{place}.days[{day_number}]",
-                            f"expected a course day from 1 to {MAX_COURSE_DAYS}, "
-                            f"got {describe(day)}",
-                        )
-                    elif day not in days:
-                        days.append(day)
+        during = _phases_named(r, names, phase_names)
+        days = _course_days(r, table, place)
         if len(r.problems) == before and tier is not None and text is not None:
             entries.append(
                 WatchEntry(
@@ -1900,6 +1847,46 @@ def _watch_entries(r: _Reader, raw: Any, phase_names: list[str]) -> tuple[WatchE
                 )
             )
     return tuple(entries)
+
+
+def _phases_named(
+    r: _Reader, names: list[tuple[str, str]] | None, phase_names: list[str]
+) -> list[str]:
+    """The phases a ``during`` list names; each unknown name is a problem at its place."""
+    during: list[str] = []
+    for name, where in names or []:
+        if name in phase_names:
+            during.append(name)
+        else:
+            r.problem(
+                where,
+                f'no phase is named "{name}"{_did_you_mean(name, phase_names)}'
+                f" (phases: {', '.join(phase_names) or 'none'})",
+            )
+    return during
+
+
+def _course_days(r: _Reader, table: dict[str, Any], place: str) -> list[int]:
+    """The course days a ``days`` list names, each once, in the order written."""
+    days: list[int] = []
+    if "days" not in table:
+        return days
+    value = table["days"]
+    if not isinstance(value, list) or not value:
+        r.problem(
+            f"{place}.days",
+            f"expected a list of course days such as [1, 2, 3], got {describe(value)}",
+        )
+        return days
+    for day_number, day in enumerate(value, 1):
+        if type(day) is not int or not 1 <= day <= MAX_COURSE_DAYS:
+            r.problem(
+                f"{place}.days[{day_number}]",
+                f"expected a course day from 1 to {MAX_COURSE_DAYS}, got {describe(day)}",
+            )
+        elif day not in days:
+            days.append(day)
+    return days
 
 
 __all__ = [
