@@ -583,24 +583,9 @@ class _Engine:
                         if placed_at is None:
                             continue
                         when, clock = placed_at
-                        dose = Dose(
-                            day + offset,
-                            self.date_of(day + offset),
-                            clock,
-                            when,
-                            phase.name,
-                            phase.drug_id,
-                            phase.display,
-                            phase.route,
-                            made.amount,
-                            made.unit,
-                            made.tablets,
-                            made.volume_ml,
-                            phase.duration_min,
-                            _dose_instructions(phase, made),
-                            phase.where,
-                            time.slot,
-                            basis=basis,
+                        on = self.date_of(day + offset)
+                        dose = _made_dose(
+                            phase, made, basis, day + offset, on, clock, when, time.slot
                         )
                         scheduled.append(_ScheduledDose(dose, place, phase))
             day += step.days
@@ -639,25 +624,7 @@ class _Engine:
             day = (on - self.regimen.start).days + 1
             clock = when.strftime("%H:%M")
             clocks.add(clock)
-            dose = Dose(
-                day,
-                on,
-                clock,
-                when,
-                phase.name,
-                phase.drug_id,
-                phase.display,
-                phase.route,
-                made.amount,
-                made.unit,
-                made.tablets,
-                made.volume_ml,
-                phase.duration_min,
-                _dose_instructions(phase, made),
-                phase.where,
-                None,
-                basis=basis,
-            )
+            dose = _made_dose(phase, made, basis, day, on, clock, when)
             scheduled.append(_ScheduledDose(dose, place, phase))
         hour, minute = (int(part) for part in time.time.split(":"))
         expected = {f"{(hour + h) % 24:02d}:{minute:02d}" for h in range(0, 24, hours)}
@@ -1156,6 +1123,38 @@ def _totals(doses: list[Dose]) -> tuple[Total, ...]:
 
 
 # -- the words each dose carries come from the voice ---------------------------------------
+
+
+def _made_dose(
+    phase: Phase,
+    made: _Made,
+    basis: Basis | None,
+    day: int,
+    on: date,
+    clock: str,
+    when: datetime,
+    slot: str | None = None,
+) -> Dose:
+    """A dose made from the phase's tablets, liquid or units, at one local time."""
+    return Dose(
+        day,
+        on,
+        clock,
+        when,
+        phase.name,
+        phase.drug_id,
+        phase.display,
+        phase.route,
+        made.amount,
+        made.unit,
+        made.tablets,
+        made.volume_ml,
+        phase.duration_min,
+        _dose_instructions(phase, made),
+        phase.where,
+        slot,
+        basis=basis,
+    )
 
 
 def _dose_instructions(phase: Phase, made: _Made) -> str:
