@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from taper.plan import ContainerLine, Dose
-from taper.units import MASS_UNITS, format_amount, format_number
+from taper.units import MASS_UNITS, ceil_div, format_amount, format_number
 
 if TYPE_CHECKING:
     from taper.regimen import Phase
@@ -65,9 +65,9 @@ def container_lines(scheduled: Sequence[_Scheduled]) -> tuple[ContainerLine, ...
                 if dose.amount is None or dose.unit is None:
                     continue
                 if size.is_mass and dose.unit in MASS_UNITS:
-                    count += int(dose.amount * MASS_UNITS[dose.unit] / size.in_mg())
+                    count += ceil_div(dose.amount * MASS_UNITS[dose.unit], size.in_mg())
                 else:
-                    count += int(dose.amount / size.value)
+                    count += ceil_div(dose.amount, size.value)
             lines.append(
                 ContainerLine(
                     phase.drug_id,
@@ -93,8 +93,7 @@ def _vials(doses: list[Dose], size: Decimal) -> tuple[int, Decimal]:
             continue
         used += volume
         if volume > size:
-            whole = -(-volume // size)  # a dose larger than a vial: fresh vials of its own
-            count += int(whole)
+            count += ceil_div(volume, size)  # a dose larger than a vial: fresh vials of its own
             continue
         if volume > left:
             count += 1

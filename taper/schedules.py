@@ -49,7 +49,7 @@ from taper.regimen import (
     read_regimen,
 )
 from taper.tablets import nearest_makeable, tablets_for
-from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
+from taper.units import MASS_UNITS, Amount, ceil_div, format_amount, format_number, plain
 from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import dose_instructions, session_instructions
 
@@ -978,9 +978,7 @@ class _Engine:
             if not doses:
                 continue
             used = sum((t.count for d in doses for t in d.tablets), Decimal(0))
-            count = max(
-                1, -(-int(used.to_integral_value(rounding="ROUND_CEILING")) // pack.tablets)
-            )
+            count = max(1, ceil_div(used, pack.tablets))
             left = count * pack.tablets - used
             lines.append(
                 PackLine(
