@@ -898,6 +898,8 @@ class _Engine:
         last_dose_day = max((item.dose.day for item in scheduled), default=end_day)
         fill = regimen.fill_days or last_dose_day
         fills = []
+        supplied: dict[tuple[str, Decimal, str], int] = defaultdict(int)
+        needed: dict[tuple[str, Decimal, str], Decimal] = defaultdict(Decimal)
         for number, first in enumerate(range(1, last_dose_day + 1, fill), 1):
             last = min(first + fill - 1, last_dose_day)
             period = [item for item in scheduled if first <= item.dose.day <= last]
@@ -907,9 +909,10 @@ class _Engine:
                     number,
                     first,
                     last,
-                    period_dispense,
+                    _whole_tablets(period_dispense, needed, supplied),
                     period_liquids,
                     tuple(pack for pack in packs if first <= pack.first_day <= last),
+                    container_lines(scheduled, (first, last)),
                 )
             )
         return Plan(
@@ -1038,6 +1041,27 @@ def _quantities(
         for (drug, liquid), volume in sorted(liquids.items())
     )
     return dispense_lines, liquid_lines
+
+
+def _whole_tablets(
+    period: tuple[DispenseLine, ...],
+    needed: dict[tuple[str, Decimal, str], Decimal],
+    supplied: dict[tuple[str, Decimal, str], int],
+) -> tuple[DispenseLine, ...]:
+    """A fill's tablets in whole tablets: what the course needs up to its last day, rounded up,
+    less what the fills before it supplied. A tablet split in one fill is dispensed in that fill
+    and its other half used in the next; the fills add up to the course's whole tablets.
+
+    ``needed`` and ``supplied`` run over the fills in order (updated here).
+    """
+    lines = []
+    for line in period:
+        key = (line.drug, line.strength, line.unit)
+        needed[key] += line.count
+        whole = ceil_div(needed[key], 1) - supplied[key]
+        supplied[key] += whole
+        lines.append(line._replace(count=Decimal(whole)))
+    return tuple(lines)
 
 
 def _cap_of(phase: Phase, step: Step) -> Cap:

@@ -1,25 +1,33 @@
-"""Dispensing at the edges (issue 18): whole vials for a dose larger than a vial, and whole
-tablets before halves; each with a regression test that failed before its fix, and the
-hypothesis properties for the class."""
+"""Dispensing at the edges (issue 18 items 1, 2, 3, 6): whole vials for a dose larger than a
+vial, containers and whole tablets in every fill, and whole tablets before halves; each with a
+regression test that failed before its fix, and the hypothesis properties for the class."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
+import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taper.errors import RegimenError
+from taper.export.json import render_json
 from taper.plan import Plan
 from taper.regimen import parse_regimen
 from taper.schedules import build_plan
 from taper.tablets import tablets_for
 from taper.units import ceil_div
+from taper.voice.amounts import fill_intro, fill_rows
 
 TODAY = date(2026, 11, 22)
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "taper" / "data" / "plan.schema.json").read_text("utf-8")
+)
 D = Decimal
 
 
@@ -116,6 +124,83 @@ def test_a_half_is_used_where_whole_tablets_would_be_over_the_limit() -> None:
     assert tablets_for(D(100), (D(200), D(1)), True) == ((D(1), D(100)),)  # within the limit
 
 
+# -- item 2: each fill supplies the vials and injectors its days need -------------------------
+
+
+@pytest.mark.parametrize(
+    ("dose", "container", "per_fill", "total"),
+    [
+        ("120 units", 'vial = "1 mL"', [14, 14], 28),  # 2 vials a dose
+        # 1 mL a dose from 5 mL vials: vials opened on days 1, 6 and 11; the vial of day 6 is
+        # used on in fill 2 and counted once, in fill 1.
+        ("80 units", 'vial = "5 mL"', [2, 1], 3),
+        ("80 units", 'injector = "80 units"', [7, 7], 14),
+        ("80 units", 'injector = "40 units"', [14, 14], 28),
+    ],
+)
+def test_each_fill_supplies_its_vials_and_injectors(
+    dose: str, container: str, per_fill: list[int], total: int
+) -> None:
+    plan = plan_text(course(acth(dose, container), top='fill = "7 days"'))
+    (line,) = plan.containers
+    assert line.count == total
+    assert [sum(box.count for box in fill.containers) for fill in plan.fills] == per_fill
+    rows = fill_rows(plan)
+    assert not any("nothing to supply" in row[3] for row in rows)
+    assert any(f"{per_fill[0]} " in row[3] and line.kind in row[3] for row in rows)
+    document = render_json(plan).decode()
+    assert '"containers":' in document.split('"fills":', 1)[1]
+
+
+def test_a_fill_served_by_a_vial_opened_before_says_so() -> None:
+    # 1 mL a day from a 5 mL vial, 2-day fills: fill 2 (days 3–4) opens no vial.
+    plan = plan_text(course(acth("80 units", 'vial = "5 mL"', days=6), top='fill = "2 days"'))
+    assert [fill.containers[0].count for fill in plan.fills] == [1, 0, 1]
+    assert fill_rows(plan)[1][1:] == (
+        "ACTH gel",
+        "5 mL vials, 80 units/mL",
+        "none: the doses use 2 mL from a vial supplied in an earlier fill",
+    )
+    assert "A vial opened in one fill and used on in the next" in fill_intro(plan)
+
+
+# -- item 3: every fill dispenses whole tablets ------------------------------------------------
+
+
+def test_each_fill_dispenses_whole_tablets_and_the_split_one_is_carried() -> None:
+    # 15 mg = 1½ × 10 mg a day for 7 days, 3-day fills: the fills need 4½, 4½ and 1½ tablets.
+    plan = plan_text(
+        course(
+            '[[phase]]\ndrug = "prednisone"\ntablets = ["10 mg"]\nsplit = true\n'
+            'dose = "15 mg"\ndays = 7\nat = ["08:00"]\n',
+            top='fill = "3 days"',
+        )
+    )
+    assert [line.count for line in plan.dispense] == [D("10.5")]
+    assert [[line.count for line in fill.dispense] for fill in plan.fills] == [[5], [4], [2]]
+    assert all("½" not in row[3] for row in fill_rows(plan))
+    intro = fill_intro(plan)
+    assert "each fill is in whole tablets" in intro
+    assert "the patient keeps the other half for the next fill" in intro
+    # plan.json: whole counts in each fill, valid against the contract
+    document = json.loads(render_json(plan))
+    assert [f["dispense"][0]["count"] for f in document["fills"]] == [5, 4, 2]
+    jsonschema.validate(document, SCHEMA)
+
+
+def test_a_fill_that_needs_only_the_kept_half_supplies_none() -> None:
+    # 5 mg = ½ × 10 mg a day, 1-day fills: a tablet every other fill.
+    plan = plan_text(
+        course(
+            '[[phase]]\ndrug = "prednisone"\ntablets = ["10 mg"]\nsplit = true\n'
+            'dose = "5 mg"\ndays = 3\nat = ["08:00"]\n',
+            top='fill = "1 day"',
+        )
+    )
+    assert [[line.count for line in fill.dispense] for fill in plan.fills] == [[1], [0], [1]]
+    assert fill_rows(plan)[1][3] == "none: the half tablet kept from the fill before"
+
+
 # -- the class: properties over generated orders -----------------------------------------------
 
 STRENGTHS = [D(s) for s in ("1", "2", "2.5", "5", "10", "20", "25", "50")]
@@ -142,3 +227,84 @@ def test_solve_never_splits_when_whole_tablets_make_the_dose(
         assert halves == 0  # whole tablets make it: no half
     else:
         assert halves == 1  # one half of the smallest strength was always enough here
+
+
+def _fill_course(draw: st.DrawFn) -> str:
+    strengths = draw(
+        st.lists(
+            st.sampled_from(["1", "2.5", "5", "10", "20"]), min_size=1, max_size=3, unique=True
+        )
+    )
+    smallest = min(D(s) for s in strengths)
+    steps = []
+    for _ in range(draw(st.integers(1, 3))):
+        halves = draw(st.integers(1, 16))
+        dose = smallest * halves / 2
+        steps.append(f'{{ dose = "{dose.normalize():f} mg", days = {draw(st.integers(1, 12))} }}')
+    tablets = ", ".join(f'"{s} mg"' for s in strengths)
+    return course(
+        f'[[phase]]\ndrug = "prednisone"\ntablets = [{tablets}]\nsplit = true\n'
+        f'at = ["08:00"]\nsteps = [{", ".join(steps)}]\n',
+        top=f'fill = "{draw(st.integers(1, 10))} days"',
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_every_fill_dispenses_whole_tablets_that_cover_its_days(data: st.DataObject) -> None:
+    plan = plan_text(data.draw(st.composite(lambda draw: _fill_course(draw))()))
+    # An independent, plain count of what the days up to each fill's end use, per strength.
+    needed: dict[Decimal, Decimal] = {}
+    supplied: dict[Decimal, Decimal] = {}
+    for fill in plan.fills:
+        for day in plan.days[fill.first_day - 1 : fill.last_day]:
+            for dose in day.doses:
+                for tablet in dose.tablets:
+                    needed[tablet.strength] = needed.get(tablet.strength, D(0)) + tablet.count
+        for line in fill.dispense:
+            assert line.count == int(line.count) and line.count >= 0  # whole tablets
+            supplied[line.strength] = supplied.get(line.strength, D(0)) + line.count
+        for strength, need in needed.items():
+            # What is supplied so far covers the days so far, with less than a tablet to spare.
+            assert need <= supplied.get(strength, D(0)) < need + 1
+    course_total = {line.strength: ceil_div(line.count, 1) for line in plan.dispense}
+    assert supplied == course_total  # the fills add up to the course's whole tablets
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    doses=st.lists(st.sampled_from([40, 80, 120, 160, 200]), min_size=1, max_size=3),
+    days=st.integers(1, 20),
+    fill=st.integers(1, 10),
+    container=st.sampled_from(['vial = "1 mL"', 'vial = "5 mL"', 'injector = "40 units"']),
+)
+def test_every_fill_supplies_the_containers_its_days_need(
+    doses: list[int], days: int, fill: int, container: str
+) -> None:
+    steps = ", ".join(f'{{ dose = "{units} units", days = {days} }}' for units in doses)
+    phase = acth("80 units", container).replace('dose = "80 units"\ndays = 14\n', "")
+    phase += 'allow = ["above-documented-dose"]\n'  # 160 and 200 units: dispensing at the edge
+    plan = plan_text(course(phase + f"steps = [{steps}]\n", top=f'fill = "{fill} days"'))
+    (course_line,) = plan.containers
+    per_fill = [sum(box.count for box in f.containers) for f in plan.fills]
+    assert sum(per_fill) == course_line.count  # the fills add up to the course total
+    # A plain re-count: every dose needs its own share; what is supplied up to each fill's end
+    # holds what the doses up to then use (a vial is drawn from, never refilled).
+    size_ml = D(1) if '"1 mL"' in container else D(5)
+    used_ml = D(0)
+    given_units = 0
+    for f in plan.fills:
+        for day in plan.days[f.first_day - 1 : f.last_day]:
+            for dose in day.doses:
+                assert dose.volume_ml is not None and dose.amount is not None
+                used_ml += dose.volume_ml
+                given_units += int(dose.amount)
+        so_far = sum(per_fill[: f.number])
+        if "injector" in container:
+            assert so_far * 40 == given_units  # one 40-unit injector per 40 units
+        else:
+            assert so_far * size_ml >= used_ml
+    if "injector" not in container:
+        # A dose larger than a vial takes whole vials of its own.
+        larger = [d.volume_ml for d in plan.doses if d.volume_ml and d.volume_ml > size_ml]
+        assert course_line.count >= sum(ceil_div(v, size_ml) for v in larger)

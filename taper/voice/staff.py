@@ -58,11 +58,9 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
     from taper.voice.amounts import pack_rows
 
     rows.extend(pack_rows(plan.packs))
-    for box in plan.containers:
-        # Whole vials or injectors, never "31.5 mL" (issue 12 H4).
-        form = f"{box.size} {box.kind}s" + (f", {box.liquid}" if box.liquid else "")
-        kind = box.kind if box.count == 1 else f"{box.kind}s"
-        rows.append((box.drug_name, form, f"{box.count} {kind} (the doses use {box.used})"))
+    from taper.voice.amounts import container_rows
+
+    rows.extend(container_rows(plan.containers))
     return rows
 
 
