@@ -49,7 +49,7 @@ from taper.regimen import (
     read_regimen,
 )
 from taper.tablets import nearest_makeable, tablets_for
-from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
+from taper.units import MASS_UNITS, Amount, ceil_div, format_amount, format_number, plain
 from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import dose_instructions, session_instructions
 
@@ -898,6 +898,8 @@ class _Engine:
         last_dose_day = max((item.dose.day for item in scheduled), default=end_day)
         fill = regimen.fill_days or last_dose_day
         fills = []
+        supplied: dict[tuple[str, Decimal, str], int] = defaultdict(int)
+        needed: dict[tuple[str, Decimal, str], Decimal] = defaultdict(Decimal)
         for number, first in enumerate(range(1, last_dose_day + 1, fill), 1):
             last = min(first + fill - 1, last_dose_day)
             period = [item for item in scheduled if first <= item.dose.day <= last]
@@ -907,9 +909,10 @@ class _Engine:
                     number,
                     first,
                     last,
-                    period_dispense,
+                    _whole_tablets(period_dispense, needed, supplied),
                     period_liquids,
                     tuple(pack for pack in packs if first <= pack.first_day <= last),
+                    container_lines(scheduled, (first, last)),
                 )
             )
         return Plan(
@@ -978,9 +981,7 @@ class _Engine:
             if not doses:
                 continue
             used = sum((t.count for d in doses for t in d.tablets), Decimal(0))
-            count = max(
-                1, -(-int(used.to_integral_value(rounding="ROUND_CEILING")) // pack.tablets)
-            )
+            count = max(1, ceil_div(used, pack.tablets))
             left = count * pack.tablets - used
             lines.append(
                 PackLine(
@@ -1040,6 +1041,27 @@ def _quantities(
         for (drug, liquid), volume in sorted(liquids.items())
     )
     return dispense_lines, liquid_lines
+
+
+def _whole_tablets(
+    period: tuple[DispenseLine, ...],
+    needed: dict[tuple[str, Decimal, str], Decimal],
+    supplied: dict[tuple[str, Decimal, str], int],
+) -> tuple[DispenseLine, ...]:
+    """A fill's tablets in whole tablets: what the course needs up to its last day, rounded up,
+    less what the fills before it supplied. A tablet split in one fill is dispensed in that fill
+    and its other half used in the next; the fills add up to the course's whole tablets.
+
+    ``needed`` and ``supplied`` run over the fills in order (updated here).
+    """
+    lines = []
+    for line in period:
+        key = (line.drug, line.strength, line.unit)
+        needed[key] += line.count
+        whole = ceil_div(needed[key], 1) - supplied[key]
+        supplied[key] += whole
+        lines.append(line._replace(count=Decimal(whole)))
+    return tuple(lines)
 
 
 def _cap_of(phase: Phase, step: Step) -> Cap:

@@ -205,6 +205,20 @@ def mosteller_bsa(height_cm: Decimal, weight_kg: Decimal) -> Decimal:
     return (height_cm * weight_kg / 3600).sqrt().quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
+def ceil_div(numerator: Decimal | int, denominator: Decimal | int) -> int:
+    """The smallest whole number n with n × denominator ≥ numerator (denominator > 0): whole
+    vials, tablets and packs to dispense.
+
+    The one ceiling for quantities: ``-(-x // y)`` is not one with ``Decimal``, whose ``//``
+    truncates toward zero (``-(-Decimal("1.5") // 1)`` is 1), nor is ``int(x / y)``.
+    """
+    if denominator <= 0:
+        raise ValueError(f"a ceiling needs a positive denominator, not {denominator}")
+    quotient, remainder = divmod(Decimal(numerator), Decimal(denominator))
+    # divmod truncates toward zero: a positive remainder means the quotient is one short
+    return int(quotient) + (1 if remainder > 0 else 0)
+
+
 def unit_text(unit: str) -> str:
     """A unit as people read it: ``mg/m2`` → ``mg/m²``."""
     return unit.replace("/m2", "/m²")

@@ -6,7 +6,16 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from taper.plan import Basis, DispenseLine, Dose, LiquidLine, PackLine, Plan, TabletCount
+from taper.plan import (
+    Basis,
+    ContainerLine,
+    DispenseLine,
+    Dose,
+    LiquidLine,
+    PackLine,
+    Plan,
+    TabletCount,
+)
 from taper.units import plain
 from taper.zones import TZDATA_VERSION
 
@@ -204,6 +213,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "dispense": _dispense(fill.dispense),
                 "liquids": _liquids(fill.liquids),
                 "packs": _packs(fill.packs),
+                # The vials and injectors of each fill (issue 18 item 2), in courses with them.
+                **({"containers": _containers(fill.containers)} if plan.containers else {}),
             }
             for fill in plan.fills
         ],
@@ -223,21 +234,25 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         ],
         # Extra properties (the contract allows them): issue 11 items 5, 8, 9; issue 12 H3, H4.
         "emergency": plan.emergency._asdict() if plan.emergency is not None else None,
-        "containers": [
-            {
-                "drug": line.drug,
-                "kind": line.kind,
-                "size": line.size,
-                "count": line.count,
-                "used": line.used,
-                "liquid": line.liquid,
-            }
-            for line in plan.containers
-        ],
+        "containers": _containers(plan.containers),
         "watch": [
             {"tier": item.tier, "text": item.text, "days": list(item.days)} for item in plan.watch
         ],
     }
+
+
+def _containers(lines: tuple[ContainerLine, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "drug": line.drug,
+            "kind": line.kind,
+            "size": line.size,
+            "count": line.count,
+            "used": line.used,
+            "liquid": line.liquid,
+        }
+        for line in lines
+    ]
 
 
 def render_json(plan: Plan) -> bytes:

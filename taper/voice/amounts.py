@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from taper.plan import Basis, Day, PackLine, Plan
+from taper.plan import Basis, ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
 from taper.units import format_amount, format_number
 from taper.voice.doses import tablet_word
 from taper.voice.text import count_text
@@ -110,12 +110,11 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
         dates = date_range(date_of(plan, fill.first_day), date_of(plan, fill.last_day))
         items: list[tuple[str, str, str]] = []
         for line in fill.dispense:
+            quantity = f"{count_text(line.count)} {tablet_word(line.count)}"
+            if line.count == 0:
+                quantity = "none: the half tablet kept from the fill before"
             items.append(
-                (
-                    line.drug_name,
-                    f"{format_amount(line.strength, line.unit)} tablets",
-                    f"{count_text(line.count)} {tablet_word(line.count)}",
-                )
+                (line.drug_name, f"{format_amount(line.strength, line.unit)} tablets", quantity)
             )
         for liquid in fill.liquids:
             items.append(
@@ -126,6 +125,7 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
                 )
             )
         items.extend(pack_rows(fill.packs))
+        items.extend(container_rows(fill.containers, fill_period=True))
         if not items:
             items.append(("", "", "nothing to supply"))
         for number, (drug, form, quantity) in enumerate(items):
@@ -134,11 +134,58 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
 
 
 def fill_intro(plan: Plan) -> str:
-    """The line above the fill table."""
-    return (
+    """The lines above the fill table: what the fills add up to, and how a split tablet and an
+    opened vial are carried from one fill to the next (issue 18 items 2 and 3)."""
+    text = (
         f'Supplied {plan.fill_days} days at a time (fill = "{plan.fill_days} days"): '
-        "the quantities of each fill add up to the totals for the course above."
+        "each fill is in whole tablets, packs, vials and injectors, and the fills add up to "
+        "the totals for the course above."
     )
+    if any(line.count != int(line.count) for fill in plan.fills for line in _needs(plan, fill)):
+        text += (
+            " A tablet split in one fill is dispensed in that fill; the patient keeps the other "
+            "half for the next fill, which is supplied that much less, so the course total "
+            "counts the tablet once."
+        )
+    if any(line.kind == "vial" for line in plan.containers):
+        text += (
+            " A vial opened in one fill and used on in the next is supplied with the fill that "
+            "opens it and counted once; check its in-use period on the label."
+        )
+    return text
+
+
+def _needs(plan: Plan, fill: FillPeriod) -> tuple[DispenseLine, ...]:
+    """The tablets a fill's own days use (halves included), from its days' doses."""
+    counts: dict[tuple[str, Decimal, str], Decimal] = {}
+    names: dict[str, str] = {}
+    for day in plan.days[fill.first_day - 1 : fill.last_day]:
+        for dose in day.doses:
+            names[dose.drug] = dose.drug_name
+            for tablet in dose.tablets:
+                key = (dose.drug, tablet.strength, tablet.unit)
+                counts[key] = counts.get(key, Decimal(0)) + tablet.count
+    return tuple(
+        DispenseLine(drug, names[drug], strength, unit, count)
+        for (drug, strength, unit), count in counts.items()
+    )
+
+
+def container_rows(
+    containers: tuple[ContainerLine, ...], *, fill_period: bool = False
+) -> list[tuple[str, str, str]]:
+    """Whole vials or injectors to supply, never "31.5 mL" (issue 12 H4): (drug, form, quantity).
+    In a fill, a vial opened in an earlier fill may serve its doses: no vial to supply."""
+    rows: list[tuple[str, str, str]] = []
+    for box in containers:
+        form = f"{box.size} {box.kind}s" + (f", {box.liquid}" if box.liquid else "")
+        kind = box.kind if box.count == 1 else f"{box.kind}s"
+        if fill_period and box.count == 0:
+            quantity = f"none: the doses use {box.used} from a vial supplied in an earlier fill"
+        else:
+            quantity = f"{box.count} {kind} (the doses use {box.used})"
+        rows.append((box.drug_name, form, quantity))
+    return rows
 
 
 def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:

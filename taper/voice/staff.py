@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from taper.plan import Day, Dose, Event, PhasePlan, Plan
 from taper.previous import DoseKey, PreviousPlan, plan_doses
-from taper.units import format_amount, format_number
+from taper.units import ceil_div, format_amount, format_number
 from taper.voice.doses import (
     ROUTE_WORDS,
     amount,
@@ -47,7 +47,7 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
     for line in plan.dispense:
         quantity = f"{count_text(line.count)} {tablet_word(line.count)}"
         if line.count != int(line.count):
-            quantity += f" (supply {int(line.count) + 1} whole tablets)"
+            quantity += f" (supply {ceil_div(line.count, 1)} whole tablets)"
         rows.append(
             (line.drug_name, f"{format_amount(line.strength, line.unit)} tablets", quantity)
         )
@@ -58,11 +58,9 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
     from taper.voice.amounts import pack_rows
 
     rows.extend(pack_rows(plan.packs))
-    for box in plan.containers:
-        # Whole vials or injectors, never "31.5 mL" (issue 12 H4).
-        form = f"{box.size} {box.kind}s" + (f", {box.liquid}" if box.liquid else "")
-        kind = box.kind if box.count == 1 else f"{box.kind}s"
-        rows.append((box.drug_name, form, f"{box.count} {kind} (the doses use {box.used})"))
+    from taper.voice.amounts import container_rows
+
+    rows.extend(container_rows(plan.containers))
     return rows
 
 
