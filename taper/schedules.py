@@ -52,6 +52,7 @@ from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
 from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import dose_instructions, session_instructions
+from taper.voice.times import moment
 
 
 def load_plan(path: Path, today: date | None = None) -> Plan:
@@ -685,13 +686,12 @@ class _Engine:
         hour, minute = (int(part) for part in time.time.split(":"))
         expected = {f"{(hour + h) % 24:02d}:{minute:02d}" for h in range(0, 24, hours)}
         if clocks - expected:
-            moved = sorted(
-                item.dose.date.isoformat() for item in scheduled if item.dose.time not in expected
-            )
+            first_moved = next(item.dose for item in scheduled if item.dose.time not in expected)
             self.warn(
                 "dst-interval",
                 f"the clocks change during the every {hours} hours series: the doses stay "
-                f"{hours} hours apart, so from {moved[0]} they fall at "
+                f"{hours} hours apart, so from the dose at {moment(first_moved.starts, None)} "
+                f"on {first_moved.date.isoformat()} they fall at "
                 f"{', '.join(sorted(clocks - expected))} by the clock",
                 f"{phase.place}.every",
             )
