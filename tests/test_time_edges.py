@@ -3,10 +3,12 @@ and zones that are not places (issue 18, items 4, 5 and 10)."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +146,103 @@ def test_a_time_the_clocks_skip_is_never_printed() -> None:
     assert checklist_items(plan, plan.days[1])[0][0] == "3:00\u00a0AM"
     day2 = next(line for line in render_table(plan).splitlines() if "2027-03-14" in line)
     assert "03:00" in day2 and "02:30" not in day2
+
+
+# -- item 10: zones that are not places --------------------------------------------------------
+
+PREDNISONE = '[[phase]]\ndrug = "prednisone"\ndose = "10 mg"\ndays = 3\nat = ["08:00"]\n'
+
+
+@pytest.mark.parametrize(
+    ("zone", "use"),
+    [
+        ("EST", "America/New_York"),
+        ("EST5EDT", "America/New_York"),
+        ("CST6CDT", "America/Chicago"),
+        ("MST", "America/Phoenix"),
+        ("MST7MDT", "America/Denver"),
+        ("PST8PDT", "America/Los_Angeles"),
+        ("HST", "Pacific/Honolulu"),
+        ("Etc/GMT+5", "name the place"),
+        ("GMT", '"UTC"'),
+    ],
+)
+def test_a_zone_that_is_not_a_place_is_refused_naming_the_place(zone: str, use: str) -> None:
+    text = f'start = 2027-03-01\ntimezone = "{zone}"\n{PREDNISONE}'
+    with pytest.raises(RegimenError) as caught:
+        plan_text(text)
+    message = str(caught.value)
+    assert "timezone:" in message and "not a place" in message and use in message
+
+
+def test_etc_gmt_names_its_real_offset() -> None:
+    with pytest.raises(RegimenError, match=r"UTC-5 all year"):
+        plan_text(f'start = 2027-03-01\ntimezone = "Etc/GMT+5"\n{PREDNISONE}')
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "US/Eastern", "Europe/London"])
+def test_utc_and_places_stay_valid(zone: str) -> None:
+    care = '[care_team]\nemergency = "911"\n' if "UTC" in zone else ""
+    plan = plan_text(f'start = 2027-03-01\ntimezone = "{zone}"\n{care}{PREDNISONE}')
+    assert plan.timezone == zone
+
+
+def test_new_refuses_a_machine_zone_that_is_a_posix_rule(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from taper.cli import main
+
+    monkeypatch.setenv("TZ", "EST5EDT,M3.2.0,M11.1.0")
+    out = tmp_path / "jane.toml"
+    result = CliRunner().invoke(main, ["new", "ms-iv-pulse-3-day", "-o", str(out)])
+    assert result.exit_code != 0
+    assert 'TZ="EST5EDT,M3.2.0,M11.1.0"' in result.output
+    assert "--timezone" in result.output
+    assert not out.exists()
+    args = ["new", "ms-iv-pulse-3-day", "-o", str(out), "--timezone", "America/New_York"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert 'timezone = "America/New_York"' in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("variable", [":America/Chicago", "America/Chicago"])
+def test_new_takes_a_machine_zone_that_names_a_place(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    from taper.templates import machine_timezone
+
+    monkeypatch.setenv("TZ", variable)
+    assert machine_timezone() == "America/Chicago"
+
+
+def test_new_refuses_a_zone_option_that_is_not_a_place(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from taper.cli import main
+
+    out = tmp_path / "jane.toml"
+    args = ["new", "ms-iv-pulse-3-day", "-o", str(out), "--timezone", "EST"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "America/New_York" in result.output
+    assert not out.exists()
+
+
+def test_the_page_leaves_the_zone_empty_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    import html
+
+    from taper.web import create_app
+
+    monkeypatch.setenv("TZ", "EST5EDT,M3.2.0,M11.1.0")
+    client = create_app(token="t" * 16, port=5123).test_client()
+    page = client.get(
+        "/", base_url="http://127.0.0.1:5123", headers={"Authorization": "token " + "t" * 16}
+    )
+    text = html.unescape(page.get_data(as_text=True))
+    field = re.search(r'<input id="[^"]*" name="timezone"[^>]*>', text)
+    assert field is not None and 'value=""' in field.group(0)
+    assert 'Left empty: this machine\'s zone (TZ="EST5EDT,M3.2.0,M11.1.0")' in text
+    assert 'timezone = "Etc/UTC"' not in text and 'timezone = "UTC"' not in text
+    # The zones offered are places (and UTC), never a fixed offset or a rule.
+    assert '<option value="EST5EDT">' not in text and '<option value="UTC">' in text
