@@ -3,19 +3,23 @@ and zones that are not places (issue 18, items 4, 5 and 10)."""
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from taper.errors import RegimenError
 from taper.plan import Plan
 from taper.regimen import parse_regimen
 from taper.schedules import build_plan
+from taper.zones import zone as zone_named
 
 TODAY = date(2026, 11, 22)
 D = Decimal
@@ -246,3 +250,186 @@ def test_the_page_leaves_the_zone_empty_with_the_reason(monkeypatch: pytest.Monk
     assert 'timezone = "Etc/UTC"' not in text and 'timezone = "UTC"' not in text
     # The zones offered are places (and UTC), never a fixed offset or a rule.
     assert '<option value="EST5EDT">' not in text and '<option value="UTC">' in text
+
+
+# -- the class: properties over start dates and hours across clock changes ----------------------
+#
+# Zones with every kind of change: New York and London (an hour, spring and autumn, on
+# different dates), Sydney (southern hemisphere), Casablanca (an hour off and back for
+# Ramadan) and Apia (no change since 2021: the control). A bounded budget with a fixed seed in
+# CI; TAPER_LONG_PROPERTIES=1 runs many more examples by hand.
+
+
+ZONES = (
+    "America/New_York",
+    "Europe/London",
+    "Australia/Sydney",
+    "Pacific/Apia",
+    "Africa/Casablanca",
+)
+EXAMPLES = 2000 if os.environ.get("TAPER_LONG_PROPERTIES") else 60
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("TAPER_LONG_PROPERTIES"),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def _changes(name: str) -> tuple[date, ...]:
+    """The dates in 2027–2028 whose length is not 24 hours in zone ``name`` (the clock changes);
+    a zone without any gives a few ordinary dates instead."""
+    info = zone_named(name)
+    found = []
+    on = date(2027, 1, 1)
+    while on < date(2029, 1, 1):
+        start = datetime(on.year, on.month, on.day, tzinfo=info).astimezone(UTC)
+        after = on + timedelta(days=1)
+        end = datetime(after.year, after.month, after.day, tzinfo=info).astimezone(UTC)
+        if end - start != timedelta(hours=24):
+            found.append(on)
+        on = after
+    return tuple(found) or (date(2027, 4, 4), date(2027, 9, 26))
+
+
+CHANGES = {name: _changes(name) for name in ZONES}
+
+
+@st.composite
+def near_a_change(draw: st.DrawFn) -> tuple[str, date]:
+    name = draw(st.sampled_from(ZONES))
+    change = draw(st.sampled_from(CHANGES[name]))
+    return name, change + timedelta(days=draw(st.integers(-1, 0)))
+
+
+def build_on(text: str, start: date) -> Plan:
+    regimen, problems = parse_regimen(tomllib.loads(text, parse_float=Decimal), "r.toml")
+    if regimen is None:
+        raise RegimenError("r.toml", problems)
+    return build_plan(regimen, problems, today=start)
+
+
+@st.composite
+def capped_regimens(draw: st.DrawFn, *, series: bool) -> tuple[str, date]:
+    """A per-kg IV course with max_daily: a round-the-clock series or divided daily doses."""
+    name, start = draw(near_a_change())
+    # Often a series from the day before the change at midnight or noon, which reaches the
+    # first hour of a long day (the one that can hold a dose more) for every interval.
+    hour = draw(st.one_of(st.sampled_from([0, 12]), st.integers(0, 23)))
+    minute = draw(st.sampled_from([0, 30]))
+    per_kg = draw(st.sampled_from(["0.5", "1", "2", "5"]))
+    # Mostly a cap that binds (shared among the day's doses), sometimes one that does not.
+    cap = draw(st.sampled_from(["12 mg", "40 mg", "60 mg", "100 mg", "2000 mg"]))
+    care = '[care_team]\nemergency = "112"\n'
+    head = (
+        f'start = {start.isoformat()}\ntimezone = "{name}"\n{care}[patient]\nweight = "40 kg"\n'
+        '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\nduration = "30 min"\n'
+        f'max_daily = "{cap}"\ndays = {draw(st.integers(2 if series else 1, 4))}\n'
+    )
+    if series:
+        every = draw(st.sampled_from(["4h", "6h", "8h", "12h"]))
+        body = f'dose = "{per_kg} mg/kg"\nevery = "{every}"\nat = ["{hour:02d}:{minute:02d}"]\n'
+    else:
+        times = sorted({f"{(hour + h) % 24:02d}:{minute:02d}" for h in (0, 8, 16)})
+        body = f'dose = "{per_kg} mg/kg"\nat = [{", ".join(f"{t!r}" for t in times)}]\n'
+        body = body.replace("'", '"')
+    return head + body, start
+
+
+@PROPERTY
+@given(st.one_of(capped_regimens(series=True), capped_regimens(series=False)))
+def test_no_calendar_day_above_max_daily(case: tuple[str, date]) -> None:
+    text, start = case
+    cap = Decimal(text.split('max_daily = "', 1)[1].split(" ", 1)[0])
+    try:
+        plan = build_on(text, start)
+    except RegimenError as err:
+        # The only refusal allowed here is the one naming the day over the cap.
+        assert all("max_daily" in p.place for p in err.problems), str(err)
+        assert any("above max_daily" in p.message for p in err.problems), str(err)
+        return
+    for on, total in mg_by_date(plan).items():
+        assert total <= cap, f"{on}: {total} mg above max_daily {cap} mg"
+
+
+_PRINTED = re.compile(
+    r"(?:(?P<word>midnight|noon)|(?P<hour>\d{1,2}):(?P<minute>\d{2})(?:\u00a0(?P<half>AM|PM))?)"
+    r"(?: \((?P<which>before|after) the clocks go back\))?"
+)
+
+
+def instants_named(printed: str, on: date, name: str) -> set[datetime]:
+    """Every instant a printed time can mean on date ``on`` in zone ``name``: a reader's view,
+    with no help from the plan (fold 0 is the first of a repeated time, fold 1 the second)."""
+    match = _PRINTED.fullmatch(printed)
+    assert match is not None, f"not a time a person reads: {printed!r}"
+    if match["word"]:
+        hour, minute = (0, 0) if match["word"] == "midnight" else (12, 0)
+    else:
+        hour, minute = int(match["hour"]), int(match["minute"])
+        if match["half"]:
+            hour = hour % 12 + (12 if match["half"] == "PM" else 0)
+    folds = {"before": (0,), "after": (1,), None: (0, 1)}[match["which"]]
+    info = zone_named(name)
+    found = set()
+    for fold in folds:
+        local = datetime(on.year, on.month, on.day, hour, minute, tzinfo=info, fold=fold)
+        instant = local.astimezone(UTC)
+        if instant.astimezone(info).replace(tzinfo=None, fold=0) == local.replace(
+            tzinfo=None, fold=0
+        ):
+            found.add(instant)  # a time the clocks skip has no instant at all
+    return found
+
+
+@st.composite
+def timed_regimens(draw: st.DrawFn) -> tuple[str, date]:
+    """Oral daily doses or an IV series at any hour, from a day or two before a clock change."""
+    name, start = draw(near_a_change())
+    # Often an hour the clocks repeat or skip somewhere (01:00–02:59 in these zones).
+    hour = draw(st.one_of(st.sampled_from([1, 2]), st.integers(0, 23)))
+    minute = draw(st.sampled_from([0, 15, 30, 45]))
+    at = f"{hour:02d}:{minute:02d}"
+    head = f'start = {start.isoformat()}\ntimezone = "{name}"\n[care_team]\nemergency = "112"\n'
+    if draw(st.booleans()):
+        every = draw(st.sampled_from(["4h", "6h", "8h", "12h"]))
+        body = (
+            '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "250 mg"\n'
+            f'duration = "30 min"\nevery = "{every}"\ndays = 3\nat = ["{at}"]\n'
+        )
+    else:
+        body = f'[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\ndays = 4\nat = ["{at}"]\n'
+    return head + body, start
+
+
+@PROPERTY
+@given(timed_regimens())
+def test_every_printed_time_names_exactly_the_planned_instant(case: tuple[str, date]) -> None:
+    from taper.export.table import render_table
+    from taper.voice.doses import by_staff
+    from taper.voice.overview import checklist_items
+    from taper.voice.staff import appointments
+    from taper.voice.times import moment
+
+    text, start = case
+    plan = build_on(text, start)
+    for day in plan.days:
+        doses = sorted(day.doses, key=lambda d: d.starts)
+        printed = [time for time, _ in checklist_items(plan, day)]
+        assert len(printed) == len(doses)
+        for dose, time in zip(doses, printed, strict=True):
+            assert instants_named(time, day.date, plan.timezone) == {dose.starts.astimezone(UTC)}
+            staff_time = moment(dose.starts, None)
+            assert instants_named(staff_time, day.date, plan.timezone) == {
+                dose.starts.astimezone(UTC)
+            }
+    # The nurse sheet's rows, in the plan's order.
+    staff = [d for d in plan.doses if by_staff(plan, d)]
+    rows = appointments(plan)
+    assert len(rows) == len(staff)
+    for dose, row in zip(staff, rows, strict=True):
+        assert instants_named(row[1], dose.date, plan.timezone) == {dose.starts.astimezone(UTC)}
+    # The table prints the same times, each naming one instant.
+    table = render_table(plan)
+    for dose in plan.doses:
+        assert moment(dose.starts, None) in table
