@@ -856,10 +856,14 @@ def _default_title(phases: list[Phase]) -> str:
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:
-    from taper.zones import is_zone, names
+    from taper.zones import is_zone, names, place_problem
 
     if is_zone(name):
-        return name
+        problem = place_problem(name)
+        if problem is None:
+            return name
+        r.problem("timezone", problem)
+        return None
     r.problem(
         "timezone",
         f'unknown time zone "{name}"{_did_you_mean(name, sorted(names()))} '

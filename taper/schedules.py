@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,6 +52,7 @@ from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, ceil_div, format_amount, format_number, plain
 from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import dose_instructions, session_instructions
+from taper.voice.times import moment
 
 
 def load_plan(path: Path, today: date | None = None) -> Plan:
@@ -562,6 +563,7 @@ class _Engine:
         for step in steps:
             made_at = self.make_step(maker, phase, step)
             cap = _cap_of(phase, step)
+            first_of_step = len(scheduled)
             step_plans.append(
                 StepPlan(
                     day,
@@ -588,8 +590,63 @@ class _Engine:
                             phase, made, basis, day + offset, on, clock, when, time.slot
                         )
                         scheduled.append(_ScheduledDose(dose, place, phase))
+            self.check_daily_cap(cap, scheduled[first_of_step:])
             day += step.days
         return scheduled, step_plans
+
+    def check_daily_cap(
+        self, cap: Cap, scheduled: list[_ScheduledDose], hours: int | None = None
+    ) -> None:
+        """No calendar day above ``max_daily``, whatever the clocks do that day.
+
+        A round-the-clock series gives ``24 // hours`` doses a day, and ``max_daily`` was shared
+        among those; a day of 25 hours (the clocks go back) can hold one dose more. taper never
+        changes a dose on one day by itself, so such a day is an error naming the fixes.
+        """
+        if cap.daily is None or not scheduled:
+            return
+        limit = _in_base(cap.daily)
+        by_date: dict[date, list[Dose]] = defaultdict(list)
+        for item in scheduled:
+            by_date[item.dose.date].append(item.dose)
+        for on, doses in sorted(by_date.items()):
+            total = sum(
+                (_mg(d.amount, d.unit) for d in doses if d.amount is not None and d.unit),
+                Decimal(0),
+            )
+            if total <= limit:
+                continue
+            unit = doses[0].unit or "mg"
+            one = _mg(Decimal(1), unit)
+            given = format_amount(plain(total / one), unit)
+            each = plain((limit / len(doses) / one).quantize(Decimal("0.001"), ROUND_DOWN))
+            length = self.day_hours(on)
+            why = (
+                f"{on.isoformat()} (course day {doses[0].day}) has {length} hours "
+                "(the clocks go back)"
+                if length > 24
+                else f"on {on.isoformat()} (course day {doses[0].day})"
+            )
+            fixes = "give a smaller dose"
+            if hours is not None:
+                fixes += (
+                    f" (at most {format_amount(each, unit)} each), or choose a first dose time "
+                    f"that leaves {len(doses) - 1} doses on that day"
+                )
+            self.problem(
+                f"{cap.place}.max_daily",
+                f"{why}: {len(doses)} doses, {given}, above max_daily {cap.daily}; taper does "
+                f"not change a dose by itself: {fixes}, or raise max_daily if the prescriber "
+                f"accepts {given} that day",
+            )
+
+    def day_hours(self, on: date) -> int:
+        """How many hours the calendar date ``on`` has in the course's zone (23, 24 or 25)."""
+        midnight = datetime(on.year, on.month, on.day, tzinfo=self.zone)
+        following = on + timedelta(days=1)
+        next_midnight = datetime(following.year, following.month, following.day, tzinfo=self.zone)
+        elapsed = next_midnight.astimezone(UTC) - midnight.astimezone(UTC)
+        return round(elapsed.total_seconds() / 3600)
 
     def schedule_series(
         self, phase: Phase, first: int, step: Step, maker: _Maker
@@ -629,17 +686,17 @@ class _Engine:
         hour, minute = (int(part) for part in time.time.split(":"))
         expected = {f"{(hour + h) % 24:02d}:{minute:02d}" for h in range(0, 24, hours)}
         if clocks - expected:
-            moved = sorted(
-                item.dose.date.isoformat() for item in scheduled if item.dose.time not in expected
-            )
+            first_moved = next(item.dose for item in scheduled if item.dose.time not in expected)
             self.warn(
                 "dst-interval",
                 f"the clocks change during the every {hours} hours series: the doses stay "
-                f"{hours} hours apart, so from {moved[0]} they fall at "
+                f"{hours} hours apart, so from the dose at {moment(first_moved.starts, None)} "
+                f"on {first_moved.date.isoformat()} they fall at "
                 f"{', '.join(sorted(clocks - expected))} by the clock",
                 f"{phase.place}.every",
             )
         cap = _cap_of(phase, step)
+        self.check_daily_cap(cap, scheduled, hours)
         last = scheduled[-1].dose.day
         step_plans = [
             StepPlan(

@@ -7,7 +7,7 @@ from decimal import Decimal
 from taper.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
 from taper.units import format_amount, format_number
 from taper.voice.text import NBSP, and_list, count_text, minutes_text, nb
-from taper.voice.times import TimeStyle, clock
+from taper.voice.times import TimeStyle, clock, moment
 
 ROUTE_WORDS = {
     "oral": "by mouth",
@@ -203,7 +203,7 @@ def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str
     """One dose in a calendar cell, as (time, what): short, and wrapping only between parts.
     With ``strengths`` (the course uses more than one), the tablets are named by strength:
     ``70 mg: 1 × 50 mg + 1 × 20 mg``."""
-    time = clock(dose.time, style)
+    time = moment(dose.starts, style)
     if dose.session is not None:
         return time, f"{dose.drug_name} ({dose.session}{NBSP}of{NBSP}{dose.sessions})"
     how_much = nb(amount(dose.amount, dose.unit))

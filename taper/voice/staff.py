@@ -20,7 +20,7 @@ from taper.voice.doses import (
     tablets_total,
 )
 from taper.voice.text import Rich, Strong, count_text, minutes_text
-from taper.voice.times import date_of, date_range, days_text, short_date
+from taper.voice.times import date_of, date_range, days_text, moment, short_date
 
 ALLOWANCE_WORDS = {
     "above-documented-dose": "dose above the highest documented regimen",
@@ -194,7 +194,7 @@ def length_text(minutes: int | None) -> str:
 
 def check_text(check: Event) -> str:
     """A check done before an appointment: ``Blood sugar (07:30)``."""
-    return f"{check.what} ({check.time})"
+    return f"{check.what} ({moment(check.starts, None)})"
 
 
 def event_rows(plan: Plan, kind: str) -> list[tuple[str, str, str]]:
@@ -246,17 +246,18 @@ def appointments(plan: Plan) -> list[Appointment]:
         for dose in day.doses:
             if not by_staff(plan, dose):
                 continue
-            before = [check_text(c) for c in checks if c.time <= dose.time]
-            listed = {c.what.casefold() for c in checks if c.time <= dose.time}
+            before = [check_text(c) for c in checks if c.starts <= dose.starts]
+            listed = {c.what.casefold() for c in checks if c.starts <= dose.starts}
             before += [text for text in checks_before(plan, dose) if text.casefold() not in listed]
             what = staff_dose(plan, dose)
-            rows.append(row(day, dose.time, dose.duration_min, what, dose.where, before))
+            rows.append(
+                row(day, moment(dose.starts, None), dose.duration_min, what, dose.where, before)
+            )
         for event in day.events:
             if event.kind == "appointment":
-                before = [check_text(c) for c in checks if c.time <= event.time]
-                rows.append(
-                    row(day, event.time, event.duration_min, event.what, event.where, before)
-                )
+                before = [check_text(c) for c in checks if c.starts <= event.starts]
+                when = moment(event.starts, None)
+                rows.append(row(day, when, event.duration_min, event.what, event.where, before))
     return rows
 
 

@@ -360,12 +360,11 @@ def field_for(place: str, known: set[str]) -> str | None:
     return None
 
 
-def blank_document(start: date, timezone: str) -> dict[str, Any]:
-    """The regimen a blank page starts from: the course's dates, one empty phase."""
-    return {
-        "start": start,
-        "timezone": timezone,
-        "patient": {},
-        "care_team": {},
-        "phase": [{}],
-    }
+def blank_document(start: date, timezone: str | None) -> dict[str, Any]:
+    """The regimen a blank page starts from: the course's dates, one empty phase. Without a
+    ``timezone`` (this machine's names no place) the field is left for the nurse to fill."""
+    doc: dict[str, Any] = {"start": start}
+    if timezone is not None:
+        doc["timezone"] = timezone
+    doc.update({"patient": {}, "care_team": {}, "phase": [{}]})
+    return doc
