@@ -89,10 +89,17 @@ _PARENTS_SIGNALS = _parents_signals()
 
 
 def render_packet(
-    plan: Plan, *, stamp: datetime, paper: str, large_print: bool, previous: Any = None
+    plan: Plan,
+    *,
+    stamp: datetime,
+    paper: str,
+    large_print: bool,
+    previous: Any = None,
+    checked_by: str | None = None,
 ) -> dict[str, bytes]:
     """The files of one packet, by name, in the order they are written (``previous``: the
-    plan this one replaces, for the pharmacist sheet, as ``taper.previous.read_previous``)."""
+    plan this one replaces, for the pharmacist sheet, as ``taper.previous.read_previous``;
+    ``checked_by``: the checking pharmacist's name for the sheet's sign-off)."""
     import gc
 
     from taper.export import rlsettings
@@ -117,7 +124,12 @@ def render_packet(
                     plan, "patient", stamp=stamp, paper=paper, large_print=large_print
                 ),
                 "pharmacist.pdf": render_pdf(
-                    plan, "pharmacist", stamp=stamp, paper=paper, previous=previous
+                    plan,
+                    "pharmacist",
+                    stamp=stamp,
+                    paper=paper,
+                    previous=previous,
+                    checked_by=checked_by,
                 ),
                 "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
             }
@@ -194,6 +206,7 @@ class Job(NamedTuple):
     paper: str
     large_print: bool
     force: bool
+    checked_by: str | None = None
 
 
 class Outcome(NamedTuple):
@@ -229,6 +242,14 @@ def build_one(job: Job) -> Outcome:
         raise
 
 
+def _warning_notes(regimen: Path, plan: Plan) -> tuple[str, ...]:
+    """A built packet's warnings as ``taper check`` prints them, naming the file (issue 25: a
+    nurse who only builds sees them too)."""
+    from taper.voice.console import file_warning
+
+    return tuple(f"  {file_warning(str(regimen), warning)}" for warning in plan.warnings)
+
+
 def _build(job: Job, load_plan: Callable[..., Plan], folder: type[OutputFolder]) -> Outcome:
     try:
         try:
@@ -236,8 +257,14 @@ def _build(job: Job, load_plan: Callable[..., Plan], folder: type[OutputFolder])
         except RegimenError as err:  # name the file as it was given, folder included
             raise RegimenError(str(job.regimen), err.problems) from err
         out = folder(str(job.folder), force=job.force, inputs={"the regimen": job.regimen})
-        files = render_packet(plan, stamp=job.stamp, paper=job.paper, large_print=job.large_print)
-        notes = tuple(out.write(files))
+        files = render_packet(
+            plan,
+            stamp=job.stamp,
+            paper=job.paper,
+            large_print=job.large_print,
+            checked_by=job.checked_by,
+        )
+        notes = tuple(out.write(files)) + _warning_notes(job.regimen, plan)
     except TaperError as err:
         message = str(err)
         if not message.startswith(str(job.regimen)):
@@ -384,6 +411,7 @@ def print_run(
     workers: int,
     progress: Callable[[Outcome], None] | None = None,
     freeze: bool = False,
+    checked_by: str | None = None,
 ) -> list[Outcome]:
     """Build one packet per regimen into ``output``; outcomes in the order of ``regimens``."""
     _make_folder(output)
@@ -393,7 +421,7 @@ def print_run(
         if isinstance(folder, str):
             outcomes[regimen] = Outcome(regimen, None, folder)
         else:
-            jobs.append(Job(regimen, folder, today, stamp, paper, large_print, force))
+            jobs.append(Job(regimen, folder, today, stamp, paper, large_print, force, checked_by))
     for outcome in run(jobs, workers, freeze=freeze):
         outcomes[outcome.regimen] = outcome
         if progress is not None:

@@ -201,6 +201,29 @@ def paper_options(function: F) -> F:
     return function
 
 
+class SignerName(_ParamType):
+    """A name printed on the dispensing sheet (``--checked-by``): the text rule of every input
+    (taper.text.name_problems). A bad name is a mistake on the command line: exit 2."""
+
+    name = "name"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from taper.text import name_problems
+
+        problems = name_problems(str(value))
+        if problems:
+            self.fail("; ".join(problems), param, ctx)
+        return " ".join(str(value).split())
+
+
+checked_by_option = click.option(
+    "--checked-by",
+    type=SignerName(),
+    help="The checking pharmacist's name, printed in the dispensing sheet's sign-off, such as "
+    '"J. Smith, RPh" (without it: blank lines for a pen).',
+)
+
+
 _LEAD = r"(?i)^\s*(\d{1,4})\s*(m|min|h)\s*$"
 
 
@@ -267,19 +290,56 @@ def main() -> None:
 
 @main.command()
 @regimen_argument
-def check(regimen: Path) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the result as JSON: valid, fingerprint, errors and warnings with their places.",
+)
+def check(regimen: Path, as_json: bool) -> None:
     """Validate a regimen; print every error and warning with its place.
 
     Exit 0 when the regimen is valid (warnings allowed), 1 when it is not.
 
     Example: taper check jane.toml
     """
-    from taper.voice.console import check_summary, file_warning
+    from taper.voice.console import check_summary
 
+    if as_json:
+        _check_json(regimen)
+        return
     plan = load(regimen)
     click.echo(terminal(check_summary(regimen.name, plan)))
+    _echo_warnings(regimen.name, plan, err=False)
+
+
+def _echo_warnings(file_name: str, plan: Plan, *, err: bool) -> None:
+    """The plan's warnings as ``taper check`` prints them (``build`` prints them on stderr)."""
+    from taper.voice.console import file_warning
+
     for warning in plan.warnings:
-        click.echo(terminal(f"  {file_warning(regimen.name, warning)}"))
+        click.echo(terminal(f"  {file_warning(file_name, warning)}"), err=err)
+
+
+def _check_json(regimen: Path) -> None:
+    """``taper check --json``: the page's /api/check answer, with exit 1 when invalid."""
+    import json
+
+    from taper.errors import RegimenError
+    from taper.output import write_file
+    from taper.service import CheckResult
+
+    try:
+        plan = load(regimen)
+    except RegimenError as err:
+        result = CheckResult(None, tuple(err.problems))
+    else:
+        warnings = tuple((w.code, w.place, w.message) for w in plan.warnings)
+        result = CheckResult(plan, (), warnings)
+    text = json.dumps(result.as_json(), ensure_ascii=False, indent=2) + "\n"
+    write_file("-", text.encode("utf-8"))
+    if not result.valid:
+        raise click.exceptions.Exit(1)
 
 
 @main.command()
@@ -409,6 +469,7 @@ def _read_previous(previous: Path | None) -> bytes | None:
 )
 @paper_options
 @force_option
+@checked_by_option
 def pdf(
     regimen: Path,
     output: str,
@@ -417,6 +478,7 @@ def pdf(
     fill: int,
     paper: str,
     force: bool,
+    checked_by: str | None,
 ) -> None:
     """Write a printable handout for the patient, the pharmacist or the nurse.
 
@@ -426,6 +488,8 @@ def pdf(
     from taper.output import OutputFile, signals_deferred
     from taper.voice.amounts import checklist_days
 
+    if checked_by is not None and audience != "pharmacist":
+        raise click.UsageError("--checked-by goes with --for pharmacist (the dispensing sheet)")
     course = load(regimen)
     try:
         checklist_days(course, fill)
@@ -434,7 +498,13 @@ def pdf(
     out = OutputFile(output, force=force, inputs={"the regimen": regimen})
     with signals_deferred():
         data = render_pdf(
-            course, audience, stamp=build_stamp(), paper=paper, large_print=large_print, fill=fill
+            course,
+            audience,
+            stamp=build_stamp(),
+            paper=paper,
+            large_print=large_print,
+            fill=fill,
+            checked_by=checked_by,
         )
     out.write(data)
 
@@ -523,6 +593,7 @@ def new(
     help="The packet this plan replaces (its folder or its plan.json): the pharmacist sheet "
     "lists the days that changed and what is still to supply. One regimen only.",
 )
+@checked_by_option
 def build(
     regimens: tuple[str, ...],
     output: str,
@@ -531,6 +602,7 @@ def build(
     force: bool,
     jobs: int | None,
     previous: Path | None,
+    checked_by: str | None,
 ) -> None:
     """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
 
@@ -545,7 +617,7 @@ def build(
     if batch.is_print_run(regimens):
         if previous is not None:
             raise click.UsageError("--previous goes with one regimen, not a print run")
-        _print_run(regimens, Path(output), large_print, paper, force, jobs)
+        _print_run(regimens, Path(output), large_print, paper, force, jobs, checked_by)
         return
     from taper.output import OutputFolder
 
@@ -559,11 +631,19 @@ def build(
 
         old = read_previous(previous, course)
     files = batch.render_packet(
-        course, stamp=build_stamp(), paper=paper, large_print=large_print, previous=old
+        course,
+        stamp=build_stamp(),
+        paper=paper,
+        large_print=large_print,
+        previous=old,
+        checked_by=checked_by,
     )
     for note in out.write(files):
         click.echo(terminal(note), err=True)
     click.echo(terminal(f"wrote {', '.join(files)} to {output}"), err=True)
+    # A nurse who only builds sees what `taper check` would have said (issue 25): on stderr,
+    # and the exit is still 0.
+    _echo_warnings(regimen.name, course, err=True)
 
 
 def _print_run(
@@ -573,6 +653,7 @@ def _print_run(
     paper: str,
     force: bool,
     jobs: int | None,
+    checked_by: str | None = None,
 ) -> None:
     import gc
     import time
@@ -590,6 +671,7 @@ def _print_run(
         "force": force,
         "workers": jobs or batch.default_workers(),
         "freeze": _PROGRAM,
+        "checked_by": checked_by,
     }
     started = time.time_ns()
     try:

@@ -83,8 +83,12 @@ class CheckResult:
         return self.plan is not None
 
     def as_json(self) -> dict[str, Any]:
+        from taper.fingerprint import fingerprint
+
         return {
             "valid": self.valid,
+            # The fingerprint every page of the plan's handouts carries (taper.fingerprint).
+            "fingerprint": fingerprint(self.plan) if self.plan is not None else None,
             "errors": [{"place": p.place, "message": p.message} for p in self.errors],
             "warnings": [
                 {"code": code, "place": place, "message": message}
@@ -117,10 +121,12 @@ def render_file(
     paper: str = "letter",
     large_print: bool = False,
     previous: PreviousPlan | None = None,
+    checked_by: str | None = None,
 ) -> bytes:
     """One file of the packet (a name from ``PACKET_FILES``), as ``taper build`` writes it.
 
-    ``previous``: the plan this one replaces (``taper build --previous``), for the pharmacist.
+    ``previous``: the plan this one replaces (``taper build --previous``), for the pharmacist;
+    ``checked_by``: the checking pharmacist's name (``--checked-by``), for the sign-off.
     """
     if name == "plan.json":
         from taper.export.json import render_json
@@ -138,7 +144,9 @@ def render_file(
     if audience == "patient":
         return render_pdf(plan, audience, stamp=stamp, paper=paper, large_print=large_print)
     if audience == "pharmacist":
-        return render_pdf(plan, audience, stamp=stamp, paper=paper, previous=previous)
+        return render_pdf(
+            plan, audience, stamp=stamp, paper=paper, previous=previous, checked_by=checked_by
+        )
     return render_pdf(plan, audience, stamp=stamp, paper=paper)
 
 
@@ -149,9 +157,17 @@ def packet(
     paper: str = "letter",
     large_print: bool = False,
     previous: PreviousPlan | None = None,
+    checked_by: str | None = None,
 ) -> dict[str, bytes]:
     """The five files of ``taper build``, in ``PACKET_FILES`` order: the very function the
     command uses (``taper.batch.render_packet``), so the bytes are the same."""
     from taper.batch import render_packet
 
-    return render_packet(plan, stamp=stamp, paper=paper, large_print=large_print, previous=previous)
+    return render_packet(
+        plan,
+        stamp=stamp,
+        paper=paper,
+        large_print=large_print,
+        previous=previous,
+        checked_by=checked_by,
+    )

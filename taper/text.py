@@ -141,6 +141,26 @@ def refused(text: str, *, multiline: bool = False) -> list[tuple[str, str]]:
     return found
 
 
+#: The longest name a sheet prints in its sign-off (``--checked-by``, the page's "Pharmacist's
+#: name"): a name and a qualification ("J. Smith, RPh") fit many times over; a longer one is a
+#: paste of something else.
+NAME_LIMIT = 80
+
+
+def name_problems(text: str) -> list[str]:
+    """What is wrong with a person's name given for a sheet's sign-off, each with the fix: the
+    one text rule (``refused``: no control, bidirectional or invisible character, nothing the
+    handout cannot print), on one line, not empty, at most ``NAME_LIMIT`` characters."""
+    problems = [
+        f"the character {char_name(ch)} {why}" for ch, why in refused(text, multiline=False)
+    ]
+    if not text.strip():
+        problems.append('is empty; give the name, such as "J. Smith, RPh"')
+    elif len(text) > NAME_LIMIT:
+        problems.append(f"is {len(text)} characters long; a name is at most {NAME_LIMIT}")
+    return problems
+
+
 def one_line(text: str) -> str:
     """``text`` on one line: line breaks and tabs as spaces (a table row, a message)."""
     return text.translate(_SPACES)

@@ -255,6 +255,16 @@ def _containers(lines: tuple[ContainerLine, ...]) -> list[dict[str, Any]]:
     ]
 
 
+def _with_fingerprint(document: dict[str, Any], code: str) -> dict[str, Any]:
+    """The document with its ``fingerprint`` (taper.fingerprint) after ``revision``."""
+    out: dict[str, Any] = {}
+    for key, value in document.items():
+        out[key] = value
+        if key == "revision":
+            out["fingerprint"] = code
+    return out
+
+
 def render_json(plan: Plan) -> bytes:
     """One top-level key a line, and one line per item of a list (a day, a phase, ...).
 
@@ -265,8 +275,11 @@ def render_json(plan: Plan) -> bytes:
     def dump(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
+    from taper.fingerprint import fingerprint
+
     lines = ["{"]
     document = plan_to_dict(plan)
+    document = _with_fingerprint(document, fingerprint(plan, document))
     for number, (key, value) in enumerate(document.items()):
         comma = "," if number < len(document) - 1 else ""
         if isinstance(value, list) and value:

@@ -10,6 +10,7 @@ from taper.voice.console import (
     course_summary,
     day_label,
     dispense_line,
+    fingerprint_line,
     liquid_line,
     table_dose,
     table_event,
@@ -21,7 +22,9 @@ from taper.voice.times import moment
 
 
 def render_table(plan: Plan) -> str:
-    lines = [plan.title, course_summary(plan)]
+    from taper.fingerprint import fingerprint
+
+    lines = [plan.title, course_summary(plan), fingerprint_line(fingerprint(plan))]
     current: tuple[str, ...] | None = None
     headings = {phase.name: table_heading(phase) for phase in plan.phases}
     for day in plan.days:

@@ -42,6 +42,11 @@ def course_summary(plan: Plan) -> str:
     )
 
 
+def fingerprint_line(code: str) -> str:
+    """The line under the summary: the fingerprint every page of the handouts carries."""
+    return f"Plan {code} (the fingerprint on every page of this plan's handouts)"
+
+
 def table_heading(phase: PhasePlan) -> str:
     """A phase's heading in the table: ``Taper: Prednisone by mouth, days 4–17``."""
     return plain_text(phase_heading(phase))

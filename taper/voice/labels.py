@@ -78,6 +78,9 @@ class Pharmacist:
     changed_heads = ("Dates", "Before", "Now")
     nothing_changed = "No dose changed."
     supply_heads = ("Drug", "Strength / form", "Before", "Now", "Still to supply")
+    signoff = "Verification and sign-off"
+    supplied_heads = ("Product", "The plan needs", "Supplied (quantity, brand, batch, expiry)")
+    nothing_supplied = "No product is supplied for this course."
 
 
 class Nurse:
@@ -101,6 +104,8 @@ class Nurse:
     no_medicines = "None listed in the regimen."
 
 
-def page_of(number: int, total: int) -> str:
-    """The footer's ``Page 2 of 5``."""
-    return f"Page {number} of {total}"
+def page_of(number: int, total: int, code: str | None = None) -> str:
+    """The footer's ``Page 2 of 5``, with the plan's fingerprint when given:
+    ``Plan K7Q2M4XZPA · Page 2 of 5``."""
+    page = f"Page {number} of {total}"
+    return f"Plan {code} · {page}" if code else page

@@ -349,3 +349,42 @@ def changes_intro(plan: Plan, previous: PreviousPlan) -> str:
         "what this plan needs beyond the previous one (+), or what the patient already has "
         "beyond what it needs (−)."
     )
+
+
+# -- the pharmacist's sign-off (issue 25) ------------------------------------------------------
+
+
+def signoff_intro(code: str) -> str:
+    """The sentence above the sign-off: what the signature vouches for."""
+    return (
+        f"Sign only when every page of this sheet shows plan {code} and what was supplied "
+        "matches the quantities above. Fill in by hand whatever is blank."
+    )
+
+
+def signoff_rows(checked_by: str | None, issued: date | None) -> list[tuple[str, str]]:
+    """The sign-off's fields: (label, value); an empty value is a line for a pen.
+
+    The checking pharmacist's name is printed when the build gave it (``--checked-by``), with
+    the day the sheet was printed beside it; who entered the order and the signature are always
+    written by hand."""
+    from taper.voice.times import long_date
+
+    named = checked_by is not None and issued is not None
+    return [
+        ("Entered by (name)", ""),
+        ("Checked by (pharmacist)", checked_by or ""),
+        ("Date checked", long_date(issued) if named and issued is not None else ""),
+        ("Pharmacist's signature", ""),
+    ]
+
+
+def supplied_rows(plan: Plan) -> list[tuple[str, str]]:
+    """One line per product for what was supplied: (product, quantity the plan needs). The
+    supplied quantity, brand, batch and expiry are written by hand."""
+    rows = [(f"{drug}, {form}", quantity) for drug, form, quantity in dispense_rows(plan)]
+    rows += [
+        (f"{drug_route} (given by staff)", f"{doses} doses, {total}")
+        for _phase, drug_route, _each, doses, total in staff_supply_rows(plan)
+    ]
+    return rows

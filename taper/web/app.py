@@ -88,6 +88,19 @@ def _paper(value: str | None) -> str:
     return paper
 
 
+def _signer(value: str | None) -> str | None:
+    """The checking pharmacist's name (``checked_by``) for the dispensing sheet's sign-off:
+    None when empty; the one text rule of every input (taper.text.name_problems)."""
+    from taper.text import name_problems
+
+    if value is None or not value.strip():
+        return None
+    problems = name_problems(value)
+    if problems:
+        raise ApiError(400, f"checked_by (the pharmacist's name): {'; '.join(problems)}")
+    return " ".join(value.split())
+
+
 _TOO_LARGE = f"the body is over {MAX_REGIMEN_BYTES // 1024} KiB; a regimen is a few kilobytes"
 
 
@@ -219,13 +232,20 @@ def create_app(*, token: str, port: int) -> Flask:
     def packet() -> Response:
         large_print = _flag(request.args.get("large_print"), "large_print")
         paper = _paper(request.args.get("paper"))
+        checked_by = _signer(request.args.get("checked_by"))
         data = _body()
         result = service.check_bytes(data)
         if result.plan is None:
             return _json(result.as_json(), 422)
         stamp = service.build_stamp()
         with _RENDER_LOCK:
-            made = service.packet(result.plan, stamp=stamp, paper=paper, large_print=large_print)
+            made = service.packet(
+                result.plan,
+                stamp=stamp,
+                paper=paper,
+                large_print=large_print,
+                checked_by=checked_by,
+            )
         files = {"regimen.toml": data, **made}
         return Response(
             zip_files(files, stamp),
@@ -330,17 +350,31 @@ def create_app(*, token: str, port: int) -> Flask:
             return Response(render_template("not-ready.html", errors=result.errors), status=422)
         large_print = "large_print" in request.form
         paper = _paper(request.form.get("paper"))
+        try:
+            checked_by = _signer(request.form.get("checked_by"))
+        except ApiError as err:  # the page's own field: said like a regimen's problem
+            problem = Problem("Pharmacist's name", err.message.partition(": ")[2])
+            return Response(render_template("not-ready.html", errors=[problem]), status=422)
         stamp = service.build_stamp()
         if what == "packet":
             with _RENDER_LOCK:
                 made = service.packet(
-                    result.plan, stamp=stamp, paper=paper, large_print=large_print
+                    result.plan,
+                    stamp=stamp,
+                    paper=paper,
+                    large_print=large_print,
+                    checked_by=checked_by,
                 )
             files = {"regimen.toml": text.encode("utf-8"), **made}
             return _attachment(zip_files(files, stamp), "taper-packet.zip", "application/zip")
         with _RENDER_LOCK:
             data = service.render_file(
-                result.plan, what, stamp=stamp, paper=paper, large_print=large_print
+                result.plan,
+                what,
+                stamp=stamp,
+                paper=paper,
+                large_print=large_print,
+                checked_by=checked_by,
             )
         inline = request.args.get("inline") == "1" and what.endswith(".pdf")
         return _attachment(data, what, _PACKET_MEDIA[what], inline=inline)

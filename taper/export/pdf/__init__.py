@@ -45,6 +45,7 @@ from taper.export.pdf.layout import (
 from taper.export.pdf.nurse import _nurse_story
 from taper.export.pdf.patient import _patient_story
 from taper.export.pdf.pharmacist import _pharmacist_story
+from taper.fingerprint import fingerprint
 from taper.plan import Plan
 from taper.previous import PreviousPlan
 from taper.voice import labels
@@ -65,11 +66,13 @@ def render_pdf(
     large_print: bool = False,
     fill: int = 1,
     previous: PreviousPlan | None = None,
+    checked_by: str | None = None,
 ) -> bytes:
     """One handout as PDF bytes; the same arguments always give the same bytes.
 
     ``fill``: which fill period the patient's checklist of a long course covers.
     ``previous``: the plan a reissue replaces; the pharmacist sheet says what changed.
+    ``checked_by``: the checking pharmacist's name, printed in the dispensing sheet's sign-off.
     """
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; use one of {', '.join(AUDIENCES)}")
@@ -87,7 +90,9 @@ def render_pdf(
         styles = styles._replace(wide_width=wide[0] - 2 * MARGIN)
     builders: dict[str, Callable[[Plan, _Styles, float], list[Flowable]]] = {
         "patient": _patient_story,
-        "pharmacist": partial(_pharmacist_story, previous=previous),
+        "pharmacist": partial(
+            _pharmacist_story, previous=previous, checked_by=checked_by, stamp=stamp
+        ),
         "nurse": _nurse_story,
     }
     story = (
@@ -103,7 +108,7 @@ def render_pdf(
     banner = revision_banner(plan, stamp)
     top = _Banner(banner, styles.scale, filled=audience == "patient") if banner else None
     top_space = top.height(width) if top is not None else 0.0
-    footer = _Footer(person(plan), f"{heading}: {plan.title}", styles.scale, top)
+    footer = _Footer(person(plan), f"{heading}: {plan.title}", styles.scale, top, fingerprint(plan))
 
     buffer = BytesIO()
     document = BaseDocTemplate(

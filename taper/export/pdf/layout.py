@@ -743,6 +743,7 @@ class _Footer(NamedTuple):
     title: str
     scale: float
     banner: _Banner | None = None
+    code: str | None = None  # the plan's fingerprint (taper.fingerprint), on every page
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -772,7 +773,7 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
         footer = self._footer
         width, _ = self._pagesize
         size = 8.5 * footer.scale
-        right = page_of(number, total)
+        right = page_of(number, total, footer.code)
         self.saveState()
         self.setStrokeColor(RULE)
         self.setLineWidth(0.5)

@@ -3,13 +3,15 @@ and counselling points. Every word comes from ``taper.voice``; this module lays 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 
 from taper.export.pdf.layout import (
     FONT_BOLD,
+    INK,
     OUTSIDE,
     _boxed,
     _bullets,
@@ -23,6 +25,7 @@ from taper.export.pdf.layout import (
     _table,
     _widths,
 )
+from taper.fingerprint import fingerprint
 from taper.plan import PhasePlan, Plan
 from taper.previous import PreviousPlan
 from taper.voice.amounts import basis_lines, fill_intro, fill_rows
@@ -36,8 +39,11 @@ from taper.voice.staff import (
     dispense_rows,
     override_rows,
     phase_title,
+    signoff_intro,
+    signoff_rows,
     staff_supply_rows,
     step_rows,
+    supplied_rows,
     supply_changes,
     total_rows,
     warning_rows,
@@ -46,8 +52,15 @@ from taper.voice.staff import (
 
 
 def _pharmacist_story(
-    plan: Plan, styles: _Styles, width: float, previous: PreviousPlan | None = None
+    plan: Plan,
+    styles: _Styles,
+    width: float,
+    previous: PreviousPlan | None = None,
+    checked_by: str | None = None,
+    stamp: datetime | None = None,
 ) -> list[Flowable]:
+    """``checked_by``: the checking pharmacist's name for the sign-off (blank lines without it);
+    ``stamp``: when the sheet is printed, the sign-off's date beside a given name."""
     story: list[Flowable] = [
         _p(R.document, styles.title),
         _patient_block(plan, styles, width),
@@ -113,7 +126,46 @@ def _pharmacist_story(
     story.extend(_warnings(plan, styles, width))
     story.extend(_heading(R.counselling, styles, styles.h2))
     story.extend(_bullets(counselling(plan), styles))
+    story.extend(_signoff(plan, styles, width, checked_by, stamp))
     return story
+
+
+# Room for a handwritten entry above a pen line (points).
+_PEN_ROOM = 20
+
+
+def _signoff(
+    plan: Plan, styles: _Styles, width: float, checked_by: str | None, stamp: datetime | None
+) -> list[Flowable]:
+    """The sheet's last block: who entered and who checked the order, when, and a line per
+    product for what was supplied. Blank fields are lines for a pen; it is kept on one page."""
+    from taper.voice.people import issued_on
+
+    issued = issued_on(plan, stamp) if stamp is not None and checked_by else None
+    fields = [
+        [_p(label, styles.cell_bold), _p(value, styles.cell) if value else ""]
+        for label, value in signoff_rows(checked_by, issued)
+    ]
+    pen = [("TOPPADDING", (0, 0), (-1, -1), _PEN_ROOM), ("LINEBELOW", (1, 0), (1, -1), 0.8, INK)]
+    block: list[Flowable] = [
+        _p(R.signoff, styles.h2),
+        _p(signoff_intro(fingerprint(plan)), styles.body),
+        Spacer(1, 2),
+        _table(fields, [width * 0.32, width * 0.68], header=False, extra=pen),
+        Spacer(1, 8),
+    ]
+    products = supplied_rows(plan)
+    if products:
+        rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.supplied_heads]]
+        rows += [[_p(name, styles.cell), _p(need, styles.cell), ""] for name, need in products]
+        lines = [("TOPPADDING", (0, 1), (-1, -1), _PEN_ROOM / 2)]
+        block.append(_table(rows, [width * 0.36, width * 0.24, width * 0.40], extra=lines))
+    else:
+        block.append(_p(R.nothing_supplied, styles.body))
+    # On one page: a new page when the rest of this one cannot hold it all (a block taller
+    # than a page, only with a great many products, runs on; its header row repeats).
+    height = sum(f.wrap(width, 10_000)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in block)
+    return [CondPageBreak(height + 6), *block]
 
 
 def _changes(plan: Plan, previous: PreviousPlan, styles: _Styles, width: float) -> list[Flowable]:

@@ -1,0 +1,314 @@
+"""Issue 25: the pharmacist's sign-off, the plan fingerprint, and `taper build`'s warnings.
+
+The handouts' words are read back from the PDFs with pypdf; the fingerprint is worked out again
+here from plan.json by its published definition (README, plan.schema.json)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pypdf
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from taper.cli import main
+
+REGIMENS = Path(__file__).parent / "regimens"
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "taper" / "data" / "plan.schema.json").read_text("utf-8")
+)
+PDFS = ("patient.pdf", "pharmacist.pdf", "nurse.pdf")
+SIGNOFF_FIELDS = (
+    "Entered by (name)",
+    "Checked by (pharmacist)",
+    "Date checked",
+    "Pharmacist's signature",
+)
+
+
+def pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def build(runner: CliRunner, regimen: Path, out: Path, *extra: str) -> tuple[int, str, str]:
+    result = runner.invoke(main, ["build", str(regimen), "-o", str(out), *extra])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def fingerprint_by_definition(document: dict[str, object]) -> str:
+    """The README's definition, written out independently of taper.fingerprint."""
+    content = {k: v for k, v in document.items() if k not in ("warnings", "fingerprint")}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return base64.b32encode(hashlib.sha256(canonical.encode("utf-8")).digest()).decode()[:10]
+
+
+# -- the sign-off ---------------------------------------------------------------------------------
+
+
+def signoff_text(pdf: bytes) -> str:
+    text = flat(pages(pdf)[-1])
+    assert "Verification and sign-off" in text
+    return text[text.index("Verification and sign-off") :]
+
+
+def test_the_dispensing_sheet_ends_with_blank_lines_for_a_pen(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    code, _, _ = build(runner, REGIMENS / "pulse-then-taper.toml", tmp_path / "p")
+    assert code == 0
+    text = signoff_text((tmp_path / "p" / "pharmacist.pdf").read_bytes())
+    for label in SIGNOFF_FIELDS:
+        assert label in text
+    # Nothing is filled in: the labels follow one another, with only pen lines between them.
+    assert "Entered by (name) Checked by (pharmacist) Date checked Pharmacist's signature" in text
+    # A line per product, with what the plan needs beside it.
+    assert "Supplied (quantity, brand, batch, expiry)" in text
+    assert "Prednisone, 20 mg tablets" in text
+    assert "Methylprednisolone IV (given by staff)" in text
+    # The sign-off is the sheet's last block: the counselling comes before it.
+    whole = flat(" ".join(pages((tmp_path / "p" / "pharmacist.pdf").read_bytes())))
+    assert whole.index("Counselling points") < whole.index("Verification and sign-off")
+
+
+def test_checked_by_fills_the_pharmacists_name_and_the_date(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    code, _, _ = build(
+        runner,
+        REGIMENS / "pulse-then-taper.toml",
+        tmp_path / "p",
+        "--checked-by",
+        "J. Smith,  RPh",
+    )
+    assert code == 0
+    text = signoff_text((tmp_path / "p" / "pharmacist.pdf").read_bytes())
+    # SOURCE_DATE_EPOCH 1795305600 is 2026-11-22 00:00 UTC: the evening before in New York.
+    assert "Checked by (pharmacist) J. Smith, RPh Date checked Saturday, November 21, 2026" in text
+    assert "Entered by (name) Checked by" in text  # entered by stays a pen line
+    # Only the dispensing sheet carries the name.
+    for name in ("patient.pdf", "nurse.pdf"):
+        assert "J. Smith" not in " ".join(pages((tmp_path / "p" / name).read_bytes()))
+    assert "J. Smith" not in (tmp_path / "p" / "plan.json").read_text("utf-8")
+
+
+def test_taper_pdf_for_the_pharmacist_takes_checked_by(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "sheet.pdf"
+    args = ["pdf", str(REGIMENS / "pulse-then-taper.toml"), "-o", str(out)]
+    result = runner.invoke(main, [*args, "--for", "pharmacist", "--checked-by", "A. Ng, PharmD"])
+    assert result.exit_code == 0, result.output
+    assert "Checked by (pharmacist) A. Ng, PharmD" in signoff_text(out.read_bytes())
+    other = runner.invoke(main, [*args, "--for", "patient", "--checked-by", "A. Ng", "--force"])
+    assert other.exit_code == 2
+    assert "--checked-by goes with --for pharmacist" in other.output
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("J. Smith\x1b[2J", "U+001B (ESCAPE) is a control character"),
+        ("J. Smith\nRPh", "is a line break"),
+        ("J. \u202eSmith", "changes the direction"),
+        ("  ", "is empty"),
+        ("J" * 81, "is 81 characters long; a name is at most 80"),
+        ("J. Smith \U0001f600", "emoji"),
+    ],
+)
+def test_a_name_goes_through_the_text_rule(
+    runner: CliRunner, tmp_path: Path, name: str, said: str
+) -> None:
+    code, _, err = build(
+        runner, REGIMENS / "pulse-then-taper.toml", tmp_path / "p", "--checked-by", name
+    )
+    assert code == 2
+    assert said in err
+    assert "\x1b" not in err
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_print_run_signs_every_sheet(runner: CliRunner, tmp_path: Path) -> None:
+    orders = tmp_path / "orders"
+    orders.mkdir()
+    for name in ("pulse-then-taper.toml", "liquid.toml"):
+        (orders / name).write_bytes((REGIMENS / name).read_bytes())
+    result = runner.invoke(
+        main,
+        [
+            "build",
+            str(orders),
+            "-o",
+            str(tmp_path / "out"),
+            "--jobs",
+            "1",
+            "--checked-by",
+            "J. Smith, RPh",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for folder in ("pulse-then-taper", "liquid"):
+        sheet = (tmp_path / "out" / folder / "pharmacist.pdf").read_bytes()
+        assert "Checked by (pharmacist) J. Smith, RPh" in signoff_text(sheet)
+
+
+# -- the plan fingerprint -------------------------------------------------------------------------
+
+
+def test_every_page_and_plan_json_carry_the_fingerprint(runner: CliRunner, tmp_path: Path) -> None:
+    code, _, _ = build(runner, REGIMENS / "pulse-then-taper.toml", tmp_path / "p")
+    assert code == 0
+    document = json.loads((tmp_path / "p" / "plan.json").read_text("utf-8"))
+    jsonschema.validate(document, SCHEMA)
+    fingerprint = document["fingerprint"]
+    assert re.fullmatch(r"[A-Z2-7]{10}", fingerprint)
+    assert fingerprint == fingerprint_by_definition(document)
+    for name in PDFS:
+        texts = pages((tmp_path / "p" / name).read_bytes())
+        assert len(texts) >= 1
+        for number, text in enumerate(texts, 1):
+            assert f"Plan {fingerprint} · Page {number} of {len(texts)}" in text, (name, number)
+
+
+def fingerprint_of(runner: CliRunner, regimen: Path) -> str:
+    result = runner.invoke(main, ["plan", str(regimen), "--json"])
+    assert result.exit_code == 0, result.output
+    return str(json.loads(result.stdout)["fingerprint"])
+
+
+def test_the_fingerprint_follows_the_plan_not_the_build_time(
+    runner: CliRunner,
+    write_regimen: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = (REGIMENS / "pulse-then-taper.toml").read_text("utf-8")
+    original = fingerprint_of(runner, write_regimen(text, "a.toml"))
+    # A year later ("start in the past" now warns): the same plan, the same fingerprint.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(1795305600 + 365 * 86400))
+    later = runner.invoke(main, ["plan", str(write_regimen(text, "a.toml")), "--json"])
+    assert "start-in-past" in later.stdout
+    assert json.loads(later.stdout)["fingerprint"] == original
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795305600")
+    # Another revision, another dose: other fingerprints, each its own.
+    revised = re.sub(r"(?m)^revision = \d+", "revision = 1", text)
+    if revised == text:
+        revised = text.replace("\n[patient]", "\nrevision = 1\n\n[patient]", 1)
+    assert revised != text
+    other_dose = text.replace('dose = "60 mg"', 'dose = "50 mg"', 1)
+    assert other_dose != text
+    codes = {
+        original,
+        fingerprint_of(runner, write_regimen(revised, "b.toml")),
+        fingerprint_of(runner, write_regimen(other_dose, "c.toml")),
+    }
+    assert len(codes) == 3
+
+
+def test_check_json_and_plan_print_the_fingerprint(runner: CliRunner, tmp_path: Path) -> None:
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    expected = fingerprint_of(runner, regimen)
+    checked = runner.invoke(main, ["check", "--json", str(regimen)])
+    assert checked.exit_code == 0
+    answer = json.loads(checked.stdout)
+    assert answer["valid"] is True
+    assert answer["fingerprint"] == expected
+    assert {w["code"] for w in answer["warnings"]} >= set()
+    table = runner.invoke(main, ["plan", str(regimen)])
+    assert table.stdout.splitlines()[2].startswith(f"Plan {expected} ")
+
+
+def test_check_json_of_an_invalid_regimen(
+    runner: CliRunner, write_regimen: Callable[..., Path]
+) -> None:
+    bad = write_regimen(
+        'start = 2027-01-04\ntimezone = "America/New_York"\n[[phase]]\ndrug = "prednisone"\n'
+        'dose = "40 mg"\ndays = 3\nat = ["brekfast"]\n'
+    )
+    result = runner.invoke(main, ["check", "--json", str(bad)])
+    assert result.exit_code == 1
+    answer = json.loads(result.stdout)
+    assert answer["valid"] is False
+    assert answer["fingerprint"] is None
+    assert any(error["place"] == "phase[1].at[1]" for error in answer["errors"])
+
+
+# -- taper build says the warnings ----------------------------------------------------------------
+
+
+def test_build_prints_the_warnings_check_prints_on_stderr(
+    runner: CliRunner, write_regimen: Callable[..., Path], tmp_path: Path
+) -> None:
+    regimen = write_regimen(
+        'start = 2026-11-01\ntimezone = "America/New_York"\n[[phase]]\ndrug = "prednisone"\n'
+        'dose = "40 mg"\ndays = 3\nat = ["breakfast"]\n'
+    )
+    checked = runner.invoke(main, ["check", str(regimen)])
+    warnings = [line for line in checked.stdout.splitlines() if "warning [" in line]
+    assert any("[start-in-past]" in line for line in warnings)
+    assert any("[no-clinic-phone]" in line for line in warnings)
+    code, out, err = build(runner, regimen, tmp_path / "p")
+    assert code == 0
+    assert out == ""
+    for line in warnings:
+        assert line in err.splitlines()
+
+
+# -- the page's field -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
+    from taper.web import create_app
+
+    monkeypatch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+    return create_app(token="t0ken-for-tests", port=5124).test_client()
+
+
+def post(client: FlaskClient, url: str, **kwargs: object) -> object:
+    return client.post(
+        url,
+        base_url="http://127.0.0.1:5124",
+        headers={"Authorization": "token t0ken-for-tests"},
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_the_page_has_a_pharmacists_name_field(client: FlaskClient) -> None:
+    page = client.get(
+        "/", base_url="http://127.0.0.1:5124", headers={"Authorization": "token t0ken-for-tests"}
+    )
+    html = page.get_data(as_text=True)
+    assert re.search(r'<label for="checked_by">Pharmacist\'s name</label>', html)
+    assert 'name="checked_by"' in html
+
+
+def test_the_page_and_the_api_sign_the_sheet(client: FlaskClient) -> None:
+    data = (REGIMENS / "pulse-then-taper.toml").read_bytes()
+    answer = post(client, "/api/packet?checked_by=J.%20Smith%2C%20RPh", data=data)
+    assert answer.status_code == 200  # type: ignore[attr-defined]
+    archive = zipfile.ZipFile(io.BytesIO(answer.data))  # type: ignore[attr-defined]
+    assert "Checked by (pharmacist) J. Smith, RPh" in signoff_text(archive.read("pharmacist.pdf"))
+    fields = {"regimen": data.decode("utf-8"), "checked_by": "A. Ng, PharmD", "paper": "letter"}
+    sheet = post(client, "/ui/download?file=pharmacist.pdf", data=fields)
+    assert sheet.status_code == 200  # type: ignore[attr-defined]
+    assert "Checked by (pharmacist) A. Ng, PharmD" in signoff_text(sheet.data)  # type: ignore[attr-defined]
+    unsigned = post(client, "/ui/download?file=pharmacist.pdf", data={**fields, "checked_by": ""})
+    assert "Entered by (name) Checked by (pharmacist) Date checked" in signoff_text(
+        unsigned.data  # type: ignore[attr-defined]
+    )
+    bad = post(client, "/api/packet?checked_by=J.%1bSmith", data=data)
+    assert bad.status_code == 400  # type: ignore[attr-defined]
+    assert "control character" in bad.json["error"]  # type: ignore[attr-defined]
+    refused = post(client, "/ui/download?file=packet", data={**fields, "checked_by": "x" * 200})
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "Pharmacist&#39;s name" in refused.get_data(as_text=True)  # type: ignore[attr-defined]
