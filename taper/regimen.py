@@ -7,6 +7,7 @@ engine can check the well-formed parts too. Places count from 1, as people do.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from datetime import date
@@ -124,6 +125,8 @@ PHASE_KEYS = (
     "given_by",
     "vial",
     "injector",
+    "times",
+    "round",
 )
 STEP_KEYS = ("dose", "days", "every", "at", "max", "max_daily")
 TAPER_KEYS = ("from", "to", "by", "every")
@@ -237,6 +240,8 @@ class Phase(NamedTuple):
     pack: Pack | None = None
     given_by: str = "patient"  # staff | patient | caregiver (see _delivery)
     container: Container | None = None  # whole vials or injectors to dispense
+    rounding: str = "nearest"  # round = "up" | "nearest" | "down": a per-weight dose's rounding
+    round_given: bool = False  # the file said round = ... (the warning says so)
 
     @property
     def display(self) -> str:
@@ -1103,6 +1108,17 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
     elif form == "pack":
         assert pack is not None
         steps.extend(_pack_steps(r, pack, place, routine, at))
+    elif form == "dose" and "times" in table:
+        # every = "7 days", times = 6: the dose (on `days` days in a row, default 1) repeated
+        amount = dose_amount(table["dose"], f"{place}.dose")
+        run = r.whole(table, "days", place, low=1, high=MAX_COURSE_DAYS) or 1
+        if at is None:
+            r.problem(
+                f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]'
+            )
+        if amount is not None:
+            given = tuple(Given(t, amount, f"{place}.dose") for t in at or _CHECK_ONLY_AT)
+            steps.extend(_cycle(r, table, place, [Step(place, run, 1, given)]))
     elif form == "dose":
         amount = dose_amount(table["dose"], f"{place}.dose")
         days, every = _days_and_every(r, table, place, "the phase")
@@ -1122,9 +1138,14 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
     elif form == "steps":
         if "days" in table:
             r.problem(f"{place}.days", "with steps, give days in each step, not in the phase")
-        if "every" in table and interval_hours is None:
-            r.problem(f"{place}.every", "with steps, give every in each step, not in the phase")
+        if "every" in table and interval_hours is None and "times" not in table:
+            r.problem(
+                f"{place}.every",
+                "with steps, give every in each step, not in the phase (or, to repeat the "
+                'steps as a cycle, every = "21 days" with times = N)',
+            )
         raw_steps = table["steps"]
+        cycle: list[Step] = []
         if not isinstance(raw_steps, list) or not raw_steps:
             r.problem(
                 f"{place}.steps", 'expected a list of steps, such as [{ dose = "60 mg", days = 4 }]'
@@ -1133,7 +1154,12 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
             for step_number, raw_step in enumerate(raw_steps, 1):
                 step = _step(r, raw_step, f"{place}.steps[{step_number}]", at, routine, dose_amount)
                 if step is not None:
-                    steps.append(step)
+                    cycle.append(step)
+        if "times" in table:
+            if isinstance(raw_steps, list) and len(cycle) == len(raw_steps):
+                steps.extend(_cycle(r, table, place, cycle))  # every step read: repeat them
+        else:
+            steps.extend(cycle)
     elif form == "taper":
         taper = _taper(r, table["taper"], f"{place}.taper", dose_amount)
         if "days" in table:
@@ -1161,10 +1187,17 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
                 f"{place}.at", 'is missing; say when each session starts, such as at = ["09:00"]'
             )
 
+    if "times" in table and (form not in ("dose", "steps") or interval_hours is not None):
+        r.problem(
+            f"{place}.times",
+            'times repeats a dose (or steps) every few days, such as every = "7 days", '
+            "times = 6; it does not go with " + ("every in hours" if interval_hours else form),
+        )
     if route == "procedure" and form != "sessions":
         r.problem(place, "a procedure is scheduled with sessions and every, not a dose")
     given_by, container = _delivery(r, table, place, route, liquid)
     _check_caps(r, place, phase_cap, steps, taper, form)
+    rounding = _rounding(r, table, place, steps, taper)
     if pack is not None and form == "pack":
         form = "steps"
 
@@ -1195,6 +1228,8 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         pack=pack,
         given_by=given_by,
         container=container,
+        rounding=rounding or "nearest",
+        round_given=rounding is not None,
     )
 
 
@@ -1295,8 +1330,8 @@ def _check_caps(
 def _interval(r: _Reader, table: dict[str, Any], place: str, form: str) -> int | None:
     """``every = "6h"`` on a phase: a round-the-clock series. A whole number is in days."""
     value = table.get("every")
-    if not isinstance(value, str):
-        return None
+    if not isinstance(value, str) or period_days(value) is not None:
+        return None  # a whole number of days, or "7 days" / "3 weeks" (_days_and_every, _cycle)
     allowed = ", ".join(f'"{h}h"' for h in INTERVAL_HOURS)
     text = value.strip().lower().replace(" ", "")
     for suffix in ("hours", "hour", "hrs", "hr", "h"):
@@ -1310,7 +1345,7 @@ def _interval(r: _Reader, table: dict[str, Any], place: str, form: str) -> int |
         r.problem(
             f"{place}.every",
             f'"{value}" is not a dosing interval taper schedules; use {allowed} '
-            "for doses round the clock, or a whole number of days such as every = 2",
+            'for doses round the clock, or days such as every = 2 or every = "7 days"',
         )
         return None
     if form != "dose":
@@ -1321,6 +1356,102 @@ def _interval(r: _Reader, table: dict[str, Any], place: str, form: str) -> int |
         )
         return None
     return hours
+
+
+ROUNDINGS = ("up", "nearest", "down")
+
+
+def _rounding(
+    r: _Reader, table: dict[str, Any], place: str, steps: list[Step], taper: TaperRule | None
+) -> str | None:
+    """``round = "up" | "nearest" | "down"``: how a per-weight dose is rounded to one the
+    tablets or the syringe make (labels such as deflazacort's say which). None: not given, the
+    nearest (a cap always wins)."""
+    if "round" not in table:
+        return None
+    text = r.text(table, "round", place)
+    if text is None:
+        return None
+    value = text.strip().lower()
+    if value not in ROUNDINGS:
+        r.problem(
+            f"{place}.round",
+            f'"{text}" is not a rounding{_did_you_mean(value, ROUNDINGS)}; use "up", '
+            '"nearest" or "down"',
+        )
+        return None
+    given = [g.amount for step in steps for g in step.doses]
+    if taper is not None:
+        given += [taper.start, taper.end]
+    if given and not any(amount.per_weight for amount in given):
+        r.problem(
+            f"{place}.round",
+            "rounds a per-weight dose (mg/kg or mg/m²), but this phase's doses are fixed "
+            "amounts; remove round",
+        )
+    return value
+
+
+_PERIOD = re.compile(r"(?i)^\s*(\d{1,4})\s*(days?|d|weeks?|wk|w)\s*$")
+
+
+def period_days(value: Any) -> int | None:
+    """``"7 days"``, ``"3 weeks"``, ``"21d"`` in days; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    match = _PERIOD.match(value)
+    if match is None:
+        return None
+    number = int(match.group(1))
+    return number * 7 if match.group(2).lower().startswith("w") else number
+
+
+def _cycle(r: _Reader, table: dict[str, Any], place: str, cycle: list[Step]) -> list[Step]:
+    """``every = "21 days", times = 6``: the cycle's steps (a dose on one day or a few, or a
+    phase's steps) given ``times`` times, each start ``every`` days after the one before.
+
+    A one-day cycle is one step with ``every`` (a dose every 7 days: the days between are
+    no-dose days of the phase); a longer one is its steps, then a rest step with no dose, again
+    and again. Nothing is moved or merged: the doses are exactly the cycle's, on its days."""
+    times = r.whole(table, "times", place, low=1, high=MAX_COURSE_DAYS)
+    every = table.get("every")
+    period = period_days(every)
+    if period is None and type(every) is int and every >= 1:
+        period = every
+    if period is None:
+        r.problem(
+            f"{place}.every" if "every" in table else place,
+            'with times, say how often the course repeats, such as every = "7 days" or '
+            'every = "3 weeks"',
+        )
+        return []
+    length = sum(step.days for step in cycle)
+    if period < length:
+        r.problem(
+            f"{place}.every",
+            f"every {period} days is shorter than one cycle ({length} days); the cycles "
+            "would overlap",
+        )
+        return []
+    if times is None or not cycle:
+        return []
+    if period * (times - 1) + length > MAX_COURSE_DAYS:
+        r.problem(
+            f"{place}.times",
+            f"{times} times every {period} days is longer than a course "
+            f"({MAX_COURSE_DAYS} days at most)",
+        )
+        return []
+    if len(cycle) == 1 and cycle[0].days == 1:
+        step = cycle[0]
+        return [step._replace(days=period * (times - 1) + 1, every=period)]
+    steps: list[Step] = []
+    rest = period - length
+    for number in range(times):
+        steps.extend(cycle)
+        if rest and number < times - 1:
+            steps.append(Step(f"{place}.every", rest, 1, ()))  # a rest: no dose
+    return steps
 
 
 def _pack(r: _Reader, table: dict[str, Any], place: str, drug: Drug | None) -> Pack | None:
@@ -1404,7 +1535,10 @@ def _days_and_every(
         required=True,
         fix="say for how many days, such as days = 3",
     )
-    if isinstance(table.get("every"), str):
+    period = period_days(table.get("every"))
+    if period is not None:  # every = "7 days" is every = 7
+        every = period
+    elif isinstance(table.get("every"), str):
         if span == "the step":
             r.problem(
                 f"{place}.every",
@@ -1412,7 +1546,8 @@ def _days_and_every(
                 "in a step, every is a whole number of days, such as every = 2",
             )
         return days, 1  # a phase's every in hours is read (and checked) by _interval
-    every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
+    else:
+        every = r.whole(table, "every", place, low=1, high=MAX_COURSE_DAYS) or 1
     if days is not None and every > days:
         r.problem(
             f"{place}.every",
@@ -1535,10 +1670,13 @@ def _taper(
     if not _same_family(start, end) or (by is not None and not _same_family(start, by)):
         r.problem(place, "from, to and by must be in the same kind of unit")
         return None
-    if _base(start) < _base(end):
+    if _base(start) < _base(end) and percent is not None:
+        # A rising course (a build-up, issue 25 L6) climbs by an amount: a share of a rising
+        # dose, rounded to what the tablets make, could stall or overshoot.
         r.problem(
-            place,
-            f"goes up from {start} to {end}; a taper goes down (for a rising dose, use steps)",
+            f"{place}.by",
+            f"a course that goes up from {start} to {end} rises by an amount, "
+            f'such as by = "5 {start.unit}"; a share works for a dose that goes down',
         )
         return None
     return TaperRule(place, start, end, by, percent, every)

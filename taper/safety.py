@@ -368,6 +368,7 @@ def _check_taper_direction(engine: _Engine, phases: Sequence[PhasePlan], regimen
         if phase.form not in ("steps", "taper") or phase.pack is not None:
             continue  # a dose pack started late rises from day 1 to 2: pack-left-over says so
         previous: Decimal | None = None
+        rising: list[int] = []
         for number, step in enumerate(plan.steps, 1):
             total = sum(
                 (
@@ -378,13 +379,41 @@ def _check_taper_direction(engine: _Engine, phases: Sequence[PhasePlan], regimen
                 Decimal(0),
             )
             if previous is not None and total > previous:
-                engine.warn(
-                    "taper-step-up",
-                    f"step {number} gives more a day than step {number - 1}; "
-                    "check that the dose is meant to go up",
-                    f"{phase.place}.steps[{number}]",
-                )
+                rising.append(number)
             previous = total
+        # One warning a phase (issue 25 L6): a planned build-up rises at every step, and a
+        # warning per step buried the others.
+        if not rising:
+            continue
+        if phase.form == "taper" and phase.taper is not None:
+            rule = phase.taper
+            engine.warn(
+                "taper-step-up",
+                f"the dose goes up from {rule.start} to {rule.end} in {len(plan.steps)} steps "
+                "(a build-up); check that the dose is meant to go up",
+                rule.place,
+            )
+        elif len(rising) == 1:
+            number = rising[0]
+            engine.warn(
+                "taper-step-up",
+                f"step {number} gives more a day than step {number - 1}; "
+                "check that the dose is meant to go up",
+                f"{phase.place}.steps[{number}]",
+            )
+        else:
+            engine.warn(
+                "taper-step-up",
+                f"steps {_numbers(rising)} each give more a day than the step before; "
+                "check that the dose is meant to go up",
+                f"{phase.place}.steps[{rising[0]}]",
+            )
+
+
+def _numbers(numbers: Sequence[int]) -> str:
+    """``2, 3 and 5``."""
+    words = [str(number) for number in numbers]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _check_adrenal(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import NamedTuple
 
@@ -147,8 +147,16 @@ class _Maker:
     def quantum(self, unit: str) -> Decimal:
         return Decimal("0.1") if unit == "g" else Decimal(1)
 
-    def nearest(self, target: Decimal, unit: str, below: Decimal | None = None) -> Decimal | None:
-        """The makeable dose nearest ``target`` (in ``unit``), strictly under ``below``."""
+    def nearest(
+        self,
+        target: Decimal,
+        unit: str,
+        below: Decimal | None = None,
+        direction: str = "nearest",
+    ) -> Decimal | None:
+        """The makeable dose nearest ``target`` (in ``unit``), strictly under ``below``;
+        ``direction`` "up" or "down" (``round`` on a per-weight phase): at or above, or at or
+        below, ``target``."""
         if self.tablet_mode and unit in MASS_UNITS:
             factor = MASS_UNITS[unit]
             found = nearest_makeable(
@@ -156,10 +164,12 @@ class _Maker:
                 self.strengths_mg,
                 self.phase.split,
                 below * factor if below is not None else None,
+                direction,
             )
             return plain(found / factor) if found is not None else None
         step = self.quantum(unit)
-        rounded = (target / step).to_integral_value(rounding=ROUND_HALF_EVEN) * step
+        mode = {"up": ROUND_CEILING, "down": ROUND_FLOOR}.get(direction, ROUND_HALF_EVEN)
+        rounded = (target / step).to_integral_value(rounding=mode) * step
         if below is not None and rounded >= below:
             rounded = below - step
         return plain(rounded) if rounded > 0 else None
@@ -253,7 +263,15 @@ class _Engine:
         start = rule.start.value
         end = _convert(rule.end, unit)
         doses: list[Decimal] = []
-        if rule.by is not None:
+        if rule.by is not None and start < end:
+            # A build-up (from below to): up by ``by`` at each step, to ``to`` at most.
+            by = _convert(rule.by, unit)
+            value = start
+            while value < end and len(doses) < MAX_COURSE_DAYS:
+                doses.append(value)
+                value += by
+            doses.append(end)
+        elif rule.by is not None:
             by = _convert(rule.by, unit)
             value = start
             while value > end and len(doses) < MAX_COURSE_DAYS:
@@ -351,7 +369,7 @@ class _Engine:
             for name in item.during:
                 if name in ranges:
                     days.update(range(ranges[name][0], ranges[name][1] + 1))
-            days.update(day for day in item.days if day <= end_day)
+            days.update(day for day in item.days if day <= end_day or not item.every)
             if item.on is not None:
                 days.add((item.on - self.regimen.start).days + 1)
             if (item.every is not None or item.weekdays) and not item.during:
@@ -418,14 +436,9 @@ class _Engine:
                     continue
                 days.extend(range(first, end_day + 1, item.every or 1))
             elif item.days:
-                for number, day in enumerate(item.days, 1):
-                    if day > end_day:
-                        self.problem(
-                            f"{item.place}.days[{number}]",
-                            f"course day {day} is after the course's last day ({end_day})",
-                        )
-                    else:
-                        days.append(day)
+                # A day after the last dose is a follow-up (a blood test the day after), as a
+                # date in `on` is (issue 25 L7): the plan runs on to it, "after the course".
+                days.extend(item.days)
             elif item.on is not None:
                 day = (item.on - self.regimen.start).days + 1
                 if day > MAX_COURSE_DAYS:
@@ -818,7 +831,10 @@ class _Engine:
             ceiling = target if ceiling is None else min(ceiling, target)
         if maker.phase.liquid is not None and not maker.tablet_mode:
             return self.make_weighed_liquid(maker, given, basis, ceiling)
-        rounded = maker.nearest(target, unit)
+        direction = "down" if down else maker.phase.rounding
+        rounded = maker.nearest(target, unit, direction=direction)
+        if rounded is None and direction == "down":  # nothing makeable at or below it
+            rounded = maker.nearest(target, unit)
         if rounded is not None and ceiling is not None and rounded > ceiling:
             rounded = maker.nearest(ceiling, unit)
             if rounded is not None and rounded > ceiling:
@@ -831,9 +847,11 @@ class _Engine:
             )
             return None
         if rounded != target:
+            how = {"up": "rounded up", "down": "rounded down"}.get(maker.phase.rounding, "rounded")
+            ordered = f' (round = "{maker.phase.rounding}")' if maker.phase.round_given else ""
             self.warn(
                 "per-kg-rounded" if basis.per == "kg" else "per-m2-rounded",
-                f"{words}, rounded to {format_amount(rounded, unit)}",
+                f"{words}, {how} to {format_amount(rounded, unit)}{ordered}",
                 given.place,
             )
         return self.make(maker, Amount(rounded, unit), given.place)
@@ -855,6 +873,12 @@ class _Engine:
         assert made.volume_ml is not None
         per_ml = _convert(liquid.amount, unit) / liquid.per_ml
         volume = made.volume_ml
+        rounding = maker.phase.rounding
+        if rounding == "down":
+            while volume * per_ml > basis.allowed and volume > 0:
+                volume = plain(volume - safety.syringe_step(volume))
+        elif rounding == "up" and volume * per_ml < basis.allowed:
+            volume = plain(volume + safety.syringe_step(volume))
         while ceiling is not None and volume * per_ml > ceiling and volume > 0:
             volume = plain(volume - safety.syringe_step(volume))
         if volume <= 0:

@@ -150,9 +150,14 @@ def makeable_quantum(strengths: tuple[Decimal, ...], split: bool) -> Decimal:
 
 
 def nearest_makeable(
-    target: Decimal, strengths: tuple[Decimal, ...], split: bool, below: Decimal | None = None
+    target: Decimal,
+    strengths: tuple[Decimal, ...],
+    split: bool,
+    below: Decimal | None = None,
+    direction: str = "nearest",
 ) -> Decimal | None:
-    """The makeable dose nearest ``target`` (ties to the lower dose), strictly under ``below``."""
+    """The makeable dose nearest ``target`` (ties to the lower dose), strictly under ``below``;
+    ``direction`` "up" or "down": the nearest at or above, or at or below, ``target``."""
     quantum = makeable_quantum(strengths, split)
     base = (target / quantum).to_integral_value(rounding=ROUND_FLOOR) * quantum
     window = 400
@@ -161,6 +166,10 @@ def nearest_makeable(
     candidates.sort(key=lambda c: (abs(c - target), c))
     for candidate in candidates:
         if candidate <= 0 or (below is not None and candidate >= below):
+            continue
+        if (direction == "up" and candidate < target) or (
+            direction == "down" and candidate > target
+        ):
             continue
         if tablets_for(candidate, strengths, split) is not None:
             return plain(candidate)

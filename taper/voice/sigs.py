@@ -107,7 +107,9 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
     days``."""
     doses = tuple(sorted(step.doses, key=lambda d: d.time))  # the order the day runs
     if not doses:
-        return ""
+        # The rest between two cycles (every = "21 days", times = 6): said, never skipped,
+        # or the cycles would read as one run of days.
+        return f"{'No' if first else 'no'} dose for {count_words(step.days, 'day')}"
     verb = {"oral": "take", "iv": "give", "im": "inject", "sc": "inject"}.get(phase.route, "give")
     if phase.route == "oral" and doses[0].volume_ml is not None and not doses[0].tablets:
         verb = "measure"

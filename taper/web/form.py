@@ -59,6 +59,8 @@ PHASE_FIELDS = {
     "liquid": TEXT,
     "pack": TEXT,
     "allow": CHECKS,
+    "times": WHOLE,
+    "round": TEXT,
 }
 STEP_FIELDS = {
     "dose": TEXT,
