@@ -247,8 +247,10 @@ def test_check_gives_taper_checks_problems(
 
 def test_check_valid_gives_the_warnings(client: FlaskClient, runner: CliRunner) -> None:
     answer = post(client, "/api/check", data=regimen_bytes("dose-pack.toml"))
+    plan = json.loads(post(client, "/api/plan", data=regimen_bytes("dose-pack.toml")).data)
     assert answer.json == {
         "valid": True,
+        "fingerprint": plan["fingerprint"],  # the plan's, as on every page of its handouts
         "errors": [],
         "warnings": [
             {
@@ -475,6 +477,8 @@ def test_every_template_reaches_a_packet_through_the_form(client: FlaskClient, i
     original = json.loads(post(client, "/api/plan", data=fields["regimen"].encode()).data)
     assert plan["patient"].pop("name") == "Jane Doe"
     assert original["patient"].pop("name", None) is None
+    # The name is part of the plan, so its fingerprint differs too.
+    assert plan.pop("fingerprint") != original.pop("fingerprint")
     assert plan == original
 
 

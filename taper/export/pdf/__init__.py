@@ -95,8 +95,13 @@ def render_pdf(
         ),
         "nurse": _nurse_story,
     }
+    banner = revision_banner(plan, stamp)
+    top = _Banner(banner, styles.scale, filled=audience == "patient") if banner else None
+    top_space = top.height(width) if top is not None else 0.0
+    # The height of a page's body, for what must be kept on one page.
+    room = pagesize[1] - 2 * MARGIN - FOOTER_SPACE - top_space
     story = (
-        _patient_story(plan, styles, width, fill)
+        _patient_story(plan, styles, width, fill, room)
         if audience == "patient"
         else builders[audience](plan, styles, width)
     )
@@ -105,9 +110,6 @@ def render_pdf(
         "pharmacist": labels.Pharmacist.document,
         "nurse": labels.Nurse.document,
     }[audience]
-    banner = revision_banner(plan, stamp)
-    top = _Banner(banner, styles.scale, filled=audience == "patient") if banner else None
-    top_space = top.height(width) if top is not None else 0.0
     footer = _Footer(person(plan), f"{heading}: {plan.title}", styles.scale, top, fingerprint(plan))
 
     buffer = BytesIO()

@@ -22,7 +22,9 @@ from reportlab.platypus import (
 
 from taper.export.pdf.layout import (
     FONT,
+    FOOTER_SPACE,
     INK,
+    MARGIN,
     OUTSIDE,
     PHASE_TINTS,
     ROW_LIMIT,
@@ -75,7 +77,10 @@ from taper.voice.text import Rich, Strong
 from taper.voice.times import month_title, week_heads
 
 
-def _patient_story(plan: Plan, styles: _Styles, width: float, fill: int = 1) -> list[Flowable]:
+def _patient_story(
+    plan: Plan, styles: _Styles, width: float, fill: int = 1, room: float = 0.0
+) -> list[Flowable]:
+    """``room``: the height of a page's body (its frame), for what is kept on one page."""
     story: list[Flowable] = [
         _p(plan.title, styles.title),
         _cell([for_line(plan)], styles.body),
@@ -94,6 +99,7 @@ def _patient_story(plan: Plan, styles: _Styles, width: float, fill: int = 1) -> 
         story.extend(_bullets(notes, styles))
     for heading, lines in looking_after_yourself(plan):
         story.append(_section(heading, lines, styles))
+    checklist = _checklist(plan, styles, width, checklist_days(plan, fill))
     if is_long(plan):
         # A long course stays usable on paper: its length follows the dose changes, not the days.
         story.extend(_compact_calendar(plan, styles, width))
@@ -103,15 +109,41 @@ def _patient_story(plan: Plan, styles: _Styles, width: float, fill: int = 1) -> 
         story.extend(_calendar(plan, styles, styles.wide_width))
         story += [NextPageTemplate("page"), PageBreak()]
     else:
-        # The calendar and the checklist follow on when there is room (a short course fits
-        # them on one page).
-        story.extend(_calendar(plan, styles, width))
-    story.extend(_checklist(plan, styles, width, checklist_days(plan, fill)))
+        # The calendar and the checklist follow on when there is room. A short course keeps
+        # them on one page (issue 25: a 5-dose course printed its calendar at the foot of page
+        # 1 and its checklist alone on page 2): when both fit on a page but not in what is left
+        # of this one, they start the next page together.
+        calendar = _calendar(plan, styles, width)
+        together = _height([*calendar, *checklist], width)
+        if together <= (room or _ONE_PAGE) - 4:  # a little short of the frame: its rounding
+            story.append(CondPageBreak(together))
+        story.extend(calendar)
+    story.extend(checklist)
     story.append(PageBreak())
     story.extend(_watch_section(plan, styles, width))
     story.extend(_card_sections(plan, styles, width))
     story.extend(_reminders_box(styles, width))
     return story
+
+
+# The tallest block kept on one page when the caller does not say (``room``): the body frame
+# of a Letter page (the shorter of Letter and A4) with room for a revised plan's banner.
+_ONE_PAGE = 792 - 2 * MARGIN - FOOTER_SPACE - 40
+
+
+def _height(flowables: list[Flowable], width: float) -> float:
+    """How tall ``flowables`` are laid out one after another in ``width`` (page breaks that
+    only apply when room runs out count as nothing)."""
+    total = 0.0
+    for flowable in flowables:
+        if isinstance(flowable, CondPageBreak):
+            continue
+        if isinstance(flowable, KeepTogether):  # laid out as its content (it needs a canvas)
+            total += _height(list(flowable._content), width)
+            continue
+        total += flowable.wrap(width, 100_000)[1]
+        total += flowable.getSpaceBefore() + flowable.getSpaceAfter()
+    return total
 
 
 def _section(heading: str, lines: list[Rich], styles: _Styles) -> Flowable:
