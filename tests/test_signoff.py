@@ -12,15 +12,26 @@ import json
 import re
 import zipfile
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pypdf
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests_strategies import regimens
 
 from taper.cli import main
+from taper.errors import RegimenError
+from taper.export.json import render_json
+from taper.fingerprint import fingerprint
+from taper.plan import Plan
+from taper.regimen import parse_regimen
+from taper.schedules import build_plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 SCHEMA = json.loads(
@@ -312,3 +323,36 @@ def test_the_page_and_the_api_sign_the_sheet(client: FlaskClient) -> None:
     refused = post(client, "/ui/download?file=packet", data={**fields, "checked_by": "x" * 200})
     assert refused.status_code == 422  # type: ignore[attr-defined]
     assert "Pharmacist&#39;s name" in refused.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+# -- the fingerprint, over generated regimens -----------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=regimens(), days_later=st.integers(1, 4000), revision=st.integers(1, 5))
+def test_the_fingerprint_is_the_plans_whatever_the_day(
+    document: dict[str, Any], days_later: int, revision: int
+) -> None:
+    """For any regimen: the same fingerprint whatever the day it is built (the build day changes
+    only warnings), the published definition over plan.json, and another one for another
+    revision of the same plan."""
+
+    def build_on(doc: dict[str, Any], today: date) -> Plan | None:
+        regimen, problems = parse_regimen(doc, "generated.toml")
+        assert regimen is not None, problems
+        try:
+            return build_plan(regimen, problems, today=today)
+        except RegimenError:
+            return None
+
+    first = build_on(document, date(2026, 1, 1))
+    if first is None:
+        return  # a dose the strengths cannot make: no plan, nothing to fingerprint
+    later = build_on(document, date(2026, 1, 1) + timedelta(days=days_later))
+    assert later is not None
+    assert fingerprint(later) == fingerprint(first)
+    published = json.loads(render_json(first))
+    assert published["fingerprint"] == fingerprint(first) == fingerprint_by_definition(published)
+    revised = build_on({**document, "revision": revision}, date(2026, 1, 1))
+    assert revised is not None
+    assert fingerprint(revised) != fingerprint(first)
