@@ -240,6 +240,10 @@ class Phase(NamedTuple):
     pack: Pack | None = None
     given_by: str = "patient"  # staff | patient | caregiver (see _delivery)
     container: Container | None = None  # whole vials or injectors to dispense
+    # A rhythm: a dose every `period` days (every = 7, or every = "21 days" with times), each
+    # time on `run` days in a row; a phase that follows without start_day is checked against it.
+    period: int | None = None
+    run: int = 1
     rounding: str = "nearest"  # round = "up" | "nearest" | "down": a per-weight dose's rounding
     round_given: bool = False  # the file said round = ... (the warning says so)
 
@@ -1230,6 +1234,7 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         container=container,
         rounding=rounding or "nearest",
         round_given=rounding is not None,
+        **_rhythm(table, steps),
     )
 
 
@@ -1356,6 +1361,20 @@ def _interval(r: _Reader, table: dict[str, Any], place: str, form: str) -> int |
         )
         return None
     return hours
+
+
+def _rhythm(table: dict[str, Any], steps: list[Step]) -> dict[str, int]:
+    """The phase's rhythm (``Phase.period`` and ``run``): repeated cycles (``times``), or a
+    phase whose last step gives a dose every few days."""
+    if "times" in table and len(steps) > 1:
+        every = table.get("every")
+        period = period_days(every) or (every if type(every) is int else None)
+        rests = [step.days for step in steps if not step.doses]
+        if period:  # each cycle: its run of days, then the rest
+            return {"period": period, "run": period - (rests[0] if rests else 0)}
+    if steps and steps[-1].every > 1:
+        return {"period": steps[-1].every, "run": 1}
+    return {}
 
 
 ROUNDINGS = ("up", "nearest", "down")

@@ -52,6 +52,7 @@ from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, ceil_div, format_amount, format_number, plain
 from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import dose_instructions, session_instructions
+from taper.voice.text import count_words
 from taper.voice.times import moment
 
 
@@ -217,6 +218,8 @@ class _Engine:
                     f"{MAX_COURSE_DAYS} days. Check the days.",
                 )
                 continue
+            if placed and phase.start_day is None:
+                self.check_rhythm(placed[-1], phase, first)
             placed.append((phase, first, last, steps))
             cursor = last + 1
 
@@ -304,6 +307,27 @@ class _Engine:
         return tuple(steps)
 
     # -- placing ---------------------------------------------------------------------------
+
+    def check_rhythm(
+        self, before: tuple[Phase, int, int, tuple[Step, ...]], phase: Phase, first: int
+    ) -> None:
+        """A phase placed the day after one that doses every few days (weekly infusions, 21-day
+        cycles) starts before that rhythm's next dose: say so, with the start_day that keeps
+        the rhythm. (Both are real orders: IV weekly then tablets the next day, or 500 mg
+        weekly then 250 mg weekly; taper does not guess which.)"""
+        previous, _, last, _ = before
+        if previous.period is None or previous.period <= 1:
+            return
+        rhythm_day = last - (previous.run - 1) + previous.period
+        if first >= rhythm_day:
+            return
+        self.warn(
+            "rhythm-follow-on",
+            f"starts on course day {first}, {count_words(first - last, 'day')} after the last "
+            f'dose of "{previous.name}", which came every {previous.period} days; if this phase '
+            f"keeps that rhythm, add start_day = {rhythm_day}",
+            phase.place,
+        )
 
     def check_overlaps(self, placed: list[tuple[Phase, int, int, tuple[Step, ...]]]) -> None:
         for i, (a, a_first, a_last, _) in enumerate(placed):

@@ -350,3 +350,38 @@ def test_a_rhythm_still_starts_within_the_course() -> None:
         '[[also]]\nkind = "check"\nwhat = "Weight"\nat = ["09:00"]\ndays = [9]\nevery = 7\n'
     )
     assert any("course day 9 is after the course's last day (5)" in p for p in problems)
+
+
+# -- a phase after a rhythm ----------------------------------------------------------------------
+
+
+def test_a_phase_placed_inside_a_rhythm_is_warned_with_the_start_day_that_keeps_it() -> None:
+    second = WEEKLY.replace('"Weekly pulse"', '"Weekly 250"').replace('"500 mg"', '"250 mg"')
+    plan = plan_of(WEEKLY + second)
+    follow = [(w.place, w.message) for w in plan.warnings if w.code == "rhythm-follow-on"]
+    assert follow == [
+        (
+            "phase[2]",
+            'starts on course day 37, 1 day after the last dose of "Weekly pulse", which came '
+            "every 7 days; if this phase keeps that rhythm, add start_day = 43",
+        )
+    ]
+    kept = plan_of(WEEKLY + second.replace("times = 6\n", "times = 6\nstart_day = 43\n"))
+    assert "rhythm-follow-on" not in [w.code for w in kept.warnings]
+    assert dose_days(kept)[5:7] == [36, 43]
+    # A cycle of 3 days every 21: the next cycle would start 21 days after the last one did.
+    cycles = plan_of(
+        '[[phase]]\nname = "Premedication"\ndrug = "dexamethasone"\ntablets = ["4 mg"]\n'
+        'dose = "8 mg"\ndays = 3\nevery = "21 days"\ntimes = 2\nat = ["breakfast"]\n'
+        '[[phase]]\ndrug = "prednisone"\ndose = "5 mg"\ndays = 2\nat = ["breakfast"]\n'
+    )
+    assert [w.message for w in cycles.warnings if w.code == "rhythm-follow-on"] == [
+        'starts on course day 25, 1 day after the last dose of "Premedication", which came '
+        "every 21 days; if this phase keeps that rhythm, add start_day = 43"
+    ]
+    # A daily phase followed by another: no rhythm, no warning.
+    daily = plan_of(
+        '[[phase]]\nname = "A"\ndrug = "prednisone"\ndose = "40 mg"\ndays = 3\nat = ["breakfast"]\n'
+        '[[phase]]\nname = "B"\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["breakfast"]\n'
+    )
+    assert "rhythm-follow-on" not in [w.code for w in daily.warnings]
