@@ -1411,7 +1411,7 @@ def _rounding(
     return value
 
 
-_PERIOD = re.compile(r"(?i)^\s*(\d{1,4})\s*(days?|d|weeks?|wk|w)\s*$")
+_PERIOD = re.compile(r"(?i)^\s*0*([1-9]\d{0,3})\s*(days?|d|weeks?|wk|w)\s*$")
 
 
 def period_days(value: Any) -> int | None:

@@ -150,6 +150,7 @@ steps = [{ dose = "60 mg", days = 2 }, { dose = "40 mg", days = 2 }]
             'dose = "8 mg"\nevery = "7 days"\ntimes = 200',
             "phase[1].times: 200 times every 7 days is longer than a course",
         ),
+        ('dose = "8 mg"\nevery = "0 days"\ntimes = 3', 'phase[1].every: "0 days" is not'),
         (
             'dose = "8 mg"\nevery = "7 fortnights"\ndays = 14',
             'phase[1].every: "7 fortnights" is not',

@@ -403,8 +403,9 @@ def test_a_short_course_fits_its_calendar_and_checklist_on_fewer_pages(tmp_path:
     plan = template(tmp_path, "ms-oral-prednisone-5-day")
     texts = pages(render_pdf(plan, "patient", stamp=STAMP))
     assert len(texts) <= 4  # 5 before: overview, calendar, checklist, watch list, reminders
-    first = next(page for page in texts if "Your course at a glance" in page)
-    assert "Your calendar" in first and "December 2026" in first
+    # Issue 25: the calendar and the checklist on one page (tests/test_short_course_page.py).
+    calendar = next(page for page in texts if "Your calendar" in page)
+    assert "December 2026" in calendar and "Day by day" in calendar and "Day 5 of 5" in calendar
 
 
 def test_good_to_know_never_sits_alone_and_no_band_ends_a_page(tmp_path: Path) -> None:
