@@ -386,3 +386,21 @@ def test_a_phase_placed_inside_a_rhythm_is_warned_with_the_start_day_that_keeps_
         '[[phase]]\nname = "B"\ndrug = "prednisone"\ndose = "20 mg"\ndays = 3\nat = ["breakfast"]\n'
     )
     assert "rhythm-follow-on" not in [w.code for w in daily.warnings]
+
+
+def test_the_checklist_of_weekly_doses_lists_the_weeks_not_every_empty_day() -> None:
+    plan = plan_of(WEEKLY)
+    text = pdf_text(plan, "patient")
+    checklist = text[text.index("Day by day") :]
+    for first in (2, 9, 16, 23, 30):
+        assert f"Days {first}–{first + 5} of 36" in checklist
+    assert checklist.count("No dose on these 6 days.") == 5
+    assert checklist.count("No dose today.") == 0
+    for day in (1, 8, 15, 22, 29, 36):
+        assert f"Day {day} of 36" in checklist
+    # Every other day keeps a row a day: each skipped day is shown.
+    alternate = plan_of(
+        '[[phase]]\ndrug = "prednisone"\ndose = "40 mg"\ndays = 7\nevery = 2\nat = ["breakfast"]\n'
+    )
+    text = pdf_text(alternate, "patient")
+    assert text[text.index("Day by day") :].count("No dose today.") == 3

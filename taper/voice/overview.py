@@ -164,6 +164,20 @@ def checklist_day(plan: Plan, day: Day) -> list[Rich]:
     ]
 
 
+def checklist_quiet_days(plan: Plan, first: Day, last: Day) -> list[Rich]:
+    """The label of a run of days with nothing to tick (weekly infusions, the rest between
+    cycles): their dates, and which days of the course they are."""
+    return [
+        (Strong(date_range(first.date, last.date)),),
+        (f"Days {first.day}–{last.day} of {plan.length}",),
+    ]
+
+
+def no_dose_days(count: int) -> str:
+    """What a run of days with nothing to tick says."""
+    return f"No dose on these {count} days."
+
+
 def checklist_items(plan: Plan, day: Day) -> list[tuple[str, str]]:
     """The checklist's lines for a day as (time, what), doses before checks at the same time."""
     style = time_style(plan)

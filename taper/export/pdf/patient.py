@@ -3,6 +3,7 @@ and the watch list. Every word comes from ``taper.voice``; this module lays them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -68,6 +69,8 @@ from taper.voice.overview import (
     calendar_lines,
     checklist_day,
     checklist_items,
+    checklist_quiet_days,
+    no_dose_days,
     phase_mark,
     phase_rows,
     watch_tiers,
@@ -475,7 +478,7 @@ def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int])
     headings = {phase.name: phase for phase in plan.phases}
     sections: list[tuple[list[str], list[list[Any]]]] = []
     current: tuple[str, ...] | None = None
-    for day in plan.days[first_day - 1 : last_day]:
+    for day, quiet in _checklist_days(plan.days[first_day - 1 : last_day]):
         if not day.doses and not day.events and not day.phases:
             continue  # after the last phase, a day with nothing on it
         bands: list[str] = []
@@ -488,7 +491,10 @@ def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int])
             ]
         if bands or not sections:
             sections.append((bands, []))
-        sections[-1][1].extend(_day_rows(plan, day, styles, widths))
+        if quiet is not None:
+            sections[-1][1].append(_quiet_row(plan, day, quiet, styles))
+        else:
+            sections[-1][1].extend(_day_rows(plan, day, styles, widths))
     for bands, rows_of_days in sections:
         rows: list[list[Any]] = [header]
         commands: list[tuple[Any, ...]] = [
@@ -525,6 +531,48 @@ def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int])
             )
         )
     return story
+
+
+# A run of at least this many days with nothing to tick prints as one row (weekly infusions,
+# the rest between cycles: a 12-week course printed a page of "No dose today" for every week).
+# Shorter runs keep a row a day: an every-other-day course shows each day it skips.
+QUIET_RUN = 3
+
+
+def _quiet(day: Day) -> bool:
+    return not day.doses and not day.events and bool(day.phases)
+
+
+def _checklist_days(days: Sequence[Day]) -> list[tuple[Day, Day | None]]:
+    """The checklist's days: each day alone, or the first day of a quiet run (no dose, no check,
+    inside the same phases) with its last day."""
+    out: list[tuple[Day, Day | None]] = []
+    at = 0
+    while at < len(days):
+        end = at
+        while (
+            _quiet(days[at])
+            and end + 1 < len(days)
+            and _quiet(days[end + 1])
+            and days[end + 1].phases == days[at].phases
+        ):
+            end += 1
+        if end - at + 1 >= QUIET_RUN:
+            out.append((days[at], days[end]))
+            at = end + 1
+        else:
+            out.append((days[at], None))
+            at += 1
+    return out
+
+
+def _quiet_row(plan: Plan, first: Day, last: Day, styles: _Styles) -> list[Any]:
+    """A run of days with nothing to tick, as one row: no box (there is nothing to do)."""
+    count = last.day - first.day + 1
+    return [
+        _cell(checklist_quiet_days(plan, first, last), styles.cell),
+        _cell([(Strong(no_dose_days(count)),)], styles.cell),
+    ]
 
 
 def _inner_style(header: bool = False) -> TableStyle:
