@@ -404,3 +404,30 @@ def test_the_checklist_of_weekly_doses_lists_the_weeks_not_every_empty_day() -> 
     )
     text = pdf_text(alternate, "patient")
     assert text[text.index("Day by day") :].count("No dose today.") == 3
+
+
+# -- the page's dose form ------------------------------------------------------------------------
+
+
+def test_the_page_edits_times_and_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomllib
+
+    from test_web import form_of, post, textarea
+
+    from taper.web import create_app
+
+    monkeypatch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+    client = create_app(token="test-token-1234", port=5123).test_client()
+    text = HEAD + WEEKLY
+    html = post(client, "/ui/file", data={"regimen": text}).get_data(as_text=True)
+    fields = form_of(html, text)
+    assert fields["phase[1].every"] == "7 days"
+    assert fields["phase[1].times"] == "6"
+    assert 'for="f-phase-1-round">Round a per-kg dose</label>' in html
+    fields["phase[1].times"] = "4"
+    fields["phase[1].every"] = "3 weeks"
+    changed = post(client, "/ui/update", data=fields).get_data(as_text=True)
+    phase = tomllib.loads(textarea(changed))["phase"][0]
+    assert (phase["every"], phase["times"]) == ("3 weeks", 4)
+    edited = plan_from_bytes(textarea(changed).encode("utf-8"), "regimen.toml")
+    assert dose_days(edited) == [1, 22, 43, 64]
