@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from taper.plan import ContainerLine, Dose
-from taper.units import MASS_UNITS, format_amount, format_number
+from taper.units import MASS_UNITS
+from taper.voice.quantities import quantity_text
 
 if TYPE_CHECKING:
     from taper.regimen import Phase
@@ -53,7 +54,7 @@ def container_lines(scheduled: Sequence[_Scheduled]) -> tuple[ContainerLine, ...
                     "vial",
                     container.text,
                     count,
-                    f"{format_number(used)} mL",
+                    f"{quantity_text(used, 'mL')}",
                     liquid,
                 )
             )
@@ -75,7 +76,7 @@ def container_lines(scheduled: Sequence[_Scheduled]) -> tuple[ContainerLine, ...
                     "injector",
                     container.text,
                     count,
-                    f"{count} × {format_amount(size.value, size.unit)}",
+                    f"{count} × {quantity_text(size.value, size.unit)}",
                     liquid,
                 )
             )

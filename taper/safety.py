@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from taper import emergency as numbers
 from taper.catalogue import Drug, find_drug, read_data
-from taper.units import MASS_UNITS, format_amount, format_number, parse_amount, plain
+from taper.units import MASS_UNITS, parse_amount, plain
+from taper.voice.quantities import number_text, quantity_text
 
 if TYPE_CHECKING:
     from taper.plan import Dose, Emergency, PhasePlan
@@ -104,7 +105,7 @@ def _ordered(item: _Scheduled, weight: Decimal | None) -> Decimal:
 
 def _in_unit(base: Decimal, unit: str) -> str:
     """A daily total (mg or units) written in the unit the dose was ordered in."""
-    return format_amount(plain(base / MASS_UNITS.get(unit, Decimal(1))), unit)
+    return quantity_text(plain(base / MASS_UNITS.get(unit, Decimal(1))), unit)
 
 
 ROUTE_WORDS = {"oral": "by mouth", "iv": "IV", "im": "IM", "sc": "SC"}
@@ -170,9 +171,9 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                     engine,
                     item,
                     drug,
-                    f"{format_amount(dose.amount, dose.unit)} at {dose.time} on day {dose.day} "
+                    f"{quantity_text(dose.amount, dose.unit)} at {dose.time} on day {dose.day} "
                     f"is above the highest documented dose, {limit.highest_per_dose_per_kg} "
-                    f"({format_amount(plain(per_dose), 'mg')} for {format_number(weight)} kg)",
+                    f"({quantity_text(plain(per_dose), 'mg')} for {quantity_text(weight, 'kg')})",
                 )
 
     for key, by_day in daily.items():
@@ -223,7 +224,7 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                     f"{ROUTE_WORDS[route]}, "
                     f"above the highest documented {limit.highest_per_course} per course "
                     f"({_in_unit(ceiling, _mass_of(limit.highest_per_course.unit))} for "
-                    f"{format_number(weight or Decimal(0))} kg)",
+                    f"{quantity_text(weight or Decimal(0), 'kg')})",
                 )
         usual = limit.usual_per_day
         if usual is not None:
@@ -258,11 +259,11 @@ def _mass_of(unit: str) -> str:
 
 
 def _per_day(value: Decimal, unit: str, weight: Decimal | None) -> str:
-    text = f"{format_amount(value, unit)} a day"
+    text = f"{quantity_text(value, unit)} a day"
     if unit.endswith("/kg") and weight is not None:
         base = _limit_amount(value, unit, weight)
         assert base is not None
-        text += f" ({_in_unit(base, _mass_of(unit))} for {format_number(weight)} kg)"
+        text += f" ({_in_unit(base, _mass_of(unit))} for {quantity_text(weight, 'kg')})"
     return text
 
 
@@ -355,7 +356,7 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
     for place, (count, _) in many.items():
         engine.warn(
             "many-tablets",
-            f"up to {format_number(count)} tablets at one time; tell the patient to "
+            f"up to {number_text(count, 'tablets')} tablets at one time; tell the patient to "
             "count them out and take them a few at a time with food",
             place,
         )
@@ -599,7 +600,7 @@ def depot_days(drug: str, route: str) -> int | None:
 
 
 def _two(value: Decimal) -> str:
-    return format_number(value.quantize(Decimal("0.01")))
+    return number_text(value, "per-weight-rate")
 
 
 def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
@@ -649,21 +650,22 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             engine.problem(
                 item.place,
                 f"{drug.display}: {_two(mg / weight)} mg/kg a day by mouth ({_days_text(group)}: "
-                f"{_in_unit(mg, 'mg')} a day for {format_number(weight)} kg, before any cap) is "
-                f"above {format_number(found.highest_per_kg)} mg/kg a day, the highest "
+                f"{_in_unit(mg, 'mg')} a day for {quantity_text(weight, 'kg')}, before any cap) is "
+                f"above {quantity_text(found.highest_per_kg, 'mg/kg')} a day, the highest "
                 "documented oral regimen (infantile spasms). This is almost certainly a slip "
                 "(10× or mg/kg for mg): check the dose. It cannot be allowed",
             )
         for item, group in _by_phase(above, by_day):
             mg, per_m2 = max(days[(drug_id, day)] for day in group)
             if per_m2:
-                what = f"{_two(per_m2)} mg/m² a day is above {found.usual_per_m2} mg/m² a day"
+                usual = quantity_text(found.usual_per_m2, "mg/m2")
+                what = f"{_two(per_m2)} mg/m² a day is above {usual} a day"
             else:
                 assert weight is not None
                 what = (
                     f"{_two(mg / weight)} mg/kg a day ({_in_unit(mg, 'mg')} for "
-                    f"{format_number(weight)} kg, before any cap) is above "
-                    f"{format_number(found.usual_per_kg)} mg/kg a day"
+                    f"{quantity_text(weight, 'kg')}, before any cap) is above "
+                    f"{quantity_text(found.usual_per_kg, 'mg/kg')} a day"
                 )
             text = (
                 f"{drug.display} by mouth ({_days_text(group)}): {what}, the usual top in "
@@ -679,7 +681,7 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 engine.problem(
                     item.place,
                     f"{text}. Check for a 10× or per-kg slip; if this dose is intended (such "
-                    f"as infantile spasms, up to {format_number(found.highest_per_kg)} mg/kg a "
+                    f"as infantile spasms, up to {quantity_text(found.highest_per_kg, 'mg/kg')} a "
                     'day), add allow = ["above-per-weight-ceiling"] to the phase',
                 )
 
@@ -780,9 +782,9 @@ def _check_liquid_volume(engine: _Engine, scheduled: Sequence[_Scheduled]) -> No
         assert dose.volume_ml is not None and phase.liquid is not None
         assert dose.amount is not None and dose.unit is not None
         text = (
-            f"{phase.display} {format_amount(dose.amount, dose.unit)} is "
-            f"{format_number(dose.volume_ml)} mL of {phase.liquid.text} to take at one time, "
-            f"more than {format_number(largest)} mL"
+            f"{phase.display} {quantity_text(dose.amount, dose.unit)} is "
+            f"{quantity_text(dose.volume_ml, 'mL')} of {phase.liquid.text} to take at one time, "
+            f"more than {quantity_text(largest, 'mL')}"
         )
         if "large-liquid-volume" in phase.allow:
             engine.warn(
@@ -846,7 +848,7 @@ def _check_injectors(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             reported.add(item.place)
             engine.problem(
                 item.place,
-                f"{format_amount(dose.amount, dose.unit)} cannot be given with {size} "
+                f"{quantity_text(dose.amount, dose.unit)} cannot be given with {size} "
                 "injectors (one dose each, no part doses); use a smaller injector, or a vial "
                 '(vial = "5 mL" with its liquid)',
             )
