@@ -81,6 +81,7 @@ TOP_KEYS = (
     "start",
     "timezone",
     "revision",
+    "course",
     "fill",
     "patient",
     "care_team",
@@ -281,6 +282,7 @@ class Regimen(NamedTuple):
     also: tuple[Also, ...]
     complete: bool  # False when a problem kept part of the file from being read
     watch: tuple[WatchEntry, ...] = ()
+    course: str | None = None  # the course's name, kept across revisions (taper.identity)
 
 
 T = TypeVar("T")
@@ -655,6 +657,13 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
 
     title = r.text(doc, "title", "")
     revision = r.whole(doc, "revision", "", low=0, high=1_000_000) or 0
+    course = r.text(doc, "course", "")
+    if course is not None and not course.strip():
+        r.problem(
+            "course",
+            'is empty; name the course, such as course = "jane-ms-relapse-2027", or remove it',
+        )
+        course = None
 
     patient = r.table(doc.get("patient", {}), "patient") or {}
     r.known_keys(patient, "patient", PATIENT_KEYS)
@@ -786,6 +795,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         also=tuple(also),
         complete=complete and not r.problems,
         watch=watch,
+        course=course.strip() if course is not None else None,
     )
 
 

@@ -920,6 +920,7 @@ class _Engine:
             start=regimen.start,
             end=self.date_of(end_day),
             revision=regimen.revision,
+            course=regimen.course,
             patient=Patient(
                 regimen.patient_name,
                 regimen.weight_kg,

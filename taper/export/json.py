@@ -6,6 +6,7 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from taper.identity import course_uid
 from taper.plan import Basis, DispenseLine, Dose, LiquidLine, PackLine, Plan, TabletCount
 from taper.units import plain
 from taper.zones import TZDATA_VERSION
@@ -126,6 +127,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "start": plan.start.isoformat(),
         "end": plan.end.isoformat(),
         "revision": plan.revision,
+        "course": {
+            "uid": course_uid(plan.patient.name, plan.title, plan.start, plan.course),
+            "id": plan.course,
+        },
         "patient": {
             **({"name": plan.patient.name} if plan.patient.name is not None else {}),
             "weight_kg": _optional(plan.patient.weight_kg),
