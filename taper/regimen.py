@@ -71,6 +71,7 @@ DEFAULT_ROUTINE = {
 }
 ALLOWANCES = {
     "above-documented-dose": "give a dose above the highest documented regimen",
+    "below-usual-dose": "give a dose below the low end of the drug's usual range",
     "overlap": "let this phase overlap another phase of the same drug",
     "above-per-weight-ceiling": "give oral prednisone or prednisolone above 2 mg/kg a day",
     "high-oral-dose": "give 5 times the usual daily oral dose or more outside a documented pulse",

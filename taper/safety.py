@@ -66,6 +66,7 @@ def check(
         )
     _check_care_team(engine)
     _check_limits(engine, scheduled)
+    _check_below_usual(engine, scheduled)
     _check_per_weight(engine, scheduled)
     _check_high_oral(engine, scheduled)
     _check_liquid_volume(engine, scheduled)
@@ -241,6 +242,71 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                         f"{_per_day(usual.value, usual.unit, weight)}; check the order",
                         item.phase.place,
                     )
+
+
+def _check_below_usual(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    """A day's total below the low end of the drug's usual range by that route: a downward
+    g/mg (1 mg for 1 g) or mg/mcg slip, which the upper limits cannot see."""
+    weight = engine.regimen.weight_kg
+    lowest = rules().lowest
+    daily: dict[tuple[str, str], dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    owners: dict[tuple[str, str], dict[int, _Scheduled]] = defaultdict(dict)
+    for item in scheduled:
+        dose = item.dose
+        if dose.amount is None or dose.unit is None or item.phase.drug is None:
+            continue
+        key = (dose.drug, dose.route)
+        if key not in lowest:
+            continue
+        daily[key][dose.day] += _ordered(item, weight)
+        owners[key].setdefault(dose.day, item)
+    for key, by_day in daily.items():
+        low = lowest[key]
+        floors: list[tuple[Decimal, str]] = []
+        if low.per_day is not None and low.per_day_text is not None:
+            floors.append((low.per_day, f"{parse_amount(low.per_day_text)} a day"))
+        if low.per_kg_per_day is not None and low.per_kg_text is not None and weight is not None:
+            per_kg = parse_amount(low.per_kg_text)
+            floors.append(
+                (
+                    low.per_kg_per_day * weight,
+                    f"{per_kg} a day ({_in_unit(low.per_kg_per_day * weight, per_kg.base_unit)} "
+                    f"for {quantity_text(weight, 'kg')})",
+                )
+            )
+        if not floors:
+            continue  # a per-kg floor without a weight: not checked (the weight is warned of)
+        floor, floor_text = min(floors)
+        under = sorted(day for day, total in by_day.items() if total < floor)
+        for item, days in _by_phase(under, owners[key]):
+            drug = item.phase.drug
+            assert drug is not None
+            least = min(by_day[day] for day in days)
+            as_low = "" if all(by_day[day] == least for day in days) else "as little as "
+            what = (
+                f"{as_low}{_in_unit(least, item.dose.unit or 'mg')} a day "
+                f"{ROUTE_WORDS[key[1]]} ({_days_text(days)}) is below the usual {floor_text}"
+            )
+            if "below-usual-dose" in item.phase.allow:
+                engine.warn(
+                    "below-usual-allowed",
+                    f"{drug.display}: {what}; allowed by the prescriber "
+                    '(allow = ["below-usual-dose"])',
+                    item.place,
+                )
+            elif low.error:
+                engine.problem(
+                    item.place,
+                    f"{drug.display}: {what}. Check for a g/mg slip (1 mg written for 1 g) or "
+                    'mcg for mg; if this dose is intended, add allow = ["below-usual-dose"] to '
+                    "the phase",
+                )
+            else:
+                engine.warn(
+                    "below-usual-dose",
+                    f"{drug.display}: {what}; check for a g/mg or mcg/mg slip",
+                    item.place,
+                )
 
 
 def _by_phase(days: list[int], owners: dict[int, _Scheduled]) -> list[tuple[_Scheduled, list[int]]]:
@@ -527,6 +593,16 @@ class _Pulse(NamedTuple):
     text: str
 
 
+class _Lowest(NamedTuple):
+    """The low end of a drug's usual range by a route (issue 18 item 9; data/safety.toml)."""
+
+    per_day: Decimal | None  # mg or units
+    per_day_text: str | None
+    per_kg_per_day: Decimal | None  # mg (or units) per kg
+    per_kg_text: str | None
+    error: bool  # a floor the label states: an error unless allowed; else a warning
+
+
 class _Rules(NamedTuple):
     per_weight_drugs: tuple[str, ...]
     per_weight_route: str
@@ -540,6 +616,19 @@ class _Rules(NamedTuple):
     depots: dict[tuple[str, str], int]  # (drug, route) → watch days
     iv_push: frozenset[str]
     injectors: dict[str, dict[str, Any]]
+    lowest: dict[tuple[str, str], _Lowest]  # (drug, route) → the low end of the usual range
+
+
+def _lowest(entry: dict[str, Any]) -> _Lowest:
+    per_day = parse_amount(entry["per_day"]) if "per_day" in entry else None
+    per_kg = parse_amount(entry["per_kg_per_day"]) if "per_kg_per_day" in entry else None
+    return _Lowest(
+        None if per_day is None else per_day.value * MASS_UNITS.get(per_day.unit, Decimal(1)),
+        entry.get("per_day"),
+        None if per_kg is None else per_kg.value * MASS_UNITS.get(per_kg.base_unit, Decimal(1)),
+        entry.get("per_kg_per_day"),
+        bool(entry["error"]),
+    )
 
 
 @cache
@@ -572,6 +661,7 @@ def rules() -> _Rules:
         depots={(d["drug"], d["route"]): int(d["watch_days"]) for d in raw["depot"]},
         iv_push=frozenset(d["drug"] for d in raw["iv_push"]),
         injectors={d["drug"]: d for d in raw["injector"]},
+        lowest={(d["drug"], d["route"]): _lowest(d) for d in raw["lowest"]},
     )
 
 

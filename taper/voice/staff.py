@@ -24,6 +24,7 @@ from taper.voice.times import date_of, date_range, days_text, short_date
 
 ALLOWANCE_WORDS = {
     "above-documented-dose": "dose above the highest documented regimen",
+    "below-usual-dose": "dose below the low end of the usual range",
     "overlap": "overlaps another phase of the same drug",
 }
 
