@@ -174,3 +174,40 @@ def test_no_template_is_below_the_usual_range(name: str, tmp_path: Path) -> None
         assert "below the usual" not in str(err)
         return
     assert below(plan) == []
+
+
+# -- the class: for any IV methylprednisolone day, the check fires exactly below the floor ------
+
+from decimal import Decimal  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    tenths=st.integers(min_value=1, max_value=400),  # 0.1 mg to 40 mg a dose
+    doses=st.sampled_from([1, 2, 4]),
+    weight=st.one_of(st.none(), st.integers(min_value=3, max_value=90)),
+)
+def test_iv_methylprednisolone_fires_exactly_below_the_floor(
+    write_regimen: Callable[..., Path], tenths: int, doses: int, weight: int | None
+) -> None:
+    dose = Decimal(tenths) / 10
+    times = ", ".join(f'"{hour:02d}:00"' for hour in (8, 14, 20, 2)[:doses])
+    phase = iv(f"{dose} mg").replace('at = ["09:00"]', f"at = [{times}]")
+    patient = f'weight = "{weight} kg"' if weight is not None else ""
+    floor = Decimal(10) if weight is None else min(Decimal(10), Decimal("0.5") * weight)
+    text = course(phase, patient=patient)
+    try:
+        plan = load_plan(write_regimen(text), today=TODAY)
+    except RegimenError as err:
+        assert "below the usual" in str(err)
+        assert dose * doses < floor
+        return
+    assert dose * doses >= floor, [w.code for w in plan.warnings]

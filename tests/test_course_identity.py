@@ -211,3 +211,49 @@ def test_an_empty_course_name_is_an_error(tmp_path: Path) -> None:
     regimen.write_text(MS_2027.format(start="2027-01-04", course='course = "  "\n'), "utf-8")
     result = CliRunner().invoke(main, ["check", str(regimen)])
     assert result.exit_code == 1 and "course: is empty" in result.output
+
+
+# -- the class: the identity tells courses apart exactly as the calendar's UIDs do ----------------
+
+from datetime import date, timedelta  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# Regimen text never holds control characters (taper/text.py refuses them), so the key's
+# separators cannot occur inside a field.
+_text = st.characters(blacklist_categories=("Cc", "Cs"))
+_names = st.one_of(st.none(), st.text(_text, min_size=0, max_size=12))
+_titles = st.text(_text, min_size=0, max_size=20)
+_days = st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31))
+_courses = st.one_of(st.none(), st.text(_text, min_size=1, max_size=12))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_names, _titles, _days, _courses, _names, _titles, _days, _courses)
+def test_two_courses_are_the_same_exactly_when_their_identity_fields_are(
+    p1: str | None,
+    t1: str,
+    d1: date,
+    c1: str | None,
+    p2: str | None,
+    t2: str,
+    d2: date,
+    c2: str | None,
+) -> None:
+    same = course_uid(p1, t1, d1, c1) == course_uid(p2, t2, d2, c2)
+    if c1 is not None or c2 is not None:
+        assert same == ((p1 or "") == (p2 or "") and c1 == c2)
+    else:
+        assert same == ((p1 or "") == (p2 or "") and t1 == t2 and d1 == d2)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(_names, _titles, _days, st.text(_text, min_size=1, max_size=12), st.integers(1, 400))
+def test_a_named_course_keeps_its_identity_when_moved(
+    patient: str | None, title: str, start: date, course: str, shift: int
+) -> None:
+    moved = start + timedelta(days=shift) if start.year < 2199 else start - timedelta(days=shift)
+    assert course_uid(patient, title, start, course) == course_uid(
+        patient, title + " (moved)", moved, course
+    )

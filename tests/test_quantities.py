@@ -143,3 +143,25 @@ def test_no_template_prints_an_unrounded_number(template: str, tmp_path: Path) -
     assert not LONG_NUMBER.search(render_table(plan))
     sheet = pdf_text(render_pdf(plan, "pharmacist", stamp=STAMP))
     assert not LONG_NUMBER.search(sheet), LONG_NUMBER.search(sheet)
+
+
+# -- the class: every number of every kind prints rounded, and within half a step of the value --
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    value=st.decimals(min_value=Decimal("0.00001"), max_value=Decimal(10**7), places=30),
+    divisor=st.sampled_from([Decimal(1), Decimal(3), Decimal(7), Decimal("0.75"), Decimal(36)]),
+    kind=st.sampled_from(sorted(PRECISION)),
+)
+def test_every_kind_prints_rounded_and_close(value: Decimal, divisor: Decimal, kind: str) -> None:
+    exact = value / divisor  # a division: the decimals that never end
+    text = number_text(exact, kind)
+    assert "E" not in text and "e" not in text
+    step = PRECISION[kind]
+    decimals = max(0, -step.as_tuple().exponent)  # type: ignore[operator]
+    assert len(text.partition(".")[2]) <= decimals, text
+    assert abs(Decimal(text) - exact) <= step / 2 if kind != "tablets" else True
