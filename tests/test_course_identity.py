@@ -129,6 +129,18 @@ def test_a_named_course_moved_to_a_new_first_day_is_still_the_same_course(
     )
     assert result.exit_code == 0, result.output
     assert json.loads((new / "plan.json").read_text("utf-8"))["course"] == plan["course"]
+    # the same reminders, moved a week: every old UID is updated, none is cancelled
+    import icalendar
+
+    def uids(path: Path) -> dict[str, str]:
+        calendar = icalendar.Calendar.from_ical(path.read_bytes())
+        return {
+            str(event["UID"]): str(event.get("STATUS", "")) for event in calendar.walk("VEVENT")
+        }
+
+    before, after = uids(old / "reminders.ics"), uids(tmp_path / "r1.ics")
+    assert set(before) == set(after)
+    assert "CANCELLED" not in after.values()
 
 
 def test_without_a_course_name_a_new_first_day_is_refused(tmp_path: Path) -> None:
