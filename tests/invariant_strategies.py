@@ -390,8 +390,11 @@ def also_items(draw: st.DrawFn, phase_names: list[str]) -> list[dict[str, Any]]:
 
 
 @st.composite
-def regimens(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid regimen dict over the whole format, started near a daylight-saving change."""
+def regimens(draw: st.DrawFn, must: str | None = None, fill: bool | None = None) -> dict[str, Any]:
+    """A valid regimen dict over the whole format, started near a daylight-saving change.
+
+    ``must``: a phase kind every regimen has (tablets, liquid, iv, injection, pack, sessions),
+    for a property about one product; ``fill``: always (True) or never (False) a ``fill``."""
     zone = draw(st.sampled_from(ZONES))
     change = draw(st.sampled_from(change_dates(zone)))
     start = change - timedelta(days=draw(st.integers(0, 3)))
@@ -415,6 +418,8 @@ def regimens(draw: st.DrawFn) -> dict[str, Any]:
             max_size=3,
         )
     )
+    if must is not None and must not in kinds:
+        kinds[draw(st.integers(0, len(kinds) - 1))] = must
     phases: list[dict[str, Any]] = []
     for number, kind in enumerate(kinds, 1):
         if kind == "tablets":
@@ -441,7 +446,7 @@ def regimens(draw: st.DrawFn) -> dict[str, Any]:
     }
     if zone in EMERGENCY:
         document["care_team"]["emergency"] = EMERGENCY[zone]
-    if draw(st.booleans()):
+    if fill if fill is not None else draw(st.booleans()):
         document["fill"] = draw(st.sampled_from(FILLS))
     also = draw(also_items([p["name"] for p in phases]))
     if also:
