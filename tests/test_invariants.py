@@ -67,6 +67,8 @@ settings.register_profile(
 )
 LONG = os.environ.get("TAPER_INVARIANTS", "").strip().lower() == "long"
 PROFILE = settings.get_profile("invariants-long" if LONG else "invariants-ci")
+if os.environ.get("TAPER_INVARIANTS_EXAMPLES", "").isdigit():  # a budget for a hand run
+    PROFILE = settings(PROFILE, max_examples=int(os.environ["TAPER_INVARIANTS_EXAMPLES"]))
 # Plan-level checks are cheap (a few ms); the printed-word checks render and read PDFs (~0.5 s).
 FAST = settings(PROFILE, max_examples=PROFILE.max_examples * (1 if LONG else 2))
 SLOW = settings(PROFILE, max_examples=PROFILE.max_examples // (4 if LONG else 2))
