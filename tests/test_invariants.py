@@ -721,3 +721,38 @@ def test_plan_json_dispense_is_the_sum_of_the_doses(document: dict[str, Any]) ->
         sum((q(line["count"]) for f in plan["fills"] for line in f["dispense"]), Fraction(0)),
     ):
         assert fill_total >= sum(need["tablets"].values(), Fraction(0))
+
+
+# -- bugs the invariants found beyond issue 18's ten (reproducers, minimal) -------------------
+
+NEW_SHARE_DIGITS = order(
+    {
+        "drug": "dexamethasone",
+        "tablets": ["0.75 mg", "4 mg"],
+        "split": True,
+        "dose": "0.5 mg/kg",
+        "every": "6h",
+        "days": 1,
+        "at": ["08:00"],
+        "max_daily": "18.75 mg",
+        "allow": ["above-per-weight-ceiling"],
+    },
+    patient={"name": "Test Patient", "weight": "70 kg"},
+)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="found by the invariants, item 7's class beyond its instance: the per-dose share of "
+    "max_daily prints as '4.6875 mg a dose' (per-kg-rounded warning, pharmacist and nurse "
+    "sheets); fixed with item 7 in branch misc if its rounding covers basis_text",
+)
+def test_new_max_daily_share_is_printed_rounded() -> None:
+    regimen, problems = parse_regimen(NEW_SHARE_DIGITS, "generated.toml")
+    assert regimen is not None, problems
+    plan = build_plan(regimen, problems, today=TODAY)
+    for warning in plan.warnings:
+        assert not LONG_DECIMAL.search(warning.message), warning.message
+    text = render_file(plan, "nurse.pdf", stamp=STAMP)
+    words = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(text)).pages)
+    assert not LONG_DECIMAL.findall(words)
