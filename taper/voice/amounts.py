@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from taper.plan import Basis, ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
 from taper.voice.doses import tablet_word
-from taper.voice.quantities import number_text, quantity_text
+from taper.voice.quantities import derived_text, number_text, quantity_text
 from taper.voice.text import count_text
 from taper.voice.times import WEEKDAYS, TimeStyle, clock, date_of, date_range, days_text
 
@@ -29,14 +29,14 @@ def basis_text(basis: Basis) -> str:
     """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic)."""
     text = (
         f"{quantity_text(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
-        f"{quantity_text(basis.uncapped, basis.unit)}"
+        f"{derived_text(basis.uncapped, basis.unit)}"
     )
     if basis.capped is None or basis.cap is None:
         return text
     if basis.cap_kind == "max_daily":
         return (
             f"{text}, capped at {quantity_text(basis.cap, basis.unit)} a day: "
-            f"{quantity_text(basis.capped, basis.unit)} a dose"
+            f"{derived_text(basis.capped, basis.unit, share_of_cap=True)} a dose"
         )
     return f"{text}, capped at {quantity_text(basis.cap, basis.unit)}"
 
