@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from taper.plan import ContainerLine, Dose
-from taper.units import MASS_UNITS, Amount, ceil_div, format_amount, format_number
+from taper.units import MASS_UNITS, Amount, ceil_div
+from taper.voice.quantities import quantity_text
 
 if TYPE_CHECKING:
     from taper.regimen import Phase
@@ -75,7 +76,7 @@ def container_lines(
                     "vial",
                     container.text,
                     count,
-                    f"{format_number(used)} mL",
+                    f"{quantity_text(used, 'mL')}",
                     liquid,
                 )
             )
@@ -90,7 +91,7 @@ def container_lines(
                     "injector",
                     container.text,
                     count,
-                    f"{count} × {format_amount(size.value, size.unit)}",
+                    f"{count} × {quantity_text(size.value, size.unit)}",
                     liquid,
                 )
             )

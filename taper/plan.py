@@ -300,6 +300,8 @@ class Plan(NamedTuple):
     containers: tuple[ContainerLine, ...] = ()
     emergency: Emergency | None = None
     watch: tuple[PrescriberWatch, ...] = ()
+    # course = "...": the course's name, kept across revisions (taper.identity)
+    course: str | None = None
 
     @property
     def doses(self) -> tuple[Dose, ...]:

@@ -49,9 +49,10 @@ from taper.regimen import (
     read_regimen,
 )
 from taper.tablets import nearest_makeable, tablets_for
-from taper.units import MASS_UNITS, Amount, ceil_div, format_amount, format_number, plain
+from taper.units import MASS_UNITS, Amount, ceil_div, plain
 from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import dose_instructions, session_instructions
+from taper.voice.quantities import number_text, quantity_text
 from taper.voice.text import count_words
 from taper.voice.times import moment
 
@@ -124,7 +125,7 @@ class _Maker:
                 if not phase.split:
                     fixes += ", allow half tablets with split = true"
                 raise ValueError(
-                    f"{format_amount(value, unit)} cannot be made from {strengths} tablets "
+                    f"{quantity_text(value, unit)} cannot be made from {strengths} tablets "
                     f"({halves}, at most 100 at once); {fixes}, or change the dose"
                 )
             by_mg = {s.in_mg(): s for s in phase.strengths}
@@ -139,7 +140,7 @@ class _Maker:
             measured = safety.measured_volume(volume)
             if measured <= 0:
                 raise ValueError(
-                    f"{format_amount(value, unit)} is {format_number(volume)} mL of "
+                    f"{quantity_text(value, unit)} is {quantity_text(volume, 'mL')} of "
                     f"{phase.liquid.text}, too little to measure; use a weaker liquid"
                 )
             return _Made(plain(value), unit, (), plain(measured), plain(volume))
@@ -655,7 +656,7 @@ class _Engine:
                 continue
             unit = doses[0].unit or "mg"
             one = _mg(Decimal(1), unit)
-            given = format_amount(plain(total / one), unit)
+            given = quantity_text(plain(total / one), unit)
             each = plain((limit / len(doses) / one).quantize(Decimal("0.001"), ROUND_DOWN))
             length = self.day_hours(on)
             why = (
@@ -667,7 +668,7 @@ class _Engine:
             fixes = "give a smaller dose"
             if hours is not None:
                 fixes += (
-                    f" (at most {format_amount(each, unit)} each), or choose a first dose time "
+                    f" (at most {quantity_text(each, unit)} each), or choose a first dose time "
                     f"that leaves {len(doses) - 1} doses on that day"
                 )
             self.problem(
@@ -802,7 +803,7 @@ class _Engine:
                 if fixed >= daily_limit:
                     self.problem(
                         f"{cap.place}.max_daily",
-                        f"the fixed doses alone give {format_amount(plain(fixed), 'mg')} a day, "
+                        f"the fixed doses alone give {quantity_text(plain(fixed), 'mg')} a day, "
                         "at or "
                         f"above max_daily {cap.daily}; check the doses and the cap",
                     )
@@ -875,7 +876,7 @@ class _Engine:
             ordered = f' (round = "{maker.phase.rounding}")' if maker.phase.round_given else ""
             self.warn(
                 "per-kg-rounded" if basis.per == "kg" else "per-m2-rounded",
-                f"{words}, {how} to {format_amount(rounded, unit)}{ordered}",
+                f"{words}, {how} to {quantity_text(rounded, unit)}{ordered}",
                 given.place,
             )
         return self.make(maker, Amount(rounded, unit), given.place)
@@ -913,8 +914,9 @@ class _Engine:
             exact = (made.exact_volume_ml or volume).quantize(Decimal("0.001"))
             self.warn(
                 "per-kg-rounded" if basis.per == "kg" else "per-m2-rounded",
-                f"{basis_text(basis)}: {format_number(exact)} mL of {liquid.text}; measure "
-                f"{format_number(volume)} mL, which is {format_amount(amount, unit)}",
+                f"{basis_text(basis)}: {quantity_text(exact, 'mL-exact')} of {liquid.text}; "
+                f"measure "
+                f"{quantity_text(volume, 'mL')}, which is {quantity_text(amount, unit)}",
                 given.place,
             )
         return made._replace(amount=amount, volume_ml=volume, exact_volume_ml=volume)
@@ -932,9 +934,9 @@ class _Engine:
             assert made.volume_ml is not None and maker.phase.liquid is not None
             self.warn(
                 "volume-rounded",
-                f"{format_amount(made.amount, made.unit)} is "
-                f"{format_number(made.exact_volume_ml.quantize(Decimal('0.001')))} mL of "
-                f"{maker.phase.liquid.text}; measure {format_number(made.volume_ml)} mL",
+                f"{quantity_text(made.amount, made.unit)} is "
+                f"{quantity_text(made.exact_volume_ml, 'mL-exact')} of "
+                f"{maker.phase.liquid.text}; measure {quantity_text(made.volume_ml, 'mL')}",
                 place,
             )
         return made
@@ -1026,6 +1028,7 @@ class _Engine:
             start=regimen.start,
             end=self.date_of(end_day),
             revision=regimen.revision,
+            course=regimen.course,
             patient=Patient(
                 regimen.patient_name,
                 regimen.weight_kg,
@@ -1107,9 +1110,10 @@ class _Engine:
             if left > 0:
                 self.warn(
                     "pack-left-over",
-                    f"the plan gives {format_number(used)} of the {count * pack.tablets} "
+                    f"the plan gives {number_text(used, 'tablets')} of the {count * pack.tablets} "
                     f"tablets in {pack_count_text(count, pack.tablets)}: "
-                    f"{format_number(left)} will be left over. The days printed on the pack "
+                    f"{number_text(left, 'tablets')} will be left over. The days printed on the "
+                    "pack "
                     "will not match the plan: go through the plan with the patient",
                     f"{phase.place}.pack",
                 )

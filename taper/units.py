@@ -72,7 +72,9 @@ class Amount(NamedTuple):
         return self.value * MASS_UNITS[self.unit]
 
     def __str__(self) -> str:
-        return format_amount(self.value, self.unit)
+        from taper.voice.quantities import quantity_text  # every printed number: one place
+
+        return quantity_text(self.value, self.unit)
 
 
 def plain(value: Decimal) -> Decimal:
@@ -80,15 +82,6 @@ def plain(value: Decimal) -> Decimal:
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
-
-
-def format_number(value: Decimal) -> str:
-    """``Decimal('2.50')`` → ``'2.5'``; never an exponent."""
-    return format(plain(value), "f")
-
-
-def format_amount(value: Decimal, unit: str) -> str:
-    return f"{format_number(value)} {unit_text(unit)}"
 
 
 def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amount:

@@ -26,7 +26,14 @@ TEXT, WHOLE, DATE, LIST, DAYS, CHECKS, FLAG, DIVIDED = (
     "divided",
 )
 
-TOP_FIELDS = {"title": TEXT, "start": DATE, "timezone": TEXT, "revision": WHOLE, "fill": TEXT}
+TOP_FIELDS = {
+    "title": TEXT,
+    "start": DATE,
+    "timezone": TEXT,
+    "revision": WHOLE,
+    "course": TEXT,
+    "fill": TEXT,
+}
 PATIENT_FIELDS = {"name": TEXT, "weight": TEXT, "height": TEXT, "conditions": CHECKS}
 ROUTINE_SLOTS = ("wake", "breakfast", "lunch", "supper", "bedtime")
 CARE_TEAM_FIELDS = (
