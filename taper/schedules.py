@@ -53,7 +53,6 @@ from taper.units import MASS_UNITS, Amount, ceil_div, plain
 from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import dose_instructions, session_instructions
 from taper.voice.quantities import number_text, quantity_text
-from taper.voice.text import count_words
 from taper.voice.times import moment
 
 
@@ -324,7 +323,8 @@ class _Engine:
             return
         self.warn(
             "rhythm-follow-on",
-            f"starts on course day {first}, {count_words(first - last, 'day')} after the last "
+            f"starts on course day {first}, {first - last} day{'s' if first - last != 1 else ''} "
+            "after the last "
             f'dose of "{previous.name}", which came every {previous.period} days; if this phase '
             f"keeps that rhythm, add start_day = {rhythm_day}",
             phase.place,

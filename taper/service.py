@@ -83,7 +83,7 @@ class CheckResult:
         return self.plan is not None
 
     def as_json(self) -> dict[str, Any]:
-        from taper.fingerprint import fingerprint
+        from taper.export.json import fingerprint
 
         return {
             "valid": self.valid,

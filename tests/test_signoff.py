@@ -27,8 +27,7 @@ from tests_strategies import regimens
 
 from taper.cli import main
 from taper.errors import RegimenError
-from taper.export.json import render_json
-from taper.fingerprint import fingerprint
+from taper.export.json import fingerprint, render_json
 from taper.plan import Plan
 from taper.regimen import parse_regimen
 from taper.schedules import build_plan

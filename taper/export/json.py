@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -21,6 +23,47 @@ from taper.units import plain
 from taper.zones import TZDATA_VERSION
 
 SCHEMA_ID = "taper-plan/1"
+
+# -- the plan's fingerprint ----------------------------------------------------------------------
+# A short code that every page of every handout and plan.json carry, so that loose pages can
+# be matched to one plan revision. Defined once, here: the first FINGERPRINT_LENGTH characters
+# of the base32 (RFC 4648: A-Z, 2-7) SHA-256 of the canonical plan JSON (plan_to_dict, keys
+# sorted, no spaces, UTF-8), without its warnings and without the fingerprint itself. The
+# warnings are left out because one depends on the day of the build, not on the plan
+# (start-in-past); every fact they are about is in the rest of the plan. Nothing else depends on
+# when or where the plan was built (no build time is in it), so builds of the same regimen a day
+# apart or on another machine carry the same fingerprint, and any change to a dose, a date, a
+# time, the patient or the revision gives another. 50 bits: two given plans share one by a
+# one-in-a-quadrillion chance, and ten characters can be read aloud over the phone.
+
+FINGERPRINT_LENGTH = 10
+#: Keys of the plan JSON that are not part of what the fingerprint vouches for.
+FINGERPRINT_LEFT_OUT = ("warnings", "fingerprint")
+
+# One plan is fingerprinted by every file of its packet: remember the last one (by identity, so
+# a plan that is equal but not the same object is worked out again, which is always right).
+_last: tuple[Plan, str] | None = None
+
+
+def fingerprint_of(document: dict[str, Any]) -> str:
+    """The fingerprint of a plan's JSON document (``plan_to_dict``)."""
+    content = {key: value for key, value in document.items() if key not in FINGERPRINT_LEFT_OUT}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii")[:FINGERPRINT_LENGTH]
+
+
+def fingerprint(plan: Plan, document: dict[str, Any] | None = None) -> str:
+    """The plan's fingerprint, such as ``K7Q2M4XZPA``; ``document``: the plan's JSON document,
+    when the caller has it already (``render_json``)."""
+    global _last
+    if _last is not None and _last[0] is plan:
+        return _last[1]
+    if document is None:
+        document = plan_to_dict(plan)
+    code = fingerprint_of(document)
+    _last = (plan, code)
+    return code
 
 
 def number(value: Decimal) -> int | float:
@@ -271,7 +314,7 @@ def _containers(lines: tuple[ContainerLine, ...]) -> list[dict[str, Any]]:
 
 
 def _with_fingerprint(document: dict[str, Any], code: str) -> dict[str, Any]:
-    """The document with its ``fingerprint`` (taper.fingerprint) after ``revision``."""
+    """The document with its ``fingerprint`` (``fingerprint``) after ``revision``."""
     out: dict[str, Any] = {}
     for key, value in document.items():
         out[key] = value
@@ -289,8 +332,6 @@ def render_json(plan: Plan) -> bytes:
 
     def dump(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
-
-    from taper.fingerprint import fingerprint
 
     lines = ["{"]
     document = plan_to_dict(plan)

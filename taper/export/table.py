@@ -22,7 +22,7 @@ from taper.voice.times import moment
 
 
 def render_table(plan: Plan) -> str:
-    from taper.fingerprint import fingerprint
+    from taper.export.json import fingerprint
 
     lines = [plan.title, course_summary(plan), fingerprint_line(fingerprint(plan))]
     current: tuple[str, ...] | None = None

@@ -743,7 +743,7 @@ class _Footer(NamedTuple):
     title: str
     scale: float
     banner: _Banner | None = None
-    code: str | None = None  # the plan's fingerprint (taper.fingerprint), on every page
+    code: str | None = None  # the plan's fingerprint (taper.export.json.fingerprint), on every page
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]

@@ -9,6 +9,7 @@ from typing import Any
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 
+from taper.export.json import fingerprint
 from taper.export.pdf.layout import (
     FONT_BOLD,
     INK,
@@ -25,7 +26,6 @@ from taper.export.pdf.layout import (
     _table,
     _widths,
 )
-from taper.fingerprint import fingerprint
 from taper.plan import PhasePlan, Plan
 from taper.previous import PreviousPlan
 from taper.voice.amounts import basis_lines, fill_intro, fill_rows
