@@ -99,8 +99,9 @@ def machine_timezone() -> str:
     """This machine's IANA time zone, or ``UTC`` when it cannot be told."""
     from pendulum.tz import local_timezone
 
-    from taper.zones import is_zone
+    from taper.zones import is_zone, use_bundled_zones
 
+    use_bundled_zones()  # before pendulum looks up the host's zone: from tzdata, like the rest
     try:
         name = str(local_timezone().name)
     except Exception:  # pendulum raises several kinds when the zone cannot be read

@@ -18,12 +18,12 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
+from taper.api import load as load_plan
 from taper.cli import main
 from taper.export.pdf import render_pdf
 from taper.export.pdf.layout import _Styles
 from taper.export.table import render_table
 from taper.plan import Plan
-from taper.schedules import load_plan
 from taper.templates import render_template
 
 REGIMENS = Path(__file__).parent / "regimens"
@@ -518,7 +518,7 @@ def test_a_signal_during_pdf_layout_keeps_its_number() -> None:
 
     from reportlab.lib.utils import annotateException
 
-    from taper.output import Interrupted, interruption_guard
+    from taper.signals import Interrupted, interruption_guard
 
     with interruption_guard() as guard:
         guard.received = signal.SIGTERM

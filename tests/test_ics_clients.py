@@ -42,9 +42,9 @@ from test_ics import (
 )
 
 import taper.zones
+from taper.api import load as load_plan
 from taper.export.ics import render_ics
 from taper.export.vtimezone import HISTORY_FROM, vtimezone
-from taper.schedules import load_plan
 
 ORACLES = Path(__file__).parent / "oracles"
 REQUIRE = os.environ.get("TAPER_REQUIRE_ORACLES") == "1"

@@ -22,11 +22,11 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
+from taper.api import load as load_plan
 from taper.cli import main
 from taper.errors import ExportError
 from taper.export.pdf import render_pdf
 from taper.plan import Plan
-from taper.schedules import load_plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 ROOT = Path(__file__).parent.parent
