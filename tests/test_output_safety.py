@@ -1133,6 +1133,7 @@ def test_fuzz_output_paths_change_nothing_but_the_target(
 # -- fuzz: kills at random instants -----------------------------------------------------------
 
 
+@pytest.mark.slow  # many whole builds, each killed: the README's quick command leaves it out
 def test_fuzz_random_kills_of_build_force_leave_a_complete_packet(
     tmp_path: Path, packets: dict[str, dict[str, bytes]]
 ) -> None:

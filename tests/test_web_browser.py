@@ -37,6 +37,9 @@ PACKET_ORDER = [
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
+# A real Chromium (installed by .ci/run): the README's quick command leaves these out.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 
 def find_chromium() -> str | None:
     named = os.environ.get("TAPER_CHROMIUM")
