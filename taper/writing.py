@@ -694,20 +694,26 @@ def _write_folder(shown: str, checked: _FolderTarget, files: Mapping[str, bytes]
             raise OutputError(f"{shown}: cannot write ({err.strerror})") from err
         raise
     if swapped:
-        # The previous packet now sits at the temporary name: remove its own files only.
-        try:
-            left = _remove_packet(staging)
-        except OSError:
-            left = ["?"]
-        if left:
-            # Files someone put into the previous packet while this one was built: never
-            # deleted, and moved out of the temporaries' pattern so no later run removes them.
-            kept = path.with_name(path.name + ".previous")
-            with contextlib.suppress(OSError):
-                _rename_no_replace(staging, kept, folder=True)
-                staging = kept
-            return [
-                f"kept the previous packet at {staging}: files appeared in it while "
-                f"building ({_named(left)})"
-            ]
+        return _retire_previous(staging, path)
     return []
+
+
+def _retire_previous(staging: Path, path: Path) -> list[str]:
+    """The previous packet, swapped out to the temporary name ``staging``: remove its own
+    files only; returns a note when something else was in it."""
+    try:
+        left = _remove_packet(staging)
+    except OSError:
+        left = ["?"]
+    if not left:
+        return []
+    # Files someone put into the previous packet while this one was built: never deleted, and
+    # moved out of the temporaries' pattern so no later run removes them.
+    kept = path.with_name(path.name + ".previous")
+    with contextlib.suppress(OSError):
+        _rename_no_replace(staging, kept, folder=True)
+        staging = kept
+    return [
+        f"kept the previous packet at {staging}: files appeared in it while "
+        f"building ({_named(left)})"
+    ]

@@ -108,6 +108,7 @@ def create_app(*, token: str, port: int) -> Flask:
     cookie = TOKEN_COOKIE.format(port=port)
     _guard_requests(app, token=token, port=port, cookie=cookie)
     _handle_errors(app)
+    _template_routes(app)
     _api_routes(app)
     _page_routes(app, token=token, cookie=cookie)
     _form_routes(app)
@@ -187,8 +188,8 @@ def _tomorrow() -> date:
     return clock.today() + timedelta(days=1)
 
 
-def _api_routes(app: Flask) -> None:
-    """The local HTTP API: templates, check, plan and packet."""
+def _template_routes(app: Flask) -> None:
+    """The API's templates: the list, and one filled in as ``taper new`` writes it."""
 
     @app.get("/api/templates")
     def templates() -> Response:
@@ -228,6 +229,10 @@ def _api_routes(app: Flask) -> None:
         except TemplateError as err:
             raise ApiError(400, str(err)) from err
         return Response(text.encode("utf-8"), mimetype="application/toml")
+
+
+def _api_routes(app: Flask) -> None:
+    """The local HTTP API: check, plan and packet."""
 
     @app.post("/api/check")
     def check() -> Response:
