@@ -30,7 +30,9 @@ OWNER_ONLY_FOLDER = 0o700
 # -- what a packet is ------------------------------------------------------------------------
 MANIFEST = ".taper-packet.json"
 PACKET_FORMAT = "taper-packet/1"
-# Packets written before the manifest existed hold exactly these five files.
+# Packets written before the manifest existed hold exactly these five files. A fixed fact about
+# old folders, not the packet's list (that is taper.packets.FILES): a file added there is named
+# by the manifest of every packet written since.
 LEGACY_PACKET = frozenset(
     {"plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf"}
 )
