@@ -407,6 +407,7 @@ def test_a_short_course_fits_its_calendar_and_checklist_on_fewer_pages(tmp_path:
     assert "Your calendar" in first and "December 2026" in first
 
 
+@pytest.mark.slow  # a minute or more: .ci/run runs it, the README's command does not
 def test_good_to_know_never_sits_alone_and_no_band_ends_a_page(tmp_path: Path) -> None:
     from taper.templates import list_templates
     from taper.voice.doses import phase_heading

@@ -305,6 +305,7 @@ def hooked(*args: str | Path, **extra: str) -> subprocess.CompletedProcess[bytes
     )
 
 
+@pytest.mark.slow  # a minute or more: .ci/run runs it, the README's command does not
 @pytest.mark.parametrize("exchange", [True, False], ids=["renameat2-exchange", "fallback"])
 def test_f3_a_kill_after_any_step_leaves_a_complete_packet(
     tmp_path: Path, packets: dict[str, dict[str, bytes]], exchange: bool

@@ -621,6 +621,7 @@ def test_render_script_writes_pngs_of_every_page(tmp_path: Path) -> None:
         assert pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow  # a minute or more: .ci/run runs it, the README's command does not
 def test_every_shipped_template_renders_all_three_handouts(tmp_path: Path) -> None:
     from taper.templates import list_templates, render_template
 
