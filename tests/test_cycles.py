@@ -21,10 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from taper.api import load
 from taper.errors import RegimenError
 from taper.export.pdf import render_pdf
 from taper.plan import Plan
-from taper.service import plan_from_bytes
 
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
 HEAD = (
@@ -34,7 +34,7 @@ HEAD = (
 
 
 def plan_of(text: str) -> Plan:
-    return plan_from_bytes((HEAD + text).encode("utf-8"), "order.toml")
+    return _load((HEAD + text).encode("utf-8"), "order.toml")
 
 
 def problems_of(text: str) -> list[str]:
@@ -429,5 +429,10 @@ def test_the_page_edits_times_and_round(monkeypatch: pytest.MonkeyPatch) -> None
     changed = post(client, "/ui/update", data=fields).get_data(as_text=True)
     phase = tomllib.loads(textarea(changed))["phase"][0]
     assert (phase["every"], phase["times"]) == ("3 weeks", 4)
-    edited = plan_from_bytes(textarea(changed).encode("utf-8"), "regimen.toml")
+    edited = _load(textarea(changed).encode("utf-8"), "regimen.toml")
     assert dose_days(edited) == [1, 22, 43, 64]
+
+
+def _load(data: bytes, source: str) -> Plan:
+    """The plan of a regimen's bytes, as the page and the API read it (taper.api.load)."""
+    return load(data, source=source)

@@ -35,11 +35,12 @@ from hypothesis import HealthCheck, Phase, assume, example, given, note, setting
 from invariant_strategies import TABLETS, regimens
 from pypdf import PdfReader
 
+from taper.api import render
 from taper.errors import RegimenError
+from taper.packets import Options
 from taper.plan import Plan
 from taper.regimen import parse_regimen
 from taper.schedules import build_plan
-from taper.service import render_file
 
 # -- budget ---------------------------------------------------------------------------------
 
@@ -203,14 +204,14 @@ def text_of(document: dict[str, Any], name: str) -> str:
     """One handout of the packet, read back with pypdf."""
     key = (key_of(document), name)
     if key not in _texts:
-        data = render_file(plan_of(document), name, stamp=STAMP)
+        data = render(plan_of(document), name, Options(stamp=STAMP))
         reader = PdfReader(io.BytesIO(data))
         _texts[key] = "\n".join(page.extract_text() for page in reader.pages)
     return _texts[key]
 
 
 def plan_json(document: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(render_file(plan_of(document), "plan.json", stamp=STAMP))
+    data: dict[str, Any] = json.loads(render(plan_of(document), "plan.json", Options(stamp=STAMP)))
     return data
 
 
@@ -742,6 +743,6 @@ def test_new_max_daily_share_is_printed_rounded() -> None:
     plan = build_plan(regimen, problems, today=TODAY)
     for warning in plan.warnings:
         assert not LONG_DECIMAL.search(warning.message), warning.message
-    text = render_file(plan, "nurse.pdf", stamp=STAMP)
+    text = render(plan, "nurse.pdf", Options(stamp=STAMP))
     words = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(text)).pages)
     assert not LONG_DECIMAL.findall(words)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from taper.api import load as load_plan
 from taper.export.json import render_json
 from taper.export.pdf import render_pdf
 from taper.export.table import render_table
-from taper.schedules import load_plan
 from taper.voice.quantities import PRECISION, number_text, quantity_text
 
 ROOT = Path(__file__).parent.parent

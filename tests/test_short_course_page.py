@@ -13,9 +13,9 @@ import pypdf
 import pypdfium2
 import pytest
 
+from taper.api import load
 from taper.export.pdf import render_pdf
 from taper.plan import Plan
-from taper.service import plan_from_bytes
 from taper.templates import render_template
 
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
@@ -30,7 +30,7 @@ def template_plan(name: str) -> Plan:
         name, start=datetime(2027, 1, 4).date(), timezone="America/New_York", weight=None
     )
     text = text.replace("[care_team]", '[care_team]\nphone = "212-555-0100"', 1)
-    return plan_from_bytes(text.encode("utf-8"), f"{name}.toml")
+    return _load(text.encode("utf-8"), f"{name}.toml")
 
 
 def calendar_page(texts: list[str]) -> int:
@@ -69,7 +69,7 @@ def test_a_5_dose_course_has_its_calendar_and_checklist_on_one_page(name: str, p
 def test_a_course_too_long_for_one_page_still_follows_on() -> None:
     """A course whose calendar and checklist cannot share a page is laid out as before: the
     calendar follows the course at a glance on page 1, the checklist after it."""
-    plan = plan_from_bytes(
+    plan = _load(
         b'start = 2027-01-04\ntimezone = "America/New_York"\n[care_team]\n'
         b'phone = "212-555-0100"\n[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\n'
         b'days = 10\nat = ["breakfast"]\n',
@@ -82,7 +82,7 @@ def test_a_course_too_long_for_one_page_still_follows_on() -> None:
 
 @pytest.mark.parametrize("days", [3, 5, 7])
 def test_a_week_of_daily_tablets_shares_a_page_too(days: int) -> None:
-    plan = plan_from_bytes(
+    plan = _load(
         b'start = 2027-01-04\ntimezone = "America/New_York"\n[care_team]\n'
         b'phone = "212-555-0100"\n[[phase]]\ndrug = "prednisone"\ndose = "20 mg"\n'
         + f"days = {days}\n".encode()
@@ -92,3 +92,8 @@ def test_a_week_of_daily_tablets_shares_a_page_too(days: int) -> None:
     texts = pages(render_pdf(plan, "patient", stamp=STAMP, paper="a4"))
     page = texts[calendar_page(texts)]
     assert "Day by day" in page and f"Day {days} of {days}" in page
+
+
+def _load(data: bytes, source: str) -> Plan:
+    """The plan of a regimen's bytes, as the page and the API read it (taper.api.load)."""
+    return load(data, source=source)
