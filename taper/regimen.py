@@ -24,6 +24,7 @@ from taper.catalogue import (
     pack_names,
 )
 from taper.errors import Problem
+from taper.keys import DEFAULT_LANGUAGE, LANGUAGES
 from taper.text import MULTILINE_KEYS
 from taper.units import (
     DOSE_UNITS,
@@ -89,7 +90,7 @@ TOP_KEYS = (
     "also",
     "watch",
 )
-PATIENT_KEYS = ("name", "weight", "height", "conditions", "routine")
+PATIENT_KEYS = ("name", "weight", "height", "conditions", "language", "routine")
 CARE_TEAM_KEYS = (
     "clinic",
     "phone",
@@ -282,6 +283,7 @@ class Regimen(NamedTuple):
     also: tuple[Also, ...]
     complete: bool  # False when a problem kept part of the file from being read
     watch: tuple[WatchEntry, ...] = ()
+    language: str = DEFAULT_LANGUAGE  # [patient] language: the handout's and reminders' language
 
 
 T = TypeVar("T")
@@ -681,6 +683,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
                 f"(known: {', '.join(known_conditions)})",
             )
 
+    language = _language(r, patient)
     routine = dict(DEFAULT_ROUTINE)
     if "routine" in patient:
         table = r.table(patient["routine"], "patient.routine") or {}
@@ -787,7 +790,20 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         also=tuple(also),
         complete=complete and not r.problems,
         watch=watch,
+        language=language,
     )
+
+
+def _language(r: _Reader, patient: dict[str, Any]) -> str:
+    """``[patient] language``: the handout's and the reminders' language (default English)."""
+    text = r.text(patient, "language", "patient", example='"en"')
+    if text is None:
+        return DEFAULT_LANGUAGE
+    if text not in LANGUAGES:
+        supported = " or ".join(f'"{tag}"' for tag in LANGUAGES)
+        r.problem("patient.language", f'"{text}" is not a supported language; use {supported}')
+        return DEFAULT_LANGUAGE
+    return text
 
 
 class _Body(NamedTuple):

@@ -330,7 +330,7 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 )
 
     evening: dict[str, list[str]] = defaultdict(list)
-    many: dict[str, tuple[Decimal, str]] = {}
+    many: dict[str, Decimal] = {}
     for item in scheduled:
         dose = item.dose
         drug = item.phase.drug
@@ -343,8 +343,8 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
         ):
             evening[item.phase.place].append(dose.time)
         count = sum((t.count for t in dose.tablets), Decimal(0))
-        if count >= MANY_TABLETS and count > many.get(item.phase.place, (Decimal(0), ""))[0]:
-            many[item.phase.place] = (count, dose.instructions)
+        if count >= MANY_TABLETS and count > many.get(item.phase.place, Decimal(0)):
+            many[item.phase.place] = count
     for place, times in evening.items():
         engine.warn(
             "evening-dose",
@@ -352,7 +352,7 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             "morning doses are usual unless the order says otherwise",
             f"{place}.at",
         )
-    for place, (count, _) in many.items():
+    for place, count in many.items():
         engine.warn(
             "many-tablets",
             f"up to {format_number(count)} tablets at one time; tell the patient to "

@@ -51,7 +51,6 @@ from taper.regimen import (
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
 from taper.voice.amounts import basis_text, pack_count_text
-from taper.voice.doses import dose_instructions, session_instructions
 
 
 def load_plan(path: Path, today: date | None = None) -> Plan:
@@ -541,11 +540,11 @@ class _Engine:
                         (),
                         None,
                         phase.duration_min,
-                        _procedure_instructions(phase, number, sessions),
                         phase.where,
                         time.slot,
                         number,
                         sessions,
+                        take=phase.take,
                     )
                     scheduled.append(_ScheduledDose(dose, f"{phase.place}.sessions", phase))
             session_doses = [StepDose(t.time, t.slot, None, None, (), None) for t in phase.at]
@@ -942,6 +941,7 @@ class _Engine:
             containers=container_lines(scheduled),
             emergency=safety.emergency_for(regimen),
             watch=self.prescriber_watch(phase_plans, end_day),
+            language=regimen.language,
         )
 
     def prescriber_watch(
@@ -1122,7 +1122,7 @@ def _totals(doses: list[Dose]) -> tuple[Total, ...]:
     return tuple(totals)
 
 
-# -- the words each dose carries come from the voice ---------------------------------------
+# -- a dose carries numbers and keys; the voice words it (taper.voice.doses) -------------------
 
 
 def _made_dose(
@@ -1150,35 +1150,10 @@ def _made_dose(
         made.tablets,
         made.volume_ml,
         phase.duration_min,
-        _dose_instructions(phase, made),
         phase.where,
         slot,
         basis=basis,
-    )
-
-
-def _dose_instructions(phase: Phase, made: _Made) -> str:
-    return dose_instructions(
-        drug=phase.display,
-        route=phase.route,
-        amount=made.amount,
-        unit=made.unit,
-        tablets=made.tablets,
-        volume_ml=made.volume_ml,
+        take=phase.take,
         liquid=phase.liquid.text if phase.liquid is not None else None,
-        take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
         push=safety.is_iv_push(phase.drug_id, phase.route, phase.duration_min),
-    )
-
-
-def _procedure_instructions(phase: Phase, number: int, sessions: int) -> str:
-    return session_instructions(
-        drug=phase.display,
-        number=number,
-        sessions=sessions,
-        take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
     )

@@ -38,6 +38,7 @@ from taper.voice.watchwords import (
     watch_sentence,
     watch_values,
 )
+from taper.voice.words import words_of
 
 # In order of urgency; "now" is "call straight away, day or night" (clinical-reference-2 §7, §9).
 TIERS = ("expected", "call", "now", "emergency")
@@ -400,7 +401,7 @@ def _items(
 def _values(plan: Plan) -> dict[str, str]:
     steroid_phases = {p.name for p in plan.phases if _class_of(p) == "steroid"}
     times = sorted({d.time for d in plan.doses if d.phase in steroid_phases})
-    return watch_values(plan, times)
+    return watch_values(plan, times, words_of(plan))
 
 
 def _span(

@@ -10,7 +10,7 @@ from taper.plan import Basis, Day, PackLine, Plan
 from taper.units import format_amount, format_number
 from taper.voice.doses import tablet_word
 from taper.voice.text import count_text
-from taper.voice.times import WEEKDAYS, TimeStyle, clock, date_of, date_range, days_text
+from taper.voice.times import WEEKDAYS, date_of, date_range, days_text
 
 
 def bsa_number(bsa_m2: Decimal) -> str:
@@ -138,19 +138,6 @@ def fill_intro(plan: Plan) -> str:
     return (
         f'Supplied {plan.fill_days} days at a time (fill = "{plan.fill_days} days"): '
         "the quantities of each fill add up to the totals for the course above."
-    )
-
-
-def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:
-    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``."""
-    return f"every {hours} hours, day and night: {count} doses, the first at {clock(first, style)}"
-
-
-def series_sig(hours: int, count: int, days: int, first: str) -> str:
-    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``."""
-    return (
-        f"every {hours} hours around the clock, first dose at {first}: "
-        f"{count} doses over {days} day{'s' if days != 1 else ''}"
     )
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 from taper.plan import Plan
 from taper.voice.text import NBSP
 
-TimeStyle = Literal["12h", "24h"]
+TimeStyle = Literal["12h", "24h"]  # chosen once per plan: taper.voice.words.words_for
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = (
@@ -25,12 +25,6 @@ MONTHS = (
     "November",
     "December",
 )
-
-
-def time_style(plan: Plan) -> TimeStyle:
-    """How the patient's clock reads, decided here and nowhere else: 12-hour (with "midnight"
-    and "noon") for a course in an ``America/*`` zone, 24-hour everywhere else."""
-    return "12h" if plan.timezone.startswith("America/") else "24h"
 
 
 def clock(time: str, style: TimeStyle) -> str:
