@@ -15,6 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+#: What ``plan.json`` says it is (its ``schema``); a previous plan must say the same.
+SCHEMA_ID = "taper-plan/1"
+
 
 class TabletCount(NamedTuple):
     """``count`` tablets of one strength; the count is in halves when splitting is allowed."""

@@ -866,9 +866,11 @@ def _start_date(r: _Reader, value: Any) -> date | None:
 
 
 def _default_title(phases: list[Phase]) -> str:
-    from taper.voice.people import default_title
-
-    return default_title([phase.display for phase in phases])
+    """The course's title when the regimen gives none (the ``title`` key's default):
+    ``Methylprednisolone then Prednisone course``, each drug once, in the order of the phases.
+    The plan carries it as if the clinician had written it (``plan.json``'s ``title``)."""
+    names = list(dict.fromkeys(phase.display for phase in phases))
+    return " then ".join(names) + " course" if names else "Treatment course"
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from taper import safety
+from taper.arithmetic import basis_text, pack_count_text
 from taper.containers import container_lines
 from taper.errors import Problem, RegimenError
 from taper.plan import (
@@ -50,7 +51,6 @@ from taper.regimen import (
 )
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
-from taper.voice.amounts import basis_text, pack_count_text
 
 
 def load_plan(path: Path, today: date | None = None) -> Plan:

@@ -27,7 +27,9 @@ from typing import Any
 
 from taper.catalogue import conditions, find_drug, read_data
 from taper.plan import Dose, PhasePlan, Plan
+from taper.safety import depot_days
 from taper.units import MASS_UNITS
+from taper.voice import people
 from taper.voice.watchwords import (
     PRESCRIBER_SOURCE,
     after_course_label,
@@ -314,8 +316,6 @@ def _steroid_days(plan: Plan) -> dict[int, Decimal]:
 
 
 def _depot_days(phase: PhasePlan) -> int | None:
-    from taper.safety import depot_days
-
     return depot_days(phase.drug, phase.route)
 
 
@@ -430,9 +430,7 @@ def _span(
 
 def emergency_number(plan: Plan) -> str:
     """The number the handouts print for an emergency (never a made-up one)."""
-    from taper.voice.people import emergency_number as number
-
-    return number(plan)
+    return people.emergency_number(plan)
 
 
 def headings(plan: Plan) -> dict[str, str]:

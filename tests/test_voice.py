@@ -394,10 +394,10 @@ def test_what_the_commands_print(tmp_path: Path) -> None:
 
 
 def test_a_course_without_a_title_is_named_by_its_drugs(tmp_path: Path) -> None:
+    from taper.regimen import _default_title
     from taper.schedules import load_plan
-    from taper.voice.people import default_title
 
-    assert default_title([]) == "Treatment course"
+    assert _default_title([]) == "Treatment course"
     path = tmp_path / "untitled.toml"
     path.write_text(
         'start = 2026-12-01\ntimezone = "Europe/London"\n'

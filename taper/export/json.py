@@ -6,13 +6,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from taper.plan import Basis, DispenseLine, Dose, LiquidLine, PackLine, Plan, TabletCount
+from taper.plan import SCHEMA_ID, Basis, DispenseLine, Dose, LiquidLine, PackLine, Plan, TabletCount
 from taper.units import plain
 from taper.voice.doses import dose_instructions
 from taper.voice.words import Words, words_of
 from taper.zones import TZDATA_VERSION
 
-SCHEMA_ID = "taper-plan/1"
+__all__ = ["SCHEMA_ID", "plan_to_dict"]
 
 
 def number(value: Decimal) -> int | float:

@@ -6,39 +6,12 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from taper.plan import Basis, Day, PackLine, Plan
+from taper.arithmetic import basis_text, bsa_number, pack_count_text
+from taper.plan import Day, PackLine, Plan
 from taper.units import format_amount, format_number
 from taper.voice.doses import tablet_word
 from taper.voice.text import count_text
 from taper.voice.times import WEEKDAYS, date_of, date_range, days_text
-
-
-def bsa_number(bsa_m2: Decimal) -> str:
-    """A body surface area to 0.01 m², as it was worked out: ``0.80``."""
-    return f"{bsa_m2.quantize(Decimal('0.01'))}"
-
-
-def size_text(basis: Basis) -> str:
-    """``34.9 kg`` or ``0.80 m²``."""
-    if basis.per == "kg":
-        return f"{format_number(basis.size)} kg"
-    return f"{bsa_number(basis.size)} m²"
-
-
-def basis_text(basis: Basis) -> str:
-    """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic)."""
-    text = (
-        f"{format_amount(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
-        f"{format_amount(basis.uncapped, basis.unit)}"
-    )
-    if basis.capped is None or basis.cap is None:
-        return text
-    if basis.cap_kind == "max_daily":
-        return (
-            f"{text}, capped at {format_amount(basis.cap, basis.unit)} a day: "
-            f"{format_amount(basis.capped, basis.unit)} a dose"
-        )
-    return f"{text}, capped at {format_amount(basis.cap, basis.unit)}"
 
 
 def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
@@ -47,11 +20,6 @@ def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
         f"Body surface area (Mosteller) = √({format_number(height_cm)} cm × "
         f"{format_number(weight_kg)} kg ÷ 3600) = {bsa_number(bsa_m2)} m²"
     )
-
-
-def pack_count_text(packs: int, tablets: int) -> str:
-    """``1 pack (21 tablets)``; ``2 packs (42 tablets)``."""
-    return f"{packs} pack{'s' if packs != 1 else ''} ({packs * tablets} tablets)"
 
 
 def fill_period_text(number: int, first_day: int, last_day: int, periods: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from taper.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
+from taper.safety import is_iv_push
 from taper.units import format_amount, format_number
 from taper.voice.text import NBSP, and_list, count_text, minutes_text, nb
 from taper.voice.times import TimeStyle, clock
@@ -29,8 +30,6 @@ GIVER_WORDS = {
 
 def iv_push(drug: str, duration_min: int | None) -> bool:
     """An IV dose given as an injection into a vein, not an infusion (IV push, issue 12)."""
-    from taper.safety import is_iv_push
-
     return is_iv_push(drug, "iv", duration_min)
 
 

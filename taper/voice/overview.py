@@ -21,6 +21,7 @@ from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, count_words, minutes_text
 from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range
 from taper.voice.words import Words
+from taper.watch import watch_list
 
 # A row of a two-column table: the "When" cell and the "What" cell, each as lines.
 Row = tuple[list[Rich], list[Rich]]
@@ -189,8 +190,6 @@ ADVICE_HEADING = "Looking after your medicine at home"
 def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
     """The watch list's tiers as (tier, heading, what to do); "call now" only when it has items
     (line infections, pregnancy red flags), and the plan's own emergency number."""
-    from taper.watch import watch_list
-
     number = emergency_number(plan)
     tiers = [
         (

@@ -84,13 +84,6 @@ def course_dates(plan: Plan) -> Rich:
     )
 
 
-def default_title(drugs: list[str]) -> str:
-    """The course's title when the regimen gives none: ``Methylprednisolone then Prednisone
-    course`` (each drug once, in the order of the phases)."""
-    names = list(dict.fromkeys(drugs))
-    return " then ".join(names) + " course" if names else "Treatment course"
-
-
 def course_line(plan: Plan) -> str:
     """The course on the staff sheets: title, dates, length and the zone of its times."""
     return (

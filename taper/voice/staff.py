@@ -10,17 +10,22 @@ from decimal import Decimal
 from taper.plan import Day, Dose, Event, PhasePlan, Plan
 from taper.previous import DoseKey, PreviousPlan, plan_doses
 from taper.units import format_amount, format_number
+from taper.voice.amounts import pack_rows
 from taper.voice.doses import (
     ROUTE_WORDS,
     amount,
+    by_staff,
     every_text,
     phase_heading,
+    staff_dose,
     tablet_phrase,
     tablet_word,
     tablets_total,
 )
 from taper.voice.text import Rich, Strong, count_text, minutes_text
 from taper.voice.times import date_of, date_range, days_text, short_date
+from taper.watch import checks_before
+from taper.zones import TZDATA_VERSION
 
 ALLOWANCE_WORDS = {
     "above-documented-dose": "dose above the highest documented regimen",
@@ -30,8 +35,6 @@ ALLOWANCE_WORDS = {
 
 def zone_rules_line(plan: Plan) -> str:
     """Which time-zone rules the times were worked out with (the installed tzdata package)."""
-    from taper.zones import TZDATA_VERSION
-
     return f"Times are in {plan.timezone}, by the IANA time zone rules {TZDATA_VERSION}."
 
 
@@ -55,8 +58,6 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
         rows.append(
             (liquid.drug_name, f"{liquid.liquid} (liquid)", f"{format_number(liquid.volume_ml)} mL")
         )
-    from taper.voice.amounts import pack_rows
-
     rows.extend(pack_rows(plan.packs))
     for box in plan.containers:
         # Whole vials or injectors, never "31.5 mL" (issue 12 H4).
@@ -225,9 +226,6 @@ Appointment = tuple[list[Rich], str, str, str, str, list[Rich]]
 def appointments(plan: Plan) -> list[Appointment]:
     """The infusions, injections, procedures and appointments staff give, day by day, each
     with the checks due before it (the regimen's checks that day, then the watch list's)."""
-    from taper.voice.doses import by_staff, staff_dose
-    from taper.watch import checks_before
-
     rows: list[Appointment] = []
 
     def row(
