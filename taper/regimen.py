@@ -24,7 +24,7 @@ from taper.catalogue import (
     pack_names,
 )
 from taper.errors import Problem
-from taper.keys import DEFAULT_LANGUAGE, LANGUAGES
+from taper.keys import DEFAULT_LANGUAGE, LANGUAGES, defaults_in, keys_in
 from taper.text import MULTILINE_KEYS
 from taper.units import (
     DOSE_UNITS,
@@ -64,13 +64,7 @@ EARLIEST_START = date(1900, 1, 1)
 LATEST_START = date(2199, 12, 31)
 ROUTES = ("oral", "iv", "im", "sc", "procedure")
 ALSO_KINDS = ("medication", "check", "appointment")
-DEFAULT_ROUTINE = {
-    "wake": "07:00",
-    "breakfast": "08:00",
-    "lunch": "12:30",
-    "supper": "18:00",
-    "bedtime": "22:00",
-}
+DEFAULT_ROUTINE = defaults_in("patient.routine")
 ALLOWANCES = {
     "above-documented-dose": "give a dose above the highest documented regimen",
     "overlap": "let this phase overlap another phase of the same drug",
@@ -78,68 +72,14 @@ ALLOWANCES = {
     "high-oral-dose": "give 5 times the usual daily oral dose or more outside a documented pulse",
     "large-liquid-volume": "give a single oral liquid dose above the largest usual volume",
 }
-TOP_KEYS = (
-    "title",
-    "start",
-    "timezone",
-    "revision",
-    "fill",
-    "patient",
-    "care_team",
-    "phase",
-    "also",
-    "watch",
-)
-PATIENT_KEYS = ("name", "weight", "height", "conditions", "language", "routine")
-CARE_TEAM_KEYS = (
-    "clinic",
-    "phone",
-    "after_hours",
-    "prescriber",
-    "nurse",
-    "pharmacy",
-    "emergency",
-)
-PHASE_KEYS = (
-    "name",
-    "drug",
-    "route",
-    "dose",
-    "days",
-    "every",
-    "steps",
-    "taper",
-    "sessions",
-    "tablets",
-    "split",
-    "liquid",
-    "at",
-    "take",
-    "duration",
-    "where",
-    "start_day",
-    "allow",
-    "max",
-    "max_daily",
-    "pack",
-    "given_by",
-    "vial",
-    "injector",
-)
-STEP_KEYS = ("dose", "days", "every", "at", "max", "max_daily")
-TAPER_KEYS = ("from", "to", "by", "every")
-ALSO_KEYS = (
-    "kind",
-    "what",
-    "at",
-    "during",
-    "days",
-    "on",
-    "every",
-    "weekdays",
-    "duration",
-    "where",
-)
+# The keys each table may hold, from the one table of keys (taper.keys).
+TOP_KEYS = keys_in("")
+PATIENT_KEYS = keys_in("patient")
+CARE_TEAM_KEYS = keys_in("care_team")
+PHASE_KEYS = keys_in("phase")
+STEP_KEYS = keys_in("phase.steps")
+TAPER_KEYS = keys_in("phase.taper")
+ALSO_KEYS = keys_in("also")
 INTERVAL_HOURS = (4, 6, 8, 12)  # every = "6h": round-the-clock series
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CAP_UNITS = ("mg", "g", "mcg", "units")
@@ -1714,7 +1654,7 @@ GIVERS = ("staff", "patient", "caregiver")
 # for medicines by mouth. An injection under the skin or into a muscle may be given by anyone:
 # the phase must say who (given_by), so a home course is never "administered by staff".
 DEFAULT_GIVER = {"oral": "patient", "iv": "staff", "procedure": "staff"}
-WATCH_KEYS = ("tier", "text", "during", "days")
+WATCH_KEYS = keys_in("watch")
 WATCH_TIERS = ("emergency", "call", "expected")
 WATCH_TEXT_MAX = 300
 _ROUTE_NAMES = {"im": "into a muscle (im)", "sc": "under the skin (sc)"}
