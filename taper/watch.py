@@ -27,7 +27,7 @@ from typing import Any
 
 from taper.catalogue import conditions, find_drug, read_data
 from taper.plan import Dose, PhasePlan, Plan
-from taper.safety import depot_days
+from taper.rules import depot_days
 from taper.units import MASS_UNITS
 from taper.voice import people
 from taper.voice.watchwords import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from taper.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
-from taper.safety import is_iv_push
+from taper.rules import is_iv_push
 from taper.units import format_amount, format_number
 from taper.voice.text import NBSP, and_list, count_text, minutes_text, nb
 from taper.voice.times import TimeStyle, clock
