@@ -22,9 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taper.api import load
-from taper.errors import RegimenError
 from taper.export.pdf import render_pdf
-from taper.plan import Plan
+from taper.read.errors import RegimenError
+from taper.records.plan import Plan
 
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
 HEAD = (
@@ -416,7 +416,7 @@ def test_the_page_edits_times_and_round(monkeypatch: pytest.MonkeyPatch) -> None
 
     from taper.web import create_app
 
-    monkeypatch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+    monkeypatch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
     client = create_app(token="test-token-1234", port=5123).test_client()
     text = HEAD + WEEKLY
     html = post(client, "/ui/file", data={"regimen": text}).get_data(as_text=True)

@@ -15,8 +15,8 @@ import pytest
 
 from taper.api import load
 from taper.export.pdf import render_pdf
-from taper.plan import Plan
-from taper.templates import render_template
+from taper.read.templates import render_template
+from taper.records.plan import Plan
 
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
 

@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from tests_strategies import regimens
 
 from taper.cli import main
-from taper.errors import RegimenError
+from taper.engine.schedules import build_plan
 from taper.export.json import fingerprint, render_json
-from taper.plan import Plan
-from taper.regimen import parse_regimen
-from taper.schedules import build_plan
+from taper.read.errors import RegimenError
+from taper.read.regimen import parse_regimen
+from taper.records.plan import Plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 SCHEMA = json.loads(
@@ -59,7 +59,7 @@ def build(runner: CliRunner, regimen: Path, out: Path, *extra: str) -> tuple[int
 
 
 def fingerprint_by_definition(document: dict[str, object]) -> str:
-    """The README's definition, written out independently of taper.fingerprint."""
+    """The README's definition, written out independently of taper.export.json.fingerprint."""
     content = {k: v for k, v in document.items() if k not in ("warnings", "fingerprint")}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return base64.b32encode(hashlib.sha256(canonical.encode("utf-8")).digest()).decode()[:10]
@@ -280,7 +280,7 @@ def test_build_prints_the_warnings_check_prints_on_stderr(
 def client(monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
     from taper.web import create_app
 
-    monkeypatch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+    monkeypatch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
     return create_app(token="t0ken-for-tests", port=5124).test_client()
 
 

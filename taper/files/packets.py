@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from taper.plan import Plan
-    from taper.previous import PreviousPlan
+    from taper.checks.previous import PreviousPlan
+    from taper.records.plan import Plan
 
 PAPERS = ("letter", "a4")
 
@@ -28,7 +28,7 @@ class Options:
     """How a packet is made. ``stamp``: when (from the front end's clock); ``previous``: the
     plan this one replaces (``taper build --previous``), for the pharmacist sheet;
     ``checked_by``: the checking pharmacist's name for the sheet's sign-off (``--checked-by``,
-    the page's field), already through ``taper.text.name_problems``."""
+    the page's field), already through ``taper.read.text.name_problems``."""
 
     stamp: datetime
     paper: str = "letter"
@@ -126,7 +126,7 @@ def render(plan: Plan, options: Options) -> dict[str, bytes]:
     import gc
 
     from taper.export import rlsettings
-    from taper.signals import signals_deferred
+    from taper.files.signals import signals_deferred
 
     rlsettings.pin()
     # No cycle collection while the packet is rendered: what it allocates is freed by reference
