@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from taper import safety
+from taper.arithmetic import basis_text, pack_count_text
 from taper.containers import container_lines
 from taper.errors import Problem, RegimenError
 from taper.plan import (
@@ -50,8 +51,6 @@ from taper.regimen import (
 )
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, ceil_div, plain
-from taper.voice.amounts import basis_text, pack_count_text
-from taper.voice.doses import dose_instructions, session_instructions
 from taper.voice.quantities import number_text, quantity_text
 from taper.voice.times import moment
 
@@ -543,11 +542,11 @@ class _Engine:
                         (),
                         None,
                         phase.duration_min,
-                        _procedure_instructions(phase, number, sessions),
                         phase.where,
                         time.slot,
                         number,
                         sessions,
+                        take=phase.take,
                     )
                     scheduled.append(_ScheduledDose(dose, f"{phase.place}.sessions", phase))
             session_doses = [StepDose(t.time, t.slot, None, None, (), None) for t in phase.at]
@@ -1005,6 +1004,7 @@ class _Engine:
             containers=container_lines(scheduled),
             emergency=safety.emergency_for(regimen),
             watch=self.prescriber_watch(phase_plans, end_day),
+            language=regimen.language,
         )
 
     def prescriber_watch(
@@ -1205,7 +1205,7 @@ def _totals(doses: list[Dose]) -> tuple[Total, ...]:
     return tuple(totals)
 
 
-# -- the words each dose carries come from the voice ---------------------------------------
+# -- a dose carries numbers and keys; the voice words it (taper.voice.doses) -------------------
 
 
 def _made_dose(
@@ -1233,35 +1233,10 @@ def _made_dose(
         made.tablets,
         made.volume_ml,
         phase.duration_min,
-        _dose_instructions(phase, made),
         phase.where,
         slot,
         basis=basis,
-    )
-
-
-def _dose_instructions(phase: Phase, made: _Made) -> str:
-    return dose_instructions(
-        drug=phase.display,
-        route=phase.route,
-        amount=made.amount,
-        unit=made.unit,
-        tablets=made.tablets,
-        volume_ml=made.volume_ml,
+        take=phase.take,
         liquid=phase.liquid.text if phase.liquid is not None else None,
-        take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
         push=safety.is_iv_push(phase.drug_id, phase.route, phase.duration_min),
-    )
-
-
-def _procedure_instructions(phase: Phase, number: int, sessions: int) -> str:
-    return session_instructions(
-        drug=phase.display,
-        number=number,
-        sessions=sessions,
-        take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
     )

@@ -11,6 +11,8 @@ import pytest
 from taper.errors import RegimenError
 from taper.plan import Plan
 from taper.schedules import load_plan
+from taper.voice.doses import dose_instructions
+from taper.voice.words import words_of
 
 TODAY = date(2026, 11, 22)
 REGIMENS = Path(__file__).parent / "regimens"
@@ -757,12 +759,17 @@ def test_dexamethasone_iv_is_an_injection(plan_of: Callable[[str], Plan]) -> Non
         )
     )
     assert codes(push) == []  # no infusion-length-missing
-    assert push.doses[0].instructions == "Dexamethasone 6 mg injection into a vein."
+    assert (
+        dose_instructions(push.doses[0], words_of(push))
+        == "Dexamethasone 6 mg injection into a vein."
+    )
     texts = [i.text for g in watch_list(push).groups for i in g.items]
     assert not [t for t in texts if "metal taste" in t]
     assert "drip" not in pdf_text(push, "patient").replace("IV drip)", "")
     drip = plan_of(regimen(iv("6 mg", 3, drug="dexamethasone")))
-    assert drip.doses[0].instructions.startswith("Dexamethasone 6 mg infusion over 1 h")
+    assert dose_instructions(drip.doses[0], words_of(drip)).startswith(
+        "Dexamethasone 6 mg infusion over 1 h"
+    )
     no_length = plan_of(
         regimen(
             '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "1 g"\ndays = 3\n'

@@ -20,15 +20,17 @@ from taper.errors import OutputError
 from taper.export.vtimezone import is_utc, vtimezone
 from taper.identity import course_key, hash_uid
 from taper.plan import Dose, Event, Plan
+from taper.voice.lang import speaking
 from taper.voice.reminders import (
-    CANCELLED_NOTE,
     calendar_name,
+    cancelled_note,
     cancelled_title,
     dose_description,
     dose_title,
     event_description,
     event_title,
 )
+from taper.voice.words import Words, words_of
 from taper.zones import zone
 
 PRODID_PREFIX = "-//taper//taper reminders"
@@ -47,6 +49,19 @@ def render_ics(
     alarm: timedelta | None = timedelta(0),
     previous: bytes | None = None,
 ) -> bytes:
+    """The reminders in the patient's language (``[patient] language``): see ``_render``."""
+    with speaking(words_of(plan).language):
+        return _render(plan, stamp=stamp, floating=floating, alarm=alarm, previous=previous)
+
+
+def _render(
+    plan: Plan,
+    *,
+    stamp: datetime,
+    floating: bool,
+    alarm: timedelta | None,
+    previous: bytes | None,
+) -> bytes:
     """The plan's reminders as an RFC 5545 calendar (UTF-8 bytes, CRLF lines).
 
     ``stamp`` (aware) becomes every DTSTAMP; ``alarm`` is the lead time of the display alarm
@@ -57,6 +72,7 @@ def render_ics(
         raise ValueError("stamp must be an aware datetime")
     stamp = stamp.astimezone(UTC)
     zone = None if floating else _Zone(plan.timezone)
+    words = words_of(plan)
     events: list[VEvent] = []
     uids = _Uids()
     for day in plan.days:
@@ -65,7 +81,7 @@ def render_ics(
             todays.append(
                 (
                     dose.starts,
-                    _dose_event(plan, dose, uids.dose(plan, dose), stamp, zone, alarm),
+                    _dose_event(plan, words, dose, uids.dose(plan, dose), stamp, zone, alarm),
                 )
             )
         for item in day.events:
@@ -142,6 +158,7 @@ class _Zone:
 
 def _dose_event(
     plan: Plan,
+    words: Words,
     dose: Dose,
     uid: str,
     stamp: datetime,
@@ -158,7 +175,7 @@ def _dose_event(
         start=_start(dose.starts, zone),
         minutes=dose.duration_min or DEFAULT_MINUTES,
         summary=dose_title(dose),
-        description=dose_description(plan, dose),
+        description=dose_description(plan, dose, words),
         where=dose.where,
         alarm=alarm,
         quick=quick,
@@ -391,7 +408,7 @@ def _cancellations(
             if name in before.component:
                 event[name] = before.component[name]
         event.summary = cancelled_title(str(before.component.get("SUMMARY", "")))
-        event.description = CANCELLED_NOTE
+        event.description = cancelled_note()
         event.sequence = max(before.sequence + 1, plan.revision)
         # Without its alarm: a cancelled reminder must not ring.
         event.status = STATUS.CANCELLED

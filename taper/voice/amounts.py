@@ -6,39 +6,13 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from taper.plan import Basis, ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
-from taper.voice.doses import tablet_word
-from taper.voice.quantities import number_text, quantity_text
+from taper.arithmetic import basis_text, bsa_number, pack_count_text
+from taper.plan import ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
+from taper.voice.doses import drug_word, tablet_word
+from taper.voice.lang import _
+from taper.voice.quantities import quantity_text
 from taper.voice.text import count_text
-from taper.voice.times import WEEKDAYS, TimeStyle, clock, date_of, date_range, days_text
-
-
-def bsa_number(bsa_m2: Decimal) -> str:
-    """A body surface area to 0.01 m², as it was worked out: ``0.80``."""
-    return number_text(bsa_m2, "m2")
-
-
-def size_text(basis: Basis) -> str:
-    """``34.9 kg`` or ``0.80 m²``."""
-    if basis.per == "kg":
-        return f"{quantity_text(basis.size, 'kg')}"
-    return f"{bsa_number(basis.size)} m²"
-
-
-def basis_text(basis: Basis) -> str:
-    """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic)."""
-    text = (
-        f"{quantity_text(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
-        f"{quantity_text(basis.uncapped, basis.unit)}"
-    )
-    if basis.capped is None or basis.cap is None:
-        return text
-    if basis.cap_kind == "max_daily":
-        return (
-            f"{text}, capped at {quantity_text(basis.cap, basis.unit)} a day: "
-            f"{quantity_text(basis.capped, basis.unit)} a dose"
-        )
-    return f"{text}, capped at {quantity_text(basis.cap, basis.unit)}"
+from taper.voice.times import date_of, date_range, days_text, weekday_name
 
 
 def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
@@ -47,11 +21,6 @@ def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
         f"Body surface area (Mosteller) = √({quantity_text(height_cm, 'cm')} × "
         f"{quantity_text(weight_kg, 'kg')} ÷ 3600) = {bsa_number(bsa_m2)} m²"
     )
-
-
-def pack_count_text(packs: int, tablets: int) -> str:
-    """``1 pack (21 tablets)``; ``2 packs (42 tablets)``."""
-    return f"{packs} pack{'s' if packs != 1 else ''} ({packs * tablets} tablets)"
 
 
 def fill_period_text(number: int, first_day: int, last_day: int, periods: int) -> str:
@@ -188,19 +157,6 @@ def container_rows(
     return rows
 
 
-def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:
-    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``."""
-    return f"every {hours} hours, day and night: {count} doses, the first at {clock(first, style)}"
-
-
-def series_sig(hours: int, count: int, days: int, first: str) -> str:
-    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``."""
-    return (
-        f"every {hours} hours around the clock, first dose at {first}: "
-        f"{count} doses over {days} day{'s' if days != 1 else ''}"
-    )
-
-
 # -- a long course on paper: the patient handout grows with dose changes, not days -------------
 
 LONG_COURSE_DAYS = 92  # over about three months: months in miniature, the first supply's checklist
@@ -236,20 +192,33 @@ def checklist_note(plan: Plan, first_day: int, last_day: int) -> str | None:
     """What a shortened checklist covers, and where the rest of the course is."""
     if first_day == 1 and last_day >= plan.length:
         return None
-    supply = ""
-    if plan.fill_days is not None:
-        number = next(f.number for f in plan.fills if f.first_day == first_day)
-        supply = (
-            " (your first supply)" if number == 1 else f" (supply {number} of {len(plan.fills)})"
+    values = {"first": first_day, "last": last_day}
+    if plan.fill_days is None:
+        return _(
+            "This checklist covers days {first} to {last}. For the other days, "
+            'follow "Your course at a glance" and the calendar: they show every dose change.',
+            **values,
         )
-    return (
-        f"This checklist covers days {first_day} to {last_day}{supply}. For the other days, "
-        'follow "Your course at a glance" and the calendar: they show every dose change.'
+    number = next(f.number for f in plan.fills if f.first_day == first_day)
+    if number == 1:
+        return _(
+            "This checklist covers days {first} to {last} (your first supply). For the other "
+            'days, follow "Your course at a glance" and the calendar: they show every dose '
+            "change.",
+            **values,
+        )
+    return _(
+        "This checklist covers days {first} to {last} (supply {number} of {fills}). For the "
+        'other days, follow "Your course at a glance" and the calendar: they show every dose '
+        "change.",
+        number=number,
+        fills=len(plan.fills),
+        **values,
     )
 
 
 def compact_calendar_intro() -> str:
-    return (
+    return _(
         "Each day shows how much to take that day. The dose changes on the dates shown in "
         '"Your course at a glance". Days marked "–" are part of your course, but you take '
         "nothing from this plan that day."
@@ -261,10 +230,11 @@ def compact_cell(day: Day) -> str:
     totals: dict[str, tuple[Decimal, str]] = {}
     for dose in day.doses:
         if dose.amount is None or dose.unit is None:
-            totals.setdefault(dose.drug_name, (Decimal(0), ""))
+            totals.setdefault(drug_word(dose.drug_name), (Decimal(0), ""))
             continue
-        so_far = totals.get(dose.drug_name, (Decimal(0), dose.unit))[0]
-        totals[dose.drug_name] = (so_far + dose.amount, dose.unit)
+        name = drug_word(dose.drug_name)
+        so_far = totals.get(name, (Decimal(0), dose.unit))[0]
+        totals[name] = (so_far + dose.amount, dose.unit)
     if not totals:
         return "–" if day.phases else ""
     named = len(totals) > 1
@@ -281,5 +251,6 @@ def rhythm_text(plan: Plan, days: list[int]) -> str | None:
         return None
     gap = gaps.pop()
     if gap == 7:
-        return f" every {WEEKDAYS[date_of(plan, days[0]).weekday()]}"
-    return f" every {gap} days"
+        # Translators: follows the times: " todos los lunes" (with its leading space).
+        return _(" every {weekday}", weekday=weekday_name(date_of(plan, days[0])))
+    return _(" every {n} days", n=gap)

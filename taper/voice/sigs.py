@@ -29,6 +29,14 @@ SLOT_WORDS = {
 MEALS = ("breakfast", "lunch", "supper")
 
 
+def series_sig(hours: int, count: int, days: int, first: str) -> str:
+    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``."""
+    return (
+        f"every {hours} hours around the clock, first dose at {first}: "
+        f"{count} doses over {days} day{'s' if days != 1 else ''}"
+    )
+
+
 def take_is_food(take: str | None) -> bool:
     """Whether a phase's ``take`` just says "with food"."""
     return (take or "").strip().lower().rstrip(".") in ("with food", "with a meal", "with meals")
@@ -130,8 +138,6 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
     same = len({(d.amount, d.unit, d.tablets, d.volume_ml) for d in doses}) == 1
     take = phase.take.strip() if phase.take else ""
     if step.every_hours and step.series_doses:
-        from taper.voice.amounts import series_sig
-
         what = _dose_words(phase, doses[0], one_strength)
         series = series_sig(step.every_hours, step.series_doses, step.days, doses[0].time)
         text = f"{verb} {what} {route}{over} {series}"
