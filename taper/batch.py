@@ -194,6 +194,7 @@ class Job(NamedTuple):
     paper: str
     large_print: bool
     force: bool
+    language: str | None = None  # --lang: the patient's language instead of the file's
 
 
 class Outcome(NamedTuple):
@@ -233,6 +234,8 @@ def _build(job: Job, load_plan: Callable[..., Plan], folder: type[OutputFolder])
     try:
         try:
             plan = load_plan(job.regimen, today=job.today)
+            if job.language is not None:
+                plan = plan._replace(language=job.language)
         except RegimenError as err:  # name the file as it was given, folder included
             raise RegimenError(str(job.regimen), err.problems) from err
         out = folder(str(job.folder), force=job.force, inputs={"the regimen": job.regimen})
@@ -384,6 +387,7 @@ def print_run(
     workers: int,
     progress: Callable[[Outcome], None] | None = None,
     freeze: bool = False,
+    language: str | None = None,
 ) -> list[Outcome]:
     """Build one packet per regimen into ``output``; outcomes in the order of ``regimens``."""
     _make_folder(output)
@@ -393,7 +397,7 @@ def print_run(
         if isinstance(folder, str):
             outcomes[regimen] = Outcome(regimen, None, folder)
         else:
-            jobs.append(Job(regimen, folder, today, stamp, paper, large_print, force))
+            jobs.append(Job(regimen, folder, today, stamp, paper, large_print, force, language))
     for outcome in run(jobs, workers, freeze=freeze):
         outcomes[outcome.regimen] = outcome
         if progress is not None:

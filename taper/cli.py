@@ -302,6 +302,24 @@ def plan(regimen: Path, as_json: bool) -> None:
     click.echo(terminal(render_table(course)), nl=False)
 
 
+def _lang_option(function: Any) -> Any:
+    """``--lang es|en``: the patient's language for this output, over the file's
+    ``[patient] language`` (to reprint one patient's handout in another language)."""
+    from taper.keys import LANGUAGES
+
+    return click.option(
+        "--lang",
+        "lang",
+        type=click.Choice(LANGUAGES),
+        help="The patient's language for the handout and reminders (default: the regimen's "
+        "[patient] language). Staff sheets stay English.",
+    )(function)
+
+
+def _in_language(course: Plan, lang: str | None) -> Plan:
+    return course if lang is None else course._replace(language=lang)
+
+
 @main.command()
 @regimen_argument
 @click.option("-o", "--output", required=True, help="The .ics file to write (- for stdout).")
@@ -326,6 +344,7 @@ def plan(regimen: Path, as_json: bool) -> None:
     "and first day): its events that are gone are written as cancelled.",
 )
 @force_option
+@_lang_option
 def ics(
     regimen: Path,
     output: str,
@@ -334,6 +353,7 @@ def ics(
     no_alarm: bool,
     previous: Path | None,
     force: bool,
+    lang: str | None,
 ) -> None:
     """Write the reminders as an iCalendar file.
 
@@ -343,7 +363,7 @@ def ics(
     from taper.output import OutputFile, signals_deferred
 
     _alarm_or_none(no_alarm)
-    course = load(regimen)
+    course = _in_language(load(regimen), lang)
     inputs = {"the regimen": regimen, **({"the --previous calendar": previous} if previous else {})}
     out = OutputFile(output, force=force, inputs=inputs)
     old = _read_previous(previous)
@@ -409,6 +429,7 @@ def _read_previous(previous: Path | None) -> bytes | None:
 )
 @paper_options
 @force_option
+@_lang_option
 def pdf(
     regimen: Path,
     output: str,
@@ -417,6 +438,7 @@ def pdf(
     fill: int,
     paper: str,
     force: bool,
+    lang: str | None,
 ) -> None:
     """Write a printable handout for the patient, the pharmacist or the nurse.
 
@@ -426,7 +448,7 @@ def pdf(
     from taper.output import OutputFile, signals_deferred
     from taper.voice.amounts import checklist_days
 
-    course = load(regimen)
+    course = _in_language(load(regimen), lang)
     try:
         checklist_days(course, fill)
     except ValueError as err:
@@ -441,14 +463,19 @@ def pdf(
 
 @main.command()
 @regimen_argument
-def watch(regimen: Path) -> None:
+@_lang_option
+def watch(regimen: Path, lang: str | None) -> None:
     """Print the side-effect watch list for this course, by tier and by days.
 
-    Example: taper watch jane.toml
+    English unless --lang es asks for the patient's language (to read it to the patient).
+
+    Example: taper watch jane.toml --lang es
     """
     from taper.voice.console import watch_text
+    from taper.voice.lang import speaking
 
-    click.echo(terminal(watch_text(load(regimen))), nl=False)
+    with speaking(lang or "en"):
+        click.echo(terminal(watch_text(load(regimen))), nl=False)
 
 
 @main.command()
@@ -523,6 +550,7 @@ def new(
     help="The packet this plan replaces (its folder or its plan.json): the pharmacist sheet "
     "lists the days that changed and what is still to supply. One regimen only.",
 )
+@_lang_option
 def build(
     regimens: tuple[str, ...],
     output: str,
@@ -531,6 +559,7 @@ def build(
     force: bool,
     jobs: int | None,
     previous: Path | None,
+    lang: str | None,
 ) -> None:
     """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
 
@@ -545,13 +574,13 @@ def build(
     if batch.is_print_run(regimens):
         if previous is not None:
             raise click.UsageError("--previous goes with one regimen, not a print run")
-        _print_run(regimens, Path(output), large_print, paper, force, jobs)
+        _print_run(regimens, Path(output), large_print, paper, force, jobs, lang)
         return
     from taper.output import OutputFolder
 
     regimen = Path(regimens[0])
     batch.load_renderers(freeze=_PROGRAM)
-    course = load(regimen)
+    course = _in_language(load(regimen), lang)
     out = OutputFolder(output, force=force, inputs={"the regimen": regimen})
     old = None
     if previous is not None:
@@ -573,6 +602,7 @@ def _print_run(
     paper: str,
     force: bool,
     jobs: int | None,
+    lang: str | None = None,
 ) -> None:
     import gc
     import time
@@ -590,6 +620,7 @@ def _print_run(
         "force": force,
         "workers": jobs or batch.default_workers(),
         "freeze": _PROGRAM,
+        "language": lang,
     }
     started = time.time_ns()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from taper.plan import Day, DispenseLine, Dose, Event, LiquidLine, PhasePlan, Plan, Total, Warning
 from taper.voice.doses import dose_summary, phase_heading, take_of
+from taper.voice.lang import _, p_
 from taper.voice.overview import NO_DOSE
 from taper.voice.people import call_clinic
 from taper.voice.quantities import number_text, quantity_text
@@ -136,15 +137,25 @@ def render_watch_text(watch: WatchList, contact: str = "") -> str:
             lines.append(f"  ({contact})")
         lines.extend(f"  - {item.text}" for item in items)
         if not items:
-            lines.append("  (nothing listed)")
+            lines.append("  " + _("(nothing listed)"))
         lines.append("")
     if watch.advice:
-        lines.append(f"== {labels['advice']} ==")
+        advice = p_("watch.toml", labels["advice"])
+        lines.append(f"== {advice} ==")
         lines.extend(f"  - {item.text}" for item in watch.advice)
         lines.append("")
-    lines.append("== By days ==")
+    by_days = _("By days")
+    lines.append(f"== {by_days} ==")
+    tier_words = {
+        # Translators: the tiers' short names in taper watch's "by days" list.
+        "expected": p_("tier", "expected"),
+        "call": p_("tier", "call"),
+        "now": p_("tier", "now"),
+        "emergency": p_("tier", "emergency"),
+    }
     for group in watch.groups:
         lines.append(group.label)
         for tier in TIERS:
-            lines.extend(f"  {tier}: {item.text}" for item in group.items if item.tier == tier)
+            word = tier_words.get(tier, tier)
+            lines.extend(f"  {word}: {item.text}" for item in group.items if item.tier == tier)
     return "\n".join(lines) + "\n"

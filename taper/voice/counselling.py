@@ -97,7 +97,7 @@ def calendar_help() -> tuple[str, str, list[Rich]]:
     def text(value: object) -> str:
         return data_text(str(value), "calendar_help.toml")
 
-    tips: list[Rich] = [(Strong(str(tip["app"])), f": {text(tip['text'])}") for tip in data["tip"]]
+    tips: list[Rich] = [(Strong(text(tip["app"])), f": {text(tip['text'])}") for tip in data["tip"]]
     return text(data["title"]), text(data["intro"]), tips
 
 

@@ -90,7 +90,7 @@ def _one_group(t: TabletCount) -> str:
     count = count_text(t.count)
     if t.count == Decimal("0.5"):
         # Translators: exactly half a tablet: "media tableta de {strength}".
-        return p_("half a tablet", "{count} × {strength} tablet", count=count, strength=strength)
+        return p_("half a tablet", "½ × {strength} tablet", strength=strength)
     # Translators: {count} is 1, 2 or 1½ (1½ takes the plural); {strength} is "20 mg".
     return np_(
         "tablets of one strength",
@@ -107,9 +107,7 @@ def _group_of_several(t: TabletCount) -> str:
     strength = quantity_text(t.strength, t.unit)
     count = count_text(t.count)
     if t.count == Decimal("0.5"):
-        return p_(
-            "half a tablet", "{count} of the {strength} tablets", count=count, strength=strength
-        )
+        return p_("half a tablet", "½ of the {strength} tablets", strength=strength)
     # Translators: one strength of a dose that takes two: "2 tabletas de 20 mg" (agrees with
     # its own count).
     return np_(
@@ -145,7 +143,7 @@ def tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
 def tablets_count(count: Decimal) -> str:
     """``2 tablets``, ``½ tablet``; ``2 tabletas``, ``media tableta``."""
     if count == Decimal("0.5"):
-        return p_("half a tablet", "{count} tablet", count=count_text(count))
+        return p_("half a tablet", "½ tablet")
     return np_(
         "tablet count",
         "{count} tablet",

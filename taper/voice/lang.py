@@ -178,7 +178,7 @@ def at_time(time: str, clock: str) -> str:
         return p_("at a time", "at midnight")
     if minute == 0 and hour == 12:
         return p_("at a time", "at noon")
-    if hour % 12 == 1:
+    if clock.startswith("1:"):
         # Translators: {time} is 1:00 p.m. or 1:30 a.m.: "a la 1:30 p.m." (singular).
         return p_("at one o'clock", "at {time}", time=clock)
     # Translators: {time} is 6:00 p.m. or 18:00: "a las 6:00 p.m.".
@@ -193,10 +193,14 @@ def list_of(parts: list[str], style: str = "standard") -> str:
         return ""
     text = format_list(parts, style=style, locale=cldr_locale())  # type: ignore[arg-type]
     last = parts[-1].casefold()
-    if language() == "es" and len(parts) > 1 and last.startswith(("i", "hi", "í", "hí")):
-        # RAE: "y" becomes "e" before a word that starts with the sound i (not "hie-", "hia-").
-        if not last.startswith(("hie", "hia", "hio", "hiu")):
-            head = text[: len(text) - len(parts[-1])]
-            if head.endswith(" y "):
-                text = head[:-3] + " e " + parts[-1]
+    # RAE: "y" becomes "e" before a word that starts with the sound i (not "hie-", "hia-").
+    if (
+        language() == "es"
+        and len(parts) > 1
+        and last.startswith(("i", "hi", "í", "hí"))
+        and not last.startswith(("hie", "hia", "hio", "hiu"))
+    ):
+        head = text[: len(text) - len(parts[-1])]
+        if head.endswith(" y "):
+            text = head[:-3] + " e " + parts[-1]
     return text

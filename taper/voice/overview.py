@@ -68,8 +68,14 @@ def phase_rows(plan: Plan, phase: PhasePlan, words: Words) -> list[Row]:
     """A phase in the course at a glance: its dates, then what to take; one row per step when
     the phase has more than one."""
     parts = []
+    label = _label_name(phase)
     if phase.drug_name.casefold() != phase.name.casefold():
-        parts.append(drug_word(phase.drug_name))
+        drug = drug_word(phase.drug_name)
+        if label:
+            # Translators: the English label name once, as the US pharmacy bottle prints it.
+            drug = _("{name} (on the label: {label})", name=drug, label=label)
+            label = None
+        parts.append(drug)
     route = {
         "oral": p_("route", "by mouth"),
         "iv": _("as an injection into a vein")
@@ -88,9 +94,7 @@ def phase_rows(plan: Plan, phase: PhasePlan, words: Words) -> list[Row]:
         parts.append(at_place(phase.where))
     about = ", ".join(parts)
     name = phase_name(phase)
-    label = _label_name(phase)
     if label:
-        # Translators: the English label name once, as the US pharmacy bottle prints it.
         name = _("{name} (on the label: {label})", name=name, label=label)
     head: Rich = (Strong(name), f": {about}") if about else (Strong(name),)
     style = words.clock
@@ -127,9 +131,9 @@ def phase_rows(plan: Plan, phase: PhasePlan, words: Words) -> list[Row]:
     for step in phase.steps:
         text = patient_step(phase, step, style)
         if step.every > 1:
-            texts.append(_("{step}. The days between are no-dose days.", step=text))
+            texts.append(_("{step}. The days between are no-dose days.", step=_unstopped(text)))
         else:
-            texts.append(_("{step}.", step=text))
+            texts.append(_("{step}.", step=_unstopped(text)))
     if len(phase.steps) == 1:
         return [(when, [head, (texts[0],)])]
     rows: list[Row] = [(when, [head])]
@@ -137,6 +141,12 @@ def phase_rows(plan: Plan, phase: PhasePlan, words: Words) -> list[Row]:
         first, last = date_of(plan, step.first_day), date_of(plan, step.last_day)
         rows.append(([(date_range(first, last),), (days_count(step.days),)], [(text,)]))
     return rows
+
+
+def _unstopped(text: str) -> str:
+    """``text`` without a final full stop, when it ends with one ("a las 9:00 a.m."): the
+    message adds its own, and "a.m.." is never printed."""
+    return text[:-1] if text.endswith(".") else text
 
 
 def _label_name(phase: PhasePlan) -> str | None:

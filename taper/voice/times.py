@@ -72,9 +72,9 @@ def moment(when: datetime, style: TimeStyle | None) -> str:
     # fold 1 is the later of the two (PEP 495), whichever way a zone's offsets are named.
     if when.fold:
         # Translators: {time} is 1:30 a.m.; the second time the clocks show it that night.
-        return p_("repeated time", REPEATED_SECOND, time=text)
+        return p_("repeated time", "{time} (after the clocks go back)", time=text)
     # Translators: {time} is 1:30 a.m.; the first time the clocks show it that night.
-    return p_("repeated time", REPEATED_FIRST, time=text)
+    return p_("repeated time", "{time} (before the clocks go back)", time=text)
 
 
 def weekday_name(day: date) -> str:

@@ -46,7 +46,8 @@ def watch_sentence(text: str, values: dict[str, str]) -> str:
 
 def lower_first(text: str) -> str:
     """``Prednisone`` → ``prednisone`` in the middle of a label; ``IVIG`` stays as it is."""
-    if len(text) > 1 and text[1].isupper():
+    first = text.split(" ", 1)[0]
+    if any(letter.isupper() for letter in first[1:]):  # IVIG, IgIV, ACTH
         return text
     return text[:1].lower() + text[1:]
 
