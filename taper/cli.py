@@ -274,11 +274,11 @@ def check(regimen: Path) -> None:
 
     Example: taper check jane.toml
     """
-    from taper.voice.console import check_summary, file_warning
+    from taper.voice.console import check_summary, file_warning, language_warnings
 
     plan = load(regimen)
     click.echo(terminal(check_summary(regimen.name, plan)))
-    for warning in plan.warnings:
+    for warning in [*plan.warnings, *language_warnings(plan)]:
         click.echo(terminal(f"  {file_warning(regimen.name, warning)}"))
 
 

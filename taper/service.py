@@ -99,7 +99,10 @@ def check_bytes(data: bytes, source: str = "regimen.toml") -> CheckResult:
         plan = plan_from_bytes(data, source)
     except RegimenError as err:
         return CheckResult(None, tuple(err.problems))
-    return CheckResult(plan, (), tuple((w.code, w.place, w.message) for w in plan.warnings))
+    from taper.voice.console import language_warnings
+
+    warnings = [*plan.warnings, *language_warnings(plan)]
+    return CheckResult(plan, (), tuple((w.code, w.place, w.message) for w in warnings))
 
 
 def plan_json(plan: Plan) -> bytes:

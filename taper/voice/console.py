@@ -115,6 +115,62 @@ def file_warning(file_name: str, warning: Warning) -> str:
     return plain_text(f"{file_name}: {place}warning [{warning.code}]: {warning.message}")
 
 
+#: The warning a translated handout gets for the clinician's own words (SPANISH.md (c)).
+FREE_TEXT_CODE = "free-text-language"
+
+
+def language_warnings(plan: Plan) -> list[Warning]:
+    """For a handout in another language than English: each piece of the clinician's own text
+    the handout prints as written (title, phase names, places, other medicines, watch items,
+    a ``take`` that is not one of the standard values), so the nurse writes it in that
+    language. A warning, not an error: the text may already be in it. Not a plan warning, so
+    plan.json and the staff sheets stay as they are."""
+    from taper.voice.people import LANGUAGE_NAMES
+
+    if plan.language == "en":
+        return []
+    name = LANGUAGE_NAMES.get(plan.language, plan.language)
+    return [
+        Warning(
+            FREE_TEXT_CODE,
+            f"the patient's handout and reminders are in {name}, but this text is printed as "
+            f"written: {text!r}. Write it in {name} if it is not already",
+            place,
+        )
+        for place, text in free_texts(plan)
+    ]
+
+
+def free_texts(plan: Plan) -> list[tuple[str, str]]:
+    """The clinician's own words a translated handout prints as written, with their places."""
+    from taper.voice.doses import drug_word, take_words
+    from taper.voice.lang import speaking
+
+    found: list[tuple[str, str]] = []
+    if plan.title:
+        found.append(("title", plan.title))
+    if plan.care_team.clinic:
+        found.append(("care_team.clinic", plan.care_team.clinic))
+    with speaking(plan.language):
+        for number, phase in enumerate(plan.phases, start=1):
+            if drug_word(phase.name) == phase.name and phase.name != phase.drug_name:
+                found.append((f"phase[{number}].name", phase.name))
+            if phase.where:
+                found.append((f"phase[{number}].where", phase.where))
+            if phase.take and take_words(phase.take) == phase.take.strip():
+                found.append((f"phase[{number}].take", phase.take))
+    seen: set[int] = set()
+    for event in plan.events:
+        if event.index not in seen:
+            seen.add(event.index)
+            found.append((f"also[{event.index}].what", event.what))
+            if event.where:
+                found.append((f"also[{event.index}].where", event.where))
+    for number, item in enumerate(plan.watch, start=1):
+        found.append((f"watch[{number}].text", item.text))
+    return found
+
+
 def watch_text(plan: Plan) -> str:
     """The course's watch list as ``taper watch`` prints it, in plain spaces."""
     return plain_text(render_watch_text(watch_list(plan), call_clinic(plan)))

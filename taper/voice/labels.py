@@ -98,6 +98,7 @@ class Staff:
     """What both staff sheets print."""
 
     patient = "Patient"
+    language = "Patient's language"
     weight = "Weight"
     height = "Height"
     conditions = "Conditions"

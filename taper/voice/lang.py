@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from taper.keys import DEFAULT_LANGUAGE
 
@@ -152,7 +152,7 @@ def date_pattern(day: date, skeleton: str) -> str:
     return _babel_text(format_skeleton(skeleton, day, locale=cldr_locale()))
 
 
-def weekday_names(width: str) -> tuple[str, ...]:
+def weekday_names(width: Literal["abbreviated", "wide"]) -> tuple[str, ...]:
     """Monday first: ``lunes`` … (``wide``), ``lun`` … (``abbreviated``)."""
     from babel.dates import get_day_names
 
@@ -166,7 +166,8 @@ def clock_in(hour: int, minute: int) -> str:
 
     from babel.dates import format_time
 
-    return _babel_text(format_time(time(hour, minute), "h:mm a", locale=cldr_locale()))
+    text = _babel_text(format_time(time(hour, minute), "h:mm a", locale=cldr_locale()))
+    return text.replace(" ", NBSP)  # "6:00 p.m." never wraps inside, as "6:00 PM" does not
 
 
 def at_time(time: str, clock: str) -> str:

@@ -44,7 +44,7 @@ NO_DOSE_TODAY = "No dose today."
 
 def no_dose() -> str:
     """A calendar day of the course with nothing to take: ``no dose``; ``sin dosis``."""
-    return p_("calendar mark", NO_DOSE)
+    return p_("calendar mark", "no dose")
 
 
 def no_dose_today() -> str:

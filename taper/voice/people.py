@@ -133,6 +133,22 @@ def course_line(plan: Plan) -> str:
     )
 
 
+# The staff sheets name the patient's language in English (they stay English: SPANISH.md (c)).
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+
+
+def language_line(plan: Plan) -> str | None:
+    """``Spanish — handout and reminders in Spanish: counsel with an interpreter``; None for
+    English, so an English packet's staff sheets are unchanged."""
+    if plan.language == "en":
+        return None
+    name = LANGUAGE_NAMES.get(plan.language, plan.language)
+    return (
+        f"{name} — the patient's handout and reminders are in {name}: counsel with an "
+        f"interpreter and hand out the {name} copy"
+    )
+
+
 def weight_text(plan: Plan) -> str:
     weight = plan.patient
     if weight.weight_kg is None:

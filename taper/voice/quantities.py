@@ -64,5 +64,11 @@ def number_text(value: Decimal, kind: str) -> str:
 
 
 def quantity_text(value: Decimal, kind: str) -> str:
-    """The number with its unit: ``60 mg``, ``2.5 mL``, ``0.80 m²``, ``2 mg/m²``."""
-    return f"{number_text(value, kind)} {unit_text(_PRINTED_UNIT.get(kind, kind))}"
+    """The number with its unit: ``60 mg``, ``2.5 mL``, ``0.80 m²``, ``2 mg/m²``. Units are
+    symbols in every language, but for ACTH's "units": ``80 unidades`` in Spanish."""
+    unit = unit_text(_PRINTED_UNIT.get(kind, kind))
+    if unit == "units":
+        from taper.voice.lang import p_
+
+        unit = p_("unit of a dose", "units")
+    return f"{number_text(value, kind)} {unit}"

@@ -88,6 +88,18 @@ def _paper(value: str | None) -> str:
     return paper
 
 
+def _lang(value: str | None) -> str | None:
+    """``?lang=es``: the patient's language over the regimen's, as ``--lang`` on the CLI."""
+    from taper.keys import LANGUAGES
+
+    if value is None:
+        return None
+    if value not in LANGUAGES:
+        supported = " or ".join(f'"{tag}"' for tag in LANGUAGES)
+        raise ApiError(400, f"lang={value!r} is not a supported language; use {supported}")
+    return value
+
+
 _TOO_LARGE = f"the body is over {MAX_REGIMEN_BYTES // 1024} KiB; a regimen is a few kilobytes"
 
 
@@ -219,13 +231,15 @@ def create_app(*, token: str, port: int) -> Flask:
     def packet() -> Response:
         large_print = _flag(request.args.get("large_print"), "large_print")
         paper = _paper(request.args.get("paper"))
+        lang = _lang(request.args.get("lang"))
         data = _body()
         result = service.check_bytes(data)
         if result.plan is None:
             return _json(result.as_json(), 422)
+        plan = result.plan if lang is None else result.plan._replace(language=lang)
         stamp = service.build_stamp()
         with _RENDER_LOCK:
-            made = service.packet(result.plan, stamp=stamp, paper=paper, large_print=large_print)
+            made = service.packet(plan, stamp=stamp, paper=paper, large_print=large_print)
         files = {"regimen.toml": data, **made}
         return Response(
             zip_files(files, stamp),
