@@ -228,6 +228,8 @@ def phase_heading(phase: PhasePlan) -> str:
     )
     if language() != "en":
         days = days_text(phase.first_day, phase.last_day)
+        if phase_name(phase) == drug_word(phase.drug_name):
+            return _("{drug}, {days}", drug=drug_word(phase.drug_name), days=days)
         return _(
             "{phase}: {drug}, {days}",
             phase=phase_name(phase),
@@ -501,7 +503,8 @@ def _given_instructions(dose: Dose, amount: Decimal, unit: str) -> str:
         return text
     if dose.volume_ml is not None and dose.liquid is not None:
         values["volume"] = number_text(dose.volume_ml, "mL")
-        values["liquid"] = dose.liquid
+        # "80 units/mL": the one unit that is a word (Spanish: "unidades/mL").
+        values["liquid"] = dose.liquid.replace("units/", p_("unit of a dose", "units") + "/")
         if route == "oral":
             # Translators: {liquid} is the concentration, "5 mg/5 mL".
             text = _(

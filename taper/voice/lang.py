@@ -93,7 +93,10 @@ def catalogue(tag: str) -> dict[Key, str | tuple[str, ...]]:
 
 
 def _fill(text: str, values: dict[str, Any]) -> str:
-    return text.format_map(values) if values else text
+    filled = text.format_map(values) if values else text
+    # A sentence that ends on a time ends on its abbreviation's full stop: "9:00 a.m.", never
+    # "9:00 a.m.." (typography, the same in every message).
+    return filled.replace("a.m..", "a.m.").replace("p.m..", "p.m.")
 
 
 def _lookup(context: str | None, msgid: str) -> str:

@@ -152,7 +152,9 @@ def _unstopped(text: str) -> str:
 def _label_name(phase: PhasePlan) -> str | None:
     """The English name on the US pharmacy label, when the handout names the drug otherwise:
     ``Prednisone`` beside ``Prednisona`` (SPANISH.md (c)); None in English or when the same."""
-    if language() == "en" or phase.route == "procedure":
+    # Only a steroid the patient takes home: the pharmacy's bottle prints the generic name in
+    # English. (ACTH gel's box says Acthar or Cortrophin; an infusion has no label to match.)
+    if language() == "en" or phase.drug_class != "steroid" or phase.route != "oral":
         return None
     if drug_word(phase.drug_name) == phase.drug_name:
         return None

@@ -56,7 +56,7 @@ from taper.voice.counselling import (
     looking_after_yourself,
     patient_notes,
 )
-from taper.voice.doses import phase_heading
+from taper.voice.doses import phase_heading, phase_name
 from taper.voice.labels import Patient as P
 from taper.voice.overview import (
     Row,
@@ -255,7 +255,7 @@ def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) ->
     ]
     for number, phase in enumerate(plan.phases):
         label = styles.cal if styles.scale > 1 else styles.small  # large print: 16 pt
-        cells += [_p(phase_mark(number), label), _p(phase.name, label)]
+        cells += [_p(phase_mark(number), label), _p(phase_name(phase), label)]
         commands += [
             ("BACKGROUND", (2 * number, 0), (2 * number, 0), tints[phase.name]),
             ("BOX", (2 * number, 0), (2 * number, 0), 0.5, RULE),
