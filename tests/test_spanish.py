@@ -430,3 +430,17 @@ def test_check_warns_that_the_clinicians_own_text_prints_as_written(tmp_path: Pa
     assert {"title", "phase[1].name", "phase[1].where"} <= places
     assert language_warnings(_plan(tmp_path, "ms-iv-pulse-then-prednisone-taper", "en")) == []
     assert all(string.printable for w in language_warnings(plan))  # staff words: English
+
+
+def test_the_handout_fonts_draw_every_character_of_the_spanish_catalogue() -> None:
+    """Both embedded fonts (regular and bold) draw á é í ó ú ñ ü ¿ ¡ and every other character
+    a Spanish message holds; no narrow no-break space (reportlab breaks a line at it)."""
+    from taper.export.pdf.layout import _register_fonts
+
+    drawable = _register_fonts()
+    characters = set("áéíóúñüÁÉÍÓÚÑÜ¿¡«»\u00a0")
+    for _, _, msgstr, _ in _catalogue():
+        for form in msgstr if isinstance(msgstr, (list, tuple)) else [msgstr]:
+            characters |= set(form)
+    assert sorted(c for c in characters if ord(c) not in drawable and c != "\n") == []
+    assert "\u202f" not in characters
