@@ -77,6 +77,7 @@ def phase_rows(plan: Plan, phase: PhasePlan, words: Words) -> list[Row]:
             label = None
         parts.append(drug)
     route = {
+        # Translators: glossary 15: the dose lines say "por vía oral"; glossed here, once.
         "oral": p_("route", "by mouth"),
         "iv": _("as an injection into a vein")
         if iv_push(phase.drug, phase.duration_min)
