@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from taper.api import load as load_plan
 from taper.errors import RegimenError
 from taper.plan import Plan
-from taper.schedules import load_plan
 from taper.voice.doses import dose_instructions
 from taper.voice.words import words_of
 
@@ -378,7 +378,7 @@ from decimal import Decimal as D  # noqa: E402
 
 import pypdf  # noqa: E402
 
-from taper import emergency  # noqa: E402
+from taper import emergency, zones  # noqa: E402
 from taper.catalogue import read_data  # noqa: E402
 from taper.export.pdf import render_pdf  # noqa: E402
 from taper.safety import measured_volume  # noqa: E402
@@ -640,7 +640,7 @@ def test_emergency_data_only_confirmed_countries_with_sources() -> None:
     raw = read_data("emergency.toml")
     iso = {
         line.split("\t")[0]
-        for line in emergency._tzdata_file("iso3166.tab").splitlines()
+        for line in zones._tzdata_file("iso3166.tab").splitlines()
         if line and not line.startswith("#")
     }
     assert set(raw["country"]) <= iso
@@ -650,7 +650,7 @@ def test_emergency_data_only_confirmed_countries_with_sources() -> None:
         assert entry["number"].isdigit()
     # Every zone in zone.tab maps to its country; nothing else is invented.
     countries = emergency.zone_countries()
-    for line in emergency._tzdata_file("zone.tab").splitlines():
+    for line in zones._tzdata_file("zone.tab").splitlines():
         if line and not line.startswith("#"):
             code, _, name = line.split("\t")[:3]
             assert countries[name] == code

@@ -371,7 +371,7 @@ def test_plain_text_has_ordinary_spaces() -> None:
 
 
 def test_what_the_commands_print(tmp_path: Path) -> None:
-    from taper.schedules import load_plan
+    from taper.api import load as load_plan
     from taper.voice.console import check_summary, day_label, file_warning, table_dose
 
     path = tmp_path / "one.toml"
@@ -394,8 +394,8 @@ def test_what_the_commands_print(tmp_path: Path) -> None:
 
 
 def test_a_course_without_a_title_is_named_by_its_drugs(tmp_path: Path) -> None:
+    from taper.api import load as load_plan
     from taper.regimen import _default_title
-    from taper.schedules import load_plan
 
     assert _default_title([]) == "Treatment course"
     path = tmp_path / "untitled.toml"

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from taper.arithmetic import basis_text, bsa_number, pack_count_text
 from taper.plan import ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
+from taper.quantities import quantity_text
 from taper.voice.doses import drug_word, tablet_word
 from taper.voice.lang import _
-from taper.voice.quantities import quantity_text
 from taper.voice.text import count_text
 from taper.voice.times import date_of, date_range, days_text, weekday_name
 

@@ -10,10 +10,10 @@ from functools import cache
 from typing import Any
 
 from taper.plan import Dose, PhasePlan, Plan, StepPlan
+from taper.quantities import quantity_text
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.lang import _
 from taper.voice.people import call_the_clinic
-from taper.voice.quantities import quantity_text
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
 from taper.voice.watchwords import data_text

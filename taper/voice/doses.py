@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from taper.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
+from taper.quantities import number_text, quantity_text
 from taper.rules import is_iv_push
 from taper.voice.lang import _, language, np_, p_
-from taper.voice.quantities import number_text, quantity_text
 from taper.voice.text import and_list, count_text, minutes_text, nb
 from taper.voice.times import TimeStyle, at_clock, days_text, moment
 from taper.voice.words import Words
@@ -503,8 +503,7 @@ def _given_instructions(dose: Dose, amount: Decimal, unit: str) -> str:
         return text
     if dose.volume_ml is not None and dose.liquid is not None:
         values["volume"] = number_text(dose.volume_ml, "mL")
-        # "80 units/mL": the one unit that is a word (Spanish: "unidades/mL").
-        values["liquid"] = dose.liquid.replace("units/", p_("unit of a dose", "units") + "/")
+        values["liquid"] = dose.liquid
         if route == "oral":
             # Translators: {liquid} is the concentration, "5 mg/5 mL".
             text = _(

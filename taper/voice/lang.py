@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -96,7 +97,20 @@ def _fill(text: str, values: dict[str, Any]) -> str:
     filled = text.format_map(values) if values else text
     # A sentence that ends on a time ends on its abbreviation's full stop: "9:00 a.m.", never
     # "9:00 a.m.." (typography, the same in every message).
-    return filled.replace("a.m..", "a.m.").replace("p.m..", "p.m.")
+    filled = filled.replace("a.m..", "a.m.").replace("p.m..", "p.m.")
+    if language() == "es":
+        # Units are symbols in every language (mg, mL), but for the one that is a word: ACTH's
+        # "80 units", "80 units/mL" read "80 unidades", "80 unidades/mL" (glossary 128).
+        filled = _UNITS.sub(lambda _match: _lookup("unit of a dose", "units"), filled)
+    return filled
+
+
+_UNITS = re.compile(r"(?<=\d )units\b")
+
+
+def _units_message() -> str:
+    """Only here for the catalogue: the word ``_fill`` puts for "units" after a number."""
+    return p_("unit of a dose", "units")
 
 
 def _lookup(context: str | None, msgid: str) -> str:

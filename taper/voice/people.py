@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from taper.plan import CareTeam, Plan
+from taper.quantities import quantity_text
 from taper.voice.lang import _, language, n_, p_
-from taper.voice.quantities import quantity_text
 from taper.voice.text import Rich, Strong, count_words, nb
 from taper.voice.times import long_date
 

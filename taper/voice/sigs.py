@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from taper.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
+from taper.quantities import quantity_text
 from taper.voice.doses import (
     GIVER_WORDS,
     amount,
@@ -15,7 +16,6 @@ from taper.voice.doses import (
     tablet_word,
     tablets_total,
 )
-from taper.voice.quantities import quantity_text
 from taper.voice.text import and_list, count_text, count_words, minutes_text
 from taper.voice.times import days_text
 

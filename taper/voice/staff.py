@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from taper.plan import Day, Dose, Event, PhasePlan, Plan
 from taper.previous import DoseKey, PreviousPlan, plan_doses
+from taper.quantities import number_text, quantity_text
 from taper.units import ceil_div
-from taper.voice.amounts import pack_rows
+from taper.voice.amounts import container_rows, pack_rows
 from taper.voice.doses import (
     ROUTE_WORDS,
     amount,
@@ -22,7 +23,6 @@ from taper.voice.doses import (
     tablet_word,
     tablets_total,
 )
-from taper.voice.quantities import number_text, quantity_text
 from taper.voice.text import Rich, Strong, count_text, minutes_text
 from taper.voice.times import date_of, date_range, days_text, moment, short_date
 from taper.watch import checks_before
@@ -65,8 +65,6 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
             )
         )
     rows.extend(pack_rows(plan.packs))
-    from taper.voice.amounts import container_rows
-
     rows.extend(container_rows(plan.containers))
     return rows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from taper.instants import named_pass
 from taper.plan import Plan
 from taper.voice import lang
 from taper.voice.lang import p_
@@ -44,11 +45,6 @@ def clock(time: str, style: TimeStyle) -> str:
     return f"{hour % 12 or 12}:{minute:02d}{NBSP}{suffix}"
 
 
-#: A time the clocks show twice that night (they go back), named as the first or the second.
-REPEATED_FIRST = "{time} (before the clocks go back)"
-REPEATED_SECOND = "{time} (after the clocks go back)"
-
-
 def at_clock(time: str, style: TimeStyle) -> str:
     """``at 6:00 PM``; ``a las 6:00 p.m.``, ``a la 1:00 p.m.``, ``a medianoche``."""
     return lang.at_time(time, clock(time, style))
@@ -66,8 +62,9 @@ def moment(when: datetime, style: TimeStyle | None) -> str:
     """
     wall = when.strftime("%H:%M")
     text = wall if style is None else clock(wall, style)
-    other = when.replace(fold=1 - when.fold)
-    if other.utcoffset() == when.utcoffset():
+    if lang.language() == "en":
+        return named_pass(when, text)
+    if when.replace(fold=1 - when.fold).utcoffset() == when.utcoffset():
         return text
     # fold 1 is the later of the two (PEP 495), whichever way a zone's offsets are named.
     if when.fold:

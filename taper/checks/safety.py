@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from taper import emergency as numbers
 from taper.catalogue import Drug, find_drug
+from taper.quantities import number_text, quantity_text
 from taper.rules import (
     ACTH_ADRENAL_DAYS,
     ADRENAL_HIGH_DAYS,
@@ -31,7 +32,6 @@ from taper.rules import (
     syringe_step,
 )
 from taper.units import MASS_UNITS, parse_amount, plain
-from taper.voice.quantities import number_text, quantity_text
 
 # The rule tables live in taper.rules; these names stay importable from here for callers.
 __all__ = [

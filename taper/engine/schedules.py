@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 from typing import NamedTuple
 
 from taper import safety
 from taper.arithmetic import basis_text, pack_count_text
 from taper.containers import container_lines
 from taper.errors import Problem, RegimenError
+from taper.instants import moment
 from taper.plan import (
     Basis,
     CareTeam,
@@ -37,6 +37,7 @@ from taper.plan import (
     Total,
     Warning,
 )
+from taper.quantities import number_text, quantity_text
 from taper.regimen import (
     MAX_COURSE_DAYS,
     MAX_REMINDERS,
@@ -47,20 +48,9 @@ from taper.regimen import (
     Regimen,
     Step,
     TimeOfDay,
-    read_regimen,
 )
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, ceil_div, plain
-from taper.voice.quantities import number_text, quantity_text
-from taper.voice.times import moment
-
-
-def load_plan(path: Path, today: date | None = None) -> Plan:
-    """Read, validate and schedule a regimen file; raise RegimenError with every problem."""
-    regimen, problems = read_regimen(path)
-    if regimen is None:
-        raise RegimenError(path.name, problems)
-    return build_plan(regimen, problems, today=today)
 
 
 def build_plan(
@@ -690,7 +680,7 @@ class _Engine:
             self.warn(
                 "dst-interval",
                 f"the clocks change during the every {hours} hours series: the doses stay "
-                f"{hours} hours apart, so from the dose at {moment(first_moved.starts, None)} "
+                f"{hours} hours apart, so from the dose at {moment(first_moved.starts)} "
                 f"on {first_moved.date.isoformat()} they fall at "
                 f"{', '.join(sorted(clocks - expected))} by the clock",
                 f"{phase.place}.every",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from taper.plan import Basis
-from taper.voice.quantities import number_text, quantity_text
+from taper.quantities import derived_text, number_text, quantity_text
 
 __all__ = ["basis_text", "bsa_number", "pack_count_text", "size_text"]
 
@@ -24,22 +24,24 @@ def bsa_number(bsa_m2: Decimal) -> str:
 def size_text(basis: Basis) -> str:
     """``34.9 kg`` or ``0.80 m²``."""
     if basis.per == "kg":
-        return f"{quantity_text(basis.size, 'kg')}"
+        return quantity_text(basis.size, "kg")
     return f"{bsa_number(basis.size)} m²"
 
 
 def basis_text(basis: Basis) -> str:
-    """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic)."""
+    """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic). The
+    product and a share of a daily cap are worked out, so they print as derived figures
+    (:func:`taper.quantities.derived_text`)."""
     text = (
         f"{quantity_text(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
-        f"{quantity_text(basis.uncapped, basis.unit)}"
+        f"{derived_text(basis.uncapped, basis.unit)}"
     )
     if basis.capped is None or basis.cap is None:
         return text
     if basis.cap_kind == "max_daily":
         return (
             f"{text}, capped at {quantity_text(basis.cap, basis.unit)} a day: "
-            f"{quantity_text(basis.capped, basis.unit)} a dose"
+            f"{derived_text(basis.capped, basis.unit, share_of_cap=True)} a dose"
         )
     return f"{text}, capped at {quantity_text(basis.cap, basis.unit)}"
 
