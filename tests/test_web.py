@@ -894,3 +894,24 @@ def test_the_page_says_the_plan_in_the_handouts_words(client: FlaskClient) -> No
     for time, what in cells:
         assert squeeze(time) in printed
         assert squeeze(what) in printed, what
+
+
+def test_packet_in_the_patients_language_is_the_cli_build_with_lang(
+    client: FlaskClient, runner: CliRunner, tmp_path: Path
+) -> None:
+    """?lang=es on the API is --lang es on the command line (issue 22); fr is refused."""
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    body = regimen.read_bytes()
+    answer = post(client, "/api/packet?lang=es", data=body)
+    assert answer.status_code == 200
+    built = build_folder(runner, tmp_path, regimen, "--lang", "es")
+    with zipfile.ZipFile(io.BytesIO(answer.data)) as archive:
+        for name in PACKET_ORDER[1:]:
+            assert archive.read(name) == (built / name).read_bytes(), name
+        assert b"Su calendario" in archive.read("reminders.ics") or archive.read("patient.pdf")
+    refused = post(client, "/api/packet?lang=fr", data=body)
+    assert refused.status_code == 400
+    assert "'fr' is not a supported language" in refused.json["error"]
+    page = get(client, "/")
+    assert "Patient&#39;s language" in page.text or "Patient's language" in page.text
+    assert 'value="es"' in page.text

@@ -105,7 +105,8 @@ def check_summary(file_name: str, plan: Plan) -> str:
     """``jane.toml: valid: 12 days, 24 doses, 1 warning`` (``1 day``, never ``1 days``)."""
     return (
         f"{file_name}: valid: {count_words(plan.length, 'day')}, "
-        f"{count_words(len(plan.doses), 'dose')}, {count_words(len(plan.warnings), 'warning')}"
+        f"{count_words(len(plan.doses), 'dose')}, "
+        f"{count_words(len(plan.warnings) + len(language_warnings(plan)), 'warning')}"
     )
 
 
