@@ -47,7 +47,6 @@ def _code_messages(catalog: Catalog) -> None:
         str(ROOT / "taper"),
         method_map=[
             ("voice/**.py", "python"),
-            ("watch.py", "python"),
             ("export/**.py", "python"),
         ],
         keywords=KEYWORDS,

@@ -28,12 +28,12 @@ from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from taper.cli import main
+from taper.engine.schedules import load_plan
 from taper.export.ics import render_ics
 from taper.export.json import render_json
 from taper.export.pdf import render_pdf
-from taper.plan import Plan, TabletCount
-from taper.schedules import load_plan
-from taper.templates import list_templates, render_template
+from taper.read.templates import list_templates, render_template
+from taper.records.plan import Plan, TabletCount
 from taper.voice import lang
 from taper.voice.console import free_texts, language_warnings
 from taper.voice.doses import tablet_phrase, tablets_count

@@ -16,16 +16,16 @@ one (tests/test_spanish.py), so a released catalogue has none.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from taper.keys import DEFAULT_LANGUAGE
+from taper.read.keys import DEFAULT_LANGUAGE
 
 __all__ = [
     "CATALOGUES",

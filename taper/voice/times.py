@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from taper.instants import named_pass
-from taper.plan import Plan
+from taper.read.instants import named_pass
+from taper.records.plan import Plan
 from taper.voice import lang
 from taper.voice.lang import p_
 from taper.voice.text import NBSP

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from taper.plan import Plan
+from taper.records.plan import Plan
 from taper.voice import people, times
 from taper.voice.doses import phase_heading
 from taper.voice.lang import speaking
