@@ -27,8 +27,8 @@ import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
+from taper.api import load as load_plan
 from taper.cli import main
-from taper.engine.schedules import load_plan
 from taper.export.ics import render_ics
 from taper.export.json import render_json
 from taper.export.pdf import render_pdf
