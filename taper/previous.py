@@ -8,15 +8,18 @@ the file.
 
 from __future__ import annotations
 
-import json
+import os
+import stat
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from taper.errors import OutputError
+from taper.errors import InputFileError, OutputError
 from taper.export.json import SCHEMA_ID
+from taper.output import InputSpec, read_input
 from taper.plan import Plan
+from taper.previous_values import JsonRefused, check_plan_document, describe_problems, strict_loads
 
 # A packet's plan.json of the longest course is a few MB; a bigger file is not one.
 MAX_BYTES = 64 * 1024 * 1024
@@ -59,23 +62,13 @@ def plan_doses(plan: Plan) -> dict[date, tuple[DoseKey, ...]]:
 
 def read_previous(path: Path, plan: Plan) -> PreviousPlan:
     """The previous plan from a packet folder (its ``plan.json``) or a ``plan.json`` file."""
-    file = path / "plan.json" if path.is_dir() else path
-    if not file.is_file():
-        raise OutputError(
-            f"{file}: no plan.json there; give the folder of the previous packet or its plan.json"
-        )
+    document = read_plan_document(path)
+    file = _plan_file(path)
+    shown = f"{file.parent.name}/{file.name}" if file.parent.name else file.name
     try:
-        with file.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise OutputError(f"{file}: cannot be read ({err.strerror})") from err
-    if len(data) > MAX_BYTES:
-        raise OutputError(f"{file}: larger than any plan.json taper writes; is it the right file?")
-    try:
-        document = json.loads(data.decode("utf-8"), parse_float=Decimal)
-        shown = f"{file.parent.name}/{file.name}" if file.parent.name else file.name
         previous = _parse(shown, document)
     except (ValueError, KeyError, TypeError, InvalidOperation, AttributeError) as err:
+        # Not reached for a checked document; kept so that no value can become a traceback.
         raise OutputError(
             f"{file}: not a plan.json written by taper ({type(err).__name__}); give the "
             "previous packet's folder or its plan.json"
@@ -93,6 +86,52 @@ def read_previous(path: Path, plan: Plan) -> PreviousPlan:
             f"{previous.revision + 1} in the regimen)"
         )
     return previous
+
+
+def _plan_file(path: Path) -> Path:
+    try:
+        is_folder = stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        is_folder = False  # read_input says what is wrong with the path
+    return path / "plan.json" if is_folder else path
+
+
+def read_plan_document(path: Path) -> dict[str, Any]:
+    """A previous packet's plan.json (``path`` or ``path/plan.json``), read as hostile input:
+    a regular file within the size limit, strict JSON (taper.previous_values), and every value
+    the comparison uses checked. Raises OutputError naming the file, and the JSON path of each
+    bad value."""
+    file = _plan_file(path)
+    spec = InputSpec(
+        "the previous packet's plan.json",
+        MAX_BYTES,
+        "larger than any plan.json taper writes; is it the right file?",
+    )
+    try:
+        data = read_input(file, spec)
+    except InputFileError as err:
+        if file != path and "no such file" in str(err):
+            raise OutputError(
+                f"{file}: no plan.json there; give the folder of the previous packet or its "
+                "plan.json"
+            ) from err
+        raise OutputError(f"{file}: {err}") from err
+    try:
+        document = strict_loads(data)
+    except JsonRefused as err:
+        raise OutputError(
+            f"{file}: not a plan.json written by taper: it {err}; give the previous packet's "
+            "folder or its plan.json"
+        ) from err
+    problems = check_plan_document(document)
+    if problems:
+        count = len(problems)
+        raise OutputError(
+            f"{file}: not a plan.json written by taper: {count} value"
+            f"{'s' if count != 1 else ''} taper never writes: {describe_problems(problems)}; "
+            "give the previous packet's folder or its plan.json"
+        )
+    return dict(document)
 
 
 def _parse(source: str, document: dict[str, Any]) -> PreviousPlan:
