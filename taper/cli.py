@@ -184,8 +184,10 @@ def load(regimen: Path) -> Plan:
     return build_plan(parsed, problems, today=today())
 
 
+# readable=False: click would call an unreadable file a usage error (exit 2, "Path … is not
+# readable"); taper reads it itself and says "permission denied" with the file (exit 1).
 regimen_argument = click.argument(
-    "regimen", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False)
+    "regimen", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False, readable=False)
 )
 force_option = click.option("--force", is_flag=True, help="Replace an existing output.")
 
@@ -318,7 +320,7 @@ def plan(regimen: Path, as_json: bool) -> None:
 @click.option("--no-alarm", is_flag=True, help="Leave alarms out.")
 @click.option(
     "--previous",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="The calendar file taper wrote for the plan this one replaces (same patient, title "
     "and first day): its events that are gone are written as cancelled.",
 )
@@ -516,7 +518,8 @@ def new(
 )
 @click.option(
     "--previous",
-    type=click.Path(path_type=Path, exists=True),
+    # Read (and a missing or unreadable one reported, exit 1) by taper.previous.
+    type=click.Path(path_type=Path, readable=False),
     help="The packet this plan replaces (its folder or its plan.json): the pharmacist sheet "
     "lists the days that changed and what is still to supply. One regimen only.",
 )
