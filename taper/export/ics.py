@@ -332,7 +332,7 @@ def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
         try:
             start = component.DTSTART
             sequence = component.sequence
-        except ValueError as err:
+        except (ValueError, TypeError) as err:  # TypeError: a property given twice
             raise OutputError(
                 f"{what}: event {number} ({_shown(uid) if uid else 'no UID'}) is broken "
                 f"({_shown(err, 120)}); {_GIVE}"
