@@ -283,6 +283,31 @@ def test_a_calendar_property_given_twice_is_refused_naming_the_file(
     assert str(previous) in result.output and "is broken" in result.output
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ((b"TZID:America/Chicago\r\n", b"TZID:America/Chicago\r\nTZID:X\r\n"), "readable"),
+        ((b"SUMMARY:Peak flow\r\n", b"SUMMARY:Peak\x1b[2Jflow\r\n"), "SUMMARY with"),
+        ((b"TRANSP:TRANSPARENT\r\n", b"TRANSP:TRANSPARENT\r\nTRANSP:OPAQUE\r\n"), "TRANSP more"),
+    ],
+    ids=["tzid-twice", "summary-escape", "transp-twice"],
+)
+def test_other_forged_calendar_lines_are_refused(
+    runner: CliRunner, tmp_path: Path, change: tuple[bytes, bytes], expected: str
+) -> None:
+    """Found by the fuzz: TZID twice in the zone was an AttributeError traceback; a copied
+    property given twice or holding control characters would reach the new calendar."""
+    previous = tmp_path / "old.ics"
+    assert change[0] in OLD_ICS
+    previous.write_bytes(OLD_ICS.replace(*change, 1))
+    out = tmp_path / "r.ics"
+    regimen = str(REGIMENS / "ics-reissue-r1.toml")
+    result = runner.invoke(main, ["ics", regimen, "-o", str(out), "--previous", str(previous)])
+    assert result.exit_code == 1, result.output
+    assert str(previous) in result.output and expected in result.output
+    assert not out.exists()
+
+
 def test_the_unmutated_files_are_accepted(tmp_path: Path) -> None:
     from taper.previous import read_previous
 
