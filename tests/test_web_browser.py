@@ -391,3 +391,27 @@ def test_changing_how_a_phase_is_dosed(page: Any) -> None:
     check(page.locator("#regimen")).to_have_value(
         re.compile(r'taper = \{ from = "60 mg", to = "10 mg", by = "10 mg", every = 3 \}')
     )
+
+
+def test_the_page_keeps_its_key_in_the_tab_not_in_a_cookie(page: Any, server: str) -> None:
+    """Issue 20: the cookie every port of 127.0.0.1 receives is not the token and opens only
+    the page's shell; the page key lives in this tab's sessionStorage and goes with requests."""
+    check = expect()
+    assert page.url == f"{server}/"  # the token left the address bar (and the history entry)
+    cookies = page.context.cookies()
+    assert [c["name"] for c in cookies] == [f"taper_session_{server.rsplit(':', 1)[1]}"]
+    assert TOKEN not in cookies[0]["value"]
+    assert page.evaluate("document.querySelector('meta[name=taper-key]').content") == ""
+    page.reload()  # the cookie brings the shell back; the tab's key still works
+    check(page.locator("#no-key")).to_be_hidden()
+    use_template(page)
+    page.get_by_label("Patient name").fill("Jane Doe")
+    check(page.locator("#preview")).to_contain_text("Jane Doe")
+    # A new tab with the cookie alone (what another port's server could replay) has no key.
+    other = page.context.new_page()
+    other.goto(f"{server}/")
+    check(other.locator("#no-key")).to_be_visible()
+    with other.expect_response(re.compile(r"/ui/template$")) as refused:
+        other.get_by_role("button", name="Use this template").click()
+    assert refused.value.status == 403
+    other.close()
