@@ -44,8 +44,14 @@ class _DeadlineReader(io.RawIOBase):
         left = handler.deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the request did not arrive in time")
-        handler.connection.settimeout(min(handler.idle_seconds, left))
-        received: int = handler.connection.recv_into(buffer)
+        connection = handler.connection
+        connection.settimeout(min(handler.idle_seconds, left))
+        try:
+            received: int = connection.recv_into(buffer)
+        finally:
+            # Writing the answer (a packet can take seconds to render) has the full idle time.
+            with contextlib.suppress(OSError):
+                connection.settimeout(handler.idle_seconds)
         return received
 
 
