@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
+from tests_strategies import regimens
 
 from taper.cli import load, main
 from taper.errors import OutputError
@@ -317,3 +318,34 @@ def test_the_unmutated_files_are_accepted(tmp_path: Path) -> None:
     assert previous.revision == 0
     assert sum(previous.dispense.values(), Decimal(0)) > 0
     render_ics(_R1, stamp=STAMP, previous=OLD_ICS)
+
+
+# -- the invariant: every plan taper writes is a previous plan it accepts --------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=regimens())
+def test_every_plan_taper_writes_reads_back_as_a_previous_plan(
+    tmp_path_factory: pytest.TempPathFactory, document: dict[str, Any]
+) -> None:
+    """The checks refuse only what taper never writes: a generated regimen's plan.json passes
+    them and reads back to the same doses and quantities the plan has (the class of the
+    issue-20 checks: too strict would refuse a real reissue, too loose a forged one)."""
+    from datetime import date as day
+
+    from taper.previous import plan_doses, read_previous
+    from taper.regimen import parse_regimen
+    from taper.schedules import build_plan
+
+    regimen, problems = parse_regimen(document, "generated.toml")
+    assume(regimen is not None)
+    assert regimen is not None
+    plan = build_plan(regimen, problems, today=day(2026, 1, 1))
+    path = tmp_path_factory.mktemp("written") / "plan.json"
+    path.write_bytes(render_json(plan))
+    later = plan._replace(revision=plan.revision + 1)
+    previous = read_previous(path, later)
+    assert previous.doses == plan_doses(plan)
+    assert previous.dispense == {
+        (line.drug_name, line.strength, line.unit): line.count for line in plan.dispense
+    }
