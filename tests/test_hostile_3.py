@@ -502,3 +502,24 @@ def test_a_link_to_a_file_not_given_builds_under_its_own_name(
     code, output = invoke(runner, "build", orders, "-o", out)
     assert code == 0, output
     assert sorted(p.name for p in out.iterdir()) == ["kim", "sam"]
+
+
+@pytest.mark.parametrize("command", ["build", "ics"])
+def test_a_missing_previous_is_exit_1_naming_it(
+    runner: CliRunner, tmp_path: Path, command: str
+) -> None:
+    missing = tmp_path / "gone" / "plan.json"
+    out = tmp_path / "out"
+    code, output = invoke(runner, command, R1, "-o", out, "--previous", missing)
+    assert code == 1, output
+    assert str(missing) in output and "no such file" in output
+    assert "Invalid value" not in output
+    assert not out.exists()
+
+
+def test_a_previous_folder_without_a_plan_says_so(runner: CliRunner, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, output = invoke(runner, "build", R1, "-o", tmp_path / "out", "--previous", empty)
+    assert code == 1
+    assert f"{empty / 'plan.json'}: no plan.json there" in output
