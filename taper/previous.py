@@ -8,18 +8,15 @@ the file.
 
 from __future__ import annotations
 
-import os
-import stat
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from taper.errors import InputFileError, OutputError
+from taper.errors import OutputError
 from taper.export.json import SCHEMA_ID
-from taper.output import InputSpec, read_input
 from taper.plan import Plan
-from taper.previous_values import JsonRefused, check_plan_document, describe_problems, strict_loads
+from taper.previous_values import plan_file, read_plan_document
 
 # A packet's plan.json of the longest course is a few MB; a bigger file is not one.
 MAX_BYTES = 64 * 1024 * 1024
@@ -62,8 +59,8 @@ def plan_doses(plan: Plan) -> dict[date, tuple[DoseKey, ...]]:
 
 def read_previous(path: Path, plan: Plan) -> PreviousPlan:
     """The previous plan from a packet folder (its ``plan.json``) or a ``plan.json`` file."""
-    document = read_plan_document(path)
-    file = _plan_file(path)
+    document = read_plan_document(path, MAX_BYTES)
+    file = plan_file(path)
     shown = f"{file.parent.name}/{file.name}" if file.parent.name else file.name
     try:
         previous = _parse(shown, document)
@@ -86,52 +83,6 @@ def read_previous(path: Path, plan: Plan) -> PreviousPlan:
             f"{previous.revision + 1} in the regimen)"
         )
     return previous
-
-
-def _plan_file(path: Path) -> Path:
-    try:
-        is_folder = stat.S_ISDIR(os.stat(path).st_mode)
-    except OSError:
-        is_folder = False  # read_input says what is wrong with the path
-    return path / "plan.json" if is_folder else path
-
-
-def read_plan_document(path: Path) -> dict[str, Any]:
-    """A previous packet's plan.json (``path`` or ``path/plan.json``), read as hostile input:
-    a regular file within the size limit, strict JSON (taper.previous_values), and every value
-    the comparison uses checked. Raises OutputError naming the file, and the JSON path of each
-    bad value."""
-    file = _plan_file(path)
-    spec = InputSpec(
-        "the previous packet's plan.json",
-        MAX_BYTES,
-        "larger than any plan.json taper writes; is it the right file?",
-    )
-    try:
-        data = read_input(file, spec)
-    except InputFileError as err:
-        if file != path and "no such file" in str(err):
-            raise OutputError(
-                f"{file}: no plan.json there; give the folder of the previous packet or its "
-                "plan.json"
-            ) from err
-        raise OutputError(f"{file}: {err}") from err
-    try:
-        document = strict_loads(data)
-    except JsonRefused as err:
-        raise OutputError(
-            f"{file}: not a plan.json written by taper: it {err}; give the previous packet's "
-            "folder or its plan.json"
-        ) from err
-    problems = check_plan_document(document)
-    if problems:
-        count = len(problems)
-        raise OutputError(
-            f"{file}: not a plan.json written by taper: {count} value"
-            f"{'s' if count != 1 else ''} taper never writes: {describe_problems(problems)}; "
-            "give the previous packet's folder or its plan.json"
-        )
-    return dict(document)
 
 
 def _parse(source: str, document: dict[str, Any]) -> PreviousPlan:

@@ -15,12 +15,17 @@ dates, text a handout can print). A bad value is reported with its JSON path (``
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from pathlib import Path
 from typing import Any, NamedTuple
 
+from taper.errors import InputFileError, OutputError
 from taper.export.json import SCHEMA_ID
+from taper.output import InputSpec, read_input
 from taper.text import refused
 from taper.units import DOSE_UNITS, is_clock_time
 
@@ -335,14 +340,6 @@ def _is_date(text: str) -> bool:
     return True
 
 
-def as_decimal(value: int | Decimal) -> Decimal:
-    """A checked number as a Decimal (ints stay exact)."""
-    try:
-        return Decimal(value)
-    except InvalidOperation as err:  # pragma: no cover - checked values are finite
-        raise ValueError(str(value)) from err
-
-
 def describe_problems(problems: list[tuple[str, str]]) -> str:
     """``$.days[3].doses[0].amount is NaN; …``, at most MAX_PROBLEMS, then how many more."""
     shown = [f"{path} {message}" for path, message in problems[:MAX_PROBLEMS]]
@@ -350,3 +347,53 @@ def describe_problems(problems: list[tuple[str, str]]) -> str:
     if more > 0:
         shown.append(f"and {more} more")
     return "; ".join(shown)
+
+
+# -- reading the file ---------------------------------------------------------------------
+
+
+def plan_file(path: Path) -> Path:
+    """``path``, or ``path/plan.json`` when ``path`` is a folder (a previous packet)."""
+    try:
+        is_folder = stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        is_folder = False  # read_input says what is wrong with the path
+    return path / "plan.json" if is_folder else path
+
+
+def read_plan_document(path: Path, limit: int) -> dict[str, Any]:
+    """A previous packet's plan.json (``path`` or ``path/plan.json``), read as hostile input:
+    a regular file within the size limit, strict JSON (taper.previous_values), and every value
+    the comparison uses checked. Raises OutputError naming the file, and the JSON path of each
+    bad value."""
+    file = plan_file(path)
+    spec = InputSpec(
+        "the previous packet's plan.json",
+        limit,
+        "larger than any plan.json taper writes; is it the right file?",
+    )
+    try:
+        data = read_input(file, spec)
+    except InputFileError as err:
+        if file != path and "no such file" in str(err):
+            raise OutputError(
+                f"{file}: no plan.json there; give the folder of the previous packet or its "
+                "plan.json"
+            ) from err
+        raise OutputError(f"{file}: {err}") from err
+    try:
+        document = strict_loads(data)
+    except JsonRefused as err:
+        raise OutputError(
+            f"{file}: not a plan.json written by taper: it {err}; give the previous packet's "
+            "folder or its plan.json"
+        ) from err
+    problems = check_plan_document(document)
+    if problems:
+        count = len(problems)
+        raise OutputError(
+            f"{file}: not a plan.json written by taper: {count} value"
+            f"{'s' if count != 1 else ''} taper never writes: {describe_problems(problems)}; "
+            "give the previous packet's folder or its plan.json"
+        )
+    return dict(document)
