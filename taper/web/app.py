@@ -133,11 +133,10 @@ def create_app(*, token: str, port: int) -> Flask:
         only the page's shell, and with the page key everything (taper.web.session)."""
         if offered_token():
             return True
-        if request.method == "GET" and request.path == "/" and "code" in request.args:
-            if launch.take_code(request.args["code"]):
-                request.environ["taper.exchange"] = True
-                return True
-            return False
+        code = request.args.get("code", "") if request.path == "/" else ""
+        if request.method == "GET" and code and launch.take_code(code):
+            request.environ["taper.exchange"] = True
+            return True  # (a spent code is nothing more than no code)
         session = request.cookies.get(launch.cookie, "")
         if not launch.is_session(session):
             return False
