@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from taper.errors import InputFileError, OutputError
 from taper.export.json import SCHEMA_ID
-from taper.output import InputSpec, read_input
+from taper.reading import InputSpec, read_input
 from taper.text import refused
 from taper.units import DOSE_UNITS, is_clock_time
 
@@ -268,6 +268,19 @@ def check_plan_document(document: Any) -> list[tuple[str, str]]:
         check.bad("$.revision", f"is not a whole number from 0 to {MAX_REVISION}")
     patient = check.obj(check.get(root, "patient", "$"), "$.patient") or {}
     check.text(patient.get("name"), "$.patient.name", optional=True)
+    # The course's identity (taper.identity): its title, first day, course = "..." and uid.
+    check.text(check.get(root, "title", "$"), "$.title")
+    start = check.get(root, "start", "$")
+    if not isinstance(start, str) or not _DATE.match(start) or not _is_date(start):
+        check.bad("$.start", "is not a date written like 2026-12-01")
+    if root.get("course") is not None:
+        course = check.obj(root["course"], "$.course") or {}
+        check.text(check.get(course, "uid", "$.course"), "$.course.uid")
+        check.text(check.get(course, "id", "$.course"), "$.course.id", optional=True)
+    for i, phase in enumerate(check.array(check.get(root, "phases", "$"), "$.phases")):
+        entry = check.obj(phase, f"$.phases[{i}]")
+        if entry is not None:
+            check.text(check.get(entry, "drug_name", f"$.phases[{i}]"), f"$.phases[{i}].drug_name")
     _check_days(check, check.array(check.get(root, "days", "$"), "$.days"))
     lines = set()
     for i, line in enumerate(check.array(check.get(root, "dispense", "$"), "$.dispense")):

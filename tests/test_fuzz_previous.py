@@ -213,6 +213,7 @@ def forged_calendars(draw: st.DrawFn) -> bytes:
 NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate]
 
 
+@pytest.mark.slow  # a fuzzer of whole calendars: .ci/run runs it, the README's command does not
 @settings(
     max_examples=200,
     deadline=None,
@@ -225,6 +226,7 @@ def test_forged_previous_calendars_are_used_or_refused(data: bytes) -> None:
         render_ics(_R1, stamp=STAMP, previous=data)
 
 
+@pytest.mark.slow  # a fuzzer of whole calendars: .ci/run runs it, the README's command does not
 @settings(
     max_examples=25,
     deadline=None,

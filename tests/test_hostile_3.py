@@ -90,9 +90,9 @@ def forged(old_plan: dict[str, Any], change: str) -> tuple[dict[str, Any], str]:
     """A copy of the old plan with MARK at the place ``change`` names, and that place's path."""
     document = json.loads(json.dumps(old_plan))
     dose = first_dose(document)
-    if change == "revision":
-        document["revision"] = MARK
-        return document, "$.revision"
+    if change in ("revision", "title", "start", "course"):
+        document[change] = MARK
+        return document, f"$.{change}"
     if change in ("count", "strength", "unit"):
         document["dispense"][0][change] = MARK
         return document, f"$.dispense[0].{change}"
@@ -124,6 +124,12 @@ VALUE_ATTACKS = [
     ("route-unknown", "route", '"rectal"', ".route"),
     ("drug-name-escape", "drug_name", '"Pred\\u001b[31mnisone"', ".drug_name holds characters"),
     ("drug-name-empty", "drug_name", '""', ".drug_name is empty"),
+    # the course's identity, read since issue 18
+    ("title-number", "title", "5", "$.title is a number"),
+    ("start-bad-date", "start", '"2026-13-01"', "$.start is not a date"),
+    ("course-list", "course", '["x"]', "$.course is a list"),
+    ("course-uid-number", "course", '{"uid": 5, "id": null}', "$.course.uid is a number"),
+    ("course-id-missing", "course", '{"uid": "course-x@taper"}', "$.course.id is missing"),
 ]
 
 
@@ -207,6 +213,7 @@ def huge_revision_file(tmp_path: Path, document: dict[str, Any], literal: str) -
     return path
 
 
+@pytest.mark.slow  # seconds of subprocess work each: .ci/run runs it, the README's command does not
 @pytest.mark.parametrize("literal", ["1e1000000000", "1" * 6_000_000])
 def test_a_huge_number_in_a_7_mb_plan_is_refused_quickly(
     tmp_path: Path, old_plan: dict[str, Any], literal: str
@@ -236,6 +243,7 @@ def test_a_huge_number_in_a_7_mb_plan_is_refused_quickly(
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.slow  # seconds of subprocess work each: .ci/run runs it, the README's command does not
 def test_reading_a_huge_plan_answers_sigterm(tmp_path: Path, old_plan: dict[str, Any]) -> None:
     """Killed while it reads a forged plan, the command ends at once with 143 (or has already
     refused it with 1): no conversion holds the interpreter away from its signal handler."""

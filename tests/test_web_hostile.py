@@ -131,6 +131,7 @@ def test_half_sent_requests_do_not_lock_the_nurse_out(
     assert served.process.poll() is None
 
 
+@pytest.mark.slow  # seconds of subprocess work each: .ci/run runs it, the README's command does not
 def test_the_accept_loop_does_not_spin_and_the_server_stops(
     served: Served, many_descriptors: None
 ) -> None:
