@@ -546,8 +546,9 @@ def build(
     old = None
     if previous is not None:
         from taper.previous import read_previous
+        from taper.reading import read_previous_plan
 
-        old = read_previous(previous, course)
+        old = read_previous(previous, course, read=read_previous_plan)
     options = Options(stamp=build_stamp(), paper=paper, large_print=large_print, previous=old)
     files = packet(course, options)
     for note in out.write(files):

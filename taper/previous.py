@@ -18,13 +18,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from taper.errors import OutputError
-from taper.export.json import SCHEMA_ID
 from taper.identity import course_uid
-from taper.plan import Plan
-from taper.previous_values import plan_file, read_plan_document
-
-# A packet's plan.json of the longest course is a few MB; a bigger file is not one.
-MAX_BYTES = 64 * 1024 * 1024
+from taper.plan import SCHEMA_ID, Plan
+from taper.previous_values import Reader, plan_file, read_plan_document
 
 
 class DoseKey(NamedTuple):
@@ -66,9 +62,10 @@ def plan_doses(plan: Plan) -> dict[date, tuple[DoseKey, ...]]:
     return days
 
 
-def read_previous(path: Path, plan: Plan) -> PreviousPlan:
-    """The previous plan from a packet folder (its ``plan.json``) or a ``plan.json`` file."""
-    document = read_plan_document(path, MAX_BYTES)
+def read_previous(path: Path, plan: Plan, *, read: Reader) -> PreviousPlan:
+    """The previous plan from a packet folder (its ``plan.json``) or a ``plan.json`` file,
+    whose bytes ``read`` gives (the front end's one reader: taper.reading.read_input)."""
+    document = read_plan_document(path, read)
     file = plan_file(path)
     shown = f"{file.parent.name}/{file.name}" if file.parent.name else file.name
     try:

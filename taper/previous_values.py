@@ -18,14 +18,14 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from taper.errors import InputFileError, OutputError
-from taper.export.json import SCHEMA_ID
-from taper.reading import InputSpec, read_input
+from taper.plan import SCHEMA_ID
 from taper.text import refused
 from taper.units import DOSE_UNITS, is_clock_time
 
@@ -374,19 +374,18 @@ def plan_file(path: Path) -> Path:
     return path / "plan.json" if is_folder else path
 
 
-def read_plan_document(path: Path, limit: int) -> dict[str, Any]:
+# Reads a file's bytes (a regular file, within the plan's size limit), raising InputFileError
+# with what is wrong: the front end's one reader, given in (it lives on a higher floor).
+Reader = Callable[[Path], bytes]
+
+
+def read_plan_document(path: Path, read: Reader) -> dict[str, Any]:
     """A previous packet's plan.json (``path`` or ``path/plan.json``), read as hostile input:
-    a regular file within the size limit, strict JSON (taper.previous_values), and every value
-    the comparison uses checked. Raises OutputError naming the file, and the JSON path of each
-    bad value."""
+    its bytes from ``read``, strict JSON, and every value the comparison uses checked. Raises
+    OutputError naming the file, and the JSON path of each bad value."""
     file = plan_file(path)
-    spec = InputSpec(
-        "the previous packet's plan.json",
-        limit,
-        "larger than any plan.json taper writes; is it the right file?",
-    )
     try:
-        data = read_input(file, spec)
+        data = read(file)
     except InputFileError as err:
         if file != path and "no such file" in str(err):
             raise OutputError(

@@ -27,6 +27,7 @@ from taper.errors import OutputError
 from taper.export.ics import render_ics
 from taper.export.json import render_json
 from taper.plan import Plan
+from taper.reading import read_previous_plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
@@ -135,7 +136,7 @@ def test_forged_plan_json_is_read_or_refused_naming_the_file(
     path = tmp_path_factory.mktemp("fuzz") / "plan.json"
     path.write_bytes(data)
     try:
-        previous = read_previous(path, _R1)
+        previous = read_previous(path, _R1, read=read_previous_plan)
     except OutputError as err:
         assert str(path) in str(err)
         return
@@ -161,7 +162,7 @@ def test_any_bytes_as_plan_json_are_refused(
     path = tmp_path_factory.mktemp("fuzz") / "plan.json"
     path.write_bytes(data)
     with pytest.raises(OutputError) as refused:
-        read_previous(path, _R1)
+        read_previous(path, _R1, read=read_previous_plan)
     assert str(path) in str(refused.value)
 
 
@@ -316,7 +317,7 @@ def test_the_unmutated_files_are_accepted(tmp_path: Path) -> None:
 
     path = tmp_path / "plan.json"
     path.write_bytes(json.dumps(OLD_PLAN).encode())
-    previous = read_previous(path, _R1)
+    previous = read_previous(path, _R1, read=read_previous_plan)
     assert previous.revision == 0
     assert sum(previous.dispense.values(), Decimal(0)) > 0
     render_ics(_R1, stamp=STAMP, previous=OLD_ICS)
@@ -346,7 +347,7 @@ def test_every_plan_taper_writes_reads_back_as_a_previous_plan(
     path = tmp_path_factory.mktemp("written") / "plan.json"
     path.write_bytes(render_json(plan))
     later = plan._replace(revision=plan.revision + 1)
-    previous = read_previous(path, later)
+    previous = read_previous(path, later, read=read_previous_plan)
     assert previous.doses == plan_doses(plan)
     assert previous.dispense == {
         (line.drug_name, line.strength, line.unit): line.count for line in plan.dispense
