@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from tests_strategies import regimens
 
 from taper.cli import load, main
-from taper.errors import OutputError
 from taper.export.ics import render_ics
 from taper.export.json import render_json
-from taper.plan import Plan
-from taper.reading import read_previous_plan
+from taper.files.reading import read_previous_plan
+from taper.read.errors import OutputError
+from taper.records.plan import Plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
@@ -131,7 +131,7 @@ def _use(previous: Any) -> None:
 def test_forged_plan_json_is_read_or_refused_naming_the_file(
     tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
-    from taper.previous import read_previous
+    from taper.checks.previous import read_previous
 
     path = tmp_path_factory.mktemp("fuzz") / "plan.json"
     path.write_bytes(data)
@@ -157,7 +157,7 @@ def test_forged_plan_json_is_read_or_refused_naming_the_file(
 def test_any_bytes_as_plan_json_are_refused(
     tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
-    from taper.previous import read_previous
+    from taper.checks.previous import read_previous
 
     path = tmp_path_factory.mktemp("fuzz") / "plan.json"
     path.write_bytes(data)
@@ -313,7 +313,7 @@ def test_other_forged_calendar_lines_are_refused(
 
 
 def test_the_unmutated_files_are_accepted(tmp_path: Path) -> None:
-    from taper.previous import read_previous
+    from taper.checks.previous import read_previous
 
     path = tmp_path / "plan.json"
     path.write_bytes(json.dumps(OLD_PLAN).encode())
@@ -336,9 +336,9 @@ def test_every_plan_taper_writes_reads_back_as_a_previous_plan(
     issue-20 checks: too strict would refuse a real reissue, too loose a forged one)."""
     from datetime import date as day
 
-    from taper.previous import plan_doses, read_previous
-    from taper.regimen import parse_regimen
-    from taper.schedules import build_plan
+    from taper.checks.previous import plan_doses, read_previous
+    from taper.engine.schedules import build_plan
+    from taper.read.regimen import parse_regimen
 
     regimen, problems = parse_regimen(document, "generated.toml")
     assume(regimen is not None)

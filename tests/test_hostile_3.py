@@ -279,7 +279,7 @@ def test_reading_a_huge_plan_answers_sigterm(tmp_path: Path, old_plan: dict[str,
 
 
 def test_depth_check_counts_only_brackets_outside_strings() -> None:
-    from taper.previous_values import nesting_depth_exceeds
+    from taper.checks.previous_values import nesting_depth_exceeds
 
     assert not nesting_depth_exceeds('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[["}', 3)
     assert not nesting_depth_exceeds('{"a": "\\"[[[[[[[[[["}', 2)
@@ -292,13 +292,13 @@ def test_depth_check_counts_only_brackets_outside_strings() -> None:
 def test_every_plan_taper_writes_passes_the_check(tmp_path: Path) -> None:
     """The check refuses only what taper never writes: every regimen of the test set that
     builds gives a plan.json the check accepts."""
+    from taper.checks.previous_values import check_plan_document, strict_loads
     from taper.export.json import render_json
-    from taper.previous_values import check_plan_document, strict_loads
 
     checked = 0
     for regimen in sorted(REGIMENS.glob("*.toml")):
         from taper.cli import load
-        from taper.errors import TaperError
+        from taper.read.errors import TaperError
 
         try:
             plan = load(regimen)

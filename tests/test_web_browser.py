@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from taper import api, clock
+from taper import api
+from taper.files import clock
 from taper.web import create_app
 
 VENDOR = Path(__file__).parent / "vendor"
@@ -101,7 +102,7 @@ def server() -> Iterator[str]:
     # The page defaults to this machine's zone; CI's is UTC, which has no emergency number
     # taper can trust: the tests run as a clinic in New York.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+        patch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
         yield f"http://127.0.0.1:{holder.port}"
     holder.shutdown()
     holder.server_close()
@@ -434,7 +435,7 @@ def test_the_browser_opens_the_page_from_the_private_file(browser: Any, tmp_path
     code = holder.app.extensions["taper_launch"].new_code()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
-        patch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+        patch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
         opener = opener_file(f"{base}/?code={code}")
         context = browser.new_context(viewport=DESKTOP)
         try:

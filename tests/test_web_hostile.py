@@ -338,7 +338,7 @@ def test_the_browser_is_opened_on_a_private_file_not_the_token(tmp_path: Path) -
 def app(monkeypatch: pytest.MonkeyPatch) -> Flask:
     from taper.web import create_app
 
-    monkeypatch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+    monkeypatch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
     return create_app(token=TOKEN, port=PORT)
 
 

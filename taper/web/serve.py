@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from taper.errors import TaperError
+from taper.read.errors import TaperError
 from taper.web.app import create_app
 from taper.web.limits import GuardedHandler, GuardedServer
 from taper.web.session import Launch, opener_file, remove_opener

@@ -24,10 +24,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from taper.errors import InputFileError, OutputError
-from taper.plan import SCHEMA_ID
-from taper.text import refused
-from taper.units import DOSE_UNITS, is_clock_time
+from taper.read.errors import InputFileError, OutputError
+from taper.read.text import refused
+from taper.read.units import DOSE_UNITS, is_clock_time
+from taper.records.plan import SCHEMA_ID
 
 # taper's plan.json is 6 levels deep (root, days, a day, doses, a dose, its tablets, basis).
 MAX_DEPTH = 16
