@@ -168,8 +168,10 @@ def load(regimen: Path) -> Plan:
     return load_regimen(regimen, today=today())
 
 
+# readable=False: click would call an unreadable file a usage error (exit 2, "Path … is not
+# readable"); taper reads it itself and says "permission denied" with the file (exit 1).
 regimen_argument = click.argument(
-    "regimen", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False)
+    "regimen", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False, readable=False)
 )
 force_option = click.option("--force", is_flag=True, help="Replace an existing output.")
 
@@ -323,7 +325,7 @@ def _in_language(course: Plan, lang: str | None) -> Plan:
 @click.option("--no-alarm", is_flag=True, help="Leave alarms out.")
 @click.option(
     "--previous",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="The calendar file taper wrote for the plan this one replaces (same patient, title "
     "and first day): its events that are gone are written as cancelled.",
 )
@@ -532,7 +534,8 @@ def new(
 )
 @click.option(
     "--previous",
-    type=click.Path(path_type=Path, exists=True),
+    # Read (and a missing or unreadable one reported, exit 1) by taper.previous.
+    type=click.Path(path_type=Path, readable=False),
     help="The packet this plan replaces (its folder or its plan.json): the pharmacist sheet "
     "lists the days that changed and what is still to supply. One regimen only.",
 )
@@ -572,8 +575,9 @@ def build(
     old = None
     if previous is not None:
         from taper.checks.previous import read_previous
+        from taper.files.reading import read_previous_plan
 
-        old = read_previous(previous, course)
+        old = read_previous(previous, course, read=read_previous_plan)
     options = Options(stamp=build_stamp(), paper=paper, large_print=large_print, previous=old)
     files = packet(course, options)
     for note in out.write(files):

@@ -395,3 +395,63 @@ def test_changing_how_a_phase_is_dosed(page: Any) -> None:
     check(page.locator("#regimen")).to_have_value(
         re.compile(r'taper = \{ from = "60 mg", to = "10 mg", by = "10 mg", every = 3 \}')
     )
+
+
+def test_the_page_keeps_its_key_in_the_tab_not_in_a_cookie(page: Any, server: str) -> None:
+    """Issue 20: the cookie every port of 127.0.0.1 receives is not the token and opens only
+    the page's shell; the page key lives in this tab's sessionStorage and goes with requests."""
+    check = expect()
+    assert page.url == f"{server}/"  # the token left the address bar (and the history entry)
+    cookies = page.context.cookies()
+    assert [c["name"] for c in cookies] == [f"taper_session_{server.rsplit(':', 1)[1]}"]
+    assert TOKEN not in cookies[0]["value"]
+    assert page.evaluate("document.querySelector('meta[name=taper-key]').content") == ""
+    page.reload()  # the cookie brings the shell back; the tab's key still works
+    check(page.locator("#no-key")).to_be_hidden()
+    use_template(page)
+    page.get_by_label("Patient name").fill("Jane Doe")
+    check(page.locator("#preview")).to_contain_text("Jane Doe")
+    # A new tab with the cookie alone (what another port's server could replay) has no key.
+    other = page.context.new_page()
+    other.goto(f"{server}/")
+    check(other.locator("#no-key")).to_be_visible()
+    with other.expect_response(re.compile(r"/ui/template$")) as refused:
+        other.get_by_role("button", name="Use this template").click()
+    assert refused.value.status == 403
+    other.close()
+
+
+def test_the_browser_opens_the_page_from_the_private_file(browser: Any, tmp_path: Path) -> None:
+    """What `taper serve` starts the browser on: a 0600 file that forwards it to a one-time
+    code. The page opens with its key, the address loses the code, and the code is spent."""
+    from taper.web.limits import GuardedHandler, GuardedServer
+    from taper.web.session import opener_file, remove_opener
+
+    holder = GuardedServer("127.0.0.1", 0, lambda e, s: [], handler=GuardedHandler)
+    holder.app = create_app(token=TOKEN, port=holder.port)
+    thread = threading.Thread(target=holder.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{holder.port}"
+    code = holder.app.extensions["taper_launch"].new_code()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+        patch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
+        opener = opener_file(f"{base}/?code={code}")
+        context = browser.new_context(viewport=DESKTOP)
+        try:
+            page = context.new_page()
+            page.goto(opener.as_uri())
+            page.wait_for_url(f"{base}/")
+            expect()(page.locator("#no-key")).to_be_hidden()
+            use_template(page)  # a request that needs the page key
+            stranger = browser.new_context(viewport=DESKTOP)
+            answer = stranger.new_page().goto(f"{base}/?code={code}")
+            assert answer is not None and answer.status == 403  # spent
+            stranger.close()
+        finally:
+            context.close()
+            remove_opener(opener)
+            holder.shutdown()
+            holder.server_close()
+            thread.join(timeout=5)
+    assert not opener.exists()
