@@ -30,7 +30,14 @@ if TYPE_CHECKING:
 
     from taper.output import OutputFolder
 
-PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf")
+PACKET_FILES = (
+    "plan.json",
+    "reminders.ics",
+    "patient.pdf",
+    "pharmacist.pdf",
+    "nurse.pdf",
+    "plan.fhir.json",  # issue 21: the course for the hospital's record (taper fhir)
+)
 _GLOB = ("*", "?", "[")
 
 
@@ -43,6 +50,7 @@ def load_renderers(*, freeze: bool = False) -> None:
     """
     import gc
 
+    import taper.export.fhir
     import taper.export.ics
     import taper.export.json
     import taper.export.pdf
@@ -98,6 +106,7 @@ def render_packet(
     from taper.export import rlsettings
 
     rlsettings.pin()
+    from taper.export.fhir import render_fhir
     from taper.export.ics import render_ics
     from taper.export.json import render_json
     from taper.export.pdf import render_pdf
@@ -120,6 +129,7 @@ def render_packet(
                     plan, "pharmacist", stamp=stamp, paper=paper, previous=previous
                 ),
                 "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
+                "plan.fhir.json": render_fhir(plan),
             }
     finally:
         if collecting:

@@ -623,6 +623,70 @@ def _print_run(
 
 
 @main.command()
+@regimen_argument
+@click.option("-o", "--output", default="-", show_default=True, help="The JSON file to write.")
+@force_option
+def fhir(regimen: Path, output: str, force: bool) -> None:
+    """Write the course as an HL7 FHIR R4 Bundle (JSON) for the hospital's record.
+
+    Example: taper fhir jane.toml -o jane.fhir.json
+    """
+    from taper.export.fhir import render_fhir
+    from taper.output import OutputFile
+
+    course = load(regimen)
+    OutputFile(output, force=force, inputs={"the regimen": regimen}).write(render_fhir(course))
+
+
+@main.command(name="import")
+@click.argument("order", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False))
+@click.option("-o", "--output", default="-", show_default=True, help="The regimen file to write.")
+@click.option("--timezone", type=TimezoneType(), help="IANA time zone (default: this machine's).")
+@click.option("--start", type=DateType(), help="Course day 1, when the order gives no start date.")
+@click.option("--weight", help='The patient\'s weight for per-kg doses, such as "70 kg".')
+@force_option
+def import_(
+    order: Path,
+    output: str,
+    timezone: str | None,
+    start: date | None,
+    weight: str | None,
+    force: bool,
+) -> None:
+    """Write a regimen from an EHR's order in FHIR R4 JSON (a MedicationRequest or a Bundle).
+
+    The regimen opens with "imported from FILE: check every dose before use" and keeps the
+    order's free text as comments; it is written only when it passes taper check.
+
+    Example: taper import order.json -o jane.toml --timezone America/New_York
+    """
+    from taper.errors import InputFileError, Problem, RegimenError
+    from taper.fhir_import import FHIR_INPUT, ImportOptions, checked_import
+    from taper.output import OutputFile, read_input
+    from taper.templates import machine_timezone
+    from taper.units import parse_weight
+
+    if weight is not None:
+        try:
+            parse_weight(weight)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--weight") from err
+    out = OutputFile(output, force=force, inputs={"the order": order})
+    try:
+        data = read_input(order, FHIR_INPUT)
+    except InputFileError as err:
+        raise RegimenError(order.name, [Problem("", str(err))]) from err
+    options = ImportOptions(timezone or machine_timezone(), start, weight)
+    name = Path(output).name if output != "-" else "regimen.toml"
+    text = checked_import(data, order.name, options, name)
+    out.write(text.encode("utf-8"))
+    if output != "-":
+        click.echo(
+            terminal(f"wrote {output}; check every dose, then run: taper check {output}"), err=True
+        )
+
+
+@main.command()
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from taper.previous import PreviousPlan
 
 #: The packet's files, in the order ``taper build`` writes them and the zip holds them.
-PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf")
+PACKET_FILES = (
+    "plan.json",
+    "reminders.ics",
+    "patient.pdf",
+    "pharmacist.pdf",
+    "nurse.pdf",
+    "plan.fhir.json",  # issue 21: the course for the hospital's record (taper fhir)
+)
 PAPERS = ("letter", "a4")
 
 
@@ -126,6 +133,10 @@ def render_file(
         from taper.export.json import render_json
 
         return render_json(plan)
+    if name == "plan.fhir.json":
+        from taper.export.fhir import render_fhir
+
+        return render_fhir(plan)
     if name == "reminders.ics":
         from taper.export.ics import render_ics
 
@@ -150,7 +161,7 @@ def packet(
     large_print: bool = False,
     previous: PreviousPlan | None = None,
 ) -> dict[str, bytes]:
-    """The five files of ``taper build``, in ``PACKET_FILES`` order: the very function the
+    """The files of ``taper build``, in ``PACKET_FILES`` order: the very function the
     command uses (``taper.batch.render_packet``), so the bytes are the same."""
     from taper.batch import render_packet
 

@@ -35,6 +35,7 @@ _PACKET_MEDIA = {
     "patient.pdf": "application/pdf",
     "pharmacist.pdf": "application/pdf",
     "nurse.pdf": "application/pdf",
+    "plan.fhir.json": "application/fhir+json",
 }
 # The server answers requests in threads; reportlab keeps settings in module globals (and the
 # PDF export switches one around each build), so exports are made one at a time.
@@ -233,6 +234,16 @@ def create_app(*, token: str, port: int) -> Flask:
             headers={"Content-Disposition": 'attachment; filename="taper-packet.zip"'},
         )
 
+    @app.post("/api/fhir")
+    def fhir() -> Response:
+        """Issue 21: the course as a FHIR R4 Bundle, ``taper fhir``'s bytes."""
+        from taper.export.fhir import render_fhir
+
+        result = service.check_bytes(_body())
+        if result.plan is None:
+            return _json(result.as_json(), 422)
+        return Response(render_fhir(result.plan), mimetype="application/fhir+json")
+
     # -- the page ------------------------------------------------------------------------------
 
     @app.get("/")
@@ -316,6 +327,36 @@ def create_app(*, token: str, port: int) -> Flask:
             message = "; ".join(p.render(str(name)) for p in problems)
             return _fragments(old, old_doc, form_body=False, template_error=message)
         return _fragments(data.decode("utf-8").removeprefix("\ufeff"), doc, form_body=True)
+
+    @app.post("/ui/import-fhir")
+    def ui_import_fhir() -> Response:
+        """Issue 21: "Start from an EHR order (FHIR JSON)": the order becomes the regimen, or
+        its refusals are listed beside the upload, each with its place."""
+        from taper.fhir_import import FHIR_LIMIT, ImportOptions, checked_import
+        from taper.templates import machine_timezone
+        from taper.zones import is_zone
+
+        upload = request.files.get("fhir")
+        data = upload.read(FHIR_LIMIT + 1) if upload is not None else b""
+        name = str(upload.filename or "order.json") if upload is not None else "order.json"
+        old, old_doc, _ = _resolve(request.form)
+        if not data:
+            return _fragments(old, old_doc, form_body=False, fhir_errors=["choose a file first"])
+        zone = str(request.form.get("timezone", "")).strip()
+        start_text = str(request.form.get("start", "")).strip()
+        try:
+            start = date.fromisoformat(start_text) if start_text else None
+        except ValueError:
+            start = None
+        weight = str(request.form.get("patient.weight", "")).strip() or None
+        options = ImportOptions(zone if is_zone(zone) else machine_timezone(), start, weight)
+        try:
+            text = checked_import(data, name, options)
+        except RegimenError as err:
+            listed = [p.render(name) for p in err.problems]
+            return _fragments(old, old_doc, form_body=False, fhir_errors=listed)
+        doc, _ = parse_document(text.encode("utf-8"))
+        return _fragments(text, doc, form_body=True)
 
     @app.post("/ui/download")
     def ui_download() -> Response:
@@ -487,9 +528,10 @@ def _fragments(
     focus: str = "",
     note: str = "",
     template_error: str = "",
+    fhir_errors: list[str] | None = None,
 ) -> Response:
     context = _page_context(text, doc, focus=focus, note=note, template_error=template_error)
-    context.update(form_body=form_body, file=file)
+    context.update(form_body=form_body, file=file, fhir_errors=fhir_errors or [])
     if doc is None and not template_error:
         problems = context["result"].errors
         context["template_error"] = (
