@@ -321,8 +321,9 @@ def _drug_from_names(names: list[str]) -> tuple[str | None, list[str]]:
         drug = find_drug(name)
         if drug is not None:
             return drug.id, tried
-        if not name.isascii():
-            continue  # "méthylprednisolone": a look-alike name is never matched by its letters
+        # Whole words only: "méthylprednisolone" splits at its accent and matches nothing, so a
+        # look-alike spelling is never taken for a catalogue drug; the other words of
+        # "PREDNISOLONE 20 mg comprimé" do not stand in the way.
         words = f" {' '.join(re.split(r'[^a-z0-9]+', _fold(name))).strip()} "
         found = {
             drug_id
