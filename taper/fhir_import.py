@@ -1313,6 +1313,11 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
                 entries.append((f"Bundle.entry[{number}].resource", url, entry["resource"]))
     elif kind in ("MedicationRequest", "ServiceRequest"):
         entries.append((kind, None, document))
+    elif not isinstance(document, dict):
+        raise RegimenError(
+            source,
+            [Problem("", "is not a FHIR resource (a JSON object with a resourceType)")],
+        )
     else:
         raise RegimenError(
             source,

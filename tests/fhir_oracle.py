@@ -175,7 +175,7 @@ def expand(
             for dosage in resource["dosageInstruction"]:
                 route = V3_ROUTES[dosage["route"]["coding"][0]["code"]]
                 quantity = dosage["doseAndRate"][0]["doseQuantity"]
-                amount = str(Decimal(str(quantity["value"])).normalize())
+                amount = format(Decimal(str(quantity["value"])).normalize(), "f")
                 for day, time in _times(dosage["timing"]["repeat"], zone):
                     out.append((day, time, drug, route, amount, quantity["code"]))
         elif kind == "ServiceRequest":
@@ -227,7 +227,7 @@ def planned(plan_json: bytes) -> list[tuple[str, str, str, str, str | None, str 
                     dose["time"],
                     dose["drug_name"],
                     dose["route"],
-                    None if amount is None else str(Decimal(str(amount)).normalize()),
+                    None if amount is None else format(Decimal(str(amount)).normalize(), "f"),
                     _unit(dose["unit"], dose["drug"]),
                 )
             )
