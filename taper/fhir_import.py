@@ -51,8 +51,6 @@ _KNOWN_UNITS = (
     "the tablet's strength)"
 )
 
-_V3 = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration"
-_SNOMED = "http://snomed.info/sct"
 _ROUTE_CODES = {
     # HL7 v3 RouteOfAdministration
     "PO": "oral",
@@ -118,6 +116,9 @@ _ASSUMED = {
     4: ("breakfast", "lunch", "supper", "bedtime"),
 }
 _SERIES_HOURS = (4, 6, 8, 12)
+# Orders not to be given: FHIR.md §3 names cancelled and entered-in-error; a searchset of a
+# patient's orders also returns old ones (completed, stopped), which are not this course either.
+_NOT_TO_GIVE = ("entered-in-error", "cancelled", "completed", "stopped")
 _WEIGHT_LOINC = "29463-7"
 _HEIGHT_LOINC = "8302-2"
 
@@ -907,7 +908,7 @@ def _amount_text(amount: Decimal, unit: str) -> str:
     return format_amount(amount, unit)
 
 
-def _steps(r: _Reader, doses: list[_Dose], place: str, start: date | None) -> list[_Step]:
+def _steps(r: _Reader, doses: list[_Dose], start: date | None) -> list[_Step]:
     """The Dosages in ``sequence`` order (else array order); equal sequences are one divided
     step; boundsDuration steps follow the step before."""
     order = sorted(doses, key=lambda d: (d.sequence if d.sequence is not None else 10**9, d.index))
@@ -1034,12 +1035,11 @@ def _request_phases(
     from taper.catalogue import drugs
 
     status = request.get("status")
-    if status in ("entered-in-error", "cancelled"):
+    if status in _NOT_TO_GIVE:
         r.problem(
             f"{place}.status",
             f'is "{status}": this order is not to be given; export the active order instead',
-        )
-        return []
+        )  # the rest is still read: every problem at once
     for key in ("text",):
         narrative = request.get(key)
         if isinstance(narrative, dict) and narrative.get("status") != "generated":
@@ -1094,14 +1094,12 @@ def _request_phases(
         extra["liquid"] = f"{_amount_text(amount, unit)}/{per_text}"
     elif product.tablet is not None and route == "oral":
         extra["tablets"] = [_amount_text(*product.tablet)]
-    caps = {d.cap for d in read} | {d.cap_daily for d in read}
     if any(d.cap is not None for d in read):
         extra["max"] = _amount_text(max(d.cap for d in read if d.cap is not None), "mg")
     if any(d.cap_daily is not None for d in read):
         extra["max_daily"] = _amount_text(
             max(d.cap_daily for d in read if d.cap_daily is not None), "mg"
         )
-    del caps
     durations = {d.duration for d in read if d.duration}
     if durations:
         extra["duration"] = sorted(durations)[0]
@@ -1146,7 +1144,7 @@ def _request_phases(
             "at": item.times,
         }
         return [(item.start, table)]
-    steps = _steps(r, read, place, options.start)
+    steps = _steps(r, read, options.start)
     phases = []
     for number, run in enumerate(_runs(r, steps), 1):
         from taper.voice.fhir import imported_phase_name
@@ -1163,7 +1161,7 @@ def _service_phase(
     from taper.catalogue import drugs
 
     status = service.get("status")
-    if status in ("entered-in-error", "cancelled", "revoked"):
+    if status in ("entered-in-error", "revoked", "completed"):
         r.problem(
             f"{place}.status",
             f'is "{status}": these sessions are not to be given; export the active order',
@@ -1230,6 +1228,30 @@ def _service_phase(
     return [(begin, table)]
 
 
+def _patient_key(index: _Index, subject: Any) -> Any:
+    """What tells two requests' patients apart: the resolved Patient, else the reference."""
+    if not isinstance(subject, dict):
+        return None
+    reference = subject.get("reference")
+    if isinstance(reference, str):
+        found = index.find(reference, None)
+        return id(found) if found is not None else reference
+    return subject.get("display") or None
+
+
+def _same_patient(r: _Reader, index: _Index, first: Any, subject: Any, place: str) -> Any:
+    """The first request's subject; a request for someone else is refused (a searchset can
+    hold several patients' orders: one regimen is one patient's course)."""
+    if first is None:
+        return subject
+    if _patient_key(index, subject) != _patient_key(index, first):
+        r.problem(
+            f"{place}.subject",
+            "is another patient than the first order's; import one patient's orders at a time",
+        )
+    return first
+
+
 def _patient(r: _Reader, index: _Index, subject: Any) -> tuple[str | None, dict[str, Any] | None]:
     patient = None
     if isinstance(subject, dict) and isinstance(subject.get("reference"), str):
@@ -1265,6 +1287,11 @@ def _observation(
             "cancelled",
         ):
             continue
+        subject = resource.get("subject")
+        if patient is not None and isinstance(subject, dict):
+            reference = subject.get("reference")
+            if isinstance(reference, str) and index.find(reference, None) is not patient:
+                continue  # another patient's weight
         codings = (resource.get("code") or {}).get("coding") or []
         if not any(isinstance(c, dict) and c.get("code") == code for c in codings):
             continue
@@ -1333,11 +1360,12 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
     phases: list[tuple[date, dict[str, Any]]] = []
     subject = None
     for place, _, resource in entries:
+        if resource.get("resourceType") not in ("MedicationRequest", "ServiceRequest"):
+            continue
+        subject = _same_patient(r, index, subject, resource.get("subject"), place)
         if resource.get("resourceType") == "MedicationRequest":
-            subject = subject or resource.get("subject")
             phases += _request_phases(r, resource, place, index, options, zone, needed.add)
-        elif resource.get("resourceType") == "ServiceRequest":
-            subject = subject or resource.get("subject")
+        else:
             phases += _service_phase(r, resource, place, zone, options)
     requests = [
         res

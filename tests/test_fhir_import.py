@@ -119,6 +119,7 @@ def test_hl7_medrx0301_as_needed_is_refused_with_every_problem() -> None:
     assert "as-needed" in messages["MedicationRequest.dosageInstruction[0].asNeededCodeableConcept"]
     assert "MedicationRequest.dosageInstruction[0].timing.repeat.periodMax" in messages
     assert "Oxycodone" in messages["MedicationRequest.medication"]
+    assert '"completed"' in messages["MedicationRequest.status"]
 
 
 def test_hl7_france_instants_give_exactly_two_doses_a_step() -> None:
@@ -311,6 +312,7 @@ REFUSALS: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
         "not to be given",
     ),
     "cancelled": (_set(["status"], "cancelled"), "MedicationRequest.status", "not to be given"),
+    "completed": (_set(["status"], "completed"), "MedicationRequest.status", "not to be given"),
     "not in the catalogue": (
         _set(["medicationCodeableConcept"], {"text": "ibuprofen 400 mg tablet"}),
         "MedicationRequest.medication",
@@ -350,6 +352,39 @@ def test_every_refusal_has_its_place_exit_1_no_file_no_traceback(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["order.json"]
     assert f"order.json: {place}: " in result.output if place else "order.json: " in result.output
     assert words in result.output
+
+
+def test_a_searchset_with_another_patients_order_is_refused() -> None:
+    order = copy.deepcopy(EOD)
+    other = copy.deepcopy(EOD)
+    other["subject"] = {"display": "Someone Else"}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": order}, {"resource": other}],
+    }
+    with pytest.raises(RegimenError) as caught:
+        checked_import(json.dumps(bundle).encode(), "s.json", ImportOptions("America/Chicago"))
+    (problem,) = caught.value.problems
+    assert problem.place == "Bundle.entry[1].resource.subject"
+
+
+def test_instants_that_cut_a_day_short_give_that_day_its_own_doses() -> None:
+    order = copy.deepcopy(EOD)
+    repeat = order["dosageInstruction"][0]["timing"]["repeat"]
+    repeat.update(
+        boundsPeriod={"start": "2026-12-01T12:00:00-06:00", "end": "2026-12-03T12:00:00-06:00"},
+        frequency=2,
+        period=1,
+        timeOfDay=["08:00:00", "20:00:00"],
+    )
+    text = checked_import(json.dumps(order).encode(), "o.json", ImportOptions("America/Chicago"))
+    assert [(d[0], d[1]) for d in _doses(text)] == [
+        ("2026-12-01", "20:00"),
+        ("2026-12-02", "08:00"),
+        ("2026-12-02", "20:00"),
+        ("2026-12-03", "08:00"),
+    ]
 
 
 def test_the_refusals_cover_the_contract() -> None:

@@ -269,7 +269,7 @@ def _medication(plan: Plan, phase: PhasePlan) -> dict[str, Any] | None:
     }
 
 
-def _common(plan: Plan, phase: PhasePlan, patient_url: str) -> dict[str, Any]:
+def _common(plan: Plan, phase: PhasePlan) -> dict[str, Any]:
     return {
         "identifier": [phase_identifier(plan, phase, plan.revision)],
         "status": "active",
@@ -292,7 +292,7 @@ def _request(
     doses = _phase_doses(plan, phase)
     request: dict[str, Any] = {
         "resourceType": "MedicationRequest",
-        **_common(plan, phase, patient_url),
+        **_common(plan, phase),
     }
     if medication_url is not None:
         request["medicationReference"] = {"reference": medication_url}
@@ -330,7 +330,7 @@ def _service(plan: Plan, phase: PhasePlan, patient_url: str) -> dict[str, Any]:
     _duration(repeat, phase)
     return {
         "resourceType": "ServiceRequest",
-        **_common(plan, phase, patient_url),
+        **_common(plan, phase),
         "requisition": group_identifier(plan),
         "code": {"text": phase.drug_name},
         "subject": {"reference": patient_url},
