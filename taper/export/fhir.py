@@ -111,22 +111,35 @@ def _duration(repeat: dict[str, Any], phase: PhasePlan) -> None:
             repeat["duration"], repeat["durationUnit"] = phase.duration_min, "min"
 
 
-def _phase_doses(plan: Plan, phase: PhasePlan) -> list[Dose]:
-    return [dose for dose in plan.doses if dose.phase == phase.name]
+def _by_phase(plan: Plan) -> dict[str, list[Dose]]:
+    """Each phase's doses in time order, binned in one pass (a long course has hundreds of
+    days and dozens of phases and steps)."""
+    binned: dict[str, list[Dose]] = {}
+    for day in plan.days:
+        for dose in day.doses:
+            binned.setdefault(dose.phase, []).append(dose)
+    for doses in binned.values():
+        doses.sort(key=lambda d: d.starts)
+    return binned
 
 
 def _step_of(phase: PhasePlan, doses: list[Dose]) -> list[tuple[StepPlan, list[Dose]]]:
-    """Each step with the plan's doses it gives (a series counts its doses: the last may fall
-    after midnight, on a day the next step also covers)."""
+    """Each step with the plan's doses it gives, in one pass over the phase's doses (in time
+    order): a daily step takes the doses of its days; a series counts its doses (the last may
+    fall after midnight, on a day the next phase also covers)."""
     out: list[tuple[StepPlan, list[Dose]]] = []
-    rest = sorted(doses, key=lambda d: d.starts)
+    at = 0
     for step in phase.steps:
         if step.every_hours and step.series_doses:
-            mine, rest = rest[: step.series_doses], rest[step.series_doses :]
+            mine = doses[at : at + step.series_doses]
+            at += len(mine)
         else:
             last = step.first_day + step.days - 1
-            mine = [d for d in rest if step.first_day <= d.day <= last]
-            rest = [d for d in rest if not step.first_day <= d.day <= last]
+            end = at
+            while end < len(doses) and doses[end].day <= last:
+                end += 1
+            mine = [d for d in doses[at:end] if d.day >= step.first_day]
+            at = end
         out.append((step, mine))
     return out
 
@@ -153,14 +166,14 @@ def _amount_groups(step: StepPlan) -> list[list[StepDose]]:
     return list(groups.values())
 
 
-def _dosages(plan: Plan, phase: PhasePlan) -> list[dict[str, Any]]:
+def _dosages(plan: Plan, phase: PhasePlan, doses: list[Dose]) -> list[dict[str, Any]]:
     from taper.voice.amounts import basis_text
     from taper.voice.fhir import dosage_text
     from taper.voice.sigs import step_sig, strengths
 
     one_strength = len(strengths(phase)) <= 1
     dosages: list[dict[str, Any]] = []
-    for sequence, (step, given) in enumerate(_step_of(phase, _phase_doses(plan, phase)), 1):
+    for sequence, (step, given) in enumerate(_step_of(phase, doses), 1):
         sig = step_sig(phase, step, one_strength, first=True)
         for group in _amount_groups(step):
             first = group[0]
@@ -285,11 +298,10 @@ def _performer(phase: PhasePlan, patient_url: str) -> dict[str, Any]:
 
 
 def _request(
-    plan: Plan, phase: PhasePlan, patient_url: str, medication_url: str | None
+    plan: Plan, phase: PhasePlan, doses: list[Dose], patient_url: str, medication_url: str | None
 ) -> dict[str, Any]:
     from taper.voice.fhir import phase_note
 
-    doses = _phase_doses(plan, phase)
     request: dict[str, Any] = {
         "resourceType": "MedicationRequest",
         **_common(plan, phase),
@@ -306,7 +318,7 @@ def _request(
         }
     request.update(_performer(phase, patient_url))
     request["note"] = [{"text": phase_note(phase.name)}]
-    request["dosageInstruction"] = _dosages(plan, phase)
+    request["dosageInstruction"] = _dosages(plan, phase, doses)
     request["dispenseRequest"] = _dispense(plan, phase, doses)
     return request
 
@@ -358,10 +370,13 @@ def bundle(plan: Plan) -> dict[str, Any]:
             url = course_uuid(plan, "medication", phase.name)
             medications[phase.name] = url
             entries.append((url, medication))
+    by_phase = _by_phase(plan)
     for phase in plan.phases:
         if not is_procedure(phase):
             url = course_uuid(plan, "request", phase.name, plan.revision)
-            entries.append((url, _request(plan, phase, patient_url, medications.get(phase.name))))
+            doses = by_phase.get(phase.name, [])
+            request = _request(plan, phase, doses, patient_url, medications.get(phase.name))
+            entries.append((url, request))
     for phase in plan.phases:
         if is_procedure(phase):
             url = course_uuid(plan, "service", phase.name, plan.revision)
