@@ -116,6 +116,11 @@ _ASSUMED = {
     4: ("breakfast", "lunch", "supper", "bedtime"),
 }
 _SERIES_HOURS = (4, 6, 8, 12)
+UNREADABLE = (
+    "could not be read as a FHIR R4 order (an element of an unexpected type or size); "
+    "export the order again as FHIR R4 JSON"
+)
+_LONGEST = 1096  # days: taper's longest course (3 years)
 # Orders not to be given: FHIR.md §3 names cancelled and entered-in-error; a searchset of a
 # patient's orders also returns old ones (completed, stopped), which are not this course either.
 _NOT_TO_GIVE = ("entered-in-error", "cancelled", "completed", "stopped")
@@ -257,7 +262,7 @@ class _Index:
     def find(self, reference: str, holder: dict[str, Any] | None) -> dict[str, Any] | None:
         if reference.startswith("#"):
             wanted = reference[1:]
-            for item in (holder or {}).get("contained", []) or []:
+            for item in _items(_obj(holder).get("contained")):
                 if isinstance(item, dict) and item.get("id") == wanted:
                     return item
             # Some EHR exports put the "contained" resource beside the request in the Bundle.
@@ -274,24 +279,45 @@ class _Index:
         return None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, Decimal) and value == value.to_integral_value() and value >= 0:
-        return int(value)
-    return None
+def _items(value: Any) -> list[Any]:
+    """A list element as a list: anything else (a hostile or broken file) is no items."""
+    return value if isinstance(value, list) else []
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """An object element as a dict: anything else is an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 def _dec(value: Any) -> Decimal | None:
-    if isinstance(value, Decimal) and value.is_finite():
+    """A number of a size a dose, a count or a period can have (a hostile 1E+999999999 is
+    none: expanding it would take the machine's memory)."""
+    if isinstance(value, Decimal) and value.is_finite() and -12 <= value.adjusted() <= 9:
         return value
     return None
+
+
+def _int(value: Any) -> int | None:
+    """A whole number from 0 to 100,000 (counts, periods, days), else None."""
+    number = _dec(value) if not isinstance(value, bool) else None
+    if number is not None and number == number.to_integral_value() and 0 <= number <= 100_000:
+        return int(number)
+    return None
+
+
+def _in_range(day: date) -> bool:
+    from taper.regimen import EARLIEST_START, LATEST_START
+
+    return EARLIEST_START <= day <= LATEST_START + timedelta(days=1100)
 
 
 def _date(text: Any) -> date | None:
     if isinstance(text, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             return None
+        return day if _in_range(day) else None
     return None
 
 
@@ -301,9 +327,10 @@ def _instant(text: Any) -> datetime | None:
     ):
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if _in_range(moment.date()) else None
 
 
 # -- the drug ----------------------------------------------------------------------------------
@@ -340,7 +367,7 @@ def _concept_names(concept: Any) -> list[str]:
     if not isinstance(concept, dict):
         return []
     names = [concept.get("text")]
-    names += [c.get("display") for c in concept.get("coding", []) or [] if isinstance(c, dict)]
+    names += [c.get("display") for c in _items(concept.get("coding")) if isinstance(c, dict)]
     return [n for n in names if isinstance(n, str)]
 
 
@@ -354,7 +381,7 @@ class _Product:
 
 def _strength(r: _Reader, medication: dict[str, Any], place: str) -> tuple[Any, Any]:
     """A Medication's strength: per tablet, or per mL of a liquid."""
-    for number, ingredient in enumerate(medication.get("ingredient", []) or []):
+    for number, ingredient in enumerate(_items(medication.get("ingredient"))):
         if not isinstance(ingredient, dict) or not isinstance(ingredient.get("strength"), dict):
             continue
         where = f"{place}.ingredient[{number}].strength"
@@ -426,8 +453,12 @@ def _route(r: _Reader, dosage: dict[str, Any], place: str) -> str | None:
     route = dosage.get("route")
     if not isinstance(route, dict):
         return None
-    for coding in route.get("coding", []) or []:
-        if isinstance(coding, dict) and coding.get("code") in _ROUTE_CODES:
+    for coding in _items(route.get("coding")):
+        if (
+            isinstance(coding, dict)
+            and isinstance(coding.get("code"), str)
+            and coding["code"] in _ROUTE_CODES
+        ):
             return _ROUTE_CODES[coding["code"]]
     for name in _concept_names(route):
         found = _ROUTE_WORDS.get(" ".join(name.lower().split()))
@@ -447,7 +478,7 @@ def _times(
     """The dose times: timeOfDay, else when's slots, else assumed (flagged)."""
     if "timeOfDay" in repeat:
         times = []
-        for number, value in enumerate(repeat.get("timeOfDay") or []):
+        for number, value in enumerate(_items(repeat.get("timeOfDay"))):
             match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)(:00(\.0+)?)?", str(value))
             if not isinstance(value, str) or not match:
                 r.problem(
@@ -464,7 +495,7 @@ def _times(
                 "moves the dose away from its routine time; give timeOfDay instead",
             )
         slots = []
-        for number, code in enumerate(repeat.get("when") or []):
+        for number, code in enumerate(_items(repeat.get("when"))):
             slot = _WHEN.get(code) if isinstance(code, str) else None
             if slot is None:
                 r.problem(
@@ -499,7 +530,7 @@ def _dose(
             "cannot be planned: ask for a scheduled order",
         )
         return None
-    rates = dosage.get("doseAndRate") or []
+    rates = _items(dosage.get("doseAndRate"))
     if not isinstance(rates, list):
         rates = []
     ordered = [
@@ -512,7 +543,7 @@ def _dose(
         for n, item in ordered
         if any(
             c.get("code") == "ordered"
-            for c in (item.get("type") or {}).get("coding", []) or []
+            for c in _items(_obj(item.get("type")).get("coding"))
             if isinstance(c, dict)
         )
     ]
@@ -676,7 +707,7 @@ def _read_dosage(
 ) -> _Dose | None:
     for key in ("text", "patientInstruction"):
         r.keep(f"{place}.{key}", dosage.get(key))
-    for n, extra in enumerate(dosage.get("additionalInstruction") or []):
+    for n, extra in enumerate(_items(dosage.get("additionalInstruction"))):
         if isinstance(extra, dict):
             r.keep(f"{place}.additionalInstruction[{n}]", extra.get("text"))
     sequence = dosage.get("sequence")
@@ -819,6 +850,9 @@ def _within(
     (HL7 France's examples start steps at 18:17Z: each gives exactly its days' doses)."""
     day = first.astimezone(zone).date()
     final = last.astimezone(zone).date()
+    if (final - day).days > _LONGEST:
+        r.problem(f"{where}.boundsPeriod", "spans more than 3 years; taper plans courses up to 3")
+        return None
     given: dict[date, list[str]] = {}
     while day <= final and len(given) <= 1100:
         inside = []
@@ -939,6 +973,9 @@ def _steps(r: _Reader, doses: list[_Dose], start: date | None) -> list[_Step]:
             )
             return []
         assert head.days is not None
+        if head.days > _LONGEST:
+            r.problem(head.place, "lasts more than 3 years; taper plans courses up to 3 years")
+            return []
         table: dict[str, str] = {}
         for dose in group:
             for time in dose.times:
@@ -1045,7 +1082,7 @@ def _request_phases(
         if isinstance(narrative, dict) and narrative.get("status") != "generated":
             r.keep(f"{place}.text", narrative.get("div"))
     phase_name = None
-    for number, note in enumerate(request.get("note") or []):
+    for number, note in enumerate(_items(request.get("note"))):
         if isinstance(note, dict) and isinstance(note.get("text"), str):
             match = re.fullmatch(r"Phase: (.{1,80})", note["text"].strip())
             if match and phase_name is None:
@@ -1106,7 +1143,7 @@ def _request_phases(
     performer = request.get("performer")
     performer_type = " ".join(_concept_names(request.get("performerType"))).lower()
     subject = (
-        (request.get("subject") or {}).get("reference")
+        _obj(request.get("subject")).get("reference")
         if isinstance(request.get("subject"), dict)
         else None
     )
@@ -1177,7 +1214,7 @@ def _service_phase(
         )
         return []
     name = None
-    for number, note in enumerate(service.get("note") or []):
+    for number, note in enumerate(_items(service.get("note"))):
         if isinstance(note, dict) and isinstance(note.get("text"), str):
             match = re.fullmatch(r"Phase: (.{1,80})", note["text"].strip())
             if match and name is None:
@@ -1261,13 +1298,13 @@ def _patient(r: _Reader, index: _Index, subject: Any) -> tuple[str | None, dict[
         patient = patients[0] if len(patients) == 1 else None
     name = None
     if patient is not None:
-        for entry in patient.get("name") or []:
+        for entry in _items(patient.get("name")):
             if not isinstance(entry, dict):
                 continue
             if isinstance(entry.get("text"), str):
                 name = entry["text"]
             else:
-                parts = [*(entry.get("given") or []), entry.get("family")]
+                parts = [*_items(entry.get("given")), entry.get("family")]
                 name = " ".join(p for p in parts if isinstance(p, str)) or None
             if name:
                 break
@@ -1292,7 +1329,7 @@ def _observation(
             reference = subject.get("reference")
             if isinstance(reference, str) and index.find(reference, None) is not patient:
                 continue  # another patient's weight
-        codings = (resource.get("code") or {}).get("coding") or []
+        codings = _items(_obj(resource.get("code")).get("coding"))
         if not any(isinstance(c, dict) and c.get("code") == code for c in codings):
             continue
         value = resource.get("valueQuantity")
@@ -1334,7 +1371,7 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
                     )
                 ],
             )
-        for number, entry in enumerate(document.get("entry") or []):
+        for number, entry in enumerate(_items(document.get("entry"))):
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
                 url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
                 entries.append((f"Bundle.entry[{number}].resource", url, entry["resource"]))
@@ -1463,7 +1500,13 @@ def checked_import(
     back; its problems otherwise, in the regimen's own places."""
     from taper.service import check_bytes
 
-    text = import_order(data, source, options)
+    try:
+        text = import_order(data, source, options)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError) as err:
+        # Every element is type-checked where it is read (the hostile-order property test
+        # checks that this is never reached); should one slip through, the nurse still gets a
+        # plain refusal, never a traceback.
+        raise RegimenError(source, [Problem("", UNREADABLE)]) from err
     result = check_bytes(text.encode("utf-8"), output_name)
     if not result.valid:
         raise RegimenError(

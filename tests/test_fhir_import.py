@@ -19,12 +19,13 @@ import pytest
 from click.testing import CliRunner
 from fhir_oracle import FIXTURES, REGIMENS, planned, regimen_names, template_names, template_text
 from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from tests_strategies import regimens
 
 from taper.cli import main
 from taper.errors import RegimenError
 from taper.export.fhir import render_fhir
-from taper.fhir_import import ImportOptions, checked_import
+from taper.fhir_import import UNREADABLE, ImportOptions, checked_import
 from taper.service import plan_from_bytes, plan_json
 
 HEADER = "check every dose before use"
@@ -536,3 +537,66 @@ def test_any_generated_regimen_exports_valid_fhir_that_plans_and_imports_the_sam
         assert all("cannot be made" in p.message for p in err.problems), err.render()
         return
     assert _doses(back) == planned(plan_json(plan))
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path] if path else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            found += _paths(item, (*path, number))
+    return found
+
+
+HOSTILE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**40), 10**40),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "9999-12-31",
+            "0001-01-01T00:00:00Z",
+            "2026-13-45",
+            "U",
+            "mo",
+            "#nowhere",
+            "Patient/zz",
+            "\u202e",
+            10**100,
+            -1,
+            0,
+            {},
+            [],
+            [{}],
+            {"reference": "#med0311"},
+        ]
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_hostile_order_is_refused_or_imported_never_a_crash(data: st.DataObject) -> None:
+    """Every file taper reads may be hostile: any value of a published or EHR order replaced
+    by anything gives a regimen that passes taper check, or problems, never another error."""
+    name = data.draw(st.sampled_from(sorted(p.name for p in FIXTURES.glob("*.json"))))
+    order = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    for path in data.draw(st.lists(st.sampled_from(_paths(order)), min_size=1, max_size=4)):
+        target = order
+        try:
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = data.draw(HOSTILE)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier change removed the way there
+    raw = json.dumps(order).encode("utf-8")
+    try:
+        text = checked_import(raw, name, ImportOptions("America/New_York", date(2026, 12, 1)))
+    except RegimenError as err:
+        assert err.problems
+        assert all(p.message != UNREADABLE for p in err.problems), err.__cause__
+        return
+    assert text.startswith(f"# imported from {name}: {HEADER}")
