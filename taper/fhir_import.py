@@ -1489,7 +1489,9 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
     if patient_table:
         document_out["patient"] = patient_table
     document_out["phase"] = tables
-    header = [f"# {imported_header(source)}"] + [f"# {line}" for line in dict.fromkeys(r.comments)]
+    header = [f"# {imported_header(_clean(source) or 'the order')}"] + [
+        f"# {line}" for line in dict.fromkeys(r.comments)
+    ]
     return dumps(document_out, "\n".join(header))
 
 

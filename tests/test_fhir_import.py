@@ -600,3 +600,13 @@ def test_a_hostile_order_is_refused_or_imported_never_a_crash(data: st.DataObjec
         assert all(p.message != UNREADABLE for p in err.problems), err.__cause__
         return
     assert text.startswith(f"# imported from {name}: {HEADER}")
+
+
+def test_a_file_name_cannot_write_into_the_regimen() -> None:
+    name = 'order.json\ntitle = "not from the order"\r\u2028# '
+    text = checked_import(
+        (FIXTURES / "ehr-every-other-day.json").read_bytes(), name, ImportOptions("America/Chicago")
+    )
+    first, second = text.splitlines()[:2]
+    assert first == f'# imported from order.json title = "not from the order" #: {HEADER}'
+    assert 'title = "Prednisone course"' in text and second.startswith("#")
