@@ -257,7 +257,8 @@ def main() -> None:
       taper templates                       # what the shipped templates are
       taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
       taper check jane.toml                 # every problem at once
-      taper build jane.toml -o jane/        # plan.json, reminders.ics, three PDFs
+      taper build jane.toml -o jane/        # plan.json, reminders.ics, three PDFs, FHIR
+      taper import order.json -o jane.toml  # or start from the EHR's order (FHIR R4)
       taper serve                           # the same in a page in your browser
     """
 
@@ -529,7 +530,7 @@ def build(
     jobs: int | None,
     previous: Path | None,
 ) -> None:
-    """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
+    """Write the whole packet: plan.json, reminders.ics, three PDF handouts, plan.fhir.json.
 
     Given several regimens, a folder of them or a glob ("orders/*.toml"), it is a print run:
     one packet folder per regimen inside OUTPUT, named from the file (jane.toml → OUTPUT/jane/).
