@@ -1511,14 +1511,21 @@ def checked_import(
         raise RegimenError(source, [Problem("", UNREADABLE)]) from err
     result = check_bytes(text.encode("utf-8"), output_name)
     if not result.valid:
-        raise RegimenError(
-            source,
-            [
+        problems = [
+            Problem(
+                f"imported {output_name}: {p.place}" if p.place else f"imported {output_name}",
+                p.message,
+            )
+            for p in result.errors
+        ]
+        if any(p.place == "care_team.emergency" for p in result.errors):
+            # The regimen is not written yet: the zone is what the nurse can give now.
+            problems.append(
                 Problem(
-                    f"imported {output_name}: {p.place}" if p.place else f"imported {output_name}",
-                    p.message,
+                    "--timezone",
+                    f'"{options.timezone}" gives no emergency number; pass the zone the patient '
+                    "lives in, such as --timezone America/New_York",
                 )
-                for p in result.errors
-            ],
-        )
+            )
+        raise RegimenError(source, problems)
     return text

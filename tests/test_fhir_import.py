@@ -610,3 +610,13 @@ def test_a_file_name_cannot_write_into_the_regimen() -> None:
     first, second = text.splitlines()[:2]
     assert first == f'# imported from order.json title = "not from the order" #: {HEADER}'
     assert 'title = "Prednisone course"' in text and second.startswith("#")
+
+
+def test_a_zone_without_an_emergency_number_asks_for_the_patients_zone(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    source = FIXTURES / "ehr-every-other-day.json"
+    result = runner.invoke(main, ["import", str(source), "--timezone", "UTC"])
+    assert result.exit_code == 1
+    assert "imported regimen.toml: care_team.emergency: is missing" in result.output
+    assert "ehr-every-other-day.json: --timezone: " in result.output
