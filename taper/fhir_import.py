@@ -665,6 +665,24 @@ def _cap(
     return caps[0], caps[1]
 
 
+_UNREAD = {
+    "modifierExtension": "changes the meaning of the order in a way taper cannot read (a "
+    "modifier extension); ask for the order without it, or write the regimen by hand",
+    "event": "lists the doses as instants; taper reads timing.repeat (give the doses as a "
+    "repeat with timeOfDay and bounds)",
+    "dayOfWeek": "names weekdays; taper schedules every day or every N days: give the days as "
+    "period (2: every other day) or as separate orders",
+}
+
+
+def _unread(r: _Reader, element: Any, place: str, keys: tuple[str, ...]) -> None:
+    """Elements that would change when a dose is given, which taper does not read: refused
+    rather than skipped (a skipped dayOfWeek would give a weekly dose every day)."""
+    for key in keys:
+        if isinstance(element, dict) and element.get(key) not in (None, [], {}):
+            r.problem(f"{place}.{key}", _UNREAD[key])
+
+
 def _repeat_numbers(r: _Reader, repeat: dict[str, Any], place: str) -> tuple[int, int, str] | None:
     for key in ("frequencyMax", "periodMax"):
         if key in repeat:
@@ -721,6 +739,9 @@ def _read_dosage(
         )
         return None
     where = f"{place}.timing.repeat"
+    _unread(r, dosage, place, ("modifierExtension",))
+    _unread(r, timing, f"{place}.timing", ("modifierExtension", "event"))
+    _unread(r, repeat, where, ("dayOfWeek",))
     numbers = _repeat_numbers(r, repeat, where)
     if dose is None or numbers is None:
         return None
@@ -1071,6 +1092,12 @@ def _request_phases(
 ) -> list[tuple[date, dict[str, Any]]]:
     from taper.catalogue import drugs
 
+    _unread(r, request, place, ("modifierExtension",))
+    if request.get("doNotPerform") is True:
+        r.problem(
+            f"{place}.doNotPerform",
+            "is true: the order says NOT to give this medicine; it cannot become a course",
+        )
     status = request.get("status")
     if status in _NOT_TO_GIVE:
         r.problem(
@@ -1230,6 +1257,11 @@ def _service_phase(
         )
         return []
     where = f"{place}.occurrenceTiming.repeat"
+    _unread(r, service, place, ("modifierExtension",))
+    _unread(r, timing, f"{place}.occurrenceTiming", ("modifierExtension", "event"))
+    _unread(r, repeat, where, ("dayOfWeek",))
+    if service.get("doNotPerform") is True:
+        r.problem(f"{place}.doNotPerform", "is true: the order says NOT to do these sessions")
     numbers = _repeat_numbers(r, repeat, where)
     if numbers is None:
         return []

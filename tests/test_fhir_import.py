@@ -334,6 +334,22 @@ REFUSALS: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
         "not a route taper knows",
     ),
     "a when with no slot": (_when(["AFT"]), f"{DOSAGE}.timing.repeat.when[0]", "no routine slot"),
+    "weekdays": (
+        _set([*_REPEAT, "dayOfWeek"], ["mon", "thu"]),
+        f"{DOSAGE}.timing.repeat.dayOfWeek",
+        "weekdays",
+    ),
+    "event instants": (
+        _set([*_D, "timing", "event"], ["2026-12-02T08:00:00-06:00"]),
+        f"{DOSAGE}.timing.event",
+        "instants",
+    ),
+    "do not perform": (_set(["doNotPerform"], True), "MedicationRequest.doNotPerform", "NOT"),
+    "a modifier extension": (
+        _set(["modifierExtension"], [{"url": "http://example.org/x", "valueBoolean": True}]),
+        "MedicationRequest.modifierExtension",
+        "modifier extension",
+    ),
 }
 
 
