@@ -1527,13 +1527,30 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
     return dumps(document_out, "\n".join(header))
 
 
+def _check(text: str, source: str) -> list[Problem]:
+    """``taper check``'s errors for the regimen text (none: it plans). The date is not
+    checked: an order may start in the past (a warning), and the import adds no clock."""
+    from taper.regimen import parse_document, parse_regimen
+    from taper.schedules import build_plan
+
+    document, problems = parse_document(text.encode("utf-8"))
+    if document is None:
+        return problems
+    regimen, more = parse_regimen(document, source)
+    if regimen is None:
+        return [*problems, *more]
+    try:
+        build_plan(regimen, [*problems, *more])
+    except RegimenError as err:
+        return list(err.problems)
+    return []
+
+
 def checked_import(
     data: bytes, source: str, options: ImportOptions, output_name: str = "regimen.toml"
 ) -> str:
     """``import_order``, then ``taper check`` on the result: only a regimen that passes comes
     back; its problems otherwise, in the regimen's own places."""
-    from taper.service import check_bytes
-
     try:
         text = import_order(data, source, options)
     except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError) as err:
@@ -1541,16 +1558,16 @@ def checked_import(
         # checks that this is never reached); should one slip through, the nurse still gets a
         # plain refusal, never a traceback.
         raise RegimenError(source, [Problem("", UNREADABLE)]) from err
-    result = check_bytes(text.encode("utf-8"), output_name)
-    if not result.valid:
+    errors = _check(text, output_name)
+    if errors:
         problems = [
             Problem(
                 f"imported {output_name}: {p.place}" if p.place else f"imported {output_name}",
                 p.message,
             )
-            for p in result.errors
+            for p in errors
         ]
-        if any(p.place == "care_team.emergency" for p in result.errors):
+        if any(p.place == "care_team.emergency" for p in errors):
             # The regimen is not written yet: the zone is what the nurse can give now.
             problems.append(
                 Problem(

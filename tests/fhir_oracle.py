@@ -232,3 +232,26 @@ def planned(plan_json: bytes) -> list[tuple[str, str, str, str, str | None, str 
                 )
             )
     return sorted(out, key=lambda item: (item[0], item[1], item[2], item[4] or ""))
+
+
+def plan_of(text: str | bytes) -> Any:
+    """The plan of a regimen's text, as ``taper plan`` makes it (no date check)."""
+    from taper.errors import RegimenError
+    from taper.regimen import parse_document, parse_regimen
+    from taper.schedules import build_plan
+
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    document, problems = parse_document(data)
+    if document is None:
+        raise RegimenError("regimen.toml", problems)
+    regimen, more = parse_regimen(document, "regimen.toml")
+    if regimen is None:
+        raise RegimenError("regimen.toml", [*problems, *more])
+    return build_plan(regimen, [*problems, *more])
+
+
+def plan_json(plan: Any) -> bytes:
+    """``taper plan --json``'s bytes."""
+    from taper.export.json import render_json
+
+    return render_json(plan)

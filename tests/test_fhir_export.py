@@ -18,6 +18,8 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir_oracle import (
     REGIMENS,
     expand,
+    plan_json,
+    plan_of,
     planned,
     regimen_names,
     template_names,
@@ -27,11 +29,10 @@ from fhir_oracle import (
 
 from taper.cli import main
 from taper.export.fhir import render_fhir
-from taper.service import plan_from_bytes, plan_json
 
 
 def _bundle(text: str) -> tuple[bytes, dict[str, Any], Any]:
-    plan = plan_from_bytes(text.encode("utf-8"))
+    plan = plan_of(text.encode("utf-8"))
     data = render_fhir(plan)
     return data, json.loads(data), plan
 
@@ -245,7 +246,7 @@ def test_taper_fhir_writes_owner_only_through_the_file_rules(
     result = runner.invoke(main, ["fhir", str(regimen), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    assert out.read_bytes() == render_fhir(plan_from_bytes(regimen.read_bytes()))
+    assert out.read_bytes() == render_fhir(plan_of(regimen.read_bytes()))
     again = runner.invoke(main, ["fhir", str(regimen), "-o", str(out)])
     assert again.exit_code == 1 and "--force" in again.output
     out.write_bytes(b"old")
@@ -289,7 +290,7 @@ def test_the_api_answers_with_the_same_bytes(monkeypatch: pytest.MonkeyPatch) ->
     answer = client.post("/api/fhir", data=data, headers=headers, base_url=base)
     assert answer.status_code == 200
     assert answer.mimetype == "application/fhir+json"
-    assert answer.data == render_fhir(plan_from_bytes(data))
+    assert answer.data == render_fhir(plan_of(data))
     bad = client.post(
         "/api/fhir",
         data=(REGIMENS / "clin-two-slips.toml").read_bytes(),

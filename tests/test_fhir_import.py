@@ -17,7 +17,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fhir_oracle import FIXTURES, REGIMENS, planned, regimen_names, template_names, template_text
+from fhir_oracle import (
+    FIXTURES,
+    REGIMENS,
+    plan_json,
+    plan_of,
+    planned,
+    regimen_names,
+    template_names,
+    template_text,
+)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from tests_strategies import regimens
@@ -26,7 +35,6 @@ from taper.cli import main
 from taper.errors import RegimenError
 from taper.export.fhir import render_fhir
 from taper.fhir_import import UNREADABLE, ImportOptions, checked_import
-from taper.service import plan_from_bytes, plan_json
 
 HEADER = "check every dose before use"
 
@@ -37,16 +45,16 @@ def _import(name: str, zone: str = "America/New_York", **options: Any) -> str:
 
 
 def _doses(text: str) -> list[tuple[str, str, str, str, str | None, str | None]]:
-    return planned(plan_json(plan_from_bytes(text.encode("utf-8"))))
+    return planned(plan_json(plan_of(text.encode("utf-8"))))
 
 
 def _sessions(text: str) -> list[tuple[str, str, int | None]]:
-    plan = plan_from_bytes(text.encode("utf-8"))
+    plan = plan_of(text.encode("utf-8"))
     return [(d.date.isoformat(), d.time, d.session) for d in plan.doses if d.session]
 
 
 def _round_trip(text: str, zone: str) -> str:
-    plan = plan_from_bytes(text.encode("utf-8"))
+    plan = plan_of(text.encode("utf-8"))
     back = checked_import(render_fhir(plan), "plan.fhir.json", ImportOptions(zone))
     assert back.startswith(f"# imported from plan.fhir.json: {HEADER}\n")
     assert _doses(back) == planned(plan_json(plan))
@@ -72,7 +80,7 @@ def test_every_template_round_trips_dose_for_dose(name: str) -> None:
 )
 def test_every_test_regimen_round_trips_dose_for_dose(name: str) -> None:
     text = (REGIMENS / name).read_text(encoding="utf-8")
-    _round_trip(text, plan_from_bytes(text.encode("utf-8")).timezone)
+    _round_trip(text, plan_of(text.encode("utf-8")).timezone)
 
 
 def test_a_per_kg_phase_comes_back_as_its_worked_out_dose_with_the_basis_as_a_comment() -> None:
@@ -203,11 +211,11 @@ def test_a_per_kg_liquid_with_a_cap_takes_the_observations_weight_or_the_option(
     text = _import("ehr-per-kg-liquid-with-cap.json", "America/Chicago")
     assert 'dose = "2 mg/kg"' in text and 'max = "60 mg"' in text
     assert 'weight = "34.9 kg"' in text
-    plan = plan_from_bytes(text.encode("utf-8"))
+    plan = plan_of(text.encode("utf-8"))
     assert [(d.amount, d.volume_ml) for d in plan.doses] == [(60, 20)] * 5
     lighter = _import("ehr-per-kg-liquid-with-cap.json", "America/Chicago", weight="15 kg")
     assert 'weight = "15 kg"' in lighter
-    plan = plan_from_bytes(lighter.encode("utf-8"))
+    plan = plan_of(lighter.encode("utf-8"))
     assert {(d.amount, d.volume_ml) for d in plan.doses} == {(30, 10)}
 
 
