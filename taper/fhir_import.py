@@ -971,6 +971,25 @@ def _steps(r: _Reader, doses: list[_Dose], start: date | None) -> list[_Step]:
     for dose in order:
         if groups and dose.sequence is not None and groups[-1][0].sequence == dose.sequence:
             groups[-1].append(dose)
+            continue
+        # Without a sequence, Dosages over the very same dates are doses of the same days (an
+        # EHR writes "10 mg mornings, 5 mg evenings" so): one divided step, as equal sequences.
+        same = next(
+            (
+                group
+                for group in groups
+                if dose.sequence is None
+                and group[0].sequence is None
+                and dose.start is not None
+                and not dose.partial
+                and not group[0].partial
+                and (group[0].start, group[0].days, group[0].every)
+                == (dose.start, dose.days, dose.every)
+            ),
+            None,
+        )
+        if same is not None:
+            same.append(dose)
         else:
             groups.append([dose])
     steps: list[_Step] = []

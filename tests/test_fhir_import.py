@@ -644,3 +644,17 @@ def test_a_zone_without_an_emergency_number_asks_for_the_patients_zone(
     assert result.exit_code == 1
     assert "imported regimen.toml: care_team.emergency: is missing" in result.output
     assert "ehr-every-other-day.json: --timezone: " in result.output
+
+
+def test_dosages_without_sequence_over_the_same_dates_are_one_days_doses() -> None:
+    order = copy.deepcopy(EOD)
+    morning = order["dosageInstruction"][0]
+    morning["timing"]["repeat"].update(period=1)
+    evening = copy.deepcopy(morning)
+    evening["timing"]["repeat"]["timeOfDay"] = ["20:00:00"]
+    evening["doseAndRate"][0]["doseQuantity"]["value"] = 20
+    order["dosageInstruction"] = [morning, evening]
+    text = checked_import(json.dumps(order).encode(), "o.json", ImportOptions("America/Chicago"))
+    doses = _doses(text)
+    assert len(doses) == 28
+    assert [(d[1], d[4]) for d in doses[:2]] == [("08:00", "40"), ("20:00", "20")]
