@@ -109,3 +109,12 @@ def test_in_a_browser_an_order_opens_and_a_refusal_shows_its_places(page: Any) -
     check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
     check(page.locator("#panel-file")).to_contain_text("ehr-prednisone-taper-by-sequence.json")
     check(upload).to_have_attribute("aria-describedby", "fhir-error")
+
+
+def test_a_zone_with_no_emergency_number_points_at_the_time_zone_field(
+    client: FlaskClient,
+) -> None:
+    errors = _region(_upload(client, "ehr-every-other-day.json", timezone="UTC"), "fhir-error")
+    assert "care_team.emergency: is missing" in errors
+    assert 'ehr-every-other-day.json: Time zone: "UTC" gives no emergency number' in errors
+    assert "such as America/New_York" in errors and "--timezone" not in errors

@@ -353,7 +353,13 @@ def create_app(*, token: str, port: int) -> Flask:
         try:
             text = checked_import(data, name, options)
         except RegimenError as err:
-            listed = [p.render(name) for p in err.problems]
+            # The page's own word for the CLI's --timezone is its Time zone field.
+            listed = [
+                Problem("Time zone", p.message.replace("--timezone ", "")).render(name)
+                if p.place == "--timezone"
+                else p.render(name)
+                for p in err.problems
+            ]
             return _fragments(old, old_doc, form_body=False, fhir_errors=listed)
         doc, _ = parse_document(text.encode("utf-8"))
         return _fragments(text, doc, form_body=True)
