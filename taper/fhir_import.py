@@ -292,6 +292,8 @@ def _obj(value: Any) -> dict[str, Any]:
 def _dec(value: Any) -> Decimal | None:
     """A number of a size a dose, a count or a period can have (a hostile 1E+999999999 is
     none: expanding it would take the machine's memory)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**9:
+        return Decimal(value)  # taper's own constants (JSON numbers are read as Decimal)
     if isinstance(value, Decimal) and value.is_finite() and -12 <= value.adjusted() <= 9:
         return value
     return None
@@ -683,6 +685,54 @@ def _unread(r: _Reader, element: Any, place: str, keys: tuple[str, ...]) -> None
             r.problem(f"{place}.{key}", _UNREAD[key])
 
 
+# HL7 v3 GTSAbbreviation (timing.code) as the repeat it stands for: read only when the repeat
+# itself does not say how often (the structured repeat wins when it does).
+_CODES: dict[str, dict[str, Any]] = {
+    "QD": {"frequency": 1, "period": 1, "periodUnit": "d"},
+    "BID": {"frequency": 2, "period": 1, "periodUnit": "d"},
+    "TID": {"frequency": 3, "period": 1, "periodUnit": "d"},
+    "QID": {"frequency": 4, "period": 1, "periodUnit": "d"},
+    "QOD": {"frequency": 1, "period": 2, "periodUnit": "d"},
+    "AM": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["MORN"]},
+    "PM": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["EVE"]},
+    "BED": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["HS"]},
+    "Q4H": {"frequency": 1, "period": 4, "periodUnit": "h"},
+    "Q6H": {"frequency": 1, "period": 6, "periodUnit": "h"},
+    "Q8H": {"frequency": 1, "period": 8, "periodUnit": "h"},
+    "WK": {"frequency": 1, "period": 1, "periodUnit": "wk"},
+    "MO": {"frequency": 1, "period": 1, "periodUnit": "mo"},
+}
+
+
+def _how_often(
+    r: _Reader, timing: dict[str, Any], repeat: dict[str, Any], place: str
+) -> dict[str, Any] | None:
+    """The repeat with how often it says, or ``timing.code`` says. A repeat that names no
+    period is daily only when it gives the times of day (timeOfDay, when); else the code
+    decides (BID is twice a day, never once), or the order is refused. ``place``: the
+    Timing's own (``...dosageInstruction[0].timing``)."""
+    code = _obj(timing.get("code"))
+    r.keep(f"{place}.code", " / ".join(_concept_names(code)))
+    if "period" in repeat or "periodUnit" in repeat:
+        if "periodUnit" not in repeat:
+            r.problem(f"{place}.repeat.periodUnit", "is missing; a period needs its unit")
+            return None
+        return repeat
+    if "timeOfDay" in repeat or "when" in repeat:
+        return repeat  # times of day: every day
+    for coding in _items(code.get("coding")):
+        value = coding.get("code") if isinstance(coding, dict) else None
+        meaning = _CODES.get(value) if isinstance(value, str) else None
+        if meaning:
+            return {**meaning, **repeat, **{k: v for k, v in meaning.items() if k != "when"}}
+    r.problem(
+        f"{place}.repeat",
+        "says neither how often (frequency, period, periodUnit) nor when (timeOfDay, when); "
+        "give them, or a timing.code such as BID",
+    )
+    return None
+
+
 def _repeat_numbers(r: _Reader, repeat: dict[str, Any], place: str) -> tuple[int, int, str] | None:
     for key in ("frequencyMax", "periodMax"):
         if key in repeat:
@@ -742,6 +792,9 @@ def _read_dosage(
     _unread(r, dosage, place, ("modifierExtension",))
     _unread(r, timing, f"{place}.timing", ("modifierExtension", "event"))
     _unread(r, repeat, where, ("dayOfWeek",))
+    repeat = _how_often(r, _obj(timing), repeat, f"{place}.timing")
+    if repeat is None:
+        return None
     numbers = _repeat_numbers(r, repeat, where)
     if dose is None or numbers is None:
         return None
@@ -1281,6 +1334,10 @@ def _service_phase(
     _unread(r, repeat, where, ("dayOfWeek",))
     if service.get("doNotPerform") is True:
         r.problem(f"{place}.doNotPerform", "is true: the order says NOT to do these sessions")
+    how = _how_often(r, _obj(timing), repeat, f"{place}.occurrenceTiming")
+    if how is None:
+        return []
+    repeat = how
     numbers = _repeat_numbers(r, repeat, where)
     if numbers is None:
         return []

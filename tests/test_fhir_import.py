@@ -342,6 +342,19 @@ REFUSALS: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
         "not a route taper knows",
     ),
     "a when with no slot": (_when(["AFT"]), f"{DOSAGE}.timing.repeat.when[0]", "no routine slot"),
+    "how often, nowhere": (
+        _set(
+            [*_D, "timing", "repeat"],
+            {"boundsPeriod": {"start": "2026-12-01", "end": "2026-12-05"}},
+        ),
+        f"{DOSAGE}.timing.repeat",
+        "neither how often",
+    ),
+    "a period without its unit": (
+        _set([*_REPEAT, "periodUnit"], None),
+        f"{DOSAGE}.timing.repeat.periodUnit",
+        "needs its unit",
+    ),
     "weekdays": (
         _set([*_REPEAT, "dayOfWeek"], ["mon", "thu"]),
         f"{DOSAGE}.timing.repeat.dayOfWeek",
@@ -658,3 +671,27 @@ def test_dosages_without_sequence_over_the_same_dates_are_one_days_doses() -> No
     doses = _doses(text)
     assert len(doses) == 28
     assert [(d[1], d[4]) for d in doses[:2]] == [("08:00", "40"), ("20:00", "20")]
+
+
+def test_a_timing_code_says_how_often_when_the_repeat_does_not() -> None:
+    order = copy.deepcopy(EOD)
+    order["dosageInstruction"][0]["timing"] = {
+        "repeat": {"boundsPeriod": {"start": "2026-12-01", "end": "2026-12-03"}},
+        "code": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation",
+                    "code": "BID",
+                }
+            ],
+            "text": "twice a day",
+        },
+    }
+    text = checked_import(json.dumps(order).encode(), "o.json", ImportOptions("America/Chicago"))
+    assert [(d[0], d[1]) for d in _doses(text)] == [
+        (day, time)
+        for day in ("2026-12-01", "2026-12-02", "2026-12-03")
+        for time in ("08:00", "18:00")
+    ]
+    assert "time not in the order: confirm (breakfast, supper assumed)" in text
+    assert "timing.code: twice a day" in text
