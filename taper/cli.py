@@ -677,7 +677,10 @@ def import_(
         data = read_input(order, FHIR_INPUT)
     except InputFileError as err:
         raise RegimenError(order.name, [Problem("", str(err))]) from err
-    options = ImportOptions(timezone or machine_timezone(), start, weight)
+    zone = timezone or machine_timezone()
+    if zone is None:  # this machine's zone names no place (a POSIX rule in TZ): never guessed
+        raise click.UsageError("pass the course's zone with --timezone, such as America/New_York")
+    options = ImportOptions(zone, start, weight)
     name = Path(output).name if output != "-" else "regimen.toml"
     text = checked_import(data, order.name, options, name)
     out.write(text.encode("utf-8"))

@@ -1011,9 +1011,15 @@ def _series(
 
 
 def _amount_text(amount: Decimal, unit: str) -> str:
-    from taper.units import format_amount
+    """``60 mg``, ``2 mg/kg``, ``13.96 g``: as a regimen file writes an amount."""
+    return f"{_number(amount)} {unit}"
 
-    return format_amount(amount, unit)
+
+def _number(value: Decimal) -> str:
+    """A plain number, no exponent, no trailing zeros: ``20``, ``2.5``."""
+    from taper.units import plain
+
+    return format(plain(value), "f")
 
 
 def _steps(r: _Reader, doses: list[_Dose], start: date | None) -> list[_Step]:
@@ -1224,9 +1230,7 @@ def _request_phases(
     extra: dict[str, Any] = {}
     if product.liquid is not None:
         amount, unit, per = product.liquid
-        from taper.units import format_number
-
-        per_text = "mL" if per == 1 else f"{format_number(per)} mL"
+        per_text = "mL" if per == 1 else f"{_number(per)} mL"
         extra["liquid"] = f"{_amount_text(amount, unit)}/{per_text}"
     elif product.tablet is not None and route == "oral":
         extra["tablets"] = [_amount_text(*product.tablet)]
@@ -1452,7 +1456,6 @@ def _observation(
 
 def import_order(data: bytes, source: str, options: ImportOptions) -> str:
     """The regimen (TOML text) for an order; RegimenError with every problem otherwise."""
-    from taper.units import format_number
     from taper.voice.fhir import imported_header
     from taper.voice.people import default_title
     from taper.web.tomltext import dumps
@@ -1546,7 +1549,7 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
                         "", f'the weight Observation is in "{unit}"; taper reads kg or [lb_av]'
                     )
                 else:
-                    patient_table["weight"] = f"{format_number(value)} {text}"
+                    patient_table["weight"] = f"{_number(value)} {text}"
         if "weight" in patient_table:
             try:
                 parse_weight(patient_table["weight"])
@@ -1564,7 +1567,7 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
                         "", f'the height Observation is in "{unit}"; taper reads cm or [in_i]'
                     )
                 else:
-                    patient_table["height"] = f"{format_number(value)} {text}"
+                    patient_table["height"] = f"{_number(value)} {text}"
     if r.problems:
         raise RegimenError(source, r.problems)
     if not phases:

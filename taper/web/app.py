@@ -349,7 +349,11 @@ def create_app(*, token: str, port: int) -> Flask:
         except ValueError:
             start = None
         weight = str(request.form.get("patient.weight", "")).strip() or None
-        options = ImportOptions(zone if is_zone(zone) else machine_timezone(), start, weight)
+        course_zone = zone if is_zone(zone) else machine_timezone()
+        if course_zone is None:  # this machine's zone names no place: never guessed
+            message = "Time zone: give the course's zone first, such as America/New_York"
+            return _fragments(old, old_doc, form_body=False, fhir_errors=[message])
+        options = ImportOptions(course_zone, start, weight)
         try:
             text = checked_import(data, name, options)
         except RegimenError as err:
