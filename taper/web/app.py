@@ -23,6 +23,7 @@ from taper import service
 from taper.errors import Problem, RegimenError, TaperError
 from taper.regimen import MAX_REGIMEN_BYTES, parse_document
 from taper.voice.text import Strong
+from taper.web import fhir_routes
 from taper.web import form as regimen_form
 from taper.web.packet import zip_files
 from taper.web.tomltext import dumps, has_other_comments, header_comment
@@ -234,16 +235,6 @@ def create_app(*, token: str, port: int) -> Flask:
             headers={"Content-Disposition": 'attachment; filename="taper-packet.zip"'},
         )
 
-    @app.post("/api/fhir")
-    def fhir() -> Response:
-        """Issue 21: the course as a FHIR R4 Bundle, ``taper fhir``'s bytes."""
-        from taper.export.fhir import render_fhir
-
-        result = service.check_bytes(_body())
-        if result.plan is None:
-            return _json(result.as_json(), 422)
-        return Response(render_fhir(result.plan), mimetype="application/fhir+json")
-
     # -- the page ------------------------------------------------------------------------------
 
     @app.get("/")
@@ -328,46 +319,6 @@ def create_app(*, token: str, port: int) -> Flask:
             return _fragments(old, old_doc, form_body=False, template_error=message)
         return _fragments(data.decode("utf-8").removeprefix("\ufeff"), doc, form_body=True)
 
-    @app.post("/ui/import-fhir")
-    def ui_import_fhir() -> Response:
-        """Issue 21: "Start from an EHR order (FHIR JSON)": the order becomes the regimen, or
-        its refusals are listed beside the upload, each with its place."""
-        from taper.fhir_import import FHIR_LIMIT, ImportOptions, checked_import
-        from taper.templates import machine_timezone
-        from taper.zones import is_zone
-
-        upload = request.files.get("fhir")
-        data = upload.read(FHIR_LIMIT + 1) if upload is not None else b""
-        name = str(upload.filename or "order.json") if upload is not None else "order.json"
-        old, old_doc, _ = _resolve(request.form)
-        if not data:
-            return _fragments(old, old_doc, form_body=False, fhir_errors=["choose a file first"])
-        zone = str(request.form.get("timezone", "")).strip()
-        start_text = str(request.form.get("start", "")).strip()
-        try:
-            start = date.fromisoformat(start_text) if start_text else None
-        except ValueError:
-            start = None
-        weight = str(request.form.get("patient.weight", "")).strip() or None
-        course_zone = zone if is_zone(zone) else machine_timezone()
-        if course_zone is None:  # this machine's zone names no place: never guessed
-            message = "Time zone: give the course's zone first, such as America/New_York"
-            return _fragments(old, old_doc, form_body=False, fhir_errors=[message])
-        options = ImportOptions(course_zone, start, weight)
-        try:
-            text = checked_import(data, name, options)
-        except RegimenError as err:
-            # The page's own word for the CLI's --timezone is its Time zone field.
-            listed = [
-                Problem("Time zone", p.message.replace("--timezone ", "")).render(name)
-                if p.place == "--timezone"
-                else p.render(name)
-                for p in err.problems
-            ]
-            return _fragments(old, old_doc, form_body=False, fhir_errors=listed)
-        doc, _ = parse_document(text.encode("utf-8"))
-        return _fragments(text, doc, form_body=True)
-
     @app.post("/ui/download")
     def ui_download() -> Response:
         what = request.args.get("file", "packet")
@@ -396,6 +347,7 @@ def create_app(*, token: str, port: int) -> Flask:
         inline = request.args.get("inline") == "1" and what.endswith(".pdf")
         return _attachment(data, what, _PACKET_MEDIA[what], inline=inline)
 
+    fhir_routes.register(app)  # issue 21: /api/fhir and the page's EHR-order upload
     return app
 
 
