@@ -31,7 +31,7 @@ _MAX_DEPTH = 64
 
 
 def _input_spec() -> Any:
-    from taper.output import InputSpec
+    from taper.reading import InputSpec
 
     return InputSpec("the order (.json)", FHIR_LIMIT, "an exported order is far smaller")
 

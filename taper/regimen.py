@@ -11,7 +11,6 @@ import tomllib
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from taper.catalogue import (
@@ -30,7 +29,6 @@ from taper.units import (
     Amount,
     Concentration,
     describe,
-    format_number,
     is_clock_time,
     mosteller_bsa,
     parse_amount,
@@ -72,6 +70,7 @@ DEFAULT_ROUTINE = {
 }
 ALLOWANCES = {
     "above-documented-dose": "give a dose above the highest documented regimen",
+    "below-usual-dose": "give a dose below the low end of the drug's usual range",
     "overlap": "let this phase overlap another phase of the same drug",
     "above-per-weight-ceiling": "give oral prednisone or prednisolone above 2 mg/kg a day",
     "high-oral-dose": "give 5 times the usual daily oral dose or more outside a documented pulse",
@@ -82,6 +81,7 @@ TOP_KEYS = (
     "start",
     "timezone",
     "revision",
+    "course",
     "fill",
     "patient",
     "care_team",
@@ -282,6 +282,7 @@ class Regimen(NamedTuple):
     also: tuple[Also, ...]
     complete: bool  # False when a problem kept part of the file from being read
     watch: tuple[WatchEntry, ...] = ()
+    course: str | None = None  # the course's name, kept across revisions (taper.identity)
 
 
 T = TypeVar("T")
@@ -429,29 +430,13 @@ def _size_text(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1_000_000 else f"{size / 1024:.0f} KiB"
 
 
-def _too_large(size: int) -> Problem:
+def too_large(size: int) -> Problem:
+    """The problem of a regimen of ``size`` bytes, over ``MAX_REGIMEN_BYTES``."""
     return Problem(
         "",
         f"is {_size_text(size)}; a regimen file is a few kilobytes (at most "
         f"{MAX_REGIMEN_BYTES // 1024} KiB). Check that this is the right file.",
     )
-
-
-def read_document(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Read and parse a TOML file; problems instead of exceptions for every way it can fail."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_REGIMEN_BYTES:
-            return None, [_too_large(size)]
-        with path.open("rb") as file:
-            data = file.read(MAX_REGIMEN_BYTES + 1)  # never more, whatever the file claims
-    except FileNotFoundError:
-        return None, [Problem("", "no such file; check the name and the folder")]
-    except IsADirectoryError:
-        return None, [Problem("", "is a folder; give the regimen file (.toml) inside it")]
-    except OSError as err:
-        return None, [Problem("", f"cannot be read ({err.strerror}); check its permissions")]
-    return parse_document(data)
 
 
 def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -460,7 +445,7 @@ def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
     nesting depth (``MAX_KEY_PARTS``, ``MAX_NESTING``), beyond which tomllib's cost grows
     with the square of the input (an 80 KB dotted key took over a minute)."""
     if len(data) > MAX_REGIMEN_BYTES:
-        return None, [_too_large(len(data))]
+        return None, [too_large(len(data))]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -596,13 +581,6 @@ def _prescan(text: str) -> _Scan:
     return _Scan(None, unclosed_string)
 
 
-def read_regimen(path: Path) -> tuple[Regimen | None, list[Problem]]:
-    document, problems = read_document(path)
-    if document is None:
-        return None, problems
-    return parse_regimen(document, path.name)
-
-
 def parse_regimen(document: dict[str, Any], source: str) -> tuple[Regimen | None, list[Problem]]:
     """Turn a parsed TOML document into a Regimen, with every problem found."""
     reader = _Reader()
@@ -656,6 +634,13 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
 
     title = r.text(doc, "title", "")
     revision = r.whole(doc, "revision", "", low=0, high=1_000_000) or 0
+    course = r.text(doc, "course", "")
+    if course is not None and not course.strip():
+        r.problem(
+            "course",
+            'is empty; name the course, such as course = "jane-ms-relapse-2027", or remove it',
+        )
+        course = None
 
     patient = r.table(doc.get("patient", {}), "patient") or {}
     r.known_keys(patient, "patient", PATIENT_KEYS)
@@ -787,6 +772,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         also=tuple(also),
         complete=complete and not r.problems,
         watch=watch,
+        course=course.strip() if course is not None else None,
     )
 
 
@@ -856,10 +842,14 @@ def _default_title(phases: list[Phase]) -> str:
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:
-    from taper.zones import is_zone, names
+    from taper.zones import is_zone, names, place_problem
 
     if is_zone(name):
-        return name
+        problem = place_problem(name)
+        if problem is None:
+            return name
+        r.problem("timezone", problem)
+        return None
     r.problem(
         "timezone",
         f'unknown time zone "{name}"{_did_you_mean(name, sorted(names()))} '
@@ -1899,8 +1889,5 @@ __all__ = [
     "TaperRule",
     "TimeOfDay",
     "WatchEntry",
-    "format_number",
     "parse_regimen",
-    "read_document",
-    "read_regimen",
 ]

@@ -85,6 +85,8 @@ def test_the_weight_field_serves_a_per_kg_order(client: FlaskClient) -> None:
     assert 'weight = "15 kg"' in text
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_in_a_browser_an_order_opens_and_a_refusal_shows_its_places(page: Any) -> None:  # noqa: F811
     check = expect()
     upload = page.get_by_label("Start from an EHR order (FHIR JSON)")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from taper.api import load as load_plan
 from taper.errors import RegimenError
 from taper.plan import Plan
-from taper.schedules import load_plan
 
 TODAY = date(2026, 11, 22)
 REGIMENS = Path(__file__).parent / "regimens"
@@ -585,7 +585,8 @@ def test_a_stockholm_patient_is_never_told_to_call_911(plan_of: Callable[[str], 
     assert "Emergency: call 112" in patient and "In an emergency: call 112" in patient
 
 
-@pytest.mark.parametrize("zone", ["UTC", "Etc/GMT+5", "Asia/Tokyo", "Africa/Casablanca"])
+# Etc/GMT+5 was here: it is no longer a zone a course may use (not a place, issue 18 item 10).
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Asia/Tokyo", "Africa/Casablanca"])
 def test_no_confirmed_number_fails_check_with_the_fix(
     errors_of: Callable[[str], str], zone: str
 ) -> None:

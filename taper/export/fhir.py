@@ -38,8 +38,12 @@ NAMESPACE = uuid.UUID("6f1c7a52-2d0e-5b8f-9c43-7a8e0f5d2b61")
 
 
 def course_key(plan: Plan) -> str:
-    """What names the course: title, patient and first day (the revision is added apart)."""
-    return "\x1f".join((plan.title, plan.patient.name or "", plan.start.isoformat()))
+    """What names the course: its patient, title and first day, or its ``course`` name when the
+    regimen gives one (``taper.identity``, as the calendar's UIDs: a course moved to a new
+    first day keeps its identifiers). The revision is added apart."""
+    from taper.identity import course_key as identity
+
+    return "\x1f".join(identity(plan.patient.name, plan.title, plan.start, plan.course))
 
 
 def course_uuid(plan: Plan, *parts: object) -> str:

@@ -11,16 +11,15 @@ from flask import Flask, Response, request
 
 def register(app: Flask) -> None:
     # The app's helpers, imported when the routes are made (taper.web.app imports this module).
-    from taper import service
     from taper.errors import Problem, RegimenError
     from taper.regimen import parse_document
-    from taper.web.app import _body, _fragments, _json, _resolve
+    from taper.web.app import _body, _check, _fragments, _json, _resolve
 
     @app.post("/api/fhir")
     def fhir() -> Response:
         from taper.export.fhir import render_fhir
 
-        result = service.check_bytes(_body())
+        result = _check(_body())
         if result.plan is None:
             return _json(result.as_json(), 422)
         return Response(render_fhir(result.plan), mimetype="application/fhir+json")
