@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from taper.errors import Problem, RegimenError
+from taper.read.errors import Problem, RegimenError
 
 #: A FHIR order is larger than a regimen (narratives, codings); still, nothing real is near this.
 FHIR_LIMIT = 4 * 1024 * 1024
@@ -31,7 +31,7 @@ _MAX_DEPTH = 64
 
 
 def _input_spec() -> Any:
-    from taper.reading import InputSpec
+    from taper.files.reading import InputSpec
 
     return InputSpec("the order (.json)", FHIR_LIMIT, "an exported order is far smaller")
 
@@ -308,7 +308,7 @@ def _int(value: Any) -> int | None:
 
 
 def _in_range(day: date) -> bool:
-    from taper.regimen import EARLIEST_START, LATEST_START
+    from taper.read.regimen import EARLIEST_START, LATEST_START
 
     return EARLIEST_START <= day <= LATEST_START + timedelta(days=1100)
 
@@ -341,7 +341,7 @@ def _instant(text: Any) -> datetime | None:
 def _drug_from_names(names: list[str]) -> tuple[str | None, list[str]]:
     """The catalogue drug the first name that names one stands for (``text`` before a coding's
     display). A name naming two catalogue drugs is skipped as ambiguous."""
-    from taper.catalogue import _fold, _names, find_drug
+    from taper.read.catalogue import _fold, _names, find_drug
 
     tried = []
     for name in names:
@@ -516,7 +516,7 @@ def _times(
 
 
 def _slot_time(time: str) -> str:
-    from taper.regimen import DEFAULT_ROUTINE
+    from taper.read.regimen import DEFAULT_ROUTINE
 
     return DEFAULT_ROUTINE.get(time, time)
 
@@ -651,7 +651,7 @@ def _cap(
             r.problem(f"{place}.{key}", "needs a value in mg or g")
             caps.append(None)
             continue
-        from taper.units import MASS_UNITS
+        from taper.read.units import MASS_UNITS
 
         in_mg = cap_value * MASS_UNITS[cap_unit]
         if not per_weight:
@@ -1017,7 +1017,7 @@ def _amount_text(amount: Decimal, unit: str) -> str:
 
 def _number(value: Decimal) -> str:
     """A plain number, no exponent, no trailing zeros: ``20``, ``2.5``."""
-    from taper.units import plain
+    from taper.read.quantities import plain
 
     return format(plain(value), "f")
 
@@ -1168,7 +1168,7 @@ def _request_phases(
     zone: ZoneInfo,
     weights: Callable[[str], None],
 ) -> list[tuple[date, dict[str, Any]]]:
-    from taper.catalogue import drugs
+    from taper.read.catalogue import drugs
 
     _unread(r, request, place, ("modifierExtension",))
     if request.get("doNotPerform") is True:
@@ -1298,7 +1298,7 @@ def _request_phases(
 def _service_phase(
     r: _Reader, service: dict[str, Any], place: str, zone: ZoneInfo, options: ImportOptions
 ) -> list[tuple[date, dict[str, Any]]]:
-    from taper.catalogue import drugs
+    from taper.read.catalogue import drugs
 
     status = service.get("status")
     if status in ("entered-in-error", "revoked", "completed"):
@@ -1456,10 +1456,9 @@ def _observation(
 
 def import_order(data: bytes, source: str, options: ImportOptions) -> str:
     """The regimen (TOML text) for an order; RegimenError with every problem otherwise."""
+    from taper.read.zones import is_zone
     from taper.voice.fhir import imported_header
-    from taper.voice.people import default_title
     from taper.web.tomltext import dumps
-    from taper.zones import is_zone
 
     document, problems = parse_json(data)
     if document is None:
@@ -1527,7 +1526,7 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
     if name:
         patient_table["name"] = name
     if needed:
-        from taper.units import parse_weight
+        from taper.read.units import parse_weight
 
         if options.weight:
             patient_table["weight"] = options.weight.strip()
@@ -1590,10 +1589,8 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
         ordered["start_day"] = (begin - start).days + 1
         ordered.update(table)
         tables.append(ordered)
-    from taper.catalogue import drugs
 
-    document_out: dict[str, Any] = {
-        "title": default_title([drugs()[t["drug"]].display for t in tables]),
+    document_out: dict[str, Any] = {  # no title: the reader's default names the drugs
         "start": start,
         "timezone": options.timezone,
     }
@@ -1609,8 +1606,8 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
 def _check(text: str, source: str) -> list[Problem]:
     """``taper check``'s errors for the regimen text (none: it plans). The date is not
     checked: an order may start in the past (a warning), and the import adds no clock."""
-    from taper.regimen import parse_document, parse_regimen
-    from taper.schedules import build_plan
+    from taper.engine.schedules import build_plan
+    from taper.read.regimen import parse_document, parse_regimen
 
     document, problems = parse_document(text.encode("utf-8"))
     if document is None:

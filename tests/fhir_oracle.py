@@ -236,9 +236,9 @@ def planned(plan_json: bytes) -> list[tuple[str, str, str, str, str | None, str 
 
 def plan_of(text: str | bytes) -> Any:
     """The plan of a regimen's text, as ``taper plan`` makes it (no date check)."""
-    from taper.errors import RegimenError
-    from taper.regimen import parse_document, parse_regimen
-    from taper.schedules import build_plan
+    from taper.engine.schedules import build_plan
+    from taper.read.errors import RegimenError
+    from taper.read.regimen import parse_document, parse_regimen
 
     data = text.encode("utf-8") if isinstance(text, str) else text
     document, problems = parse_document(data)

@@ -176,7 +176,10 @@ def test_plasma_exchange_sessions_are_a_service_request_in_the_group() -> None:
 def test_words_come_from_the_plan_and_the_voice() -> None:
     text = template_text("ms-iv-pulse-then-prednisone-taper")
     _, bundle, plan = _bundle(text)
-    said = {d.instructions for d in plan.doses}
+    from taper.voice.doses import dose_instructions
+    from taper.voice.words import words_of
+
+    said = {dose_instructions(d, words_of(plan)) for d in plan.doses}
     for request in _resources(bundle, "MedicationRequest"):
         assert request["note"] == [{"text": f"Phase: {request['note'][0]['text'][7:]}"}]
         for dosage in request["dosageInstruction"]:

@@ -28,7 +28,7 @@ BASE = "http://127.0.0.1:5125"
 def client(monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
     from taper.web import create_app
 
-    monkeypatch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+    monkeypatch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
     return create_app(token=TOKEN, port=5125).test_client()
 
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from taper.plan import Dose, PhasePlan, Plan, StepDose, StepPlan
-from taper.units import parse_amount, parse_concentration
+from taper.read.units import parse_amount, parse_concentration
+from taper.records.plan import Dose, PhasePlan, Plan, StepDose, StepPlan
 
 UCUM = "http://unitsofmeasure.org"
 URI = "urn:ietf:rfc:3986"
@@ -41,7 +41,7 @@ def course_key(plan: Plan) -> str:
     """What names the course: its patient, title and first day, or its ``course`` name when the
     regimen gives one (``taper.identity``, as the calendar's UIDs: a course moved to a new
     first day keeps its identifiers). The revision is added apart."""
-    from taper.identity import course_key as identity
+    from taper.read.identity import course_key as identity
 
     return "\x1f".join(identity(plan.patient.name, plan.title, plan.start, plan.course))
 
@@ -171,9 +171,13 @@ def _amount_groups(step: StepPlan) -> list[list[StepDose]]:
 
 
 def _dosages(plan: Plan, phase: PhasePlan, doses: list[Dose]) -> list[dict[str, Any]]:
-    from taper.voice.amounts import basis_text
+    from taper.records.arithmetic import basis_text
+    from taper.voice.doses import dose_instructions
     from taper.voice.fhir import dosage_text
     from taper.voice.sigs import step_sig, strengths
+    from taper.voice.words import words_of
+
+    words = words_of(plan)
 
     one_strength = len(strengths(phase)) <= 1
     dosages: list[dict[str, Any]] = []
@@ -215,7 +219,7 @@ def _dosages(plan: Plan, phase: PhasePlan, doses: list[Dose]) -> list[dict[str, 
             if phase.take and phase.take.strip():
                 dosage["additionalInstruction"] = [{"text": phase.take.strip()}]
             if said is not None:
-                dosage["patientInstruction"] = said.instructions
+                dosage["patientInstruction"] = dose_instructions(said, words)
             dosage["timing"] = {"repeat": repeat}
             dosage["route"] = _route(phase)
             dosage["doseAndRate"] = [
@@ -330,7 +334,7 @@ def _request(
 def _service(plan: Plan, phase: PhasePlan, patient_url: str) -> dict[str, Any]:
     from taper.voice.doses import patient_step
     from taper.voice.fhir import phase_note
-    from taper.voice.times import time_style
+    from taper.voice.words import words_of
 
     step = phase.steps[0]
     repeat: dict[str, Any] = {
@@ -352,7 +356,7 @@ def _service(plan: Plan, phase: PhasePlan, patient_url: str) -> dict[str, Any]:
         "subject": {"reference": patient_url},
         "occurrenceTiming": {"repeat": repeat},
         "note": [{"text": phase_note(phase.name)}],
-        "patientInstruction": patient_step(phase, step, time_style(plan)),
+        "patientInstruction": patient_step(phase, step, words_of(plan).clock),
     }
 
 

@@ -9,12 +9,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from taper.plan import Dose, PhasePlan, Plan, StepPlan
+from taper.read.quantities import quantity_text
+from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.people import call_the_clinic
-from taper.voice.quantities import quantity_text
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
+from taper.voice.words import Words
 
 
 def most_tablets(plan: Plan) -> tuple[Decimal, Dose] | None:
@@ -73,7 +74,7 @@ def patient_notes(plan: Plan) -> list[str]:
 
 def calendar_help() -> tuple[str, str, list[Rich]]:
     """The box on putting the reminders into a calendar app: title, introduction, tips."""
-    from taper.catalogue import read_data
+    from taper.read.catalogue import read_data
 
     data = read_data("calendar_help.toml")
     tips: list[Rich] = [(Strong(str(tip["app"])), f": {tip['text']}") for tip in data["tip"]]
@@ -207,7 +208,7 @@ def must_have_points(plan: Plan) -> list[str]:
 
 @cache
 def _data() -> dict[str, Any]:
-    from taper.catalogue import read_data
+    from taper.read.catalogue import read_data
 
     return read_data("counselling.toml")
 
@@ -215,8 +216,8 @@ def _data() -> dict[str, Any]:
 def _prednisone_mg(dose: Dose) -> Decimal:
     """A steroid dose by mouth or IV as prednisone-equivalent mg (0 where the ratios do not
     hold: other routes, other units, unknown drugs)."""
-    from taper.catalogue import find_drug
-    from taper.units import MASS_UNITS
+    from taper.read.catalogue import find_drug
+    from taper.read.units import MASS_UNITS
 
     drug = find_drug(dose.drug)
     if (
@@ -352,15 +353,13 @@ def looking_after_yourself(plan: Plan) -> list[Section]:
     return sections
 
 
-def card_section(plan: Plan) -> list[Section]:
+def card_section(plan: Plan, words: Words) -> list[Section]:
     """For a course at the steroid-card threshold: carry a card or medical alert ID, and the
     sick-day points every source agrees on (§1a–§1d)."""
     if not needs_card(plan):
         return []
-    from taper.voice.conventions import country_of
-
     card = _data()["card"]["text"]
-    carry = card["card_gb"] if country_of(plan.timezone) == "GB" else card["card"]
+    carry = card["card_gb"] if words.country == "GB" else card["card"]
     sections: list[Section] = [(str(card["heading"]), [(card["intro"],), (Strong(carry),)])]
     # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they
     # would tell the patient to keep taking a steroid they were never given.
@@ -375,7 +374,7 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     threshold (which every course with the adrenal warning is)."""
     if not needs_card(plan):
         return None
-    from taper.catalogue import read_data
+    from taper.read.catalogue import read_data
     from taper.voice.times import date_of, long_date
 
     days = steroid_days(plan, averaged=False)

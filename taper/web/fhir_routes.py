@@ -11,8 +11,8 @@ from flask import Flask, Response, request
 
 def register(app: Flask) -> None:
     # The app's helpers, imported when the routes are made (taper.web.app imports this module).
-    from taper.errors import Problem, RegimenError
-    from taper.regimen import parse_document
+    from taper.read.errors import Problem, RegimenError
+    from taper.read.regimen import parse_document
     from taper.web.app import _body, _check, _fragments, _json, _resolve
 
     @app.post("/api/fhir")
@@ -27,8 +27,8 @@ def register(app: Flask) -> None:
     @app.post("/ui/import-fhir")
     def ui_import_fhir() -> Response:
         from taper.fhir_import import FHIR_LIMIT, ImportOptions, checked_import
-        from taper.templates import machine_timezone
-        from taper.zones import is_zone
+        from taper.read.templates import machine_timezone
+        from taper.read.zones import is_zone
 
         upload = request.files.get("fhir")
         data = upload.read(FHIR_LIMIT + 1) if upload is not None else b""

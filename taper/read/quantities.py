@@ -16,7 +16,18 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from taper.units import plain, unit_text
+
+def plain(value: Decimal) -> Decimal:
+    """The number without trailing zeros or an exponent: ``20.0`` → ``20``, ``2.50`` → ``2.5``."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def unit_text(unit: str) -> str:
+    """A unit as people read it: ``mg/m2`` → ``mg/m²``."""
+    return unit.replace("/m2", "/m²")
+
 
 # The step each kind of quantity is printed to. The keys are the units a plan carries, plus
 # the kinds whose precision depends on what the number is rather than its unit.
