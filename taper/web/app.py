@@ -114,7 +114,17 @@ def create_app(*, token: str, port: int) -> Flask:
     _api_routes(app)
     _page_routes(app, token=token, cookie=cookie)
     _form_routes(app)
-    fhir_routes.register(app)  # issue 21: /api/fhir and the page's EHR-order upload
+    # Issue 21: /api/fhir and the page's EHR-order upload.
+    fhir_routes.register(
+        app,
+        {
+            "body": _body,
+            "check": _check,
+            "json": _json,
+            "resolve": _resolve,
+            "fragments": _fragments,
+        },
+    )
     return app
 
 

@@ -4,16 +4,22 @@ becomes the regimen, or its refusals are listed beside the upload, each with its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask import Flask, Response, request
 
 
-def register(app: Flask) -> None:
-    # The app's helpers, imported when the routes are made (taper.web.app imports this module).
+def register(app: Flask, helpers: dict[str, Callable[..., Any]]) -> None:
+    """The routes on ``app``; ``helpers``: the app's own request helpers (body, check, json,
+    resolve, fragments), handed over so that this module does not import the app's."""
     from taper.read.errors import Problem, RegimenError
     from taper.read.regimen import parse_document
-    from taper.web.app import _body, _check, _fragments, _json, _resolve
+
+    _body, _check, _resolve = helpers["body"], helpers["check"], helpers["resolve"]
+    _json: Callable[..., Response] = helpers["json"]
+    _fragments: Callable[..., Response] = helpers["fragments"]
 
     @app.post("/api/fhir")
     def fhir() -> Response:
