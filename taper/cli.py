@@ -246,7 +246,8 @@ def main() -> None:
       taper templates                       # what the shipped templates are
       taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
       taper check jane.toml                 # every problem at once
-      taper build jane.toml -o jane/        # plan.json, reminders.ics, three PDFs
+      taper build jane.toml -o jane/        # plan.json, reminders.ics, three PDFs, FHIR
+      taper import order.json -o jane.toml  # or start from the EHR's order (FHIR R4)
       taper serve                           # the same in a page in your browser
     """
 
@@ -550,7 +551,7 @@ def build(
     previous: Path | None,
     lang: str | None,
 ) -> None:
-    """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
+    """Write the whole packet: plan.json, reminders.ics, three PDF handouts, plan.fhir.json.
 
     Given several regimens, a folder of them or a glob ("orders/*.toml"), it is a print run:
     one packet folder per regimen inside OUTPUT, named from the file (jane.toml → OUTPUT/jane/).
@@ -643,6 +644,74 @@ def _print_run(
         which = "it" if len(failed) == 1 else "them"
         raise click.ClickException(
             f"{len(failed)} of {len(outcomes)} regimens failed; no packet was written for {which}"
+        )
+
+
+@main.command()
+@regimen_argument
+@click.option("-o", "--output", default="-", show_default=True, help="The JSON file to write.")
+@force_option
+def fhir(regimen: Path, output: str, force: bool) -> None:
+    """Write the course as an HL7 FHIR R4 Bundle (JSON) for the hospital's record.
+
+    Example: taper fhir jane.toml -o jane.fhir.json
+    """
+    from taper.export.fhir import render_fhir
+    from taper.files.writing import OutputFile
+
+    course = load(regimen)
+    OutputFile(output, force=force, inputs={"the regimen": regimen}).write(render_fhir(course))
+
+
+@main.command(name="import")
+@click.argument("order", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False))
+@click.option("-o", "--output", default="-", show_default=True, help="The regimen file to write.")
+@click.option("--timezone", type=TimezoneType(), help="IANA time zone (default: this machine's).")
+@click.option("--start", type=DateType(), help="Course day 1, when the order gives no start date.")
+@click.option("--weight", help='The patient\'s weight for per-kg doses, such as "70 kg".')
+@force_option
+def import_(
+    order: Path,
+    output: str,
+    timezone: str | None,
+    start: date | None,
+    weight: str | None,
+    force: bool,
+) -> None:
+    """Write a regimen from an EHR's order in FHIR R4 JSON (a MedicationRequest or a Bundle).
+
+    The regimen opens with "imported from FILE: check every dose before use" and keeps the
+    order's free text as comments; it is written only when it passes taper check.
+
+    Example: taper import order.json -o jane.toml --timezone America/New_York
+    """
+    from taper.fhir_import import FHIR_INPUT, ImportOptions, checked_import
+    from taper.files.reading import read_input
+    from taper.files.writing import OutputFile
+    from taper.read.errors import InputFileError, Problem, RegimenError
+    from taper.read.templates import machine_timezone
+    from taper.read.units import parse_weight
+
+    if weight is not None:
+        try:
+            parse_weight(weight)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--weight") from err
+    out = OutputFile(output, force=force, inputs={"the order": order})
+    try:
+        data = read_input(order, FHIR_INPUT)
+    except InputFileError as err:
+        raise RegimenError(order.name, [Problem("", str(err))]) from err
+    zone = timezone or machine_timezone()
+    if zone is None:  # this machine's zone names no place (a POSIX rule in TZ): never guessed
+        raise click.UsageError("pass the course's zone with --timezone, such as America/New_York")
+    options = ImportOptions(zone, start, weight)
+    name = Path(output).name if output != "-" else "regimen.toml"
+    text = checked_import(data, order.name, options, name)
+    out.write(text.encode("utf-8"))
+    if output != "-":
+        click.echo(
+            terminal(f"wrote {output}; check every dose, then run: taper check {output}"), err=True
         )
 
 

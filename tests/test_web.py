@@ -39,6 +39,7 @@ PACKET_ORDER = [
     "patient.pdf",
     "pharmacist.pdf",
     "nurse.pdf",
+    "plan.fhir.json",
 ]
 
 

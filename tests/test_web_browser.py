@@ -34,6 +34,7 @@ PACKET_ORDER = [
     "patient.pdf",
     "pharmacist.pdf",
     "nurse.pdf",
+    "plan.fhir.json",
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

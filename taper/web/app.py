@@ -24,6 +24,7 @@ from taper.files import clock, packets
 from taper.read.errors import Problem, RegimenError, TaperError
 from taper.read.regimen import MAX_REGIMEN_BYTES, parse_document
 from taper.voice.text import Strong
+from taper.web import fhir_routes
 from taper.web import form as regimen_form
 from taper.web.packet import zip_files
 from taper.web.session import KEY_FIELD, KEY_HEADER, Launch
@@ -126,6 +127,17 @@ def create_app(*, token: str, port: int) -> Flask:
     _api_routes(app)
     _page_routes(app, launch=launch)
     _form_routes(app)
+    # Issue 21: /api/fhir and the page's EHR-order upload.
+    fhir_routes.register(
+        app,
+        {
+            "body": _body,
+            "check": _check,
+            "json": _json,
+            "resolve": _resolve,
+            "fragments": _fragments,
+        },
+    )
     return app
 
 
@@ -572,9 +584,10 @@ def _fragments(
     focus: str = "",
     note: str = "",
     template_error: str = "",
+    fhir_errors: list[str] | None = None,
 ) -> Response:
     context = _page_context(text, doc, focus=focus, note=note, template_error=template_error)
-    context.update(form_body=form_body, file=file)
+    context.update(form_body=form_body, file=file, fhir_errors=fhir_errors or [])
     if doc is None and not template_error:
         problems = context["result"].errors
         context["template_error"] = (
