@@ -414,7 +414,13 @@ def as_nobody() -> list[str]:
         return []
     if not SETPRIV.exists():
         pytest.skip("root, and no setpriv to drop to an ordinary user")
-    return [str(SETPRIV), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    prefix = [str(SETPRIV), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import taper"], capture_output=True, timeout=60, cwd="/"
+    )
+    if probe.returncode != 0:
+        pytest.skip("user nobody cannot run this interpreter (its folder is private to root)")
+    return prefix
 
 
 @pytest.mark.parametrize("which", ["regimen", "previous", "unsearchable", "unsearchable-build"])
