@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import io
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from flask.testing import FlaskClient
 from test_web_browser import (  # noqa: F401  (pytest fixtures, used by name)
     browser,
     check_packet,
+    download_packet,
     expect,
     page,
     server,
@@ -98,9 +98,7 @@ def test_in_a_browser_an_order_opens_and_a_refusal_shows_its_places(page: Any) -
     check(page.locator("#panel-file")).to_contain_text(
         "imported from ehr-prednisone-taper-by-sequence.json: check every dose before use"
     )
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download packet").click()
-    regimen = check_packet(Path(download.value.path()).read_bytes())
+    regimen = check_packet(download_packet(page))
     assert "ehr-prednisone-taper-by-sequence.json" in regimen
     # An order taper must refuse: listed beside the upload, each problem with its place; the
     # regimen already open stays as it was.

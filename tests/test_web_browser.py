@@ -147,6 +147,17 @@ def use_template(page: Any, name: str = TEMPLATE) -> None:
     expect()(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
 
 
+def download_packet(page: Any) -> bytes:
+    """Click "Download packet" once the page has settled, as a nurse does after reading
+    "Ready": the status says the packet matches the form and no check is in flight."""
+    check = expect()
+    check(page.locator("#download-status")).to_have_text(re.compile(r"^Ready: "))
+    check(page.locator(".htmx-request")).to_have_count(0)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download packet").click()
+    return Path(download.value.path()).read_bytes()
+
+
 def check_packet(data: bytes) -> str:
     """The zip's files are the packet ``taper build`` makes from its regimen.toml."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -175,9 +186,7 @@ def test_template_to_packet_with_an_error_on_the_way(page: Any) -> None:
     check(error).to_have_text("")
     check(dose).not_to_have_attribute("aria-invalid", "true")
     check(page.locator("#preview")).to_contain_text("Prednisone 30 mg")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download packet").click()
-    regimen = check_packet(Path(download.value.path()).read_bytes())
+    regimen = check_packet(download_packet(page))
     assert 'name = "Jane Doe"' in regimen
     assert '{ dose = "30 mg", days = 7 }' in regimen
     # A handout previewed in the page, from the same form.
@@ -326,9 +335,7 @@ def test_other_templates_reach_a_packet_without_toml(page: Any, name: str) -> No
     page.get_by_label("Template").select_option(name)
     page.get_by_role("button", name="Use this template").click()
     check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download packet").click()
-    check_packet(Path(download.value.path()).read_bytes())
+    check_packet(download_packet(page))
 
 
 def test_screenshots_of_each_screen(page: Any, shots: Path) -> None:
