@@ -355,3 +355,74 @@ def test_the_fingerprint_is_the_plans_whatever_the_day(
     revised = build_on({**document, "revision": revision}, date(2026, 1, 1))
     assert revised is not None
     assert fingerprint(revised) != fingerprint(first)
+
+
+# -- a Spanish packet, signed --------------------------------------------------------------------
+
+
+def spanish_template(tmp_path: Path, name: str) -> Path:
+    from taper.read.templates import render_template
+
+    text = render_template(
+        name, start=date(2026, 12, 7), weight="70 kg", timezone="America/New_York", height="120 cm"
+    )
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text.replace("[patient]\n", '[patient]\nlanguage = "es"\n', 1), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", ["ms-iv-pulse-then-prednisone-taper", "copd-prednisone-5-day"])
+def test_a_spanish_packet_is_signed_and_fingerprinted_in_spanish(
+    runner: CliRunner, tmp_path: Path, name: str
+) -> None:
+    """The patient's handout says its fingerprint footer in Spanish with nothing English left;
+    the dispensing sheet stays English (SPANISH.md (c)) and carries the pharmacist's name; the
+    fingerprint is the plan's, the same as the English packet's (plan.json has no language)."""
+    from test_spanish import _english_left
+
+    from taper.api import load
+
+    regimen = spanish_template(tmp_path, name)
+    code, _, err = build(runner, regimen, tmp_path / "es", "--checked-by", "J. Smith, RPh")
+    assert code == 0, err
+    folder = tmp_path / "es"
+    fingerprint = json.loads((folder / "plan.json").read_text("utf-8"))["fingerprint"]
+    handout = pages((folder / "patient.pdf").read_bytes())
+    for number, text in enumerate(handout, 1):
+        assert f"Plan {fingerprint} · Página {number} de {len(handout)}" in text, number
+    assert _english_left(" ".join(handout), load(regimen)) == []
+    assert "J. Smith" not in " ".join(handout)
+    sheet = (folder / "pharmacist.pdf").read_bytes()
+    assert "Checked by (pharmacist) J. Smith, RPh" in signoff_text(sheet)
+    assert "Patient's language" in flat(" ".join(pages(sheet)))
+    for number, text in enumerate(pages(sheet), 1):
+        assert f"Plan {fingerprint} · Page {number} of" in text
+    english = tmp_path / "en"
+    code, _, err = build(runner, regimen, english, "--lang", "en", "--checked-by", "J. Smith, RPh")
+    assert code == 0, err
+    assert json.loads((english / "plan.json").read_text("utf-8"))["fingerprint"] == fingerprint
+    assert "Page 1 of" in pages((english / "patient.pdf").read_bytes())[0]
+
+
+def test_lang_and_checked_by_go_together_in_a_print_run_and_the_api(
+    runner: CliRunner, tmp_path: Path, client: FlaskClient
+) -> None:
+    orders = tmp_path / "orders"
+    orders.mkdir()
+    for name in ("pulse-then-taper.toml", "liquid.toml"):
+        (orders / name).write_bytes((REGIMENS / name).read_bytes())
+    args = ["build", str(orders), "-o", str(tmp_path / "out"), "--jobs", "1"]
+    result = runner.invoke(main, [*args, "--lang", "es", "--checked-by", "J. Smith, RPh"])
+    assert result.exit_code == 0, result.output
+    for folder in ("pulse-then-taper", "liquid"):
+        packet = tmp_path / "out" / folder
+        assert "Checked by (pharmacist) J. Smith, RPh" in signoff_text(
+            (packet / "pharmacist.pdf").read_bytes()
+        )
+        assert "Su plan de tratamiento" in pages((packet / "patient.pdf").read_bytes())[0]
+    data = (REGIMENS / "pulse-then-taper.toml").read_bytes()
+    answer = post(client, "/api/packet?lang=es&checked_by=A.%20Ng%2C%20PharmD", data=data)
+    assert answer.status_code == 200  # type: ignore[attr-defined]
+    archive = zipfile.ZipFile(io.BytesIO(answer.data))  # type: ignore[attr-defined]
+    assert "Checked by (pharmacist) A. Ng, PharmD" in signoff_text(archive.read("pharmacist.pdf"))
+    assert "Página 1 de" in pages(archive.read("patient.pdf"))[0]
