@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -188,6 +189,37 @@ def test_cycles_give_exactly_the_ordered_doses_on_the_ordered_days(
     assert dose_days(plan) == expected
     assert len(plan.doses) == len(expected) * doses_a_day
     assert plan.length == expected[-1]
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    steps=st.lists(st.sampled_from([8, 4, 2]), min_size=1, max_size=3),
+    run=st.integers(1, 3),
+    rest=st.integers(0, 20),
+    times=st.integers(1, 6),
+)
+def test_every_cycle_exports_fhir_whose_timing_gives_the_plan(
+    steps: list[int], run: int, rest: int, times: int
+) -> None:
+    """The FHIR export of any cycle (one dose or steps, repeated): Dosages numbered 1..n with
+    no gap (the rests have none: a rest step is no Dosage), whose bounds, expanded by the
+    independent oracle, give exactly the plan's doses."""
+    from fhir_oracle import expand, plan_json, planned, violations
+
+    from taper.export.fhir import render_fhir
+
+    every = run * len(steps) + rest
+    listed = ", ".join(f'{{ dose = "{mg} mg", days = {run} }}' for mg in steps)
+    plan = plan_of(
+        f'[[phase]]\ndrug = "dexamethasone"\ntablets = ["2 mg"]\nat = ["breakfast"]\n'
+        f'every = "{every} days"\ntimes = {times}\nsteps = [{listed}]\n'
+        if len(steps) > 1
+        else f'[[phase]]\ndrug = "dexamethasone"\ntablets = ["2 mg"]\nat = ["breakfast"]\n'
+        f'dose = "{steps[0]} mg"\ndays = {run}\nevery = "{every} days"\ntimes = {times}\n'
+    )
+    bundle = json.loads(render_fhir(plan))
+    assert violations(bundle) == []
+    assert expand(bundle, plan.timezone) == planned(plan_json(plan))
 
 
 # -- round = "up" | "nearest" | "down" ---------------------------------------------------------

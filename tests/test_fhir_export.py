@@ -162,6 +162,25 @@ def test_an_every_other_day_step_has_period_2() -> None:
     assert 2 in periods
 
 
+CYCLES = (
+    'start = 2027-01-04\ntimezone = "America/Chicago"\n[care_team]\nphone = "312-555-0100"\n'
+    '[[phase]]\nname = "Premedication"\ndrug = "dexamethasone"\ntablets = ["4 mg"]\n'
+    'dose = "8 mg"\ndays = 3\nevery = "3 weeks"\ntimes = 4\nat = ["breakfast", "supper"]\n'
+    '[[phase]]\ndrug = "prednisone"\nat = ["breakfast"]\nevery = "28 days"\ntimes = 3\n'
+    'start_day = 70\nsteps = [{ dose = "60 mg", days = 2 }, { dose = "40 mg", days = 2 }]\n'
+)
+
+
+def test_cycles_export_their_dosed_steps_in_sequence_and_the_rests_as_gaps() -> None:
+    """Issue 25's cycles (every = "21 days", times = N): the rest between two cycles is a step
+    without doses, so it has no Dosage; the sequence still runs 1..n (``_check``), and the
+    oracle's expansion of the bounds gives the plan's doses, no more."""
+    bundle = _check(CYCLES)
+    for request in _resources(bundle, "MedicationRequest"):
+        sequences = [d["sequence"] for d in request["dosageInstruction"]]
+        assert sorted(set(sequences)) == list(range(1, max(sequences) + 1))
+
+
 def test_plasma_exchange_sessions_are_a_service_request_in_the_group() -> None:
     bundle = _check(template_text("ms-plasma-exchange"))
     (service,) = _resources(bundle, "ServiceRequest")

@@ -181,7 +181,11 @@ def _dosages(plan: Plan, phase: PhasePlan, doses: list[Dose]) -> list[dict[str, 
 
     one_strength = len(strengths(phase)) <= 1
     dosages: list[dict[str, Any]] = []
-    for sequence, (step, given) in enumerate(_step_of(phase, doses), 1):
+    # A step without doses (the rest between two cycles: every = "21 days", times = N) has no
+    # Dosage; its dates are the gap between its neighbours' bounds. So the sequence counts the
+    # dosed steps only, 1..n in order (FHIR.md §2).
+    dosed = [(step, given) for step, given in _step_of(phase, doses) if step.doses]
+    for sequence, (step, given) in enumerate(dosed, 1):
         sig = step_sig(phase, step, one_strength, first=True)
         for group in _amount_groups(step):
             first = group[0]
