@@ -26,6 +26,16 @@ from taper.voice.text import Strong
 from taper.web import form as regimen_form
 from taper.web.packet import zip_files
 from taper.web.tomltext import dumps, has_other_comments, header_comment
+from taper.web.words import (
+    DEFAULT_TEMPLATE,
+    announcement,
+    download_name,
+    missing_weight,
+    page_words,
+    spoken_place,
+    template_for_page,
+    template_groups,
+)
 
 TOKEN_COOKIE = "taper_token_{port}"
 SOURCE = "regimen.toml"  # the regimen's name in messages: the packet's file
@@ -227,10 +237,8 @@ def create_app(*, token: str, port: int) -> Flask:
         with _RENDER_LOCK:
             made = service.packet(result.plan, stamp=stamp, paper=paper, large_print=large_print)
         files = {"regimen.toml": data, **made}
-        return Response(
-            zip_files(files, stamp),
-            mimetype="application/zip",
-            headers={"Content-Disposition": 'attachment; filename="taper-packet.zip"'},
+        return _attachment(
+            zip_files(files, stamp), download_name(result.plan, "packet.zip"), "application/zip"
         )
 
     # -- the page ------------------------------------------------------------------------------
@@ -246,7 +254,8 @@ def create_app(*, token: str, port: int) -> Flask:
 
         doc = regimen_form.blank_document(service.today() + timedelta(days=1), machine_timezone())
         text = dumps(doc)
-        return Response(render_template("page.html", **_page_context(text, doc, focus="")))
+        context = _page_context(text, doc, focus="", pristine=True)
+        return Response(render_template("page.html", **context))
 
     @app.post("/ui/update")
     def ui_update() -> Response:
@@ -255,7 +264,7 @@ def create_app(*, token: str, port: int) -> Flask:
 
     @app.post("/ui/file")
     def ui_file() -> Response:
-        text = str(request.form.get("regimen", ""))
+        text = _lf(str(request.form.get("regimen", "")))
         doc, _ = parse_document(text.encode("utf-8"))
         return _fragments(text, doc, form_body=doc is not None, file=False)
 
@@ -273,11 +282,13 @@ def create_app(*, token: str, port: int) -> Flask:
             raise ApiError(400, str(err)) from err
         new_text = dumps(edited, header=header_comment(text))
         note = _dropped_note(text, new_text) or note
-        return _fragments(new_text, edited, form_body=True, focus=focus, note=note)
+        return _fragments(
+            new_text, edited, form_body=True, focus=focus, note=note, announce=announcement(action)
+        )
 
     @app.post("/ui/template")
     def ui_template() -> Response:
-        from taper.templates import TemplateError, render_template
+        from taper.templates import TemplateError
 
         name = str(request.form.get("template", ""))
         start_text = str(request.form.get("start", "")).strip()
@@ -286,15 +297,14 @@ def create_app(*, token: str, port: int) -> Flask:
         except ValueError:
             start = service.today() + timedelta(days=1)
         zone = str(request.form.get("timezone", "")).strip() or None
-        weight = str(request.form.get("patient.weight", "")).strip() or None
-        height = str(request.form.get("patient.height", "")).strip() or None
+        old, old_doc, _ = _resolve(request.form)
         try:
-            text = render_template(name, start=start, weight=weight, timezone=zone, height=height)
+            text = template_for_page(name, start=start, timezone=zone, old=old_doc)
         except TemplateError as err:
-            old, doc, _ = _resolve(request.form)
-            return _fragments(old, doc, form_body=False, template_error=str(err))
+            return _fragments(old, old_doc, form_body=False, template_error=page_words(str(err)))
         doc, _ = parse_document(text.encode("utf-8"))
-        return _fragments(text, doc, form_body=True, focus="patient.name")
+        focus = "patient.weight" if doc and missing_weight(doc) else "patient.name"
+        return _fragments(text, doc, form_body=True, focus=focus)
 
     @app.post("/ui/new")
     def ui_new() -> Response:
@@ -315,7 +325,9 @@ def create_app(*, token: str, port: int) -> Flask:
             name = upload.filename if upload is not None else "the file"
             message = "; ".join(p.render(str(name)) for p in problems)
             return _fragments(old, old_doc, form_body=False, template_error=message)
-        return _fragments(data.decode("utf-8").removeprefix("\ufeff"), doc, form_body=True)
+        text = data.decode("utf-8").removeprefix("\ufeff")
+        newline = "crlf" if "\r\n" in text else "lf"
+        return _fragments(_lf(text), doc, form_body=True, newline=newline)
 
     @app.post("/ui/download")
     def ui_download() -> Response:
@@ -323,9 +335,10 @@ def create_app(*, token: str, port: int) -> Flask:
         if what != "packet" and what not in service.PACKET_FILES and what != "regimen.toml":
             raise ApiError(400, f"file={what!r} is not a file of the packet")
         text, _, _ = _resolve(request.form)
-        if what == "regimen.toml":
-            return _attachment(text.encode("utf-8"), "regimen.toml", "application/toml")
         result = service.check_bytes(text.encode("utf-8"))
+        if what == "regimen.toml":
+            named = download_name(result.plan, "regimen.toml")
+            return _attachment(_file_bytes(text), named, "application/toml")
         if result.plan is None:
             return Response(render_template("not-ready.html", errors=result.errors), status=422)
         large_print = "large_print" in request.form
@@ -336,14 +349,16 @@ def create_app(*, token: str, port: int) -> Flask:
                 made = service.packet(
                     result.plan, stamp=stamp, paper=paper, large_print=large_print
                 )
-            files = {"regimen.toml": text.encode("utf-8"), **made}
-            return _attachment(zip_files(files, stamp), "taper-packet.zip", "application/zip")
+            files = {"regimen.toml": _file_bytes(text), **made}
+            named = download_name(result.plan, "packet.zip")
+            return _attachment(zip_files(files, stamp), named, "application/zip")
         with _RENDER_LOCK:
             data = service.render_file(
                 result.plan, what, stamp=stamp, paper=paper, large_print=large_print
             )
         inline = request.args.get("inline") == "1" and what.endswith(".pdf")
-        return _attachment(data, what, _PACKET_MEDIA[what], inline=inline)
+        named = download_name(result.plan, what)
+        return _attachment(data, named, _PACKET_MEDIA[what], inline=inline)
 
     return app
 
@@ -367,6 +382,23 @@ def _zone_hint(doc: dict[str, Any] | None) -> str:
     return "Type to search, such as America/New_York."
 
 
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def _newline() -> str:
+    """The regimen file's own line ends ("lf" or "crlf"), which the form carries along."""
+    chosen = str(request.form.get("newline", "lf")) if request.method == "POST" else "lf"
+    return chosen if chosen in ("lf", "crlf") else "lf"
+
+
+def _file_bytes(text: str) -> bytes:
+    """The regimen file as it is downloaded: with the line ends it came with."""
+    if _newline() == "crlf":
+        text = text.replace("\n", "\r\n")
+    return text.encode("utf-8")
+
+
 def _attachment(data: bytes, name: str, media: str, *, inline: bool = False) -> Response:
     disposition = "inline" if inline else "attachment"
     return Response(
@@ -379,7 +411,9 @@ def _resolve(fields: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None, str
 
     When the fields change nothing the file is kept as it is, comments and all.
     """
-    text = str(fields.get("regimen", ""))
+    # A browser sends a textarea's lines ended by CRLF, whatever the file had: the text is kept
+    # with LF here, and a download gives back the file's own ends (the form's "newline").
+    text = _lf(str(fields.get("regimen", "")))
     doc, _ = parse_document(text.encode("utf-8"))
     if doc is None:
         return text, None, ""
@@ -415,7 +449,7 @@ def _problem_places(
         listed.append(
             {
                 "kind": kind,
-                "place": place,
+                "place": spoken_place(place) if place else "",
                 "message": message,
                 "anchor": regimen_form.field_id(target) if target else "",
             }
@@ -430,6 +464,7 @@ def _page_context(
     focus: str = "",
     note: str = "",
     template_error: str = "",
+    pristine: bool = False,
 ) -> dict[str, Any]:
     from taper.catalogue import conditions, drugs
     from taper.regimen import ALLOWANCES, ROUTES
@@ -447,6 +482,9 @@ def _page_context(
         summary = check_summary(SOURCE, result.plan)
     else:
         summary = RegimenError(SOURCE, list(result.errors)).render().splitlines()[0]
+    # The page has one regimen: its summary needs no file name ("Valid: 5 days, …").
+    summary = summary.removeprefix(f"{SOURCE}: ")
+    summary = summary[:1].upper() + summary[1:]
     context: dict[str, Any] = {
         "summary": summary,
         "text": text,
@@ -456,7 +494,11 @@ def _page_context(
         "note": note or _comment_note(text),
         "template_error": template_error,
         "templates": list_templates(),
-        "template_notes": {t.name: template_notes(t.name) for t in list_templates()},
+        "template_groups": template_groups(list_templates()),
+        "default_template": DEFAULT_TEMPLATE,
+        "pristine": pristine,
+        "newline": _newline(),
+        "template_notes": {t.name: page_words(template_notes(t.name)) for t in list_templates()},
         "conditions": conditions(),
         "drugs": sorted({d.display for d in drugs().values()}),
         "routes": ROUTES,
@@ -478,7 +520,10 @@ def _page_context(
         context["register"] = register
         render_template("form.html", **context)  # first pass: which places have a field
     context["register"] = lambda place: ""
-    context["by_field"], context["listed"] = _problem_places(result.errors, result.warnings, known)
+    if not pristine:  # a blank page opens without red problems before anything was typed
+        context["by_field"], context["listed"] = _problem_places(
+            result.errors, result.warnings, known
+        )
     context["known"] = sorted(known)
     return context
 
@@ -501,13 +546,21 @@ def _fragments(
     focus: str = "",
     note: str = "",
     template_error: str = "",
+    announce: str = "",
+    newline: str = "",
 ) -> Response:
     context = _page_context(text, doc, focus=focus, note=note, template_error=template_error)
-    context.update(form_body=form_body, file=file)
-    if doc is None and not template_error:
+    context.update(form_body=form_body, file=file, announce=announce)
+    if newline:
+        context["newline"] = newline
+    context["locked"] = ""
+    if doc is None:
+        # The form cannot stand for a file that does not parse: an edit made in it now would be
+        # lost when the file is fixed. It is read-only, with the reason at its top.
         problems = context["result"].errors
-        context["template_error"] = (
-            "The regimen file cannot be read, so the form shows it as it was: "
+        context["locked"] = (
+            "The form is read-only while the regimen file cannot be read ("
             + "; ".join(p.render("regimen file") for p in problems)
+            + "). Fix the file on the Regimen file tab; the form then follows it."
         )
     return Response(render_template("fragments.html", **context))
