@@ -283,3 +283,19 @@ def rhythm_text(plan: Plan, days: list[int]) -> str | None:
     if gap == 7:
         return f" every {WEEKDAYS[date_of(plan, days[0]).weekday()]}"
     return f" every {gap} days"
+
+
+def given_basis_text(basis: Basis, amount: Decimal, unit: str, volume_ml: Decimal | None) -> str:
+    """Why a per-weight dose is what it is, for the nurse's page: ``2 mg/kg × 20 kg = 40 mg;
+    given as 40.5 mg (13.5 mL): rounded to a volume the syringe measures``."""
+    text = basis_text(basis)
+    worked = basis.capped if basis.capped is not None else basis.uncapped
+    if (worked, basis.unit) == (amount, unit):
+        return text
+    given = quantity_text(amount, unit)
+    if volume_ml is not None:
+        return (
+            f"{text}; given as {given} ({quantity_text(volume_ml, 'mL')}): "
+            "rounded to a volume the syringe measures"
+        )
+    return f"{text}; given as {given}: rounded to a dose the tablets make"

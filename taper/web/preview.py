@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from taper.plan import Plan
+from taper.voice.amounts import given_basis_text
 from taper.voice.doses import phase_heading
 from taper.voice.overview import calendar_lines, checklist_items
 from taper.voice.people import course_dates, for_line
 from taper.voice.text import Rich, Strong
 from taper.voice.times import month_title, short_date, week_heads
 
-__all__ = ["Strong", "course_dates", "for_line", "headings", "months", "rows", "week_heads"]
+__all__ = ["Strong", "bases", "course_dates", "for_line", "headings", "months", "rows", "week_heads"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,14 @@ def months(plan: Plan) -> list[Month]:
             weeks.append(tuple(week))
         result.append(Month(month_title(*key), tuple(weeks)))
     return result
+
+
+def bases(plan: Plan) -> list[str]:
+    """How each per-weight (or per-m²) dose was worked out, once per distinct dose: the order,
+    the arithmetic, and why the dose given differs from it (a syringe's volume, the tablets)."""
+    seen: dict[str, None] = {}
+    for dose in plan.doses:
+        if dose.basis is not None:
+            text = given_basis_text(dose.basis, dose.amount, dose.unit, dose.volume_ml)
+            seen.setdefault(f"{dose.phase}: {text}", None)
+    return list(seen)
