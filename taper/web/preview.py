@@ -18,7 +18,16 @@ from taper.voice.people import course_dates, for_line
 from taper.voice.text import Rich, Strong
 from taper.voice.times import month_title, short_date, week_heads
 
-__all__ = ["Strong", "bases", "course_dates", "for_line", "headings", "months", "rows", "week_heads"]
+__all__ = [
+    "Strong",
+    "bases",
+    "course_dates",
+    "for_line",
+    "headings",
+    "months",
+    "rows",
+    "week_heads",
+]
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ def bases(plan: Plan) -> list[str]:
     the arithmetic, and why the dose given differs from it (a syringe's volume, the tablets)."""
     seen: dict[str, None] = {}
     for dose in plan.doses:
-        if dose.basis is not None:
+        if dose.basis is not None and dose.amount is not None and dose.unit is not None:
             text = given_basis_text(dose.basis, dose.amount, dose.unit, dose.volume_ml)
             seen.setdefault(f"{dose.phase}: {text}", None)
     return list(seen)
