@@ -80,6 +80,14 @@
     }
   });
 
+  // The dosing select is no field of the regimen: its change is an edit of its own (below),
+  // never a form update that would race it.
+  document.addEventListener("input", function (event) {
+    if (event.target.classList && event.target.classList.contains("dosing-form")) {
+      event.stopPropagation();
+    }
+  }, true);
+
   // "How it is dosed" is applied when it changes, after saying what it clears: the select
   // never shows one form while the plan uses another.
   document.addEventListener("change", function (event) {
