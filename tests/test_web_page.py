@@ -14,16 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web_browser import (  # noqa: F401  (fixtures)
-    TEMPLATE,
-    axe_violations,
-    browser,
-    describe,
-    expect,
-    page,
-    server,
-    use_template,
-)
+import test_web_browser as browser_tests
+from test_web_browser import TEMPLATE, axe_violations, describe, expect, use_template
+
+# The browser tests' fixtures: Debian's Chromium, the app on a loopback port, a fresh page.
+browser = browser_tests.browser
+server = browser_tests.server
+page = browser_tests.page
 
 LAPTOP = {"width": 1440, "height": 900}
 ZOOMED = {"width": 720, "height": 450}  # 1440 × 900 at 200 % zoom, in CSS pixels
@@ -188,7 +185,7 @@ def test_the_packet_and_the_problem_count_stay_in_reach(page: Any, size: dict[st
     check(page.locator("#bar-count")).to_have_text("1 problem")
     for target in ("#bar-count", "#packet-bar button.primary"):
         box = page.locator(target).bounding_box()
-        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= size["height"]
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
     check(page.locator("#packet-bar button.primary")).to_be_disabled()
     # Reading order: the problems come before the download, in the bar and on the page.
     order = page.evaluate(
