@@ -67,24 +67,29 @@ def by_mouse(page: Any) -> tuple[Counter, float]:
     return count, time.perf_counter() - began
 
 
+def tab_until(count: Counter, selector: str, key: str = "Tab", limit: int = 400) -> None:
+    for _ in range(limit):
+        if count.page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+            return
+        count.press(key)
+    raise AssertionError(f"{key} never reached {selector}")
+
+
 def by_keyboard(page: Any) -> tuple[Counter, float]:
     count = Counter(page)
     began = time.perf_counter()
-    while page.evaluate("document.activeElement.id") != "use-template":
-        count.press("Tab")
+    tab_until(count, "#use-template")
     n = page.evaluate("window.taperUpdates || 0")
     count.press("Enter")  # the focus then lands on the patient's name
     settled(page, n)
     count.type(NAME)
-    while page.evaluate("document.activeElement.id") != "f-care_team-phone":
-        count.press("Tab")
+    tab_until(count, "#f-care-team-phone")
     count.press("Control+A")
     n = page.evaluate("window.taperUpdates || 0")
     count.type(PHONE)
     settled(page, n)
     # To the packet: Shift+Tab back to the sticky bar's download (it comes first on the page).
-    while not page.evaluate("document.activeElement.matches('#packet-bar button.primary')"):
-        count.press("Shift+Tab")
+    tab_until(count, "#packet-bar button.primary", "Shift+Tab")
     with page.expect_download():
         count.press("Enter")
     return count, time.perf_counter() - began
