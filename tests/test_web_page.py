@@ -77,6 +77,7 @@ def test_a_form_edit_while_the_file_is_unreadable_is_not_lost(page: Any) -> None
     page.get_by_role("tab", name="Form").click()
     reason = page.locator("#form-lock-reason")
     check(reason).to_contain_text("The form is read-only while the regimen file cannot be read")
+    check(page.locator("#announce")).to_contain_text("The form is read-only")
     name = page.get_by_label("Patient name")
     check(name).to_be_disabled()  # no edit that the fixed file would silently undo
     check(page.get_by_role("button", name="Download the packet")).to_be_disabled()
@@ -251,10 +252,15 @@ def test_moves_and_removals_are_announced_and_the_list_is_not_live(page: Any) ->
     assert up is not None and remove is not None
     assert remove["x"] - (up["x"] + up["width"]) > 100
     page.get_by_role("button", name="Move step 3 up").click()
-    check(page.locator("#announce")).to_have_text("Step 3 of phase 2 moved up: it is now step 2.")
+    check(page.locator("#announce")).to_have_text(
+        re.compile(r"^Step 3 of phase 2 moved up: it is now step 2\.")
+    )
     check(page.locator("#f-phase-2-steps-2-up")).to_be_focused()
     page.get_by_label("Step 1 dose").fill("x")
     check(page.locator("#announce")).to_have_text("1 problem")  # the count, not the list
+    page.get_by_label("Step 1 dose").fill("xy")
+    page.wait_for_timeout(800)
+    check(page.locator("#announce")).to_have_text("")  # the same count is not said again
 
 
 def test_a_childs_per_kg_dose_shows_its_basis(page: Any) -> None:

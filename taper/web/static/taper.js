@@ -137,6 +137,8 @@
   // changed (the problem list itself is not live: it would be re-read after every pause).
   var firstCount = document.getElementById("bar-count");
   var lastCount = firstCount ? firstCount.textContent.trim() : "";
+  var notices = ["form-lock-reason", "template-error", "comment-note"];
+  var lastNotice = {};
   document.addEventListener("htmx:beforeRequest", function () {
     var announce = document.getElementById("announce");
     if (announce) { announce.textContent = ""; }
@@ -157,6 +159,15 @@
         announce.textContent = (announce.textContent.trim() + " " + said).trim();
         lastCount = said;
       }
+      // The notices are redrawn with every answer: only a new one is said, once.
+      notices.forEach(function (id) {
+        var box = document.getElementById(id);
+        var text = box ? box.textContent.trim() : "";
+        if (text && text !== lastNotice[id]) {
+          announce.textContent = (announce.textContent.trim() + " " + text).trim();
+        }
+        lastNotice[id] = text;
+      });
     }
     Object.keys(chosenTabs).forEach(function (label) {
       var tab = document.getElementById(chosenTabs[label]);
