@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -906,3 +907,36 @@ def test_the_page_says_the_plan_in_the_handouts_words(client: FlaskClient) -> No
     for time, what in cells:
         assert squeeze(time) in printed
         assert squeeze(what) in printed, what
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("Jane Doe", "Jane-Doe"),
+        ("José Núñez-García", "Jose-Nunez-Garcia"),
+        ('../../etc/passwd"; x', "etc-passwd-x"),
+        ("李雷", "taper"),  # no safe letters: the program's name, never an empty stem
+        (None, "taper"),
+        ("A" * 80, "A" * 40),
+    ],
+)
+def test_download_names_are_safe(name: str | None, stem: str) -> None:
+    from taper.web.words import download_name
+
+    plan = type("P", (), {"patient": type("Q", (), {"name": name})(), "start": date(2026, 12, 8)})
+    named = download_name(plan(), "patient.pdf")  # type: ignore[arg-type]
+    assert named == f"{stem}_2026-12-08_patient.pdf"
+    assert re.fullmatch(r"[A-Za-z0-9-]+_\d{4}-\d\d-\d\d_[a-z.]+", named)
+
+
+def test_places_in_the_forms_words() -> None:
+    from taper.web.words import page_words, spoken_place
+
+    assert spoken_place("phase[2].steps[1].dose") == "Phase 2, step 1, dose"
+    assert spoken_place("care_team.after_hours") == "Care team, after hours"
+    assert spoken_place("patient.routine.wake") == "Patient, routine, wake"
+    assert spoken_place("also[3].at[2]") == "Alongside item 3, time 2"
+    said = page_words(
+        'template "x" doses per kg; pass the weight with --weight, such as --weight "70 kg"'
+    )
+    assert "--" not in said
