@@ -89,7 +89,9 @@ def by_keyboard(page: Any) -> tuple[Counter, float]:
     count.type(PHONE)
     settled(page, n)
     # To the packet: Shift+Tab back to the sticky bar's download (it comes first on the page).
+    before = count.keys
     tab_until(count, "#packet-bar button.primary", "Shift+Tab")
+    print(f"keyboard: {count.keys - before} Shift+Tab from the clinic phone to the packet bar")
     with page.expect_download():
         count.press("Enter")
     return count, time.perf_counter() - began
