@@ -13,8 +13,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import NamedTuple
 
 from taper import safety
+from taper.arithmetic import basis_text, pack_count_text
 from taper.containers import container_lines
 from taper.errors import Problem, RegimenError
+from taper.instants import moment
 from taper.plan import (
     Basis,
     CareTeam,
@@ -35,6 +37,7 @@ from taper.plan import (
     Total,
     Warning,
 )
+from taper.quantities import number_text, quantity_text
 from taper.regimen import (
     MAX_COURSE_DAYS,
     MAX_REMINDERS,
@@ -48,10 +51,6 @@ from taper.regimen import (
 )
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, ceil_div, plain
-from taper.voice.amounts import basis_text, pack_count_text
-from taper.voice.doses import dose_instructions, session_instructions
-from taper.voice.quantities import number_text, quantity_text
-from taper.voice.times import moment
 
 
 def build_plan(
@@ -533,11 +532,11 @@ class _Engine:
                         (),
                         None,
                         phase.duration_min,
-                        _procedure_instructions(phase, number, sessions),
                         phase.where,
                         time.slot,
                         number,
                         sessions,
+                        take=phase.take,
                     )
                     scheduled.append(_ScheduledDose(dose, f"{phase.place}.sessions", phase))
             session_doses = [StepDose(t.time, t.slot, None, None, (), None) for t in phase.at]
@@ -681,7 +680,7 @@ class _Engine:
             self.warn(
                 "dst-interval",
                 f"the clocks change during the every {hours} hours series: the doses stay "
-                f"{hours} hours apart, so from the dose at {moment(first_moved.starts, None)} "
+                f"{hours} hours apart, so from the dose at {moment(first_moved.starts)} "
                 f"on {first_moved.date.isoformat()} they fall at "
                 f"{', '.join(sorted(clocks - expected))} by the clock",
                 f"{phase.place}.every",
@@ -995,6 +994,7 @@ class _Engine:
             containers=container_lines(scheduled),
             emergency=safety.emergency_for(regimen),
             watch=self.prescriber_watch(phase_plans, end_day),
+            language=regimen.language,
         )
 
     def prescriber_watch(
@@ -1195,7 +1195,7 @@ def _totals(doses: list[Dose]) -> tuple[Total, ...]:
     return tuple(totals)
 
 
-# -- the words each dose carries come from the voice ---------------------------------------
+# -- a dose carries numbers and keys; the voice words it (taper.voice.doses) -------------------
 
 
 def _made_dose(
@@ -1223,35 +1223,10 @@ def _made_dose(
         made.tablets,
         made.volume_ml,
         phase.duration_min,
-        _dose_instructions(phase, made),
         phase.where,
         slot,
         basis=basis,
-    )
-
-
-def _dose_instructions(phase: Phase, made: _Made) -> str:
-    return dose_instructions(
-        drug=phase.display,
-        route=phase.route,
-        amount=made.amount,
-        unit=made.unit,
-        tablets=made.tablets,
-        volume_ml=made.volume_ml,
+        take=phase.take,
         liquid=phase.liquid.text if phase.liquid is not None else None,
-        take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
         push=safety.is_iv_push(phase.drug_id, phase.route, phase.duration_min),
-    )
-
-
-def _procedure_instructions(phase: Phase, number: int, sessions: int) -> str:
-    return session_instructions(
-        drug=phase.display,
-        number=number,
-        sessions=sessions,
-        take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
     )
