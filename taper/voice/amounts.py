@@ -7,7 +7,7 @@ import itertools
 from decimal import Decimal
 
 from taper.arithmetic import basis_text, bsa_number, pack_count_text
-from taper.plan import ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
+from taper.plan import Basis, ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
 from taper.quantities import quantity_text
 from taper.voice.doses import tablet_word
 from taper.voice.text import count_text
