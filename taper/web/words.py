@@ -5,6 +5,7 @@ messages without command-line flags. No dosing here."""
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from datetime import date
 from typing import Any
@@ -135,8 +136,9 @@ def template_for_page(
     lines = text.splitlines(keepends=True)
     if "[patient]\n" in lines:
         at = lines.index("[patient]\n") + 1
+        present = _patient(tomllib.loads(text))
         for key in ("name", "language"):
-            if key in kept:
+            if key in kept and key not in present:
                 lines.insert(at, f"{key_text(key)} = {value_text(kept[key])}\n")
         text = "".join(lines)
     return text
