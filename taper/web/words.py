@@ -10,8 +10,8 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from taper.plan import Plan
-from taper.templates import TemplateInfo
+from taper.read.templates import TemplateInfo
+from taper.records.plan import Plan
 from taper.web.tomltext import key_text, value_text
 
 # The template the picker shows first: a whole course that needs no weight.
@@ -105,7 +105,7 @@ def template_for_page(
     """Template ``name`` for the page: the patient's name, weight, height and language carried
     over from the form. A per-kg (or per-m²) template without a weight (or height) still loads,
     with the field empty, so the form asks for it at its place."""
-    from taper.templates import TemplateError, render_template
+    from taper.read.templates import TemplateError, render_template
 
     kept = {
         key: value
