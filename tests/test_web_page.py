@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import test_web_browser as browser_tests
-from test_web_browser import TEMPLATE, axe_violations, describe, expect, use_template
+from test_web_browser import TEMPLATE, axe_violations, describe, expect, settled, use_template
 
 # The browser tests' fixtures: Debian's Chromium, the app on a loopback port, a fresh page.
 browser = browser_tests.browser
@@ -32,6 +32,15 @@ VALID = re.compile(r"^Valid: ")
 def no_serious_axe(page: Any) -> None:
     violations = axe_violations(page)
     assert violations == [], describe(violations)
+
+
+def download(page: Any, button: str = "Download packet") -> Any:
+    """Click a download button once the page has settled (as the browser tests' own
+    ``download_packet`` does: a click mid-check once timed out in CI); the Download."""
+    settled(page)
+    with page.expect_download(timeout=60_000) as started:
+        page.get_by_role("button", name=button).click()
+    return started.value
 
 
 def accept_next(page: Any) -> list[str]:
@@ -91,9 +100,7 @@ def test_a_form_edit_while_the_file_is_unreadable_is_not_lost(page: Any) -> None
     check(name).to_have_value("Ann Leigh")
     name.fill("Ann Lee")
     check(page.locator("#regimen")).to_have_value(re.compile(r'name = "Ann Lee"'))
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download packet").click()
-    with zipfile.ZipFile(Path(download.value.path())) as archive:
+    with zipfile.ZipFile(Path(download(page).path())) as archive:
         assert 'name = "Ann Lee"' in archive.read("regimen.toml").decode()
 
 
@@ -121,15 +128,10 @@ def test_downloads_are_named_from_the_patient_and_the_start_date(page: Any) -> N
     expect()(page.locator("#preview")).to_contain_text("José O'Brien")
     start = page.locator("#f-start").input_value()
     stem = f"Jose-O-Brien-x_{start}"
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download packet").click()
-    assert download.value.suggested_filename == f"{stem}_packet.zip"
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download patient.pdf").click()
-    assert download.value.suggested_filename == f"{stem}_patient.pdf"
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the packet").click()  # the sticky bar's
-    assert download.value.suggested_filename == f"{stem}_packet.zip"
+    assert download(page).suggested_filename == f"{stem}_packet.zip"
+    assert download(page, "Download patient.pdf").suggested_filename == f"{stem}_patient.pdf"
+    packet = download(page, "Download the packet")  # the sticky bar's
+    assert packet.suggested_filename == f"{stem}_packet.zip"
 
 
 def test_an_empty_divided_doses_cell_does_not_look_like_a_dose(page: Any) -> None:
@@ -162,6 +164,16 @@ def test_work_is_not_thrown_away_without_a_question(page: Any) -> None:
     page.set_input_files("#upload", str(Path(__file__).parent / "regimens" / "liquid.toml"))
     page.wait_for_timeout(600)
     check(page.get_by_label("Patient name")).to_have_value("Jane Doe")
+    # An EHR order replaces the regimen too: the same question, and "Cancel" keeps the work.
+    order = Path(__file__).parent / "fhir" / "ehr-prednisone-taper-by-sequence.json"
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.set_input_files("#fhir-upload", str(order))
+    page.wait_for_timeout(600)
+    assert asked and asked[0].startswith("Start from this EHR order?"), asked
+    check(page.get_by_label("Patient name")).to_have_value("Jane Doe")
+    check(page.get_by_label("Days").first).to_have_value("4")
+    check(page.locator("#fhir-upload")).to_have_value("")
     # Remove phase asks, always; "Cancel" keeps it.
     accept_next(page)  # the edited days are given up for the template
     use_template(page)
@@ -291,9 +303,7 @@ def test_the_packets_regimen_keeps_the_files_line_ends(
         if edit:
             page.get_by_label("Patient name").fill(edit)
             check(page.locator("#regimen")).to_have_value(re.compile(edit))
-        with page.expect_download() as download:
-            page.get_by_role("button", name="Download packet").click()
-        with zipfile.ZipFile(Path(download.value.path())) as archive:
+        with zipfile.ZipFile(Path(download(page).path())) as archive:
             regimen = archive.read("regimen.toml")
         assert regimen.count(b"\r\n") == (regimen.count(b"\n") if newline == "\r\n" else 0)
         if not edit:

@@ -2,6 +2,27 @@
 // No dosing logic here: every plan, problem and file comes from the server.
 (function () {
   "use strict";
+
+  // The page key (taper.web.session): in this answer's meta only when the page was opened with
+  // the one-time code or the printed address; kept in sessionStorage, which only this origin
+  // (port included) can read, unlike the cookie; sent with every request.
+  var meta = document.querySelector('meta[name="taper-key"]');
+  var key = meta ? meta.getAttribute("content") : "";
+  try {
+    if (key) { window.sessionStorage.setItem("taper-key", key); }
+    else { key = window.sessionStorage.getItem("taper-key") || ""; }
+  } catch (err) { /* storage refused: this load's key still works */ }
+  if (meta) { meta.setAttribute("content", ""); }
+  if (window.location.search) { window.history.replaceState(null, "", "/"); }
+  var field = document.getElementById("taper-key");
+  if (field) { field.value = key; }
+  if (!key) {
+    var warning = document.getElementById("no-key");
+    if (warning) { warning.hidden = false; }
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-Taper-Key"] = key;
+  });
   var chosenTabs = {};  // tablist label -> selected tab id, kept across redraws
 
   function selectTab(tab, focus) {
@@ -62,7 +83,8 @@
   // an edited regimen; "Remove phase" always asks (data-confirm says what goes).
   var replacing = { "use-template": "Use this template? It replaces the regimen you have edited (the patient's name, weight and height are kept).",
     "start-blank": "Start blank? The regimen you have edited is thrown away.",
-    "upload": "Open this file? It replaces the regimen you have edited." };
+    "upload": "Open this file? It replaces the regimen you have edited.",
+    "fhir-upload": "Start from this EHR order? It replaces the regimen you have edited." };
   document.addEventListener("htmx:confirm", function (event) {
     var elt = event.detail.elt;
     var lost = elt.id === "use-template" ? editedBeyondPatient : edited;
@@ -70,11 +92,11 @@
     if (!question) { return; }
     event.preventDefault();
     if (window.confirm(question)) { event.detail.issueRequest(true); }
-    else if (elt.id === "upload") { elt.value = ""; }
+    else if (elt.type === "file") { elt.value = ""; }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var id = event.detail.elt && event.detail.elt.id;
-    if (event.detail.successful && replacing[id] && !document.querySelector("#template-error p")) {
+    if (event.detail.successful && replacing[id] && !document.querySelector("#template-error p, #fhir-error p")) {
       edited = false;
       editedBeyondPatient = false;
     }
@@ -137,7 +159,7 @@
   // changed (the problem list itself is not live: it would be re-read after every pause).
   var firstCount = document.getElementById("bar-count");
   var lastCount = firstCount ? firstCount.textContent.trim() : "";
-  var notices = ["form-lock-reason", "template-error", "comment-note"];
+  var notices = ["form-lock-reason", "template-error", "fhir-error", "comment-note"];
   var lastNotice = {};
   document.addEventListener("htmx:beforeRequest", function () {
     var announce = document.getElementById("announce");
