@@ -68,7 +68,7 @@ def main() -> None:
             page.goto(url)
             page.get_by_label("Template").select_option("ms-iv-pulse-then-prednisone-taper")
             page.get_by_role("button", name="Use this template").click()
-            expect(page.locator("#check-summary")).to_contain_text("valid:")
+            expect(page.locator("#check-summary")).to_contain_text("Valid:")
             page.get_by_label("Patient name").fill("Jane Doe")
             expect(page.locator("#preview")).to_contain_text("Jane Doe")
             totals, answers = [], []

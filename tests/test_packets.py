@@ -105,4 +105,5 @@ def test_a_registered_file_is_in_the_api_zip_and_on_the_page(
     single = client.post("/ui/download?file=notes.txt", data=fields, base_url=BASE, headers=AUTH)
     assert single.status_code == 200, single.get_data(as_text=True)
     assert single.mimetype == "text/plain"
-    assert single.headers["Content-Disposition"] == 'attachment; filename="notes.txt"'
+    disposition = single.headers["Content-Disposition"]
+    assert disposition == 'attachment; filename="Jane-Doe_2026-12-01_notes.txt"'

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -427,7 +428,10 @@ def test_page_has_the_named_controls_and_a_live_errors_region(client: FlaskClien
     assert page.elements[page.labels["Template"]][0] == "select"
     assert page.elements[page.labels["Start date"]][1]["type"] == "date"
     errors = page.elements["errors"][1]
-    assert errors.get("aria-live") == "polite" or errors.get("role") == "alert"
+    # The list is not live (it would be re-read after every pause in typing); a short status
+    # region says what changed.
+    assert errors.get("aria-live") is None
+    assert page.elements["announce"][1].get("role") == "status"
     assert "htmx.min.js" in get(client, "/").get_data(as_text=True)
     with get(client, "/static/htmx.min.js") as script:
         assert b"htmx" in script.data
@@ -451,7 +455,7 @@ def test_template_fills_the_form_and_the_file(client: FlaskClient) -> None:
     page = Page(html)
     assert page.elements["f-phase-2-steps-4-dose"][1]["value"] == "10 mg"
     assert page.elements["f-phase-1-drug"][1]["value"] == "methylprednisolone"
-    assert "regimen.toml: valid: 31 days, 31 doses, 2 warnings<" in html
+    assert "Valid: 31 days, 31 doses, 2 warnings<" in html
     assert "Methylprednisolone 1 g IV infusion" in html  # the plan, in the shared words
 
 
@@ -468,7 +472,7 @@ def test_every_template_reaches_a_packet_through_the_form(client: FlaskClient, i
         },
     )
     html = answer.get_data(as_text=True)
-    assert "regimen.toml: valid: " in html, info.name
+    assert "Valid: " in html, info.name
     fields = form_of(html)
     fields["patient.name"] = "Jane Doe"  # the form rewrites the file: the plan must not change
     zipped = post(client, "/ui/download?file=packet", data=fields)
@@ -488,7 +492,10 @@ def test_every_template_reaches_a_packet_through_the_form(client: FlaskClient, i
 
 def test_per_kg_template_without_weight_says_so(client: FlaskClient) -> None:
     html = load_template(client, "ivig-5-day")
-    assert "doses per kg of body weight" in html
+    # The template loads; the weight is asked for at its field, with no command-line flag.
+    assert 'href="#f-patient-weight">Patient, weight</a>' in html
+    shown = re.sub(r"<textarea.*?</textarea>", "", html, flags=re.S)  # the file keeps its words
+    assert "--weight" not in shown
     answer = post(
         client,
         "/ui/template",
@@ -531,14 +538,14 @@ def test_an_error_appears_at_its_field_and_goes(client: FlaskClient) -> None:
     errors = field_errors(bad)
     assert list(errors) == ["e-phase-2-steps-3-dose"]
     assert "20 mgg" in errors["e-phase-2-steps-3-dose"]
-    assert 'href="#f-phase-2-steps-3-dose">phase[2].steps[3].dose</a>' in bad
-    assert '<p class="bad" id="check-summary">regimen.toml: 1 problem found</p>' in bad
+    assert 'href="#f-phase-2-steps-3-dose">Phase 2, step 3, dose</a>' in bad
+    assert '<p class="bad" id="check-summary">1 problem found</p>' in bad
     assert "Fix the problems listed to download the packet." in bad
     assert re.search(r"<button[^>]*disabled>Download packet", bad)
     fields["phase[2].steps[3].dose"] = "20 mg"
     good = post(client, "/ui/update", data=fields).get_data(as_text=True)
     assert field_errors(good) == {}
-    assert "regimen.toml: valid: 31 days" in good
+    assert "Valid: 31 days" in good
 
 
 def test_an_error_below_a_field_maps_to_the_field(client: FlaskClient) -> None:
@@ -548,7 +555,7 @@ def test_an_error_below_a_field_maps_to_the_field(client: FlaskClient) -> None:
     errors = field_errors(html)
     assert list(errors) == ["e-phase-2-at"]
     assert '"brekfast"' in errors["e-phase-2-at"]
-    assert 'href="#f-phase-2-at">phase[2].at[2]</a>' in html
+    assert 'href="#f-phase-2-at">Phase 2, time 2</a>' in html
 
 
 def test_hostile_patient_name_is_escaped(client: FlaskClient) -> None:
@@ -644,7 +651,7 @@ def test_switching_the_dosing_form(client: FlaskClient) -> None:
         "by": "10 mg",
         "every": 3,
     }
-    assert "regimen.toml: valid: " in done
+    assert "Valid: " in done
 
 
 def test_file_tab_edit_redraws_the_form(client: FlaskClient) -> None:
@@ -717,13 +724,19 @@ def test_download_from_the_page_equals_the_api(client: FlaskClient) -> None:
     fields["patient.name"] = "Jane Doe"
     zipped = post(client, "/ui/download?file=packet", data=fields)
     assert zipped.status_code == 200
-    assert zipped.headers["Content-Disposition"] == 'attachment; filename="taper-packet.zip"'
+    start = fields["start"]
+    # Named from the patient and the start date, so a shared PC's Downloads tell packets apart.
+    assert zipped.headers["Content-Disposition"] == (
+        f'attachment; filename="Jane-Doe_{start}_packet.zip"'
+    )
     with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
         text = archive.read("regimen.toml")
     assert zipped.data == post(client, "/api/packet", data=text).data
     single = post(client, "/ui/download?file=patient.pdf&inline=1", data=fields)
     assert single.mimetype == "application/pdf"
-    assert single.headers["Content-Disposition"] == 'inline; filename="patient.pdf"'
+    assert single.headers["Content-Disposition"] == (
+        f'inline; filename="Jane-Doe_{start}_patient.pdf"'
+    )
     with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
         assert archive.read("patient.pdf") == single.data
     fields["phase[1].dose"] = "1 kg"
@@ -900,6 +913,39 @@ def test_the_page_says_the_plan_in_the_handouts_words(client: FlaskClient) -> No
     for time, what in cells:
         assert squeeze(time) in printed
         assert squeeze(what) in printed, what
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("Jane Doe", "Jane-Doe"),
+        ("José Núñez-García", "Jose-Nunez-Garcia"),
+        ('../../etc/passwd"; x', "etc-passwd-x"),
+        ("李雷", "taper"),  # no safe letters: the program's name, never an empty stem
+        (None, "taper"),
+        ("A" * 80, "A" * 40),
+    ],
+)
+def test_download_names_are_safe(name: str | None, stem: str) -> None:
+    from taper.web.words import download_name
+
+    plan = type("P", (), {"patient": type("Q", (), {"name": name})(), "start": date(2026, 12, 8)})
+    named = download_name(plan(), "patient.pdf")  # type: ignore[arg-type]
+    assert named == f"{stem}_2026-12-08_patient.pdf"
+    assert re.fullmatch(r"[A-Za-z0-9-]+_\d{4}-\d\d-\d\d_[a-z.]+", named)
+
+
+def test_places_in_the_forms_words() -> None:
+    from taper.web.words import page_words, spoken_place
+
+    assert spoken_place("phase[2].steps[1].dose") == "Phase 2, step 1, dose"
+    assert spoken_place("care_team.after_hours") == "Care team, after hours"
+    assert spoken_place("patient.routine.wake") == "Patient, routine, wake"
+    assert spoken_place("also[3].at[2]") == "Alongside item 3, time 2"
+    said = page_words(
+        'template "x" doses per kg; pass the weight with --weight, such as --weight "70 kg"'
+    )
+    assert "--" not in said
 
 
 def test_packet_in_the_patients_language_is_the_cli_build_with_lang(

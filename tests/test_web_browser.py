@@ -144,15 +144,20 @@ def expect() -> Any:
 def use_template(page: Any, name: str = TEMPLATE) -> None:
     page.get_by_label("Template").select_option(name)
     page.get_by_role("button", name="Use this template").click()
-    expect()(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
+    expect()(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
 
 
-def download_packet(page: Any) -> bytes:
-    """Click "Download packet" once the page has settled, as a nurse does after reading
-    "Ready": the status says the packet matches the form and no check is in flight."""
+def settled(page: Any) -> None:
+    """Wait as a nurse does before a download, after reading "Ready": the status says the
+    packet matches the form and no check is in flight."""
     check = expect()
     check(page.locator("#download-status")).to_have_text(re.compile(r"^Ready: "))
     check(page.locator(".htmx-request")).to_have_count(0)
+
+
+def download_packet(page: Any) -> bytes:
+    """Click "Download packet" once the page has settled (:func:`settled`)."""
+    settled(page)
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Download packet").click()
     return Path(download.value.path()).read_bytes()
@@ -180,7 +185,7 @@ def test_template_to_packet_with_an_error_on_the_way(page: Any) -> None:
     error = page.locator("#e-phase-2-steps-3-dose")
     check(error).to_contain_text('"20 mgg"')
     check(dose).to_have_attribute("aria-invalid", "true")
-    check(page.locator("#errors")).to_contain_text("phase[2].steps[3].dose")
+    check(page.locator("#errors")).to_contain_text("Phase 2, step 3, dose")
     check(page.get_by_role("button", name="Download packet")).to_be_disabled()
     dose.fill("30 mg")
     check(error).to_have_text("")
@@ -221,7 +226,7 @@ def test_the_same_with_the_keyboard_only(page: Any) -> None:
     page.keyboard.press("Tab")
     assert focused_id(page) == "use-template"
     page.keyboard.press("Enter")
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
     # The form was redrawn: the focus lands on the patient's name.
     check(page.locator("#f-patient-name")).to_be_focused()
     page.keyboard.type("Jane Doe")
@@ -235,23 +240,24 @@ def test_the_same_with_the_keyboard_only(page: Any) -> None:
     page.keyboard.type("30 mg")
     check(page.locator("#e-phase-2-steps-3-dose")).to_have_text("")
 
-    # Arrow keys on the dosing form's picker change nothing until its button is pressed.
+    # An arrow key on the dosing form's picker asks before it clears the steps; "Cancel"
+    # keeps them and the picker says "steps" again.
     tab_to(page, "#f-phase-2-form")
+    page.once("dialog", lambda dialog: dialog.dismiss())
     page.keyboard.press("ArrowDown")
     page.wait_for_timeout(800)  # past the debounce: an update would have gone by now
     check(page.locator("#f-phase-2-steps-4-dose")).to_have_value("10 mg")
-    page.keyboard.press("ArrowUp")
     assert page.evaluate("document.activeElement.value") == "steps"
 
     # Add a step, then take it away again: the focus follows.
     tab_to(page, "#f-phase-2-steps-add")
     page.keyboard.press("Enter")
     check(page.locator("#f-phase-2-steps-5-dose")).to_be_focused()
-    check(page.locator("#errors")).to_contain_text("phase[2].steps[5]")
+    check(page.locator("#errors")).to_contain_text("Phase 2, step 5")
     tab_to(page, "button[aria-label='Remove step 5']")
     page.keyboard.press("Enter")
     check(page.locator("#f-phase-2-steps-add")).to_be_focused()
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
 
     # The regimen file tab, by arrow key, and back.
     tab_to(page, "#tab-form", back=True)
@@ -262,7 +268,8 @@ def test_the_same_with_the_keyboard_only(page: Any) -> None:
 
     tab_to(page, "button.primary")
     assert page.evaluate("document.activeElement.textContent") == "Download packet"
-    with page.expect_download() as download:
+    settled(page)
+    with page.expect_download(timeout=60_000) as download:
         page.keyboard.press("Enter")
     regimen = check_packet(Path(download.value.path()).read_bytes())
     assert 'name = "Jane Doe"' in regimen
@@ -282,10 +289,12 @@ def test_file_tab_and_form_stay_in_step(page: Any) -> None:
     page.get_by_label("Patient name").fill("Ann Lee")
     check(text).to_have_value(re.compile(r'name = "Ann Lee"'))
     check(page.locator("#comment-note")).to_contain_text("without its comments")
-    # Opening a file replaces the form and the file with it, comments and all.
+    # Opening a file replaces the form and the file with it, comments and all (after asking:
+    # the form was edited).
+    page.once("dialog", lambda dialog: dialog.accept())
     page.set_input_files("#upload", str(Path(__file__).parent / "regimens" / "liquid.toml"))
     check(text).to_have_value((Path(__file__).parent / "regimens" / "liquid.toml").read_text())
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
@@ -316,7 +325,7 @@ def test_axe_finds_nothing_serious(page: Any) -> None:
     violations = axe_violations(page)
     assert violations == [], describe(violations)
     page.get_by_label("Step 3 dose").fill("20 mg")
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
     page.get_by_role("tab", name="Calendar").click()
     check(page.locator("#panel-calendar")).to_be_visible()
     violations = axe_violations(page)
@@ -334,7 +343,7 @@ def test_other_templates_reach_a_packet_without_toml(page: Any, name: str) -> No
     page.get_by_label("Weight").fill("70 kg")
     page.get_by_label("Template").select_option(name)
     page.get_by_role("button", name="Use this template").click()
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
     check_packet(download_packet(page))
 
 
@@ -363,7 +372,7 @@ def test_screenshots_of_each_screen(page: Any, shots: Path) -> None:
     both("3-error-at-field", "#f-phase-2-steps-3-dose")
     both("4-errors-region", "#errors")
     page.get_by_label("Step 3 dose").fill("20 mg")
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
     both("5-plan", "#panel-days")
     page.get_by_role("tab", name="Calendar").click()
     both("6-calendar", "#panel-calendar")
@@ -391,15 +400,22 @@ def test_leaving_an_edited_page_asks_first(page: Any) -> None:
 def test_changing_how_a_phase_is_dosed(page: Any) -> None:
     check = expect()
     use_template(page)
+    asked: list[str] = []
+
+    def accept(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     page.locator("#f-phase-2-form").select_option("taper")
-    page.locator("#f-phase-2-form-change").press("Enter")
     check(page.get_by_label("Taper from")).to_be_visible()
-    check(page.locator("#f-phase-2-form-change")).to_be_focused()
+    assert asked == ["Dose phase 2 as “Taper rule (from, to, by)”? This clears its 4 steps."]
+    check(page.locator("#f-phase-2-form")).to_be_focused()
     check(page.locator("#f-phase-2-steps-1-dose")).to_have_count(0)
     for label, value in (("Taper from", "60 mg"), ("Taper to", "10 mg"), ("Down by", "10 mg")):
         page.get_by_label(label).fill(value)
     page.locator("#f-phase-2-taper-every").fill("3")
-    check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
     check(page.locator("#regimen")).to_have_value(
         re.compile(r'taper = \{ from = "60 mg", to = "10 mg", by = "10 mg", every = 3 \}')
     )
@@ -463,3 +479,16 @@ def test_the_browser_opens_the_page_from_the_private_file(browser: Any, tmp_path
             holder.server_close()
             thread.join(timeout=5)
     assert not opener.exists()
+
+
+def test_pharmacists_name_in_the_packet_bar_signs_the_downloaded_sheet(page: Any) -> None:
+    """The field sits outside the form, in the packet bar: its `form` attribute must still send
+    it with the download."""
+    import pypdf
+
+    use_template(page)
+    page.get_by_label("Pharmacist's name").fill("A. Ng, PharmD")
+    with zipfile.ZipFile(io.BytesIO(download_packet(page))) as archive:
+        sheet = next(n for n in archive.namelist() if n.endswith("pharmacist.pdf"))
+        reader = pypdf.PdfReader(io.BytesIO(archive.read(sheet)))
+    assert "A. Ng, PharmD" in "".join(p.extract_text() for p in reader.pages)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from taper.read.quantities import quantity_text
 from taper.records.arithmetic import basis_text, bsa_number, pack_count_text
-from taper.records.plan import ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
+from taper.records.plan import Basis, ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
 from taper.voice.doses import drug_word, tablet_word
 from taper.voice.lang import _
 from taper.voice.text import count_text
@@ -254,3 +254,22 @@ def rhythm_text(plan: Plan, days: list[int]) -> str | None:
         # Translators: follows the times: " todos los lunes" (with its leading space).
         return _(" every {weekday}", weekday=weekday_name(date_of(plan, days[0])))
     return _(" every {n} days", n=gap)
+
+
+def given_basis_text(basis: Basis, amount: Decimal, unit: str, volume_ml: Decimal | None) -> str:
+    """Why a per-weight dose is what it is, for the nurse's page: ``2 mg/kg × 20 kg = 40 mg;
+    given as 40.5 mg (13.5 mL): rounded to a volume the syringe measures``. The arithmetic is
+    the pharmacist's (:func:`basis_text`); the reason is a sentence of its own."""
+    text = basis_text(basis)
+    worked = basis.capped if basis.capped is not None else basis.uncapped
+    if (worked, basis.unit) == (amount, unit):
+        return text
+    given = quantity_text(amount, unit)
+    if volume_ml is not None:
+        return _(
+            "{basis}; given as {dose} ({volume}): rounded to a volume the syringe measures",
+            basis=text,
+            dose=given,
+            volume=quantity_text(volume_ml, "mL"),
+        )
+    return _("{basis}; given as {dose}: rounded to a dose the tablets make", basis=text, dose=given)

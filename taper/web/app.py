@@ -29,6 +29,16 @@ from taper.web import form as regimen_form
 from taper.web.packet import zip_files
 from taper.web.session import KEY_FIELD, KEY_HEADER, Launch
 from taper.web.tomltext import dumps, has_other_comments, header_comment
+from taper.web.words import (
+    DEFAULT_TEMPLATE,
+    announcement,
+    download_name,
+    missing_weight,
+    page_words,
+    spoken_place,
+    template_for_page,
+    template_groups,
+)
 
 SOURCE = "regimen.toml"  # the regimen's name in messages: the packet's file
 # The server answers requests in threads; reportlab keeps settings in module globals (and the
@@ -322,10 +332,10 @@ def _api_routes(app: Flask) -> None:
         if result.plan is None:
             return _json(result.as_json(), 422)
         plan = result.plan if lang is None else result.plan._replace(language=lang)
-        return Response(
+        return _attachment(
             _packet_zip(plan, data, paper=paper, large_print=large_print, checked_by=checked_by),
-            mimetype="application/zip",
-            headers={"Content-Disposition": 'attachment; filename="taper-packet.zip"'},
+            download_name(plan, "packet.zip"),
+            "application/zip",
         )
 
 
@@ -343,7 +353,7 @@ def _page_routes(app: Flask, *, launch: Launch) -> None:
         # token out of the address). Reloaded with the cookie alone: the shell, with no key.
         exchange = request.environ.get("taper.exchange") or "token" in request.args
         session, key = launch.new_session() if exchange else ("", "")
-        context = _page_context(text, doc, focus="")
+        context = _page_context(text, doc, focus="", pristine=True)
         response = Response(render_template("page.html", page_key=key, **context))
         if session:
             response.set_cookie(launch.cookie, session, httponly=True, samesite="Strict", path="/")
@@ -355,10 +365,10 @@ def _page_routes(app: Flask, *, launch: Launch) -> None:
         if what not in ("packet", SOURCE, *packets.names()):
             raise ApiError(400, f"file={what!r} is not a file of the packet")
         text, _, _ = _resolve(request.form)
-        regimen = text.encode("utf-8")
+        regimen = _file_bytes(text)  # with the file's own line ends
+        result = _check(text.encode("utf-8"))
         if what == SOURCE:
-            return _attachment(regimen, SOURCE, "application/toml")
-        result = _check(regimen)
+            return _attachment(regimen, download_name(result.plan, SOURCE), "application/toml")
         if result.plan is None:
             return Response(render_template("not-ready.html", errors=result.errors), status=422)
         large_print = "large_print" in request.form
@@ -372,7 +382,7 @@ def _page_routes(app: Flask, *, launch: Launch) -> None:
             made = _packet_zip(
                 result.plan, regimen, paper=paper, large_print=large_print, checked_by=checked_by
             )
-            return _attachment(made, "taper-packet.zip", "application/zip")
+            return _attachment(made, download_name(result.plan, "packet.zip"), "application/zip")
         entry = packets.find(what)
         options = api.Options(
             clock.build_stamp(), paper=paper, large_print=large_print, checked_by=checked_by
@@ -380,7 +390,8 @@ def _page_routes(app: Flask, *, launch: Launch) -> None:
         with _RENDER_LOCK:
             data = api.render(result.plan, what, options)
         inline = request.args.get("inline") == "1" and entry.preview
-        return _attachment(data, what, entry.media_type, inline=inline)
+        named = download_name(result.plan, what)
+        return _attachment(data, named, entry.media_type, inline=inline)
 
 
 def _form_routes(app: Flask) -> None:
@@ -393,7 +404,7 @@ def _form_routes(app: Flask) -> None:
 
     @app.post("/ui/file")
     def ui_file() -> Response:
-        text = str(request.form.get("regimen", ""))
+        text = _lf(str(request.form.get("regimen", "")))
         doc, _ = parse_document(text.encode("utf-8"))
         return _fragments(text, doc, form_body=doc is not None, file=False)
 
@@ -411,7 +422,9 @@ def _form_routes(app: Flask) -> None:
             raise ApiError(400, str(err)) from err
         new_text = dumps(edited, header=header_comment(text))
         note = _dropped_note(text, new_text) or note
-        return _fragments(new_text, edited, form_body=True, focus=focus, note=note)
+        return _fragments(
+            new_text, edited, form_body=True, focus=focus, note=note, announce=announcement(action)
+        )
 
     @app.post("/ui/template")
     def ui_template() -> Response:
@@ -436,12 +449,16 @@ def _form_routes(app: Flask) -> None:
             name = upload.filename if upload is not None else "the file"
             message = "; ".join(p.render(str(name)) for p in problems)
             return _fragments(old, old_doc, form_body=False, template_error=message)
-        return _fragments(data.decode("utf-8").removeprefix("\ufeff"), doc, form_body=True)
+        text = data.decode("utf-8").removeprefix("\ufeff")
+        newline = "crlf" if "\r\n" in text else "lf"
+        return _fragments(_lf(text), doc, form_body=True, newline=newline)
 
 
 def _from_template(fields: Mapping[str, Any]) -> Response:
-    """The form filled from a template, with the patient's start, zone, weight and height."""
-    from taper.read.templates import TemplateError, render_template
+    """The form filled from a template, with the start, the zone and the patient's own fields
+    (name, weight, height) carried over; a per-kg template without a weight still loads and
+    asks for it at the Weight field. No message names a command-line flag."""
+    from taper.read.templates import TemplateError
 
     name = str(fields.get("template", ""))
     start_text = str(fields.get("start", "")).strip()
@@ -450,15 +467,14 @@ def _from_template(fields: Mapping[str, Any]) -> Response:
     except ValueError:
         start = _tomorrow()
     zone = str(fields.get("timezone", "")).strip() or None
-    weight = str(fields.get("patient.weight", "")).strip() or None
-    height = str(fields.get("patient.height", "")).strip() or None
+    old, old_doc, _ = _resolve(fields)
     try:
-        text = render_template(name, start=start, weight=weight, timezone=zone, height=height)
+        text = template_for_page(name, start=start, timezone=zone, old=old_doc)
     except TemplateError as err:
-        old, doc, _ = _resolve(fields)
-        return _fragments(old, doc, form_body=False, template_error=str(err))
+        return _fragments(old, old_doc, form_body=False, template_error=page_words(str(err)))
     doc, _ = parse_document(text.encode("utf-8"))
-    return _fragments(text, doc, form_body=True, focus="patient.name")
+    focus = "patient.weight" if doc and missing_weight(doc) else "patient.name"
+    return _fragments(text, doc, form_body=True, focus=focus)
 
 
 def _zones() -> list[str]:
@@ -480,6 +496,23 @@ def _zone_hint(doc: dict[str, Any] | None) -> str:
     return "Type to search, such as America/New_York."
 
 
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def _newline() -> str:
+    """The regimen file's own line ends ("lf" or "crlf"), which the form carries along."""
+    chosen = str(request.form.get("newline", "lf")) if request.method == "POST" else "lf"
+    return chosen if chosen in ("lf", "crlf") else "lf"
+
+
+def _file_bytes(text: str) -> bytes:
+    """The regimen file as it is downloaded: with the line ends it came with."""
+    if _newline() == "crlf":
+        text = text.replace("\n", "\r\n")
+    return text.encode("utf-8")
+
+
 def _attachment(data: bytes, name: str, media: str, *, inline: bool = False) -> Response:
     disposition = "inline" if inline else "attachment"
     return Response(
@@ -492,7 +525,9 @@ def _resolve(fields: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None, str
 
     When the fields change nothing the file is kept as it is, comments and all.
     """
-    text = str(fields.get("regimen", ""))
+    # A browser sends a textarea's lines ended by CRLF, whatever the file had: the text is kept
+    # with LF here, and a download gives back the file's own ends (the form's "newline").
+    text = _lf(str(fields.get("regimen", "")))
     doc, _ = parse_document(text.encode("utf-8"))
     if doc is None:
         return text, None, ""
@@ -528,7 +563,7 @@ def _problem_places(
         listed.append(
             {
                 "kind": kind,
-                "place": place,
+                "place": spoken_place(place) if place else "",
                 "message": message,
                 "anchor": regimen_form.field_id(target) if target else "",
             }
@@ -543,6 +578,7 @@ def _page_context(
     focus: str = "",
     note: str = "",
     template_error: str = "",
+    pristine: bool = False,
 ) -> dict[str, Any]:
     from taper.read.catalogue import conditions, drugs
     from taper.read.regimen import ALLOWANCES, ROUTES
@@ -560,6 +596,9 @@ def _page_context(
         summary = check_summary(SOURCE, result.plan)
     else:
         summary = RegimenError(SOURCE, list(result.errors)).render().splitlines()[0]
+    # The page has one regimen: its summary needs no file name ("Valid: 5 days, …").
+    summary = summary.removeprefix(f"{SOURCE}: ")
+    summary = summary[:1].upper() + summary[1:]
     context: dict[str, Any] = {
         "summary": summary,
         "text": text,
@@ -569,7 +608,11 @@ def _page_context(
         "note": note or _comment_note(text),
         "template_error": template_error,
         "templates": list_templates(),
-        "template_notes": {t.name: template_notes(t.name) for t in list_templates()},
+        "template_groups": template_groups(list_templates()),
+        "default_template": DEFAULT_TEMPLATE,
+        "pristine": pristine,
+        "newline": _newline(),
+        "template_notes": {t.name: page_words(template_notes(t.name)) for t in list_templates()},
         "conditions": conditions(),
         "drugs": sorted({d.display for d in drugs().values()}),
         "routes": ROUTES,
@@ -592,7 +635,10 @@ def _page_context(
         context["register"] = register
         render_template("form.html", **context)  # first pass: which places have a field
     context["register"] = lambda place: ""
-    context["by_field"], context["listed"] = _problem_places(result.errors, result.warnings, known)
+    if not pristine:  # a blank page opens without red problems before anything was typed
+        context["by_field"], context["listed"] = _problem_places(
+            result.errors, result.warnings, known
+        )
     context["known"] = sorted(known)
     return context
 
@@ -615,14 +661,23 @@ def _fragments(
     focus: str = "",
     note: str = "",
     template_error: str = "",
+    announce: str = "",
+    newline: str = "",
     fhir_errors: list[str] | None = None,
 ) -> Response:
     context = _page_context(text, doc, focus=focus, note=note, template_error=template_error)
-    context.update(form_body=form_body, file=file, fhir_errors=fhir_errors or [])
-    if doc is None and not template_error:
+    context.update(form_body=form_body, file=file, announce=announce, fhir_errors=fhir_errors or [])
+    if newline:
+        context["newline"] = newline
+    context["locked"] = ""
+    if doc is None:
+        # The form cannot stand for a file that does not parse: an edit made in it now would be
+        # lost when the file is fixed. It is read-only, with the reason at its top (an upload's
+        # own refusal, in template_error or fhir_errors, is shown beside it).
         problems = context["result"].errors
-        context["template_error"] = (
-            "The regimen file cannot be read, so the form shows it as it was: "
+        context["locked"] = (
+            "The form is read-only while the regimen file cannot be read ("
             + "; ".join(p.render("regimen file") for p in problems)
+            + "). Fix the file on the Regimen file tab; the form then follows it."
         )
     return Response(render_template("fragments.html", **context))

@@ -15,6 +15,7 @@ from typing import ParamSpec, TypeVar
 
 from taper.records.plan import Plan
 from taper.voice import people, times
+from taper.voice.amounts import given_basis_text
 from taper.voice.doses import phase_heading
 from taper.voice.lang import speaking
 from taper.voice.overview import calendar_lines, checklist_items
@@ -55,7 +56,16 @@ def week_heads(plan: Plan) -> tuple[str, ...]:
     return times.week_heads()
 
 
-__all__ = ["Strong", "course_dates", "for_line", "headings", "months", "rows", "week_heads"]
+__all__ = [
+    "Strong",
+    "bases",
+    "course_dates",
+    "for_line",
+    "headings",
+    "months",
+    "rows",
+    "week_heads",
+]
 
 
 @dataclass(frozen=True)
@@ -127,3 +137,16 @@ def months(plan: Plan) -> list[Month]:
             weeks.append(tuple(week))
         result.append(Month(month_title(*key), tuple(weeks)))
     return result
+
+
+def bases(plan: Plan) -> list[str]:
+    """How each per-weight (or per-m²) dose was worked out, once per distinct dose: the order,
+    the arithmetic, and why the dose given differs from it (a syringe's volume, the tablets).
+    Staff words, like the pharmacist's arithmetic they extend: English whatever the patient's
+    language (not ``_in_patients_language``), so no line mixes the two."""
+    seen: dict[str, None] = {}
+    for dose in plan.doses:
+        if dose.basis is not None and dose.amount is not None and dose.unit is not None:
+            text = given_basis_text(dose.basis, dose.amount, dose.unit, dose.volume_ml)
+            seen.setdefault(f"{dose.phase}: {text}", None)
+    return list(seen)
