@@ -153,6 +153,7 @@ class PhasePlan(NamedTuple):
     given_by: str = "patient"  # staff | patient | caregiver
     vial: str | None = None  # "5 mL": dispensed as whole multi-dose vials
     injector: str | None = None  # "80 units": dispensed as whole single-dose injectors
+    missed: str | None = None  # the prescriber's missed-dose advice (replaces the default)
 
 
 class DispenseLine(NamedTuple):

@@ -124,7 +124,13 @@ PHASE_KEYS = (
     "given_by",
     "vial",
     "injector",
+    "class",
+    "missed",
 )
+#: ``class`` on a phase: what a drug taper's catalogue does not list is (issue 25, H1). A
+#: systemic glucocorticoid gets the general steroid counselling, judged by the course's length
+#: (its dose cannot be checked or converted); another medicine gets no steroid counselling.
+DECLARED_CLASSES = {"glucocorticoid": "steroid", "other": None}
 STEP_KEYS = ("dose", "days", "every", "at", "max", "max_daily")
 TAPER_KEYS = ("from", "to", "by", "every")
 ALSO_KEYS = (
@@ -237,6 +243,8 @@ class Phase(NamedTuple):
     pack: Pack | None = None
     given_by: str = "patient"  # staff | patient | caregiver (see _delivery)
     container: Container | None = None  # whole vials or injectors to dispense
+    declared_class: str | None = None  # class = "glucocorticoid" | "other" (unknown drugs)
+    missed: str | None = None  # the prescriber's missed-dose advice for this phase
 
     @property
     def display(self) -> str:
@@ -928,16 +936,21 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         table, "drug", place, required=True, fix='name the medicine, such as drug = "prednisone"'
     )
     drug, not_as_written = identify_drug(drug_text) if drug_text else (None, None)
+    # A name already reported (look-alike letters, a likely typo) needs no second message.
+    reported = not_as_written is not None
     if not_as_written is not None:
         r.problem(f"{place}.drug", not_as_written)
     elif drug_text and drug is None:
         close = drug_suggestions(drug_text)
+        reported = bool(close)
         if close:
             r.problem(
                 f"{place}.drug",
                 f'unknown drug "{drug_text}"; did you mean "{close[0]}"? '
                 "(a misspelt drug would skip every dose check)",
             )
+    declared_class = _declared_class(r, table, place, drug, drug_text, reported=reported)
+    missed = r.text(table, "missed", place, example='"Call the clinic before your infusion."')
 
     route = "oral"
     if "route" in table:
@@ -1191,7 +1204,50 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         pack=pack,
         given_by=given_by,
         container=container,
+        declared_class=declared_class,
+        missed=missed,
     )
+
+
+def _declared_class(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    drug: Drug | None,
+    drug_text: str | None,
+    *,
+    reported: bool,
+) -> str | None:
+    """``class`` on a phase. A drug the catalogue does not know must say what it is: a systemic
+    glucocorticoid taper does not list would otherwise get no steroid counselling at all (no
+    "do not stop suddenly", no card, no adrenal signs, an empty emergency tier: issue 25, H1)."""
+    text = r.text(table, "class", place, example='"glucocorticoid"')
+    value = text.strip().lower() if text is not None else None
+    if value is not None and value not in DECLARED_CLASSES:
+        r.problem(
+            f"{place}.class",
+            f'unknown class "{text}"; use "glucocorticoid" (a steroid taken by mouth or '
+            'injection that taper does not list) or "other" (any other medicine)',
+        )
+        return None
+    if drug is not None:
+        if value is not None and DECLARED_CLASSES[value] != drug.drug_class:
+            r.problem(
+                f"{place}.class",
+                f"{drug.display} is in taper's drug list (class {drug.drug_class}); "
+                "remove class",
+            )
+        return None
+    if value is None and drug_text and not reported:
+        r.problem(
+            f"{place}.drug",
+            f'"{drug_text}" is not in taper\'s drug list. If it is a steroid taken by mouth or '
+            'injection (a systemic glucocorticoid), add class = "glucocorticoid" to the phase: '
+            "the handouts then give the general steroid advice, judged by the course's length, "
+            'and its dose is not checked. For any other medicine add class = "other" (it gets '
+            "no steroid advice; add its warning signs with [[watch]])",
+        )
+    return value
 
 
 def _body_known(r: _Reader, amount: Amount, value: Any, where: str, body: _Body) -> bool:

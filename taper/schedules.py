@@ -37,6 +37,7 @@ from taper.plan import (
     Warning,
 )
 from taper.regimen import (
+    DECLARED_CLASSES,
     MAX_COURSE_DAYS,
     MAX_REMINDERS,
     MAX_REMINDERS_PER_DAY,
@@ -852,8 +853,11 @@ class _Engine:
             liquid=phase.liquid.text if phase.liquid else None,
             sessions=phase.sessions,
             known_drug=phase.drug is not None,
-            drug_class=phase.drug.drug_class if phase.drug else None,
+            drug_class=phase.drug.drug_class
+            if phase.drug
+            else DECLARED_CLASSES.get(phase.declared_class or ""),
             given_by=phase.given_by,
+            missed=phase.missed,
             vial=phase.container.text
             if phase.container and phase.container.kind == "vial"
             else None,

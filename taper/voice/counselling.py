@@ -68,6 +68,24 @@ def patient_notes(plan: Plan) -> list[str]:
     for note in (liquid_note(plan), bone_note(plan)):
         if note is not None:
             notes.append(note)
+    notes.extend(product_notes(plan))
+    return notes
+
+
+def product_notes(plan: Plan) -> list[str]:
+    """How to take each product, from its label (grapefruit, crushing, mixing a liquid):
+    ``note`` entries of the drug catalogue, for the forms the plan dispenses."""
+    from taper.catalogue import find_drug
+
+    notes: list[str] = []
+    for phase in plan.phases:
+        drug = find_drug(phase.drug)
+        if drug is None or phase.route != "oral":
+            continue
+        forms = {"", "liquid" if phase.liquid else "tablets"}
+        for form, text in drug.notes:
+            if form in forms and text not in notes:
+                notes.append(text)
     return notes
 
 
@@ -231,12 +249,29 @@ def _prednisone_mg(dose: Dose) -> Decimal:
     return dose.amount * MASS_UNITS[dose.unit] * 5 / drug.prednisone_equivalent.in_mg()
 
 
+#: A day of a steroid whose dose taper cannot convert to prednisone (a declared glucocorticoid,
+#: oral budesonide) meets every dose threshold: its rules go by the course's length alone.
+BY_LENGTH = Decimal("Infinity")
+
+
+def counted_by_length(phase: PhasePlan) -> bool:
+    """A steroid phase with no prednisone equivalence in taper (issue 25, H1)."""
+    from taper.catalogue import find_drug
+
+    if phase.drug_class != "steroid":
+        return False
+    drug = find_drug(phase.drug)
+    return drug.counsel_by_length if drug is not None else not phase.known_drug
+
+
 def steroid_days(plan: Plan, *, averaged: bool) -> dict[int, Decimal]:
     """Prednisone-equivalent mg on each course day with a steroid. ``averaged``: the days of an
-    every-other-day step count at the step's daily average (its off days too)."""
+    every-other-day step count at the step's daily average (its off days too). A steroid taper
+    cannot convert counts as above every threshold (``BY_LENGTH``)."""
     totals: dict[int, Decimal] = defaultdict(Decimal)
+    by_length = {phase.name for phase in plan.phases if counted_by_length(phase)}
     for dose in plan.doses:
-        totals[dose.day] += _prednisone_mg(dose)
+        totals[dose.day] += BY_LENGTH if dose.phase in by_length else _prednisone_mg(dose)
     if averaged:
         for phase in plan.phases:
             for step in phase.steps:

@@ -32,6 +32,11 @@ class Patient:
         "and go away after the course. Keep this page where you can find it."
     )
     nothing_listed = "Nothing listed for this course. If you are worried, call the clinic."
+    # The emergency tier is never empty and never says "call the clinic" (issue 25, H1).
+    nothing_listed_emergency = (
+        "taper has no emergency signs listed for this medicine. Ask your care team which signs "
+        "need emergency help. If you feel seriously unwell, do not wait: call for help now."
+    )
     call_signs = "Call the clinic the same day if you have any of these:"
 
 
