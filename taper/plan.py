@@ -257,6 +257,10 @@ class CareTeam(NamedTuple):
     nurse: str | None = None
     pharmacy: str | None = None
     emergency: str | None = None  # as the file gave it; Plan.emergency is the number in use
+    maternity: str | None = None  # the maternity unit's name
+    maternity_phone: str | None = None
+    oncology: str | None = None  # a cancer centre's 24-hour line
+    oncology_phone: str | None = None
 
 
 class Emergency(NamedTuple):
@@ -270,9 +274,10 @@ class Emergency(NamedTuple):
 class PrescriberWatch(NamedTuple):
     """A prescriber's own watch item (``[[watch]]``) on the course days it covers."""
 
-    tier: str  # emergency | call | expected
+    tier: str  # emergency | now | call | expected
     text: str
     days: tuple[int, ...]
+    replaces: tuple[str, ...] = ()  # ids of built-in items it stands in for
 
 
 class Plan(NamedTuple):

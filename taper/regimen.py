@@ -98,6 +98,12 @@ CARE_TEAM_KEYS = (
     "nurse",
     "pharmacy",
     "emergency",
+    # Named contacts the watch list's items point to (issue 25, M4): a maternity unit, a cancer
+    # centre's 24-hour line.
+    "maternity",
+    "maternity_phone",
+    "oncology",
+    "oncology_phone",
 )
 PHASE_KEYS = (
     "name",
@@ -214,6 +220,7 @@ class WatchEntry(NamedTuple):
     text: str
     during: tuple[str, ...]
     days: tuple[int, ...]
+    replaces: tuple[str, ...] = ()  # ids of built-in items this one stands in for
 
 
 class Phase(NamedTuple):
@@ -1752,8 +1759,9 @@ GIVERS = ("staff", "patient", "caregiver")
 # for medicines by mouth. An injection under the skin or into a muscle may be given by anyone:
 # the phase must say who (given_by), so a home course is never "administered by staff".
 DEFAULT_GIVER = {"oral": "patient", "iv": "staff", "procedure": "staff"}
-WATCH_KEYS = ("tier", "text", "during", "days")
-WATCH_TIERS = ("emergency", "call", "expected")
+WATCH_KEYS = ("tier", "text", "during", "days", "replaces")
+# "now": call straight away, day or night (a fever after chemotherapy, issue 25 H2).
+WATCH_TIERS = ("emergency", "now", "call", "expected")
 WATCH_TEXT_MAX = 300
 _ROUTE_NAMES = {"im": "into a muscle (im)", "sc": "under the skin (sc)"}
 
@@ -1896,13 +1904,40 @@ def _watch_entries(r: _Reader, raw: Any, phase_names: list[str]) -> tuple[WatchE
             r.problem(f"{place}.during", "is empty; name a phase, or remove during")
         during = _phases_named(r, names, phase_names)
         days = _course_days(r, table, place)
+        replaces = _replaced_items(r, table, place)
         if len(r.problems) == before and tier is not None and text is not None:
             entries.append(
                 WatchEntry(
-                    number, place, tier, " ".join(text.split()), tuple(during), tuple(sorted(days))
+                    number,
+                    place,
+                    tier,
+                    " ".join(text.split()),
+                    tuple(during),
+                    tuple(sorted(days)),
+                    tuple(replaces),
                 )
             )
     return tuple(entries)
+
+
+def _replaced_items(r: _Reader, table: dict[str, Any], place: str) -> list[str]:
+    """``replaces``: the built-in watch items (by id) the prescriber's item stands in for, so
+    that one page never gives two instructions for one sign (issue 25, H2)."""
+    from taper.watch import item_ids
+
+    known = item_ids()
+    replaced: list[str] = []
+    for name, where in r.texts(table, "replaces", place) or []:
+        if name.strip() in known:
+            replaced.append(name.strip())
+        else:
+            r.problem(
+                where,
+                f'no built-in watch item is called "{name}"'
+                f"{_did_you_mean(name.strip(), sorted(known))}; the ids are listed in the "
+                f"README (The watch list): {', '.join(sorted(known))}",
+            )
+    return replaced
 
 
 def _phases_named(

@@ -968,7 +968,7 @@ class _Engine:
                 days = list(entry.days)
             else:
                 days = list(range(1, end_day + 1))
-            items.append(PrescriberWatch(entry.tier, entry.text, tuple(days)))
+            items.append(PrescriberWatch(entry.tier, entry.text, tuple(days), entry.replaces))
         return tuple(items)
 
     def pack_lines(self, scheduled: list[_ScheduledDose]) -> tuple[PackLine, ...]:

@@ -49,16 +49,23 @@ ADRENAL_CODE = "adrenal"
 # Routes on which a nurse gives the dose, so checks before it belong on the nurse sheet.
 NURSE_ROUTES = ("iv", "im", "sc", "procedure")
 _CLASS_TRIGGER = {"acth": "acth", "ivig": "ivig", "plasma-exchange": "plasma-exchange"}
+# Whom an item may name: the regimen's [care_team] maternity / oncology contacts (M4).
+CONTACTS = ("maternity", "oncology")
 
 
 @dataclass(frozen=True)
 class WatchItem:
-    """One thing to watch for; ``tier`` is ``expected``, ``call`` or ``emergency``."""
+    """One thing to watch for; ``tier`` is ``expected``, ``call``, ``now`` or ``emergency``.
+    ``id`` names a built-in item (for ``replaces``); ``signs`` are the signs it gives an
+    instruction for; ``contact`` whom it says to call (``maternity``, ``oncology``)."""
 
     tier: str
     text: str
     trigger: str
     source: str
+    id: str = ""
+    signs: tuple[str, ...] = ()
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,10 @@ class _Spec:
     after_days: int = 0
     with_condition: str | None = None
     without_condition: str | None = None
+    id: str = ""
+    signs: tuple[str, ...] = ()
+    replaces: tuple[str, ...] = ()
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,10 @@ def data_problems(raw: dict[str, Any]) -> list[str]:
             "after_days",
             "with",
             "without",
+            "id",
+            "signs",
+            "replaces",
+            "contact",
         }
         if unknown:
             problems.append(f"{where}: unknown keys {sorted(unknown)}")
@@ -195,6 +210,15 @@ def data_problems(raw: dict[str, Any]) -> list[str]:
         for key in ("with", "without"):
             if key in item and item[key] not in conditions():
                 problems.append(f"{where}: unknown condition {item[key]!r} in {key}")
+        if item.get("contact", "maternity") not in CONTACTS:
+            problems.append(f"{where}: contact must be one of {', '.join(CONTACTS)}")
+    ids = [item["id"] for item in raw.get("item", []) if "id" in item]
+    if len(ids) != len(set(ids)):
+        problems.append("item ids must be unique")
+    for number, item in enumerate(raw.get("item", []), 1):
+        for replaced in item.get("replaces", []):
+            if replaced not in ids:
+                problems.append(f"item[{number}]: replaces unknown id {replaced!r}")
     for number, advice in enumerate(raw.get("advice", []), 1):
         where = f"advice[{number}]"
         for key in ("trigger", "text", "source"):
@@ -249,6 +273,10 @@ def _data() -> _Data:
                 after_days=item.get("after_days", 0),
                 with_condition=item.get("with"),
                 without_condition=item.get("without"),
+                id=item.get("id", ""),
+                signs=tuple(item.get("signs", ())),
+                replaces=tuple(item.get("replaces", ())),
+                contact=item.get("contact"),
             )
         )
     advice = tuple(
@@ -392,7 +420,18 @@ def _items(
     for spec in specs:
         match = next((t for t in spec.triggers if t in wanted), None)
         if match is not None and _applies(spec, conditions_, phase):
-            item = WatchItem(spec.tier, watch_sentence(spec.text, values), match, spec.source)
+            text = watch_sentence(spec.text, values)
+            if spec.contact is not None:
+                text = f"{text} {values[f'contact:{spec.contact}']}"
+            item = WatchItem(
+                spec.tier,
+                text,
+                match,
+                spec.source,
+                spec.id,
+                spec.signs,
+                spec.contact,
+            )
             items.append((item, spec.after_days))
     return tuple(items)
 
@@ -504,6 +543,7 @@ def _watch_list(plan: Plan) -> WatchList:
             label = group_label(first, last, data.labels["prescriber"], data.labels)
             item = WatchItem(entry.tier, entry.text, "prescriber", PRESCRIBER_SOURCE)
             dated.append((first, 1, WatchGroup(label, first, last, (item,))))
+    replaced = {name for entry in plan.watch for name in entry.replaces}
 
     if any(w.code == ADRENAL_CODE for w in plan.warnings):
         steroid_days = sorted(_steroid_days(plan) | _acth_days(plan))
@@ -515,12 +555,33 @@ def _watch_list(plan: Plan) -> WatchList:
             dated.append((first, 2, WatchGroup(label, first, last, after_items)))
 
     dated.sort(key=lambda entry: (entry[0], entry[1]))
+    # One page, one instruction for a sign: an item another present item (or the prescriber's
+    # own) stands in for is left out (issue 25, H2).
+    by_id = {spec.id: spec for spec in data.specs if spec.id}
+    present = {item.id for _, _, group in dated for item in group.items if item.id}
+    replaced |= {name for item_id in present for name in by_id[item_id].replaces}
+    dated = [
+        (first, rank, _without(group, replaced)) for first, rank, group in dated
+        if not group.items or _without(group, replaced).items
+    ]
     merged = _merge_prescriber(dated)
     return WatchList(
         tuple(merged),
         tuple(headings(plan).items()),
         _advice(plan, data),
     )
+
+
+def _without(group: WatchGroup, replaced: set[str]) -> WatchGroup:
+    items = tuple(item for item in group.items if not item.id or item.id not in replaced)
+    return group if items == group.items else WatchGroup(
+        group.label, group.first_day, group.last_day, items
+    )
+
+
+def item_ids() -> frozenset[str]:
+    """The ids of the built-in watch items (a regimen's ``[[watch]] replaces`` names one)."""
+    return frozenset(spec.id for spec in _data().specs if spec.id)
 
 
 def _merge_prescriber(dated: list[tuple[int, int, WatchGroup]]) -> list[WatchGroup]:

@@ -20,6 +20,7 @@ from taper.voice.doses import (
 from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, count_words, minutes_text
 from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range, time_style
+from taper.voice.watchwords import call_contact
 
 # A row of a two-column table: the "When" cell and the "What" cell, each as lines.
 Row = tuple[list[Rich], list[Rich]]
@@ -199,14 +200,19 @@ def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
         ),
         ("call", "Call the clinic today", call_clinic(plan)),
     ]
-    if watch_list(plan).by_tier()["now"]:
-        tiers.append(
-            (
-                "now",
-                "Call now, day or night",
-                "Do not wait until the next day. " + call_clinic(plan),
-            )
-        )
+    now = watch_list(plan).by_tier()["now"]
+    if now:
+        # The heading names whom its items say to call (a maternity unit, a cancer centre's
+        # 24-hour line); items with a different contact name theirs (issue 25, M4).
+        # The prescriber's own lines say whom to call in their own words.
+        contacts = {item.contact for item in now if item.trigger != "prescriber"} or {None}
+        if len(contacts) == 1 and None not in contacts:
+            who = call_contact(plan, str(next(iter(contacts))))
+        elif None in contacts and len(contacts) > 1:
+            who = call_clinic(plan) + " Where a line names someone else, call them."
+        else:
+            who = call_clinic(plan)
+        tiers.append(("now", "Call now, day or night", "Do not wait until the next day. " + who))
     tiers.append(
         (
             "emergency",

@@ -7,7 +7,7 @@ import re
 
 from taper.plan import Plan
 from taper.voice.conventions import mg_dl_first
-from taper.voice.text import and_list
+from taper.voice.text import and_list, nb
 from taper.voice.times import clock, time_style
 
 #: Where a prescriber's own ``[[watch]]`` item comes from, as its source line says.
@@ -26,7 +26,31 @@ def watch_values(plan: Plan, dose_times: list[str]) -> dict[str, str]:
         "lunch": clock(routine.get("lunch", "12:30"), style),
         "supper": clock(routine.get("supper", "18:00"), style),
         "units": "mg/dL" if mg_dl_first(plan) else "mmol/L",
+        **{f"contact:{who}": call_contact(plan, who) for who in CONTACT_NAMES},
     }
+
+
+#: Whom a watch item may tell the patient to call, when the care team does not name them.
+CONTACT_NAMES = {
+    "maternity": "your maternity unit",
+    "oncology": "your cancer centre's 24-hour line",
+}
+
+
+def contact_of(plan: Plan, who: str) -> tuple[str, str | None]:
+    """A named contact from ``[care_team]`` (``maternity``, ``oncology``): its name (or the
+    plain description) and its phone, if given."""
+    team = plan.care_team
+    name = getattr(team, who, None) or CONTACT_NAMES[who]
+    return name, getattr(team, f"{who}_phone", None)
+
+
+def call_contact(plan: Plan, who: str) -> str:
+    """``Call St Mary's maternity unit at 020 7946 0000.``; without a phone, where to write it."""
+    name, phone = contact_of(plan, who)
+    if phone:
+        return f"Call {name} at {nb(phone)}."
+    return f"Call {name} (ask for the number and write it here: ________________)."
 
 
 def watch_sentence(text: str, values: dict[str, str]) -> str:
