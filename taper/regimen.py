@@ -1241,8 +1241,7 @@ def _declared_class(
         if value is not None and DECLARED_CLASSES[value] != drug.drug_class:
             r.problem(
                 f"{place}.class",
-                f"{drug.display} is in taper's drug list (class {drug.drug_class}); "
-                "remove class",
+                f"{drug.display} is in taper's drug list (class {drug.drug_class}); remove class",
             )
         return None
     if value is None and drug_text and not reported:

@@ -1174,6 +1174,7 @@ def _dose_instructions(phase: Phase, made: _Made) -> str:
         duration_min=phase.duration_min,
         where=phase.where,
         push=safety.is_iv_push(phase.drug_id, phase.route, phase.duration_min),
+        caregiver=phase.given_by == "caregiver",
     )
 
 

@@ -561,7 +561,8 @@ def _watch_list(plan: Plan) -> WatchList:
     present = {item.id for _, _, group in dated for item in group.items if item.id}
     replaced |= {name for item_id in present for name in by_id[item_id].replaces}
     dated = [
-        (first, rank, _without(group, replaced)) for first, rank, group in dated
+        (first, rank, _without(group, replaced))
+        for first, rank, group in dated
         if not group.items or _without(group, replaced).items
     ]
     merged = _merge_prescriber(dated)
@@ -574,8 +575,10 @@ def _watch_list(plan: Plan) -> WatchList:
 
 def _without(group: WatchGroup, replaced: set[str]) -> WatchGroup:
     items = tuple(item for item in group.items if not item.id or item.id not in replaced)
-    return group if items == group.items else WatchGroup(
-        group.label, group.first_day, group.last_day, items
+    return (
+        group
+        if items == group.items
+        else WatchGroup(group.label, group.first_day, group.last_day, items)
     )
 
 

@@ -49,11 +49,7 @@ def patient_notes(plan: Plan) -> list[str]:
         what = "tablets" if any(d.tablets for d in plan.doses) else "medicine"
         notes.append(f"Take your {what} with food. This helps protect your stomach.")
     if "adrenal" in codes:
-        notes.append(
-            "Do not stop taking your tablets early, and do not skip doses: after a "
-            "course this long, stopping suddenly can make you unwell. If you cannot "
-            f"take a dose, {call_the_clinic(plan)}."
-        )
+        notes.append(stop_note(plan))
     if any(not d.doses and d.phases for d in plan.days):
         notes.append(
             'Days marked "no dose" are part of your course, but there is no dose or '
@@ -70,6 +66,31 @@ def patient_notes(plan: Plan) -> list[str]:
             notes.append(note)
     notes.extend(product_notes(plan))
     return notes
+
+
+def stop_note(plan: Plan) -> str:
+    """Do not stop suddenly, in the words of how the course is given: tablets or a liquid,
+    taken or given by a caregiver, or infusions and injections staff give (L1, L4)."""
+    home = [p for p in plan.phases if p.drug_class in ("steroid", "acth") and p.given_by != "staff"]
+    call = call_the_clinic(plan)
+    if not home:
+        return (
+            "Do not miss an infusion or injection without talking to your care team: after a "
+            "course this long, stopping suddenly can make you unwell. If you cannot come for "
+            f"one, {call} the same day."
+        )
+    tablets = any(d.tablets for d in plan.doses if d.phase in {p.name for p in home})
+    what = "tablets" if tablets else "medicine"
+    if all(p.given_by == "caregiver" for p in home):
+        return (
+            f"Do not stop giving the {what} early, and do not skip doses: after a course this "
+            f"long, stopping suddenly can make your child unwell. If you cannot give a dose, "
+            f"{call}."
+        )
+    return (
+        f"Do not stop taking your {what} early, and do not skip doses: after a course this "
+        f"long, stopping suddenly can make you unwell. If you cannot take a dose, {call}."
+    )
 
 
 def product_notes(plan: Plan) -> list[str]:
@@ -350,22 +371,61 @@ Section = tuple[str, list[Rich]]
 
 
 def missed_dose(plan: Plan) -> Section | None:
-    """What to do about a missed dose of a steroid taken at home (§2)."""
-    steps = _oral_steroid_steps(plan)
-    if not steps:
-        return None
+    """What to do about a missed dose (§2): the prescriber's own words for a phase that has
+    them (``missed``); one rule for the steroid taken at home (a course with several doses a
+    day gets the several-a-day rule only, L2/L3); a single-dose course never "skip it" (M5);
+    a course whose doses staff give says what to do if one cannot happen (L4)."""
     text = _data()["missed"]
+    caregiver = any(p.given_by == "caregiver" for p in plan.phases if p.route == "oral")
+    words = {**text, **text["caregiver"]} if caregiver else text
+    call = call_the_clinic(plan)
     lines: list[Rich] = []
-    daily = [step for _, step in steps if step.every == 1]
-    if any(len(step.doses) == 1 for step in daily):
-        lines.append((text["once_daily"],))
-    if any(len(step.doses) > 1 for step in daily):
-        lines.append((text["more_than_once"],))
-    if daily:
-        lines.append((Strong(text["never_double"]),))
-    if any(step.every > 1 for _, step in steps):
-        lines.append((text["every_other_day"],))
+    own = [p for p in plan.phases if p.missed]
+    for phase in own:
+        if len(plan.phases) > 1:
+            lines.append(
+                (
+                    Strong(str(text["phase_heading"]).format(phase=phase.name)),
+                    " ",
+                    phase.missed or "",
+                )
+            )
+        else:
+            lines.append((phase.missed or "",))
+    steps = [(p, s) for p, s in _oral_steroid_steps(plan) if not p.missed]
+    if steps:
+        if sum(len(step.doses) * _doses_in(step) for _, step in steps) == 1:
+            lines.append((str(words["single_dose"]).format(call=call),))
+            return str(text["heading"]), lines
+        daily = [step for _, step in steps if step.every == 1]
+        if any(len(step.doses) > 1 or step.every_hours for step in daily):
+            lines.append((words["more_than_once"],))
+        elif daily:
+            lines.append((words["once_daily"],))
+        if daily:
+            lines.append((Strong(words["never_double"]),))
+        if any(step.every > 1 for _, step in steps):
+            lines.append((text["every_other_day"],))
+    staff = [
+        p
+        for p in plan.phases
+        if not p.missed
+        and p.route in STAFF_ROUTES
+        and p.given_by == "staff"
+        and p.drug_class in ("steroid", "acth")
+    ]
+    if staff and not steps:
+        lines.append((str(text["staff_dose"]).format(call=call),))
+    if not lines:
+        return None
     return str(text["heading"]), lines
+
+
+def _doses_in(step: StepPlan) -> int:
+    """How many days of the step carry doses."""
+    if step.every_hours and step.series_doses:
+        return step.series_doses
+    return len(range(0, step.days, step.every))
 
 
 def looking_after_yourself(plan: Plan) -> list[Section]:

@@ -291,6 +291,7 @@ def dose_instructions(
     duration_min: int | None,
     where: str | None,
     push: bool = False,
+    caregiver: bool = False,
 ) -> str:
     """One dose as a sentence: ``Take 2 × 20 mg tablets (40 mg) by mouth, with food.``;
     ``Measure 5 mL of the 5 mg/mL liquid (5 mg) and take it by mouth.``;
@@ -301,6 +302,11 @@ def dose_instructions(
     (no infusion length ordered; IV push, issue 12)."""
     how_much = format_amount(amount, unit)
     extra = f", {take.strip()}" if take else ""
+    if tablets and caregiver:
+        text = f"Give your child {tablet_phrase(tablets)} ({how_much}) by mouth{extra}."
+        if has_halves(tablets):
+            text += " Cut tablets in half along the score line."
+        return text
     if tablets:
         text = f"Take {tablet_phrase(tablets)} ({how_much}) by mouth{extra}."
         if has_halves(tablets):
@@ -308,6 +314,11 @@ def dose_instructions(
         return text
     if volume_ml is not None and liquid is not None:
         volume = format_number(volume_ml)
+        if route == "oral" and caregiver:
+            return (
+                f"Measure {volume} mL of the {liquid} liquid ({how_much}) "
+                f"and give it to your child by mouth{extra}."
+            )
         if route == "oral":
             return (
                 f"Measure {volume} mL of the {liquid} liquid ({how_much}) "

@@ -31,7 +31,8 @@ MEALS = ("breakfast", "lunch", "supper")
 
 def take_is_food(take: str | None) -> bool:
     """Whether a phase's ``take`` just says "with food"."""
-    return (take or "").strip().lower().rstrip(".") in ("with food", "with a meal", "with meals")
+    words = (take or "").strip().lower().rstrip(".")
+    return words in ("with food", "with a meal", "with meals", "with or after food", "after food")
 
 
 def times_a_day(count: int) -> str:
@@ -109,6 +110,9 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
     if not doses:
         return ""
     verb = {"oral": "take", "iv": "give", "im": "inject", "sc": "inject"}.get(phase.route, "give")
+    caregiver = phase.route == "oral" and phase.given_by == "caregiver"
+    if caregiver:
+        verb = "give your child"
     if phase.route == "oral" and doses[0].volume_ml is not None and not doses[0].tablets:
         verb = "measure"
     if first:
@@ -121,7 +125,7 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
         "sc": "under the skin (SC)",
     }[phase.route]
     if phase.route == "oral" and verb.lower() == "measure":
-        route = "and take by mouth"
+        route = "and give to your child by mouth" if caregiver else "and take by mouth"
     over = (
         f" over {minutes_text(phase.duration_min)}"
         if phase.route == "iv" and phase.duration_min
@@ -163,7 +167,9 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
         text = f"{verb}{liquid} {how}: {and_list(pieces)} ({daily} a day){often}"
         take = ""
     meals = all(d.slot in MEALS for d in doses)
-    if take and not (meals and take_is_food(take)):
+    # The slot and `take` joined once: "with breakfast", never "with breakfast with food" or
+    # "with breakfast with breakfast" (L5).
+    if take and not (meals and take_is_food(take)) and take.lower().rstrip(".") not in text.lower():
         text += f" {take}"
     text += f" for {count_words(step.days, 'day')}"
     if step.every > 1:
