@@ -19,6 +19,7 @@ plan's emergency number, never a fixed one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -146,6 +147,7 @@ class _Data:
     checks: tuple[_Check, ...]
     high_dose_mg: Decimal
     adrenal_days: int
+    low_dose_mg: Decimal
     headings: dict[str, str]
     reminders: dict[str, str]
     labels: dict[str, str]
@@ -298,6 +300,7 @@ def _data() -> _Data:
         checks=checks,
         high_dose_mg=Decimal(raw["high_dose"]["prednisone_equivalent_mg_per_day"]),
         adrenal_days=int(raw["adrenal"]["days_after_last_dose"]),
+        low_dose_mg=Decimal(raw["adrenal"]["low_dose_prednisone_mg"]),
         headings={tier: raw["tier"][tier]["heading"] for tier in TIERS},
         reminders={tier: raw["tier"][tier]["reminder"] for tier in TIERS},
         labels=dict(raw.get("labels", {})),
@@ -377,6 +380,10 @@ def _phase_runs(plan: Plan, data: _Data) -> list[tuple[int, int, PhasePlan, froz
             if depot is not None and dosed:
                 last = max(last, dosed[-1] + depot - 1)
             runs.append((start, last, phase, current))
+        elif drug_class == "plasma-exchange":
+            # The line stays in until it is removed: to its removal day when the plan has one.
+            last = max([phase.last_day, *_line_removal_days(plan, phase.last_day)])
+            runs.append((phase.first_day, last, phase, frozenset({"plasma-exchange"})))
         elif drug_class in _CLASS_TRIGGER:
             runs.append(
                 (phase.first_day, phase.last_day, phase, frozenset({_CLASS_TRIGGER[drug_class]}))
@@ -384,6 +391,22 @@ def _phase_runs(plan: Plan, data: _Data) -> list[tuple[int, int, PhasePlan, froz
         else:
             runs.append((phase.first_day, phase.last_day, phase, frozenset()))
     return runs
+
+
+# An [[also]] item that takes the plasma-exchange line out: "Line removal", "Remove the central
+# line", "Catheter out" (any order of the words).
+_LINE = re.compile(r"\b(line|catheter)\b", re.IGNORECASE)
+_REMOVAL = re.compile(r"\b(remov\w*|out|take out|taken out)\b", re.IGNORECASE)
+
+
+def _line_removal_days(plan: Plan, after: int) -> list[int]:
+    """The first day, on or after ``after``, of an [[also]] item that removes the line."""
+    days = sorted(
+        event.day
+        for event in plan.events
+        if event.day >= after and _LINE.search(event.what) and _REMOVAL.search(event.what)
+    )
+    return days[:1]
 
 
 def _phase_label(phase: PhasePlan, triggers: frozenset[str], data: _Data) -> str:
@@ -549,8 +572,12 @@ def _watch_list(plan: Plan) -> WatchList:
         steroid_days = sorted(_steroid_days(plan) | _acth_days(plan))
         if steroid_days:
             first = steroid_days[-1] + 1
+            low = low_steps_start(plan)
             after_items = tuple(item for item, _ in _items(data.specs, ["adrenal"], values))
             label = after_course_label(first, data.labels)
+            if low is not None:
+                label = after_course_label(low, data.labels, low_steps=True)
+                first = low
             last = first + data.adrenal_days - 1
             dated.append((first, 2, WatchGroup(label, first, last, after_items)))
 
@@ -603,6 +630,25 @@ def _merge_prescriber(dated: list[tuple[int, int, WatchGroup]]) -> list[WatchGro
         else:
             groups.append(group)
     return groups
+
+
+def low_steps_start(plan: Plan) -> int | None:
+    """The first day of the low steps that end a taper: the last run of steroid days at or below
+    about 5 mg prednisone-equivalent a day, when it ends the course's steroid days (a course
+    that is low all along has no "low steps")."""
+    limit = _data().low_dose_mg
+    totals = _steroid_days(plan)
+    days = sorted(totals)
+    if not days or any(totals[d] == 0 for d in days):
+        return None  # a drug taper cannot convert: no dose to compare
+    start = None
+    for day in reversed(days):
+        if totals[day] > limit:
+            break
+        start = day
+    if start is None or start == days[0]:
+        return None
+    return start
 
 
 def _acth_days(plan: Plan) -> dict[int, Decimal]:

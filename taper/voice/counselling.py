@@ -482,7 +482,14 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     except ValueError:  # February 29
         until = last.replace(year=last.year + 1, day=28)
     data = _data()["adrenal"]
-    when = str(data["when"]).format(last_date=long_date(last), until=long_date(until))
+    from taper.watch import low_steps_start
+
+    low = low_steps_start(plan)
+    when = str(data["when_low" if low is not None else "when"]).format(
+        last_date=long_date(last),
+        until=long_date(until),
+        low_date=long_date(date_of(plan, low)) if low is not None else "",
+    )
     signs = [
         str(item["text"])
         for item in read_data("watch.toml")["item"]

@@ -108,9 +108,11 @@ def group_label(
     return f"{days_span(first, last).capitalize()}, {about}"
 
 
-def after_course_label(first: int, labels: dict[str, str]) -> str:
-    """The heading of the weeks after a course: ``After the last dose (days 20–…)``."""
-    return f"{labels['after']} ({days_span(first, None)})"
+def after_course_label(first: int, labels: dict[str, str], *, low_steps: bool = False) -> str:
+    """The heading of the weeks after a course: ``After the last dose (days 20–…)``; from the
+    low steps of a long taper: ``The low doses at the end of the course, and after the last
+    dose (days 50–…)``."""
+    return f"{labels['low_steps' if low_steps else 'after']} ({days_span(first, None)})"
 
 
 def reminder_watch_line(lead: str, emergency: str, text: str) -> str:
