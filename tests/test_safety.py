@@ -348,7 +348,7 @@ def test_pregnancy_fluorinated(
 
 
 def test_unknown_drug(plan_of: Callable[[str], Plan]) -> None:
-    plan = plan_of(course(oral("100 mg", 2, drug="Ocrelizumab", extra='tablets = ["100 mg"]')))
+    plan = plan_of(course(oral("100 mg", 2, drug="Ocrelizumab", extra='class = "other"\ntablets = ["100 mg"]')))
     assert warning(plan, "unknown-drug") == (
         'phase[1].drug: "Ocrelizumab" is not in taper\'s drug list: its doses are not checked '
         "and it has no watch list"

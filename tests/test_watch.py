@@ -321,7 +321,7 @@ def test_plasma_exchange_tiers_and_the_line_until_removal(tmp_path: Path) -> Non
 
 def test_unknown_drug_has_no_items_and_says_so(plan_of: Callable[..., Plan]) -> None:
     plan = plan_of(
-        '[[phase]]\ndrug = "Ocrelizumab"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
+        '[[phase]]\ndrug = "Ocrelizumab"\nclass = "other"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
         'days = 2\nat = ["08:00"]\n'
     )
     watch = watch_list(plan)
@@ -507,7 +507,7 @@ def test_reminder_line(plan_of: Callable[..., Plan]) -> None:
     line = reminder_line(diabetic, diabetic.doses[0])
     assert line is not None and line.startswith("Call the clinic today: Check your blood sugar")
     unknown = plan_of(
-        '[[phase]]\ndrug = "Ocrelizumab"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
+        '[[phase]]\ndrug = "Ocrelizumab"\nclass = "other"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
         'days = 2\nat = ["08:00"]\n'
     )
     assert reminder_line(unknown, unknown.doses[0]) is None

@@ -47,7 +47,11 @@ def patient_notes(plan: Plan) -> list[str]:
         take_is_food(p.take) for p in plan.phases
     ):
         what = "tablets" if any(d.tablets for d in plan.doses) else "medicine"
-        notes.append(f"Take your {what} with food. This helps protect your stomach.")
+        oral = [p for p in plan.phases if p.route == "oral"]
+        if oral and all(p.given_by == "caregiver" for p in oral):
+            notes.append(f"Give the {what} with food. This helps protect your child's stomach.")
+        else:
+            notes.append(f"Take your {what} with food. This helps protect your stomach.")
     if "adrenal" in codes:
         notes.append(stop_note(plan))
     if any(not d.doses and d.phases for d in plan.days):
@@ -460,7 +464,14 @@ def card_section(plan: Plan) -> list[Section]:
     # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they
     # would tell the patient to keep taking a steroid they were never given.
     if any(phase.drug_class == "steroid" for phase in plan.phases):
-        sections.append((str(card["sick_heading"]), [(line,) for line in card["sick"]]))
+        home = [p for p in plan.phases if p.drug_class == "steroid" and p.route == "oral"]
+        if home and all(p.given_by == "caregiver" for p in home):
+            sick = card["sick_caregiver"]
+        elif home and not any(d.tablets for d in plan.doses):
+            sick = card["sick_liquid"]
+        else:
+            sick = card["sick"]
+        sections.append((str(card["sick_heading"]), [(line,) for line in sick]))
     return sections
 
 
