@@ -393,18 +393,17 @@ def _phase_runs(plan: Plan, data: _Data) -> list[tuple[int, int, PhasePlan, froz
     return runs
 
 
-# An [[also]] item that takes the plasma-exchange line out: "Line removal", "Remove the central
-# line", "Catheter out" (any order of the words).
-_LINE = re.compile(r"\b(line|catheter)\b", re.IGNORECASE)
-_REMOVAL = re.compile(r"\b(remov\w*|out|take out|taken out)\b", re.IGNORECASE)
-
-
 def _line_removal_days(plan: Plan, after: int) -> list[int]:
-    """The first day, on or after ``after``, of an [[also]] item that removes the line."""
+    """The first day, on or after ``after``, of an [[also]] item that takes the line out: its
+    ``what`` names the line and its removal (``[line_removal]`` in the data), in any order."""
+    words = read_data("watch.toml")["line_removal"]
     days = sorted(
         event.day
         for event in plan.events
-        if event.day >= after and _LINE.search(event.what) and _REMOVAL.search(event.what)
+        if event.day >= after
+        and (found := set(re.findall(r"[a-z]+", event.what.lower())))
+        and found & set(words["line"])
+        and found & set(words["removal"])
     )
     return days[:1]
 

@@ -246,7 +246,9 @@ taper = { from = "40 mg", to = "5 mg", by = "5 mg", every = 7 }
 
 
 def test_without_a_maternity_number_the_page_asks_for_it(tmp_path: Path) -> None:
-    plan = build(tmp_path, regimen(DOCETAXEL.replace("missed", "# missed"), conditions='["pregnancy"]'))
+    plan = build(
+        tmp_path, regimen(DOCETAXEL.replace("missed", "# missed"), conditions='["pregnancy"]')
+    )
     text = text_of(plan)
     assert "Call your maternity unit (ask for the number and write it here" in text
 

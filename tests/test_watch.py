@@ -404,16 +404,19 @@ def test_pregnancy_red_flags_are_now_or_emergency(plan_of: Callable[..., Plan]) 
     group = next(g for g in watch.groups if g.label == "Days 1–3, pregnancy")
     by_tier = {tier: [i.text for i in group.items if i.tier == tier] for tier in TIERS}
     assert by_tier["emergency"] == [
-        "Heavy bleeding, or passing clots.",
+        "Heavy bleeding from your vagina, or passing clots.",
         "Sharp or constant pain in your belly.",
     ]
+    # The maternity unit is named with the number to ask for (issue 25, M4, L8).
+    call = "Call your maternity unit (ask for the number and write it here: ________________)."
     assert by_tier["now"] == [
-        "Any bleeding or spotting, or your waters breaking or leaking: call your maternity unit.",
-        "Your baby moving less than usual, or differently: call your maternity unit.",
-        "Painful contractions that come regularly: call your maternity unit.",
-        "A severe headache, changes in your eyesight, or new swelling of your face or hands: "
-        "call your maternity unit.",
-        "A fever, or being sick again and again: call your maternity unit.",
+        f"Any bleeding or spotting from your vagina, or your waters breaking or leaking. {call}",
+        f"Your baby moving less than usual, or differently. {call}",
+        f"Painful contractions that come regularly. {call}",
+        "A severe headache, any change in your eyesight, or new swelling of your face or "
+        f"hands. {call}",
+        f"A fever, chills or other signs of an infection. {call}",
+        f"Being sick again and again. {call}",
     ]
     assert by_tier["call"] == by_tier["expected"] == []
     assert not [t for t in texts(watch, "call") if "bleeding" in t or "contraction" in t]

@@ -231,7 +231,10 @@ def must_have_points(plan: Plan) -> list[str]:
     if needs_vaccine_advice(plan):
         threshold = format_amount(vaccine_threshold_mg(plan).normalize(), "mg")
         points.append(str(text["vaccines"]).format(threshold=threshold))
-    steps = _oral_steroid_steps(plan)
+    for phase in plan.phases:
+        if phase.missed:
+            points.append(str(text["missed_own"]).format(phase=phase.name, missed=phase.missed))
+    steps = [(p, s) for p, s in _oral_steroid_steps(plan) if not p.missed]
     if any(step.every == 1 for _, step in steps):
         points.append(str(text["missed"]))
     if any(step.every > 1 for _, step in steps):
