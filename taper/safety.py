@@ -75,10 +75,18 @@ def check(
     if "pregnancy" in regimen.conditions:
         for phase in regimen.phases:
             if phase.drug is not None and phase.drug.fluorinated:
+                # Into a muscle, it is the antenatal course given for the baby's lungs
+                # (clinical-reference-3 §3): the same fact, said for what it is for.
+                purpose = (
+                    ": that is the purpose of antenatal corticosteroids (for the baby's lungs, "
+                    "given into a muscle); confirm that this is the indication"
+                    if phase.route == "im"
+                    else "; confirm the choice for a pregnant patient"
+                )
                 engine.warn(
                     "pregnancy-fluorinated",
                     f"{phase.drug.display} reaches the baby far more than prednisolone "
-                    "or methylprednisolone; confirm the choice for a pregnant patient",
+                    f"or methylprednisolone{purpose}",
                     f"{phase.place}.drug",
                 )
 

@@ -176,6 +176,8 @@ at = ["10:00"]
     plan = build(tmp_path, regimen(order, conditions='["pregnancy"]'))
     assert [d.volume_ml for d in plan.doses] == [2, 2]
     assert "adrenal" not in {w.code for w in plan.warnings}
+    fluorinated = next(w for w in plan.warnings if w.code == "pregnancy-fluorinated")
+    assert "antenatal corticosteroids" in fluorinated.message
     text = text_of(plan)
     assert "Carry a steroid card" not in text
     assert "Do not stop taking your tablets" not in text
@@ -209,6 +211,7 @@ def test_fever_after_chemotherapy_is_the_24_hour_line_now(tmp_path: Path) -> Non
     assert fevers == []  # the chemotherapy item says temperature, and no other item is left
     now = [i.text for i in tiers["now"]]
     assert any("37.5 °C" in t and "City Cancer Centre 24-hour line at" in t for t in now)
+    assert any("in the 6 weeks after chemotherapy" in t for t in now)
     assert not any("infection" in i.text for i in tiers["call"])
     text = text_of(plan)
     assert "Call now, day or night Do not wait until the next day. Call City Cancer Centre" in text
@@ -253,6 +256,30 @@ def test_without_a_maternity_number_the_page_asks_for_it(tmp_path: Path) -> None
     assert "Call your maternity unit (ask for the number and write it here" in text
 
 
+def test_mixed_contacts_in_the_now_tier_name_the_clinic_and_each_item_its_own(
+    tmp_path: Path,
+) -> None:
+    order = """
+[[phase]]
+name = "Plasma exchange"
+drug = "plasma exchange"
+route = "procedure"
+sessions = 3
+every = 2
+at = ["09:00"]
+"""
+    team = 'clinic = "Neurology"\nphone = "312-555-0100"\nmaternity_phone = "312-555-0111"'
+    plan = build(tmp_path, regimen(order, conditions='["pregnancy"]', team=team))
+    text = text_of(plan)
+    assert (
+        "Do not wait until the next day. Call Neurology at 312-555-0100. Where a line names "
+        "someone else, call them." in text
+    )
+    assert "Call your maternity unit at 312-555-0111." in text
+    fevers = [i for i in watch_list(plan).by_tier()["now"] if "fever" in i.text.lower()]
+    assert len(fevers) == 1
+
+
 def test_the_prescriber_can_replace_a_built_in_item(tmp_path: Path) -> None:
     extra = (
         '[[watch]]\ntier = "now"\ntext = "A fever of 38 °C or more: call the ward now."\n'
@@ -281,6 +308,7 @@ days = 1
 at = ["09:00"]
 """
     text = text_of(build(tmp_path, regimen(order, weight='weight = "16 kg"')))
+    assert "2.4 mg (2.4 mL) once at 9:00 AM." in text
     assert "This is a single dose. If it is late, give it as soon as you remember." in text
     assert "skip" not in text
 
@@ -336,15 +364,25 @@ at = ["breakfast"]
 
 
 def signs_by_tier(plan: Plan) -> dict[str, set[str]]:
+    """Each sign's tiers on the page; a sign given by two items (two contacts, say) counts
+    twice, so one instruction per sign means one tier holding one item."""
     seen: dict[str, set[str]] = {}
     for tier, items in watch_list(plan).by_tier().items():
         for item in items:
             for sign in item.signs:
-                seen.setdefault(sign, set()).add(tier)
+                before = seen.setdefault(sign, set())
+                before.add(tier if tier not in before else f"{tier} again")
     return seen
 
 
-CONDITIONS = ["pregnancy", "chemotherapy", "ms-relapse", "diabetes", "breastfeeding"]
+CONDITIONS = [
+    "pregnancy",
+    "chemotherapy",
+    "ms-relapse",
+    "diabetes",
+    "breastfeeding",
+    "glaucoma",
+]
 PHASES = {
     "pulse": '[[phase]]\nname = "Pulse"\ndrug = "methylprednisolone"\nroute = "iv"\n'
     'dose = "1 g"\ndays = 3\nat = ["09:00"]\nduration = "1 h"\n',

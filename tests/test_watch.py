@@ -371,7 +371,7 @@ def test_conditions_fixture() -> None:
         "Sudden loss of sight, of walking, or of the use of an arm or leg: go to the hospital."
     ) in texts(watch, "emergency")
     assert (
-        "A fever or an infection. These can bring old MS symptoms back, which needs a "
+        "A fever, chills or other signs of an infection. These can bring old MS symptoms back, which needs a "
         "different plan." in call
     )
     assert any("Keep taking your usual MS medicine" in t for t in call)
@@ -572,7 +572,10 @@ def test_watch_command(runner: CliRunner) -> None:
     assert result.output == listed.replace("\u00a0", " ")
     assert "\u00a0" not in result.output
     assert "Your steroid doses are at 8:00 AM and 9:00 AM." in result.output
-    assert "\nDays 1–7, MS relapse\n  call: A fever or an infection." in result.output
+    assert (
+        "\nDays 1–7, MS relapse\n  call: A fever, chills or other signs of an infection."
+        in result.output
+    )
     assert "\n  emergency: Sudden loss of sight, of walking" in result.output
 
 

@@ -259,6 +259,8 @@ def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
             series = series_patient(step.every_hours, step.series_doses, dose.time, style)
             return f"{amount(dose.amount, unit)}{kind}{detail} {series}"
         often = "once a day" if step.every == 1 else every_text(step.every)
+        if step.days == 1:
+            often = "once"  # a single day: "once a day" reads as a daily course
         return f"{amount(dose.amount, unit)}{kind}{detail} {often} {when_patient(dose, style)}"
     pieces = [
         f"{amount(d.amount, d.unit)}"
