@@ -371,8 +371,8 @@ def test_conditions_fixture() -> None:
         "Sudden loss of sight, of walking, or of the use of an arm or leg: go to the hospital."
     ) in texts(watch, "emergency")
     assert (
-        "A fever, chills or other signs of an infection. These can bring old MS symptoms back, which needs a "
-        "different plan." in call
+        "A fever, chills or other signs of an infection. These can bring old MS symptoms "
+        "back, which needs a different plan." in call
     )
     assert any("Keep taking your usual MS medicine" in t for t in call)
     assert any("call your neurologist" in t for t in call)
