@@ -550,6 +550,19 @@ def _check_care_team(engine: _Engine) -> None:
             'problem. Add it in [care_team], such as phone = "212-555-0100"',
             "care_team.phone",
         )
+    # The watch list names these contacts for what cannot wait (issue 25, M4).
+    for condition, key, who in (
+        ("pregnancy", "maternity_phone", "the maternity unit"),
+        ("chemotherapy", "oncology_phone", "the cancer centre's 24-hour line"),
+    ):
+        if condition in regimen.conditions and not team.get(key):
+            engine.warn(
+                "no-contact-phone",
+                f"the patient has {condition}, and the handout tells them to call {who} "
+                "straight away for some signs, but its number is not given: the handout asks "
+                f'the patient to write it in. Add it in [care_team], such as {key} = "..."',
+                f"care_team.{key}",
+            )
 
 
 # -- issue 12 H1: 10x slips ---------------------------------------------------------------------

@@ -105,12 +105,17 @@ def test_deflazacort_for_a_child_gets_every_tier_and_the_card(tmp_path: Path) ->
     text = text_of(plan)
     assert "Nothing listed" not in text
     assert "Carry a steroid card" in text
-    assert "Signs your body is short of steroid" in text
+    assert "short of steroid" in text
     assert "Do not take it with grapefruit juice." in text
     assert "juice or milk" in text
     assert "No live vaccines" in text
     # L1: a parent gives it, in the handout, the sig and the reminders.
     assert "Do not stop giving the medicine early" in text
+    assert "Signs your child's body is short of steroid" in text
+    assert (
+        "If your child is ill" in text and "Keep giving the steroid when your child is ill" in text
+    )
+    assert "treats your child that your child takes a steroid" in text
     assert "Give it as soon as you remember." in text
     assert "your tablets" not in text
     assert "give to your child by mouth" in text_of(plan, "pharmacist")

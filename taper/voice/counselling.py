@@ -72,6 +72,13 @@ def patient_notes(plan: Plan) -> list[str]:
     return notes
 
 
+def _by_caregiver(plan: Plan) -> bool:
+    """Every steroid the course gives at home is given by a caregiver (a parent): the handout
+    speaks to them about the child (L1)."""
+    home = [p for p in plan.phases if p.drug_class in ("steroid", "acth") and p.given_by != "staff"]
+    return bool(home) and all(p.given_by == "caregiver" for p in home)
+
+
 def stop_note(plan: Plan) -> str:
     """Do not stop suddenly, in the words of how the course is given: tablets or a liquid,
     taken or given by a caregiver, or infusions and injections staff give (L1, L4)."""
@@ -444,7 +451,8 @@ def looking_after_yourself(plan: Plan) -> list[Section]:
     if missed is not None:
         sections.append(missed)
     if steroid:
-        lines: list[Rich] = [(data["others"]["text"],)]
+        others = data["others"]["caregiver" if _by_caregiver(plan) else "text"]
+        lines: list[Rich] = [(others,)]
         if any(p.drug_class == "acth" for p in plan.phases):
             lines.append((data["others"]["acth"],))
         sections.append((str(data["others"]["heading"]), lines))
@@ -462,8 +470,10 @@ def card_section(plan: Plan) -> list[Section]:
     from taper.voice.conventions import country_of
 
     card = _data()["card"]["text"]
-    carry = card["card_gb"] if country_of(plan.timezone) == "GB" else card["card"]
-    sections: list[Section] = [(str(card["heading"]), [(card["intro"],), (Strong(carry),)])]
+    child = "_caregiver" if _by_caregiver(plan) else ""
+    carry = card[f"card_gb{child}"] if country_of(plan.timezone) == "GB" else card[f"card{child}"]
+    intro = card[f"intro{child}"]
+    sections: list[Section] = [(str(card["heading"]), [(intro,), (Strong(carry),)])]
     # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they
     # would tell the patient to keep taking a steroid they were never given.
     if any(phase.drug_class == "steroid" for phase in plan.phases):
@@ -474,7 +484,7 @@ def card_section(plan: Plan) -> list[Section]:
             sick = card["sick_liquid"]
         else:
             sick = card["sick"]
-        sections.append((str(card["sick_heading"]), [(line,) for line in sick]))
+        sections.append((str(card[f"sick_heading{child}"]), [(line,) for line in sick]))
     return sections
 
 
@@ -509,7 +519,8 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
         for item in read_data("watch.toml")["item"]
         if item.get("trigger") == "adrenal" and item.get("tier") == "call"
     ]
-    return str(data["heading"]), when, signs, str(data["emergency"])
+    heading = data["heading_caregiver" if _by_caregiver(plan) else "heading"]
+    return str(heading), when, signs, str(data["emergency"])
 
 
 def liquid_note(plan: Plan) -> str | None:
