@@ -151,7 +151,8 @@ ALSO_KEYS = (
     "duration",
     "where",
 )
-INTERVAL_HOURS = (4, 6, 8, 12)  # every = "6h": round-the-clock series
+INTERVAL_HOURS = (4, 6, 8, 12, 24)  # every = "6h": round-the-clock series; "24h": a day apart in
+# elapsed hours (antenatal betamethasone, 2 doses 24 hours apart across a clock change too)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CAP_UNITS = ("mg", "g", "mcg", "units")
 DOSING_FORMS = ("dose", "steps", "taper", "sessions")

@@ -189,6 +189,31 @@ at = ["10:00"]
     assert "If you cannot come for an infusion or injection" in text
 
 
+def test_antenatal_betamethasone_24_hours_apart_across_a_clock_change(tmp_path: Path) -> None:
+    # clinical-reference-3 §3: the second dose 24 elapsed hours after the first, also across
+    # the spring-forward night (New York, 2027-03-14).
+    order = """
+[[phase]]
+name = "Betamethasone"
+drug = "betamethasone"
+route = "im"
+given_by = "staff"
+liquid = "6 mg/mL"
+dose = "12 mg"
+every = "24h"
+days = 2
+at = ["10:00"]
+"""
+    text = regimen(order, conditions='["pregnancy"]', zone="America/New_York")
+    plan = build(tmp_path, text.replace("2026-12-10", "2027-03-13"))
+    first, second = plan.doses
+    elapsed = second.starts.astimezone(UTC) - first.starts.astimezone(UTC)
+    assert elapsed.total_seconds() == 24 * 3600
+    assert (first.time, second.time) == ("10:00", "11:00")
+    assert "every 24 hours: 2 doses, the first at 10:00 AM" in text_of(plan)
+    assert "day and night" not in text_of(plan)
+
+
 # -- H2, M4: call now, day or night; the contact the item names ---------------------------------
 
 

@@ -142,12 +142,18 @@ def fill_intro(plan: Plan) -> str:
 
 
 def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:
-    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``."""
+    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``; a day apart: ``every
+    24 hours: 2 doses, the first at 10:00 AM`` (not "day and night")."""
+    if hours == 24:
+        return f"every 24 hours: {count} doses, the first at {clock(first, style)}"
     return f"every {hours} hours, day and night: {count} doses, the first at {clock(first, style)}"
 
 
 def series_sig(hours: int, count: int, days: int, first: str) -> str:
-    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``."""
+    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``; a day
+    apart: ``every 24 hours: 2 doses, first dose at 10:00``."""
+    if hours == 24:
+        return f"every 24 hours: {count} doses, first dose at {first}"
     return (
         f"every {hours} hours around the clock, first dose at {first}: "
         f"{count} doses over {days} day{'s' if days != 1 else ''}"
