@@ -109,6 +109,8 @@ def test_deflazacort_for_a_child_gets_every_tier_and_the_card(tmp_path: Path) ->
     assert "Do not take it with grapefruit juice." in text
     assert "juice or milk" in text
     assert "No live vaccines" in text
+    assert "A new skin rash. Call before you give the next dose." in text
+    assert "A rash with blisters, peeling skin, or sores in the mouth or eyes." in text
     # L1: a parent gives it, in the handout, the sig and the reminders.
     assert "Do not stop giving the medicine early" in text
     assert "Signs your child's body is short of steroid" in text
