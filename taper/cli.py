@@ -240,10 +240,13 @@ class TimezoneType(_ParamType):
     name = "zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from taper.zones import is_zone
+        from taper.zones import is_zone, place_problem
 
         if is_zone(value):
-            return str(value)
+            problem = place_problem(value)
+            if problem is None:
+                return str(value)
+            self.fail(problem, param, ctx)
         self.fail(f"{value!r} is not an IANA time zone, such as America/New_York", param, ctx)
 
 

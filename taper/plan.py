@@ -207,7 +207,8 @@ class PackLine(NamedTuple):
 
 
 class FillPeriod(NamedTuple):
-    """What one fill supplies: the days it covers and the quantities for them."""
+    """What one fill supplies: the days it covers and the quantities for them, in whole tablets
+    and containers (a tablet split, or a vial opened, in one fill is counted in that fill)."""
 
     number: int
     first_day: int
@@ -215,6 +216,7 @@ class FillPeriod(NamedTuple):
     dispense: tuple[DispenseLine, ...]
     liquids: tuple[LiquidLine, ...]
     packs: tuple[PackLine, ...]
+    containers: tuple[ContainerLine, ...] = ()
 
 
 class Total(NamedTuple):
@@ -304,6 +306,8 @@ class Plan(NamedTuple):
     containers: tuple[ContainerLine, ...] = ()
     emergency: Emergency | None = None
     watch: tuple[PrescriberWatch, ...] = ()
+    # course = "...": the course's name, kept across revisions (taper.identity)
+    course: str | None = None
 
     @property
     def doses(self) -> tuple[Dose, ...]:

@@ -30,7 +30,6 @@ from taper.units import (
     Amount,
     Concentration,
     describe,
-    format_number,
     is_clock_time,
     mosteller_bsa,
     parse_amount,
@@ -72,6 +71,7 @@ DEFAULT_ROUTINE = {
 }
 ALLOWANCES = {
     "above-documented-dose": "give a dose above the highest documented regimen",
+    "below-usual-dose": "give a dose below the low end of the drug's usual range",
     "overlap": "let this phase overlap another phase of the same drug",
     "above-per-weight-ceiling": "give oral prednisone or prednisolone above 2 mg/kg a day",
     "high-oral-dose": "give 5 times the usual daily oral dose or more outside a documented pulse",
@@ -82,6 +82,7 @@ TOP_KEYS = (
     "start",
     "timezone",
     "revision",
+    "course",
     "fill",
     "patient",
     "care_team",
@@ -298,6 +299,7 @@ class Regimen(NamedTuple):
     also: tuple[Also, ...]
     complete: bool  # False when a problem kept part of the file from being read
     watch: tuple[WatchEntry, ...] = ()
+    course: str | None = None  # the course's name, kept across revisions (taper.identity)
 
 
 T = TypeVar("T")
@@ -672,6 +674,13 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
 
     title = r.text(doc, "title", "")
     revision = r.whole(doc, "revision", "", low=0, high=1_000_000) or 0
+    course = r.text(doc, "course", "")
+    if course is not None and not course.strip():
+        r.problem(
+            "course",
+            'is empty; name the course, such as course = "jane-ms-relapse-2027", or remove it',
+        )
+        course = None
 
     patient = r.table(doc.get("patient", {}), "patient") or {}
     r.known_keys(patient, "patient", PATIENT_KEYS)
@@ -803,6 +812,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         also=tuple(also),
         complete=complete and not r.problems,
         watch=watch,
+        course=course.strip() if course is not None else None,
     )
 
 
@@ -872,10 +882,14 @@ def _default_title(phases: list[Phase]) -> str:
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:
-    from taper.zones import is_zone, names
+    from taper.zones import is_zone, names, place_problem
 
     if is_zone(name):
-        return name
+        problem = place_problem(name)
+        if problem is None:
+            return name
+        r.problem("timezone", problem)
+        return None
     r.problem(
         "timezone",
         f'unknown time zone "{name}"{_did_you_mean(name, sorted(names()))} '
@@ -1990,7 +2004,6 @@ __all__ = [
     "TaperRule",
     "TimeOfDay",
     "WatchEntry",
-    "format_number",
     "parse_regimen",
     "read_document",
     "read_regimen",

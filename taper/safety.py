@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from taper import emergency as numbers
 from taper.catalogue import Drug, find_drug, read_data
-from taper.units import MASS_UNITS, format_amount, format_number, parse_amount, plain
+from taper.units import MASS_UNITS, parse_amount, plain
+from taper.voice.quantities import number_text, quantity_text
 
 if TYPE_CHECKING:
     from taper.plan import Dose, Emergency, PhasePlan
@@ -65,6 +66,7 @@ def check(
         )
     _check_care_team(engine)
     _check_limits(engine, scheduled)
+    _check_below_usual(engine, scheduled)
     _check_per_weight(engine, scheduled)
     _check_high_oral(engine, scheduled)
     _check_liquid_volume(engine, scheduled)
@@ -112,7 +114,7 @@ def _ordered(item: _Scheduled, weight: Decimal | None) -> Decimal:
 
 def _in_unit(base: Decimal, unit: str) -> str:
     """A daily total (mg or units) written in the unit the dose was ordered in."""
-    return format_amount(plain(base / MASS_UNITS.get(unit, Decimal(1))), unit)
+    return quantity_text(plain(base / MASS_UNITS.get(unit, Decimal(1))), unit)
 
 
 ROUTE_WORDS = {"oral": "by mouth", "iv": "IV", "im": "IM", "sc": "SC"}
@@ -178,9 +180,9 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                     engine,
                     item,
                     drug,
-                    f"{format_amount(dose.amount, dose.unit)} at {dose.time} on day {dose.day} "
+                    f"{quantity_text(dose.amount, dose.unit)} at {dose.time} on day {dose.day} "
                     f"is above the highest documented dose, {limit.highest_per_dose_per_kg} "
-                    f"({format_amount(plain(per_dose), 'mg')} for {format_number(weight)} kg)",
+                    f"({quantity_text(plain(per_dose), 'mg')} for {quantity_text(weight, 'kg')})",
                 )
 
     for key, by_day in daily.items():
@@ -231,7 +233,7 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                     f"{ROUTE_WORDS[route]}, "
                     f"above the highest documented {limit.highest_per_course} per course "
                     f"({_in_unit(ceiling, _mass_of(limit.highest_per_course.unit))} for "
-                    f"{format_number(weight or Decimal(0))} kg)",
+                    f"{quantity_text(weight or Decimal(0), 'kg')})",
                 )
         usual = limit.usual_per_day
         if usual is not None:
@@ -250,6 +252,78 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                     )
 
 
+def _check_below_usual(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    """A day's total below the low end of the drug's usual range by that route: a downward
+    g/mg (1 mg for 1 g) or mg/mcg slip, which the upper limits cannot see."""
+    weight = engine.regimen.weight_kg
+    lowest = rules().lowest
+    daily: dict[tuple[str, str], dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    owners: dict[tuple[str, str], dict[int, _Scheduled]] = defaultdict(dict)
+    for item in scheduled:
+        dose = item.dose
+        if dose.amount is None or dose.unit is None or item.phase.drug is None:
+            continue
+        key = (dose.drug, dose.route)
+        if key not in lowest:
+            continue
+        hours = item.phase.interval_hours
+        if hours:
+            # A round-the-clock series' first and last calendar days hold only some of its
+            # doses: judge it by the daily rate it was ordered at, not by those part-days.
+            rate = _ordered(item, weight) * 24 / hours
+            daily[key][dose.day] = max(daily[key][dose.day], rate)
+        else:
+            daily[key][dose.day] += _ordered(item, weight)
+        owners[key].setdefault(dose.day, item)
+    for key, by_day in daily.items():
+        low = lowest[key]
+        floors: list[tuple[Decimal, str]] = []
+        if low.per_day is not None and low.per_day_text is not None:
+            floors.append((low.per_day, f"{parse_amount(low.per_day_text)} a day"))
+        if low.per_kg_per_day is not None and low.per_kg_text is not None and weight is not None:
+            per_kg = parse_amount(low.per_kg_text)
+            floors.append(
+                (
+                    low.per_kg_per_day * weight,
+                    f"{per_kg} a day ({_in_unit(low.per_kg_per_day * weight, per_kg.base_unit)} "
+                    f"for {quantity_text(weight, 'kg')})",
+                )
+            )
+        if not floors:
+            continue  # a per-kg floor without a weight: not checked (the weight is warned of)
+        floor, floor_text = min(floors)
+        under = sorted(day for day, total in by_day.items() if total < floor)
+        for item, days in _by_phase(under, owners[key]):
+            drug = item.phase.drug
+            assert drug is not None
+            least = min(by_day[day] for day in days)
+            as_low = "" if all(by_day[day] == least for day in days) else "as little as "
+            what = (
+                f"{as_low}{_in_unit(least, item.dose.unit or 'mg')} a day "
+                f"{ROUTE_WORDS[key[1]]} ({_days_text(days)}) is below the usual {floor_text}"
+            )
+            if "below-usual-dose" in item.phase.allow:
+                engine.warn(
+                    "below-usual-allowed",
+                    f"{drug.display}: {what}; allowed by the prescriber "
+                    '(allow = ["below-usual-dose"])',
+                    item.place,
+                )
+            elif low.error:
+                engine.problem(
+                    item.place,
+                    f"{drug.display}: {what}. Check for a g/mg slip (1 mg written for 1 g) or "
+                    'mcg for mg; if this dose is intended, add allow = ["below-usual-dose"] to '
+                    "the phase",
+                )
+            else:
+                engine.warn(
+                    "below-usual-dose",
+                    f"{drug.display}: {what}; check for a g/mg or mcg/mg slip",
+                    item.place,
+                )
+
+
 def _by_phase(days: list[int], owners: dict[int, _Scheduled]) -> list[tuple[_Scheduled, list[int]]]:
     """Days grouped by the phase that gives their first dose, each with that first dose."""
     groups: dict[str, tuple[_Scheduled, list[int]]] = {}
@@ -266,11 +340,11 @@ def _mass_of(unit: str) -> str:
 
 
 def _per_day(value: Decimal, unit: str, weight: Decimal | None) -> str:
-    text = f"{format_amount(value, unit)} a day"
+    text = f"{quantity_text(value, unit)} a day"
     if unit.endswith("/kg") and weight is not None:
         base = _limit_amount(value, unit, weight)
         assert base is not None
-        text += f" ({_in_unit(base, _mass_of(unit))} for {format_number(weight)} kg)"
+        text += f" ({_in_unit(base, _mass_of(unit))} for {quantity_text(weight, 'kg')})"
     return text
 
 
@@ -370,7 +444,7 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
     for place, (count, _) in many.items():
         engine.warn(
             "many-tablets",
-            f"up to {format_number(count)} tablets at one time; tell the patient to "
+            f"up to {number_text(count, 'tablets')} tablets at one time; tell the patient to "
             "count them out and take them a few at a time with food",
             place,
         )
@@ -576,6 +650,16 @@ class _Pulse(NamedTuple):
     text: str
 
 
+class _Lowest(NamedTuple):
+    """The low end of a drug's usual range by a route (issue 18 item 9; data/safety.toml)."""
+
+    per_day: Decimal | None  # mg or units
+    per_day_text: str | None
+    per_kg_per_day: Decimal | None  # mg (or units) per kg
+    per_kg_text: str | None
+    error: bool  # a floor the label states: an error unless allowed; else a warning
+
+
 class _Rules(NamedTuple):
     per_weight_drugs: tuple[str, ...]
     per_weight_route: str
@@ -589,6 +673,19 @@ class _Rules(NamedTuple):
     depots: dict[tuple[str, str], int]  # (drug, route) → watch days
     iv_push: frozenset[str]
     injectors: dict[str, dict[str, Any]]
+    lowest: dict[tuple[str, str], _Lowest]  # (drug, route) → the low end of the usual range
+
+
+def _lowest(entry: dict[str, Any]) -> _Lowest:
+    per_day = parse_amount(entry["per_day"]) if "per_day" in entry else None
+    per_kg = parse_amount(entry["per_kg_per_day"]) if "per_kg_per_day" in entry else None
+    return _Lowest(
+        None if per_day is None else per_day.value * MASS_UNITS.get(per_day.unit, Decimal(1)),
+        entry.get("per_day"),
+        None if per_kg is None else per_kg.value * MASS_UNITS.get(per_kg.base_unit, Decimal(1)),
+        entry.get("per_kg_per_day"),
+        bool(entry["error"]),
+    )
 
 
 @cache
@@ -621,6 +718,7 @@ def rules() -> _Rules:
         depots={(d["drug"], d["route"]): int(d["watch_days"]) for d in raw["depot"]},
         iv_push=frozenset(d["drug"] for d in raw["iv_push"]),
         injectors={d["drug"]: d for d in raw["injector"]},
+        lowest={(d["drug"], d["route"]): _lowest(d) for d in raw["lowest"]},
     )
 
 
@@ -649,7 +747,7 @@ def depot_days(drug: str, route: str) -> int | None:
 
 
 def _two(value: Decimal) -> str:
-    return format_number(value.quantize(Decimal("0.01")))
+    return number_text(value, "per-weight-rate")
 
 
 def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
@@ -699,21 +797,22 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             engine.problem(
                 item.place,
                 f"{drug.display}: {_two(mg / weight)} mg/kg a day by mouth ({_days_text(group)}: "
-                f"{_in_unit(mg, 'mg')} a day for {format_number(weight)} kg, before any cap) is "
-                f"above {format_number(found.highest_per_kg)} mg/kg a day, the highest "
+                f"{_in_unit(mg, 'mg')} a day for {quantity_text(weight, 'kg')}, before any cap) is "
+                f"above {quantity_text(found.highest_per_kg, 'mg/kg')} a day, the highest "
                 "documented oral regimen (infantile spasms). This is almost certainly a slip "
                 "(10× or mg/kg for mg): check the dose. It cannot be allowed",
             )
         for item, group in _by_phase(above, by_day):
             mg, per_m2 = max(days[(drug_id, day)] for day in group)
             if per_m2:
-                what = f"{_two(per_m2)} mg/m² a day is above {found.usual_per_m2} mg/m² a day"
+                usual = quantity_text(found.usual_per_m2, "mg/m2")
+                what = f"{_two(per_m2)} mg/m² a day is above {usual} a day"
             else:
                 assert weight is not None
                 what = (
                     f"{_two(mg / weight)} mg/kg a day ({_in_unit(mg, 'mg')} for "
-                    f"{format_number(weight)} kg, before any cap) is above "
-                    f"{format_number(found.usual_per_kg)} mg/kg a day"
+                    f"{quantity_text(weight, 'kg')}, before any cap) is above "
+                    f"{quantity_text(found.usual_per_kg, 'mg/kg')} a day"
                 )
             text = (
                 f"{drug.display} by mouth ({_days_text(group)}): {what}, the usual top in "
@@ -729,7 +828,7 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 engine.problem(
                     item.place,
                     f"{text}. Check for a 10× or per-kg slip; if this dose is intended (such "
-                    f"as infantile spasms, up to {format_number(found.highest_per_kg)} mg/kg a "
+                    f"as infantile spasms, up to {quantity_text(found.highest_per_kg, 'mg/kg')} a "
                     'day), add allow = ["above-per-weight-ceiling"] to the phase',
                 )
 
@@ -830,9 +929,9 @@ def _check_liquid_volume(engine: _Engine, scheduled: Sequence[_Scheduled]) -> No
         assert dose.volume_ml is not None and phase.liquid is not None
         assert dose.amount is not None and dose.unit is not None
         text = (
-            f"{phase.display} {format_amount(dose.amount, dose.unit)} is "
-            f"{format_number(dose.volume_ml)} mL of {phase.liquid.text} to take at one time, "
-            f"more than {format_number(largest)} mL"
+            f"{phase.display} {quantity_text(dose.amount, dose.unit)} is "
+            f"{quantity_text(dose.volume_ml, 'mL')} of {phase.liquid.text} to take at one time, "
+            f"more than {quantity_text(largest, 'mL')}"
         )
         if "large-liquid-volume" in phase.allow:
             engine.warn(
@@ -896,7 +995,7 @@ def _check_injectors(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             reported.add(item.place)
             engine.problem(
                 item.place,
-                f"{format_amount(dose.amount, dose.unit)} cannot be given with {size} "
+                f"{quantity_text(dose.amount, dose.unit)} cannot be given with {size} "
                 "injectors (one dose each, no part doses); use a smaller injector, or a vial "
                 '(vial = "5 mL" with its liquid)',
             )

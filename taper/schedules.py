@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,9 +50,11 @@ from taper.regimen import (
     read_regimen,
 )
 from taper.tablets import nearest_makeable, tablets_for
-from taper.units import MASS_UNITS, Amount, format_amount, format_number, plain
+from taper.units import MASS_UNITS, Amount, ceil_div, plain
 from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import dose_instructions, session_instructions
+from taper.voice.quantities import number_text, quantity_text
+from taper.voice.times import moment
 
 
 def load_plan(path: Path, today: date | None = None) -> Plan:
@@ -123,7 +125,7 @@ class _Maker:
                 if not phase.split:
                     fixes += ", allow half tablets with split = true"
                 raise ValueError(
-                    f"{format_amount(value, unit)} cannot be made from {strengths} tablets "
+                    f"{quantity_text(value, unit)} cannot be made from {strengths} tablets "
                     f"({halves}, at most 100 at once); {fixes}, or change the dose"
                 )
             by_mg = {s.in_mg(): s for s in phase.strengths}
@@ -138,7 +140,7 @@ class _Maker:
             measured = safety.measured_volume(volume)
             if measured <= 0:
                 raise ValueError(
-                    f"{format_amount(value, unit)} is {format_number(volume)} mL of "
+                    f"{quantity_text(value, unit)} is {quantity_text(volume, 'mL')} of "
                     f"{phase.liquid.text}, too little to measure; use a weaker liquid"
                 )
             return _Made(plain(value), unit, (), plain(measured), plain(volume))
@@ -563,6 +565,7 @@ class _Engine:
         for step in steps:
             made_at = self.make_step(maker, phase, step)
             cap = _cap_of(phase, step)
+            first_of_step = len(scheduled)
             step_plans.append(
                 StepPlan(
                     day,
@@ -589,8 +592,63 @@ class _Engine:
                             phase, made, basis, day + offset, on, clock, when, time.slot
                         )
                         scheduled.append(_ScheduledDose(dose, place, phase))
+            self.check_daily_cap(cap, scheduled[first_of_step:])
             day += step.days
         return scheduled, step_plans
+
+    def check_daily_cap(
+        self, cap: Cap, scheduled: list[_ScheduledDose], hours: int | None = None
+    ) -> None:
+        """No calendar day above ``max_daily``, whatever the clocks do that day.
+
+        A round-the-clock series gives ``24 // hours`` doses a day, and ``max_daily`` was shared
+        among those; a day of 25 hours (the clocks go back) can hold one dose more. taper never
+        changes a dose on one day by itself, so such a day is an error naming the fixes.
+        """
+        if cap.daily is None or not scheduled:
+            return
+        limit = _in_base(cap.daily)
+        by_date: dict[date, list[Dose]] = defaultdict(list)
+        for item in scheduled:
+            by_date[item.dose.date].append(item.dose)
+        for on, doses in sorted(by_date.items()):
+            total = sum(
+                (_mg(d.amount, d.unit) for d in doses if d.amount is not None and d.unit),
+                Decimal(0),
+            )
+            if total <= limit:
+                continue
+            unit = doses[0].unit or "mg"
+            one = _mg(Decimal(1), unit)
+            given = quantity_text(plain(total / one), unit)
+            each = plain((limit / len(doses) / one).quantize(Decimal("0.001"), ROUND_DOWN))
+            length = self.day_hours(on)
+            why = (
+                f"{on.isoformat()} (course day {doses[0].day}) has {length} hours "
+                "(the clocks go back)"
+                if length > 24
+                else f"on {on.isoformat()} (course day {doses[0].day})"
+            )
+            fixes = "give a smaller dose"
+            if hours is not None:
+                fixes += (
+                    f" (at most {quantity_text(each, unit)} each), or choose a first dose time "
+                    f"that leaves {len(doses) - 1} doses on that day"
+                )
+            self.problem(
+                f"{cap.place}.max_daily",
+                f"{why}: {len(doses)} doses, {given}, above max_daily {cap.daily}; taper does "
+                f"not change a dose by itself: {fixes}, or raise max_daily if the prescriber "
+                f"accepts {given} that day",
+            )
+
+    def day_hours(self, on: date) -> int:
+        """How many hours the calendar date ``on`` has in the course's zone (23, 24 or 25)."""
+        midnight = datetime(on.year, on.month, on.day, tzinfo=self.zone)
+        following = on + timedelta(days=1)
+        next_midnight = datetime(following.year, following.month, following.day, tzinfo=self.zone)
+        elapsed = next_midnight.astimezone(UTC) - midnight.astimezone(UTC)
+        return round(elapsed.total_seconds() / 3600)
 
     def schedule_series(
         self, phase: Phase, first: int, step: Step, maker: _Maker
@@ -630,17 +688,17 @@ class _Engine:
         hour, minute = (int(part) for part in time.time.split(":"))
         expected = {f"{(hour + h) % 24:02d}:{minute:02d}" for h in range(0, 24, hours)}
         if clocks - expected:
-            moved = sorted(
-                item.dose.date.isoformat() for item in scheduled if item.dose.time not in expected
-            )
+            first_moved = next(item.dose for item in scheduled if item.dose.time not in expected)
             self.warn(
                 "dst-interval",
                 f"the clocks change during the every {hours} hours series: the doses stay "
-                f"{hours} hours apart, so from {moved[0]} they fall at "
+                f"{hours} hours apart, so from the dose at {moment(first_moved.starts, None)} "
+                f"on {first_moved.date.isoformat()} they fall at "
                 f"{', '.join(sorted(clocks - expected))} by the clock",
                 f"{phase.place}.every",
             )
         cap = _cap_of(phase, step)
+        self.check_daily_cap(cap, scheduled, hours)
         last = scheduled[-1].dose.day
         step_plans = [
             StepPlan(
@@ -709,7 +767,7 @@ class _Engine:
                 if fixed >= daily_limit:
                     self.problem(
                         f"{cap.place}.max_daily",
-                        f"the fixed doses alone give {format_amount(plain(fixed), 'mg')} a day, "
+                        f"the fixed doses alone give {quantity_text(plain(fixed), 'mg')} a day, "
                         "at or "
                         f"above max_daily {cap.daily}; check the doses and the cap",
                     )
@@ -777,7 +835,7 @@ class _Engine:
         if rounded != target:
             self.warn(
                 "per-kg-rounded" if basis.per == "kg" else "per-m2-rounded",
-                f"{words}, rounded to {format_amount(rounded, unit)}",
+                f"{words}, rounded to {quantity_text(rounded, unit)}",
                 given.place,
             )
         return self.make(maker, Amount(rounded, unit), given.place)
@@ -809,8 +867,9 @@ class _Engine:
             exact = (made.exact_volume_ml or volume).quantize(Decimal("0.001"))
             self.warn(
                 "per-kg-rounded" if basis.per == "kg" else "per-m2-rounded",
-                f"{basis_text(basis)}: {format_number(exact)} mL of {liquid.text}; measure "
-                f"{format_number(volume)} mL, which is {format_amount(amount, unit)}",
+                f"{basis_text(basis)}: {quantity_text(exact, 'mL-exact')} of {liquid.text}; "
+                f"measure "
+                f"{quantity_text(volume, 'mL')}, which is {quantity_text(amount, unit)}",
                 given.place,
             )
         return made._replace(amount=amount, volume_ml=volume, exact_volume_ml=volume)
@@ -828,9 +887,9 @@ class _Engine:
             assert made.volume_ml is not None and maker.phase.liquid is not None
             self.warn(
                 "volume-rounded",
-                f"{format_amount(made.amount, made.unit)} is "
-                f"{format_number(made.exact_volume_ml.quantize(Decimal('0.001')))} mL of "
-                f"{maker.phase.liquid.text}; measure {format_number(made.volume_ml)} mL",
+                f"{quantity_text(made.amount, made.unit)} is "
+                f"{quantity_text(made.exact_volume_ml, 'mL-exact')} of "
+                f"{maker.phase.liquid.text}; measure {quantity_text(made.volume_ml, 'mL')}",
                 place,
             )
         return made
@@ -902,6 +961,8 @@ class _Engine:
         last_dose_day = max((item.dose.day for item in scheduled), default=end_day)
         fill = regimen.fill_days or last_dose_day
         fills = []
+        supplied: dict[tuple[str, Decimal, str], int] = defaultdict(int)
+        needed: dict[tuple[str, Decimal, str], Decimal] = defaultdict(Decimal)
         for number, first in enumerate(range(1, last_dose_day + 1, fill), 1):
             last = min(first + fill - 1, last_dose_day)
             period = [item for item in scheduled if first <= item.dose.day <= last]
@@ -911,9 +972,10 @@ class _Engine:
                     number,
                     first,
                     last,
-                    period_dispense,
+                    _whole_tablets(period_dispense, needed, supplied),
                     period_liquids,
                     tuple(pack for pack in packs if first <= pack.first_day <= last),
+                    container_lines(scheduled, (first, last)),
                 )
             )
         return Plan(
@@ -922,6 +984,7 @@ class _Engine:
             start=regimen.start,
             end=self.date_of(end_day),
             revision=regimen.revision,
+            course=regimen.course,
             patient=Patient(
                 regimen.patient_name,
                 regimen.weight_kg,
@@ -982,9 +1045,7 @@ class _Engine:
             if not doses:
                 continue
             used = sum((t.count for d in doses for t in d.tablets), Decimal(0))
-            count = max(
-                1, -(-int(used.to_integral_value(rounding="ROUND_CEILING")) // pack.tablets)
-            )
+            count = max(1, ceil_div(used, pack.tablets))
             left = count * pack.tablets - used
             lines.append(
                 PackLine(
@@ -1005,9 +1066,10 @@ class _Engine:
             if left > 0:
                 self.warn(
                     "pack-left-over",
-                    f"the plan gives {format_number(used)} of the {count * pack.tablets} "
+                    f"the plan gives {number_text(used, 'tablets')} of the {count * pack.tablets} "
                     f"tablets in {pack_count_text(count, pack.tablets)}: "
-                    f"{format_number(left)} will be left over. The days printed on the pack "
+                    f"{number_text(left, 'tablets')} will be left over. The days printed on the "
+                    "pack "
                     "will not match the plan: go through the plan with the patient",
                     f"{phase.place}.pack",
                 )
@@ -1044,6 +1106,27 @@ def _quantities(
         for (drug, liquid), volume in sorted(liquids.items())
     )
     return dispense_lines, liquid_lines
+
+
+def _whole_tablets(
+    period: tuple[DispenseLine, ...],
+    needed: dict[tuple[str, Decimal, str], Decimal],
+    supplied: dict[tuple[str, Decimal, str], int],
+) -> tuple[DispenseLine, ...]:
+    """A fill's tablets in whole tablets: what the course needs up to its last day, rounded up,
+    less what the fills before it supplied. A tablet split in one fill is dispensed in that fill
+    and its other half used in the next; the fills add up to the course's whole tablets.
+
+    ``needed`` and ``supplied`` run over the fills in order (updated here).
+    """
+    lines = []
+    for line in period:
+        key = (line.drug, line.strength, line.unit)
+        needed[key] += line.count
+        whole = ceil_div(needed[key], 1) - supplied[key]
+        supplied[key] += whole
+        lines.append(line._replace(count=Decimal(whole)))
+    return tuple(lines)
 
 
 def _cap_of(phase: Phase, step: Step) -> Cap:

@@ -2,9 +2,12 @@
 
 The search is a dynamic programme over the dose in whole "quanta" (the largest amount every
 tablet, half tablet and the dose are multiples of). Strengths are processed one at a time, so a
-combination's cost adds up over strengths, and the cost compared is, in order: tablets (counted
-in halves), different strengths, then tablets that must be split. Greedy filling from the largest
-strength fails on doses such as 60 mg from 25 and 20 mg tablets; this does not.
+combination's cost adds up over strengths, and the cost compared is, in order: tablets that must
+be split, tablets (counted in halves), then different strengths. Whole tablets therefore win
+whenever the strengths make the dose, and halves are used only where they must be, as few as
+can be (issue 18 item 6: 5 mg from 10 and 5 mg tablets is one 5 mg tablet, not ½ × 10 mg).
+Greedy filling from the largest strength fails on doses such as 60 mg from 25 and 20 mg
+tablets; this does not.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from taper.units import plain
 MAX_TABLETS_AT_ONCE = 100
 
 Combination = tuple[tuple[Decimal, Decimal], ...]  # (strength, count) largest strength first
-_Cost = tuple[int, int, int]  # (halves, strengths used, split tablets)
+_Cost = tuple[int, int, int]  # (split tablets, tablets counted in halves, strengths used)
 
 
 def _scale(values: list[Decimal]) -> int:
@@ -36,11 +39,23 @@ def tablets_for(
     """
     if dose <= 0 or not strengths:
         return None
-    return _solve(plain(dose), tuple(sorted({plain(s) for s in strengths})), split)
+    ordered = tuple(sorted({plain(s) for s in strengths}))
+    found = _solve(plain(dose), ordered, split)
+    if found is None and split:
+        # Whole tablets need more than MAX_TABLETS_AT_ONCE: a half saves them (it must be used).
+        found = _solve(plain(dose), ordered, split, halves_first=False)
+    return found
 
 
 @lru_cache(maxsize=4096)
-def _solve(dose: Decimal, strengths: tuple[Decimal, ...], split: bool) -> Combination | None:
+def _solve(
+    dose: Decimal, strengths: tuple[Decimal, ...], split: bool, halves_first: bool = True
+) -> Combination | None:
+    """The combination of least cost; ``halves_first=False`` ranks by tablets first instead."""
+
+    def rank(cost: _Cost) -> _Cost:
+        return cost if halves_first else (cost[1], cost[2], cost[0])
+
     halves = [s / 2 for s in strengths] if split else []
     scale = _scale([dose, *strengths, *halves])
     whole_units = [int(s * scale) for s in strengths]
@@ -73,11 +88,11 @@ def _solve(dose: Decimal, strengths: tuple[Decimal, ...], split: bool) -> Combin
             count = 0
             more = using_whole[a - whole]
             if more is not None:
-                chosen, count = (more[0] + 2, more[1], more[2]), wholes_used[a - whole] + 1
+                chosen, count = (more[0], more[1] + 2, more[2]), wholes_used[a - whole] + 1
             first = previous[a - whole]
             if first is not None:
-                candidate = (first[0] + 2, first[1] + 1, first[2])
-                if chosen is None or candidate < chosen:
+                candidate = (first[0], first[1] + 2, first[2] + 1)
+                if chosen is None or rank(candidate) < rank(chosen):
                     chosen, count = candidate, 1
             using_whole[a] = chosen
             wholes_used[a] = count
@@ -86,7 +101,7 @@ def _solve(dose: Decimal, strengths: tuple[Decimal, ...], split: bool) -> Combin
         for a in range(total + 1):
             with_wholes = using_whole[a]
             held = current[a]
-            if with_wholes is not None and (held is None or with_wholes < held):
+            if with_wholes is not None and (held is None or rank(with_wholes) < rank(held)):
                 current[a], picked[a] = with_wholes, (wholes_used[a], 0)
             if half and a >= half:
                 options: list[tuple[_Cost, tuple[int, int]]] = []
@@ -97,19 +112,19 @@ def _solve(dose: Decimal, strengths: tuple[Decimal, ...], split: bool) -> Combin
                 if with_whole is not None:
                     options.append(
                         (
-                            (with_whole[0] + 1, with_whole[1], with_whole[2] + 1),
+                            (with_whole[0] + 1, with_whole[1] + 1, with_whole[2]),
                             (wholes_used[a - half], 1),
                         )
                     )
                 for cost, pick in options:
                     held = current[a]
-                    if held is None or cost < held:
+                    if held is None or rank(cost) < rank(held):
                         current[a], picked[a] = cost, pick
         choices.append((i, picked))
         best = current
 
     final = best[total]
-    if final is None or final[0] > 2 * MAX_TABLETS_AT_ONCE:
+    if final is None or final[1] > 2 * MAX_TABLETS_AT_ONCE:
         return None
     counts: dict[int, Decimal] = {}
     remaining = total

@@ -14,6 +14,7 @@ hatch ``force-include``); in a source checkout they are the repository's ``templ
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -95,21 +96,49 @@ def needs_height(text: str) -> bool:
     return any(unit in line.split("#", 1)[0] for line in text.splitlines() for unit in _PER_M2)
 
 
-def machine_timezone() -> str:
-    """This machine's IANA time zone, or ``UTC`` when it cannot be told."""
+def machine_timezone() -> str | None:
+    """This machine's zone when it names a place (or is UTC), else None
+    (:func:`machine_timezone_reason` says why)."""
+    return _machine_zone()[0]
+
+
+def machine_timezone_reason() -> str:
+    """Why this machine's zone cannot be a course's zone ("" when it can)."""
+    return _machine_zone()[1]
+
+
+def _machine_zone() -> tuple[str | None, str]:
+    """This machine's zone, from ``TZ`` when it is set, otherwise from the system's settings.
+
+    A ``TZ`` that is a POSIX rule (``EST5EDT,M3.2.0,M11.1.0``, as in many hospital images) or a
+    fixed offset names no place: guessing one (or falling back to UTC) would put reminders an
+    hour off, so the zone is left for the nurse to give.
+    """
     from pendulum.tz import local_timezone
 
-    from taper.zones import is_zone
+    from taper.zones import is_zone, place_problem
 
-    try:
-        name = str(local_timezone().name)
-    except Exception:  # pendulum raises several kinds when the zone cannot be read
-        name = ""
+    variable = os.environ.get("TZ", "").strip()
+    if variable:
+        name = variable.removeprefix(":")
+        name = name.partition("zoneinfo/")[2] or name
+        source = f'this machine\'s zone (TZ="{variable}")'
+    else:
+        try:
+            name = str(local_timezone().name)
+        except Exception:  # pendulum raises several kinds when the zone cannot be read
+            name = ""
+        if not is_zone(name):
+            link = Path("/etc/localtime")
+            target = str(link.resolve()) if link.is_symlink() else ""
+            name = target.partition("zoneinfo/")[2]
+        source = f'this machine\'s zone ("{name}")' if name else "this machine's zone"
     if not is_zone(name):
-        link = Path("/etc/localtime")
-        target = str(link.resolve()) if link.is_symlink() else ""
-        name = target.partition("zoneinfo/")[2]
-    return name if is_zone(name) else "UTC"
+        return None, f"{source} is not a zone taper can name as a place"
+    problem = place_problem(name)
+    if problem is not None:
+        return None, f"{source} is not a place: {problem}"
+    return name, ""
 
 
 def render_template(
@@ -121,7 +150,7 @@ def render_template(
     height: str | None = None,
 ) -> str:
     """The text of template ``name`` with its placeholders filled, ready to edit and check."""
-    from taper.zones import is_zone
+    from taper.zones import is_zone, place_problem
 
     files = _files()
     entry = files.get(name.removesuffix(".toml"))
@@ -153,10 +182,18 @@ def render_template(
         weight_line = '# weight = "70 kg"   # needed only by per-kg doses'
     height_line = _height_line(name, text, height)
     zone = timezone if timezone is not None else machine_timezone()
+    if zone is None:
+        raise TemplateError(
+            f"{machine_timezone_reason()}; give the course's zone with --timezone, such as "
+            "--timezone America/New_York"
+        )
     if not is_zone(zone):
         raise TemplateError(
             f'unknown time zone "{zone}"; use an IANA name such as "America/New_York"'
         )
+    problem = place_problem(zone)
+    if problem is not None:
+        raise TemplateError(f"time zone {problem}")
     return (
         text.replace("{{start}}", start.isoformat())
         .replace("{{timezone}}", zone)

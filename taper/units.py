@@ -72,7 +72,9 @@ class Amount(NamedTuple):
         return self.value * MASS_UNITS[self.unit]
 
     def __str__(self) -> str:
-        return format_amount(self.value, self.unit)
+        from taper.voice.quantities import quantity_text  # every printed number: one place
+
+        return quantity_text(self.value, self.unit)
 
 
 def plain(value: Decimal) -> Decimal:
@@ -80,15 +82,6 @@ def plain(value: Decimal) -> Decimal:
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
-
-
-def format_number(value: Decimal) -> str:
-    """``Decimal('2.50')`` → ``'2.5'``; never an exponent."""
-    return format(plain(value), "f")
-
-
-def format_amount(value: Decimal, unit: str) -> str:
-    return f"{format_number(value)} {unit_text(unit)}"
 
 
 def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amount:
@@ -203,6 +196,20 @@ def mosteller_bsa(height_cm: Decimal, weight_kg: Decimal) -> Decimal:
     from decimal import ROUND_HALF_EVEN
 
     return (height_cm * weight_kg / 3600).sqrt().quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def ceil_div(numerator: Decimal | int, denominator: Decimal | int) -> int:
+    """The smallest whole number n with n × denominator ≥ numerator (denominator > 0): whole
+    vials, tablets and packs to dispense.
+
+    The one ceiling for quantities: ``-(-x // y)`` is not one with ``Decimal``, whose ``//``
+    truncates toward zero (``-(-Decimal("1.5") // 1)`` is 1), nor is ``int(x / y)``.
+    """
+    if denominator <= 0:
+        raise ValueError(f"a ceiling needs a positive denominator, not {denominator}")
+    quotient, remainder = divmod(Decimal(numerator), Decimal(denominator))
+    # divmod truncates toward zero: a positive remainder means the quotient is one short
+    return int(quotient) + (1 if remainder > 0 else 0)
 
 
 def unit_text(unit: str) -> str:

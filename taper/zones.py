@@ -37,3 +37,85 @@ def names() -> frozenset[str]:
 def is_zone(name: str) -> bool:
     """Whether ``name`` is a zone of the tzdata package (no path tricks, no host files)."""
     return name in names()
+
+
+#: The names of UTC a course may use (a course kept in UTC gives its emergency number itself).
+UTC_NAMES = frozenset({"UTC", "Etc/UTC"})
+
+# Other names of UTC or GMT: not places, and "GMT" is often London, whose clocks change.
+_UTC_ALIASES = frozenset(
+    {
+        "GMT",
+        "GMT0",
+        "GMT+0",
+        "GMT-0",
+        "Greenwich",
+        "UCT",
+        "Universal",
+        "Zulu",
+        "Etc/GMT",
+        "Etc/GMT0",
+        "Etc/GMT+0",
+        "Etc/GMT-0",
+        "Etc/Greenwich",
+        "Etc/UCT",
+        "Etc/Universal",
+        "Etc/Zulu",
+    }
+)
+
+# Zones that are a fixed offset or a daylight-saving rule, not a place: a place's own zone
+# holds its past and future changes, these hold none or one country's rule of today. Each with
+# the place zone meant most often (tzdata's own comments on these names).
+_NOT_PLACES: dict[str, str] = {
+    "EST": '"America/New_York" (or "America/Panama", "America/Jamaica", where the clocks never '
+    "change)",
+    "EST5EDT": '"America/New_York"',
+    "CST6CDT": '"America/Chicago"',
+    "MST": '"America/Phoenix" (Arizona, where the clocks never change) or "America/Denver"',
+    "MST7MDT": '"America/Denver"',
+    "PST8PDT": '"America/Los_Angeles"',
+    "HST": '"Pacific/Honolulu"',
+    "CET": 'the place\'s own, such as "Europe/Paris" or "Europe/Berlin"',
+    "MET": 'the place\'s own, such as "Europe/Paris" or "Europe/Berlin"',
+    "EET": 'the place\'s own, such as "Europe/Athens" or "Europe/Helsinki"',
+    "WET": '"Europe/Lisbon" (or the place\'s own)',
+    "Factory": 'the place\'s own, such as "America/New_York" or "Europe/London"',
+}
+
+
+def place_problem(name: str) -> str | None:
+    """Why the known zone ``name`` cannot be a course's zone, naming the zone to use; None for
+    a place (a zone of ``zone.tab``, or a link to one, such as ``US/Eastern``) or UTC.
+
+    A fixed offset (``EST``, ``Etc/GMT+5``) or a rule (``EST5EDT``) is not a place: ``EST``
+    puts every New York reminder an hour late from March to November.
+    """
+    from taper.emergency import country_of
+
+    if name in UTC_NAMES:
+        return None
+    if name in _UTC_ALIASES:
+        return (
+            f'"{name}" is another name of UTC, not a place: write "UTC" for a course kept in '
+            'UTC, or the place\'s own zone, such as "Europe/London" where the clocks change'
+        )
+    if name in _NOT_PLACES:
+        return (
+            f'"{name}" is a fixed offset or a daylight-saving rule, not a place, so it misses '
+            f"the changes of the place's own clocks: use {_NOT_PLACES[name]}"
+        )
+    if name.startswith("Etc/GMT"):
+        offset = zone(name).utcoffset(None)
+        hours = int(offset.total_seconds() // 3600) if offset is not None else 0
+        return (
+            f'"{name}" is a fixed offset (UTC{hours:+d} all year; the Etc sign is reversed), '
+            'not a place: name the place\'s own zone, such as "America/New_York" or '
+            '"Europe/Paris"'
+        )
+    if country_of(name) is None:
+        return (
+            f'"{name}" is not a place: name the place\'s own zone, such as "America/New_York" '
+            'or "Europe/London"'
+        )
+    return None

@@ -24,6 +24,7 @@ from taper.export.json import render_json
 from taper.plan import Plan
 from taper.regimen import parse_regimen
 from taper.schedules import build_plan, load_plan
+from taper.units import ceil_div
 from taper.voice.amounts import basis_text, bsa_text
 
 REGIMENS = Path(__file__).parent / "regimens"
@@ -204,6 +205,7 @@ def assert_fills_add_up(plan: Plan) -> None:
     tablets: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
     volumes: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     packs: dict[str, int] = defaultdict(int)
+    containers: dict[tuple[str, str], int] = defaultdict(int)
     covered: list[int] = []
     for fill in plan.fills:
         covered.extend(range(fill.first_day, fill.last_day + 1))
@@ -213,9 +215,16 @@ def assert_fills_add_up(plan: Plan) -> None:
             volumes[(liquid.drug, liquid.liquid)] += liquid.volume_ml
         for pack in fill.packs:
             packs[pack.phase] += pack.packs
-    assert tablets == {(line.drug, line.strength): line.count for line in plan.dispense}
+        for box in fill.containers:
+            containers[(box.drug, box.size)] += box.count
+    # Each fill in whole tablets (issue 18 item 3), adding up to the course's whole tablets.
+    assert all(count == int(count) for count in tablets.values())
+    assert tablets == {
+        (line.drug, line.strength): ceil_div(line.count, 1) for line in plan.dispense
+    }
     assert volumes == {(line.drug, line.liquid): line.volume_ml for line in plan.liquids}
     assert packs == {pack.phase: pack.packs for pack in plan.packs}
+    assert containers == {(box.drug, box.size): box.count for box in plan.containers}
     dose_days = sorted({dose.day for dose in plan.doses})
     assert covered == list(range(1, dose_days[-1] + 1))
 

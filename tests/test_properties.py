@@ -22,15 +22,19 @@ from taper.tablets import tablets_for
 # -- tablets: exact minimality against brute force --------------------------------------------
 
 
-def brute_force(dose: Decimal, strengths: list[Decimal], split: bool) -> tuple[int, int] | None:
-    """(halves, strengths used) of the best combination, by trying every count up to 12."""
-    best: tuple[int, int] | None = None
+def brute_force(
+    dose: Decimal, strengths: list[Decimal], split: bool
+) -> tuple[int, int, int] | None:
+    """(split tablets, halves, strengths used) of the best combination, by trying every count up
+    to 12: whole tablets before halves, then the fewest tablets (issue 18 item 6)."""
+    best: tuple[int, int, int] | None = None
     steps = 2 if split else 1
     for counts in itertools.product(range(0, 12 * steps + 1), repeat=len(strengths)):
         total = sum((s * c / steps for s, c in zip(strengths, counts, strict=True)), Decimal(0))
         if total != dose:
             continue
-        cost = (sum(counts) * (2 // steps), sum(1 for c in counts if c))
+        split_tablets = sum(1 for c in counts if steps == 2 and c % 2)
+        cost = (split_tablets, sum(counts) * (2 // steps), sum(1 for c in counts if c))
         if best is None or cost < best:
             best = cost
     return best
@@ -60,7 +64,11 @@ def test_tablets_are_the_fewest_possible(
         assert expected is None
         return
     assert sum((s * c for s, c in result), Decimal(0)) == dose
-    cost = (int(sum((c for _, c in result), Decimal(0)) * 2), len(result))
+    cost = (
+        sum(1 for _, c in result if c != int(c)),
+        int(sum((c for _, c in result), Decimal(0)) * 2),
+        len(result),
+    )
     if expected is not None:
         assert cost <= expected  # never worse than anything the brute force found
     if all(c <= 12 for _, c in result):

@@ -587,7 +587,8 @@ def test_a_stockholm_patient_is_never_told_to_call_911(plan_of: Callable[[str], 
     assert "Emergency: call 112" in patient and "In an emergency: call 112" in patient
 
 
-@pytest.mark.parametrize("zone", ["UTC", "Etc/GMT+5", "Asia/Tokyo", "Africa/Casablanca"])
+# Etc/GMT+5 was here: it is no longer a zone a course may use (not a place, issue 18 item 10).
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Asia/Tokyo", "Africa/Casablanca"])
 def test_no_confirmed_number_fails_check_with_the_fix(
     errors_of: Callable[[str], str], zone: str
 ) -> None:

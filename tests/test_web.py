@@ -475,6 +475,8 @@ def test_every_template_reaches_a_packet_through_the_form(client: FlaskClient, i
     original = json.loads(post(client, "/api/plan", data=fields["regimen"].encode()).data)
     assert plan["patient"].pop("name") == "Jane Doe"
     assert original["patient"].pop("name", None) is None
+    # the course's identity is made from the patient's name too (taper.identity)
+    assert plan.pop("course")["id"] == original.pop("course")["id"]
     assert plan == original
 
 

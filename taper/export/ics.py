@@ -8,8 +8,6 @@ previous file that are gone are written again as cancelled.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
@@ -20,6 +18,7 @@ from icalendar.enums import STATUS, TRANSP
 from taper import __version__
 from taper.errors import OutputError
 from taper.export.vtimezone import is_utc, vtimezone
+from taper.identity import course_key, hash_uid
 from taper.plan import Dose, Event, Plan
 from taper.voice.reminders import (
     CANCELLED_NOTE,
@@ -34,7 +33,6 @@ from taper.zones import zone
 
 PRODID_PREFIX = "-//taper//taper reminders"
 PRODID = f"{PRODID_PREFIX} {__version__}//EN"
-UID_DOMAIN = "taper"
 # Tablets and checks take moments; a short block keeps them visible without filling the day.
 DEFAULT_MINUTES = 15
 # Properties whose change a calendar must see; DTSTAMP and SEQUENCE are bookkeeping.
@@ -77,7 +75,7 @@ def render_ics(
         # In time order, so the file reads like the day; a dose stays before a check at its time.
         events.extend(event for _, event in sorted(todays, key=lambda pair: pair[0]))
 
-    course_uid = _hash_uid("course", _course_key(plan))
+    course_uid = hash_uid("course", _course_key(plan))  # the same as plan.json's course.uid
     if previous is not None:
         old_events = _parse_previous(previous, course_uid)
         _check_updates(plan, old_events, events)
@@ -233,14 +231,7 @@ def _start(starts: datetime, zone: _Zone | None) -> datetime | vDDDTypes:
 
 
 def _course_key(plan: Plan) -> tuple[str, ...]:
-    return (plan.patient.name or "", plan.title, plan.start.isoformat())
-
-
-def _hash_uid(kind: str, key: Iterable[object]) -> str:
-    # Fields are joined with a separator that cannot appear in TOML strings unescaped, so
-    # ("a b", "c") and ("a", "b c") differ; the patient's name never appears in the file.
-    text = "\x1f".join(str(part) for part in (kind, *key))
-    return f"{kind}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}@{UID_DOMAIN}"
+    return course_key(plan.patient.name, plan.title, plan.start, plan.course)
 
 
 class _Uids:
@@ -260,11 +251,11 @@ class _Uids:
 
     def dose(self, plan: Plan, dose: Dose) -> str:
         key = (*_course_key(plan), dose.phase, dose.day, dose.time, dose.drug)
-        return self.unique(_hash_uid("dose", key))
+        return self.unique(hash_uid("dose", key))
 
     def also(self, plan: Plan, item: Event) -> str:
         key = (*_course_key(plan), item.index, item.kind, item.what, item.day, item.time)
-        return self.unique(_hash_uid("also", key))
+        return self.unique(hash_uid("also", key))
 
 
 # -- the previous calendar ------------------------------------------------------------------

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from taper.plan import Basis, DispenseLine, Dose, LiquidLine, PackLine, Plan, TabletCount
+from taper.identity import course_uid
+from taper.plan import (
+    Basis,
+    ContainerLine,
+    DispenseLine,
+    Dose,
+    LiquidLine,
+    PackLine,
+    Plan,
+    TabletCount,
+)
 from taper.units import plain
 from taper.zones import TZDATA_VERSION
 
@@ -21,6 +31,16 @@ def number(value: Decimal) -> int | float:
 
 def _optional(value: Decimal | None) -> int | float | None:
     return None if value is None else number(value)
+
+
+# A prednisone equivalent is a division by an approximate ratio (dexamethasone 0.75 mg = 5 mg):
+# its exact decimal never ends, and a float of it (1493.3333333333333) is the float's digits,
+# not the plan's. plan.json gives it to 0.001 mg; every other number in it is exact.
+EQUIVALENT_STEP = Decimal("0.001")
+
+
+def _equivalent(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(EQUIVALENT_STEP, rounding=ROUND_HALF_UP)
 
 
 def _tablets(tablets: tuple[TabletCount, ...]) -> list[dict[str, Any]]:
@@ -116,6 +136,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "start": plan.start.isoformat(),
         "end": plan.end.isoformat(),
         "revision": plan.revision,
+        "course": {
+            "uid": course_uid(plan.patient.name, plan.title, plan.start, plan.course),
+            "id": plan.course,
+        },
         "patient": {
             **({"name": plan.patient.name} if plan.patient.name is not None else {}),
             "weight_kg": _optional(plan.patient.weight_kg),
@@ -204,6 +228,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "dispense": _dispense(fill.dispense),
                 "liquids": _liquids(fill.liquids),
                 "packs": _packs(fill.packs),
+                # The vials and injectors of each fill (issue 18 item 2), in courses with them.
+                **({"containers": _containers(fill.containers)} if plan.containers else {}),
             }
             for fill in plan.fills
         ],
@@ -212,7 +238,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "drug": total.drug,
                 "amount": number(total.amount),
                 "unit": total.unit,
-                "prednisone_equivalent_mg": _optional(total.prednisone_equivalent_mg),
+                "prednisone_equivalent_mg": _optional(_equivalent(total.prednisone_equivalent_mg)),
                 "approximate": total.equivalence_approximate,
                 **({"equivalence_note": total.equivalence_note} if total.equivalence_note else {}),
             }
@@ -223,21 +249,25 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         ],
         # Extra properties (the contract allows them): issue 11 items 5, 8, 9; issue 12 H3, H4.
         "emergency": plan.emergency._asdict() if plan.emergency is not None else None,
-        "containers": [
-            {
-                "drug": line.drug,
-                "kind": line.kind,
-                "size": line.size,
-                "count": line.count,
-                "used": line.used,
-                "liquid": line.liquid,
-            }
-            for line in plan.containers
-        ],
+        "containers": _containers(plan.containers),
         "watch": [
             {"tier": item.tier, "text": item.text, "days": list(item.days)} for item in plan.watch
         ],
     }
+
+
+def _containers(lines: tuple[ContainerLine, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "drug": line.drug,
+            "kind": line.kind,
+            "size": line.size,
+            "count": line.count,
+            "used": line.used,
+            "liquid": line.liquid,
+        }
+        for line in lines
+    ]
 
 
 def render_json(plan: Plan) -> bytes:

@@ -17,6 +17,7 @@ from taper.voice.console import (
     table_warning,
     total_line,
 )
+from taper.voice.times import moment
 
 
 def render_table(plan: Plan) -> str:
@@ -32,9 +33,10 @@ def render_table(plan: Plan) -> str:
             if not day.phases:
                 lines.append(f"== {Table.after_course} ==")
         label = day_label(day)
-        items = [(dose.time, table_dose(plan, dose)) for dose in day.doses]
-        items += [(event.time, table_event(event)) for event in day.events]
-        items.sort(key=lambda item: item[0])
+        timed = [(dose.starts, table_dose(plan, dose)) for dose in day.doses]
+        timed += [(event.starts, table_event(event)) for event in day.events]
+        timed.sort(key=lambda item: item[0])
+        items = [(moment(when, None), text) for when, text in timed]
         if not day.doses:
             items.insert(0, (" " * 5, Table.no_dose))
         for number, (time, text) in enumerate(items):

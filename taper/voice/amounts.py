@@ -6,46 +6,46 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from taper.plan import Basis, Day, PackLine, Plan
-from taper.units import format_amount, format_number
+from taper.plan import Basis, ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
 from taper.voice.doses import tablet_word
+from taper.voice.quantities import number_text, quantity_text
 from taper.voice.text import count_text
 from taper.voice.times import WEEKDAYS, TimeStyle, clock, date_of, date_range, days_text
 
 
 def bsa_number(bsa_m2: Decimal) -> str:
     """A body surface area to 0.01 m², as it was worked out: ``0.80``."""
-    return f"{bsa_m2.quantize(Decimal('0.01'))}"
+    return number_text(bsa_m2, "m2")
 
 
 def size_text(basis: Basis) -> str:
     """``34.9 kg`` or ``0.80 m²``."""
     if basis.per == "kg":
-        return f"{format_number(basis.size)} kg"
+        return f"{quantity_text(basis.size, 'kg')}"
     return f"{bsa_number(basis.size)} m²"
 
 
 def basis_text(basis: Basis) -> str:
     """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic)."""
     text = (
-        f"{format_amount(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
-        f"{format_amount(basis.uncapped, basis.unit)}"
+        f"{quantity_text(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
+        f"{quantity_text(basis.uncapped, basis.unit)}"
     )
     if basis.capped is None or basis.cap is None:
         return text
     if basis.cap_kind == "max_daily":
         return (
-            f"{text}, capped at {format_amount(basis.cap, basis.unit)} a day: "
-            f"{format_amount(basis.capped, basis.unit)} a dose"
+            f"{text}, capped at {quantity_text(basis.cap, basis.unit)} a day: "
+            f"{quantity_text(basis.capped, basis.unit)} a dose"
         )
-    return f"{text}, capped at {format_amount(basis.cap, basis.unit)}"
+    return f"{text}, capped at {quantity_text(basis.cap, basis.unit)}"
 
 
 def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
     """The body surface area with its inputs, for the pharmacist."""
     return (
-        f"Body surface area (Mosteller) = √({format_number(height_cm)} cm × "
-        f"{format_number(weight_kg)} kg ÷ 3600) = {bsa_number(bsa_m2)} m²"
+        f"Body surface area (Mosteller) = √({quantity_text(height_cm, 'cm')} × "
+        f"{quantity_text(weight_kg, 'kg')} ÷ 3600) = {bsa_number(bsa_m2)} m²"
     )
 
 
@@ -74,7 +74,7 @@ def basis_lines(plan: Plan) -> list[str]:
                     f"{basis_text(dose.basis)}"
                 )
                 if dose.amount is not None and dose.unit is not None:
-                    given = format_amount(dose.amount, dose.unit)
+                    given = quantity_text(dose.amount, dose.unit)
                     if dose.basis.allowed != dose.amount:
                         line += f"; given as {given}, the nearest dose the product makes"
                 if line not in lines:
@@ -87,7 +87,7 @@ def body_text(plan: Plan) -> str | None:
     patient = plan.patient
     if patient.height_cm is None or patient.weight_kg is None or patient.bsa_m2 is None:
         return None
-    height = f"{format_number(patient.height_cm)} cm"
+    height = f"{quantity_text(patient.height_cm, 'cm')}"
     if patient.height and not patient.height.strip().lower().endswith("cm"):
         height += f" (entered as {patient.height})"
     return f"{height}. {bsa_text(patient.height_cm, patient.weight_kg, patient.bsa_m2)}"
@@ -110,22 +110,22 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
         dates = date_range(date_of(plan, fill.first_day), date_of(plan, fill.last_day))
         items: list[tuple[str, str, str]] = []
         for line in fill.dispense:
+            quantity = f"{count_text(line.count)} {tablet_word(line.count)}"
+            if line.count == 0:
+                quantity = "none: the half tablet kept from the fill before"
             items.append(
-                (
-                    line.drug_name,
-                    f"{format_amount(line.strength, line.unit)} tablets",
-                    f"{count_text(line.count)} {tablet_word(line.count)}",
-                )
+                (line.drug_name, f"{quantity_text(line.strength, line.unit)} tablets", quantity)
             )
         for liquid in fill.liquids:
             items.append(
                 (
                     liquid.drug_name,
                     f"{liquid.liquid} (liquid)",
-                    f"{format_number(liquid.volume_ml)} mL",
+                    f"{quantity_text(liquid.volume_ml, 'mL')}",
                 )
             )
         items.extend(pack_rows(fill.packs))
+        items.extend(container_rows(fill.containers, fill_period=True))
         if not items:
             items.append(("", "", "nothing to supply"))
         for number, (drug, form, quantity) in enumerate(items):
@@ -134,11 +134,58 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
 
 
 def fill_intro(plan: Plan) -> str:
-    """The line above the fill table."""
-    return (
+    """The lines above the fill table: what the fills add up to, and how a split tablet and an
+    opened vial are carried from one fill to the next (issue 18 items 2 and 3)."""
+    text = (
         f'Supplied {plan.fill_days} days at a time (fill = "{plan.fill_days} days"): '
-        "the quantities of each fill add up to the totals for the course above."
+        "each fill is in whole tablets, packs, vials and injectors, and the fills add up to "
+        "the totals for the course above."
     )
+    if any(line.count != int(line.count) for fill in plan.fills for line in _needs(plan, fill)):
+        text += (
+            " A tablet split in one fill is dispensed in that fill; the patient keeps the other "
+            "half for the next fill, which is supplied that much less, so the course total "
+            "counts the tablet once."
+        )
+    if any(line.kind == "vial" for line in plan.containers):
+        text += (
+            " A vial opened in one fill and used on in the next is supplied with the fill that "
+            "opens it and counted once; check its in-use period on the label."
+        )
+    return text
+
+
+def _needs(plan: Plan, fill: FillPeriod) -> tuple[DispenseLine, ...]:
+    """The tablets a fill's own days use (halves included), from its days' doses."""
+    counts: dict[tuple[str, Decimal, str], Decimal] = {}
+    names: dict[str, str] = {}
+    for day in plan.days[fill.first_day - 1 : fill.last_day]:
+        for dose in day.doses:
+            names[dose.drug] = dose.drug_name
+            for tablet in dose.tablets:
+                key = (dose.drug, tablet.strength, tablet.unit)
+                counts[key] = counts.get(key, Decimal(0)) + tablet.count
+    return tuple(
+        DispenseLine(drug, names[drug], strength, unit, count)
+        for (drug, strength, unit), count in counts.items()
+    )
+
+
+def container_rows(
+    containers: tuple[ContainerLine, ...], *, fill_period: bool = False
+) -> list[tuple[str, str, str]]:
+    """Whole vials or injectors to supply, never "31.5 mL" (issue 12 H4): (drug, form, quantity).
+    In a fill, a vial opened in an earlier fill may serve its doses: no vial to supply."""
+    rows: list[tuple[str, str, str]] = []
+    for box in containers:
+        form = f"{box.size} {box.kind}s" + (f", {box.liquid}" if box.liquid else "")
+        kind = box.kind if box.count == 1 else f"{box.kind}s"
+        if fill_period and box.count == 0:
+            quantity = f"none: the doses use {box.used} from a vial supplied in an earlier fill"
+        else:
+            quantity = f"{box.count} {kind} (the doses use {box.used})"
+        rows.append((box.drug_name, form, quantity))
+    return rows
 
 
 def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:
@@ -228,7 +275,7 @@ def compact_cell(day: Day) -> str:
         return "–" if day.phases else ""
     named = len(totals) > 1
     return "\n".join(
-        (f"{name} " if named else "") + format_amount(total, unit) if unit else name
+        (f"{name} " if named else "") + quantity_text(total, unit) if unit else name
         for name, (total, unit) in totals.items()
     )
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from taper.plan import Day, DispenseLine, Dose, Event, LiquidLine, PhasePlan, Plan, Total, Warning
-from taper.units import format_amount, format_number
 from taper.voice.doses import dose_summary, phase_heading, take_of
 from taper.voice.overview import NO_DOSE
+from taper.voice.quantities import number_text, quantity_text
 from taper.voice.text import count_words, plain_text
 
 if TYPE_CHECKING:
@@ -73,14 +73,14 @@ def table_event(event: Event) -> str:
 def dispense_line(line: DispenseLine) -> str:
     """``Prednisone 20 mg tablets: 14``."""
     return (
-        f"{line.drug_name} {format_amount(line.strength, line.unit)} "
-        f"tablets: {format_number(line.count)}"
+        f"{line.drug_name} {quantity_text(line.strength, line.unit)} "
+        f"tablets: {number_text(line.count, 'tablets')}"
     )
 
 
 def liquid_line(liquid: LiquidLine) -> str:
     """``Prednisolone 15 mg/5 mL liquid: 120 mL``."""
-    return f"{liquid.drug_name} {liquid.liquid} liquid: {format_number(liquid.volume_ml)} mL"
+    return f"{liquid.drug_name} {liquid.liquid} liquid: {quantity_text(liquid.volume_ml, 'mL')}"
 
 
 def total_line(total: Total) -> str:
@@ -89,10 +89,9 @@ def total_line(total: Total) -> str:
     equivalent = ""
     if total.prednisone_equivalent_mg is not None and total.drug != "prednisone":
         about = "about " if total.equivalence_approximate else ""
-        equivalent = (
-            f" (prednisone equivalent: {about}{format_number(total.prednisone_equivalent_mg)} mg)"
-        )
-    return f"{total.drug_name}: {format_amount(total.amount, total.unit)}{equivalent}"
+        mg = quantity_text(total.prednisone_equivalent_mg, "mg-equivalent")
+        equivalent = f" (prednisone equivalent: {about}{mg})"
+    return f"{total.drug_name}: {quantity_text(total.amount, total.unit)}{equivalent}"
 
 
 def table_warning(warning: Warning) -> str:

@@ -10,9 +10,9 @@ from functools import cache
 from typing import Any
 
 from taper.plan import Dose, PhasePlan, Plan, StepPlan
-from taper.units import format_amount
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.people import call_the_clinic
+from taper.voice.quantities import quantity_text
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
 
@@ -174,7 +174,7 @@ def counselling(plan: Plan) -> list[str]:
         )
     strengths: dict[str, list[str]] = defaultdict(list)
     for line in sorted(plan.dispense, key=lambda line: line.strength):
-        strengths[line.drug_name].append(format_amount(line.strength, line.unit))
+        strengths[line.drug_name].append(quantity_text(line.strength, line.unit))
     for name, values in strengths.items():
         if len(values) > 1:
             points.append(
@@ -236,7 +236,7 @@ def must_have_points(plan: Plan) -> list[str]:
     if needs_card(plan):
         points.append(str(text["card"]))
     if needs_vaccine_advice(plan):
-        threshold = format_amount(vaccine_threshold_mg(plan).normalize(), "mg")
+        threshold = quantity_text(vaccine_threshold_mg(plan).normalize(), "mg")
         points.append(str(text["vaccines"]).format(threshold=threshold))
     for phase in plan.phases:
         if phase.missed:

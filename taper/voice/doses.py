@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from taper.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
-from taper.units import format_amount, format_number
+from taper.voice.quantities import number_text, quantity_text
 from taper.voice.text import NBSP, and_list, count_text, minutes_text, nb
-from taper.voice.times import TimeStyle, clock
+from taper.voice.times import TimeStyle, clock, moment
 
 ROUTE_WORDS = {
     "oral": "by mouth",
@@ -83,7 +83,7 @@ def patient_tablets(tablets: tuple[TabletCount, ...]) -> str:
         return tablet_phrase(tablets)
     return and_list(
         [
-            f"{count_text(t.count)} of the {format_amount(t.strength, t.unit)} tablets"
+            f"{count_text(t.count)} of the {quantity_text(t.strength, t.unit)} tablets"
             for t in tablets
         ]
     )
@@ -91,13 +91,13 @@ def patient_tablets(tablets: tuple[TabletCount, ...]) -> str:
 
 def tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
     """``3 × 20 mg tablets``; ``1 × 20 mg + 1 × 5 mg tablets``; ``1½ × 10 mg tablets``."""
-    parts = [f"{count_text(t.count)} × {format_amount(t.strength, t.unit)}" for t in tablets]
+    parts = [f"{count_text(t.count)} × {quantity_text(t.strength, t.unit)}" for t in tablets]
     return f"{' + '.join(parts)} {tablet_word(tablets_total(tablets))}"
 
 
 def amount(value: Decimal | None, unit: str | None) -> str:
     """``60 mg``; empty when the dose has no amount (a procedure)."""
-    return format_amount(value, unit) if value is not None and unit is not None else ""
+    return quantity_text(value, unit) if value is not None and unit is not None else ""
 
 
 def step_total(step: StepPlan) -> Decimal:
@@ -114,13 +114,13 @@ def dose_summary(dose: Dose) -> str:
         if dose.session is not None:
             return f"{dose.drug_name} session {dose.session} of {dose.sessions}"
         return dose.drug_name
-    how_much = format_amount(dose.amount, dose.unit)
+    how_much = quantity_text(dose.amount, dose.unit)
     if dose.tablets:
         return f"{dose.drug_name} {how_much}: {tablet_phrase(dose.tablets)}"
-    volume = f" ({format_number(dose.volume_ml)} mL)" if dose.volume_ml is not None else ""
+    volume = f" ({quantity_text(dose.volume_ml, 'mL')})" if dose.volume_ml is not None else ""
     if dose.route == "oral":
         if dose.volume_ml is not None:
-            return f"{dose.drug_name} {how_much}: {format_number(dose.volume_ml)} mL by mouth"
+            return f"{dose.drug_name} {how_much}: {quantity_text(dose.volume_ml, 'mL')} by mouth"
         return f"{dose.drug_name} {how_much} by mouth"
     if dose.route == "iv" and iv_push(dose.drug, dose.duration_min):
         return f"{dose.drug_name} {how_much} injection into a vein{volume}"
@@ -156,7 +156,7 @@ def patient_dose(plan: Plan, dose: Dose) -> str:
     """``Prednisone 60 mg: 3 × 20 mg tablets, with food``."""
     text = dose_summary(dose)
     if len(dose.tablets) > 1 and dose.amount is not None and dose.unit is not None:
-        text = f"{dose.drug_name} {format_amount(dose.amount, dose.unit)}: "
+        text = f"{dose.drug_name} {quantity_text(dose.amount, dose.unit)}: "
         text += patient_tablets(dose.tablets)
     take = take_of(plan, dose)
     if take:
@@ -203,13 +203,13 @@ def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str
     """One dose in a calendar cell, as (time, what): short, and wrapping only between parts.
     With ``strengths`` (the course uses more than one), the tablets are named by strength:
     ``70 mg: 1 × 50 mg + 1 × 20 mg``."""
-    time = clock(dose.time, style)
+    time = moment(dose.starts, style)
     if dose.session is not None:
         return time, f"{dose.drug_name} ({dose.session}{NBSP}of{NBSP}{dose.sessions})"
     how_much = nb(amount(dose.amount, dose.unit))
     if dose.tablets and strengths:
         parts = [
-            nb(f"{count_text(t.count)} × {format_amount(t.strength, t.unit)}") for t in dose.tablets
+            nb(f"{count_text(t.count)} × {quantity_text(t.strength, t.unit)}") for t in dose.tablets
         ]
         return time, f"{how_much}: {' + '.join(parts)}"
     if dose.tablets:
@@ -220,11 +220,11 @@ def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str
         return time, f"{how_much} {kind}"
     if dose.route in ("im", "sc"):
         volume = (
-            f" ({nb(format_number(dose.volume_ml) + ' mL')})" if dose.volume_ml is not None else ""
+            f" ({nb(quantity_text(dose.volume_ml, 'mL'))})" if dose.volume_ml is not None else ""
         )
         return time, f"{how_much} injection{volume}"
     if dose.volume_ml is not None:
-        return time, f"{how_much}: {nb(format_number(dose.volume_ml) + ' mL')}"
+        return time, f"{how_much}: {nb(quantity_text(dose.volume_ml, 'mL'))}"
     return time, how_much
 
 
@@ -245,7 +245,7 @@ def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
         if dose.tablets:
             detail = f" ({patient_tablets(dose.tablets)})"
         elif dose.volume_ml is not None:
-            detail = f" ({format_number(dose.volume_ml)} mL)"
+            detail = f" ({quantity_text(dose.volume_ml, 'mL')})"
         kind = {
             "iv": " injection into a vein"
             if iv_push(phase.drug, phase.duration_min)
@@ -302,7 +302,7 @@ def dose_instructions(
     ``liquid`` is the concentration's text when the dose is measured from a liquid, ``take``
     the phase's own words ("with food"); ``push``: an IV dose given as an injection into a vein
     (no infusion length ordered; IV push, issue 12)."""
-    how_much = format_amount(amount, unit)
+    how_much = quantity_text(amount, unit)
     extra = f", {take.strip()}" if take else ""
     if tablets and caregiver:
         text = f"Give your child {tablet_phrase(tablets)} ({how_much}) by mouth{extra}."
@@ -315,7 +315,7 @@ def dose_instructions(
             text += " Cut tablets in half along the score line."
         return text
     if volume_ml is not None and liquid is not None:
-        volume = format_number(volume_ml)
+        volume = number_text(volume_ml, "mL")
         if route == "oral" and caregiver:
             return (
                 f"Measure {volume} mL of the {liquid} liquid ({how_much}) "

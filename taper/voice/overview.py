@@ -4,6 +4,7 @@ checklist and the watch-list tiers. Each cell is a list of lines; each line is `
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 from taper.plan import Day, Event, PhasePlan, Plan
 from taper.voice.amounts import rhythm_text
@@ -19,7 +20,7 @@ from taper.voice.doses import (
 )
 from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, count_words, minutes_text
-from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range, time_style
+from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range, moment, time_style
 from taper.voice.watchwords import call_contact
 
 # A row of a two-column table: the "When" cell and the "What" cell, each as lines.
@@ -134,13 +135,13 @@ def calendar_lines(plan: Plan, day: Day, limit: int | None = None) -> list[Rich]
     day-by-day list."""
     style = time_style(plan)
     named = strengths_in_use(plan)
-    items: list[tuple[str, Rich]] = []
+    items: list[tuple[datetime, Rich]] = []
     for dose in day.doses:
         time, what = calendar_dose(dose, style, strengths=dose.drug in named)
-        items.append((dose.time, (Strong(time), f" {what}")))
+        items.append((dose.starts, (Strong(time), f" {what}")))
     for event in day.events:
         if event.kind == "appointment":
-            items.append((event.time, (Strong(clock(event.time, style)), f" {event.what}")))
+            items.append((event.starts, (Strong(moment(event.starts, style)), f" {event.what}")))
     lines: list[Rich] = []
     if not items and not day.phases and day.events:
         lines.append((NO_DOSE,))
@@ -149,7 +150,7 @@ def calendar_lines(plan: Plan, day: Day, limit: int | None = None) -> list[Rich]
         lines.append((NO_DOSE,))
     if limit is not None and len(items) > limit:
         more = len(items) - (limit - 1)
-        items = [*items[: limit - 1], ("", (f"and {more} more: see Day by day",))]
+        items = [*items[: limit - 1], (items[-1][0], (f"and {more} more: see Day by day",))]
     lines.extend(line for _, line in items)
     return lines
 
@@ -167,9 +168,9 @@ def checklist_day(plan: Plan, day: Day) -> list[Rich]:
 def checklist_items(plan: Plan, day: Day) -> list[tuple[str, str]]:
     """The checklist's lines for a day as (time, what), doses before checks at the same time."""
     style = time_style(plan)
-    items: list[tuple[str, int, str, str]] = []
+    items: list[tuple[datetime, int, str, str]] = []
     for dose in day.doses:
-        items.append((dose.time, 0, clock(dose.time, style), patient_dose(plan, dose)))
+        items.append((dose.starts, 0, moment(dose.starts, style), patient_dose(plan, dose)))
     for event in day.events:
         words = {"check": "", "medication": "Also take: ", "appointment": "Appointment: "}
         extra = []
@@ -178,7 +179,7 @@ def checklist_items(plan: Plan, day: Day) -> list[tuple[str, str]]:
         if event.where:
             extra.append(at_place(event.where))
         text = words[event.kind] + event.what + (", " + ", ".join(extra) if extra else "")
-        items.append((event.time, 1, clock(event.time, style), text))
+        items.append((event.starts, 1, moment(event.starts, style), text))
     items.sort(key=lambda item: (item[0], item[1]))
     return [(time, text) for _, _, time, text in items]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from taper.plan import CareTeam, Plan
-from taper.units import format_number
+from taper.voice.quantities import quantity_text
 from taper.voice.text import Rich, Strong, count_words, nb
 from taper.voice.times import long_date
 
@@ -110,7 +110,7 @@ def weight_text(plan: Plan) -> str:
     weight = plan.patient
     if weight.weight_kg is None:
         return "not given"
-    text = f"{format_number(weight.weight_kg)} kg"
+    text = f"{quantity_text(weight.weight_kg, 'kg')}"
     if weight.weight and not weight.weight.strip().lower().endswith("kg"):
         text += f" (entered as {weight.weight})"
     return text

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from taper.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
-from taper.units import format_amount, format_number
 from taper.voice.doses import (
     GIVER_WORDS,
     amount,
@@ -16,6 +15,7 @@ from taper.voice.doses import (
     tablet_word,
     tablets_total,
 )
+from taper.voice.quantities import quantity_text
 from taper.voice.text import and_list, count_text, count_words, minutes_text
 from taper.voice.times import days_text
 
@@ -50,7 +50,7 @@ def pharmacy_tablets(tablets: tuple[TabletCount, ...], one_strength: bool) -> st
         total = tablets_total(tablets)
         return f"{count_text(total)} {tablet_word(total)}"
     parts = [
-        f"{count_text(t.count)} {tablet_word(t.count)} of {format_amount(t.strength, t.unit)}"
+        f"{count_text(t.count)} {tablet_word(t.count)} of {quantity_text(t.strength, t.unit)}"
         for t in tablets
     ]
     return and_list(parts)
@@ -95,7 +95,7 @@ def _dose_words(phase: PhasePlan, dose: StepDose, one_strength: bool) -> str:
         return f"{pharmacy_tablets(dose.tablets, one_strength)} ({how_much})"
     if dose.volume_ml is not None:
         of = f" of {phase.liquid}" if phase.liquid else ""
-        return f"{format_number(dose.volume_ml)} mL{of} ({how_much})"
+        return f"{quantity_text(dose.volume_ml, 'mL')}{of} ({how_much})"
     return how_much
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from taper.plan import Day, Dose, Event, PhasePlan, Plan
 from taper.previous import DoseKey, PreviousPlan, plan_doses
-from taper.units import format_amount, format_number
+from taper.units import ceil_div
 from taper.voice.doses import (
     ROUTE_WORDS,
     amount,
@@ -19,11 +19,13 @@ from taper.voice.doses import (
     tablet_word,
     tablets_total,
 )
+from taper.voice.quantities import number_text, quantity_text
 from taper.voice.text import Rich, Strong, count_text, minutes_text
-from taper.voice.times import date_of, date_range, days_text, short_date
+from taper.voice.times import date_of, date_range, days_text, moment, short_date
 
 ALLOWANCE_WORDS = {
     "above-documented-dose": "dose above the highest documented regimen",
+    "below-usual-dose": "dose below the low end of the usual range",
     "overlap": "overlaps another phase of the same drug",
 }
 
@@ -47,22 +49,24 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
     for line in plan.dispense:
         quantity = f"{count_text(line.count)} {tablet_word(line.count)}"
         if line.count != int(line.count):
-            quantity += f" (supply {int(line.count) + 1} whole tablets)"
+            quantity += f" (supply {ceil_div(line.count, 1)} whole tablets)"
         rows.append(
-            (line.drug_name, f"{format_amount(line.strength, line.unit)} tablets", quantity)
+            (line.drug_name, f"{quantity_text(line.strength, line.unit)} tablets", quantity)
         )
     for liquid in plan.liquids:
         rows.append(
-            (liquid.drug_name, f"{liquid.liquid} (liquid)", f"{format_number(liquid.volume_ml)} mL")
+            (
+                liquid.drug_name,
+                f"{liquid.liquid} (liquid)",
+                f"{quantity_text(liquid.volume_ml, 'mL')}",
+            )
         )
     from taper.voice.amounts import pack_rows
 
     rows.extend(pack_rows(plan.packs))
-    for box in plan.containers:
-        # Whole vials or injectors, never "31.5 mL" (issue 12 H4).
-        form = f"{box.size} {box.kind}s" + (f", {box.liquid}" if box.liquid else "")
-        kind = box.kind if box.count == 1 else f"{box.kind}s"
-        rows.append((box.drug_name, form, f"{box.count} {kind} (the doses use {box.used})"))
+    from taper.voice.amounts import container_rows
+
+    rows.extend(container_rows(plan.containers))
     return rows
 
 
@@ -79,10 +83,10 @@ def total_rows(plan: Plan) -> list[tuple[str, str, str]]:
             if total.equivalence_note:
                 equivalent += f" ({EQUIVALENCE_NOTES[total.equivalence_note]})"
         else:
-            equivalent = f"{format_number(total.prednisone_equivalent_mg)} mg"
+            equivalent = f"{quantity_text(total.prednisone_equivalent_mg, 'mg-equivalent')}"
             if total.equivalence_approximate:
                 equivalent = f"about {equivalent} (approximate)"
-        rows.append((total.drug_name, format_amount(total.amount, total.unit), equivalent))
+        rows.append((total.drug_name, quantity_text(total.amount, total.unit), equivalent))
     return rows
 
 
@@ -132,8 +136,8 @@ def step_rows(plan: Plan, phase: PhasePlan) -> list[tuple[str, str, str, str, st
                 total = tablets_total(dose.tablets) * given
                 step_total = f"{count_text(total)} {tablet_word(total)}"
             elif dose.volume_ml is not None:
-                what = f"{format_number(dose.volume_ml)} mL"
-                step_total = f"{format_number(dose.volume_ml * given)} mL"
+                what = f"{quantity_text(dose.volume_ml, 'mL')}"
+                step_total = f"{quantity_text(dose.volume_ml * given, 'mL')}"
             else:
                 what = step_total = ""
             every = "" if step.every == 1 else f" ({every_text(step.every)})"
@@ -196,7 +200,7 @@ def length_text(minutes: int | None) -> str:
 
 def check_text(check: Event) -> str:
     """A check done before an appointment: ``Blood sugar (07:30)``."""
-    return f"{check.what} ({check.time})"
+    return f"{check.what} ({moment(check.starts, None)})"
 
 
 def event_rows(plan: Plan, kind: str) -> list[tuple[str, str, str]]:
@@ -248,17 +252,18 @@ def appointments(plan: Plan) -> list[Appointment]:
         for dose in day.doses:
             if not by_staff(plan, dose):
                 continue
-            before = [check_text(c) for c in checks if c.time <= dose.time]
-            listed = {c.what.casefold() for c in checks if c.time <= dose.time}
+            before = [check_text(c) for c in checks if c.starts <= dose.starts]
+            listed = {c.what.casefold() for c in checks if c.starts <= dose.starts}
             before += [text for text in checks_before(plan, dose) if text.casefold() not in listed]
             what = staff_dose(plan, dose)
-            rows.append(row(day, dose.time, dose.duration_min, what, dose.where, before))
+            rows.append(
+                row(day, moment(dose.starts, None), dose.duration_min, what, dose.where, before)
+            )
         for event in day.events:
             if event.kind == "appointment":
-                before = [check_text(c) for c in checks if c.time <= event.time]
-                rows.append(
-                    row(day, event.time, event.duration_min, event.what, event.where, before)
-                )
+                before = [check_text(c) for c in checks if c.starts <= event.starts]
+                when = moment(event.starts, None)
+                rows.append(row(day, when, event.duration_min, event.what, event.where, before))
     return rows
 
 
@@ -303,7 +308,8 @@ def _signed(value: Decimal, unit: str) -> str:
     if value == 0:
         return "none"
     sign = "+" if value > 0 else "−"
-    return f"{sign}{format_number(abs(value))} {unit}"
+    kind = "mL" if unit == "mL" else "tablets"
+    return f"{sign}{number_text(abs(value), kind)} {unit}"
 
 
 def supply_changes(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, str, str, str]]:
@@ -318,9 +324,9 @@ def supply_changes(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, s
         rows.append(
             (
                 name,
-                f"{format_amount(strength, unit)} tablets",
-                format_number(before),
-                format_number(after),
+                f"{quantity_text(strength, unit)} tablets",
+                number_text(before, "tablets"),
+                number_text(after, "tablets"),
                 _signed(after - before, "tablets" if abs(after - before) != 1 else "tablet"),
             )
         )
@@ -332,8 +338,8 @@ def supply_changes(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, s
             (
                 name,
                 f"{liquid} (liquid)",
-                f"{format_number(before)} mL",
-                f"{format_number(after)} mL",
+                f"{quantity_text(before, 'mL')}",
+                f"{quantity_text(after, 'mL')}",
                 _signed(after - before, "mL"),
             )
         )

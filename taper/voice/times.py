@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from taper.plan import Plan
@@ -43,6 +43,30 @@ def clock(time: str, style: TimeStyle) -> str:
         return f"{hour:02d}:{minute:02d}"
     suffix = "AM" if hour < 12 else "PM"
     return f"{hour % 12 or 12}:{minute:02d}{NBSP}{suffix}"
+
+
+#: A time the clocks show twice that night (they go back), named as the first or the second.
+REPEATED_FIRST = "{time} (before the clocks go back)"
+REPEATED_SECOND = "{time} (after the clocks go back)"
+
+
+def moment(when: datetime, style: TimeStyle | None) -> str:
+    """One instant's clock time, as a person reads it, naming one instant: ``1:00 AM (after the
+    clocks go back)`` for the second 1:00 on the night the clocks show it twice, ``1:00 AM
+    (before the clocks go back)`` for the first, and the plain time on every other night.
+
+    ``when`` is the aware instant the engine planned (a dose's or event's ``starts``); its own
+    wall-clock time is printed, so a time the clocks skip is never printed. ``style`` None is
+    the staff sheets' ``HH:MM``; otherwise the patient's clock (:func:`clock`). Every dose or
+    event time printed for people goes through here.
+    """
+    wall = when.strftime("%H:%M")
+    text = wall if style is None else clock(wall, style)
+    other = when.replace(fold=1 - when.fold)
+    if other.utcoffset() == when.utcoffset():
+        return text
+    # fold 1 is the later of the two (PEP 495), whichever way a zone's offsets are named.
+    return (REPEATED_SECOND if when.fold else REPEATED_FIRST).format(time=text)
 
 
 def date_of(plan: Plan, day: int) -> date:

@@ -349,9 +349,22 @@ def create_app(*, token: str, port: int) -> Flask:
 
 
 def _zones() -> list[str]:
-    from taper.zones import names
+    """The zones the page offers: places, and UTC (never a fixed offset or a rule)."""
+    from taper.zones import names, place_problem
 
-    return sorted(names())
+    return sorted(name for name in names() if place_problem(name) is None)
+
+
+def _zone_hint(doc: dict[str, Any] | None) -> str:
+    """What the time zone field says under it: why it is empty when this machine's zone names
+    no place (a POSIX rule in TZ), so the nurse types the place's zone."""
+    from taper.templates import machine_timezone_reason
+
+    if doc is not None and not doc.get("timezone"):
+        reason = machine_timezone_reason()
+        if reason:
+            return f"Left empty: {reason}. Type the place's zone, such as America/New_York."
+    return "Type to search, such as America/New_York."
 
 
 def _attachment(data: bytes, name: str, media: str, *, inline: bool = False) -> Response:
@@ -449,6 +462,7 @@ def _page_context(
         "routes": ROUTES,
         "allowances": ALLOWANCES,
         "zones": _zones(),
+        "zone_hint": _zone_hint(doc),
         "f": regimen_form,
         "preview": preview,
         "by_field": {},

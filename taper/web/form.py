@@ -26,7 +26,14 @@ TEXT, WHOLE, DATE, LIST, DAYS, CHECKS, FLAG, DIVIDED = (
     "divided",
 )
 
-TOP_FIELDS = {"title": TEXT, "start": DATE, "timezone": TEXT, "revision": WHOLE, "fill": TEXT}
+TOP_FIELDS = {
+    "title": TEXT,
+    "start": DATE,
+    "timezone": TEXT,
+    "revision": WHOLE,
+    "course": TEXT,
+    "fill": TEXT,
+}
 PATIENT_FIELDS = {"name": TEXT, "weight": TEXT, "height": TEXT, "conditions": CHECKS}
 ROUTINE_SLOTS = ("wake", "breakfast", "lunch", "supper", "bedtime")
 CARE_TEAM_FIELDS = (
@@ -360,12 +367,11 @@ def field_for(place: str, known: set[str]) -> str | None:
     return None
 
 
-def blank_document(start: date, timezone: str) -> dict[str, Any]:
-    """The regimen a blank page starts from: the course's dates, one empty phase."""
-    return {
-        "start": start,
-        "timezone": timezone,
-        "patient": {},
-        "care_team": {},
-        "phase": [{}],
-    }
+def blank_document(start: date, timezone: str | None) -> dict[str, Any]:
+    """The regimen a blank page starts from: the course's dates, one empty phase. Without a
+    ``timezone`` (this machine's names no place) the field is left for the nurse to fill."""
+    doc: dict[str, Any] = {"start": start}
+    if timezone is not None:
+        doc["timezone"] = timezone
+    doc.update({"patient": {}, "care_team": {}, "phase": [{}]})
+    return doc

@@ -26,7 +26,7 @@ _ESCAPES = {
 }
 # The order a regimen's keys are written in when the document has them (others follow).
 _ORDER = {
-    "": ("title", "start", "timezone", "revision", "fill", "patient", "care_team"),
+    "": ("title", "start", "timezone", "revision", "course", "fill", "patient", "care_team"),
     "patient": ("name", "weight", "height", "conditions", "routine"),
     "phase": ("name", "drug", "route", "given_by", "dose", "max", "max_daily", "days", "every"),
 }
