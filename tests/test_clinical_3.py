@@ -339,8 +339,12 @@ dose = "2.4 mg"
 days = 1
 at = ["09:00"]
 """
-    text = text_of(build(tmp_path, regimen(order, weight='weight = "16 kg"')))
+    plan = build(tmp_path, regimen(order, weight='weight = "16 kg"', conditions='["croup"]'))
+    text = text_of(plan)
     assert "2.4 mg (2.4 mL) once at 9:00 AM." in text
+    # The breathing red flags a parent acts on (the steroid's own items say nothing of them).
+    assert "Your child is struggling for each breath" in text
+    assert "A harsh, noisy sound when your child breathes in while resting" in text
     assert "This is a single dose. If it is late, give it as soon as you remember." in text
     assert "skip" not in text
 
