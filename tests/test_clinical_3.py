@@ -109,6 +109,7 @@ def test_deflazacort_for_a_child_gets_every_tier_and_the_card(tmp_path: Path) ->
     assert "Do not take it with grapefruit juice." in text
     assert "juice or milk" in text
     assert "No live vaccines" in text
+    assert "From the product label, printed on the handout" in text_of(plan, "pharmacist")
     assert "A new skin rash. Call before you give the next dose." in text
     assert "A rash with blisters, peeling skin, or sores in the mouth or eyes." in text
     # L1: a parent gives it, in the handout, the sig and the reminders.
@@ -346,6 +347,8 @@ at = ["09:00"]
     assert "Your child is struggling for each breath" in text
     assert "A harsh, noisy sound when your child breathes in while resting" in text
     assert "This is a single dose. If it is late, give it as soon as you remember." in text
+    pharmacist = text_of(plan, "pharmacist")
+    assert "Single dose: if it is late" in pharmacist and "skip it" not in pharmacist
     assert "skip" not in text
 
 
@@ -354,6 +357,9 @@ def test_several_doses_a_day_print_one_rule(tmp_path: Path) -> None:
     text = text_of(build(tmp_path, regimen(order)))
     assert "unless it is nearly time for your next dose" in text
     assert "If you do not remember until the next day" not in text
+    pharmacist = text_of(build(tmp_path, regimen(order)), "pharmacist")
+    assert "Missed doses (several a day)" in pharmacist
+    assert "if not until the next day, skip it" not in pharmacist
 
 
 # -- still short from round two ----------------------------------------------------------------

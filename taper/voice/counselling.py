@@ -242,7 +242,12 @@ def must_have_points(plan: Plan) -> list[str]:
         if phase.missed:
             points.append(str(text["missed_own"]).format(phase=phase.name, missed=phase.missed))
     steps = [(p, s) for p, s in _oral_steroid_steps(plan) if not p.missed]
-    if any(step.every == 1 for _, step in steps):
+    daily = [step for _, step in steps if step.every == 1]
+    if steps and sum(len(step.doses) * _doses_in(step) for _, step in steps) == 1:
+        points.append(str(text["missed_single"]))
+    elif any(len(step.doses) > 1 or step.every_hours for step in daily):
+        points.append(str(text["missed_several"]))
+    elif daily:
         points.append(str(text["missed"]))
     if any(step.every > 1 for _, step in steps):
         points.append(str(text["missed_every_other_day"]))
@@ -252,6 +257,11 @@ def must_have_points(plan: Plan) -> list[str]:
         points.append(str(text["liquid"]))
     if needs_bone_advice(plan):
         points.append(str(_data()["bone"]["pharmacist"]))
+    notes = product_notes(plan)
+    if notes:
+        points.append(str(text["label_notes"]).format(notes=" ".join(notes)))
+    if _by_caregiver(plan):
+        points.append(str(text["caregiver"]))
     return points
 
 
