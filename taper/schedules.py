@@ -74,7 +74,27 @@ def build_plan(
     if engine.problems:
         raise RegimenError(regimen.source, engine.problems)
     assert plan is not None
-    return plan
+    return _with_watch_overlaps(plan)
+
+
+def _with_watch_overlaps(plan: Plan) -> Plan:
+    """A prescriber's [[watch]] item about a sign a built-in item also covers: warn, naming the
+    id to replace, so that one page never gives two instructions for one sign (issue 25, H2)."""
+    if not plan.watch:
+        return plan
+    from taper.watch import prescriber_overlaps
+
+    warnings = [
+        Warning(
+            "watch-overlap",
+            f'this item is about {sign.replace("-", " ")}, and the built-in item "{item.id}" '
+            f'("{item.text}", tier {item.tier}) is on the same page: add replaces = '
+            f'"{item.id}" so that the page gives one instruction for it',
+            f"watch[{number}]",
+        )
+        for number, sign, item in prescriber_overlaps(plan)
+    ]
+    return plan._replace(warnings=plan.warnings + tuple(warnings)) if warnings else plan
 
 
 class _Made(NamedTuple):

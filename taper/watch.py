@@ -608,6 +608,29 @@ def _without(group: WatchGroup, replaced: set[str]) -> WatchGroup:
     )
 
 
+def prescriber_overlaps(plan: Plan) -> list[tuple[int, str, WatchItem]]:
+    """The prescriber's ``[[watch]]`` items (by position, from 1) that name a sign a built-in
+    item on the same page also gives an instruction for, without ``replaces``: each with the
+    sign and the built-in item, so the fix can name the id (issue 25, H2)."""
+    words: dict[str, list[str]] = read_data("watch.toml").get("sign_words", {})
+    built_in = [
+        item
+        for items in watch_list(plan).by_tier().values()
+        for item in items
+        if item.trigger != "prescriber" and item.id
+    ]
+    found: list[tuple[int, str, WatchItem]] = []
+    for number, entry in enumerate(plan.watch, 1):
+        text = f" {' '.join(re.findall(r'[a-z]+', entry.text.lower()))} "
+        for sign, names in words.items():
+            if not any(f" {name} " in text for name in names):
+                continue
+            for item in built_in:
+                if sign in item.signs and item.id not in entry.replaces:
+                    found.append((number, sign, item))
+    return found
+
+
 def item_ids() -> frozenset[str]:
     """The ids of the built-in watch items (a regimen's ``[[watch]] replaces`` names one)."""
     return frozenset(spec.id for spec in _data().specs if spec.id)

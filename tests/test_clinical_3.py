@@ -322,6 +322,11 @@ def test_the_prescriber_can_replace_a_built_in_item(tmp_path: Path) -> None:
     texts = [(t, i.text) for t, items in watch_list(plan).by_tier().items() for i in items]
     assert ("now", "A fever of 38 °C or more: call the ward now.") in texts
     assert not [t for t in texts if t[1].startswith("A fever, chills")]
+    assert "watch-overlap" not in {w.code for w in plan.warnings}
+    # Without replaces, taper warns and names the id to replace.
+    plan = build(tmp_path, regimen(DOCETAXEL, extra=extra.replace('replaces = "infection"\n', "")))
+    overlap = next(w for w in plan.warnings if w.code == "watch-overlap")
+    assert overlap.place == "watch[1]" and 'add replaces = "infection"' in overlap.message
     with pytest.raises(RegimenError, match="no built-in watch item"):
         build(tmp_path, regimen(DOCETAXEL, extra=extra.replace('"infection"', '"fevre"')))
 
