@@ -174,6 +174,13 @@ def drug_suggestions(name: str) -> list[str]:
 
 
 @cache
+def watch_item_ids() -> frozenset[str]:
+    """The ids of the built-in watch items (``data/watch.toml``): a regimen's ``[[watch]]
+    replaces`` names one (issue 25, H2)."""
+    return frozenset(item["id"] for item in read_data("watch.toml")["item"] if "id" in item)
+
+
+@cache
 def conditions() -> dict[str, str]:
     """Known condition ids and their labels."""
     return {cid: entry["label"] for cid, entry in read_data("conditions.toml")["condition"].items()}

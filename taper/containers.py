@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from taper.plan import ContainerLine, Dose
+from taper.quantities import quantity_text
 from taper.units import MASS_UNITS, Amount, ceil_div
-from taper.voice.quantities import quantity_text
 
 if TYPE_CHECKING:
     from taper.regimen import Phase

@@ -10,10 +10,11 @@ the engine reports a problem asking for ``care_team.emergency``.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 
 from taper.catalogue import read_data
+from taper.zones import country_of as country_of
+from taper.zones import zone_countries as zone_countries
 
 
 class Country(NamedTuple):
@@ -27,46 +28,6 @@ class Country(NamedTuple):
 class Wrong(NamedTuple):
     number: str
     why: str
-
-
-def _tzdata_file(name: str) -> str:
-    import tzdata
-
-    return (Path(tzdata.__file__).parent / "zoneinfo" / name).read_text(encoding="utf-8")
-
-
-@cache
-def zone_countries() -> dict[str, str]:
-    """Zone name → ISO country code, from ``zone.tab`` (one country per zone)."""
-    countries: dict[str, str] = {}
-    for line in _tzdata_file("zone.tab").splitlines():
-        if line and not line.startswith("#"):
-            fields = line.split("\t")
-            countries[fields[2]] = fields[0]
-    return countries
-
-
-@cache
-def _links() -> dict[str, str]:
-    """Link name → zone, from ``tzdata.zi`` ("US/Eastern" → "America/New_York")."""
-    links: dict[str, str] = {}
-    for line in _tzdata_file("tzdata.zi").splitlines():
-        if line.startswith("L "):
-            _, target, alias = line.split()
-            links[alias] = target
-    return links
-
-
-def country_of(zone: str) -> str | None:
-    """The ISO 3166 country of an IANA zone, or None (UTC, Etc/*, ocean zones...).
-
-    A link ("US/Eastern") takes its zone's country; the link table is read only then.
-    """
-    countries = zone_countries()
-    if zone in countries:
-        return countries[zone]
-    target = _links().get(zone)
-    return countries.get(target) if target else None
 
 
 @cache

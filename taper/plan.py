@@ -15,6 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+#: What ``plan.json`` says it is (its ``schema``); a previous plan must say the same.
+SCHEMA_ID = "taper-plan/1"
+
 
 class TabletCount(NamedTuple):
     """``count`` tablets of one strength; the count is in halves when splitting is allowed."""
@@ -69,12 +72,17 @@ class Dose(NamedTuple):
     tablets: tuple[TabletCount, ...]
     volume_ml: Decimal | None
     duration_min: int | None
-    instructions: str
     where: str | None = None
     slot: str | None = None  # routine slot name when `at` named one ("breakfast")
     session: int | None = None  # procedure session number (1-based)
     sessions: int | None = None  # procedure sessions in the phase
     basis: Basis | None = None  # a per-weight dose: how it was worked out
+    # What the voice needs to word the dose (taper.voice.doses.dose_instructions); the plan
+    # carries no sentences, only these keys and numbers.
+    take: str | None = None  # the phase's own words, as the clinician wrote them ("with food")
+    liquid: str | None = None  # the concentration's text when measured from a liquid
+    push: bool = False  # an IV dose given as an injection into a vein (IV push, issue 12)
+    caregiver: bool = False  # given_by = "caregiver": "give your child..." (issue 25, L1)
 
 
 class Event(NamedTuple):
@@ -308,6 +316,7 @@ class Plan(NamedTuple):
     watch: tuple[PrescriberWatch, ...] = ()
     # course = "...": the course's name, kept across revisions (taper.identity)
     course: str | None = None
+    language: str = "en"  # the patient's language ([patient] language); taper.voice.words
 
     @property
     def doses(self) -> tuple[Dose, ...]:

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from taper.errors import OutputError
-from taper.export.json import SCHEMA_ID
 from taper.identity import course_uid
-from taper.plan import Plan
+from taper.plan import SCHEMA_ID, Plan
 
 # A packet's plan.json of the longest course is a few MB; a bigger file is not one.
 MAX_BYTES = 64 * 1024 * 1024

@@ -11,7 +11,6 @@ import tomllib
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from taper.catalogue import (
@@ -24,6 +23,7 @@ from taper.catalogue import (
     pack_names,
 )
 from taper.errors import Problem
+from taper.keys import DEFAULT_LANGUAGE, LANGUAGES, defaults_in, keys_in
 from taper.text import MULTILINE_KEYS
 from taper.units import (
     DOSE_UNITS,
@@ -62,13 +62,7 @@ EARLIEST_START = date(1900, 1, 1)
 LATEST_START = date(2199, 12, 31)
 ROUTES = ("oral", "iv", "im", "sc", "procedure")
 ALSO_KINDS = ("medication", "check", "appointment")
-DEFAULT_ROUTINE = {
-    "wake": "07:00",
-    "breakfast": "08:00",
-    "lunch": "12:30",
-    "supper": "18:00",
-    "bedtime": "22:00",
-}
+DEFAULT_ROUTINE = defaults_in("patient.routine")
 ALLOWANCES = {
     "above-documented-dose": "give a dose above the highest documented regimen",
     "below-usual-dose": "give a dose below the low end of the drug's usual range",
@@ -77,83 +71,21 @@ ALLOWANCES = {
     "high-oral-dose": "give 5 times the usual daily oral dose or more outside a documented pulse",
     "large-liquid-volume": "give a single oral liquid dose above the largest usual volume",
 }
-TOP_KEYS = (
-    "title",
-    "start",
-    "timezone",
-    "revision",
-    "course",
-    "fill",
-    "patient",
-    "care_team",
-    "phase",
-    "also",
-    "watch",
-)
-PATIENT_KEYS = ("name", "weight", "height", "conditions", "routine")
-CARE_TEAM_KEYS = (
-    "clinic",
-    "phone",
-    "after_hours",
-    "prescriber",
-    "nurse",
-    "pharmacy",
-    "emergency",
-    # Named contacts the watch list's items point to (issue 25, M4): a maternity unit, a cancer
-    # centre's 24-hour line.
-    "maternity",
-    "maternity_phone",
-    "oncology",
-    "oncology_phone",
-)
-PHASE_KEYS = (
-    "name",
-    "drug",
-    "route",
-    "dose",
-    "days",
-    "every",
-    "steps",
-    "taper",
-    "sessions",
-    "tablets",
-    "split",
-    "liquid",
-    "at",
-    "take",
-    "duration",
-    "where",
-    "start_day",
-    "allow",
-    "max",
-    "max_daily",
-    "pack",
-    "given_by",
-    "vial",
-    "injector",
-    "class",
-    "missed",
-)
+# The keys each table may hold, from the one table of keys (taper.keys).
+TOP_KEYS = keys_in("")
+PATIENT_KEYS = keys_in("patient")
+CARE_TEAM_KEYS = keys_in("care_team")
+PHASE_KEYS = keys_in("phase")
+STEP_KEYS = keys_in("phase.steps")
+TAPER_KEYS = keys_in("phase.taper")
+ALSO_KEYS = keys_in("also")
+# every = "6h": round-the-clock series; "24h": a day apart in elapsed hours (antenatal
+# betamethasone, 2 doses 24 hours apart across a clock change too)
+INTERVAL_HOURS = (4, 6, 8, 12, 24)
 #: ``class`` on a phase: what a drug taper's catalogue does not list is (issue 25, H1). A
 #: systemic glucocorticoid gets the general steroid counselling, judged by the course's length
 #: (its dose cannot be checked or converted); another medicine gets no steroid counselling.
 DECLARED_CLASSES = {"glucocorticoid": "steroid", "other": None}
-STEP_KEYS = ("dose", "days", "every", "at", "max", "max_daily")
-TAPER_KEYS = ("from", "to", "by", "every")
-ALSO_KEYS = (
-    "kind",
-    "what",
-    "at",
-    "during",
-    "days",
-    "on",
-    "every",
-    "weekdays",
-    "duration",
-    "where",
-)
-INTERVAL_HOURS = (4, 6, 8, 12, 24)  # every = "6h": round-the-clock series; "24h": a day apart in
-# elapsed hours (antenatal betamethasone, 2 doses 24 hours apart across a clock change too)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CAP_UNITS = ("mg", "g", "mcg", "units")
 DOSING_FORMS = ("dose", "steps", "taper", "sessions")
@@ -300,6 +232,7 @@ class Regimen(NamedTuple):
     complete: bool  # False when a problem kept part of the file from being read
     watch: tuple[WatchEntry, ...] = ()
     course: str | None = None  # the course's name, kept across revisions (taper.identity)
+    language: str = DEFAULT_LANGUAGE  # [patient] language: the handout's and reminders' language
 
 
 T = TypeVar("T")
@@ -447,29 +380,13 @@ def _size_text(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1_000_000 else f"{size / 1024:.0f} KiB"
 
 
-def _too_large(size: int) -> Problem:
+def too_large(size: int) -> Problem:
+    """The problem of a regimen of ``size`` bytes, over ``MAX_REGIMEN_BYTES``."""
     return Problem(
         "",
         f"is {_size_text(size)}; a regimen file is a few kilobytes (at most "
         f"{MAX_REGIMEN_BYTES // 1024} KiB). Check that this is the right file.",
     )
-
-
-def read_document(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Read and parse a TOML file; problems instead of exceptions for every way it can fail."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_REGIMEN_BYTES:
-            return None, [_too_large(size)]
-        with path.open("rb") as file:
-            data = file.read(MAX_REGIMEN_BYTES + 1)  # never more, whatever the file claims
-    except FileNotFoundError:
-        return None, [Problem("", "no such file; check the name and the folder")]
-    except IsADirectoryError:
-        return None, [Problem("", "is a folder; give the regimen file (.toml) inside it")]
-    except OSError as err:
-        return None, [Problem("", f"cannot be read ({err.strerror}); check its permissions")]
-    return parse_document(data)
 
 
 def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -478,7 +395,7 @@ def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
     nesting depth (``MAX_KEY_PARTS``, ``MAX_NESTING``), beyond which tomllib's cost grows
     with the square of the input (an 80 KB dotted key took over a minute)."""
     if len(data) > MAX_REGIMEN_BYTES:
-        return None, [_too_large(len(data))]
+        return None, [too_large(len(data))]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -614,13 +531,6 @@ def _prescan(text: str) -> _Scan:
     return _Scan(None, unclosed_string)
 
 
-def read_regimen(path: Path) -> tuple[Regimen | None, list[Problem]]:
-    document, problems = read_document(path)
-    if document is None:
-        return None, problems
-    return parse_regimen(document, path.name)
-
-
 def parse_regimen(document: dict[str, Any], source: str) -> tuple[Regimen | None, list[Problem]]:
     """Turn a parsed TOML document into a Regimen, with every problem found."""
     reader = _Reader()
@@ -706,6 +616,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
                 f"(known: {', '.join(known_conditions)})",
             )
 
+    language = _language(r, patient)
     routine = dict(DEFAULT_ROUTINE)
     if "routine" in patient:
         table = r.table(patient["routine"], "patient.routine") or {}
@@ -813,7 +724,20 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         complete=complete and not r.problems,
         watch=watch,
         course=course.strip() if course is not None else None,
+        language=language,
     )
+
+
+def _language(r: _Reader, patient: dict[str, Any]) -> str:
+    """``[patient] language``: the handout's and the reminders' language (default English)."""
+    text = r.text(patient, "language", "patient", example='"en"')
+    if text is None:
+        return DEFAULT_LANGUAGE
+    if text not in LANGUAGES:
+        supported = " or ".join(f'"{tag}"' for tag in LANGUAGES)
+        r.problem("patient.language", f'"{text}" is not a supported language; use {supported}')
+        return DEFAULT_LANGUAGE
+    return text
 
 
 class _Body(NamedTuple):
@@ -876,9 +800,11 @@ def _start_date(r: _Reader, value: Any) -> date | None:
 
 
 def _default_title(phases: list[Phase]) -> str:
-    from taper.voice.people import default_title
-
-    return default_title([phase.display for phase in phases])
+    """The course's title when the regimen gives none (the ``title`` key's default):
+    ``Methylprednisolone then Prednisone course``, each drug once, in the order of the phases.
+    The plan carries it as if the clinician had written it (``plan.json``'s ``title``)."""
+    names = list(dict.fromkeys(phase.display for phase in phases))
+    return " then ".join(names) + " course" if names else "Treatment course"
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:
@@ -948,258 +874,44 @@ def _times(
 
 
 def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Body) -> Phase | None:
+    """One ``[[phase]]``: each part read in the order its problems are reported."""
     place = f"phase[{number}]"
     table = r.table(raw, place)
     if table is None:
         return None
     r.known_keys(table, place, PHASE_KEYS)
-
-    drug_text = r.text(
-        table, "drug", place, required=True, fix='name the medicine, such as drug = "prednisone"'
-    )
-    drug, not_as_written = identify_drug(drug_text) if drug_text else (None, None)
-    # A name already reported (look-alike letters, a likely typo) needs no second message.
-    reported = not_as_written is not None
-    if not_as_written is not None:
-        r.problem(f"{place}.drug", not_as_written)
-    elif drug_text and drug is None:
-        close = drug_suggestions(drug_text)
-        reported = bool(close)
-        if close:
-            r.problem(
-                f"{place}.drug",
-                f'unknown drug "{drug_text}"; did you mean "{close[0]}"? '
-                "(a misspelt drug would skip every dose check)",
-            )
-    declared_class = _declared_class(r, table, place, drug, drug_text, reported=reported)
+    drug_text, drug, misspelt = _phase_drug(r, table, place)
+    declared_class = _declared_class(r, table, place, drug, drug_text, reported=misspelt)
     missed = r.text(table, "missed", place, example='"Call the clinic before your infusion."')
-
-    route = "oral"
-    if "route" in table:
-        text = r.text(table, "route", place)
-        if text is not None:
-            if text.strip().lower() in ROUTES:
-                route = text.strip().lower()
-            else:
-                r.problem(
-                    f"{place}.route",
-                    f'unknown route "{text}"'
-                    f"{_did_you_mean(text.lower(), ROUTES)}; "
-                    f"use one of {', '.join(ROUTES)}",
-                )
-    elif drug is not None and "oral" not in drug.routes:
-        route = drug.routes[0]
-        if len(drug.routes) > 1:
-            r.problem(
-                f"{place}.route",
-                f"is missing; {drug.display} is given by {' or '.join(drug.routes)}: say which",
-            )
-    if drug is not None and route not in drug.routes:
-        if route in drug.forbidden_routes:
-            r.problem(
-                f"{place}.route",
-                f"{drug.display} must never be given by {route}; use {' or '.join(drug.routes)}",
-            )
-        else:
-            r.problem(
-                f"{place}.route",
-                f"{drug.display} is not given by {route} (known routes: {', '.join(drug.routes)})",
-            )
-
+    route = _phase_route(r, table, place, drug)
     given_name = r.text(table, "name", place)
     name = (given_name or (drug.display if drug else drug_text) or f"Phase {number}").strip()
-
     pack = _pack(r, table, place, drug)
-    forms = [form for form in DOSING_FORMS if form in table]
-    if not forms and pack is not None:
-        forms = ["pack"]
-    if not forms and "pack" in table:
-        return None  # the pack's problem is reported above
-    if len(forms) != 1:
-        if forms:
-            r.problem(
-                place,
-                f"gives {' and '.join(forms)}; give exactly one dosing form: "
-                "dose + days, steps, taper, or sessions",
-            )
-        else:
-            r.problem(
-                place,
-                "has no dose; give exactly one dosing form: dose + days, steps, taper, "
-                "sessions, or a dose pack",
-            )
+    form = _dosing_form(r, table, place, pack)
+    if form is None:
         return None
-    form = forms[0]
-
     at = _times(r, table, place, routine)
     take = r.text(table, "take", place)
     where = r.text(table, "where", place)
-    duration_text = r.text(table, "duration", place)
-    duration = (
-        r.parsed(parse_duration, duration_text, f"{place}.duration")
-        if duration_text is not None
-        else None
-    )
+    duration = _duration(r, table, place)
     start_day = r.whole(table, "start_day", place, low=1, high=MAX_COURSE_DAYS)
-    allow: list[str] = []
-    for item, where_item in r.texts(table, "allow", place) or []:
-        if item in ALLOWANCES:
-            allow.append(item)
-        else:
-            r.problem(
-                where_item,
-                f'unknown allowance "{item}"'
-                f"{_did_you_mean(item, list(ALLOWANCES))} "
-                f"(known: {', '.join(ALLOWANCES)})",
-            )
+    allow = _allowances(r, table, place)
     split = r.flag(table, "split", place)
-
-    liquid = None
-    if "liquid" in table:
-        liquid_text = r.text(table, "liquid", place)
-        if liquid_text is not None:
-            liquid = r.parsed(parse_concentration, liquid_text, f"{place}.liquid")
-        if route == "procedure":
-            r.problem(f"{place}.liquid", "a procedure has no liquid; remove it")
-
-    strengths: tuple[Amount, ...] = ()
-    if pack is not None and "tablets" not in table:
-        strengths = (pack.strength,)
-    elif "tablets" in table:
-        if route != "oral":
-            r.problem(f"{place}.tablets", f"tablets are for oral phases; this one is {route}")
-        elif liquid is not None or "liquid" in table:
-            r.problem(f"{place}.tablets", "give tablets or a liquid, not both")
-        items = r.texts(table, "tablets", place) or []
-        parsed = [
-            r.parsed(lambda v: parse_amount(v, allowed=("mg", "g", "mcg")), text, where_item)
-            for text, where_item in items
-        ]
-        strengths = tuple(p for p in parsed if p is not None)
-        if "tablets" in table and not items:
-            r.problem(f"{place}.tablets", 'is empty; list the strengths, such as ["20 mg", "5 mg"]')
-    elif route == "oral" and liquid is None and "liquid" not in table and form != "sessions":
-        if drug is not None and drug.tablets:
-            strengths = drug.tablets
-        elif drug is None and drug_text and (not_as_written or drug_suggestions(drug_text)):
-            pass  # a misspelt drug is reported above; its tablets follow once it is fixed
-        else:
-            what = drug.display if drug else f'"{drug_text}"'
-            r.problem(
-                f"{place}.tablets",
-                f"is missing; taper has no usual tablets for {what}: "
-                'list them, such as tablets = ["5 mg"], or give a liquid',
-            )
+    liquid = _phase_liquid(r, table, place, route)
+    strengths = _strengths(
+        r, table, place, _Drug(drug_text, drug, misspelt), route, liquid, pack, form
+    )
     if split and route != "oral":
         r.problem(f"{place}.split", "half tablets are for oral phases; remove split")
-
-    steps: list[Step] = []
-    taper: TaperRule | None = None
-    sessions: int | None = None
-    session_every = 1
-
-    def dose_amount(value: Any, where_dose: str) -> Amount | None:
-        amount = r.parsed(parse_amount, value, where_dose)
-        if amount is None:
-            return None
-        if not _body_known(r, amount, value, where_dose, body):
-            return None
-        if route == "procedure":
-            r.problem(where_dose, "a procedure has no dose; use sessions and every")
-            return None
-        return amount
-
-    phase_cap = _cap(r, table, place)
-    interval_hours = _interval(r, table, place, form)
-    if form == "dose" and interval_hours is not None:
-        amount = dose_amount(table["dose"], f"{place}.dose")
-        days = r.whole(
-            table,
-            "days",
-            place,
-            low=1,
-            high=MAX_COURSE_DAYS,
-            required=True,
-            fix=f'say how many days the every "{interval_hours}h" series runs, such as days = 3',
-        )
-        if at is None or len(at) != 1:
-            r.problem(
-                f"{place}.at",
-                f'with every = "{interval_hours}h", give the first dose\'s time only, '
-                'such as at = ["06:00"]; the others follow every '
-                f"{interval_hours} hours",
-            )
-        elif amount is not None and days is not None:
-            steps.append(Step(place, days, 1, (Given(at[0], amount, f"{place}.dose"),)))
-    elif form == "pack":
-        assert pack is not None
-        steps.extend(_pack_steps(r, pack, place, routine, at))
-    elif form == "dose":
-        amount = dose_amount(table["dose"], f"{place}.dose")
-        days, every = _days_and_every(r, table, place, "the phase")
-        if at is None:
-            r.problem(
-                f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]'
-            )
-        if amount is not None and days is not None:
-            steps.append(
-                Step(
-                    place,
-                    days,
-                    every,
-                    tuple(Given(t, amount, f"{place}.dose") for t in at or _CHECK_ONLY_AT),
-                )
-            )
-    elif form == "steps":
-        if "days" in table:
-            r.problem(f"{place}.days", "with steps, give days in each step, not in the phase")
-        if "every" in table and interval_hours is None:
-            r.problem(f"{place}.every", "with steps, give every in each step, not in the phase")
-        raw_steps = table["steps"]
-        if not isinstance(raw_steps, list) or not raw_steps:
-            r.problem(
-                f"{place}.steps", 'expected a list of steps, such as [{ dose = "60 mg", days = 4 }]'
-            )
-        else:
-            for step_number, raw_step in enumerate(raw_steps, 1):
-                step = _step(r, raw_step, f"{place}.steps[{step_number}]", at, routine, dose_amount)
-                if step is not None:
-                    steps.append(step)
-    elif form == "taper":
-        taper = _taper(r, table["taper"], f"{place}.taper", dose_amount)
-        if "days" in table:
-            r.problem(
-                f"{place}.days", "with taper, every sets how long each dose is held; remove days"
-            )
-        if at is None:
-            r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"]')
-    else:
-        sessions = r.whole(table, "sessions", place, low=1, high=100)
-        if interval_hours is None:
-            session_every = r.whole(table, "every", place, low=1, high=30) or 1
-        if route != "procedure":
-            r.problem(
-                f"{place}.sessions",
-                'sessions are for procedures; set route = "procedure", or give a dose',
-            )
-        if "days" in table:
-            r.problem(
-                f"{place}.days",
-                "with sessions, the days follow from sessions and every; remove days",
-            )
-        if at is None:
-            r.problem(
-                f"{place}.at", 'is missing; say when each session starts, such as at = ["09:00"]'
-            )
-
+    dosing = _dosing(r, table, place, form, _DoseReader(r, body, route), at, routine, pack)
     if route == "procedure" and form != "sessions":
         r.problem(place, "a procedure is scheduled with sessions and every, not a dose")
     given_by, container = _delivery(r, table, place, route, liquid)
-    _check_caps(r, place, phase_cap, steps, taper, form)
+    _check_caps(r, place, dosing.cap, dosing.steps, dosing.taper, form)
     if pack is not None and form == "pack":
         form = "steps"
-
-    return Phase(
+    steps = dosing.steps
+    return Phase(  # every field by name: a Phase has 28
         index=number,
         place=place,
         name=name,
@@ -1208,21 +920,21 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         route=route,
         form=form,
         steps=tuple(steps),
-        taper=taper,
-        sessions=sessions,
-        session_every=session_every,
+        taper=dosing.taper,
+        sessions=dosing.sessions,
+        session_every=dosing.session_every,
         strengths=strengths,
         split=split,
         liquid=liquid,
-        at=at or (_CHECK_ONLY_AT if taper is not None else ()),
+        at=at or (_CHECK_ONLY_AT if dosing.taper is not None else ()),
         take=take,
         duration_min=duration,
         where=where,
         start_day=start_day,
         allow=tuple(allow),
-        cap=phase_cap,
-        interval_hours=interval_hours if form == "dose" else None,
-        interval_days=steps[0].days if interval_hours is not None and steps else 0,
+        cap=dosing.cap,
+        interval_hours=dosing.interval_hours if form == "dose" else None,
+        interval_days=steps[0].days if dosing.interval_hours is not None and steps else 0,
         pack=pack,
         given_by=given_by,
         container=container,
@@ -1269,6 +981,348 @@ def _declared_class(
             "no steroid advice; add its warning signs with [[watch]])",
         )
     return value
+
+
+def _duration(r: _Reader, table: dict[str, Any], place: str) -> int | None:
+    """``duration``: an infusion's or a visit's length in minutes."""
+    text = r.text(table, "duration", place)
+    return r.parsed(parse_duration, text, f"{place}.duration") if text is not None else None
+
+
+class _Drug(NamedTuple):
+    """A phase's drug as written and as identified (None: unknown); ``misspelt``: the reader
+    reported it as a likely slip (its tablets follow once it is fixed)."""
+
+    text: str | None
+    drug: Drug | None
+    misspelt: bool
+
+
+def _phase_drug(
+    r: _Reader, table: dict[str, Any], place: str
+) -> tuple[str | None, Drug | None, bool]:
+    """``drug``: the catalogue's drug, or a problem for a look-alike or a likely misspelling."""
+    drug_text = r.text(
+        table, "drug", place, required=True, fix='name the medicine, such as drug = "prednisone"'
+    )
+    drug, not_as_written = identify_drug(drug_text) if drug_text else (None, None)
+    close: list[str] = []
+    if not_as_written is not None:
+        r.problem(f"{place}.drug", not_as_written)
+    elif drug_text and drug is None:
+        close = drug_suggestions(drug_text)
+        if close:
+            r.problem(
+                f"{place}.drug",
+                f'unknown drug "{drug_text}"; did you mean "{close[0]}"? '
+                "(a misspelt drug would skip every dose check)",
+            )
+    return drug_text, drug, bool(not_as_written) or bool(close)
+
+
+def _phase_route(r: _Reader, table: dict[str, Any], place: str, drug: Drug | None) -> str:
+    """``route``: as written, or the drug's only route; checked against the drug's routes."""
+    route = "oral"
+    if "route" in table:
+        text = r.text(table, "route", place)
+        if text is not None:
+            if text.strip().lower() in ROUTES:
+                route = text.strip().lower()
+            else:
+                r.problem(
+                    f"{place}.route",
+                    f'unknown route "{text}"'
+                    f"{_did_you_mean(text.lower(), ROUTES)}; "
+                    f"use one of {', '.join(ROUTES)}",
+                )
+    elif drug is not None and "oral" not in drug.routes:
+        route = drug.routes[0]
+        if len(drug.routes) > 1:
+            r.problem(
+                f"{place}.route",
+                f"is missing; {drug.display} is given by {' or '.join(drug.routes)}: say which",
+            )
+    if drug is not None and route not in drug.routes:
+        if route in drug.forbidden_routes:
+            r.problem(
+                f"{place}.route",
+                f"{drug.display} must never be given by {route}; use {' or '.join(drug.routes)}",
+            )
+        else:
+            r.problem(
+                f"{place}.route",
+                f"{drug.display} is not given by {route} (known routes: {', '.join(drug.routes)})",
+            )
+    return route
+
+
+def _dosing_form(r: _Reader, table: dict[str, Any], place: str, pack: Pack | None) -> str | None:
+    """The phase's one dosing form (dose, steps, taper, sessions or pack), or None with a
+    problem (a pack's own problem is reported by ``_pack``)."""
+    forms = [form for form in DOSING_FORMS if form in table]
+    if not forms and pack is not None:
+        forms = ["pack"]
+    if not forms and "pack" in table:
+        return None  # the pack's problem is reported above
+    if len(forms) != 1:
+        if forms:
+            r.problem(
+                place,
+                f"gives {' and '.join(forms)}; give exactly one dosing form: "
+                "dose + days, steps, taper, or sessions",
+            )
+        else:
+            r.problem(
+                place,
+                "has no dose; give exactly one dosing form: dose + days, steps, taper, "
+                "sessions, or a dose pack",
+            )
+        return None
+    return forms[0]
+
+
+def _allowances(r: _Reader, table: dict[str, Any], place: str) -> list[str]:
+    """``allow``: the checks the prescriber overrides, each a known allowance."""
+    allow: list[str] = []
+    for item, where_item in r.texts(table, "allow", place) or []:
+        if item in ALLOWANCES:
+            allow.append(item)
+        else:
+            r.problem(
+                where_item,
+                f'unknown allowance "{item}"'
+                f"{_did_you_mean(item, list(ALLOWANCES))} "
+                f"(known: {', '.join(ALLOWANCES)})",
+            )
+    return allow
+
+
+def _phase_liquid(
+    r: _Reader, table: dict[str, Any], place: str, route: str
+) -> Concentration | None:
+    """``liquid``: the concentration (none for a procedure)."""
+    liquid = None
+    if "liquid" in table:
+        liquid_text = r.text(table, "liquid", place)
+        if liquid_text is not None:
+            liquid = r.parsed(parse_concentration, liquid_text, f"{place}.liquid")
+        if route == "procedure":
+            r.problem(f"{place}.liquid", "a procedure has no liquid; remove it")
+    return liquid
+
+
+def _strengths(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    named: _Drug,
+    route: str,
+    liquid: Concentration | None,
+    pack: Pack | None,
+    form: str,
+) -> tuple[Amount, ...]:
+    """``tablets``: the strengths dispensed, as written, or the pack's, or the drug's usual."""
+    if pack is not None and "tablets" not in table:
+        return (pack.strength,)
+    if "tablets" in table:
+        if route != "oral":
+            r.problem(f"{place}.tablets", f"tablets are for oral phases; this one is {route}")
+        elif liquid is not None or "liquid" in table:
+            r.problem(f"{place}.tablets", "give tablets or a liquid, not both")
+        items = r.texts(table, "tablets", place) or []
+        parsed = [
+            r.parsed(lambda v: parse_amount(v, allowed=("mg", "g", "mcg")), text, where_item)
+            for text, where_item in items
+        ]
+        if not items:
+            r.problem(f"{place}.tablets", 'is empty; list the strengths, such as ["20 mg", "5 mg"]')
+        return tuple(p for p in parsed if p is not None)
+    if route == "oral" and liquid is None and "liquid" not in table and form != "sessions":
+        drug = named.drug
+        if drug is not None and drug.tablets:
+            return drug.tablets
+        if drug is None and named.text and named.misspelt:
+            return ()  # a misspelt drug is reported above; its tablets follow once it is fixed
+        what = drug.display if drug else f'"{named.text}"'
+        r.problem(
+            f"{place}.tablets",
+            f"is missing; taper has no usual tablets for {what}: "
+            'list them, such as tablets = ["5 mg"], or give a liquid',
+        )
+    return ()
+
+
+class _DoseReader:
+    """Reads a dose amount in a phase: parsed, with the body it needs, never for a procedure."""
+
+    def __init__(self, r: _Reader, body: _Body, route: str) -> None:
+        self.r, self.body, self.route = r, body, route
+
+    def __call__(self, value: Any, where_dose: str) -> Amount | None:
+        amount = self.r.parsed(parse_amount, value, where_dose)
+        if amount is None:
+            return None
+        if not _body_known(self.r, amount, value, where_dose, self.body):
+            return None
+        if self.route == "procedure":
+            self.r.problem(where_dose, "a procedure has no dose; use sessions and every")
+            return None
+        return amount
+
+
+class _Dosing(NamedTuple):
+    """What a phase's dosing form gives: its steps, or a taper rule, or sessions."""
+
+    steps: list[Step]
+    taper: TaperRule | None
+    sessions: int | None
+    session_every: int
+    cap: Cap
+    interval_hours: int | None
+
+
+def _dosing(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    form: str,
+    dose_amount: _DoseReader,
+    at: tuple[TimeOfDay, ...] | None,
+    routine: dict[str, str],
+    pack: Pack | None,
+) -> _Dosing:
+    """The phase's doses, read by its dosing form."""
+    phase_cap = _cap(r, table, place)
+    interval_hours = _interval(r, table, place, form)
+    steps: list[Step] = []
+    taper: TaperRule | None = None
+    sessions: int | None = None
+    session_every = 1
+    if form == "dose" and interval_hours is not None:
+        steps = _series_steps(r, table, place, dose_amount, at, interval_hours)
+    elif form == "pack":
+        assert pack is not None
+        steps.extend(_pack_steps(r, pack, place, routine, at))
+    elif form == "dose":
+        steps = _dose_steps(r, table, place, dose_amount, at)
+    elif form == "steps":
+        steps = _listed_steps(r, table, place, dose_amount, at, routine, interval_hours)
+    elif form == "taper":
+        taper = _taper(r, table["taper"], f"{place}.taper", dose_amount)
+        if "days" in table:
+            r.problem(
+                f"{place}.days", "with taper, every sets how long each dose is held; remove days"
+            )
+        if at is None:
+            r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"]')
+    else:
+        sessions, session_every = _sessions(r, table, place, dose_amount.route, at, interval_hours)
+    return _Dosing(steps, taper, sessions, session_every, phase_cap, interval_hours)
+
+
+def _series_steps(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    dose_amount: _DoseReader,
+    at: tuple[TimeOfDay, ...] | None,
+    interval_hours: int,
+) -> list[Step]:
+    """``dose`` with ``every = "6h"``: one step from the first dose's time."""
+    amount = dose_amount(table["dose"], f"{place}.dose")
+    days = r.whole(
+        table,
+        "days",
+        place,
+        low=1,
+        high=MAX_COURSE_DAYS,
+        required=True,
+        fix=f'say how many days the every "{interval_hours}h" series runs, such as days = 3',
+    )
+    if at is None or len(at) != 1:
+        r.problem(
+            f"{place}.at",
+            f'with every = "{interval_hours}h", give the first dose\'s time only, '
+            'such as at = ["06:00"]; the others follow every '
+            f"{interval_hours} hours",
+        )
+    elif amount is not None and days is not None:
+        return [Step(place, days, 1, (Given(at[0], amount, f"{place}.dose"),))]
+    return []
+
+
+def _dose_steps(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    dose_amount: _DoseReader,
+    at: tuple[TimeOfDay, ...] | None,
+) -> list[Step]:
+    """``dose`` + ``days`` (+ ``every``): one step, the dose at each time."""
+    amount = dose_amount(table["dose"], f"{place}.dose")
+    days, every = _days_and_every(r, table, place, "the phase")
+    if at is None:
+        r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]')
+    if amount is None or days is None:
+        return []
+    given = tuple(Given(t, amount, f"{place}.dose") for t in at or _CHECK_ONLY_AT)
+    return [Step(place, days, every, given)]
+
+
+def _listed_steps(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    dose_amount: _DoseReader,
+    at: tuple[TimeOfDay, ...] | None,
+    routine: dict[str, str],
+    interval_hours: int | None,
+) -> list[Step]:
+    """``steps``: each step read in turn; days and every belong in the steps."""
+    if "days" in table:
+        r.problem(f"{place}.days", "with steps, give days in each step, not in the phase")
+    if "every" in table and interval_hours is None:
+        r.problem(f"{place}.every", "with steps, give every in each step, not in the phase")
+    raw_steps = table["steps"]
+    if not isinstance(raw_steps, list) or not raw_steps:
+        r.problem(
+            f"{place}.steps", 'expected a list of steps, such as [{ dose = "60 mg", days = 4 }]'
+        )
+        return []
+    steps: list[Step] = []
+    for step_number, raw_step in enumerate(raw_steps, 1):
+        step = _step(r, raw_step, f"{place}.steps[{step_number}]", at, routine, dose_amount)
+        if step is not None:
+            steps.append(step)
+    return steps
+
+
+def _sessions(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    route: str,
+    at: tuple[TimeOfDay, ...] | None,
+    interval_hours: int | None,
+) -> tuple[int | None, int]:
+    """``sessions`` (+ ``every``): a procedure's sessions and the days between them."""
+    sessions = r.whole(table, "sessions", place, low=1, high=100)
+    session_every = 1
+    if interval_hours is None:
+        session_every = r.whole(table, "every", place, low=1, high=30) or 1
+    if route != "procedure":
+        r.problem(
+            f"{place}.sessions",
+            'sessions are for procedures; set route = "procedure", or give a dose',
+        )
+    if "days" in table:
+        r.problem(
+            f"{place}.days",
+            "with sessions, the days follow from sessions and every; remove days",
+        )
+    if at is None:
+        r.problem(f"{place}.at", 'is missing; say when each session starts, such as at = ["09:00"]')
+    return sessions, session_every
 
 
 def _body_known(r: _Reader, amount: Amount, value: Any, where: str, body: _Body) -> bool:
@@ -1773,7 +1827,7 @@ GIVERS = ("staff", "patient", "caregiver")
 # for medicines by mouth. An injection under the skin or into a muscle may be given by anyone:
 # the phase must say who (given_by), so a home course is never "administered by staff".
 DEFAULT_GIVER = {"oral": "patient", "iv": "staff", "procedure": "staff"}
-WATCH_KEYS = ("tier", "text", "during", "days", "replaces")
+WATCH_KEYS = keys_in("watch")
 # "now": call straight away, day or night (a fever after chemotherapy, issue 25 H2).
 WATCH_TIERS = ("emergency", "now", "call", "expected")
 WATCH_TEXT_MAX = 300
@@ -1937,9 +1991,9 @@ def _watch_entries(r: _Reader, raw: Any, phase_names: list[str]) -> tuple[WatchE
 def _replaced_items(r: _Reader, table: dict[str, Any], place: str) -> list[str]:
     """``replaces``: the built-in watch items (by id) the prescriber's item stands in for, so
     that one page never gives two instructions for one sign (issue 25, H2)."""
-    from taper.watch import item_ids
+    from taper.catalogue import watch_item_ids
 
-    known = item_ids()
+    known = watch_item_ids()
     replaced: list[str] = []
     for name, where in r.texts(table, "replaces", place) or []:
         if name.strip() in known:
@@ -2005,6 +2059,4 @@ __all__ = [
     "TimeOfDay",
     "WatchEntry",
     "parse_regimen",
-    "read_document",
-    "read_regimen",
 ]

@@ -9,32 +9,44 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
-from functools import cache
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
 
 from taper import emergency as numbers
-from taper.catalogue import Drug, find_drug, read_data
+from taper.catalogue import Drug, find_drug
+from taper.quantities import number_text, quantity_text
+from taper.rules import (
+    ACTH_ADRENAL_DAYS,
+    ADRENAL_HIGH_DAYS,
+    ADRENAL_HIGH_MG,
+    ADRENAL_LOW_DAYS,
+    ADRENAL_LOW_MG,
+    EVENING_FROM,
+    EVENING_UNTIL,
+    MANY_TABLETS,
+    Pulse,
+    depot_days,
+    is_iv_push,
+    measured_volume,
+    rules,
+    syringe_step,
+)
 from taper.units import MASS_UNITS, parse_amount, plain
-from taper.voice.quantities import number_text, quantity_text
+
+# The rule tables live in taper.rules; these names stay importable from here for callers.
+__all__ = [
+    "check",
+    "depot_days",
+    "emergency_for",
+    "is_iv_push",
+    "measured_volume",
+    "rules",
+    "syringe_step",
+]
 
 if TYPE_CHECKING:
     from taper.plan import Dose, Emergency, PhasePlan
     from taper.regimen import Phase, Regimen
-
-# A steroid dose at or after 20:00, or before 05:00, keeps people awake (clinical-reference §7).
-EVENING_FROM = "20:00"
-EVENING_UNTIL = "05:00"
-# "Many tablets at one time": a note for the patient sheet (25 × 50 mg for 1250 mg prednisone).
-MANY_TABLETS = 10
-# The adrenal rule, clinical-reference §6 (ESE/Endocrine Society 2024; BNF).
-ADRENAL_LOW_MG, ADRENAL_LOW_DAYS = Decimal(5), 21  # > 5 mg-eq a day for ≥ 21 days
-ADRENAL_HIGH_MG, ADRENAL_HIGH_DAYS = Decimal(40), 7  # > 40 mg-eq a day for > 7 days
-# ACTH gel has no prednisone equivalent (clinical-reference-2 §6: none found). The label warns of
-# adrenal suppression after prolonged therapy; a course over 21 days or more raises the same
-# note (the §6 rule's 21 days; clinical-reference-2 §6 product note, H4: "a 21-day 80–120 unit
-# course should raise an adrenal-type note").
-ACTH_ADRENAL_DAYS = 21
 
 
 class _Scheduled(Protocol):
@@ -419,7 +431,7 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 )
 
     evening: dict[str, list[str]] = defaultdict(list)
-    many: dict[str, tuple[Decimal, str]] = {}
+    many: dict[str, Decimal] = {}
     for item in scheduled:
         dose = item.dose
         drug = item.phase.drug
@@ -432,8 +444,8 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
         ):
             evening[item.phase.place].append(dose.time)
         count = sum((t.count for t in dose.tablets), Decimal(0))
-        if count >= MANY_TABLETS and count > many.get(item.phase.place, (Decimal(0), ""))[0]:
-            many[item.phase.place] = (count, dose.instructions)
+        if count >= MANY_TABLETS and count > many.get(item.phase.place, Decimal(0)):
+            many[item.phase.place] = count
     for place, times in evening.items():
         engine.warn(
             "evening-dose",
@@ -441,7 +453,7 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             "morning doses are usual unless the order says otherwise",
             f"{place}.at",
         )
-    for place, (count, _) in many.items():
+    for place, count in many.items():
         engine.warn(
             "many-tablets",
             f"up to {number_text(count, 'tablets')} tablets at one time; tell the patient to "
@@ -642,110 +654,6 @@ def _check_care_team(engine: _Engine) -> None:
 # -- issue 12 H1: 10x slips ---------------------------------------------------------------------
 
 
-class _Pulse(NamedTuple):
-    drug: str
-    route: str
-    per_day_mg: Decimal
-    days: int
-    text: str
-
-
-class _Lowest(NamedTuple):
-    """The low end of a drug's usual range by a route (issue 18 item 9; data/safety.toml)."""
-
-    per_day: Decimal | None  # mg or units
-    per_day_text: str | None
-    per_kg_per_day: Decimal | None  # mg (or units) per kg
-    per_kg_text: str | None
-    error: bool  # a floor the label states: an error unless allowed; else a warning
-
-
-class _Rules(NamedTuple):
-    per_weight_drugs: tuple[str, ...]
-    per_weight_route: str
-    usual_per_kg: Decimal
-    usual_per_m2: Decimal
-    highest_per_kg: Decimal
-    largest_liquid_ml: Decimal
-    syringe: tuple[tuple[Decimal, Decimal], ...]  # (up to mL, step mL), smallest first
-    times_usual: int
-    pulses: tuple[_Pulse, ...]
-    depots: dict[tuple[str, str], int]  # (drug, route) → watch days
-    iv_push: frozenset[str]
-    injectors: dict[str, dict[str, Any]]
-    lowest: dict[tuple[str, str], _Lowest]  # (drug, route) → the low end of the usual range
-
-
-def _lowest(entry: dict[str, Any]) -> _Lowest:
-    per_day = parse_amount(entry["per_day"]) if "per_day" in entry else None
-    per_kg = parse_amount(entry["per_kg_per_day"]) if "per_kg_per_day" in entry else None
-    return _Lowest(
-        None if per_day is None else per_day.value * MASS_UNITS.get(per_day.unit, Decimal(1)),
-        entry.get("per_day"),
-        None if per_kg is None else per_kg.value * MASS_UNITS.get(per_kg.base_unit, Decimal(1)),
-        entry.get("per_kg_per_day"),
-        bool(entry["error"]),
-    )
-
-
-@cache
-def rules() -> _Rules:
-    """``data/safety.toml``: the issue 12 rules, with their sources beside them."""
-    raw = read_data("safety.toml")
-    per_weight = raw["per_weight"]
-    pulses = tuple(
-        _Pulse(
-            p["drug"],
-            p["route"],
-            parse_amount(p["per_day"]).in_mg(),
-            int(p["days"]),
-            f"{p['per_day']} a day for up to {p['days']} days",
-        )
-        for p in raw["pulse"]
-    )
-    return _Rules(
-        per_weight_drugs=tuple(per_weight["drugs"]),
-        per_weight_route=per_weight["route"],
-        usual_per_kg=Decimal(per_weight["usual_top_per_kg"]),
-        usual_per_m2=Decimal(per_weight["usual_top_per_m2"]),
-        highest_per_kg=Decimal(per_weight["highest_per_kg"]),
-        largest_liquid_ml=Decimal(raw["liquid"]["largest_single_dose_ml"]),
-        syringe=tuple(
-            sorted((Decimal(s["up_to_ml"]), Decimal(s["step_ml"])) for s in raw["syringe"])
-        ),
-        times_usual=int(raw["high_oral"]["times_usual"]),
-        pulses=pulses,
-        depots={(d["drug"], d["route"]): int(d["watch_days"]) for d in raw["depot"]},
-        iv_push=frozenset(d["drug"] for d in raw["iv_push"]),
-        injectors={d["drug"]: d for d in raw["injector"]},
-        lowest={(d["drug"], d["route"]): _lowest(d) for d in raw["lowest"]},
-    )
-
-
-def syringe_step(volume_ml: Decimal) -> Decimal:
-    """The marks of the oral syringe that measures ``volume_ml`` (M6; data/safety.toml)."""
-    for up_to, step in rules().syringe:
-        if volume_ml <= up_to:
-            return step
-    return rules().syringe[-1][1]
-
-
-def measured_volume(volume_ml: Decimal) -> Decimal:
-    """``volume_ml`` rounded once, to a volume the syringe measures."""
-    step = syringe_step(volume_ml)
-    return plain((volume_ml / step).to_integral_value(rounding=ROUND_HALF_EVEN) * step)
-
-
-def is_iv_push(drug: str, route: str, duration_min: int | None) -> bool:
-    """An IV dose given as an injection (no infusion length ordered), not an infusion."""
-    return route == "iv" and duration_min is None and drug in rules().iv_push
-
-
-def depot_days(drug: str, route: str) -> int | None:
-    """How many days a depot injection's watch items run (M4), or None when not a depot."""
-    return rules().depots.get((drug, route))
-
-
 def _two(value: Decimal) -> str:
     return number_text(value, "per-weight-rate")
 
@@ -894,7 +802,7 @@ def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 )
 
 
-def _documented_pulse(day: int, by_day: dict[int, Decimal], pulses: list[_Pulse]) -> bool:
+def _documented_pulse(day: int, by_day: dict[int, Decimal], pulses: list[Pulse]) -> bool:
     """The day gives a documented pulse dose, in a run of such days no longer than documented."""
     total = by_day[day]
     for pulse in pulses:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 from typing import NamedTuple
 
 from taper import safety
+from taper.arithmetic import basis_text, pack_count_text
 from taper.containers import container_lines
 from taper.errors import Problem, RegimenError
+from taper.instants import moment
 from taper.plan import (
     Basis,
     CareTeam,
@@ -36,6 +37,7 @@ from taper.plan import (
     Total,
     Warning,
 )
+from taper.quantities import number_text, quantity_text
 from taper.regimen import (
     DECLARED_CLASSES,
     MAX_COURSE_DAYS,
@@ -47,22 +49,9 @@ from taper.regimen import (
     Regimen,
     Step,
     TimeOfDay,
-    read_regimen,
 )
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, ceil_div, plain
-from taper.voice.amounts import basis_text, pack_count_text
-from taper.voice.doses import dose_instructions, session_instructions
-from taper.voice.quantities import number_text, quantity_text
-from taper.voice.times import moment
-
-
-def load_plan(path: Path, today: date | None = None) -> Plan:
-    """Read, validate and schedule a regimen file; raise RegimenError with every problem."""
-    regimen, problems = read_regimen(path)
-    if regimen is None:
-        raise RegimenError(path.name, problems)
-    return build_plan(regimen, problems, today=today)
 
 
 def build_plan(
@@ -74,27 +63,7 @@ def build_plan(
     if engine.problems:
         raise RegimenError(regimen.source, engine.problems)
     assert plan is not None
-    return _with_watch_overlaps(plan)
-
-
-def _with_watch_overlaps(plan: Plan) -> Plan:
-    """A prescriber's [[watch]] item about a sign a built-in item also covers: warn, naming the
-    id to replace, so that one page never gives two instructions for one sign (issue 25, H2)."""
-    if not plan.watch:
-        return plan
-    from taper.watch import prescriber_overlaps
-
-    warnings = [
-        Warning(
-            "watch-overlap",
-            f'this item is about {sign.replace("-", " ")}, and the built-in item "{item.id}" '
-            f'("{item.text}", tier {item.tier}) is on the same page: add replaces = '
-            f'"{item.id}" so that the page gives one instruction for it',
-            f"watch[{number}]",
-        )
-        for number, sign, item in prescriber_overlaps(plan)
-    ]
-    return plan._replace(warnings=plan.warnings + tuple(warnings)) if warnings else plan
+    return plan
 
 
 class _Made(NamedTuple):
@@ -564,11 +533,11 @@ class _Engine:
                         (),
                         None,
                         phase.duration_min,
-                        _procedure_instructions(phase, number, sessions),
                         phase.where,
                         time.slot,
                         number,
                         sessions,
+                        take=phase.take,
                     )
                     scheduled.append(_ScheduledDose(dose, f"{phase.place}.sessions", phase))
             session_doses = [StepDose(t.time, t.slot, None, None, (), None) for t in phase.at]
@@ -712,7 +681,7 @@ class _Engine:
             self.warn(
                 "dst-interval",
                 f"the clocks change during the every {hours} hours series: the doses stay "
-                f"{hours} hours apart, so from the dose at {moment(first_moved.starts, None)} "
+                f"{hours} hours apart, so from the dose at {moment(first_moved.starts)} "
                 f"on {first_moved.date.isoformat()} they fall at "
                 f"{', '.join(sorted(clocks - expected))} by the clock",
                 f"{phase.place}.every",
@@ -1029,6 +998,7 @@ class _Engine:
             containers=container_lines(scheduled),
             emergency=safety.emergency_for(regimen),
             watch=self.prescriber_watch(phase_plans, end_day),
+            language=regimen.language,
         )
 
     def prescriber_watch(
@@ -1229,7 +1199,7 @@ def _totals(doses: list[Dose]) -> tuple[Total, ...]:
     return tuple(totals)
 
 
-# -- the words each dose carries come from the voice ---------------------------------------
+# -- a dose carries numbers and keys; the voice words it (taper.voice.doses) -------------------
 
 
 def _made_dose(
@@ -1257,36 +1227,11 @@ def _made_dose(
         made.tablets,
         made.volume_ml,
         phase.duration_min,
-        _dose_instructions(phase, made),
         phase.where,
         slot,
         basis=basis,
-    )
-
-
-def _dose_instructions(phase: Phase, made: _Made) -> str:
-    return dose_instructions(
-        drug=phase.display,
-        route=phase.route,
-        amount=made.amount,
-        unit=made.unit,
-        tablets=made.tablets,
-        volume_ml=made.volume_ml,
-        liquid=phase.liquid.text if phase.liquid is not None else None,
         take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
+        liquid=phase.liquid.text if phase.liquid is not None else None,
         push=safety.is_iv_push(phase.drug_id, phase.route, phase.duration_min),
         caregiver=phase.given_by == "caregiver",
-    )
-
-
-def _procedure_instructions(phase: Phase, number: int, sessions: int) -> str:
-    return session_instructions(
-        drug=phase.display,
-        number=number,
-        sessions=sessions,
-        take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
     )

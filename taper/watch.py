@@ -27,18 +27,22 @@ from functools import cache
 from typing import Any
 
 from taper.catalogue import conditions, find_drug, read_data
-from taper.plan import Dose, PhasePlan, Plan
+from taper.plan import Dose, PhasePlan, Plan, Warning
+from taper.rules import depot_days
 from taper.units import MASS_UNITS
+from taper.voice import people
 from taper.voice.watchwords import (
     PRESCRIBER_SOURCE,
     after_course_label,
     group_label,
     lower_first,
+    overlap_warning,
     phase_watch_label,
     reminder_watch_line,
     watch_sentence,
     watch_values,
 )
+from taper.voice.words import words_of
 
 # In order of urgency; "now" is "call straight away, day or night" (clinical-reference-2 §7, §9).
 TIERS = ("expected", "call", "now", "emergency")
@@ -344,8 +348,6 @@ def _steroid_days(plan: Plan) -> dict[int, Decimal]:
 
 
 def _depot_days(phase: PhasePlan) -> int | None:
-    from taper.safety import depot_days
-
     return depot_days(phase.drug, phase.route)
 
 
@@ -461,7 +463,7 @@ def _items(
 def _values(plan: Plan) -> dict[str, str]:
     steroid_phases = {p.name for p in plan.phases if _class_of(p) == "steroid"}
     times = sorted({d.time for d in plan.doses if d.phase in steroid_phases})
-    return watch_values(plan, times)
+    return watch_values(plan, times, words_of(plan))
 
 
 def _span(
@@ -490,9 +492,7 @@ def _span(
 
 def emergency_number(plan: Plan) -> str:
     """The number the handouts print for an emergency (never a made-up one)."""
-    from taper.voice.people import emergency_number as number
-
-    return number(plan)
+    return people.emergency_number(plan)
 
 
 def headings(plan: Plan) -> dict[str, str]:
@@ -608,6 +608,23 @@ def _without(group: WatchGroup, replaced: set[str]) -> WatchGroup:
     )
 
 
+def with_watch_overlaps(plan: Plan) -> Plan:
+    """The plan with a ``watch-overlap`` warning for each prescriber's [[watch]] item about a
+    sign a built-in item on the same page also covers, without ``replaces``: it names the id
+    to replace, so that one page never gives two instructions for one sign (issue 25, H2)."""
+    if not plan.watch:
+        return plan
+    warnings = tuple(
+        Warning(
+            "watch-overlap",
+            overlap_warning(sign, item.id, item.text, item.tier),
+            f"watch[{number}]",
+        )
+        for number, sign, item in prescriber_overlaps(plan)
+    )
+    return plan._replace(warnings=plan.warnings + warnings) if warnings else plan
+
+
 def prescriber_overlaps(plan: Plan) -> list[tuple[int, str, WatchItem]]:
     """The prescriber's ``[[watch]]`` items (by position, from 1) that name a sign a built-in
     item on the same page also gives an instruction for, without ``replaces``: each with the
@@ -629,11 +646,6 @@ def prescriber_overlaps(plan: Plan) -> list[tuple[int, str, WatchItem]]:
                 if sign in item.signs and item.id not in entry.replaces:
                     found.append((number, sign, item))
     return found
-
-
-def item_ids() -> frozenset[str]:
-    """The ids of the built-in watch items (a regimen's ``[[watch]] replaces`` names one)."""
-    return frozenset(spec.id for spec in _data().specs if spec.id)
 
 
 def _merge_prescriber(dated: list[tuple[int, int, WatchGroup]]) -> list[WatchGroup]:

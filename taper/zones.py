@@ -1,29 +1,36 @@
 """One time-zone database everywhere: the ``tzdata`` package taper installs, never the host's.
 
 A plan must be the same on every machine, so zone rules come from the installed ``tzdata``
-package (``zoneinfo`` falls back to it when its search path is empty). Every module that needs a
-zone, pendulum's included, gets it after this module is imported: ``taper/__init__.py`` imports
-it first, before any zone is loaded and cached.
+package (``zoneinfo`` falls back to it when its search path is empty). Every zone taper uses
+comes through this module, which empties the process's zone search path the first time one is
+asked for (``use_bundled_zones``), not when taper is imported: a program that imports taper and
+never asks it for a zone keeps its own.
 """
 
 from __future__ import annotations
 
 import zoneinfo
 from functools import cache
+from pathlib import Path
 
 import tzdata
-
-zoneinfo.reset_tzpath(to=())
-# A zone some other code loaded from the host's files before taper was imported (a test
-# runner, a web server) must not be reused from zoneinfo's cache.
-zoneinfo.ZoneInfo.clear_cache()
 
 #: The IANA release of the zone rules in use, printed in the plan and on the pharmacist sheet.
 TZDATA_VERSION: str = tzdata.IANA_VERSION
 
 
+@cache
+def use_bundled_zones() -> None:
+    """Take every zone from the tzdata package from now on (once per process)."""
+    zoneinfo.reset_tzpath(to=())
+    # A zone some other code loaded from the host's files before taper asked for one (a test
+    # runner, a web server) must not be reused from zoneinfo's cache.
+    zoneinfo.ZoneInfo.clear_cache()
+
+
 def zone(name: str) -> zoneinfo.ZoneInfo:
     """The zone ``name`` from the tzdata package; ``zoneinfo.ZoneInfoNotFoundError`` if unknown."""
+    use_bundled_zones()
     return zoneinfo.ZoneInfo(name)
 
 
@@ -31,6 +38,7 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
 def names() -> frozenset[str]:
     """Every zone name the tzdata package holds (``zoneinfo.available_timezones()`` with the
     host's folders out of its search path)."""
+    use_bundled_zones()
     return frozenset(zoneinfo.available_timezones())
 
 
@@ -91,8 +99,6 @@ def place_problem(name: str) -> str | None:
     A fixed offset (``EST``, ``Etc/GMT+5``) or a rule (``EST5EDT``) is not a place: ``EST``
     puts every New York reminder an hour late from March to November.
     """
-    from taper.emergency import country_of
-
     if name in UTC_NAMES:
         return None
     if name in _UTC_ALIASES:
@@ -119,3 +125,46 @@ def place_problem(name: str) -> str | None:
             'or "Europe/London"'
         )
     return None
+
+
+# -- which country a zone is in (zone.tab): the emergency number and the place check -----
+
+
+def _tzdata_file(name: str) -> str:
+    import tzdata
+
+    return (Path(tzdata.__file__).parent / "zoneinfo" / name).read_text(encoding="utf-8")
+
+
+@cache
+def zone_countries() -> dict[str, str]:
+    """Zone name → ISO country code, from ``zone.tab`` (one country per zone)."""
+    countries: dict[str, str] = {}
+    for line in _tzdata_file("zone.tab").splitlines():
+        if line and not line.startswith("#"):
+            fields = line.split("\t")
+            countries[fields[2]] = fields[0]
+    return countries
+
+
+@cache
+def _links() -> dict[str, str]:
+    """Link name → zone, from ``tzdata.zi`` ("US/Eastern" → "America/New_York")."""
+    links: dict[str, str] = {}
+    for line in _tzdata_file("tzdata.zi").splitlines():
+        if line.startswith("L "):
+            _, target, alias = line.split()
+            links[alias] = target
+    return links
+
+
+def country_of(zone: str) -> str | None:
+    """The ISO 3166 country of an IANA zone, or None (UTC, Etc/*, ocean zones...).
+
+    A link ("US/Eastern") takes its zone's country; the link table is read only then.
+    """
+    countries = zone_countries()
+    if zone in countries:
+        return countries[zone]
+    target = _links().get(zone)
+    return countries.get(target) if target else None

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from taper.api import load as load_plan
 from taper.catalogue import read_data
 from taper.errors import RegimenError
 from taper.plan import Plan
-from taper.schedules import load_plan
 
 TODAY = date(2026, 11, 22)
 ROOT = Path(__file__).parent.parent

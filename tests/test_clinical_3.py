@@ -13,12 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from taper.api import load as load_plan
 from taper.catalogue import find_drug
 from taper.errors import RegimenError
 from taper.export.pdf import render_pdf
 from taper.plan import Plan
-from taper.schedules import load_plan
 from taper.templates import list_templates, render_template
+from taper.voice.doses import dose_instructions
+from taper.voice.words import words_of
 from taper.watch import TIERS, watch_list
 
 TODAY = date(2026, 11, 22)
@@ -122,7 +124,8 @@ def test_deflazacort_for_a_child_gets_every_tier_and_the_card(tmp_path: Path) ->
     assert "Give it as soon as you remember." in text
     assert "your tablets" not in text
     assert "give to your child by mouth" in text_of(plan, "pharmacist")
-    assert all("give it to your child" in dose.instructions for dose in plan.doses)
+    words = words_of(plan)
+    assert all("give it to your child" in dose_instructions(d, words) for d in plan.doses)
 
 
 def test_an_unknown_drug_must_say_what_it_is(tmp_path: Path) -> None:

@@ -11,9 +11,8 @@ whole file runs in about a minute on two cores. ``TAPER_INVARIANTS=long`` select
 profile (many more examples, random seeds): run it by hand,
 ``TAPER_INVARIANTS=long python -m pytest tests/test_invariants.py``.
 
-Tests that fail today because of one of issue 18's ten known items are marked
-``xfail(strict=False)`` with the item and the branch that fixes it; the reproducers of bugs the
-invariants found beyond those ten are at the end of the file.
+Each of issue 18's ten known items has its reproducer as an explicit ``@example``; the
+reproducers of bugs the invariants found beyond those ten are at the end of the file.
 """
 
 from __future__ import annotations
@@ -32,16 +31,16 @@ from functools import cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, Phase, assume, example, given, note, settings
 from invariant_strategies import TABLETS, regimens
 from pypdf import PdfReader
 
+from taper.api import render
 from taper.errors import RegimenError
+from taper.packets import Options
 from taper.plan import Plan
 from taper.regimen import parse_regimen
 from taper.schedules import build_plan
-from taper.service import render_file
 
 # -- budget ---------------------------------------------------------------------------------
 
@@ -80,8 +79,10 @@ TODAY = date(2026, 11, 22)
 
 # The refusals the README documents that a generated regimen may still meet: a dose the
 # strengths cannot make (a percent or per-weight step, a per-dose share of max_daily), a
-# series starting on a date the zone skips (Samoa, 2011-12-30), phases of one drug overlapping.
-DOCUMENTED_REFUSALS = ("cannot be made", "does not exist in", "overlap phase")
+# series starting on a date the zone skips (Samoa, 2011-12-30), phases of one drug overlapping,
+# and a calendar day whose doses add up above max_daily (a 25-hour day, or doses rounded up to
+# what the tablets make): taper refuses it rather than change a dose (issue 18, item 4).
+DOCUMENTED_REFUSALS = ("cannot be made", "does not exist in", "overlap phase", "above max_daily")
 
 MASS = {"mg": Fraction(1), "g": Fraction(1000), "mcg": Fraction(1, 1000)}
 
@@ -203,14 +204,14 @@ def text_of(document: dict[str, Any], name: str) -> str:
     """One handout of the packet, read back with pypdf."""
     key = (key_of(document), name)
     if key not in _texts:
-        data = render_file(plan_of(document), name, stamp=STAMP)
+        data = render(plan_of(document), name, Options(stamp=STAMP))
         reader = PdfReader(io.BytesIO(data))
         _texts[key] = "\n".join(page.extract_text() for page in reader.pages)
     return _texts[key]
 
 
 def plan_json(document: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(render_file(plan_of(document), "plan.json", stamp=STAMP))
+    data: dict[str, Any] = json.loads(render(plan_of(document), "plan.json", Options(stamp=STAMP)))
     return data
 
 
@@ -333,7 +334,6 @@ def test_no_calendar_day_above_max_daily_outside_clock_changes(document: dict[st
             assert total <= cap, (phase, local, total, cap)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 18 item 4, fixed in branch time")
 @FAST
 @example(ITEM_4)
 @given(regimens(must="tablets"))
@@ -365,7 +365,6 @@ def test_tablets_make_each_dose_exactly_from_the_dispensed_strengths(
                 assert phase.get("split") is True, dose
 
 
-@pytest.mark.xfail(strict=False, reason="issue 18 item 6, fixed in branch dispensing")
 @FAST
 @example(ITEM_6)
 @given(regimens(must="tablets"))
@@ -419,7 +418,6 @@ def test_every_time_in_the_plan_exists_and_is_its_instant(document: dict[str, An
         assert round_trip.replace(tzinfo=None) == naive, ("a time the clocks skip", day, item)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 18 item 5, fixed in branch time")
 @SLOW
 @example(ITEM_5)
 @given(regimens(must="iv"))
@@ -434,14 +432,15 @@ def test_printed_time_in_the_repeated_hour_is_marked(document: dict[str, Any]) -
         text = text_of(document, name)
         assert SECOND_HOUR.search(text), (name, [(d.date, d.time) for d in second])
     for warning in plan.warnings:
-        if warning.code == "dst-interval":
+        # a dst-interval warning that quotes a second-pass dose (its time and date) says so
+        quotes = [d for d in second if d.time in warning.message and str(d.date) in warning.message]
+        if warning.code == "dst-interval" and quotes:
             assert SECOND_HOUR.search(warning.message), warning.message
 
 
 # -- 4. numbers --------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="issue 18 item 7, fixed in branch misc")
 @SLOW
 @example(ITEM_7)
 @given(regimens())
@@ -614,7 +613,6 @@ def test_sheet_vials_and_injectors_agree_with_a_plain_recount(document: dict[str
     check_containers(document, doses_within_a_vial=True)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 18 item 1, fixed in branch dispensing")
 @SLOW
 @example(ITEM_1)
 @given(regimens(must="injection"))
@@ -666,7 +664,6 @@ def check_fills(document: dict[str, Any], kinds: tuple[str, ...]) -> None:
             assert supplied[(drug, size)] == count, ("fills add up", drug, size, supplied)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 18 item 3, fixed in branch dispensing")
 @SLOW
 @example(ITEM_3)
 @given(regimens(must="tablets", fill=True))
@@ -674,7 +671,6 @@ def test_fills_supply_whole_tablets_that_cover_their_days(document: dict[str, An
     check_fills(document, ("tablets",))
 
 
-@pytest.mark.xfail(strict=False, reason="issue 18 items 1 and 2, fixed in branch dispensing")
 @SLOW
 @example(ITEM_2)
 @given(regimens(must="injection", fill=True))
@@ -741,18 +737,12 @@ NEW_SHARE_DIGITS = order(
 )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="found by the invariants, item 7's class beyond its instance: the per-dose share of "
-    "max_daily prints as '4.6875 mg a dose' (per-kg-rounded warning, pharmacist and nurse "
-    "sheets); fixed with item 7 in branch misc if its rounding covers basis_text",
-)
 def test_new_max_daily_share_is_printed_rounded() -> None:
     regimen, problems = parse_regimen(NEW_SHARE_DIGITS, "generated.toml")
     assert regimen is not None, problems
     plan = build_plan(regimen, problems, today=TODAY)
     for warning in plan.warnings:
         assert not LONG_DECIMAL.search(warning.message), warning.message
-    text = render_file(plan, "nurse.pdf", stamp=STAMP)
+    text = render(plan, "nurse.pdf", Options(stamp=STAMP))
     words = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(text)).pages)
     assert not LONG_DECIMAL.findall(words)

@@ -1,4 +1,4 @@
-"""Every printed quantity is rounded for a person, in one place (taper.voice.quantities), while
+"""Every printed quantity is rounded for a person, in one place (taper.quantities), while
 the plan keeps its exact numbers (issue 18, item 7)."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from taper.api import load as load_plan
 from taper.export.json import render_json
 from taper.export.pdf import render_pdf
 from taper.export.table import render_table
-from taper.schedules import load_plan
-from taper.voice.quantities import PRECISION, number_text, quantity_text
+from taper.quantities import PRECISION, number_text, quantity_text
 
 ROOT = Path(__file__).parent.parent
 TODAY = date(2026, 11, 22)

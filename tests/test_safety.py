@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from taper.api import load as load_plan
 from taper.errors import RegimenError
 from taper.plan import Plan
-from taper.schedules import load_plan
+from taper.voice.doses import dose_instructions
+from taper.voice.words import words_of
 
 TODAY = date(2026, 11, 22)
 REGIMENS = Path(__file__).parent / "regimens"
@@ -378,7 +380,7 @@ from decimal import Decimal as D  # noqa: E402
 
 import pypdf  # noqa: E402
 
-from taper import emergency  # noqa: E402
+from taper import emergency, zones  # noqa: E402
 from taper.catalogue import read_data  # noqa: E402
 from taper.export.pdf import render_pdf  # noqa: E402
 from taper.safety import measured_volume  # noqa: E402
@@ -640,7 +642,7 @@ def test_emergency_data_only_confirmed_countries_with_sources() -> None:
     raw = read_data("emergency.toml")
     iso = {
         line.split("\t")[0]
-        for line in emergency._tzdata_file("iso3166.tab").splitlines()
+        for line in zones._tzdata_file("iso3166.tab").splitlines()
         if line and not line.startswith("#")
     }
     assert set(raw["country"]) <= iso
@@ -650,7 +652,7 @@ def test_emergency_data_only_confirmed_countries_with_sources() -> None:
         assert entry["number"].isdigit()
     # Every zone in zone.tab maps to its country; nothing else is invented.
     countries = emergency.zone_countries()
-    for line in emergency._tzdata_file("zone.tab").splitlines():
+    for line in zones._tzdata_file("zone.tab").splitlines():
         if line and not line.startswith("#"):
             code, _, name = line.split("\t")[:3]
             assert countries[name] == code
@@ -759,12 +761,17 @@ def test_dexamethasone_iv_is_an_injection(plan_of: Callable[[str], Plan]) -> Non
         )
     )
     assert codes(push) == []  # no infusion-length-missing
-    assert push.doses[0].instructions == "Dexamethasone 6 mg injection into a vein."
+    assert (
+        dose_instructions(push.doses[0], words_of(push))
+        == "Dexamethasone 6 mg injection into a vein."
+    )
     texts = [i.text for g in watch_list(push).groups for i in g.items]
     assert not [t for t in texts if "metal taste" in t]
     assert "drip" not in pdf_text(push, "patient").replace("IV drip)", "")
     drip = plan_of(regimen(iv("6 mg", 3, drug="dexamethasone")))
-    assert drip.doses[0].instructions.startswith("Dexamethasone 6 mg infusion over 1 h")
+    assert dose_instructions(drip.doses[0], words_of(drip)).startswith(
+        "Dexamethasone 6 mg infusion over 1 h"
+    )
     no_length = plan_of(
         regimen(
             '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "1 g"\ndays = 3\n'

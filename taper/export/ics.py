@@ -29,6 +29,7 @@ from taper.voice.reminders import (
     event_description,
     event_title,
 )
+from taper.voice.words import Words, words_of
 from taper.zones import zone
 
 PRODID_PREFIX = "-//taper//taper reminders"
@@ -57,6 +58,7 @@ def render_ics(
         raise ValueError("stamp must be an aware datetime")
     stamp = stamp.astimezone(UTC)
     zone = None if floating else _Zone(plan.timezone)
+    words = words_of(plan)
     events: list[VEvent] = []
     uids = _Uids()
     for day in plan.days:
@@ -65,7 +67,7 @@ def render_ics(
             todays.append(
                 (
                     dose.starts,
-                    _dose_event(plan, dose, uids.dose(plan, dose), stamp, zone, alarm),
+                    _dose_event(plan, words, dose, uids.dose(plan, dose), stamp, zone, alarm),
                 )
             )
         for item in day.events:
@@ -142,6 +144,7 @@ class _Zone:
 
 def _dose_event(
     plan: Plan,
+    words: Words,
     dose: Dose,
     uid: str,
     stamp: datetime,
@@ -158,7 +161,7 @@ def _dose_event(
         start=_start(dose.starts, zone),
         minutes=dose.duration_min or DEFAULT_MINUTES,
         summary=dose_title(dose),
-        description=dose_description(plan, dose),
+        description=dose_description(plan, dose, words),
         where=dose.where,
         alarm=alarm,
         quick=quick,

@@ -8,6 +8,7 @@ from typing import Any
 
 from taper.identity import course_uid
 from taper.plan import (
+    SCHEMA_ID,
     Basis,
     ContainerLine,
     DispenseLine,
@@ -18,9 +19,11 @@ from taper.plan import (
     TabletCount,
 )
 from taper.units import plain
+from taper.voice.doses import dose_instructions
+from taper.voice.words import Words, words_of
 from taper.zones import TZDATA_VERSION
 
-SCHEMA_ID = "taper-plan/1"
+__all__ = ["SCHEMA_ID", "plan_to_dict"]
 
 
 def number(value: Decimal) -> int | float:
@@ -101,7 +104,7 @@ def _packs(lines: tuple[PackLine, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _dose(dose: Dose) -> dict[str, Any]:
+def _dose(dose: Dose, words: Words) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "time": dose.time,
         "phase": dose.phase,
@@ -113,7 +116,7 @@ def _dose(dose: Dose) -> dict[str, Any]:
         "tablets": _tablets(dose.tablets),
         "volume_ml": _optional(dose.volume_ml),
         "duration_min": dose.duration_min,
-        "instructions": dose.instructions,
+        "instructions": dose_instructions(dose, words),
         "starts": dose.starts.isoformat(),
     }
     if dose.where:
@@ -127,6 +130,7 @@ def _dose(dose: Dose) -> dict[str, Any]:
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    words = words_of(plan)
     team = {k: v for k, v in plan.care_team._asdict().items() if v is not None}
     return {
         "schema": SCHEMA_ID,
@@ -202,7 +206,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "date": day.date.isoformat(),
                 "weekday": day.date.strftime("%A"),
                 "phases": list(day.phases),
-                "doses": [_dose(dose) for dose in day.doses],
+                "doses": [_dose(dose, words) for dose in day.doses],
                 "events": [
                     {
                         "time": event.time,

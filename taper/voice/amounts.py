@@ -6,39 +6,12 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from taper.plan import Basis, ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
+from taper.arithmetic import basis_text, bsa_number, pack_count_text
+from taper.plan import ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
+from taper.quantities import quantity_text
 from taper.voice.doses import tablet_word
-from taper.voice.quantities import number_text, quantity_text
 from taper.voice.text import count_text
-from taper.voice.times import WEEKDAYS, TimeStyle, clock, date_of, date_range, days_text
-
-
-def bsa_number(bsa_m2: Decimal) -> str:
-    """A body surface area to 0.01 m², as it was worked out: ``0.80``."""
-    return number_text(bsa_m2, "m2")
-
-
-def size_text(basis: Basis) -> str:
-    """``34.9 kg`` or ``0.80 m²``."""
-    if basis.per == "kg":
-        return f"{quantity_text(basis.size, 'kg')}"
-    return f"{bsa_number(basis.size)} m²"
-
-
-def basis_text(basis: Basis) -> str:
-    """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic)."""
-    text = (
-        f"{quantity_text(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
-        f"{quantity_text(basis.uncapped, basis.unit)}"
-    )
-    if basis.capped is None or basis.cap is None:
-        return text
-    if basis.cap_kind == "max_daily":
-        return (
-            f"{text}, capped at {quantity_text(basis.cap, basis.unit)} a day: "
-            f"{quantity_text(basis.capped, basis.unit)} a dose"
-        )
-    return f"{text}, capped at {quantity_text(basis.cap, basis.unit)}"
+from taper.voice.times import WEEKDAYS, date_of, date_range, days_text
 
 
 def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
@@ -47,11 +20,6 @@ def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
         f"Body surface area (Mosteller) = √({quantity_text(height_cm, 'cm')} × "
         f"{quantity_text(weight_kg, 'kg')} ÷ 3600) = {bsa_number(bsa_m2)} m²"
     )
-
-
-def pack_count_text(packs: int, tablets: int) -> str:
-    """``1 pack (21 tablets)``; ``2 packs (42 tablets)``."""
-    return f"{packs} pack{'s' if packs != 1 else ''} ({packs * tablets} tablets)"
 
 
 def fill_period_text(number: int, first_day: int, last_day: int, periods: int) -> str:
@@ -186,25 +154,6 @@ def container_rows(
             quantity = f"{box.count} {kind} (the doses use {box.used})"
         rows.append((box.drug_name, form, quantity))
     return rows
-
-
-def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:
-    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``; a day apart: ``every
-    24 hours: 2 doses, the first at 10:00 AM`` (not "day and night")."""
-    if hours == 24:
-        return f"every 24 hours: {count} doses, the first at {clock(first, style)}"
-    return f"every {hours} hours, day and night: {count} doses, the first at {clock(first, style)}"
-
-
-def series_sig(hours: int, count: int, days: int, first: str) -> str:
-    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``; a day
-    apart: ``every 24 hours: 2 doses, first dose at 10:00``."""
-    if hours == 24:
-        return f"every 24 hours: {count} doses, first dose at {first}"
-    return (
-        f"every {hours} hours around the clock, first dose at {first}: "
-        f"{count} doses over {days} day{'s' if days != 1 else ''}"
-    )
 
 
 # -- a long course on paper: the patient handout grows with dose changes, not days -------------

@@ -7,16 +7,13 @@ The table's layout (its columns, its ``==`` rules, one row per item) stays in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from taper.plan import Day, DispenseLine, Dose, Event, LiquidLine, PhasePlan, Plan, Total, Warning
+from taper.quantities import number_text, quantity_text
 from taper.voice.doses import dose_summary, phase_heading, take_of
 from taper.voice.overview import NO_DOSE
-from taper.voice.quantities import number_text, quantity_text
+from taper.voice.people import call_clinic
 from taper.voice.text import count_words, plain_text
-
-if TYPE_CHECKING:
-    from taper.watch import WatchList
+from taper.watch import TIERS, WatchList, watch_list, watch_words
 
 
 class Table:
@@ -119,9 +116,6 @@ def file_warning(file_name: str, warning: Warning) -> str:
 
 def watch_text(plan: Plan) -> str:
     """The course's watch list as ``taper watch`` prints it, in plain spaces."""
-    from taper.voice.people import call_clinic
-    from taper.watch import watch_list
-
     return plain_text(render_watch_text(watch_list(plan), call_clinic(plan)))
 
 
@@ -131,8 +125,6 @@ def render_watch_text(watch: WatchList, contact: str = "") -> str:
     ``contact`` is how to reach the care team (``taper.voice.people.call_clinic``), printed
     under the call tiers.
     """
-    from taper.watch import TIERS, watch_words
-
     default_headings, labels = watch_words()
     titles = dict(watch.headings) or default_headings
     lines: list[str] = []

@@ -10,11 +10,12 @@ from functools import cache
 from typing import Any
 
 from taper.plan import Dose, PhasePlan, Plan, StepPlan
+from taper.quantities import quantity_text
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.people import call_the_clinic
-from taper.voice.quantities import quantity_text
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
+from taper.voice.words import Words
 
 
 def most_tablets(plan: Plan) -> tuple[Decimal, Dose] | None:
@@ -472,16 +473,14 @@ def looking_after_yourself(plan: Plan) -> list[Section]:
     return sections
 
 
-def card_section(plan: Plan) -> list[Section]:
+def card_section(plan: Plan, words: Words) -> list[Section]:
     """For a course at the steroid-card threshold: carry a card or medical alert ID, and the
     sick-day points every source agrees on (§1a–§1d)."""
     if not needs_card(plan):
         return []
-    from taper.voice.conventions import country_of
-
     card = _data()["card"]["text"]
     child = "_caregiver" if _by_caregiver(plan) else ""
-    carry = card[f"card_gb{child}"] if country_of(plan.timezone) == "GB" else card[f"card{child}"]
+    carry = card[f"card_gb{child}"] if words.country == "GB" else card[f"card{child}"]
     intro = card[f"intro{child}"]
     sections: list[Section] = [(str(card["heading"]), [(intro,), (Strong(carry),)])]
     # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they

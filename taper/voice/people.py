@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from taper.plan import CareTeam, Plan
-from taper.voice.quantities import quantity_text
+from taper.quantities import quantity_text
 from taper.voice.text import Rich, Strong, count_words, nb
 from taper.voice.times import long_date
 
@@ -89,13 +89,6 @@ def course_dates(plan: Plan) -> Rich:
         Strong(long_date(plan.end)),
         f" ({count_words(plan.length, 'day')})",
     )
-
-
-def default_title(drugs: list[str]) -> str:
-    """The course's title when the regimen gives none: ``Methylprednisolone then Prednisone
-    course`` (each drug once, in the order of the phases)."""
-    names = list(dict.fromkeys(drugs))
-    return " then ".join(names) + " course" if names else "Treatment course"
 
 
 def course_line(plan: Plan) -> str:

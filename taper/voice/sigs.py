@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from taper.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
+from taper.quantities import quantity_text
 from taper.voice.doses import (
     GIVER_WORDS,
     amount,
@@ -15,7 +16,6 @@ from taper.voice.doses import (
     tablet_word,
     tablets_total,
 )
-from taper.voice.quantities import quantity_text
 from taper.voice.text import and_list, count_text, count_words, minutes_text
 from taper.voice.times import days_text
 
@@ -27,6 +27,17 @@ SLOT_WORDS = {
     "bedtime": "at bedtime",
 }
 MEALS = ("breakfast", "lunch", "supper")
+
+
+def series_sig(hours: int, count: int, days: int, first: str) -> str:
+    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``; a day
+    apart: ``every 24 hours: 2 doses, first dose at 10:00``."""
+    if hours == 24:
+        return f"every 24 hours: {count} doses, first dose at {first}"
+    return (
+        f"every {hours} hours around the clock, first dose at {first}: "
+        f"{count} doses over {days} day{'s' if days != 1 else ''}"
+    )
 
 
 def take_is_food(take: str | None) -> bool:
@@ -134,8 +145,6 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
     same = len({(d.amount, d.unit, d.tablets, d.volume_ml) for d in doses}) == 1
     take = phase.take.strip() if phase.take else ""
     if step.every_hours and step.series_doses:
-        from taper.voice.amounts import series_sig
-
         what = _dose_words(phase, doses[0], one_strength)
         series = series_sig(step.every_hours, step.series_doses, step.days, doses[0].time)
         text = f"{verb} {what} {route}{over} {series}"

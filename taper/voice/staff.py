@@ -9,19 +9,24 @@ from decimal import Decimal
 
 from taper.plan import Day, Dose, Event, PhasePlan, Plan
 from taper.previous import DoseKey, PreviousPlan, plan_doses
+from taper.quantities import number_text, quantity_text
 from taper.units import ceil_div
+from taper.voice.amounts import container_rows, pack_rows
 from taper.voice.doses import (
     ROUTE_WORDS,
     amount,
+    by_staff,
     every_text,
     phase_heading,
+    staff_dose,
     tablet_phrase,
     tablet_word,
     tablets_total,
 )
-from taper.voice.quantities import number_text, quantity_text
 from taper.voice.text import Rich, Strong, count_text, minutes_text
 from taper.voice.times import date_of, date_range, days_text, moment, short_date
+from taper.watch import checks_before
+from taper.zones import TZDATA_VERSION
 
 ALLOWANCE_WORDS = {
     "above-documented-dose": "dose above the highest documented regimen",
@@ -32,8 +37,6 @@ ALLOWANCE_WORDS = {
 
 def zone_rules_line(plan: Plan) -> str:
     """Which time-zone rules the times were worked out with (the installed tzdata package)."""
-    from taper.zones import TZDATA_VERSION
-
     return f"Times are in {plan.timezone}, by the IANA time zone rules {TZDATA_VERSION}."
 
 
@@ -61,11 +64,7 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
                 f"{quantity_text(liquid.volume_ml, 'mL')}",
             )
         )
-    from taper.voice.amounts import pack_rows
-
     rows.extend(pack_rows(plan.packs))
-    from taper.voice.amounts import container_rows
-
     rows.extend(container_rows(plan.containers))
     return rows
 
@@ -229,9 +228,6 @@ Appointment = tuple[list[Rich], str, str, str, str, list[Rich]]
 def appointments(plan: Plan) -> list[Appointment]:
     """The infusions, injections, procedures and appointments staff give, day by day, each
     with the checks due before it (the regimen's checks that day, then the watch list's)."""
-    from taper.voice.doses import by_staff, staff_dose
-    from taper.watch import checks_before
-
     rows: list[Appointment] = []
 
     def row(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from taper.plan import Plan
-from taper.voice.conventions import mg_dl_first
 from taper.voice.text import and_list, nb
-from taper.voice.times import clock, time_style
+from taper.voice.times import clock
+from taper.voice.words import Words
 
 #: Where a prescriber's own ``[[watch]]`` item comes from, as its source line says.
 PRESCRIBER_SOURCE = "the prescriber ([[watch]])"
@@ -17,17 +17,27 @@ PRESCRIBER_SOURCE = "the prescriber ([[watch]])"
 _SUGAR = re.compile(r"(\d+(?:\.\d+)?) mmol/L \((\d+(?:\.\d+)?) mg/dL\)")
 
 
-def watch_values(plan: Plan, dose_times: list[str]) -> dict[str, str]:
+def watch_values(plan: Plan, dose_times: list[str], words: Words) -> dict[str, str]:
     """``{dose_times}``, ``{lunch}`` and ``{supper}`` for the sentences, in the plan's clock."""
-    style = time_style(plan)
+    style = words.clock
     routine = dict(plan.routine)
     return {
         "dose_times": and_list([clock(t, style) for t in sorted(dose_times)]),
         "lunch": clock(routine.get("lunch", "12:30"), style),
         "supper": clock(routine.get("supper", "18:00"), style),
-        "units": "mg/dL" if mg_dl_first(plan) else "mmol/L",
+        "units": words.sugar_unit,
         **{f"contact:{who}": call_contact(plan, who) for who in CONTACT_NAMES},
     }
+
+
+def overlap_warning(sign: str, item_id: str, text: str, tier: str) -> str:
+    """The ``watch-overlap`` warning: a prescriber's item about a sign a built-in item on the
+    same page covers, and the id that ``replaces`` should name."""
+    return (
+        f'this item is about {sign.replace("-", " ")}, and the built-in item "{item_id}" '
+        f'("{text}", tier {tier}) is on the same page: add replaces = "{item_id}" so that the '
+        "page gives one instruction for it"
+    )
 
 
 #: Whom a watch item may tell the patient to call, when the care team does not name them.

@@ -14,9 +14,20 @@ out from a daily total to 0.01 mg/kg, a volume to 0.01 mL (the finest syringe ma
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from taper.units import plain, unit_text
+
+def plain(value: Decimal) -> Decimal:
+    """The number without trailing zeros or an exponent: ``20.0`` → ``20``, ``2.50`` → ``2.5``."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def unit_text(unit: str) -> str:
+    """A unit as people read it: ``mg/m2`` → ``mg/m²``."""
+    return unit.replace("/m2", "/m²")
+
 
 # The step each kind of quantity is printed to. The keys are the units a plan carries, plus
 # the kinds whose precision depends on what the number is rather than its unit.
@@ -66,3 +77,17 @@ def number_text(value: Decimal, kind: str) -> str:
 def quantity_text(value: Decimal, kind: str) -> str:
     """The number with its unit: ``60 mg``, ``2.5 mL``, ``0.80 m²``, ``2 mg/m²``."""
     return f"{number_text(value, kind)} {unit_text(_PRINTED_UNIT.get(kind, kind))}"
+
+
+# A figure the pharmacist's arithmetic works out by a multiplication or a division (a per-kg
+# dose times the weight, a daily cap shared between the day's doses) is not an amount anyone
+# typed or measures: it prints to 0.01 of its unit. A share of a cap is rounded down, so the
+# printed share never adds up to more than the cap it divides.
+DERIVED_STEP = Decimal("0.01")
+
+
+def derived_text(value: Decimal, unit: str, *, share_of_cap: bool = False) -> str:
+    """``69.8 mg``; ``4.66 mg`` for 28 mg a day shared by 6 doses (rounded down)."""
+    rounding = ROUND_DOWN if share_of_cap else ROUND_HALF_UP
+    shown = plain(value.quantize(DERIVED_STEP, rounding=rounding))
+    return f"{format(shown, 'f')} {unit_text(_PRINTED_UNIT.get(unit, unit))}"
