@@ -1,4 +1,4 @@
-"""Render the README's key reference from the one table of keys (taper/keys.py).
+"""Render the README's key reference from the one table of keys (taper/read/keys.py).
 
     python scripts/format_reference.py          # print the section
     python scripts/format_reference.py --write  # rewrite it in README.md, between the markers
@@ -11,10 +11,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from taper.keys import reference
+from taper.read.keys import reference
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BEGIN = "<!-- keys: rendered by scripts/format_reference.py from taper/keys.py; do not edit -->\n"
+BEGIN = (
+    "<!-- keys: rendered by scripts/format_reference.py from taper/read/keys.py; do not edit -->\n"
+)
 END = "<!-- /keys -->\n"
 
 

@@ -1,6 +1,6 @@
 """Hypothesis strategies for VALID regimens across the whole format (issue 18, the classes).
 
-Every strategy here builds the dict ``taper.regimen.parse_regimen`` takes (what a TOML file
+Every strategy here builds the dict ``taper.read.regimen.parse_regimen`` takes (what a TOML file
 reads as), made so that taper should accept it: doses the listed tablets make exactly, doses
 within the documented ranges, routes the drug takes, an emergency number where the zone gives
 none. A generated regimen taper refuses is therefore either a documented refusal (filtered

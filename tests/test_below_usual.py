@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from taper.api import load as load_plan
-from taper.catalogue import read_data
-from taper.errors import RegimenError
-from taper.plan import Plan
+from taper.read.catalogue import read_data
+from taper.read.errors import RegimenError
+from taper.records.plan import Plan
 
 TODAY = date(2026, 11, 22)
 ROOT = Path(__file__).parent.parent

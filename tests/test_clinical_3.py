@@ -14,14 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from taper.api import load as load_plan
-from taper.catalogue import find_drug
-from taper.errors import RegimenError
 from taper.export.pdf import render_pdf
-from taper.plan import Plan
-from taper.templates import list_templates, render_template
+from taper.read.catalogue import find_drug
+from taper.read.errors import RegimenError
+from taper.read.templates import list_templates, render_template
+from taper.records.plan import Plan
 from taper.voice.doses import dose_instructions
+from taper.voice.watch import TIERS, watch_list
 from taper.voice.words import words_of
-from taper.watch import TIERS, watch_list
 
 TODAY = date(2026, 11, 22)
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)

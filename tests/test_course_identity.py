@@ -10,7 +10,7 @@ import jsonschema
 from click.testing import CliRunner
 
 from taper.cli import main
-from taper.identity import course_uid
+from taper.read.identity import course_uid
 
 ROOT = Path(__file__).parent.parent
 SCHEMA = json.loads((ROOT / "taper" / "data" / "plan.schema.json").read_text("utf-8"))
@@ -208,7 +208,7 @@ def test_the_course_identity_of_a_title_is_the_calendars_as_before() -> None:
     """Calendars already on phones keep their UIDs: the key without `course` is unchanged."""
     from datetime import date
 
-    from taper.identity import hash_uid
+    from taper.read.identity import hash_uid
 
     assert course_uid("Sam Lee", "T", date(2026, 12, 1), None) == hash_uid(
         "course", ("Sam Lee", "T", "2026-12-01")
@@ -232,7 +232,7 @@ from datetime import date, timedelta  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-# Regimen text never holds control characters (taper/text.py refuses them), so the key's
+# Regimen text never holds control characters (taper/read/text.py refuses them), so the key's
 # separators cannot occur inside a field.
 _text = st.characters(blacklist_categories=("Cc", "Cs"))
 _names = st.one_of(st.none(), st.text(_text, min_size=0, max_size=12))

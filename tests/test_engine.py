@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from taper.api import load as load_plan
-from taper.errors import RegimenError
-from taper.plan import Plan
-from taper.tablets import tablets_for
+from taper.read.errors import RegimenError
+from taper.records.plan import Plan
+from taper.records.tablets import tablets_for
 from taper.voice.doses import dose_instructions
 from taper.voice.words import words_of
 

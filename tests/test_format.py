@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from taper.api import load as load_plan
-from taper.errors import RegimenError
+from taper.engine.schedules import build_plan
 from taper.export.ics import render_ics
 from taper.export.json import render_json
-from taper.plan import Plan
-from taper.regimen import parse_regimen
-from taper.schedules import build_plan
-from taper.units import ceil_div
+from taper.read.errors import RegimenError
+from taper.read.regimen import parse_regimen
+from taper.read.units import ceil_div
+from taper.records.plan import Plan
 from taper.voice.amounts import basis_text, bsa_text
 from taper.voice.doses import dose_instructions
 from taper.voice.words import words_of

@@ -34,7 +34,7 @@ import taper.voice.reminders
 from taper.api import load as load_plan
 from taper.cli import main
 from taper.export.ics import render_ics
-from taper.plan import Plan
+from taper.records.plan import Plan
 from taper.voice.doses import dose_instructions, dose_summary
 from taper.voice.words import words_of
 
@@ -237,7 +237,7 @@ def test_watch_reminder_line_is_appended(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_the_watch_list_line_is_in_the_description() -> None:
-    from taper import watch
+    from taper.voice import watch
 
     plan = plan_of("ics-course.toml")
     events = vevents(render_ics(plan, stamp=STAMP))
@@ -258,7 +258,7 @@ def test_the_watch_list_line_is_in_the_description() -> None:
 def test_plain_spaces_in_the_calendar() -> None:
     """The watch sentence's "6:00 PM" has a no-break space for the handout's line breaking; the
     .ics, plain text for a calendar app, has an ordinary one (and no no-break space at all)."""
-    from taper import watch
+    from taper.voice import watch
 
     plan = plan_of("ics-course.toml")
     lines = [line for dose in plan.doses if (line := watch.reminder_line(plan, dose))]

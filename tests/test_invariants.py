@@ -36,11 +36,11 @@ from invariant_strategies import TABLETS, regimens
 from pypdf import PdfReader
 
 from taper.api import render
-from taper.errors import RegimenError
-from taper.packets import Options
-from taper.plan import Plan
-from taper.regimen import parse_regimen
-from taper.schedules import build_plan
+from taper.engine.schedules import build_plan
+from taper.files.packets import Options
+from taper.read.errors import RegimenError
+from taper.read.regimen import parse_regimen
+from taper.records.plan import Plan
 
 # -- budget ---------------------------------------------------------------------------------
 

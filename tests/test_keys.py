@@ -1,4 +1,4 @@
-"""The one table of the regimen's keys (taper/keys.py) and everything that must agree with it:
+"""The one table of the regimen's keys (taper/read/keys.py) and everything that must agree with it:
 the README's key reference, the page's form, the reader (after sqlite-utils' test_docs.py)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from taper.keys import KEYS, SECTION, keys_in
-from taper.regimen import parse_regimen
+from taper.read.keys import KEYS, SECTION, keys_in
+from taper.read.regimen import parse_regimen
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM_HTML = ROOT / "taper" / "web" / "templates" / "form.html"
@@ -38,7 +38,7 @@ def test_the_readme_mentions_no_key_the_table_lacks() -> None:
         for line in block.splitlines():
             if match := re.match(r"#?\s*([a-z_]+) = ", line):
                 assert match.group(1) in names, (
-                    f"README shows {match.group(1)!r}: not in taper/keys.py"
+                    f"README shows {match.group(1)!r}: not in taper/read/keys.py"
                 )
 
 
@@ -46,7 +46,7 @@ def test_the_readme_mentions_no_key_the_table_lacks() -> None:
 def test_every_key_with_a_widget_is_on_the_form(key: object) -> None:
     """Fails when form.html has no field for a key the table gives a widget (or set the key's
     widget to None: edited in the TOML text only)."""
-    from taper.keys import Key
+    from taper.read.keys import Key
 
     assert isinstance(key, Key)
     html = FORM_HTML.read_text(encoding="utf-8")

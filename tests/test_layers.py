@@ -34,7 +34,7 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
-    """The taper modules a file imports: ``from taper import safety`` is ``taper.safety``."""
+    """The taper modules a file imports: ``from taper import safety`` is ``taper.checks.safety``."""
     targets = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -1,4 +1,4 @@
-"""Every printed quantity is rounded for a person, in one place (taper.quantities), while
+"""Every printed quantity is rounded for a person, in one place (taper.read.quantities), while
 the plan keeps its exact numbers (issue 18, item 7)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from taper.api import load as load_plan
 from taper.export.json import render_json
 from taper.export.pdf import render_pdf
 from taper.export.table import render_table
-from taper.quantities import PRECISION, number_text, quantity_text
+from taper.read.quantities import PRECISION, number_text, quantity_text
 
 ROOT = Path(__file__).parent.parent
 TODAY = date(2026, 11, 22)
@@ -107,7 +107,7 @@ def test_counts_of_tablets_keep_their_halves() -> None:
 
 def test_quantities_are_formatted_only_in_taper_voice_quantities() -> None:
     """The one place: no other module turns a Decimal into text on its own (the old helpers in
-    taper.units are gone, and nothing quantizes for printing outside the voice module)."""
+    taper.read.units are gone, and nothing quantizes for printing outside the voice module)."""
     for path in (ROOT / "taper").rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         assert "format_number(" not in source, path

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from taper.plan import TabletCount
+from taper.records.plan import TabletCount
 from taper.voice.doses import tablet_phrase
 from taper.voice.text import and_list, count_text, count_words, minutes_text
 from taper.voice.times import date_range, long_date, short_date
@@ -283,10 +283,10 @@ def test_the_sentence_check_finds_sentences(tmp_path: Path) -> None:
 
 
 def test_dose_instructions_in_every_form() -> None:
-    """A dose carries numbers and keys (taper.plan.Dose); the voice words it."""
+    """A dose carries numbers and keys (taper.records.plan.Dose); the voice words it."""
     from datetime import date, datetime
 
-    from taper.plan import Dose
+    from taper.records.plan import Dose
     from taper.voice.doses import dose_instructions
     from taper.voice.words import words_for
 
@@ -395,7 +395,7 @@ def test_what_the_commands_print(tmp_path: Path) -> None:
 
 def test_a_course_without_a_title_is_named_by_its_drugs(tmp_path: Path) -> None:
     from taper.api import load as load_plan
-    from taper.regimen import _default_title
+    from taper.read.regimen import _default_title
 
     assert _default_title([]) == "Treatment course"
     path = tmp_path / "untitled.toml"
@@ -419,7 +419,7 @@ def test_the_patient_language_is_read_and_only_english_is_supported() -> None:
 
     import pytest
 
-    from taper.regimen import parse_regimen
+    from taper.read.regimen import parse_regimen
     from taper.voice.words import words_for
 
     base = (

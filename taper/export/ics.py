@@ -16,10 +16,11 @@ from icalendar import Event as VEvent
 from icalendar.enums import STATUS, TRANSP
 
 from taper import __version__
-from taper.errors import OutputError
 from taper.export.vtimezone import is_utc, vtimezone
-from taper.identity import course_key, hash_uid
-from taper.plan import Dose, Event, Plan
+from taper.read.errors import OutputError
+from taper.read.identity import course_key, hash_uid
+from taper.read.zones import zone
+from taper.records.plan import Dose, Event, Plan
 from taper.voice.reminders import (
     CANCELLED_NOTE,
     calendar_name,
@@ -30,7 +31,6 @@ from taper.voice.reminders import (
     event_title,
 )
 from taper.voice.words import Words, words_of
-from taper.zones import zone
 
 PRODID_PREFIX = "-//taper//taper reminders"
 PRODID = f"{PRODID_PREFIX} {__version__}//EN"

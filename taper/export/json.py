@@ -6,8 +6,10 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from taper.identity import course_uid
-from taper.plan import (
+from taper.read.identity import course_uid
+from taper.read.units import plain
+from taper.read.zones import TZDATA_VERSION
+from taper.records.plan import (
     SCHEMA_ID,
     Basis,
     ContainerLine,
@@ -18,10 +20,8 @@ from taper.plan import (
     Plan,
     TabletCount,
 )
-from taper.units import plain
 from taper.voice.doses import dose_instructions
 from taper.voice.words import Words, words_of
-from taper.zones import TZDATA_VERSION
 
 __all__ = ["SCHEMA_ID", "plan_to_dict"]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from taper.arithmetic import basis_text, bsa_number, pack_count_text
-from taper.plan import ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
-from taper.quantities import quantity_text
+from taper.read.quantities import quantity_text
+from taper.records.arithmetic import basis_text, bsa_number, pack_count_text
+from taper.records.plan import ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
 from taper.voice.doses import tablet_word
 from taper.voice.text import count_text
 from taper.voice.times import WEEKDAYS, date_of, date_range, days_text

@@ -7,13 +7,23 @@ The table's layout (its columns, its ``==`` rules, one row per item) stays in
 
 from __future__ import annotations
 
-from taper.plan import Day, DispenseLine, Dose, Event, LiquidLine, PhasePlan, Plan, Total, Warning
-from taper.quantities import number_text, quantity_text
+from taper.read.quantities import number_text, quantity_text
+from taper.records.plan import (
+    Day,
+    DispenseLine,
+    Dose,
+    Event,
+    LiquidLine,
+    PhasePlan,
+    Plan,
+    Total,
+    Warning,
+)
 from taper.voice.doses import dose_summary, phase_heading, take_of
 from taper.voice.overview import NO_DOSE
 from taper.voice.people import call_clinic
 from taper.voice.text import count_words, plain_text
-from taper.watch import TIERS, WatchList, watch_list, watch_words
+from taper.voice.watch import TIERS, WatchList, watch_list, watch_words
 
 
 class Table:

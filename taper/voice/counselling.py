@@ -9,8 +9,8 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from taper.plan import Dose, PhasePlan, Plan, StepPlan
-from taper.quantities import quantity_text
+from taper.read.quantities import quantity_text
+from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.people import call_the_clinic
 from taper.voice.sigs import take_is_food
@@ -108,7 +108,7 @@ def stop_note(plan: Plan) -> str:
 def product_notes(plan: Plan) -> list[str]:
     """How to take each product, from its label (grapefruit, crushing, mixing a liquid):
     ``note`` entries of the drug catalogue, for the forms the plan dispenses."""
-    from taper.catalogue import find_drug
+    from taper.read.catalogue import find_drug
 
     notes: list[str] = []
     for phase in plan.phases:
@@ -124,7 +124,7 @@ def product_notes(plan: Plan) -> list[str]:
 
 def calendar_help() -> tuple[str, str, list[Rich]]:
     """The box on putting the reminders into a calendar app: title, introduction, tips."""
-    from taper.catalogue import read_data
+    from taper.read.catalogue import read_data
 
     data = read_data("calendar_help.toml")
     tips: list[Rich] = [(Strong(str(tip["app"])), f": {tip['text']}") for tip in data["tip"]]
@@ -271,7 +271,7 @@ def must_have_points(plan: Plan) -> list[str]:
 
 @cache
 def _data() -> dict[str, Any]:
-    from taper.catalogue import read_data
+    from taper.read.catalogue import read_data
 
     return read_data("counselling.toml")
 
@@ -279,8 +279,8 @@ def _data() -> dict[str, Any]:
 def _prednisone_mg(dose: Dose) -> Decimal:
     """A steroid dose by mouth or IV as prednisone-equivalent mg (0 where the ratios do not
     hold: other routes, other units, unknown drugs)."""
-    from taper.catalogue import find_drug
-    from taper.units import MASS_UNITS
+    from taper.read.catalogue import find_drug
+    from taper.read.units import MASS_UNITS
 
     drug = find_drug(dose.drug)
     if (
@@ -302,7 +302,7 @@ BY_LENGTH = Decimal("Infinity")
 
 def counted_by_length(phase: PhasePlan) -> bool:
     """A steroid phase with no prednisone equivalence in taper (issue 25, H1)."""
-    from taper.catalogue import find_drug
+    from taper.read.catalogue import find_drug
 
     if phase.drug_class != "steroid":
         return False
@@ -503,7 +503,7 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     threshold (which every course with the adrenal warning is)."""
     if not needs_card(plan):
         return None
-    from taper.catalogue import read_data
+    from taper.read.catalogue import read_data
     from taper.voice.times import date_of, long_date
 
     days = steroid_days(plan, averaged=False)
@@ -515,7 +515,7 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     except ValueError:  # February 29
         until = last.replace(year=last.year + 1, day=28)
     data = _data()["adrenal"]
-    from taper.watch import low_steps_start
+    from taper.voice.watch import low_steps_start
 
     low = low_steps_start(plan)
     when = str(data["when_low" if low is not None else "when"]).format(

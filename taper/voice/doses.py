@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from taper.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
-from taper.quantities import number_text, quantity_text
-from taper.rules import is_iv_push
+from taper.read.quantities import number_text, quantity_text
+from taper.read.rules import is_iv_push
+from taper.records.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
 from taper.voice.text import NBSP, and_list, count_text, minutes_text, nb
 from taper.voice.times import TimeStyle, clock, moment
 from taper.voice.words import Words

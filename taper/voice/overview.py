@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from taper.plan import Day, Event, PhasePlan, Plan
+from taper.records.plan import Day, Event, PhasePlan, Plan
 from taper.voice.amounts import rhythm_text
 from taper.voice.doses import (
     ROUTE_WORDS,
@@ -21,9 +21,9 @@ from taper.voice.doses import (
 from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, count_words, minutes_text
 from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range, moment
+from taper.voice.watch import watch_list
 from taper.voice.watchwords import call_contact
 from taper.voice.words import Words
-from taper.watch import watch_list
 
 # A row of a two-column table: the "When" cell and the "What" cell, each as lines.
 Row = tuple[list[Rich], list[Rich]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from taper.plan import CareTeam, Plan
-from taper.quantities import quantity_text
+from taper.read.quantities import quantity_text
+from taper.records.plan import CareTeam, Plan
 from taper.voice.text import Rich, Strong, count_words, nb
 from taper.voice.times import long_date
 
@@ -44,7 +44,8 @@ NO_PHONE = (
 
 def emergency_number(plan: Plan) -> str:
     """The number to call in an emergency: ``care_team.emergency``, or the one taper's reference
-    confirms for the time zone's country (``taper.safety.emergency_for``); never a fixed one."""
+    confirms for the time zone's country (``taper.checks.safety.emergency_for``); never a fixed
+    one."""
     return plan.emergency.number if plan.emergency is not None else NO_EMERGENCY_NUMBER
 
 
@@ -110,7 +111,7 @@ def weight_text(plan: Plan) -> str:
 
 
 def conditions_text(plan: Plan) -> str:
-    from taper.catalogue import conditions
+    from taper.read.catalogue import conditions
 
     labels = conditions()
     return ", ".join(labels.get(c, c) for c in plan.patient.conditions) or "none recorded"
@@ -118,7 +119,7 @@ def conditions_text(plan: Plan) -> str:
 
 def issued_on(plan: Plan, stamp: datetime) -> date:
     """The day a packet is issued: the build's moment, in the course's zone."""
-    from taper.zones import zone
+    from taper.read.zones import zone
 
     return stamp.astimezone(zone(plan.timezone)).date()
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from taper.plan import Dose, Event, Plan
+from taper.records.plan import Dose, Event, Plan
 from taper.voice.doses import dose_instructions, dose_summary, event_summary
 from taper.voice.text import plain_text
+from taper.voice.watch import reminder_line
 from taper.voice.words import Words
-from taper.watch import reminder_line
 
 CANCELLED_PREFIX = "Cancelled: "
 CANCELLED_NOTE = "This reminder is cancelled because your plan changed. Follow your new plan."

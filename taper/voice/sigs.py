@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from taper.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
-from taper.quantities import quantity_text
+from taper.read.quantities import quantity_text
+from taper.records.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
 from taper.voice.doses import (
     GIVER_WORDS,
     amount,

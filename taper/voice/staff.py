@@ -7,10 +7,11 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from taper.plan import Day, Dose, Event, PhasePlan, Plan
-from taper.previous import DoseKey, PreviousPlan, plan_doses
-from taper.quantities import number_text, quantity_text
-from taper.units import ceil_div
+from taper.checks.previous import DoseKey, PreviousPlan, plan_doses
+from taper.read.quantities import number_text, quantity_text
+from taper.read.units import ceil_div
+from taper.read.zones import TZDATA_VERSION
+from taper.records.plan import Day, Dose, Event, PhasePlan, Plan
 from taper.voice.amounts import container_rows, pack_rows
 from taper.voice.doses import (
     ROUTE_WORDS,
@@ -25,8 +26,7 @@ from taper.voice.doses import (
 )
 from taper.voice.text import Rich, Strong, count_text, minutes_text
 from taper.voice.times import date_of, date_range, days_text, moment, short_date
-from taper.watch import checks_before
-from taper.zones import TZDATA_VERSION
+from taper.voice.watch import checks_before
 
 ALLOWANCE_WORDS = {
     "above-documented-dose": "dose above the highest documented regimen",

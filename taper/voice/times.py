@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from taper.instants import named_pass
-from taper.plan import Plan
+from taper.read.instants import named_pass
+from taper.records.plan import Plan
 from taper.voice.text import NBSP
 
 TimeStyle = Literal["12h", "24h"]  # chosen once per plan: taper.voice.words.words_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from taper.plan import Plan
+from taper.records.plan import Plan
 from taper.voice.text import and_list, nb
 from taper.voice.times import clock
 from taper.voice.words import Words

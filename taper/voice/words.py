@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from taper.emergency import country_of
-from taper.keys import DEFAULT_LANGUAGE, LANGUAGES
-from taper.plan import Plan
+from taper.checks.emergency import country_of
+from taper.read.keys import DEFAULT_LANGUAGE, LANGUAGES
+from taper.records.plan import Plan
 from taper.voice.times import TimeStyle
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "TimeStyle", "Words", "words_for", "words_of"]

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
-from taper.keys import CHECKS, DATE, DAYS, DIVIDED, FLAG, LIST, TEXT, WHOLE, form_fields
+from taper.read.keys import CHECKS, DATE, DAYS, DIVIDED, FLAG, LIST, TEXT, WHOLE, form_fields
 
-# The fields of each table come from the one table of keys (taper.keys): name → how the
+# The fields of each table come from the one table of keys (taper.read.keys): name → how the
 # form reads the field. form.html lays them out; tests/test_keys.py checks it shows them all.
 TOP_FIELDS = form_fields("")
 PATIENT_FIELDS = form_fields("patient")

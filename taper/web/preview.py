@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from taper.plan import Plan
+from taper.records.plan import Plan
 from taper.voice.doses import phase_heading
 from taper.voice.overview import calendar_lines, checklist_items
 from taper.voice.people import course_dates, for_line

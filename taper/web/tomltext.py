@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from taper.keys import keys_in
+from taper.read.keys import keys_in
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _ESCAPES = {
@@ -27,7 +27,7 @@ _ESCAPES = {
     "\r": "\\r",
 }
 # The order a regimen's keys are written in when the document has them (others follow): the
-# order of the one table of keys (taper.keys), the arrays of tables last; a phase's first keys.
+# order of the one table of keys (taper.read.keys), the arrays of tables last; a phase's first keys.
 _ORDER = {
     "": tuple(key for key in keys_in("") if key not in ("phase", "also", "watch")),
     "patient": keys_in("patient"),

@@ -41,7 +41,7 @@ from taper.export.pdf.layout import (
     _Styles,
     _table,
 )
-from taper.plan import Day, Plan
+from taper.records.plan import Day, Plan
 from taper.voice.amounts import (
     checklist_days,
     checklist_note,
@@ -565,7 +565,7 @@ def _row_height(row: list[Any], widths: list[float], styles: _Styles) -> float:
 
 
 def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
-    from taper.watch import watch_list
+    from taper.voice.watch import watch_list
 
     watch = watch_list(plan)
     tiers = watch.by_tier()

@@ -26,10 +26,10 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from taper.catalogue import conditions, find_drug, read_data
-from taper.plan import Dose, PhasePlan, Plan, Warning
-from taper.rules import depot_days
-from taper.units import MASS_UNITS
+from taper.read.catalogue import conditions, find_drug, read_data
+from taper.read.rules import depot_days
+from taper.read.units import MASS_UNITS
+from taper.records.plan import Dose, PhasePlan, Plan, Warning
 from taper.voice import people
 from taper.voice.watchwords import (
     PRESCRIBER_SOURCE,
@@ -49,7 +49,7 @@ TIERS = ("expected", "call", "now", "emergency")
 GIVERS = ("staff", "patient", "caregiver")
 DAY_TRIGGERS = ("steroid-high", "steroid", "steroid-iv", "acth", "ivig", "plasma-exchange")
 DURING = ("course", "steroid-any", *DAY_TRIGGERS)
-# The plan warning that brings in the after-the-last-dose items (taper/safety.py).
+# The plan warning that brings in the after-the-last-dose items (taper/checks/safety.py).
 ADRENAL_CODE = "adrenal"
 # Routes on which a nurse gives the dose, so checks before it belong on the nurse sheet.
 NURSE_ROUTES = ("iv", "im", "sc", "procedure")

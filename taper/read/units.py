@@ -10,11 +10,11 @@ import re  # patterns are compiled on first use (re caches them): start-up matte
 from decimal import Decimal
 from typing import NamedTuple
 
-# plain and unit_text live with the printed form of numbers (taper.quantities), which this
+# plain and unit_text live with the printed form of numbers (taper.read.quantities), which this
 # module's Amount prints through; importable from here as before.
-from taper.quantities import plain as plain
-from taper.quantities import quantity_text
-from taper.quantities import unit_text as unit_text
+from taper.read.quantities import plain as plain
+from taper.read.quantities import quantity_text
+from taper.read.quantities import unit_text as unit_text
 
 MASS_UNITS = {"mg": Decimal(1), "g": Decimal(1000), "mcg": Decimal("0.001")}
 DOSE_UNITS = ("mg", "g", "mcg", "units", "mg/kg", "g/kg", "mg/m2", "g/m2")
@@ -109,7 +109,7 @@ def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amou
 def _refuse_look_alike_unit(text: str, raw_unit: str, allowed: tuple[str, ...]) -> None:
     """A unit that only looks like a known one ("mɡ" with a script g, full-width "ｍｇ", an
     invisible character inside) is an error that says so and names the unit to type."""
-    from taper.text import look_alike_chars, skeleton
+    from taper.read.text import look_alike_chars, skeleton
 
     meant = _UNIT_ALIASES.get(skeleton(raw_unit).strip().replace(" ", ""))
     if meant is not None and meant in allowed:

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from taper.plan import ContainerLine, Dose
-from taper.quantities import quantity_text
-from taper.units import MASS_UNITS, Amount, ceil_div
+from taper.read.quantities import quantity_text
+from taper.read.units import MASS_UNITS, Amount, ceil_div
+from taper.records.plan import ContainerLine, Dose
 
 if TYPE_CHECKING:
-    from taper.regimen import Phase
+    from taper.read.regimen import Phase
 
 
 class _Scheduled(Protocol):

@@ -1,11 +1,11 @@
 """The regimen's keys, declared once: name, type, default, help, the page's widget, and where
 each may appear.
 
-The reader (``taper.regimen``) takes its lists of known keys and the routine's defaults from
+The reader (``taper.read.regimen``) takes its lists of known keys and the routine's defaults from
 here, the page's form (``taper.web.form``, ``form.html``, ``tomltext``) its fields, and the
 README's key reference is rendered from it (``scripts/format_reference.py``);
 ``tests/test_keys.py`` fails when the README or the form is out of step. To add a key: add a
-``Key`` here, read and check its value in ``taper.regimen``, and regenerate the README section.
+``Key`` here, read and check its value in ``taper.read.regimen``, and regenerate the README section.
 (After khal's ``khal.spec`` and sqlite-utils' ``test_docs.py``.)
 
 Read floor: this module imports nothing of taper's.

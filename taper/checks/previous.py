@@ -2,9 +2,9 @@
 
 Only what the pharmacist sheet compares is kept: each date's doses and the quantities to
 dispense. The file must be a plan taper wrote (``schema`` ``taper-plan/1``), for the same patient
-and the same course (``taper.identity``: the identity the calendar's UIDs are made from), with a
-lower revision than the plan being built; anything else is refused with a message naming the file
-and what differs.
+and the same course (``taper.read.identity``: the identity the calendar's UIDs are made from),
+with a lower revision than the plan being built; anything else is refused with a message naming
+the file and what differs.
 
 A plan.json written before plans carried ``course`` is compared on the fields its identity was
 made from (the patient's name, the title and the first day), which it always holds.
@@ -18,9 +18,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from taper.errors import OutputError
-from taper.identity import course_uid
-from taper.plan import SCHEMA_ID, Plan
+from taper.read.errors import OutputError
+from taper.read.identity import course_uid
+from taper.records.plan import SCHEMA_ID, Plan
 
 # A packet's plan.json of the longest course is a few MB; a bigger file is not one.
 MAX_BYTES = 64 * 1024 * 1024

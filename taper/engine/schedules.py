@@ -12,12 +12,26 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import NamedTuple
 
-from taper import safety
-from taper.arithmetic import basis_text, pack_count_text
-from taper.containers import container_lines
-from taper.errors import Problem, RegimenError
-from taper.instants import moment
-from taper.plan import (
+from taper.checks import safety
+from taper.read.errors import Problem, RegimenError
+from taper.read.instants import moment
+from taper.read.quantities import number_text, quantity_text
+from taper.read.regimen import (
+    DECLARED_CLASSES,
+    MAX_COURSE_DAYS,
+    MAX_REMINDERS,
+    MAX_REMINDERS_PER_DAY,
+    Cap,
+    Given,
+    Phase,
+    Regimen,
+    Step,
+    TimeOfDay,
+)
+from taper.read.units import MASS_UNITS, Amount, ceil_div, plain
+from taper.records.arithmetic import basis_text, pack_count_text
+from taper.records.containers import container_lines
+from taper.records.plan import (
     Basis,
     CareTeam,
     Day,
@@ -37,21 +51,7 @@ from taper.plan import (
     Total,
     Warning,
 )
-from taper.quantities import number_text, quantity_text
-from taper.regimen import (
-    DECLARED_CLASSES,
-    MAX_COURSE_DAYS,
-    MAX_REMINDERS,
-    MAX_REMINDERS_PER_DAY,
-    Cap,
-    Given,
-    Phase,
-    Regimen,
-    Step,
-    TimeOfDay,
-)
-from taper.tablets import nearest_makeable, tablets_for
-from taper.units import MASS_UNITS, Amount, ceil_div, plain
+from taper.records.tablets import nearest_makeable, tablets_for
 
 
 def build_plan(
@@ -162,7 +162,7 @@ class _Engine:
         self.problems = problems
         self.today = today
         self.warnings: list[Warning] = []
-        from taper.zones import zone
+        from taper.read.zones import zone
 
         self.zone: tzinfo = zone(regimen.timezone)
 
@@ -1146,7 +1146,7 @@ def _convert(amount: Amount, unit: str) -> Decimal:
 
 
 def _totals(doses: list[Dose]) -> tuple[Total, ...]:
-    from taper.catalogue import find_drug
+    from taper.read.catalogue import find_drug
 
     by_drug: dict[str, list[Dose]] = defaultdict(list)
     for dose in doses:

@@ -2,9 +2,9 @@
 
 ``care_team.emergency`` wins. Without it, the number comes from the country of the course's
 time zone: IANA ``zone.tab``, shipped in the installed ``tzdata`` package (the same release
-``taper.zones`` uses), gives one ISO 3166 country per zone, and ``data/emergency.toml`` holds the
-numbers the clinical reference confirms for a few countries. Anything else has no number, and
-the engine reports a problem asking for ``care_team.emergency``.
+``taper.read.zones`` uses), gives one ISO 3166 country per zone, and ``data/emergency.toml``
+holds the numbers the clinical reference confirms for a few countries. Anything else has no
+number, and the engine reports a problem asking for ``care_team.emergency``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from functools import cache
 from typing import NamedTuple
 
-from taper.catalogue import read_data
-from taper.zones import country_of as country_of
-from taper.zones import zone_countries as zone_countries
+from taper.read.catalogue import read_data
+from taper.read.zones import country_of as country_of
+from taper.read.zones import zone_countries as zone_countries
 
 
 class Country(NamedTuple):

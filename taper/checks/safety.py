@@ -12,10 +12,10 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from taper import emergency as numbers
-from taper.catalogue import Drug, find_drug
-from taper.quantities import number_text, quantity_text
-from taper.rules import (
+from taper.checks import emergency as numbers
+from taper.read.catalogue import Drug, find_drug
+from taper.read.quantities import number_text, quantity_text
+from taper.read.rules import (
     ACTH_ADRENAL_DAYS,
     ADRENAL_HIGH_DAYS,
     ADRENAL_HIGH_MG,
@@ -31,9 +31,9 @@ from taper.rules import (
     rules,
     syringe_step,
 )
-from taper.units import MASS_UNITS, parse_amount, plain
+from taper.read.units import MASS_UNITS, parse_amount, plain
 
-# The rule tables live in taper.rules; these names stay importable from here for callers.
+# The rule tables live in taper.read.rules; these names stay importable from here for callers.
 __all__ = [
     "check",
     "depot_days",
@@ -45,8 +45,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from taper.plan import Dose, Emergency, PhasePlan
-    from taper.regimen import Phase, Regimen
+    from taper.read.regimen import Phase, Regimen
+    from taper.records.plan import Dose, Emergency, PhasePlan
 
 
 class _Scheduled(Protocol):
@@ -583,7 +583,7 @@ def _counted_by_length(phase: Phase) -> bool:
 
 def emergency_for(regimen: Regimen) -> Emergency | None:
     """The emergency number the handouts print: ``care_team.emergency``, else the zone's country."""
-    from taper.plan import Emergency
+    from taper.records.plan import Emergency
 
     code = numbers.country_of(regimen.timezone)
     given = dict(regimen.care_team).get("emergency")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from taper.plan import Basis
-from taper.quantities import derived_text, number_text, quantity_text
+from taper.read.quantities import derived_text, number_text, quantity_text
+from taper.records.plan import Basis
 
 __all__ = ["basis_text", "bsa_number", "pack_count_text", "size_text"]
 
@@ -31,7 +31,7 @@ def size_text(basis: Basis) -> str:
 def basis_text(basis: Basis) -> str:
     """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic). The
     product and a share of a daily cap are worked out, so they print as derived figures
-    (:func:`taper.quantities.derived_text`)."""
+    (:func:`taper.read.quantities.derived_text`)."""
     text = (
         f"{quantity_text(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
         f"{derived_text(basis.uncapped, basis.unit)}"

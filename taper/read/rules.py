@@ -1,8 +1,9 @@
 """The clinical rule tables, loaded once: ``data/safety.toml`` (issue 12's limits, each with its
 source beside it) and the fixed thresholds of the checks, with their references.
 
-Data on the read floor: ``taper.safety`` (the checks) applies them, the engine measures liquid
-volumes with ``measured_volume``, the voice asks ``is_iv_push``, the watch list ``depot_days``.
+Data on the read floor: ``taper.checks.safety`` (the checks) applies them, the engine measures
+liquid volumes with ``measured_volume``, the voice asks ``is_iv_push``, the watch list
+``depot_days``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from typing import Any, NamedTuple
 
-from taper.catalogue import read_data
-from taper.units import MASS_UNITS, parse_amount, plain
+from taper.read.catalogue import read_data
+from taper.read.units import MASS_UNITS, parse_amount, plain
 
 __all__ = [
     "ACTH_ADRENAL_DAYS",

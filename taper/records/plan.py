@@ -1,4 +1,4 @@
-"""The plan: immutable day and dose records produced by ``taper.schedules.build_plan``.
+"""The plan: immutable day and dose records produced by ``taper.engine.schedules.build_plan``.
 
 Records are NamedTuples rather than frozen dataclasses: a command builds them on every run, and
 creating a dataclass class costs about 1.4 ms at import against 0.25 ms for a NamedTuple, which
@@ -314,7 +314,7 @@ class Plan(NamedTuple):
     containers: tuple[ContainerLine, ...] = ()
     emergency: Emergency | None = None
     watch: tuple[PrescriberWatch, ...] = ()
-    # course = "...": the course's name, kept across revisions (taper.identity)
+    # course = "...": the course's name, kept across revisions (taper.read.identity)
     course: str | None = None
     language: str = "en"  # the patient's language ([patient] language); taper.voice.words
 

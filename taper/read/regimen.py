@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-from taper.catalogue import (
+from taper.read.catalogue import (
     Drug,
     Pack,
     conditions,
@@ -22,10 +22,10 @@ from taper.catalogue import (
     identify_drug,
     pack_names,
 )
-from taper.errors import Problem
-from taper.keys import DEFAULT_LANGUAGE, LANGUAGES, defaults_in, keys_in
-from taper.text import MULTILINE_KEYS
-from taper.units import (
+from taper.read.errors import Problem
+from taper.read.keys import DEFAULT_LANGUAGE, LANGUAGES, defaults_in, keys_in
+from taper.read.text import MULTILINE_KEYS
+from taper.read.units import (
     DOSE_UNITS,
     Amount,
     Concentration,
@@ -71,7 +71,7 @@ ALLOWANCES = {
     "high-oral-dose": "give 5 times the usual daily oral dose or more outside a documented pulse",
     "large-liquid-volume": "give a single oral liquid dose above the largest usual volume",
 }
-# The keys each table may hold, from the one table of keys (taper.keys).
+# The keys each table may hold, from the one table of keys (taper.read.keys).
 TOP_KEYS = keys_in("")
 PATIENT_KEYS = keys_in("patient")
 CARE_TEAM_KEYS = keys_in("care_team")
@@ -231,7 +231,7 @@ class Regimen(NamedTuple):
     also: tuple[Also, ...]
     complete: bool  # False when a problem kept part of the file from being read
     watch: tuple[WatchEntry, ...] = ()
-    course: str | None = None  # the course's name, kept across revisions (taper.identity)
+    course: str | None = None  # the course's name, kept across revisions (taper.read.identity)
     language: str = DEFAULT_LANGUAGE  # [patient] language: the handout's and reminders' language
 
 
@@ -540,10 +540,10 @@ def parse_regimen(document: dict[str, Any], source: str) -> tuple[Regimen | None
 
 
 def _screen_text(r: _Reader, value: Any, place: str = "", key: str = "") -> None:
-    """Every key and text of the document checked against the one text rule (taper.text):
+    """Every key and text of the document checked against the one text rule (taper.read.text):
     no control, bidirectional or invisible characters, nothing a handout cannot print, each
     problem at its place. (Messages echo values as they are; the CLI escapes what it prints.)"""
-    from taper.text import char_name, refused, terminal
+    from taper.read.text import char_name, refused, terminal
 
     if isinstance(value, str):
         found = refused(value, multiline=key in MULTILINE_KEYS)
@@ -808,7 +808,7 @@ def _default_title(phases: list[Phase]) -> str:
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:
-    from taper.zones import is_zone, names, place_problem
+    from taper.read.zones import is_zone, names, place_problem
 
     if is_zone(name):
         problem = place_problem(name)
@@ -1991,7 +1991,7 @@ def _watch_entries(r: _Reader, raw: Any, phase_names: list[str]) -> tuple[WatchE
 def _replaced_items(r: _Reader, table: dict[str, Any], place: str) -> list[str]:
     """``replaces``: the built-in watch items (by id) the prescriber's item stands in for, so
     that one page never gives two instructions for one sign (issue 25, H2)."""
-    from taper.catalogue import watch_item_ids
+    from taper.read.catalogue import watch_item_ids
 
     known = watch_item_ids()
     replaced: list[str] = []
