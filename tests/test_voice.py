@@ -158,8 +158,8 @@ NO_SENTENCES = [
     *(PDF / f"{name}.py" for name in ("__init__", "layout", "patient", "pharmacist", "nurse")),
     ROOT / "taper" / "export" / "ics.py",
     ROOT / "taper" / "export" / "table.py",
-    ROOT / "taper" / "schedules.py",
-    ROOT / "taper" / "watch.py",
+    ROOT / "taper" / "engine" / "schedules.py",
+    ROOT / "taper" / "voice" / "watch.py",
 ]
 # Protocol text, not words anyone reads as a sentence.
 PROTOCOL = {"-//taper//taper reminders", "BEGIN:VCALENDAR"}
