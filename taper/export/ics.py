@@ -21,9 +21,10 @@ from taper.read.errors import OutputError
 from taper.read.identity import course_key, hash_uid
 from taper.read.zones import zone
 from taper.records.plan import Dose, Event, Plan
+from taper.voice.lang import speaking
 from taper.voice.reminders import (
-    CANCELLED_NOTE,
     calendar_name,
+    cancelled_note,
     cancelled_title,
     dose_description,
     dose_title,
@@ -47,6 +48,19 @@ def render_ics(
     floating: bool = False,
     alarm: timedelta | None = timedelta(0),
     previous: bytes | None = None,
+) -> bytes:
+    """The reminders in the patient's language (``[patient] language``): see ``_render``."""
+    with speaking(words_of(plan).language):
+        return _render(plan, stamp=stamp, floating=floating, alarm=alarm, previous=previous)
+
+
+def _render(
+    plan: Plan,
+    *,
+    stamp: datetime,
+    floating: bool,
+    alarm: timedelta | None,
+    previous: bytes | None,
 ) -> bytes:
     """The plan's reminders as an RFC 5545 calendar (UTF-8 bytes, CRLF lines).
 
@@ -283,6 +297,34 @@ def _shown(value: object, limit: int = 60) -> str:
     return f"'{shown}{'…' if len(text) > limit else ''}'"
 
 
+# icalendar is not hardened against hostile files: a property given twice, or in the wrong
+# component, surfaces as one of these rather than ValueError (found by tests/test_fuzz_previous).
+_PARSER_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+# The properties of an old event that are compared or copied into the new file.
+_USED = ("UID", "DTSTART", "SEQUENCE", "SUMMARY", "DESCRIPTION", "DURATION", "LOCATION", "STATUS")
+
+
+def _check_old_event(component: Component, number: int, uid: str) -> None:
+    """An old event's properties taper uses appear once each (taper writes each once), and its
+    text is text a calendar can show (no control or invisible characters)."""
+    from taper.read.text import refused
+
+    shown = _shown(uid)
+    for name in (*_USED, "TRANSP"):
+        if isinstance(component.get(name), list):
+            raise OutputError(
+                f"{_WHAT}: event {number} ({shown}) has {name} more than once; taper writes "
+                f"it once; {_GIVE}"
+            )
+    for name in ("SUMMARY", "LOCATION"):
+        multiline = name == "LOCATION"  # from `where`, which may span lines
+        if name in component and refused(str(component[name]), multiline=multiline):
+            raise OutputError(
+                f"{_WHAT}: event {number} ({shown}) has {name} with characters taper never "
+                f"writes (control or invisible); {_GIVE}"
+            )
+
+
 def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
     what = _WHAT
     try:
@@ -297,7 +339,7 @@ def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
         )
     try:
         calendars = Calendar.from_ical(data, multiple=True)
-    except ValueError as err:
+    except _PARSER_ERRORS as err:
         raise OutputError(
             f"{what} is not a readable iCalendar file ({_shown(err, 120)}); {_GIVE}"
         ) from err
@@ -326,13 +368,14 @@ def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
         try:
             start = component.DTSTART
             sequence = component.sequence
-        except ValueError as err:
+        except _PARSER_ERRORS as err:  # TypeError: SEQUENCE given twice
             raise OutputError(
                 f"{what}: event {number} ({_shown(uid) if uid else 'no UID'}) is broken "
                 f"({_shown(err, 120)}); {_GIVE}"
             ) from err
         if not uid or not isinstance(start, date):
             raise OutputError(f"{what}: event {number} has no UID or no start; {_GIVE}")
+        _check_old_event(component, number, uid)
         if not 0 <= sequence < SEQUENCE_MAX:
             raise OutputError(
                 f"{what}: event {number} has SEQUENCE {sequence}, "
@@ -394,7 +437,7 @@ def _cancellations(
             if name in before.component:
                 event[name] = before.component[name]
         event.summary = cancelled_title(str(before.component.get("SUMMARY", "")))
-        event.description = CANCELLED_NOTE
+        event.description = cancelled_note()
         event.sequence = max(before.sequence + 1, plan.revision)
         # Without its alarm: a cancelled reminder must not ring.
         event.status = STATUS.CANCELLED

@@ -12,9 +12,11 @@ from typing import Any
 from taper.read.quantities import quantity_text
 from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
+from taper.voice.lang import _
 from taper.voice.people import call_the_clinic
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
+from taper.voice.watchwords import data_text
 from taper.voice.words import Words
 
 
@@ -35,36 +37,54 @@ def patient_notes(plan: Plan) -> list[str]:
     most = most_tablets(plan)
     if "many-tablets" in codes and most is not None:
         notes.append(
-            f"Some doses are many tablets: up to {count_text(most[0])} at one time. "
-            "Count them out before you start. Take them a few at a time, with food "
-            "and a drink of water."
+            _(
+                "Some doses are many tablets: up to {count} at one time. "
+                "Count them out before you start. Take them a few at a time, with food "
+                "and a drink of water.",
+                count=count_text(most[0]),
+            )
         )
     if any(has_halves(d.tablets) for d in plan.doses):
         notes.append(
-            "Some doses use half a tablet. Cut the tablet along the line on it. "
-            "Your pharmacist can help if it is hard to cut."
+            _(
+                "Some doses use half a tablet. Cut the tablet along the line on it. "
+                "Your pharmacist can help if it is hard to cut."
+            )
         )
     if any(d.route == "oral" for d in plan.doses) and any(
         take_is_food(p.take) for p in plan.phases
     ):
-        what = "tablets" if any(d.tablets for d in plan.doses) else "medicine"
+        tablets = any(d.tablets for d in plan.doses)
         oral = [p for p in plan.phases if p.route == "oral"]
         if oral and all(p.given_by == "caregiver" for p in oral):
-            notes.append(f"Give the {what} with food. This helps protect your child's stomach.")
+            if tablets:
+                notes.append(
+                    _("Give the tablets with food. This helps protect your child's stomach.")
+                )
+            else:
+                notes.append(
+                    _("Give the medicine with food. This helps protect your child's stomach.")
+                )
+        elif tablets:
+            notes.append(_("Take your tablets with food. This helps protect your stomach."))
         else:
-            notes.append(f"Take your {what} with food. This helps protect your stomach.")
+            notes.append(_("Take your medicine with food. This helps protect your stomach."))
     if "adrenal" in codes:
         notes.append(stop_note(plan))
     if any(not d.doses and d.phases for d in plan.days):
         notes.append(
-            'Days marked "no dose" are part of your course, but there is no dose or '
-            "session from this plan that day. Any check or other medicine listed for "
-            "that day still applies."
+            _(
+                'Days marked "no dose" are part of your course, but there is no dose or '
+                "session from this plan that day. Any check or other medicine listed for "
+                "that day still applies."
+            )
         )
     if any(d.time == "00:00" for d in plan.doses):
         notes.append(
-            "A dose at midnight is listed at the start of its day: the midnight dose of "
-            "a Tuesday is the one between Monday night and Tuesday morning."
+            _(
+                "A dose at midnight is listed at the start of its day: the midnight dose of "
+                "a Tuesday is the one between Monday night and Tuesday morning."
+            )
         )
     for note in (liquid_note(plan), bone_note(plan)):
         if note is not None:
@@ -86,28 +106,50 @@ def stop_note(plan: Plan) -> str:
     home = [p for p in plan.phases if p.drug_class in ("steroid", "acth") and p.given_by != "staff"]
     call = call_the_clinic(plan)
     if not home:
-        return (
+        return _(
             "Do not miss an infusion or injection without talking to your care team: after a "
             "course this long, stopping suddenly can make you unwell. If you cannot come for "
-            f"one, {call} the same day."
+            "one, {call} the same day.",
+            call=call,
         )
     tablets = any(d.tablets for d in plan.doses if d.phase in {p.name for p in home})
-    what = "tablets" if tablets else "medicine"
     if all(p.given_by == "caregiver" for p in home):
-        return (
-            f"Do not stop giving the {what} early, and do not skip doses: after a course this "
-            f"long, stopping suddenly can make your child unwell. If you cannot give a dose, "
-            f"{call}."
+        if tablets:
+            return _(
+                "Do not stop giving the tablets early, and do not skip doses: after a course "
+                "this long, stopping suddenly can make your child unwell. If you cannot give a "
+                "dose, {call}.",
+                call=call,
+            )
+        return _(
+            "Do not stop giving the medicine early, and do not skip doses: after a course this "
+            "long, stopping suddenly can make your child unwell. If you cannot give a dose, "
+            "{call}.",
+            call=call,
         )
-    return (
-        f"Do not stop taking your {what} early, and do not skip doses: after a course this "
-        f"long, stopping suddenly can make you unwell. If you cannot take a dose, {call}."
+    if tablets:
+        return _(
+            "Do not stop taking your tablets early, and do not skip doses: after a "
+            "course this long, stopping suddenly can make you unwell. If you cannot "
+            "take a dose, {call}.",
+            call=call,
+        )
+    return _(
+        "Do not stop taking your medicine early, and do not skip doses: after a course this "
+        "long, stopping suddenly can make you unwell. If you cannot take a dose, {call}.",
+        call=call,
     )
 
 
 def product_notes(plan: Plan) -> list[str]:
-    """How to take each product, from its label (grapefruit, crushing, mixing a liquid):
-    ``note`` entries of the drug catalogue, for the forms the plan dispenses."""
+    """How to take each product, from its label (grapefruit, crushing, mixing a liquid), in
+    the patient's language: ``note`` entries of the drug catalogue, for the forms the plan
+    dispenses."""
+    return [data_text(note, "drugs.toml") for note in product_note_texts(plan)]
+
+
+def product_note_texts(plan: Plan) -> list[str]:
+    """The label notes as the catalogue writes them (English: the pharmacist's sheet)."""
     from taper.read.catalogue import find_drug
 
     notes: list[str] = []
@@ -127,8 +169,17 @@ def calendar_help() -> tuple[str, str, list[Rich]]:
     from taper.read.catalogue import read_data
 
     data = read_data("calendar_help.toml")
-    tips: list[Rich] = [(Strong(str(tip["app"])), f": {tip['text']}") for tip in data["tip"]]
-    return str(data["title"]), str(data["intro"]), tips
+
+    def text(value: object) -> str:
+        return data_text(str(value), "calendar_help.toml")
+
+    tips: list[Rich] = [(Strong(text(tip["app"])), f": {text(tip['text'])}") for tip in data["tip"]]
+    return text(data["title"]), text(data["intro"]), tips
+
+
+def _t(value: object) -> str:
+    """A patient sentence of counselling.toml in the patient's language."""
+    return data_text(str(value), "counselling.toml")
 
 
 def counselling(plan: Plan) -> list[str]:
@@ -258,7 +309,7 @@ def must_have_points(plan: Plan) -> list[str]:
         points.append(str(text["liquid"]))
     if needs_bone_advice(plan):
         points.append(str(_data()["bone"]["pharmacist"]))
-    notes = product_notes(plan)
+    notes = product_note_texts(plan)
     if notes:
         points.append(str(text["label_notes"]).format(notes=" ".join(notes)))
     if _by_caregiver(plan):
@@ -410,7 +461,7 @@ def missed_dose(plan: Plan) -> Section | None:
         if len(plan.phases) > 1:
             lines.append(
                 (
-                    Strong(str(text["phase_heading"]).format(phase=phase.name)),
+                    Strong(_t(text["phase_heading"]).format(phase=phase.name)),
                     " ",
                     phase.missed or "",
                 )
@@ -420,17 +471,17 @@ def missed_dose(plan: Plan) -> Section | None:
     steps = [(p, s) for p, s in _oral_steroid_steps(plan) if not p.missed]
     if steps:
         if sum(len(step.doses) * _doses_in(step) for _, step in steps) == 1:
-            lines.append((str(words["single_dose"]).format(call=call),))
-            return str(text["heading"]), lines
+            lines.append((_t(words["single_dose"]).format(call=call),))
+            return _t(text["heading"]), lines
         daily = [step for _, step in steps if step.every == 1]
         if any(len(step.doses) > 1 or step.every_hours for step in daily):
-            lines.append((words["more_than_once"],))
+            lines.append((_t(words["more_than_once"]),))
         elif daily:
-            lines.append((words["once_daily"],))
+            lines.append((_t(words["once_daily"]),))
         if daily:
-            lines.append((Strong(words["never_double"]),))
+            lines.append((Strong(_t(words["never_double"])),))
         if any(step.every > 1 for _, step in steps):
-            lines.append((text["every_other_day"],))
+            lines.append((_t(text["every_other_day"]),))
     staff = [
         p
         for p in plan.phases
@@ -440,10 +491,10 @@ def missed_dose(plan: Plan) -> Section | None:
         and p.drug_class in ("steroid", "acth")
     ]
     if staff and not steps:
-        lines.append((str(text["staff_dose"]).format(call=call),))
+        lines.append((_t(text["staff_dose"]).format(call=call),))
     if not lines:
         return None
-    return str(text["heading"]), lines
+    return _t(text["heading"]), lines
 
 
 def _doses_in(step: StepPlan) -> int:
@@ -463,13 +514,13 @@ def looking_after_yourself(plan: Plan) -> list[Section]:
         sections.append(missed)
     if steroid:
         others = data["others"]["caregiver" if _by_caregiver(plan) else "text"]
-        lines: list[Rich] = [(others,)]
+        lines: list[Rich] = [(_t(others),)]
         if any(p.drug_class == "acth" for p in plan.phases):
-            lines.append((data["others"]["acth"],))
-        sections.append((str(data["others"]["heading"]), lines))
+            lines.append((_t(data["others"]["acth"]),))
+        sections.append((_t(data["others"]["heading"]), lines))
     if needs_vaccine_advice(plan):
         vaccines = data["vaccines"]
-        sections.append((str(vaccines["heading"]), [(line,) for line in vaccines["text"]]))
+        sections.append((_t(vaccines["heading"]), [(_t(line),) for line in vaccines["text"]]))
     return sections
 
 
@@ -482,7 +533,7 @@ def card_section(plan: Plan, words: Words) -> list[Section]:
     child = "_caregiver" if _by_caregiver(plan) else ""
     carry = card[f"card_gb{child}"] if words.country == "GB" else card[f"card{child}"]
     intro = card[f"intro{child}"]
-    sections: list[Section] = [(str(card["heading"]), [(intro,), (Strong(carry),)])]
+    sections: list[Section] = [(_t(card["heading"]), [(_t(intro),), (Strong(_t(carry)),)])]
     # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they
     # would tell the patient to keep taking a steroid they were never given.
     if any(phase.drug_class == "steroid" for phase in plan.phases):
@@ -493,7 +544,7 @@ def card_section(plan: Plan, words: Words) -> list[Section]:
             sick = card["sick_liquid"]
         else:
             sick = card["sick"]
-        sections.append((str(card[f"sick_heading{child}"]), [(line,) for line in sick]))
+        sections.append((_t(card[f"sick_heading{child}"]), [(_t(line),) for line in sick]))
     return sections
 
 
@@ -518,26 +569,26 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     from taper.voice.watch import low_steps_start
 
     low = low_steps_start(plan)
-    when = str(data["when_low" if low is not None else "when"]).format(
+    when = _t(data["when_low" if low is not None else "when"]).format(
         last_date=long_date(last),
         until=long_date(until),
         low_date=long_date(date_of(plan, low)) if low is not None else "",
     )
     signs = [
-        str(item["text"])
+        data_text(str(item["text"]))
         for item in read_data("watch.toml")["item"]
         if item.get("trigger") == "adrenal" and item.get("tier") == "call"
     ]
     heading = data["heading_caregiver" if _by_caregiver(plan) else "heading"]
-    return str(heading), when, signs, str(data["emergency"])
+    return _t(heading), when, signs, _t(data["emergency"])
 
 
 def liquid_note(plan: Plan) -> str | None:
     """Measuring a liquid: an oral syringe, in mL (§4)."""
     if any(d.route == "oral" and d.volume_ml is not None and not d.tablets for d in plan.doses):
-        return str(_data()["liquid"]["text"])
+        return _t(_data()["liquid"]["text"])
     return None
 
 
 def bone_note(plan: Plan) -> str | None:
-    return str(_data()["bone"]["patient"]) if needs_bone_advice(plan) else None
+    return _t(_data()["bone"]["patient"]) if needs_bone_advice(plan) else None

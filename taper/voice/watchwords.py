@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from taper.records.plan import Plan
+from taper.voice.lang import _, p_
 from taper.voice.text import and_list, nb
 from taper.voice.times import clock
 from taper.voice.words import Words
@@ -32,7 +33,7 @@ def watch_values(plan: Plan, dose_times: list[str], words: Words) -> dict[str, s
 
 def overlap_warning(sign: str, item_id: str, text: str, tier: str) -> str:
     """The ``watch-overlap`` warning: a prescriber's item about a sign a built-in item on the
-    same page covers, and the id that ``replaces`` should name."""
+    same page covers, and the id that ``replaces`` should name (staff words: English)."""
     return (
         f'this item is about {sign.replace("-", " ")}, and the built-in item "{item_id}" '
         f'("{text}", tier {tier}) is on the same page: add replaces = "{item_id}" so that the '
@@ -40,18 +41,23 @@ def overlap_warning(sign: str, item_id: str, text: str, tier: str) -> str:
     )
 
 
-#: Whom a watch item may tell the patient to call, when the care team does not name them.
-CONTACT_NAMES = {
-    "maternity": "your maternity unit",
-    "oncology": "your cancer centre's 24-hour line",
-}
+def contact_names() -> dict[str, str]:
+    """Whom a watch item may tell the patient to call, when the care team does not name them."""
+    return {
+        "maternity": _("your maternity unit"),
+        "oncology": _("your cancer centre's 24-hour line"),
+    }
+
+
+#: The contacts a watch item may name (``contact = "..."`` in watch.toml).
+CONTACT_NAMES = ("maternity", "oncology")
 
 
 def contact_of(plan: Plan, who: str) -> tuple[str, str | None]:
     """A named contact from ``[care_team]`` (``maternity``, ``oncology``): its name (or the
     plain description) and its phone, if given."""
     team = plan.care_team
-    name = getattr(team, who, None) or CONTACT_NAMES[who]
+    name = getattr(team, who, None) or contact_names()[who]
     return name, getattr(team, f"{who}_phone", None)
 
 
@@ -59,14 +65,20 @@ def call_contact(plan: Plan, who: str) -> str:
     """``Call St Mary's maternity unit at 020 7946 0000.``; without a phone, where to write it."""
     name, phone = contact_of(plan, who)
     if phone:
-        return f"Call {name} at {nb(phone)}."
-    return f"Call {name} (ask for the number and write it here: ________________)."
+        # Translators: {name} is a maternity unit or "your cancer centre's 24-hour line".
+        return _("Call {name} at {phone}.", name=name, phone=nb(phone))
+    return _("Call {name} (ask for the number and write it here: ________________).", name=name)
+
+
+def data_text(text: str, source: str = "watch.toml") -> str:
+    """A sentence of a data file in the patient's language (context: the file's name)."""
+    return p_(source, text)
 
 
 def watch_sentence(text: str, values: dict[str, str]) -> str:
     """A watch-list sentence with the plan's values filled in and, for a United States
     patient, blood sugar in mg/dL first."""
-    filled = text.format_map(values)
+    filled = data_text(text).format_map(values)
     if values.get("units") == "mg/dL":
         filled = _SUGAR.sub(r"\2 mg/dL (\1 mmol/L)", filled)
     return filled
@@ -74,7 +86,8 @@ def watch_sentence(text: str, values: dict[str, str]) -> str:
 
 def lower_first(text: str) -> str:
     """``Prednisone`` → ``prednisone`` in the middle of a label; ``IVIG`` stays as it is."""
-    if len(text) > 1 and text[1].isupper():
+    first = text.split(" ", 1)[0]
+    if any(letter.isupper() for letter in first[1:]):  # IVIG, IgIV, ACTH
         return text
     return text[:1].lower() + text[1:]
 
@@ -82,8 +95,10 @@ def lower_first(text: str) -> str:
 def days_span(first: int, last: int | None) -> str:
     """``day 3``, ``days 1–3``, or ``days 5–…`` for a window with no end."""
     if last is None:
-        return f"days {first}–…"
-    return f"day {first}" if first == last else f"days {first}–{last}"
+        return p_("course days", "days {first}–…", first=first)
+    if first == last:
+        return p_("course day", "day {day}", day=first)
+    return p_("course days", "days {first}–{last}", first=first, last=last)
 
 
 def phase_watch_label(
@@ -96,15 +111,20 @@ def phase_watch_label(
     no_watch_list: bool,
 ) -> str:
     """What a watch-list group is about: ``IV methylprednisolone``, ``prednisone, high dose``."""
-    name = lower_first(drug_name)
+    from taper.voice.doses import drug_word
+
+    name = lower_first(drug_word(drug_name))
     if iv_steroid:
-        name = f"IV {name}"
+        # Translators: {drug} is a steroid given into a vein: "metilprednisolona IV".
+        name = _("IV {drug}", drug=name)
     if high_dose:
-        name += f", {labels.get('steroid-high', 'high dose')}"
+        name = _(
+            "{name}, {label}", name=name, label=data_text(labels.get("steroid-high", "high dose"))
+        )
     if depot:
-        name += f" ({labels['depot']})"
-    if no_watch_list:
-        name += f": {labels.get('no_watch_list', '')}".rstrip(": ")
+        name = _("{name} ({label})", name=name, label=data_text(labels["depot"]))
+    if no_watch_list and labels.get("no_watch_list"):
+        name = _("{name}: {label}", name=name, label=data_text(labels["no_watch_list"]))
     return name
 
 
@@ -114,15 +134,18 @@ def group_label(
     """A group's heading: ``Days 1–3, IV methylprednisolone`` (and how long after the last
     dose it runs on, when it does)."""
     if after_days:
-        about += " " + labels["after_days"].format(days=after_days)
-    return f"{days_span(first, last).capitalize()}, {about}"
+        after = data_text(labels["after_days"]).format(days=after_days)
+        about = _("{name} {label}", name=about, label=after)
+    span = days_span(first, last)
+    return _("{days}, {about}", days=span[:1].upper() + span[1:], about=about)
 
 
 def after_course_label(first: int, labels: dict[str, str], *, low_steps: bool = False) -> str:
     """The heading of the weeks after a course: ``After the last dose (days 20–…)``; from the
     low steps of a long taper: ``The low doses at the end of the course, and after the last
     dose (days 50–…)``."""
-    return f"{labels['low_steps' if low_steps else 'after']} ({days_span(first, None)})"
+    label = data_text(labels["low_steps" if low_steps else "after"])
+    return _("{label} ({days})", label=label, days=days_span(first, None))
 
 
 def reminder_watch_line(lead: str, emergency: str, text: str) -> str:
