@@ -82,13 +82,36 @@ def data_messages() -> list[tuple[str, str, str]]:
         found.append(("watch.toml", text, f"labels.{key}"))
     counsel = _data("counselling.toml")
     for table, keys in {
-        "card.text": ("heading", "intro", "card", "card_gb", "sick_heading", "sick"),
-        "adrenal": ("heading", "when", "call", "emergency"),
-        "missed": ("heading", "once_daily", "more_than_once", "never_double", "every_other_day"),
+        "card.text": (
+            "heading",
+            "intro",
+            "card",
+            "card_gb",
+            "sick_heading",
+            "sick",
+            "intro_caregiver",
+            "card_caregiver",
+            "card_gb_caregiver",
+            "sick_heading_caregiver",
+            "sick_liquid",
+            "sick_caregiver",
+        ),
+        "adrenal": ("heading", "heading_caregiver", "when", "when_low", "call", "emergency"),
+        "missed": (
+            "heading",
+            "once_daily",
+            "more_than_once",
+            "never_double",
+            "every_other_day",
+            "single_dose",
+            "staff_dose",
+            "phase_heading",
+        ),
+        "missed.caregiver": ("once_daily", "more_than_once", "never_double", "single_dose"),
         "vaccines": ("heading", "text"),
-        "others": ("heading", "text", "acth"),
-        "liquid": ("text",),
-        "bone": ("patient",),
+        "others": ("heading", "text", "caregiver", "acth"),
+        "liquid": ("text", "caregiver"),
+        "bone": ("patient", "patient_caregiver"),
     }.items():
         section = counsel
         for part in table.split("."):
@@ -109,6 +132,10 @@ def data_messages() -> list[tuple[str, str, str]]:
         found.append(("conditions.toml", label, key))
     for key, drug in _data("drugs.toml")["drug"].items():
         found.append(("drug name", drug["display"], f"drug.{key}"))
+    # The label's notes on how to take a product (grapefruit, crushing, mixing a liquid).
+    for key, drug in _data("drugs.toml")["drug"].items():
+        for number, note in enumerate(drug.get("note", [])):
+            found.append(("drugs.toml", note["text"], f"drug.{key}.note {number + 1}"))
     return found
 
 

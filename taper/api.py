@@ -81,7 +81,9 @@ def load(regimen: Path | bytes, *, today: date | None = None, source: str | None
     parsed, more = parse_regimen(document, name)
     if parsed is None:
         raise RegimenError(name, [*problems, *more])
-    return build_plan(parsed, [*problems, *more], today=today)
+    from taper.voice.watch import with_watch_overlaps
+
+    return with_watch_overlaps(build_plan(parsed, [*problems, *more], today=today))
 
 
 @dataclass(frozen=True)

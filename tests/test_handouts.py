@@ -284,10 +284,10 @@ def test_other_doctors_liquids_and_bones(tmp_path: Path) -> None:
     )
     assert "oral syringe" in text
     long = build(tmp_path, course("7.5 mg", 91))
-    assert "Steroids taken for months can weaken your bones" in text_of(long)
-    assert "bone protection is considered" in text_of(long, "pharmacist")
+    assert "doctors consider a medicine to protect your bones" in text_of(long)
+    assert "bone protection should be considered" in text_of(long, "pharmacist")
     shorter = build(tmp_path, course("7.5 mg", 90))
-    assert "weaken your bones" not in text_of(shorter)
+    assert "protect your bones" not in text_of(shorter)
 
 
 # -- H2: revisions ------------------------------------------------------------------------------

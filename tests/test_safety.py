@@ -351,7 +351,9 @@ def test_pregnancy_fluorinated(
 
 
 def test_unknown_drug(plan_of: Callable[[str], Plan]) -> None:
-    plan = plan_of(course(oral("100 mg", 2, drug="Ocrelizumab", extra='tablets = ["100 mg"]')))
+    plan = plan_of(
+        course(oral("100 mg", 2, drug="Ocrelizumab", extra='class = "other"\ntablets = ["100 mg"]'))
+    )
     assert warning(plan, "unknown-drug") == (
         'phase[1].drug: "Ocrelizumab" is not in taper\'s drug list: its doses are not checked '
         "and it has no watch list"
@@ -956,7 +958,7 @@ W = '[[watch]]\ntier = "call"\ntext = "x"\n'
     [
         ('[[watch]]\ntier = "urgent"\ntext = "x"\n', 'watch[1].tier: unknown tier "urgent"'),
         ('[[watch]]\ntier = "call"\n', "watch[1].text: is missing; say what to watch for"),
-        ('[[watch]]\ntext = "x"\n', "watch[1].tier: is missing; say which: emergency, call"),
+        ('[[watch]]\ntext = "x"\n', "watch[1].tier: is missing; say which: emergency, now, call"),
         (W + 'during = ["Tapr"]\n', 'no phase is named "Tapr"; did you mean "Taper"?'),
         (W + 'during = ["Taper"]\ndays = [1]\n', "watch[1]: give during (phase names) or days"),
         (W + "days = [0]\n", "watch[1].days[1]: expected a course day from 1 to"),
@@ -1147,6 +1149,6 @@ def test_a_pregnant_ms_patients_handout(plan_of: Callable[[str], Plan]) -> None:
     now = patient.index("Call now, day or night")
     emergency = patient.index("Emergency: call 911")
     assert now < patient.index("Any bleeding or spotting") < emergency
-    assert emergency < patient.index("Heavy bleeding, or passing clots.")
+    assert emergency < patient.index("Heavy bleeding from your vagina, or passing clots.")
     call = patient.index("Call the clinic today")
     assert not call < patient.index("your maternity unit") < now

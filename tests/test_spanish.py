@@ -444,3 +444,116 @@ def test_the_handout_fonts_draw_every_character_of_the_spanish_catalogue() -> No
             characters |= set(form)
     assert sorted(c for c in characters if ord(c) not in drawable and c != "\n") == []
     assert "\u202f" not in characters
+
+
+# -- issue 25's orders in Spanish: a caregiver, croup, pregnancy, chemotherapy, staff doses -----
+
+
+def _order(phases: str, conditions: str = "[]", team: str = "") -> str:
+    return (
+        'title = "Course"\nstart = 2026-12-10\ntimezone = "America/Chicago"\nrevision = 0\n\n'
+        f'[patient]\nlanguage = "es"\nname = "Pat"\nweight = "18 kg"\nconditions = {conditions}\n\n'
+        f'[care_team]\nclinic = "Clinic"\nphone = "312-555-0100"\n{team}\n\n{phases}'
+    )
+
+
+_DEFLAZACORT = """[[phase]]
+name = "Deflazacort"
+drug = "deflazacort"
+liquid = "22.75 mg/mL"
+given_by = "caregiver"
+dose = "16 mg"
+days = 180
+at = ["breakfast"]
+take = "with food"
+"""
+_CROUP = """[[phase]]
+name = "Dexamethasone"
+drug = "dexamethasone"
+liquid = "1 mg/mL"
+given_by = "caregiver"
+dose = "2.4 mg"
+days = 1
+at = ["09:00"]
+"""
+_PREGNANCY = """[[phase]]
+name = "Prednisolone"
+drug = "prednisolone"
+tablets = ["5 mg"]
+at = ["breakfast"]
+take = "with breakfast"
+taper = { from = "40 mg", to = "5 mg", by = "5 mg", every = 7 }
+"""
+_DOCETAXEL = """[[phase]]
+name = "Dexamethasone"
+drug = "dexamethasone"
+tablets = ["4 mg"]
+dose = "8 mg"
+days = 3
+at = ["breakfast", "supper"]
+take = "with or after food"
+missed = "Llame al centro de cáncer antes de su infusión."
+"""
+_BETAMETHASONE = """[[phase]]
+name = "Betamethasone"
+drug = "betamethasone"
+route = "im"
+given_by = "staff"
+liquid = "6 mg/mL"
+dose = "12 mg"
+days = 2
+at = ["10:00"]
+"""
+ISSUE_25_ORDERS = {
+    "deflazacort-by-a-parent": (
+        _order(_DEFLAZACORT),
+        [
+            "Señales de que al cuerpo de su niño le falta esteroide",
+            "Siga dándole el esteroide cuando su niño esté enfermo.",
+            "Un sarpullido nuevo en la piel.",
+            "No lo tome con jugo de toronja.",
+            "y déselo a su niño por vía oral",
+            "Mida el medicamento líquido de su niño en mL",
+            "Su niño tomará este esteroide todos los días",
+        ],
+    ),
+    "croup": (
+        _order(_CROUP, '["croup"]'),
+        ["Esta es una dosis única.", "una sola vez", "Su niño hace mucho esfuerzo"],
+    ),
+    "pregnancy-with-a-maternity-number": (
+        _order(_PREGNANCY, '["pregnancy"]', 'maternity_phone = "312-555-0111"'),
+        [
+            "Llame a su sala de maternidad (labor y parto) al 312-555-0111.",
+            "Sangrado abundante por la vagina",
+            "Esté atento a estas señales desde el",
+        ],
+    ),
+    "docetaxel-premedication": (
+        _order(_DOCETAXEL, '["chemotherapy"]'),
+        [
+            "Llame a la línea de 24 horas de su centro de cáncer (pida el número",
+            "Una temperatura de 37.5 °C",
+            "con alimentos o después de comer",
+        ],
+    ),
+    "antenatal-betamethasone": (
+        _order(_BETAMETHASONE, '["pregnancy"]'),
+        ["Si no puede venir a una infusión (suero por la vena) o a una inyección"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ISSUE_25_ORDERS))
+def test_issue_25_orders_build_in_spanish_with_no_english_left(name: str, tmp_path: Path) -> None:
+    text, expected = ISSUE_25_ORDERS[name]
+    path = tmp_path / "order.toml"
+    path.write_text(text, encoding="utf-8")
+    plan = load_plan(path, today=TODAY)
+    handout = _pdf_text(render_pdf(plan, "patient", stamp=STAMP))
+    reminders = _ics_text(render_ics(plan, stamp=STAMP))
+    for found in (handout, reminders):
+        assert _english_left(found, plan) == []
+    flat = " ".join(handout.replace("\u00a0", " ").split()) + " " + reminders
+    for sentence in expected:
+        assert sentence in flat

@@ -321,7 +321,7 @@ def test_plasma_exchange_tiers_and_the_line_until_removal(tmp_path: Path) -> Non
 
 def test_unknown_drug_has_no_items_and_says_so(plan_of: Callable[..., Plan]) -> None:
     plan = plan_of(
-        '[[phase]]\ndrug = "Ocrelizumab"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
+        '[[phase]]\ndrug = "Ocrelizumab"\nclass = "other"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
         'days = 2\nat = ["08:00"]\n'
     )
     watch = watch_list(plan)
@@ -371,8 +371,8 @@ def test_conditions_fixture() -> None:
         "Sudden loss of sight, of walking, or of the use of an arm or leg: go to the hospital."
     ) in texts(watch, "emergency")
     assert (
-        "A fever or an infection. These can bring old MS symptoms back, which needs a "
-        "different plan." in call
+        "A fever, chills or other signs of an infection. These can bring old MS symptoms "
+        "back, which needs a different plan." in call
     )
     assert any("Keep taking your usual MS medicine" in t for t in call)
     assert any("call your neurologist" in t for t in call)
@@ -404,16 +404,19 @@ def test_pregnancy_red_flags_are_now_or_emergency(plan_of: Callable[..., Plan]) 
     group = next(g for g in watch.groups if g.label == "Days 1–3, pregnancy")
     by_tier = {tier: [i.text for i in group.items if i.tier == tier] for tier in TIERS}
     assert by_tier["emergency"] == [
-        "Heavy bleeding, or passing clots.",
+        "Heavy bleeding from your vagina, or passing clots.",
         "Sharp or constant pain in your belly.",
     ]
+    # The maternity unit is named with the number to ask for (issue 25, M4, L8).
+    call = "Call your maternity unit (ask for the number and write it here: ________________)."
     assert by_tier["now"] == [
-        "Any bleeding or spotting, or your waters breaking or leaking: call your maternity unit.",
-        "Your baby moving less than usual, or differently: call your maternity unit.",
-        "Painful contractions that come regularly: call your maternity unit.",
-        "A severe headache, changes in your eyesight, or new swelling of your face or hands: "
-        "call your maternity unit.",
-        "A fever, or being sick again and again: call your maternity unit.",
+        f"Any bleeding or spotting from your vagina, or your waters breaking or leaking. {call}",
+        f"Your baby moving less than usual, or differently. {call}",
+        f"Painful contractions that come regularly. {call}",
+        "A severe headache, any change in your eyesight, or new swelling of your face or "
+        f"hands. {call}",
+        f"A fever, chills or other signs of an infection. {call}",
+        f"Being sick again and again. {call}",
     ]
     assert by_tier["call"] == by_tier["expected"] == []
     assert not [t for t in texts(watch, "call") if "bleeding" in t or "contraction" in t]
@@ -507,7 +510,7 @@ def test_reminder_line(plan_of: Callable[..., Plan]) -> None:
     line = reminder_line(diabetic, diabetic.doses[0])
     assert line is not None and line.startswith("Call the clinic today: Check your blood sugar")
     unknown = plan_of(
-        '[[phase]]\ndrug = "Ocrelizumab"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
+        '[[phase]]\ndrug = "Ocrelizumab"\nclass = "other"\ntablets = ["100 mg"]\ndose = "100 mg"\n'
         'days = 2\nat = ["08:00"]\n'
     )
     assert reminder_line(unknown, unknown.doses[0]) is None
@@ -569,7 +572,10 @@ def test_watch_command(runner: CliRunner) -> None:
     assert result.output == listed.replace("\u00a0", " ")
     assert "\u00a0" not in result.output
     assert "Your steroid doses are at 8:00 AM and 9:00 AM." in result.output
-    assert "\nDays 1–7, MS relapse\n  call: A fever or an infection." in result.output
+    assert (
+        "\nDays 1–7, MS relapse\n  call: A fever, chills or other signs of an infection."
+        in result.output
+    )
     assert "\n  emergency: Sudden loss of sight, of walking" in result.output
 
 

@@ -89,10 +89,18 @@ def check(
     if "pregnancy" in regimen.conditions:
         for phase in regimen.phases:
             if phase.drug is not None and phase.drug.fluorinated:
+                # Into a muscle, it is the antenatal course given for the baby's lungs
+                # (clinical-reference-3 §3): the same fact, said for what it is for.
+                purpose = (
+                    ": that is the purpose of antenatal corticosteroids (for the baby's lungs, "
+                    "given into a muscle); confirm that this is the indication"
+                    if phase.route == "im"
+                    else "; confirm the choice for a pregnant patient"
+                )
                 engine.warn(
                     "pregnancy-fluorinated",
                     f"{phase.drug.display} reaches the baby far more than prednisolone "
-                    "or methylprednisolone; confirm the choice for a pregnant patient",
+                    f"or methylprednisolone{purpose}",
                     f"{phase.place}.drug",
                 )
 
@@ -374,10 +382,17 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
     for phase in engine.regimen.phases:
         if phase.drug is None and phase.drug_id not in seen_unknown:
             seen_unknown.add(phase.drug_id)
+            if phase.declared_class == "glucocorticoid":
+                said = (
+                    "its doses are not checked or converted to prednisone; as a declared "
+                    "glucocorticoid it gets taper's general steroid advice, with the card, "
+                    "vaccine and adrenal advice judged by the course's length alone"
+                )
+            else:
+                said = "its doses are not checked and it has no watch list"
             engine.warn(
                 "unknown-drug",
-                f'"{phase.drug_text}" is not in taper\'s drug list: its doses are not '
-                "checked and it has no watch list",
+                f'"{phase.drug_text}" is not in taper\'s drug list: {said}',
                 f"{phase.place}.drug",
             )
         drug = phase.drug
@@ -560,6 +575,20 @@ def _check_adrenal(
                 "suddenly. Confirm how the course ends, and watch for adrenal insufficiency "
                 "after it",
             )
+    by_length = sorted(
+        item.dose.day
+        for item in scheduled
+        if _counted_by_length(item.phase) and item.dose.amount is not None
+    )
+    if above_low < ADRENAL_LOW_DAYS and above_high <= ADRENAL_HIGH_DAYS and by_length:
+        span = by_length[-1] - by_length[0] + 1
+        if span >= ADRENAL_LOW_DAYS:
+            engine.warn(
+                "adrenal",
+                f"a glucocorticoid with no prednisone equivalence in taper is given over {span} "
+                "days: judged by length alone, this course can suppress the adrenal glands. "
+                "Taper rather than stop suddenly, and watch for adrenal insufficiency after it",
+            )
     if above_low >= ADRENAL_LOW_DAYS or above_high > ADRENAL_HIGH_DAYS:
         engine.warn(
             "adrenal",
@@ -568,6 +597,14 @@ def _check_adrenal(
             "days: long and high enough to suppress the adrenal glands. Taper rather than stop "
             "suddenly, and watch for adrenal insufficiency after the course",
         )
+
+
+def _counted_by_length(phase: Phase) -> bool:
+    """A steroid phase whose dose has no prednisone equivalence in taper (a declared
+    glucocorticoid, oral budesonide): its rules go by the course's length (issue 25, H1)."""
+    if phase.drug is None:
+        return phase.declared_class == "glucocorticoid"
+    return bool(phase.drug.drug_class == "steroid" and phase.drug.counsel_by_length)
 
 
 # -- issue 12: emergency number and care team (H3, M3) -----------------------------------------
@@ -628,6 +665,19 @@ def _check_care_team(engine: _Engine) -> None:
             'problem. Add it in [care_team], such as phone = "212-555-0100"',
             "care_team.phone",
         )
+    # The watch list names these contacts for what cannot wait (issue 25, M4).
+    for condition, key, who in (
+        ("pregnancy", "maternity_phone", "the maternity unit"),
+        ("chemotherapy", "oncology_phone", "the cancer centre's 24-hour line"),
+    ):
+        if condition in regimen.conditions and not team.get(key):
+            engine.warn(
+                "no-contact-phone",
+                f"the patient has {condition}, and the handout tells them to call {who} "
+                "straight away for some signs, but its number is not given: the handout asks "
+                f'the patient to write it in. Add it in [care_team], such as {key} = "..."',
+                f"care_team.{key}",
+            )
 
 
 # -- issue 12 H1: 10x slips ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from taper.read.errors import Problem, RegimenError
 from taper.read.instants import moment
 from taper.read.quantities import number_text, quantity_text
 from taper.read.regimen import (
+    DECLARED_CLASSES,
     MAX_COURSE_DAYS,
     MAX_REMINDERS,
     MAX_REMINDERS_PER_DAY,
@@ -948,8 +949,11 @@ class _Engine:
             liquid=phase.liquid.text if phase.liquid else None,
             sessions=phase.sessions,
             known_drug=phase.drug is not None,
-            drug_class=phase.drug.drug_class if phase.drug else None,
+            drug_class=phase.drug.drug_class
+            if phase.drug
+            else DECLARED_CLASSES.get(phase.declared_class or ""),
             given_by=phase.given_by,
+            missed=phase.missed,
             vial=phase.container.text
             if phase.container and phase.container.kind == "vial"
             else None,
@@ -1065,7 +1069,7 @@ class _Engine:
                 days = list(entry.days)
             else:
                 days = list(range(1, end_day + 1))
-            items.append(PrescriberWatch(entry.tier, entry.text, tuple(days)))
+            items.append(PrescriberWatch(entry.tier, entry.text, tuple(days), entry.replaces))
         return tuple(items)
 
     def pack_lines(self, scheduled: list[_ScheduledDose]) -> tuple[PackLine, ...]:
@@ -1277,4 +1281,5 @@ def _made_dose(
         take=phase.take,
         liquid=phase.liquid.text if phase.liquid is not None else None,
         push=safety.is_iv_push(phase.drug_id, phase.route, phase.duration_min),
+        caregiver=phase.given_by == "caregiver",
     )

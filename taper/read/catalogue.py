@@ -47,6 +47,12 @@ class Drug(NamedTuple):
     equivalence_approximate: bool
     fluorinated: bool
     limits: tuple[DoseLimit, ...]
+    # What the patient handout says about taking this product (grapefruit, crushing, mixing),
+    # each (form, text): form "tablets", "liquid" or "" for both.
+    notes: tuple[tuple[str, str], ...] = ()
+    # A steroid with no prednisone equivalence (oral budesonide): the card, vaccine, bone and
+    # adrenal rules go by the course's length alone.
+    counsel_by_length: bool = False
 
     def limit_for(self, route: str) -> DoseLimit | None:
         return next((limit for limit in self.limits if limit.route == route), None)
@@ -90,6 +96,8 @@ def drugs() -> dict[str, Drug]:
             equivalence_approximate=bool(entry.get("equivalence_approximate", False)),
             fluorinated=bool(entry.get("fluorinated", False)),
             limits=limits,
+            notes=tuple((n.get("form", ""), n["text"]) for n in entry.get("note", [])),
+            counsel_by_length=bool(entry.get("counsel_by_length", False)),
         )
     return catalogue
 
@@ -163,6 +171,13 @@ def drug_suggestions(name: str) -> list[str]:
     from taper.read.text import skeleton
 
     return difflib.get_close_matches(_fold(skeleton(name)), list(_names()), n=3, cutoff=0.75)
+
+
+@cache
+def watch_item_ids() -> frozenset[str]:
+    """The ids of the built-in watch items (``data/watch.toml``): a regimen's ``[[watch]]
+    replaces`` names one (issue 25, H2)."""
+    return frozenset(item["id"] for item in read_data("watch.toml")["item"] if "id" in item)
 
 
 @cache

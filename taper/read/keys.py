@@ -98,6 +98,11 @@ KEYS: tuple[Key, ...] = (
     Key("care_team", "prescriber", "text", "", "the prescriber's name", TEXT),
     Key("care_team", "nurse", "text", "", "the nurse's name", TEXT),
     Key("care_team", "pharmacy", "text", "", "the pharmacy's name and phone", TEXT),
+    # Named contacts the watch list's items point to (issue 25, M4).
+    Key("care_team", "maternity", "text", "", "the maternity unit's name (pregnancy)", None),
+    Key("care_team", "maternity_phone", "text", "", "the maternity unit's phone", None),
+    Key("care_team", "oncology", "text", "", "a cancer centre's 24-hour line (name)", None),
+    Key("care_team", "oncology_phone", "text", "", "the cancer centre's 24-hour phone", None),
     # [[phase]]
     Key("phase", "name", "text", "the drug's name", "the phase's name (unique)", TEXT),
     Key("phase", "drug", "text", "required", "generic, brand or common name", TEXT),
@@ -153,6 +158,15 @@ KEYS: tuple[Key, ...] = (
     Key("phase", "taper", "inline table", "", "a taper rule (from, to, by, every)", SECTION),
     Key("phase", "vial", "text", "", 'dispense whole multi-dose vials ("5 mL")', None),
     Key("phase", "injector", "text", "", 'whole single-dose injectors ("80 units")', None),
+    Key(
+        "phase",
+        "class",
+        "text",
+        "",
+        'a drug not in the catalogue: "glucocorticoid" or "other" (required then)',
+        None,
+    ),
+    Key("phase", "missed", "text", "", "the prescriber's missed-dose advice", None),
     # phase.steps
     Key("phase.steps", "dose", "text", "", "the step's dose at each time", TEXT),
     Key("phase.steps", "days", "whole number", "required", "the step's days", WHOLE),
@@ -177,7 +191,7 @@ KEYS: tuple[Key, ...] = (
     Key("also", "duration", "text", "", "an appointment's length", TEXT),
     Key("also", "where", "text", "", "where it is", TEXT),
     # [[watch]]
-    Key("watch", "tier", "text", "required", "emergency | call | expected", TEXT),
+    Key("watch", "tier", "text", "required", "emergency | now | call | expected", TEXT),
     Key("watch", "text", "text", "required", "the item, as the patient reads it", TEXT),
     Key("watch", "during", "list of texts", "", "the phases it applies to", LIST),
     Key(
@@ -188,6 +202,7 @@ KEYS: tuple[Key, ...] = (
         "the course days; neither: the whole course",
         DAYS,
     ),
+    Key("watch", "replaces", "list of texts", "", "ids of built-in items it stands in for", None),
 )
 
 

@@ -80,7 +80,13 @@ PHASE_KEYS = keys_in("phase")
 STEP_KEYS = keys_in("phase.steps")
 TAPER_KEYS = keys_in("phase.taper")
 ALSO_KEYS = keys_in("also")
-INTERVAL_HOURS = (4, 6, 8, 12)  # every = "6h": round-the-clock series
+# every = "6h": round-the-clock series; "24h": a day apart in elapsed hours (antenatal
+# betamethasone, 2 doses 24 hours apart across a clock change too)
+INTERVAL_HOURS = (4, 6, 8, 12, 24)
+#: ``class`` on a phase: what a drug taper's catalogue does not list is (issue 25, H1). A
+#: systemic glucocorticoid gets the general steroid counselling, judged by the course's length
+#: (its dose cannot be checked or converted); another medicine gets no steroid counselling.
+DECLARED_CLASSES = {"glucocorticoid": "steroid", "other": None}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CAP_UNITS = ("mg", "g", "mcg", "units")
 DOSING_FORMS = ("dose", "steps", "taper", "sessions")
@@ -149,6 +155,7 @@ class WatchEntry(NamedTuple):
     text: str
     during: tuple[str, ...]
     days: tuple[int, ...]
+    replaces: tuple[str, ...] = ()  # ids of built-in items this one stands in for
 
 
 class Phase(NamedTuple):
@@ -184,6 +191,8 @@ class Phase(NamedTuple):
     run: int = 1
     rounding: str = "nearest"  # round = "up" | "nearest" | "down": a per-weight dose's rounding
     round_given: bool = False  # the file said round = ... (the warning says so)
+    declared_class: str | None = None  # class = "glucocorticoid" | "other" (unknown drugs)
+    missed: str | None = None  # the prescriber's missed-dose advice for this phase
 
     @property
     def display(self) -> str:
@@ -879,6 +888,8 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         return None
     r.known_keys(table, place, PHASE_KEYS)
     drug_text, drug, misspelt = _phase_drug(r, table, place)
+    declared_class = _declared_class(r, table, place, drug, drug_text, reported=misspelt)
+    missed = r.text(table, "missed", place, example='"Call the clinic before your infusion."')
     route = _phase_route(r, table, place, drug)
     given_name = r.text(table, "name", place)
     name = (given_name or (drug.display if drug else drug_text) or f"Phase {number}").strip()
@@ -915,7 +926,7 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
     if pack is not None and form == "pack":
         form = "steps"
     steps = dosing.steps
-    return Phase(  # every field by name: a Phase has 26
+    return Phase(  # every field by name: a Phase has 28
         index=number,
         place=place,
         name=name,
@@ -945,7 +956,49 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         rounding=rounding or "nearest",
         round_given=rounding is not None,
         **_rhythm(table, steps),
+        declared_class=declared_class,
+        missed=missed,
     )
+
+
+def _declared_class(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    drug: Drug | None,
+    drug_text: str | None,
+    *,
+    reported: bool,
+) -> str | None:
+    """``class`` on a phase. A drug the catalogue does not know must say what it is: a systemic
+    glucocorticoid taper does not list would otherwise get no steroid counselling at all (no
+    "do not stop suddenly", no card, no adrenal signs, an empty emergency tier: issue 25, H1)."""
+    text = r.text(table, "class", place, example='"glucocorticoid"')
+    value = text.strip().lower() if text is not None else None
+    if value is not None and value not in DECLARED_CLASSES:
+        r.problem(
+            f"{place}.class",
+            f'unknown class "{text}"; use "glucocorticoid" (a steroid taken by mouth or '
+            'injection that taper does not list) or "other" (any other medicine)',
+        )
+        return None
+    if drug is not None:
+        if value is not None and DECLARED_CLASSES[value] != drug.drug_class:
+            r.problem(
+                f"{place}.class",
+                f"{drug.display} is in taper's drug list (class {drug.drug_class}); remove class",
+            )
+        return None
+    if value is None and drug_text and not reported:
+        r.problem(
+            f"{place}.drug",
+            f'"{drug_text}" is not in taper\'s drug list. If it is a steroid taken by mouth or '
+            'injection (a systemic glucocorticoid), add class = "glucocorticoid" to the phase: '
+            "the handouts then give the general steroid advice, judged by the course's length, "
+            'and its dose is not checked. For any other medicine add class = "other" (it gets '
+            "no steroid advice; add its warning signs with [[watch]])",
+        )
+    return value
 
 
 def _duration(r: _Reader, table: dict[str, Any], place: str) -> int | None:
@@ -1938,7 +1991,8 @@ GIVERS = ("staff", "patient", "caregiver")
 # the phase must say who (given_by), so a home course is never "administered by staff".
 DEFAULT_GIVER = {"oral": "patient", "iv": "staff", "procedure": "staff"}
 WATCH_KEYS = keys_in("watch")
-WATCH_TIERS = ("emergency", "call", "expected")
+# "now": call straight away, day or night (a fever after chemotherapy, issue 25 H2).
+WATCH_TIERS = ("emergency", "now", "call", "expected")
 WATCH_TEXT_MAX = 300
 _ROUTE_NAMES = {"im": "into a muscle (im)", "sc": "under the skin (sc)"}
 
@@ -2081,13 +2135,40 @@ def _watch_entries(r: _Reader, raw: Any, phase_names: list[str]) -> tuple[WatchE
             r.problem(f"{place}.during", "is empty; name a phase, or remove during")
         during = _phases_named(r, names, phase_names)
         days = _course_days(r, table, place)
+        replaces = _replaced_items(r, table, place)
         if len(r.problems) == before and tier is not None and text is not None:
             entries.append(
                 WatchEntry(
-                    number, place, tier, " ".join(text.split()), tuple(during), tuple(sorted(days))
+                    number,
+                    place,
+                    tier,
+                    " ".join(text.split()),
+                    tuple(during),
+                    tuple(sorted(days)),
+                    tuple(replaces),
                 )
             )
     return tuple(entries)
+
+
+def _replaced_items(r: _Reader, table: dict[str, Any], place: str) -> list[str]:
+    """``replaces``: the built-in watch items (by id) the prescriber's item stands in for, so
+    that one page never gives two instructions for one sign (issue 25, H2)."""
+    from taper.read.catalogue import watch_item_ids
+
+    known = watch_item_ids()
+    replaced: list[str] = []
+    for name, where in r.texts(table, "replaces", place) or []:
+        if name.strip() in known:
+            replaced.append(name.strip())
+        else:
+            r.problem(
+                where,
+                f'no built-in watch item is called "{name}"'
+                f"{_did_you_mean(name.strip(), sorted(known))}; the ids are listed in the "
+                f"README (The watch list): {', '.join(sorted(known))}",
+            )
+    return replaced
 
 
 def _phases_named(

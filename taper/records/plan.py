@@ -82,6 +82,7 @@ class Dose(NamedTuple):
     take: str | None = None  # the phase's own words, as the clinician wrote them ("with food")
     liquid: str | None = None  # the concentration's text when measured from a liquid
     push: bool = False  # an IV dose given as an injection into a vein (IV push, issue 12)
+    caregiver: bool = False  # given_by = "caregiver": "give your child..." (issue 25, L1)
 
 
 class Event(NamedTuple):
@@ -160,6 +161,7 @@ class PhasePlan(NamedTuple):
     given_by: str = "patient"  # staff | patient | caregiver
     vial: str | None = None  # "5 mL": dispensed as whole multi-dose vials
     injector: str | None = None  # "80 units": dispensed as whole single-dose injectors
+    missed: str | None = None  # the prescriber's missed-dose advice (replaces the default)
 
 
 class DispenseLine(NamedTuple):
@@ -265,6 +267,10 @@ class CareTeam(NamedTuple):
     nurse: str | None = None
     pharmacy: str | None = None
     emergency: str | None = None  # as the file gave it; Plan.emergency is the number in use
+    maternity: str | None = None  # the maternity unit's name
+    maternity_phone: str | None = None
+    oncology: str | None = None  # a cancer centre's 24-hour line
+    oncology_phone: str | None = None
 
 
 class Emergency(NamedTuple):
@@ -278,9 +284,10 @@ class Emergency(NamedTuple):
 class PrescriberWatch(NamedTuple):
     """A prescriber's own watch item (``[[watch]]``) on the course days it covers."""
 
-    tier: str  # emergency | call | expected
+    tier: str  # emergency | now | call | expected
     text: str
     days: tuple[int, ...]
+    replaces: tuple[str, ...] = ()  # ids of built-in items it stands in for
 
 
 class Plan(NamedTuple):

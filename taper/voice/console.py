@@ -167,6 +167,10 @@ def free_texts(plan: Plan) -> list[tuple[str, str]]:
         found.append(("title", plan.title))
     if plan.care_team.clinic:
         found.append(("care_team.clinic", plan.care_team.clinic))
+    for contact in ("maternity", "oncology"):
+        name = getattr(plan.care_team, contact)
+        if name:
+            found.append((f"care_team.{contact}", name))
     with speaking(plan.language):
         for number, phase in enumerate(plan.phases, start=1):
             if drug_word(phase.name) == phase.name and phase.name != phase.drug_name:
@@ -175,6 +179,8 @@ def free_texts(plan: Plan) -> list[tuple[str, str]]:
                 found.append((f"phase[{number}].where", phase.where))
             if phase.take and take_words(phase.take) == phase.take.strip():
                 found.append((f"phase[{number}].take", phase.take))
+            if phase.missed:
+                found.append((f"phase[{number}].missed", phase.missed))
     seen: set[int] = set()
     for event in plan.events:
         if event.index not in seen:

@@ -54,19 +54,23 @@ def patient_notes(plan: Plan) -> list[str]:
     if any(d.route == "oral" for d in plan.doses) and any(
         take_is_food(p.take) for p in plan.phases
     ):
-        if any(d.tablets for d in plan.doses):
+        tablets = any(d.tablets for d in plan.doses)
+        oral = [p for p in plan.phases if p.route == "oral"]
+        if oral and all(p.given_by == "caregiver" for p in oral):
+            if tablets:
+                notes.append(
+                    _("Give the tablets with food. This helps protect your child's stomach.")
+                )
+            else:
+                notes.append(
+                    _("Give the medicine with food. This helps protect your child's stomach.")
+                )
+        elif tablets:
             notes.append(_("Take your tablets with food. This helps protect your stomach."))
         else:
             notes.append(_("Take your medicine with food. This helps protect your stomach."))
     if "adrenal" in codes:
-        notes.append(
-            _(
-                "Do not stop taking your tablets early, and do not skip doses: after a "
-                "course this long, stopping suddenly can make you unwell. If you cannot "
-                "take a dose, {call}.",
-                call=call_the_clinic(plan),
-            )
-        )
+        notes.append(stop_note(plan))
     if any(not d.doses and d.phases for d in plan.days):
         notes.append(
             _(
@@ -85,6 +89,78 @@ def patient_notes(plan: Plan) -> list[str]:
     for note in (liquid_note(plan), bone_note(plan)):
         if note is not None:
             notes.append(note)
+    notes.extend(product_notes(plan))
+    return notes
+
+
+def _by_caregiver(plan: Plan) -> bool:
+    """Every steroid the course gives at home is given by a caregiver (a parent): the handout
+    speaks to them about the child (L1)."""
+    home = [p for p in plan.phases if p.drug_class in ("steroid", "acth") and p.given_by != "staff"]
+    return bool(home) and all(p.given_by == "caregiver" for p in home)
+
+
+def stop_note(plan: Plan) -> str:
+    """Do not stop suddenly, in the words of how the course is given: tablets or a liquid,
+    taken or given by a caregiver, or infusions and injections staff give (L1, L4)."""
+    home = [p for p in plan.phases if p.drug_class in ("steroid", "acth") and p.given_by != "staff"]
+    call = call_the_clinic(plan)
+    if not home:
+        return _(
+            "Do not miss an infusion or injection without talking to your care team: after a "
+            "course this long, stopping suddenly can make you unwell. If you cannot come for "
+            "one, {call} the same day.",
+            call=call,
+        )
+    tablets = any(d.tablets for d in plan.doses if d.phase in {p.name for p in home})
+    if all(p.given_by == "caregiver" for p in home):
+        if tablets:
+            return _(
+                "Do not stop giving the tablets early, and do not skip doses: after a course "
+                "this long, stopping suddenly can make your child unwell. If you cannot give a "
+                "dose, {call}.",
+                call=call,
+            )
+        return _(
+            "Do not stop giving the medicine early, and do not skip doses: after a course this "
+            "long, stopping suddenly can make your child unwell. If you cannot give a dose, "
+            "{call}.",
+            call=call,
+        )
+    if tablets:
+        return _(
+            "Do not stop taking your tablets early, and do not skip doses: after a "
+            "course this long, stopping suddenly can make you unwell. If you cannot "
+            "take a dose, {call}.",
+            call=call,
+        )
+    return _(
+        "Do not stop taking your medicine early, and do not skip doses: after a course this "
+        "long, stopping suddenly can make you unwell. If you cannot take a dose, {call}.",
+        call=call,
+    )
+
+
+def product_notes(plan: Plan) -> list[str]:
+    """How to take each product, from its label (grapefruit, crushing, mixing a liquid), in
+    the patient's language: ``note`` entries of the drug catalogue, for the forms the plan
+    dispenses."""
+    return [data_text(note, "drugs.toml") for note in product_note_texts(plan)]
+
+
+def product_note_texts(plan: Plan) -> list[str]:
+    """The label notes as the catalogue writes them (English: the pharmacist's sheet)."""
+    from taper.read.catalogue import find_drug
+
+    notes: list[str] = []
+    for phase in plan.phases:
+        drug = find_drug(phase.drug)
+        if drug is None or phase.route != "oral":
+            continue
+        forms = {"", "liquid" if phase.liquid else "tablets"}
+        for form, text in drug.notes:
+            if form in forms and text not in notes:
+                notes.append(text)
     return notes
 
 
@@ -214,8 +290,16 @@ def must_have_points(plan: Plan) -> list[str]:
     if needs_vaccine_advice(plan):
         threshold = quantity_text(vaccine_threshold_mg(plan).normalize(), "mg")
         points.append(str(text["vaccines"]).format(threshold=threshold))
-    steps = _oral_steroid_steps(plan)
-    if any(step.every == 1 for _, step in steps):
+    for phase in plan.phases:
+        if phase.missed:
+            points.append(str(text["missed_own"]).format(phase=phase.name, missed=phase.missed))
+    steps = [(p, s) for p, s in _oral_steroid_steps(plan) if not p.missed]
+    daily = [step for _, step in steps if step.every == 1]
+    if steps and sum(len(step.doses) * _doses_in(step) for _, step in steps) == 1:
+        points.append(str(text["missed_single"]))
+    elif any(len(step.doses) > 1 or step.every_hours for step in daily):
+        points.append(str(text["missed_several"]))
+    elif daily:
         points.append(str(text["missed"]))
     if any(step.every > 1 for _, step in steps):
         points.append(str(text["missed_every_other_day"]))
@@ -225,6 +309,11 @@ def must_have_points(plan: Plan) -> list[str]:
         points.append(str(text["liquid"]))
     if needs_bone_advice(plan):
         points.append(str(_data()["bone"]["pharmacist"]))
+    notes = product_note_texts(plan)
+    if notes:
+        points.append(str(text["label_notes"]).format(notes=" ".join(notes)))
+    if _by_caregiver(plan):
+        points.append(str(text["caregiver"]))
     return points
 
 
@@ -257,12 +346,29 @@ def _prednisone_mg(dose: Dose) -> Decimal:
     return dose.amount * MASS_UNITS[dose.unit] * 5 / drug.prednisone_equivalent.in_mg()
 
 
+#: A day of a steroid whose dose taper cannot convert to prednisone (a declared glucocorticoid,
+#: oral budesonide) meets every dose threshold: its rules go by the course's length alone.
+BY_LENGTH = Decimal("Infinity")
+
+
+def counted_by_length(phase: PhasePlan) -> bool:
+    """A steroid phase with no prednisone equivalence in taper (issue 25, H1)."""
+    from taper.read.catalogue import find_drug
+
+    if phase.drug_class != "steroid":
+        return False
+    drug = find_drug(phase.drug)
+    return drug.counsel_by_length if drug is not None else not phase.known_drug
+
+
 def steroid_days(plan: Plan, *, averaged: bool) -> dict[int, Decimal]:
     """Prednisone-equivalent mg on each course day with a steroid. ``averaged``: the days of an
-    every-other-day step count at the step's daily average (its off days too)."""
+    every-other-day step count at the step's daily average (its off days too). A steroid taper
+    cannot convert counts as above every threshold (``BY_LENGTH``)."""
     totals: dict[int, Decimal] = defaultdict(Decimal)
+    by_length = {phase.name for phase in plan.phases if counted_by_length(phase)}
     for dose in plan.doses:
-        totals[dose.day] += _prednisone_mg(dose)
+        totals[dose.day] += BY_LENGTH if dose.phase in by_length else _prednisone_mg(dose)
     if averaged:
         for phase in plan.phases:
             for step in phase.steps:
@@ -341,22 +447,61 @@ Section = tuple[str, list[Rich]]
 
 
 def missed_dose(plan: Plan) -> Section | None:
-    """What to do about a missed dose of a steroid taken at home (§2)."""
-    steps = _oral_steroid_steps(plan)
-    if not steps:
-        return None
+    """What to do about a missed dose (§2): the prescriber's own words for a phase that has
+    them (``missed``); one rule for the steroid taken at home (a course with several doses a
+    day gets the several-a-day rule only, L2/L3); a single-dose course never "skip it" (M5);
+    a course whose doses staff give says what to do if one cannot happen (L4)."""
     text = _data()["missed"]
+    caregiver = any(p.given_by == "caregiver" for p in plan.phases if p.route == "oral")
+    words = {**text, **text["caregiver"]} if caregiver else text
+    call = call_the_clinic(plan)
     lines: list[Rich] = []
-    daily = [step for _, step in steps if step.every == 1]
-    if any(len(step.doses) == 1 for step in daily):
-        lines.append((_t(text["once_daily"]),))
-    if any(len(step.doses) > 1 for step in daily):
-        lines.append((_t(text["more_than_once"]),))
-    if daily:
-        lines.append((Strong(_t(text["never_double"])),))
-    if any(step.every > 1 for _, step in steps):
-        lines.append((_t(text["every_other_day"]),))
+    own = [p for p in plan.phases if p.missed]
+    for phase in own:
+        if len(plan.phases) > 1:
+            lines.append(
+                (
+                    Strong(_t(text["phase_heading"]).format(phase=phase.name)),
+                    " ",
+                    phase.missed or "",
+                )
+            )
+        else:
+            lines.append((phase.missed or "",))
+    steps = [(p, s) for p, s in _oral_steroid_steps(plan) if not p.missed]
+    if steps:
+        if sum(len(step.doses) * _doses_in(step) for _, step in steps) == 1:
+            lines.append((_t(words["single_dose"]).format(call=call),))
+            return _t(text["heading"]), lines
+        daily = [step for _, step in steps if step.every == 1]
+        if any(len(step.doses) > 1 or step.every_hours for step in daily):
+            lines.append((_t(words["more_than_once"]),))
+        elif daily:
+            lines.append((_t(words["once_daily"]),))
+        if daily:
+            lines.append((Strong(_t(words["never_double"])),))
+        if any(step.every > 1 for _, step in steps):
+            lines.append((_t(text["every_other_day"]),))
+    staff = [
+        p
+        for p in plan.phases
+        if not p.missed
+        and p.route in STAFF_ROUTES
+        and p.given_by == "staff"
+        and p.drug_class in ("steroid", "acth")
+    ]
+    if staff and not steps:
+        lines.append((_t(text["staff_dose"]).format(call=call),))
+    if not lines:
+        return None
     return _t(text["heading"]), lines
+
+
+def _doses_in(step: StepPlan) -> int:
+    """How many days of the step carry doses."""
+    if step.every_hours and step.series_doses:
+        return step.series_doses
+    return len(range(0, step.days, step.every))
 
 
 def looking_after_yourself(plan: Plan) -> list[Section]:
@@ -368,7 +513,8 @@ def looking_after_yourself(plan: Plan) -> list[Section]:
     if missed is not None:
         sections.append(missed)
     if steroid:
-        lines: list[Rich] = [(_t(data["others"]["text"]),)]
+        others = data["others"]["caregiver" if _by_caregiver(plan) else "text"]
+        lines: list[Rich] = [(_t(others),)]
         if any(p.drug_class == "acth" for p in plan.phases):
             lines.append((_t(data["others"]["acth"]),))
         sections.append((_t(data["others"]["heading"]), lines))
@@ -384,12 +530,21 @@ def card_section(plan: Plan, words: Words) -> list[Section]:
     if not needs_card(plan):
         return []
     card = _data()["card"]["text"]
-    carry = card["card_gb"] if words.country == "GB" else card["card"]
-    sections: list[Section] = [(_t(card["heading"]), [(_t(card["intro"]),), (Strong(_t(carry)),)])]
+    child = "_caregiver" if _by_caregiver(plan) else ""
+    carry = card[f"card_gb{child}"] if words.country == "GB" else card[f"card{child}"]
+    intro = card[f"intro{child}"]
+    sections: list[Section] = [(_t(card["heading"]), [(_t(intro),), (Strong(_t(carry)),)])]
     # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they
     # would tell the patient to keep taking a steroid they were never given.
     if any(phase.drug_class == "steroid" for phase in plan.phases):
-        sections.append((_t(card["sick_heading"]), [(_t(line),) for line in card["sick"]]))
+        home = [p for p in plan.phases if p.drug_class == "steroid" and p.route == "oral"]
+        if home and all(p.given_by == "caregiver" for p in home):
+            sick = card["sick_caregiver"]
+        elif home and not any(d.tablets for d in plan.doses):
+            sick = card["sick_liquid"]
+        else:
+            sick = card["sick"]
+        sections.append((_t(card[f"sick_heading{child}"]), [(_t(line),) for line in sick]))
     return sections
 
 
@@ -411,21 +566,31 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     except ValueError:  # February 29
         until = last.replace(year=last.year + 1, day=28)
     data = _data()["adrenal"]
-    when = _t(data["when"]).format(last_date=long_date(last), until=long_date(until))
+    from taper.voice.watch import low_steps_start
+
+    low = low_steps_start(plan)
+    when = _t(data["when_low" if low is not None else "when"]).format(
+        last_date=long_date(last),
+        until=long_date(until),
+        low_date=long_date(date_of(plan, low)) if low is not None else "",
+    )
     signs = [
         data_text(str(item["text"]))
         for item in read_data("watch.toml")["item"]
         if item.get("trigger") == "adrenal" and item.get("tier") == "call"
     ]
-    return _t(data["heading"]), when, signs, _t(data["emergency"])
+    heading = data["heading_caregiver" if _by_caregiver(plan) else "heading"]
+    return _t(heading), when, signs, _t(data["emergency"])
 
 
 def liquid_note(plan: Plan) -> str | None:
     """Measuring a liquid: an oral syringe, in mL (§4)."""
     if any(d.route == "oral" and d.volume_ml is not None and not d.tablets for d in plan.doses):
-        return _t(_data()["liquid"]["text"])
+        return _t(_data()["liquid"]["caregiver" if _by_caregiver(plan) else "text"])
     return None
 
 
 def bone_note(plan: Plan) -> str | None:
-    return _t(_data()["bone"]["patient"]) if needs_bone_advice(plan) else None
+    if not needs_bone_advice(plan):
+        return None
+    return _t(_data()["bone"]["patient_caregiver" if _by_caregiver(plan) else "patient"])

@@ -262,6 +262,8 @@ def take_words(take: str) -> str:
         "with supper": p_("take", "with supper"),
         "with dinner": p_("take", "with dinner"),
         "with food or milk": p_("take", "with food or milk"),
+        "with or after food": p_("take", "with or after food"),
+        "after food": p_("take", "after food"),
         "in the morning": p_("take", "in the morning"),
         "in the morning with food": p_("take", "in the morning with food"),
     }
@@ -409,6 +411,10 @@ def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
             series = series_patient(step.every_hours, step.series_doses, dose.time, style)
             return _("{what} {series}", what=what, series=series)
         at = when_patient(dose, style)
+        if step.days == 1:
+            # A single day: "once a day" would read as a daily course.
+            # Translators: "40 mg (2 tabletas de 20 mg) una vez a las 8:00 a.m.".
+            return _("{what} once {at}", what=what, at=at)
         if step.every == 1:
             # Translators: "40 mg (2 tabletas de 20 mg) una vez al día a las 8:00 a.m.".
             return _("{what} once a day {at}", what=what, at=at)
@@ -460,7 +466,16 @@ def _dose_kind(phase: PhasePlan, how_much: str) -> str:
 
 
 def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:
-    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``."""
+    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``; a day apart: ``every
+    24 hours: 2 doses, the first at 10:00 AM`` (not "day and night")."""
+    if hours == 24:
+        # Translators: "cada 24 horas: 2 dosis, la primera a las 10:00 a.m."; {first} is the
+        # time with its preposition.
+        return _(
+            "every 24 hours: {count} doses, the first {first}",
+            count=count,
+            first=at_clock(first, style),
+        )
     # Translators: "cada 6 horas, de día y de noche: 12 dosis, la primera a las 6:00 p.m.";
     # {first} is the time with its preposition ("a las 6:00 p.m.", "a medianoche").
     return _(
@@ -495,16 +510,35 @@ def _given_instructions(dose: Dose, amount: Decimal, unit: str) -> str:
     values = {"drug": drug, "amount": how_much}
     if dose.tablets:
         values["tablets"] = tablet_phrase(dose.tablets)
-        text = _("Take {tablets} ({amount}) by mouth.", **values)
-        if take:
-            text = _("Take {tablets} ({amount}) by mouth, {take}.", take=take_words(take), **values)
+        if dose.caregiver:
+            # A caregiver gives it (a parent): the words speak to them about the child (L1).
+            text = _("Give your child {tablets} ({amount}) by mouth.", **values)
+            if take:
+                text = _(
+                    "Give your child {tablets} ({amount}) by mouth, {take}.",
+                    take=take_words(take),
+                    **values,
+                )
+        else:
+            text = _("Take {tablets} ({amount}) by mouth.", **values)
+            if take:
+                text = _(
+                    "Take {tablets} ({amount}) by mouth, {take}.", take=take_words(take), **values
+                )
         if has_halves(dose.tablets):
             text = _("{sentence} Cut tablets in half along the score line.", sentence=text)
         return text
     if dose.volume_ml is not None and dose.liquid is not None:
         values["volume"] = number_text(dose.volume_ml, "mL")
         values["liquid"] = dose.liquid
-        if route == "oral":
+        if route == "oral" and dose.caregiver:
+            # Translators: {liquid} is the concentration, "22.75 mg/mL"; a parent gives it.
+            text = _(
+                "Measure {volume} mL of the {liquid} liquid ({amount}) and give it to your "
+                "child by mouth.",
+                **values,
+            )
+        elif route == "oral":
             # Translators: {liquid} is the concentration, "5 mg/5 mL".
             text = _(
                 "Measure {volume} mL of the {liquid} liquid ({amount}) and take it by mouth.",

@@ -87,6 +87,15 @@ class _Patient:
         return _("Nothing listed for this course. If you are worried, call the clinic.")
 
     @property
+    def nothing_listed_emergency(self) -> str:
+        # The emergency tier is never empty and never says "call the clinic" (issue 25, H1).
+        return _(
+            "taper has no emergency signs listed for this medicine. Ask your care team which "
+            "signs need emergency help. If you feel seriously unwell, do not wait: call for "
+            "help now."
+        )
+
+    @property
     def call_signs(self) -> str:
         return _("Call the clinic the same day if you have any of these:")
 

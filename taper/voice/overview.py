@@ -26,6 +26,7 @@ from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, minutes_text
 from taper.voice.times import clock, date_of, date_range, medium_date, moment, weekday_name
 from taper.voice.watch import watch_list
+from taper.voice.watchwords import call_contact
 from taper.voice.words import Words
 
 # A row of a two-column table: the "When" cell and the "What" cell, each as lines.
@@ -298,12 +299,23 @@ def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
         ),
         ("call", _("Call the clinic today"), call_clinic(plan)),
     ]
-    if watch_list(plan).by_tier()["now"]:
+    now = watch_list(plan).by_tier()["now"]
+    if now:
+        # The heading names whom its items say to call (a maternity unit, a cancer centre's
+        # 24-hour line); items with a different contact name theirs (issue 25, M4).
+        # The prescriber's own lines say whom to call in their own words.
+        contacts = {item.contact for item in now if item.trigger != "prescriber"} or {None}
+        if len(contacts) == 1 and None not in contacts:
+            who = call_contact(plan, str(next(iter(contacts))))
+        elif None in contacts and len(contacts) > 1:
+            who = _("{call} Where a line names someone else, call them.", call=call_clinic(plan))
+        else:
+            who = call_clinic(plan)
         tiers.append(
             (
                 "now",
                 _("Call now, day or night"),
-                _("Do not wait until the next day. {call}", call=call_clinic(plan)),
+                _("Do not wait until the next day. {call}", call=who),
             )
         )
     tiers.append(

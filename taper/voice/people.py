@@ -24,7 +24,14 @@ def team_entries(team: CareTeam) -> list[tuple[str, str | None]]:
         (p_("contact", "Prescriber"), team.prescriber),
         (p_("contact", "Nurse"), team.nurse),
         (p_("contact", "Pharmacy"), team.pharmacy),
+        (p_("contact", "Maternity unit"), _contact(team.maternity, team.maternity_phone)),
+        (p_("contact", "Cancer centre, 24 hours"), _contact(team.oncology, team.oncology_phone)),
     ]
+
+
+def _contact(name: str | None, phone: str | None) -> str | None:
+    """A named contact with its number: ``St Mary's maternity unit, 020 7946 0200``."""
+    return ", ".join(part for part in (name, phone) if part) or None
 
 
 # When a plan carries no emergency number (a plan not built by the engine): never a made-up one.

@@ -30,7 +30,10 @@ MEALS = ("breakfast", "lunch", "supper")
 
 
 def series_sig(hours: int, count: int, days: int, first: str) -> str:
-    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``."""
+    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``; a day
+    apart: ``every 24 hours: 2 doses, first dose at 10:00``."""
+    if hours == 24:
+        return f"every 24 hours: {count} doses, first dose at {first}"
     return (
         f"every {hours} hours around the clock, first dose at {first}: "
         f"{count} doses over {days} day{'s' if days != 1 else ''}"
@@ -39,7 +42,8 @@ def series_sig(hours: int, count: int, days: int, first: str) -> str:
 
 def take_is_food(take: str | None) -> bool:
     """Whether a phase's ``take`` just says "with food"."""
-    return (take or "").strip().lower().rstrip(".") in ("with food", "with a meal", "with meals")
+    words = (take or "").strip().lower().rstrip(".")
+    return words in ("with food", "with a meal", "with meals", "with or after food", "after food")
 
 
 def times_a_day(count: int) -> str:
@@ -119,6 +123,9 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
         # or the cycles would read as one run of days.
         return f"{'No' if first else 'no'} dose for {count_words(step.days, 'day')}"
     verb = {"oral": "take", "iv": "give", "im": "inject", "sc": "inject"}.get(phase.route, "give")
+    caregiver = phase.route == "oral" and phase.given_by == "caregiver"
+    if caregiver:
+        verb = "give your child"
     if phase.route == "oral" and doses[0].volume_ml is not None and not doses[0].tablets:
         verb = "measure"
     if first:
@@ -131,7 +138,7 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
         "sc": "under the skin (SC)",
     }[phase.route]
     if phase.route == "oral" and verb.lower() == "measure":
-        route = "and take by mouth"
+        route = "and give to your child by mouth" if caregiver else "and take by mouth"
     over = (
         f" over {minutes_text(phase.duration_min)}"
         if phase.route == "iv" and phase.duration_min
@@ -171,7 +178,9 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
         text = f"{verb}{liquid} {how}: {and_list(pieces)} ({daily} a day){often}"
         take = ""
     meals = all(d.slot in MEALS for d in doses)
-    if take and not (meals and take_is_food(take)):
+    # The slot and `take` joined once: "with breakfast", never "with breakfast with food" or
+    # "with breakfast with breakfast" (L5).
+    if take and not (meals and take_is_food(take)) and take.lower().rstrip(".") not in text.lower():
         text += f" {take}"
     text += f" for {count_words(step.days, 'day')}"
     if step.every > 1:

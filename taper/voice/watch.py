@@ -19,6 +19,7 @@ plan's emergency number, never a fixed one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,7 +29,7 @@ from typing import Any
 from taper.read.catalogue import conditions, find_drug, read_data
 from taper.read.rules import depot_days
 from taper.read.units import MASS_UNITS
-from taper.records.plan import Dose, PhasePlan, Plan
+from taper.records.plan import Dose, PhasePlan, Plan, Warning
 from taper.voice import people
 from taper.voice.lang import language
 from taper.voice.watchwords import (
@@ -37,6 +38,7 @@ from taper.voice.watchwords import (
     data_text,
     group_label,
     lower_first,
+    overlap_warning,
     phase_watch_label,
     reminder_watch_line,
     watch_sentence,
@@ -54,16 +56,23 @@ ADRENAL_CODE = "adrenal"
 # Routes on which a nurse gives the dose, so checks before it belong on the nurse sheet.
 NURSE_ROUTES = ("iv", "im", "sc", "procedure")
 _CLASS_TRIGGER = {"acth": "acth", "ivig": "ivig", "plasma-exchange": "plasma-exchange"}
+# Whom an item may name: the regimen's [care_team] maternity / oncology contacts (M4).
+CONTACTS = ("maternity", "oncology")
 
 
 @dataclass(frozen=True)
 class WatchItem:
-    """One thing to watch for; ``tier`` is ``expected``, ``call`` or ``emergency``."""
+    """One thing to watch for; ``tier`` is ``expected``, ``call``, ``now`` or ``emergency``.
+    ``id`` names a built-in item (for ``replaces``); ``signs`` are the signs it gives an
+    instruction for; ``contact`` whom it says to call (``maternity``, ``oncology``)."""
 
     tier: str
     text: str
     trigger: str
     source: str
+    id: str = ""
+    signs: tuple[str, ...] = ()
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,10 @@ class _Spec:
     after_days: int = 0
     with_condition: str | None = None
     without_condition: str | None = None
+    id: str = ""
+    signs: tuple[str, ...] = ()
+    replaces: tuple[str, ...] = ()
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,7 @@ class _Data:
     checks: tuple[_Check, ...]
     high_dose_mg: Decimal
     adrenal_days: int
+    low_dose_mg: Decimal
     headings: dict[str, str]
     reminders: dict[str, str]
     labels: dict[str, str]
@@ -172,6 +186,10 @@ def data_problems(raw: dict[str, Any]) -> list[str]:
             "after_days",
             "with",
             "without",
+            "id",
+            "signs",
+            "replaces",
+            "contact",
         }
         if unknown:
             problems.append(f"{where}: unknown keys {sorted(unknown)}")
@@ -200,6 +218,15 @@ def data_problems(raw: dict[str, Any]) -> list[str]:
         for key in ("with", "without"):
             if key in item and item[key] not in conditions():
                 problems.append(f"{where}: unknown condition {item[key]!r} in {key}")
+        if item.get("contact", "maternity") not in CONTACTS:
+            problems.append(f"{where}: contact must be one of {', '.join(CONTACTS)}")
+    ids = [item["id"] for item in raw.get("item", []) if "id" in item]
+    if len(ids) != len(set(ids)):
+        problems.append("item ids must be unique")
+    for number, item in enumerate(raw.get("item", []), 1):
+        for replaced in item.get("replaces", []):
+            if replaced not in ids:
+                problems.append(f"item[{number}]: replaces unknown id {replaced!r}")
     for number, advice in enumerate(raw.get("advice", []), 1):
         where = f"advice[{number}]"
         for key in ("trigger", "text", "source"):
@@ -254,6 +281,10 @@ def _data() -> _Data:
                 after_days=item.get("after_days", 0),
                 with_condition=item.get("with"),
                 without_condition=item.get("without"),
+                id=item.get("id", ""),
+                signs=tuple(item.get("signs", ())),
+                replaces=tuple(item.get("replaces", ())),
+                contact=item.get("contact"),
             )
         )
     advice = tuple(
@@ -275,6 +306,7 @@ def _data() -> _Data:
         checks=checks,
         high_dose_mg=Decimal(raw["high_dose"]["prednisone_equivalent_mg_per_day"]),
         adrenal_days=int(raw["adrenal"]["days_after_last_dose"]),
+        low_dose_mg=Decimal(raw["adrenal"]["low_dose_prednisone_mg"]),
         headings={tier: raw["tier"][tier]["heading"] for tier in TIERS},
         reminders={tier: raw["tier"][tier]["reminder"] for tier in TIERS},
         labels=dict(raw.get("labels", {})),
@@ -352,6 +384,10 @@ def _phase_runs(plan: Plan, data: _Data) -> list[tuple[int, int, PhasePlan, froz
             if depot is not None and dosed:
                 last = max(last, dosed[-1] + depot - 1)
             runs.append((start, last, phase, current))
+        elif drug_class == "plasma-exchange":
+            # The line stays in until it is removed: to its removal day when the plan has one.
+            last = max([phase.last_day, *_line_removal_days(plan, phase.last_day)])
+            runs.append((phase.first_day, last, phase, frozenset({"plasma-exchange"})))
         elif drug_class in _CLASS_TRIGGER:
             runs.append(
                 (phase.first_day, phase.last_day, phase, frozenset({_CLASS_TRIGGER[drug_class]}))
@@ -359,6 +395,21 @@ def _phase_runs(plan: Plan, data: _Data) -> list[tuple[int, int, PhasePlan, froz
         else:
             runs.append((phase.first_day, phase.last_day, phase, frozenset()))
     return runs
+
+
+def _line_removal_days(plan: Plan, after: int) -> list[int]:
+    """The first day, on or after ``after``, of an [[also]] item that takes the line out: its
+    ``what`` names the line and its removal (``[line_removal]`` in the data), in any order."""
+    words = read_data("watch.toml")["line_removal"]
+    days = sorted(
+        event.day
+        for event in plan.events
+        if event.day >= after
+        and (found := set(re.findall(r"[a-z]+", event.what.lower())))
+        and found & set(words["line"])
+        and found & set(words["removal"])
+    )
+    return days[:1]
 
 
 def _phase_label(phase: PhasePlan, triggers: frozenset[str], data: _Data) -> str:
@@ -395,7 +446,18 @@ def _items(
     for spec in specs:
         match = next((t for t in spec.triggers if t in wanted), None)
         if match is not None and _applies(spec, conditions_, phase):
-            item = WatchItem(spec.tier, watch_sentence(spec.text, values), match, spec.source)
+            text = watch_sentence(spec.text, values)
+            if spec.contact is not None:
+                text = f"{text} {values[f'contact:{spec.contact}']}"
+            item = WatchItem(
+                spec.tier,
+                text,
+                match,
+                spec.source,
+                spec.id,
+                spec.signs,
+                spec.contact,
+            )
             items.append((item, spec.after_days))
     return tuple(items)
 
@@ -514,23 +576,87 @@ def _watch_list(plan: Plan) -> WatchList:
             label = group_label(first, last, data_text(data.labels["prescriber"]), data.labels)
             item = WatchItem(entry.tier, entry.text, "prescriber", PRESCRIBER_SOURCE)
             dated.append((first, 1, WatchGroup(label, first, last, (item,))))
+    replaced = {name for entry in plan.watch for name in entry.replaces}
 
     if any(w.code == ADRENAL_CODE for w in plan.warnings):
         steroid_days = sorted(_steroid_days(plan) | _acth_days(plan))
         if steroid_days:
             first = steroid_days[-1] + 1
+            low = low_steps_start(plan)
             after_items = tuple(item for item, _ in _items(data.specs, ["adrenal"], values))
             label = after_course_label(first, data.labels)
+            if low is not None:
+                label = after_course_label(low, data.labels, low_steps=True)
+                first = low
             last = first + data.adrenal_days - 1
             dated.append((first, 2, WatchGroup(label, first, last, after_items)))
 
     dated.sort(key=lambda entry: (entry[0], entry[1]))
+    # One page, one instruction for a sign: an item another present item (or the prescriber's
+    # own) stands in for is left out (issue 25, H2).
+    by_id = {spec.id: spec for spec in data.specs if spec.id}
+    present = {item.id for _, _, group in dated for item in group.items if item.id}
+    replaced |= {name for item_id in present for name in by_id[item_id].replaces}
+    dated = [
+        (first, rank, _without(group, replaced))
+        for first, rank, group in dated
+        if not group.items or _without(group, replaced).items
+    ]
     merged = _merge_prescriber(dated)
     return WatchList(
         tuple(merged),
         tuple(headings(plan).items()),
         _advice(plan, data),
     )
+
+
+def _without(group: WatchGroup, replaced: set[str]) -> WatchGroup:
+    items = tuple(item for item in group.items if not item.id or item.id not in replaced)
+    return (
+        group
+        if items == group.items
+        else WatchGroup(group.label, group.first_day, group.last_day, items)
+    )
+
+
+def with_watch_overlaps(plan: Plan) -> Plan:
+    """The plan with a ``watch-overlap`` warning for each prescriber's [[watch]] item about a
+    sign a built-in item on the same page also covers, without ``replaces``: it names the id
+    to replace, so that one page never gives two instructions for one sign (issue 25, H2)."""
+    if not plan.watch:
+        return plan
+    warnings = tuple(
+        Warning(
+            "watch-overlap",
+            overlap_warning(sign, item.id, item.text, item.tier),
+            f"watch[{number}]",
+        )
+        for number, sign, item in prescriber_overlaps(plan)
+    )
+    return plan._replace(warnings=plan.warnings + warnings) if warnings else plan
+
+
+def prescriber_overlaps(plan: Plan) -> list[tuple[int, str, WatchItem]]:
+    """The prescriber's ``[[watch]]`` items (by position, from 1) that name a sign a built-in
+    item on the same page also gives an instruction for, without ``replaces``: each with the
+    sign and the built-in item, so the fix can name the id (issue 25, H2)."""
+    words: dict[str, list[str]] = read_data("watch.toml").get("sign_words", {})
+    built_in = [
+        item
+        for items in watch_list(plan).by_tier().values()
+        for item in items
+        if item.trigger != "prescriber" and item.id
+    ]
+    found: list[tuple[int, str, WatchItem]] = []
+    for number, entry in enumerate(plan.watch, 1):
+        text = f" {' '.join(re.findall(r'[a-z]+', entry.text.lower()))} "
+        for sign, names in words.items():
+            if not any(f" {name} " in text for name in names):
+                continue
+            for item in built_in:
+                if sign in item.signs and item.id not in entry.replaces:
+                    found.append((number, sign, item))
+    return found
 
 
 def _merge_prescriber(dated: list[tuple[int, int, WatchGroup]]) -> list[WatchGroup]:
@@ -549,6 +675,25 @@ def _merge_prescriber(dated: list[tuple[int, int, WatchGroup]]) -> list[WatchGro
         else:
             groups.append(group)
     return groups
+
+
+def low_steps_start(plan: Plan) -> int | None:
+    """The first day of the low steps that end a taper: the last run of steroid days at or below
+    about 5 mg prednisone-equivalent a day, when it ends the course's steroid days (a course
+    that is low all along has no "low steps")."""
+    limit = _data().low_dose_mg
+    totals = _steroid_days(plan)
+    days = sorted(totals)
+    if not days or any(totals[d] == 0 for d in days):
+        return None  # a drug taper cannot convert: no dose to compare
+    start = None
+    for day in reversed(days):
+        if totals[day] > limit:
+            break
+        start = day
+    if start is None or start == days[0]:
+        return None
+    return start
 
 
 def _acth_days(plan: Plan) -> dict[int, Decimal]:

@@ -7,7 +7,7 @@ import re
 
 from taper.records.plan import Plan
 from taper.voice.lang import _, p_
-from taper.voice.text import and_list
+from taper.voice.text import and_list, nb
 from taper.voice.times import clock
 from taper.voice.words import Words
 
@@ -27,7 +27,47 @@ def watch_values(plan: Plan, dose_times: list[str], words: Words) -> dict[str, s
         "lunch": clock(routine.get("lunch", "12:30"), style),
         "supper": clock(routine.get("supper", "18:00"), style),
         "units": words.sugar_unit,
+        **{f"contact:{who}": call_contact(plan, who) for who in CONTACT_NAMES},
     }
+
+
+def overlap_warning(sign: str, item_id: str, text: str, tier: str) -> str:
+    """The ``watch-overlap`` warning: a prescriber's item about a sign a built-in item on the
+    same page covers, and the id that ``replaces`` should name (staff words: English)."""
+    return (
+        f'this item is about {sign.replace("-", " ")}, and the built-in item "{item_id}" '
+        f'("{text}", tier {tier}) is on the same page: add replaces = "{item_id}" so that the '
+        "page gives one instruction for it"
+    )
+
+
+def contact_names() -> dict[str, str]:
+    """Whom a watch item may tell the patient to call, when the care team does not name them."""
+    return {
+        "maternity": _("your maternity unit"),
+        "oncology": _("your cancer centre's 24-hour line"),
+    }
+
+
+#: The contacts a watch item may name (``contact = "..."`` in watch.toml).
+CONTACT_NAMES = ("maternity", "oncology")
+
+
+def contact_of(plan: Plan, who: str) -> tuple[str, str | None]:
+    """A named contact from ``[care_team]`` (``maternity``, ``oncology``): its name (or the
+    plain description) and its phone, if given."""
+    team = plan.care_team
+    name = getattr(team, who, None) or contact_names()[who]
+    return name, getattr(team, f"{who}_phone", None)
+
+
+def call_contact(plan: Plan, who: str) -> str:
+    """``Call St Mary's maternity unit at 020 7946 0000.``; without a phone, where to write it."""
+    name, phone = contact_of(plan, who)
+    if phone:
+        # Translators: {name} is a maternity unit or "your cancer centre's 24-hour line".
+        return _("Call {name} at {phone}.", name=name, phone=nb(phone))
+    return _("Call {name} (ask for the number and write it here: ________________).", name=name)
 
 
 def data_text(text: str, source: str = "watch.toml") -> str:
@@ -100,9 +140,12 @@ def group_label(
     return _("{days}, {about}", days=span[:1].upper() + span[1:], about=about)
 
 
-def after_course_label(first: int, labels: dict[str, str]) -> str:
-    """The heading of the weeks after a course: ``After the last dose (days 20–…)``."""
-    return _("{label} ({days})", label=data_text(labels["after"]), days=days_span(first, None))
+def after_course_label(first: int, labels: dict[str, str], *, low_steps: bool = False) -> str:
+    """The heading of the weeks after a course: ``After the last dose (days 20–…)``; from the
+    low steps of a long taper: ``The low doses at the end of the course, and after the last
+    dose (days 50–…)``."""
+    label = data_text(labels["low_steps" if low_steps else "after"])
+    return _("{label} ({days})", label=label, days=days_span(first, None))
 
 
 def reminder_watch_line(lead: str, emergency: str, text: str) -> str:

@@ -667,7 +667,8 @@ def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         if items:
             lines.extend(_bullets(items, styles))
         else:
-            lines.append(_p(P.nothing_listed, styles.body))
+            empty = P.nothing_listed_emergency if tier == "emergency" else P.nothing_listed
+            lines.append(_p(empty, styles.body))
         story.append(KeepTogether([_boxed(lines, width, border=colour, line=1.6)]))
         story.append(Spacer(1, 8))
     if watch.advice:
