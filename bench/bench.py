@@ -295,13 +295,12 @@ def build_work(path: Path) -> tuple[float, int]:
     CPU time of this process, not wall-clock time: other processes on a busy machine do not
     add to it, and nothing here waits for anything.
     """
-    from taper.batch import render_packet
-    from taper.schedules import load_plan
+    from taper.api import Options, load, packet
 
     stamp = datetime(2026, 11, 22, tzinfo=UTC)
     start = time.process_time()
-    plan = load_plan(path, today=date(2026, 11, 21))
-    render_packet(plan, stamp=stamp, paper="letter", large_print=False)
+    plan = load(path, today=date(2026, 11, 21))
+    packet(plan, Options(stamp, paper="letter", large_print=False))
     elapsed = time.process_time() - start
     return elapsed, sum(len(day.doses) + len(day.events) for day in plan.days)
 

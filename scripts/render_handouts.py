@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from taper.api import load as load_plan
 from taper.errors import TaperError
 from taper.export.pdf import AUDIENCES, render_pdf
 from taper.plan import Plan
-from taper.schedules import load_plan
 
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
 TODAY = STAMP.date()

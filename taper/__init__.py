@@ -1,6 +1,7 @@
-"""taper: a corticosteroid course order turned into a dose plan, reminders and handouts."""
+"""taper: a corticosteroid course order turned into a dose plan, reminders and handouts.
 
-# First, before any zone is loaded: every zone comes from the tzdata package (see taper.zones).
-from taper import zones as _zones  # noqa: F401
+The library is ``taper.api`` (load → check → plan → render → packet); importing taper changes
+nothing in the process (the zone search path is set when taper first needs a zone).
+"""
 
 __version__ = "0.1.0"

@@ -1,7 +1,7 @@
 """Building packets: one regimen's packet, and a print run of many on every core.
 
-``render_packet`` turns a plan into the packet's files (one function, so a print run writes the
-same bytes as ``taper build`` of one regimen). ``run`` builds many packets, each into its own
+The packet's files come from ``taper.packets.render`` (one function, so a print run writes the
+same bytes as ``taper build`` of one regimen). ``run builds many packets, each into its own
 folder named from its regimen file and each written atomically on its own (``write_folder``):
 a regimen that fails is reported with its file and place, and the others are still built.
 
@@ -20,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from taper.errors import OutputError, RegimenError, TaperError
+from taper.errors import ExitCode, OutputError, RegimenError, TaperError
 from taper.plan import Plan
 
 if TYPE_CHECKING:
@@ -28,9 +28,8 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
 
-    from taper.output import OutputFolder
+    from taper.writing import OutputFolder
 
-PACKET_FILES = ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf")
 _GLOB = ("*", "?", "[")
 
 
@@ -67,11 +66,11 @@ def _start_worker() -> None:
     import gc
     import signal
 
-    from taper import output
+    from taper import signals
 
     global _IN_WORKER
     _IN_WORKER = True
-    output._guard = None  # the parent's, copied by fork
+    signals._guard = None  # the parent's, copied by fork
     for number in _PARENTS_SIGNALS:
         signal.signal(number, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -86,46 +85,6 @@ def _parents_signals() -> tuple[int, ...]:
 
 
 _PARENTS_SIGNALS = _parents_signals()
-
-
-def render_packet(
-    plan: Plan, *, stamp: datetime, paper: str, large_print: bool, previous: Any = None
-) -> dict[str, bytes]:
-    """The files of one packet, by name, in the order they are written (``previous``: the
-    plan this one replaces, for the pharmacist sheet, as ``taper.previous.read_previous``)."""
-    import gc
-
-    from taper.export import rlsettings
-
-    rlsettings.pin()
-    from taper.export.ics import render_ics
-    from taper.export.json import render_json
-    from taper.export.pdf import render_pdf
-    from taper.output import signals_deferred
-
-    # No cycle collection while the packet is rendered: what it allocates is freed by reference
-    # counting, and collections would walk the growing calendar and pages again and again (a
-    # tenth of a long course's time). The first collection after it looks at them once.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with signals_deferred():
-            files = {
-                "plan.json": render_json(plan),
-                "reminders.ics": render_ics(plan, stamp=stamp),
-                "patient.pdf": render_pdf(
-                    plan, "patient", stamp=stamp, paper=paper, large_print=large_print
-                ),
-                "pharmacist.pdf": render_pdf(
-                    plan, "pharmacist", stamp=stamp, paper=paper, previous=previous
-                ),
-                "nurse.pdf": render_pdf(plan, "nurse", stamp=stamp, paper=paper),
-            }
-    finally:
-        if collecting:
-            gc.enable()
-    assert tuple(files) == PACKET_FILES
-    return files
 
 
 # -- which regimens, into which folders -----------------------------------------------------
@@ -210,8 +169,9 @@ def build_one(job: Job) -> Outcome:
     (``Interrupted``: a worker then ends at once; in-process, the run stops); once the packet
     is in place it is complete.
     """
-    from taper.output import Interrupted, OutputFolder, interruption_guard
-    from taper.schedules import load_plan
+    from taper.api import load
+    from taper.signals import Interrupted, interruption_guard
+    from taper.writing import OutputFolder
 
     try:
         with interruption_guard() as guard:
@@ -222,21 +182,25 @@ def build_one(job: Job) -> Outcome:
 
                 for number in _PARENTS_SIGNALS:
                     signal.signal(number, signal.SIG_IGN)
-            return _build(job, load_plan, OutputFolder)
+            return _build(job, load, OutputFolder)
     except Interrupted as err:
         if _IN_WORKER:
-            os._exit(128 + err.signum)
+            os._exit(ExitCode.for_signal(err.signum))
         raise
 
 
-def _build(job: Job, load_plan: Callable[..., Plan], folder: type[OutputFolder]) -> Outcome:
+def _build(job: Job, load: Callable[..., Plan], folder: type[OutputFolder]) -> Outcome:
+    from taper.packets import Options
+    from taper.packets import render as render_packet
+
     try:
         try:
-            plan = load_plan(job.regimen, today=job.today)
+            plan = load(job.regimen, today=job.today)
         except RegimenError as err:  # name the file as it was given, folder included
             raise RegimenError(str(job.regimen), err.problems) from err
         out = folder(str(job.folder), force=job.force, inputs={"the regimen": job.regimen})
-        files = render_packet(plan, stamp=job.stamp, paper=job.paper, large_print=job.large_print)
+        options = Options(job.stamp, paper=job.paper, large_print=job.large_print)
+        files = render_packet(plan, options)
         notes = tuple(out.write(files))
     except TaperError as err:
         message = str(err)
@@ -404,7 +368,7 @@ def print_run(
 def packets_written(regimens: Sequence[Path], output: Path, since_ns: int) -> int:
     """How many of the regimens' packets in ``output`` were put in place from ``since_ns`` on
     (what an interrupted run did write, counted from the files, whatever reached the parent)."""
-    from taper.output import MANIFEST
+    from taper.writing import MANIFEST
 
     count = 0
     for folder in packet_folders(regimens, output).values():

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from taper import __version__
-from taper.errors import OutputError, TaperError
+from taper.clock import build_stamp, source_date_epoch, today
+from taper.errors import ExitCode, OutputError, TaperError
 from taper.plan import Plan
-from taper.service import build_stamp, source_date_epoch, today
 from taper.text import terminal
 
 __all__ = ["build_stamp", "main", "source_date_epoch", "today"]
@@ -90,17 +90,17 @@ class _Group(click.Group):
         """The process's entry point (the `taper` command, python -m taper): signals are
         caught from here on, so that Ctrl-C or a kill always ends with an exit status that
         says what happened (130/143 before an output is in place, 0 once it is)."""
-        from taper.output import Interrupted, interruption_guard
+        from taper.signals import Interrupted, interruption_guard
 
         try:
             with interruption_guard(whole_process=True):
                 return super().__call__(*args, **kwargs)
         except Interrupted as err:
             click.echo("Interrupted: no output was written or changed.", err=True)
-            sys.exit(128 + err.signum)
+            sys.exit(ExitCode.for_signal(err.signum))
 
     def invoke(self, ctx: click.Context) -> Any:
-        from taper.output import Interrupted, interruption_guard
+        from taper.signals import Interrupted, interruption_guard
 
         _tolerant_streams()
         try:
@@ -114,13 +114,13 @@ class _Group(click.Group):
             raise click.ClickException(terminal(str(err))) from err
         except Interrupted as err:
             click.echo("Interrupted: no output was written or changed.", err=True)
-            raise click.exceptions.Exit(128 + err.signum) from err
+            raise click.exceptions.Exit(ExitCode.for_signal(err.signum)) from err
         except OSError as err:
             if not _stdout_failed(err):
                 raise
             _silence_stdout()
             if err.errno == errno.EPIPE:  # the reader went away (taper plan | head): say nothing
-                raise click.exceptions.Exit(1) from err
+                raise click.exceptions.Exit(ExitCode.INPUT) from err
             raise click.ClickException(f"cannot write to standard output ({err.strerror})") from err
 
 
@@ -158,30 +158,14 @@ def entry() -> None:
             sys.stderr.flush()
         except (OSError, ValueError):
             raise done from None
-        os._exit(code or 0)
+        os._exit(code or ExitCode.OK)
 
 
 def load(regimen: Path) -> Plan:
-    """Read the regimen (a regular file, within the size limit), check it and schedule it."""
-    from taper.errors import InputFileError, Problem, RegimenError
-    from taper.output import REGIMEN, REGIMEN_LIMIT, read_input
-    from taper.regimen import parse_document, parse_regimen, read_document
-    from taper.schedules import build_plan
+    """The regimen file's plan (``taper.api.load``), checked against today's date."""
+    from taper.api import load as load_regimen
 
-    try:
-        data = read_input(regimen, REGIMEN)
-    except InputFileError as err:
-        raise RegimenError(regimen.name, [Problem("", str(err))]) from err
-    if len(data) > REGIMEN_LIMIT:  # a regular file, too big: the reader says so, with its size
-        document, problems = read_document(regimen)
-    else:
-        document, problems = parse_document(data)
-    if document is None:
-        raise RegimenError(regimen.name, problems)
-    parsed, problems = parse_regimen(document, regimen.name)
-    if parsed is None:
-        raise RegimenError(regimen.name, problems)
-    return build_plan(parsed, problems, today=today())
+    return load_regimen(regimen, today=today())
 
 
 regimen_argument = click.argument(
@@ -293,7 +277,7 @@ def plan(regimen: Path, as_json: bool) -> None:
     course = load(regimen)
     if as_json:
         from taper.export.json import render_json
-        from taper.output import write_file
+        from taper.writing import write_file
 
         write_file("-", render_json(course))  # JSON is UTF-8 whatever the terminal's encoding
         return
@@ -340,7 +324,8 @@ def ics(
     Example: taper ics jane.toml -o reminders.ics --alarm 15m
     """
     from taper.export.ics import render_ics
-    from taper.output import OutputFile, signals_deferred
+    from taper.signals import signals_deferred
+    from taper.writing import OutputFile
 
     _alarm_or_none(no_alarm)
     course = load(regimen)
@@ -379,7 +364,7 @@ def _alarm_or_none(no_alarm: bool) -> None:
 
 def _read_previous(previous: Path | None) -> bytes | None:
     from taper.errors import InputFileError
-    from taper.output import PREVIOUS, read_input
+    from taper.reading import PREVIOUS, read_input
 
     if previous is None:
         return None
@@ -423,8 +408,9 @@ def pdf(
     Example: taper pdf jane.toml -o jane-patient.pdf --for patient --large-print
     """
     from taper.export.pdf import render_pdf
-    from taper.output import OutputFile, signals_deferred
+    from taper.signals import signals_deferred
     from taper.voice.amounts import checklist_days
+    from taper.writing import OutputFile
 
     course = load(regimen)
     try:
@@ -484,8 +470,8 @@ def new(
 
     Example: taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
     """
-    from taper.output import write_file
     from taper.templates import TemplateError, render_template
+    from taper.writing import write_file
 
     try:
         text = render_template(
@@ -547,7 +533,8 @@ def build(
             raise click.UsageError("--previous goes with one regimen, not a print run")
         _print_run(regimens, Path(output), large_print, paper, force, jobs)
         return
-    from taper.output import OutputFolder
+    from taper.api import Options, packet
+    from taper.writing import OutputFolder
 
     regimen = Path(regimens[0])
     batch.load_renderers(freeze=_PROGRAM)
@@ -558,9 +545,8 @@ def build(
         from taper.previous import read_previous
 
         old = read_previous(previous, course)
-    files = batch.render_packet(
-        course, stamp=build_stamp(), paper=paper, large_print=large_print, previous=old
-    )
+    options = Options(stamp=build_stamp(), paper=paper, large_print=large_print, previous=old)
+    files = packet(course, options)
     for note in out.write(files):
         click.echo(terminal(note), err=True)
     click.echo(terminal(f"wrote {', '.join(files)} to {output}"), err=True)
@@ -578,7 +564,7 @@ def _print_run(
     import time
 
     from taper import batch
-    from taper.output import Interrupted
+    from taper.signals import Interrupted
 
     gc.enable()  # off for a single command (entry); a print run may build hundreds of packets
     regimens = batch.regimen_files(arguments)
@@ -609,7 +595,7 @@ def _print_run(
             ),
             err=True,
         )
-        raise click.exceptions.Exit(128 + err.signum) from err
+        raise click.exceptions.Exit(ExitCode.for_signal(err.signum)) from err
     failed = [outcome for outcome in outcomes if outcome.error is not None]
     for outcome in outcomes:
         for note in outcome.notes:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+from enum import IntEnum
 from typing import NamedTuple
+
+# A process a signal ended exits with 128 + the signal's number (the shells' convention).
+_BY_SIGNAL = 128
 
 
 class Problem(NamedTuple):
@@ -44,3 +49,21 @@ class ExportError(TaperError):
 
 class InputFileError(TaperError):
     """Raised when an input file cannot be read safely (missing, not a regular file, too big)."""
+
+
+class ExitCode(IntEnum):
+    """What the ``taper`` program's exit status says (the README lists them)."""
+
+    OK = 0
+    INPUT = 1  # the regimen or another input is wrong, or an output cannot be written
+    USAGE = 2  # the command line is wrong (click's usage errors)
+    SIGHUP = _BY_SIGNAL + signal.SIGHUP if hasattr(signal, "SIGHUP") else _BY_SIGNAL + 1
+    SIGINT = _BY_SIGNAL + signal.SIGINT
+    SIGTERM = _BY_SIGNAL + signal.SIGTERM
+
+    @classmethod
+    def for_signal(cls, signum: int) -> int:
+        """The status of a command a signal stopped before its output was in place: 128 + the
+        signal's number, as shells report it (an ExitCode for the signals taper catches)."""
+        code = _BY_SIGNAL + int(signum)
+        return cls(code) if code in cls._value2member_map_ else code

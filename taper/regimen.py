@@ -11,7 +11,6 @@ import tomllib
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from taper.catalogue import (
@@ -429,29 +428,13 @@ def _size_text(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1_000_000 else f"{size / 1024:.0f} KiB"
 
 
-def _too_large(size: int) -> Problem:
+def too_large(size: int) -> Problem:
+    """The problem of a regimen of ``size`` bytes, over ``MAX_REGIMEN_BYTES``."""
     return Problem(
         "",
         f"is {_size_text(size)}; a regimen file is a few kilobytes (at most "
         f"{MAX_REGIMEN_BYTES // 1024} KiB). Check that this is the right file.",
     )
-
-
-def read_document(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Read and parse a TOML file; problems instead of exceptions for every way it can fail."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_REGIMEN_BYTES:
-            return None, [_too_large(size)]
-        with path.open("rb") as file:
-            data = file.read(MAX_REGIMEN_BYTES + 1)  # never more, whatever the file claims
-    except FileNotFoundError:
-        return None, [Problem("", "no such file; check the name and the folder")]
-    except IsADirectoryError:
-        return None, [Problem("", "is a folder; give the regimen file (.toml) inside it")]
-    except OSError as err:
-        return None, [Problem("", f"cannot be read ({err.strerror}); check its permissions")]
-    return parse_document(data)
 
 
 def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -460,7 +443,7 @@ def parse_document(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
     nesting depth (``MAX_KEY_PARTS``, ``MAX_NESTING``), beyond which tomllib's cost grows
     with the square of the input (an 80 KB dotted key took over a minute)."""
     if len(data) > MAX_REGIMEN_BYTES:
-        return None, [_too_large(len(data))]
+        return None, [too_large(len(data))]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -594,13 +577,6 @@ def _prescan(text: str) -> _Scan:
         what, closer, line = open_[-1]
         return _Scan(None, (what, line, closer))
     return _Scan(None, unclosed_string)
-
-
-def read_regimen(path: Path) -> tuple[Regimen | None, list[Problem]]:
-    document, problems = read_document(path)
-    if document is None:
-        return None, problems
-    return parse_regimen(document, path.name)
 
 
 def parse_regimen(document: dict[str, Any], source: str) -> tuple[Regimen | None, list[Problem]]:
@@ -1905,6 +1881,4 @@ __all__ = [
     "WatchEntry",
     "format_number",
     "parse_regimen",
-    "read_document",
-    "read_regimen",
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 from typing import NamedTuple
 
 from taper import safety
@@ -46,21 +45,12 @@ from taper.regimen import (
     Regimen,
     Step,
     TimeOfDay,
-    read_regimen,
 )
 from taper.tablets import nearest_makeable, tablets_for
 from taper.units import MASS_UNITS, Amount, ceil_div, format_amount, format_number, plain
 from taper.voice.amounts import basis_text, pack_count_text
 from taper.voice.doses import dose_instructions, session_instructions
 from taper.voice.times import moment
-
-
-def load_plan(path: Path, today: date | None = None) -> Plan:
-    """Read, validate and schedule a regimen file; raise RegimenError with every problem."""
-    regimen, problems = read_regimen(path)
-    if regimen is None:
-        raise RegimenError(path.name, problems)
-    return build_plan(regimen, problems, today=today)
 
 
 def build_plan(

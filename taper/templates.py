@@ -116,7 +116,9 @@ def _machine_zone() -> tuple[str | None, str]:
     """
     from pendulum.tz import local_timezone
 
-    from taper.zones import is_zone, place_problem
+    from taper.zones import is_zone, place_problem, use_bundled_zones
+
+    use_bundled_zones()  # before pendulum looks up the host's zone: from tzdata, like the rest
 
     variable = os.environ.get("TZ", "").strip()
     if variable:

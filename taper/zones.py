@@ -1,9 +1,10 @@
 """One time-zone database everywhere: the ``tzdata`` package taper installs, never the host's.
 
 A plan must be the same on every machine, so zone rules come from the installed ``tzdata``
-package (``zoneinfo`` falls back to it when its search path is empty). Every module that needs a
-zone, pendulum's included, gets it after this module is imported: ``taper/__init__.py`` imports
-it first, before any zone is loaded and cached.
+package (``zoneinfo`` falls back to it when its search path is empty). Every zone taper uses
+comes through this module, which empties the process's zone search path the first time one is
+asked for (``use_bundled_zones``), not when taper is imported: a program that imports taper and
+never asks it for a zone keeps its own.
 """
 
 from __future__ import annotations
@@ -13,17 +14,22 @@ from functools import cache
 
 import tzdata
 
-zoneinfo.reset_tzpath(to=())
-# A zone some other code loaded from the host's files before taper was imported (a test
-# runner, a web server) must not be reused from zoneinfo's cache.
-zoneinfo.ZoneInfo.clear_cache()
-
 #: The IANA release of the zone rules in use, printed in the plan and on the pharmacist sheet.
 TZDATA_VERSION: str = tzdata.IANA_VERSION
 
 
+@cache
+def use_bundled_zones() -> None:
+    """Take every zone from the tzdata package from now on (once per process)."""
+    zoneinfo.reset_tzpath(to=())
+    # A zone some other code loaded from the host's files before taper asked for one (a test
+    # runner, a web server) must not be reused from zoneinfo's cache.
+    zoneinfo.ZoneInfo.clear_cache()
+
+
 def zone(name: str) -> zoneinfo.ZoneInfo:
     """The zone ``name`` from the tzdata package; ``zoneinfo.ZoneInfoNotFoundError`` if unknown."""
+    use_bundled_zones()
     return zoneinfo.ZoneInfo(name)
 
 
@@ -31,6 +37,7 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
 def names() -> frozenset[str]:
     """Every zone name the tzdata package holds (``zoneinfo.available_timezones()`` with the
     host's folders out of its search path)."""
+    use_bundled_zones()
     return frozenset(zoneinfo.available_timezones())
 
 

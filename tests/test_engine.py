@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from taper.api import load as load_plan
 from taper.errors import RegimenError
 from taper.plan import Plan
-from taper.schedules import load_plan
 from taper.tablets import tablets_for
 
 REGIMENS = Path(__file__).parent / "regimens"

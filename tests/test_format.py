@@ -18,12 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from taper.api import load as load_plan
 from taper.errors import RegimenError
 from taper.export.ics import render_ics
 from taper.export.json import render_json
 from taper.plan import Plan
 from taper.regimen import parse_regimen
-from taper.schedules import build_plan, load_plan
+from taper.schedules import build_plan
 from taper.units import ceil_div
 from taper.voice.amounts import basis_text, bsa_text
 

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_strategies import regimens
@@ -136,6 +137,7 @@ def export_all(plan: Plan, pdf: bool) -> None:
             assert render_pdf(plan, audience, stamp=STAMP).startswith(b"%PDF-")
 
 
+@pytest.mark.slow  # a minute or more: .ci/run runs it, the README's command does not
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_regimens_never_crash(document: dict[str, Any]) -> None:
@@ -144,6 +146,7 @@ def test_mutated_regimens_never_crash(document: dict[str, Any]) -> None:
         export_all(plan, pdf=False)
 
 
+@pytest.mark.slow  # a minute or more: .ci/run runs it, the README's command does not
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(regimens())
 def test_valid_regimens_export_everywhere(document: dict[str, Any]) -> None:

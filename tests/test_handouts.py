@@ -18,12 +18,12 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
+from taper.api import load as load_plan
 from taper.cli import main
 from taper.export.pdf import render_pdf
 from taper.export.pdf.layout import _Styles
 from taper.export.table import render_table
 from taper.plan import Plan
-from taper.schedules import load_plan
 from taper.templates import render_template
 
 REGIMENS = Path(__file__).parent / "regimens"
@@ -407,6 +407,7 @@ def test_a_short_course_fits_its_calendar_and_checklist_on_fewer_pages(tmp_path:
     assert "Your calendar" in first and "December 2026" in first
 
 
+@pytest.mark.slow  # a minute or more: .ci/run runs it, the README's command does not
 def test_good_to_know_never_sits_alone_and_no_band_ends_a_page(tmp_path: Path) -> None:
     from taper.templates import list_templates
     from taper.voice.doses import phase_heading
@@ -518,7 +519,7 @@ def test_a_signal_during_pdf_layout_keeps_its_number() -> None:
 
     from reportlab.lib.utils import annotateException
 
-    from taper.output import Interrupted, interruption_guard
+    from taper.signals import Interrupted, interruption_guard
 
     with interruption_guard() as guard:
         guard.received = signal.SIGTERM

@@ -873,7 +873,7 @@ def test_a_zone_loaded_from_the_host_before_taper_is_not_reused(tmp_path: Path) 
         "host = datetime(2026, 12, 1, 8, tzinfo=zoneinfo.ZoneInfo('America/New_York'))\n"
         "assert host.utcoffset().total_seconds() == 9 * 3600  # the lying host file\n"
         "from pathlib import Path\n"
-        "from taper.schedules import load_plan\n"
+        "from taper.api import load as load_plan\n"
         f"plan = load_plan(Path({str(regimen)!r}))\n"
         "print(plan.doses[0].starts.isoformat())\n"
         "from datetime import UTC\n"

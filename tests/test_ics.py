@@ -31,10 +31,10 @@ from dateutil import tz as dateutil_tz
 from ical.calendar_stream import IcsCalendarStream
 
 import taper.voice.reminders
+from taper.api import load as load_plan
 from taper.cli import main
 from taper.export.ics import render_ics
 from taper.plan import Plan
-from taper.schedules import load_plan
 from taper.voice.doses import dose_summary
 
 REGIMENS = Path(__file__).parent / "regimens"

@@ -22,11 +22,11 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
+from taper.api import load as load_plan
 from taper.cli import main
 from taper.errors import ExportError
 from taper.export.pdf import render_pdf
 from taper.plan import Plan
-from taper.schedules import load_plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 ROOT = Path(__file__).parent.parent
@@ -621,6 +621,7 @@ def test_render_script_writes_pngs_of_every_page(tmp_path: Path) -> None:
         assert pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow  # a minute or more: .ci/run runs it, the README's command does not
 def test_every_shipped_template_renders_all_three_handouts(tmp_path: Path) -> None:
     from taper.templates import list_templates, render_template
 

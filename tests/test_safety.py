@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from taper.api import load as load_plan
 from taper.errors import RegimenError
 from taper.plan import Plan
-from taper.schedules import load_plan
 
 TODAY = date(2026, 11, 22)
 REGIMENS = Path(__file__).parent / "regimens"

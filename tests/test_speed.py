@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from taper import watch
+from taper.api import load as load_plan
 from taper.cli import main
 from taper.errors import RegimenError
 from taper.plan import Dose, Plan
-from taper.schedules import load_plan
 from taper.templates import list_templates, render_template
 
 REGIMENS = Path(__file__).parent / "regimens"
@@ -542,7 +542,7 @@ def test_an_interruption_reportlab_annotates_keeps_its_signal() -> None:
 
     from reportlab.platypus.flowables import Flowable, KeepTogether
 
-    from taper.output import Interrupted, interruption_guard
+    from taper.signals import Interrupted, interruption_guard
 
     class Stops(Flowable):  # type: ignore[misc]
         def wrap(self, *_: object) -> tuple[float, float]:

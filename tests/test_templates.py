@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from taper.api import load as load_plan
 from taper.cli import main
 from taper.errors import TaperError
 from taper.plan import Plan
-from taper.schedules import load_plan
 from taper.templates import (
     TemplateError,
     list_templates,

@@ -351,7 +351,7 @@ def test_plain_text_has_ordinary_spaces() -> None:
 
 
 def test_what_the_commands_print(tmp_path: Path) -> None:
-    from taper.schedules import load_plan
+    from taper.api import load as load_plan
     from taper.voice.console import check_summary, day_label, file_warning, table_dose
 
     path = tmp_path / "one.toml"
@@ -374,7 +374,7 @@ def test_what_the_commands_print(tmp_path: Path) -> None:
 
 
 def test_a_course_without_a_title_is_named_by_its_drugs(tmp_path: Path) -> None:
-    from taper.schedules import load_plan
+    from taper.api import load as load_plan
     from taper.voice.people import default_title
 
     assert default_title([]) == "Treatment course"

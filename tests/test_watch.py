@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from taper.api import load as load_plan
 from taper.catalogue import conditions, read_data
 from taper.cli import main
 from taper.plan import Plan
-from taper.schedules import load_plan
 from taper.templates import render_template
 from taper.voice.console import render_watch_text
 from taper.voice.people import call_clinic

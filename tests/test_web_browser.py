@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from taper import service
+from taper import api, clock
 from taper.web import create_app
 
 VENDOR = Path(__file__).parent / "vendor"
@@ -36,6 +36,9 @@ PACKET_ORDER = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+
+# A real Chromium (installed by .ci/run): the README's quick command leaves these out.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def find_chromium() -> str | None:
@@ -147,8 +150,8 @@ def check_packet(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == PACKET_ORDER
         regimen = archive.read("regimen.toml")
-        plan = service.plan_from_bytes(regimen)
-        built = service.packet(plan, stamp=service.build_stamp())
+        plan = api.load(regimen, today=clock.today())
+        built = api.packet(plan, api.Options(clock.build_stamp()))
         for name, content in built.items():
             assert archive.read(name) == content, name
     return regimen.decode("utf-8")

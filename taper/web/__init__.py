@@ -1,6 +1,6 @@
 """``taper serve``: the nurse's page and the local HTTP API (Flask, imported by that command only).
 
-A client of the same functions as the command line (``taper.service``); nothing below imports it.
+A client of the same functions as the command line (``taper.api``); nothing below imports it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The Flask app of ``taper serve``: the nurse's page and the local HTTP API.
 
-Both call the same functions as the command line (``taper.service``): the same problems, the same
+Both call the same functions as the command line (``taper.api``): the same problems, the same
 plan, the same bytes. Every request needs the launch's token, a ``Host`` of this server and, for
 a POST, no foreign ``Origin``. Nothing a request carries is written to disk: bodies, uploads and
 packets stay in memory, and every response says ``Cache-Control: no-store``.
@@ -19,7 +19,7 @@ from typing import IO, Any
 from flask import Flask, Request, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from taper import service
+from taper import api, clock, packets
 from taper.errors import Problem, RegimenError, TaperError
 from taper.regimen import MAX_REGIMEN_BYTES, parse_document
 from taper.voice.text import Strong
@@ -29,13 +29,6 @@ from taper.web.tomltext import dumps, has_other_comments, header_comment
 
 TOKEN_COOKIE = "taper_token_{port}"
 SOURCE = "regimen.toml"  # the regimen's name in messages: the packet's file
-_PACKET_MEDIA = {
-    "plan.json": "application/json",
-    "reminders.ics": "text/calendar; charset=utf-8",
-    "patient.pdf": "application/pdf",
-    "pharmacist.pdf": "application/pdf",
-    "nurse.pdf": "application/pdf",
-}
 # The server answers requests in threads; reportlab keeps settings in module globals (and the
 # PDF export switches one around each build), so exports are made one at a time.
 _RENDER_LOCK = threading.Lock()
@@ -83,8 +76,8 @@ def _flag(value: str | None, name: str) -> bool:
 
 def _paper(value: str | None) -> str:
     paper = (value or "letter").strip().lower()
-    if paper not in service.PAPERS:
-        raise ApiError(400, f"paper={value!r}: use one of {', '.join(service.PAPERS)}")
+    if paper not in packets.PAPERS:
+        raise ApiError(400, f"paper={value!r}: use one of {', '.join(packets.PAPERS)}")
     return paper
 
 
@@ -112,9 +105,21 @@ def create_app(*, token: str, port: int) -> Flask:
         MAX_FORM_MEMORY_SIZE=MAX_REGIMEN_BYTES + 1024,
         SEND_FILE_MAX_AGE_DEFAULT=0,
     )
+    cookie = TOKEN_COOKIE.format(port=port)
+    _guard_requests(app, token=token, port=port, cookie=cookie)
+    _handle_errors(app)
+    _template_routes(app)
+    _api_routes(app)
+    _page_routes(app, token=token, cookie=cookie)
+    _form_routes(app)
+    return app
+
+
+def _guard_requests(app: Flask, *, token: str, port: int, cookie: str) -> None:
+    """Every request: a Host of this server, the launch's token, no foreign Origin on a POST;
+    every answer: not cached, not sniffed, not framed or fetched by another site."""
     hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
     origins = {f"http://{host}" for host in hosts}
-    cookie = TOKEN_COOKIE.format(port=port)
 
     def has_token() -> bool:
         offered = [
@@ -149,6 +154,8 @@ def create_app(*, token: str, port: int) -> Flask:
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         return response
 
+
+def _handle_errors(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(err: ApiError) -> Response:
         return _json({"error": err.message}, err.status)
@@ -163,7 +170,26 @@ def create_app(*, token: str, port: int) -> Flask:
         app.logger.error("unexpected error: %r", err)
         return _json({"error": f"taper could not answer this request ({type(err).__name__})"}, 500)
 
-    # -- the API -------------------------------------------------------------------------------
+
+def _check(data: bytes) -> api.CheckResult:
+    """The regimen's check, against today's date (the front end reads the clock)."""
+    return api.check(data, today=clock.today(), source=SOURCE)
+
+
+def _packet_zip(plan: api.Plan, regimen: bytes, *, paper: str, large_print: bool) -> bytes:
+    """The packet as one zip: the regimen file, then the packet's files."""
+    stamp = clock.build_stamp()
+    with _RENDER_LOCK:
+        made = api.packet(plan, api.Options(stamp, paper=paper, large_print=large_print))
+    return zip_files({SOURCE: regimen, **made}, stamp)
+
+
+def _tomorrow() -> date:
+    return clock.today() + timedelta(days=1)
+
+
+def _template_routes(app: Flask) -> None:
+    """The API's templates: the list, and one filled in as ``taper new`` writes it."""
 
     @app.get("/api/templates")
     def templates() -> Response:
@@ -189,7 +215,7 @@ def create_app(*, token: str, port: int) -> Flask:
             raise ApiError(404, f'unknown template "{name}"; GET /api/templates lists them')
         start = request.args.get("start")
         try:
-            first = date.fromisoformat(start) if start else service.today() + timedelta(days=1)
+            first = date.fromisoformat(start) if start else _tomorrow()
         except ValueError as err:
             raise ApiError(400, f"start={start!r} is not a date; write it like 2026-12-01") from err
         try:
@@ -204,36 +230,38 @@ def create_app(*, token: str, port: int) -> Flask:
             raise ApiError(400, str(err)) from err
         return Response(text.encode("utf-8"), mimetype="application/toml")
 
+
+def _api_routes(app: Flask) -> None:
+    """The local HTTP API: check, plan and packet."""
+
     @app.post("/api/check")
     def check() -> Response:
-        return _json(service.check_bytes(_body()).as_json())
+        return _json(_check(_body()).as_json())
 
     @app.post("/api/plan")
     def plan() -> Response:
-        result = service.check_bytes(_body())
+        result = _check(_body())
         if result.plan is None:
             return _json(result.as_json(), 422)
-        return Response(service.plan_json(result.plan), mimetype="application/json")
+        return Response(api.plan_json(result.plan), mimetype="application/json")
 
     @app.post("/api/packet")
     def packet() -> Response:
         large_print = _flag(request.args.get("large_print"), "large_print")
         paper = _paper(request.args.get("paper"))
         data = _body()
-        result = service.check_bytes(data)
+        result = _check(data)
         if result.plan is None:
             return _json(result.as_json(), 422)
-        stamp = service.build_stamp()
-        with _RENDER_LOCK:
-            made = service.packet(result.plan, stamp=stamp, paper=paper, large_print=large_print)
-        files = {"regimen.toml": data, **made}
         return Response(
-            zip_files(files, stamp),
+            _packet_zip(result.plan, data, paper=paper, large_print=large_print),
             mimetype="application/zip",
             headers={"Content-Disposition": 'attachment; filename="taper-packet.zip"'},
         )
 
-    # -- the page ------------------------------------------------------------------------------
+
+def _page_routes(app: Flask, *, token: str, cookie: str) -> None:
+    """The page itself, and its downloads."""
 
     @app.get("/")
     def page() -> Response:
@@ -244,9 +272,37 @@ def create_app(*, token: str, port: int) -> Flask:
             return response
         from taper.templates import machine_timezone
 
-        doc = regimen_form.blank_document(service.today() + timedelta(days=1), machine_timezone())
+        doc = regimen_form.blank_document(_tomorrow(), machine_timezone())
         text = dumps(doc)
         return Response(render_template("page.html", **_page_context(text, doc, focus="")))
+
+    @app.post("/ui/download")
+    def ui_download() -> Response:
+        what = request.args.get("file", "packet")
+        if what not in ("packet", SOURCE, *packets.names()):
+            raise ApiError(400, f"file={what!r} is not a file of the packet")
+        text, _, _ = _resolve(request.form)
+        regimen = text.encode("utf-8")
+        if what == SOURCE:
+            return _attachment(regimen, SOURCE, "application/toml")
+        result = _check(regimen)
+        if result.plan is None:
+            return Response(render_template("not-ready.html", errors=result.errors), status=422)
+        large_print = "large_print" in request.form
+        paper = _paper(request.form.get("paper"))
+        if what == "packet":
+            made = _packet_zip(result.plan, regimen, paper=paper, large_print=large_print)
+            return _attachment(made, "taper-packet.zip", "application/zip")
+        entry = packets.find(what)
+        options = api.Options(clock.build_stamp(), paper=paper, large_print=large_print)
+        with _RENDER_LOCK:
+            data = api.render(result.plan, what, options)
+        inline = request.args.get("inline") == "1" and entry.preview
+        return _attachment(data, what, entry.media_type, inline=inline)
+
+
+def _form_routes(app: Flask) -> None:
+    """The form's htmx requests: each answers with the fragments that change."""
 
     @app.post("/ui/update")
     def ui_update() -> Response:
@@ -277,30 +333,13 @@ def create_app(*, token: str, port: int) -> Flask:
 
     @app.post("/ui/template")
     def ui_template() -> Response:
-        from taper.templates import TemplateError, render_template
-
-        name = str(request.form.get("template", ""))
-        start_text = str(request.form.get("start", "")).strip()
-        try:
-            start = date.fromisoformat(start_text)
-        except ValueError:
-            start = service.today() + timedelta(days=1)
-        zone = str(request.form.get("timezone", "")).strip() or None
-        weight = str(request.form.get("patient.weight", "")).strip() or None
-        height = str(request.form.get("patient.height", "")).strip() or None
-        try:
-            text = render_template(name, start=start, weight=weight, timezone=zone, height=height)
-        except TemplateError as err:
-            old, doc, _ = _resolve(request.form)
-            return _fragments(old, doc, form_body=False, template_error=str(err))
-        doc, _ = parse_document(text.encode("utf-8"))
-        return _fragments(text, doc, form_body=True, focus="patient.name")
+        return _from_template(request.form)
 
     @app.post("/ui/new")
     def ui_new() -> Response:
         from taper.templates import machine_timezone
 
-        doc = regimen_form.blank_document(service.today() + timedelta(days=1), machine_timezone())
+        doc = regimen_form.blank_document(_tomorrow(), machine_timezone())
         return _fragments(dumps(doc), doc, form_body=True, focus="title")
 
     @app.post("/ui/upload")
@@ -317,35 +356,27 @@ def create_app(*, token: str, port: int) -> Flask:
             return _fragments(old, old_doc, form_body=False, template_error=message)
         return _fragments(data.decode("utf-8").removeprefix("\ufeff"), doc, form_body=True)
 
-    @app.post("/ui/download")
-    def ui_download() -> Response:
-        what = request.args.get("file", "packet")
-        if what != "packet" and what not in service.PACKET_FILES and what != "regimen.toml":
-            raise ApiError(400, f"file={what!r} is not a file of the packet")
-        text, _, _ = _resolve(request.form)
-        if what == "regimen.toml":
-            return _attachment(text.encode("utf-8"), "regimen.toml", "application/toml")
-        result = service.check_bytes(text.encode("utf-8"))
-        if result.plan is None:
-            return Response(render_template("not-ready.html", errors=result.errors), status=422)
-        large_print = "large_print" in request.form
-        paper = _paper(request.form.get("paper"))
-        stamp = service.build_stamp()
-        if what == "packet":
-            with _RENDER_LOCK:
-                made = service.packet(
-                    result.plan, stamp=stamp, paper=paper, large_print=large_print
-                )
-            files = {"regimen.toml": text.encode("utf-8"), **made}
-            return _attachment(zip_files(files, stamp), "taper-packet.zip", "application/zip")
-        with _RENDER_LOCK:
-            data = service.render_file(
-                result.plan, what, stamp=stamp, paper=paper, large_print=large_print
-            )
-        inline = request.args.get("inline") == "1" and what.endswith(".pdf")
-        return _attachment(data, what, _PACKET_MEDIA[what], inline=inline)
 
-    return app
+def _from_template(fields: Mapping[str, Any]) -> Response:
+    """The form filled from a template, with the patient's start, zone, weight and height."""
+    from taper.templates import TemplateError, render_template
+
+    name = str(fields.get("template", ""))
+    start_text = str(fields.get("start", "")).strip()
+    try:
+        start = date.fromisoformat(start_text)
+    except ValueError:
+        start = _tomorrow()
+    zone = str(fields.get("timezone", "")).strip() or None
+    weight = str(fields.get("patient.weight", "")).strip() or None
+    height = str(fields.get("patient.height", "")).strip() or None
+    try:
+        text = render_template(name, start=start, weight=weight, timezone=zone, height=height)
+    except TemplateError as err:
+        old, doc, _ = _resolve(fields)
+        return _fragments(old, doc, form_body=False, template_error=str(err))
+    doc, _ = parse_document(text.encode("utf-8"))
+    return _fragments(text, doc, form_body=True, focus="patient.name")
 
 
 def _zones() -> list[str]:
@@ -437,9 +468,9 @@ def _page_context(
     from taper.web import preview
 
     try:
-        result = service.check_bytes(text.encode("utf-8"))
+        result = _check(text.encode("utf-8"))
     except TaperError as err:  # SOURCE_DATE_EPOCH unreadable: say so, as the CLI would
-        result = service.CheckResult(None, (Problem("", str(err)),))
+        result = api.CheckResult(None, (Problem("", str(err)),))
     if result.plan is not None:
         from taper.voice.console import check_summary
 
@@ -463,6 +494,7 @@ def _page_context(
         "allowances": ALLOWANCES,
         "zones": _zones(),
         "zone_hint": _zone_hint(doc),
+        "packet_files": packets.FILES,
         "f": regimen_form,
         "preview": preview,
         "by_field": {},

@@ -1,12 +1,9 @@
-"""Reading inputs and writing outputs safely.
+"""Writing outputs safely.
 
 Outputs are built in a hidden temporary beside the target, flushed to disk, and put in place
 with one rename, so a kill at any instant leaves either the old output or the new one, never a
 mix and never nothing. Only regular files and packet folders taper wrote are ever replaced, and
 only with ``--force``; everything else at the target is refused with a message that names it.
-
-Inputs (the regimen, ``--previous``) are read only from regular files, and at most their limit:
-a FIFO, a device or a runaway file cannot hang taper or fill its memory.
 """
 
 from __future__ import annotations
@@ -16,29 +13,26 @@ import errno
 import functools
 import os
 import re
-import signal
 import stat
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import FrameType
 from typing import NamedTuple
 
-from taper.errors import InputFileError, OutputError
+from taper.errors import OutputError
+from taper.reading import kind_of
+from taper.signals import commit, held
 
 OWNER_ONLY_FILE = 0o600
 OWNER_ONLY_FOLDER = 0o700
 
-# -- limits on what taper reads (the README quotes these) -----------------------------------
-REGIMEN_LIMIT = 256 * 1024  # bytes: the reader's MAX_REGIMEN_BYTES (a test checks they agree)
-PREVIOUS_LIMIT = 16 * 1024 * 1024  # bytes; a year of reminders is well under 1 MB
-
 # -- what a packet is ------------------------------------------------------------------------
 MANIFEST = ".taper-packet.json"
 PACKET_FORMAT = "taper-packet/1"
-# Packets written before the manifest existed hold exactly these five files.
+# Packets written before the manifest existed hold exactly these five files. A fixed fact about
+# old folders, not the packet's list (that is taper.packets.FILES): a file added there is named
+# by the manifest of every packet written since.
 LEGACY_PACKET = frozenset(
     {"plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf"}
 )
@@ -51,116 +45,6 @@ _STARTED = time.time()
 
 def _temp_prefix() -> str:
     return f".taper-{os.getpid()}-"
-
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
-
-
-class Interrupted(BaseException):
-    """Raised by a signal (Ctrl-C, kill) before the output was in place; nothing was changed."""
-
-    def __init__(self, signum: int | str) -> None:
-        super().__init__(signum)
-        # reportlab re-raises an exception from inside a layout as type(err)(its message), so
-        # the number can come back as text: the guard that raised it knows the signal.
-        if not isinstance(signum, int):
-            signum = _guard.received if _guard is not None and _guard.received else signal.SIGTERM
-        self.signum = int(signum)
-
-
-# -- signals ---------------------------------------------------------------------------------
-
-
-class _Guard:
-    """Turns SIGINT/SIGTERM/SIGHUP into ``Interrupted`` until the output is in place; after
-    that, a signal no longer stops the run: the output is complete, and the exit says so."""
-
-    def __init__(self) -> None:
-        self.committed = False
-        self.received: int | None = None
-        self.deferring = False
-
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        first = self.received is None
-        if first:
-            self.received = signum
-        if first and not self.committed and not self.deferring:
-            raise Interrupted(signum)
-
-
-_guard: _Guard | None = None
-
-
-@contextlib.contextmanager
-def interruption_guard(*, whole_process: bool = False) -> Iterator[_Guard]:
-    """Catch signals for the length of one command (the CLI wraps every command in this).
-
-    ``whole_process``: taper owns the process, which ends with the command; once an output
-    is in place, signals stay ignored to the very end, so the exit status tells the truth.
-    """
-    global _guard
-    if threading.current_thread() is not threading.main_thread() or _guard is not None:
-        yield _guard or _Guard()
-        return
-    guard = _Guard()
-    previous = {sig: signal.signal(sig, guard.handle) for sig in _SIGNALS}
-    _guard = guard
-    try:
-        yield guard
-    finally:
-        with _held():
-            _guard = None
-            for sig, handler in previous.items():
-                signal.signal(sig, signal.SIG_IGN if whole_process and guard.committed else handler)
-            # A signal held back while the output went into place belonged to this command,
-            # which has finished: drop it rather than let it reach the restored handler.
-            if guard.committed and hasattr(signal, "sigtimedwait"):
-                while signal.sigtimedwait(_SIGNALS, 0) is not None:
-                    pass
-
-
-@contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Act on a signal only once the block ends: for rendering. reportlab's layout catches
-    every exception in places (bare ``except:``) and goes on another way, so ``Interrupted``
-    raised inside it could be swallowed and leave a different page that is then written as
-    if nothing had happened. A signal during the block stops the command when it ends, before
-    anything is written."""
-    guard = _guard
-    if (
-        guard is None
-        or guard.deferring
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        yield
-        return
-    guard.deferring = True
-    try:
-        yield
-    finally:
-        guard.deferring = False
-    if guard.received is not None and not guard.committed:
-        raise Interrupted(guard.received)
-
-
-@contextlib.contextmanager
-def _held() -> Iterator[None]:
-    """Hold signals back for a few system calls that must not be cut in half."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _commit() -> None:
-    if _guard is not None:
-        _guard.committed = True
 
 
 # -- renames that cannot replace (or that swap) ----------------------------------------------
@@ -223,22 +107,6 @@ def _rename_no_replace(source: Path, target: Path, *, folder: bool) -> None:
 
 
 # -- what is at a path -----------------------------------------------------------------------
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISCHR(mode):
-        return "a device (character special file)"
-    if stat.S_ISBLK(mode):
-        return "a device (block special file)"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    return "a special file"
 
 
 def _lstat(path: Path, shown: str) -> os.stat_result | None:
@@ -414,7 +282,7 @@ def _temporary_folder(parent: Path, shown: str) -> Path:
 
     made: Path | None = None
     try:
-        with _held():
+        with held():
             made = Path(tempfile.mkdtemp(dir=parent, prefix=_temp_prefix(), suffix=".tmp"))
             os.chmod(made, OWNER_ONLY_FOLDER)
     except BaseException as err:  # an OSError, or a signal held back above as the mask lifts
@@ -449,7 +317,7 @@ def _examine_file(target: str, force: bool, inputs: Mapping[str, Path]) -> _File
             raise OutputError(f"{shown} is a folder; give a file name")
         if not stat.S_ISREG(info.st_mode):
             raise OutputError(
-                f"{shown} is {_kind(info.st_mode)}, not a regular file; taper writes only "
+                f"{shown} is {kind_of(info.st_mode)}, not a regular file; taper writes only "
                 "regular files (use -o - for standard output)"
             )
         _same_input(path, info, inputs, shown)
@@ -496,7 +364,7 @@ def _write_file(shown: str, checked: _FileTarget, data: bytes) -> None:
     path, parent, info = checked
     remove_stale_temporaries(parent)
     try:
-        with _held():
+        with held():
             handle, name = tempfile.mkstemp(dir=parent, prefix=_temp_prefix(), suffix=".tmp")
             temporary = Path(name)
     except OSError as err:
@@ -507,7 +375,7 @@ def _write_file(shown: str, checked: _FileTarget, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        with _held():
+        with held():
             if info is None:
                 _rename_no_replace(temporary, path, folder=False)
             else:
@@ -515,7 +383,7 @@ def _write_file(shown: str, checked: _FileTarget, data: bytes) -> None:
                 if now is None or not stat.S_ISREG(now.st_mode):
                     raise OutputError(f"{shown} changed while writing; run the command again")
                 os.replace(temporary, path)
-            _commit()
+            commit()
     except BaseException as err:
         temporary.unlink(missing_ok=True)
         if isinstance(err, FileExistsError):
@@ -700,7 +568,7 @@ def _examine_folder(
         )
     path = Path(os.path.abspath(target))
     parent = _check_parent(path, shown)
-    with _held():
+    with held():
         recovered = _recover(path)
         if recovered:
             notes.append(recovered)
@@ -783,16 +651,16 @@ def _write_folder(shown: str, checked: _FolderTarget, files: Mapping[str, bytes]
             _write_new(staging / name, data)
         _write_new(staging / MANIFEST, manifest_bytes(list(files)))
         _fsync_folder(staging)
-        with _held():
+        with held():
             if not replace:
                 if info is None:
                     _rename_no_replace(staging, path, folder=True)
                 else:
                     os.rename(staging, path)  # over an empty folder only: atomic in POSIX
-                _commit()
+                commit()
             elif _renameat2(staging, path, _RENAME_EXCHANGE):
                 swapped = True
-                _commit()
+                commit()
             else:
                 backup = _backup_name(path)
                 os.rename(path, backup)
@@ -802,7 +670,7 @@ def _write_folder(shown: str, checked: _FolderTarget, files: Mapping[str, bytes]
                     with contextlib.suppress(OSError):
                         os.rename(backup, path)
                     raise
-                _commit()
+                commit()
                 try:
                     os.rename(backup, staging)
                     swapped = True
@@ -828,97 +696,26 @@ def _write_folder(shown: str, checked: _FolderTarget, files: Mapping[str, bytes]
             raise OutputError(f"{shown}: cannot write ({err.strerror})") from err
         raise
     if swapped:
-        # The previous packet now sits at the temporary name: remove its own files only.
-        try:
-            left = _remove_packet(staging)
-        except OSError:
-            left = ["?"]
-        if left:
-            # Files someone put into the previous packet while this one was built: never
-            # deleted, and moved out of the temporaries' pattern so no later run removes them.
-            kept = path.with_name(path.name + ".previous")
-            with contextlib.suppress(OSError):
-                _rename_no_replace(staging, kept, folder=True)
-                staging = kept
-            return [
-                f"kept the previous packet at {staging}: files appeared in it while "
-                f"building ({_named(left)})"
-            ]
+        return _retire_previous(staging, path)
     return []
 
 
-def _read_limited(descriptor: int, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    while total <= limit:
-        chunk = os.read(descriptor, min(65536, limit + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    return b"".join(chunks)
-
-
-class InputSpec(NamedTuple):
-    what: str  # "the regimen file (.toml)"
-    limit: int
-    too_big: str | None  # said after "is N MB; " (None: the caller judges the size)
-
-
-# The reader (taper.regimen) words a regimen that is too big itself.
-REGIMEN = InputSpec("the regimen file (.toml)", REGIMEN_LIMIT, None)
-PREVIOUS = InputSpec(
-    "the calendar file (.ics)",
-    PREVIOUS_LIMIT,
-    f"a calendar file taper wrote is under {PREVIOUS_LIMIT // (1024 * 1024)} MB",
-)
-
-
-def read_input(path: Path, spec: InputSpec) -> bytes:
-    """Read an input file: a regular file only (never a FIFO or a device), at most
-    ``spec.limit + 1`` bytes. Raises InputFileError with what is wrong (without the name)."""
+def _retire_previous(staging: Path, path: Path) -> list[str]:
+    """The previous packet, swapped out to the temporary name ``staging``: remove its own
+    files only; returns a note when something else was in it."""
     try:
-        info = os.stat(path)  # stat first: opening a device can have side effects
-    except FileNotFoundError:
-        raise InputFileError("no such file; check the name and the folder") from None
-    except OSError as err:
-        raise InputFileError(_input_problem(err)) from err
-    if stat.S_ISDIR(info.st_mode):
-        raise InputFileError(f"is a folder; give {spec.what} inside it")
-    if not stat.S_ISREG(info.st_mode):
-        raise InputFileError(
-            f"is {_kind(info.st_mode)}, not a regular file; give {spec.what} itself"
-        )
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        descriptor = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError as err:
-        raise InputFileError(_input_problem(err)) from err
-    try:
-        info = os.fstat(descriptor)  # the file opened may not be the one looked at
-        if not stat.S_ISREG(info.st_mode):
-            raise InputFileError(
-                f"is {_kind(info.st_mode)}, not a regular file; give {spec.what} itself"
-            )
-        if info.st_size > spec.limit and spec.too_big is not None:
-            raise InputFileError(f"is {info.st_size / 1e6:.1f} MB; {spec.too_big}")
-        data = _read_limited(descriptor, spec.limit)
-    except OSError as err:
-        raise InputFileError(_input_problem(err)) from err
-    finally:
-        os.close(descriptor)
-    if len(data) > spec.limit and spec.too_big is not None:
-        raise InputFileError(f"is over {spec.limit / 1e6:.1f} MB; {spec.too_big}")
-    return data
-
-
-def _input_problem(err: OSError) -> str:
-    if err.errno == errno.ENAMETOOLONG:
-        return "the name is too long for this system; check the name"
-    if err.errno in (errno.EACCES, errno.EPERM):
-        return "cannot be read (permission denied); check its permissions"
-    if err.errno == errno.ENOTDIR:
-        return "a part of the path is not a folder; check the name"
-    if err.errno == errno.ELOOP:
-        return "too many symbolic links in the path"
-    return f"cannot be read ({err.strerror})"
+        left = _remove_packet(staging)
+    except OSError:
+        left = ["?"]
+    if not left:
+        return []
+    # Files someone put into the previous packet while this one was built: never deleted, and
+    # moved out of the temporaries' pattern so no later run removes them.
+    kept = path.with_name(path.name + ".previous")
+    with contextlib.suppress(OSError):
+        _rename_no_replace(staging, kept, folder=True)
+        staging = kept
+    return [
+        f"kept the previous packet at {staging}: files appeared in it while "
+        f"building ({_named(left)})"
+    ]

@@ -1,0 +1,139 @@
+"""taper as a library: load → check → plan → render → packet.
+
+The one way in. The command line and the page are clients of these functions, and so is any
+script: the same regimen gives the same problems, plan and bytes through each of them.
+
+- ``load(path_or_bytes, today=...)`` reads (a regular file, at most ``REGIMEN_LIMIT`` bytes),
+  checks and schedules a regimen: a ``Plan``, or ``RegimenError`` with every problem.
+- ``check(data, today=...)``: the same, as a ``CheckResult`` (the plan or every problem).
+- ``render(plan, name, Options(stamp=...))``: one file of the packet (``taper.packets``).
+- ``packet(plan, Options(stamp=...))``: every file of the packet, by name.
+
+No clock: ``today`` and the ``stamp`` are arguments (``taper.clock`` is the front ends').
+No click, no Flask, nothing written. Heavy libraries (reportlab, icalendar) are imported only
+by the functions that need them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from taper.errors import InputFileError, Problem, RegimenError
+from taper.packets import FILES, PAPERS, Options, PacketFile
+from taper.plan import Plan
+from taper.reading import REGIMEN, REGIMEN_LIMIT
+
+__all__ = [
+    "FILES",
+    "PAPERS",
+    "REGIMEN_LIMIT",
+    "CheckResult",
+    "Options",
+    "PacketFile",
+    "Plan",
+    "RegimenError",
+    "check",
+    "load",
+    "packet",
+    "plan_json",
+    "read_regimen",
+    "render",
+]
+
+
+def read_regimen(path: Path) -> bytes:
+    """A regimen file's bytes: a regular file only, at most ``REGIMEN_LIMIT`` bytes;
+    ``RegimenError`` (naming the file) when it cannot be read or is too big."""
+    from taper.reading import read_input
+    from taper.regimen import too_large
+
+    try:
+        data = read_input(path, REGIMEN)
+    except InputFileError as err:
+        raise RegimenError(path.name, [Problem("", str(err))]) from err
+    if len(data) > REGIMEN_LIMIT:  # a regular file, too big: say so, with its size
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = len(data)
+        raise RegimenError(path.name, [too_large(max(size, len(data)))])
+    return data
+
+
+def load(regimen: Path | bytes, *, today: date | None = None, source: str | None = None) -> Plan:
+    """Read, check and schedule a regimen (a file, or its bytes); ``RegimenError`` with every
+    problem. ``today``: the date a course may not start before (None: not checked).
+    ``source``: the name problems give the regimen (the file's name, or "regimen.toml")."""
+    from taper.regimen import parse_document, parse_regimen
+    from taper.schedules import build_plan
+
+    if isinstance(regimen, Path):
+        name = source or regimen.name
+        data = read_regimen(regimen)
+    else:
+        name, data = source or "regimen.toml", regimen
+    document, problems = parse_document(data)
+    if document is None:
+        raise RegimenError(name, problems)
+    parsed, more = parse_regimen(document, name)
+    if parsed is None:
+        raise RegimenError(name, [*problems, *more])
+    return build_plan(parsed, [*problems, *more], today=today)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``taper check`` says about a regimen: every error, or the plan and its warnings."""
+
+    plan: Plan | None
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[tuple[str, str, str], ...] = field(default=())  # (code, place, message)
+
+    @property
+    def valid(self) -> bool:
+        return self.plan is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "errors": [{"place": p.place, "message": p.message} for p in self.errors],
+            "warnings": [
+                {"code": code, "place": place, "message": message}
+                for code, place, message in self.warnings
+            ],
+        }
+
+
+def check(regimen: Path | bytes, *, today: date | None, source: str | None = None) -> CheckResult:
+    """Check a regimen: the plan when it is valid, every problem when it is not."""
+    try:
+        plan = load(regimen, today=today, source=source)
+    except RegimenError as err:
+        return CheckResult(None, tuple(err.problems))
+    return CheckResult(plan, (), tuple((w.code, w.place, w.message) for w in plan.warnings))
+
+
+def plan_json(plan: Plan) -> bytes:
+    """The plan as ``taper plan --json`` prints it (taper-plan/1)."""
+    from taper.export.json import render_json
+
+    return render_json(plan)
+
+
+def render(plan: Plan, name: str, options: Options) -> bytes:
+    """One file of the packet (a name from ``taper.packets.FILES``), as ``taper build``
+    writes it; ValueError for a name the packet does not have."""
+    from taper.packets import find
+
+    return find(name).render(plan, options)
+
+
+def packet(plan: Plan, options: Options) -> dict[str, bytes]:
+    """Every file of the packet, by name, in ``FILES`` order: the very function ``taper
+    build`` uses, so the bytes are the same."""
+    from taper.packets import render as render_packet
+
+    return render_packet(plan, options)
