@@ -11,12 +11,11 @@ from __future__ import annotations
 import hmac
 import io
 import json
-import threading
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import IO, Any
 
-from flask import Flask, Request, Response, render_template, request
+from flask import Flask, Request, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from taper import api, clock, packets
@@ -24,14 +23,12 @@ from taper.errors import Problem, RegimenError, TaperError
 from taper.regimen import MAX_REGIMEN_BYTES, parse_document
 from taper.voice.text import Strong
 from taper.web import form as regimen_form
-from taper.web.packet import zip_files
+from taper.web import workers
 from taper.web.tomltext import dumps, has_other_comments, header_comment
 
 TOKEN_COOKIE = "taper_token_{port}"
+_RENDERER = "taper.renderer"  # the app's packet renderer, in app.extensions
 SOURCE = "regimen.toml"  # the regimen's name in messages: the packet's file
-# The server answers requests in threads; reportlab keeps settings in module globals (and the
-# PDF export switches one around each build), so exports are made one at a time.
-_RENDER_LOCK = threading.Lock()
 _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-src 'self'; frame-ancestors 'self'; "
@@ -94,9 +91,12 @@ def _body() -> bytes:
     return data
 
 
-def create_app(*, token: str, port: int) -> Flask:
-    """The app for one launch: ``token`` is required on every request, ``port`` is ours."""
+def create_app(*, token: str, port: int, renderer: workers.Renderer | None = None) -> Flask:
+    """The app for one launch: ``token`` is required on every request, ``port`` is ours.
+    ``renderer`` makes the packets (``taper serve``: worker processes); by default they are
+    made in the request's thread, one at a time."""
     app = Flask(__name__)
+    app.extensions[_RENDERER] = renderer or workers.InProcess()
     app.request_class = MemoryRequest
     app.jinja_env.tests["strong"] = lambda value: isinstance(value, Strong)
     app.config.update(
@@ -176,12 +176,15 @@ def _check(data: bytes) -> api.CheckResult:
     return api.check(data, today=clock.today(), source=SOURCE)
 
 
-def _packet_zip(plan: api.Plan, regimen: bytes, *, paper: str, large_print: bool) -> bytes:
-    """The packet as one zip: the regimen file, then the packet's files."""
-    stamp = clock.build_stamp()
-    with _RENDER_LOCK:
-        made = api.packet(plan, api.Options(stamp, paper=paper, large_print=large_print))
-    return zip_files({SOURCE: regimen, **made}, stamp)
+def _make(regimen: bytes, *, paper: str, large_print: bool, what: str = "packet") -> workers.Made:
+    """The packet as one zip (the regimen file, then the packet's files), or one of its files,
+    made by the app's renderer; a renderer that fails answers 503 with why."""
+    job = workers.Job(regimen, SOURCE, clock.today(), clock.build_stamp(), paper, large_print, what)
+    renderer: workers.Renderer = current_app.extensions[_RENDERER]
+    try:
+        return renderer.render(job)
+    except workers.WorkerStopped as err:
+        raise ApiError(503, str(err)) from err
 
 
 def _tomorrow() -> date:
@@ -249,12 +252,12 @@ def _api_routes(app: Flask) -> None:
     def packet() -> Response:
         large_print = _flag(request.args.get("large_print"), "large_print")
         paper = _paper(request.args.get("paper"))
-        data = _body()
-        result = _check(data)
-        if result.plan is None:
-            return _json(result.as_json(), 422)
+        made = _make(_body(), paper=paper, large_print=large_print)
+        if made.data is None:
+            assert made.check is not None
+            return _json(made.check.as_json(), 422)
         return Response(
-            _packet_zip(result.plan, data, paper=paper, large_print=large_print),
+            made.data,
             mimetype="application/zip",
             headers={"Content-Disposition": 'attachment; filename="taper-packet.zip"'},
         )
@@ -285,20 +288,18 @@ def _page_routes(app: Flask, *, token: str, cookie: str) -> None:
         regimen = text.encode("utf-8")
         if what == SOURCE:
             return _attachment(regimen, SOURCE, "application/toml")
-        result = _check(regimen)
-        if result.plan is None:
-            return Response(render_template("not-ready.html", errors=result.errors), status=422)
         large_print = "large_print" in request.form
         paper = _paper(request.form.get("paper"))
+        made = _make(regimen, paper=paper, large_print=large_print, what=what)
+        if made.data is None:
+            assert made.check is not None
+            errors = made.check.errors
+            return Response(render_template("not-ready.html", errors=errors), status=422)
         if what == "packet":
-            made = _packet_zip(result.plan, regimen, paper=paper, large_print=large_print)
-            return _attachment(made, "taper-packet.zip", "application/zip")
+            return _attachment(made.data, "taper-packet.zip", "application/zip")
         entry = packets.find(what)
-        options = api.Options(clock.build_stamp(), paper=paper, large_print=large_print)
-        with _RENDER_LOCK:
-            data = api.render(result.plan, what, options)
         inline = request.args.get("inline") == "1" and entry.preview
-        return _attachment(data, what, entry.media_type, inline=inline)
+        return _attachment(made.data, what, entry.media_type, inline=inline)
 
 
 def _form_routes(app: Flask) -> None:

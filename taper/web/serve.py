@@ -17,6 +17,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from taper.errors import TaperError
 from taper.web.app import create_app
+from taper.web.workers import Renderer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -33,6 +34,18 @@ class _QuietHandler(WSGIRequestHandler):
 
 def _unset(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     raise RuntimeError("the app is set once the port is known")  # pragma: no cover
+
+
+def _renderer() -> Renderer:
+    """The packets' renderer: worker processes forked from this one, warmed (before the
+    server's threads start), one per core; in this process where fork is not available."""
+    import multiprocessing
+
+    from taper.web.workers import InProcess, Pool
+
+    if sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods():
+        return InProcess()
+    return Pool()
 
 
 def run(*, port: int = 0, open_browser: bool = True) -> None:
@@ -62,7 +75,8 @@ def run(*, port: int = 0, open_browser: bool = True) -> None:
             fd=listener.fileno(),
         )
     actual = server.port
-    server.app = create_app(token=token, port=actual)
+    renderer = _renderer()
+    server.app = create_app(token=token, port=actual, renderer=renderer)
 
     stopping = threading.Event()
 
@@ -82,4 +96,5 @@ def run(*, port: int = 0, open_browser: bool = True) -> None:
         server.serve_forever()
     finally:
         server.server_close()
+        renderer.close()
     print("taper serve stopped", file=sys.stderr, flush=True)

@@ -1,0 +1,273 @@
+"""`taper serve`'s renderer: packets made in worker processes, the same bytes as `taper build`'s,
+and a worker that is killed or crashes mid-render answers its request with an error, never a
+hang, and is replaced."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from taper.cli import main
+from taper.web import workers
+
+REGIMENS = Path(__file__).parent / "regimens"
+STAMP = datetime(2026, 11, 22, 12, tzinfo=UTC)
+TODAY = date(2026, 11, 21)
+
+pytestmark = pytest.mark.skipif(sys.platform == "darwin", reason="workers fork (Linux)")
+
+# A course that renders for a good while (a year, twelve doses a day): time to kill its worker.
+LONG = (
+    (REGIMENS / "pulse-then-taper.toml").read_text(encoding="utf-8").split("[[phase]]", 1)[0]
+    + """
+[[phase]]
+name = "Daily"
+drug = "prednisone"
+tablets = ["5 mg", "1 mg"]
+dose = "1 mg"
+days = 366
+at = ["00:30", "02:30", "04:30", "06:30", "08:30", "10:30", "12:30", "14:30", "16:30",
+      "18:30", "20:30", "22:30"]
+"""
+)
+
+
+def job(regimen: bytes, what: str = "packet", **options: object) -> workers.Job:
+    settings: dict[str, object] = {"paper": "letter", "large_print": False, **options}
+    return workers.Job(
+        regimen,
+        "regimen.toml",
+        TODAY,
+        STAMP,
+        str(settings["paper"]),
+        bool(settings["large_print"]),
+        what,
+    )
+
+
+@pytest.fixture
+def pool() -> Iterator[workers.Pool]:
+    made = workers.Pool(2, timeout=120)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def test_a_workers_packet_is_taper_builds(
+    pool: workers.Pool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(STAMP.timestamp())))
+    out = tmp_path / "built"
+    result = CliRunner().invoke(
+        main, ["build", str(regimen), "-o", str(out), "--paper", "a4", "--large-print"]
+    )
+    assert result.exit_code == 0, result.output
+    made = pool.render(job(regimen.read_bytes(), paper="a4", large_print=True))
+    assert made.data is not None
+    assert (
+        made.data
+        == workers.InProcess().render(job(regimen.read_bytes(), paper="a4", large_print=True)).data
+    )
+    with zipfile.ZipFile(io.BytesIO(made.data)) as archive:
+        assert archive.read("regimen.toml") == regimen.read_bytes()
+        for name in ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf"):
+            assert archive.read(name) == (out / name).read_bytes(), name
+    one = pool.render(job(regimen.read_bytes(), "nurse.pdf", paper="a4"))
+    assert one.data is not None
+    assert one.data == (out / "nurse.pdf").read_bytes()
+
+
+def test_an_invalid_regimen_comes_back_as_its_check(pool: workers.Pool) -> None:
+    made = pool.render(job(b'title = "x"\n'))
+    assert made.data is None
+    assert made.check is not None
+    assert not made.check.valid
+    assert made.check.errors
+
+
+def _render_in_thread(
+    pool: workers.Pool, work: workers.Job
+) -> tuple[threading.Thread, list[object]]:
+    answers: list[object] = []
+
+    def render() -> None:
+        try:
+            answers.append(pool.render(work))
+        except Exception as err:
+            answers.append(err)
+
+    thread = threading.Thread(target=render, daemon=True)
+    thread.start()
+    return thread, answers
+
+
+def _busy_worker(pids: list[int], before: dict[int, float]) -> int:
+    """The worker that has used CPU since ``before`` (the one rendering)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for pid in pids:
+            if _cpu(pid) > before[pid] + 0.05:
+                return pid
+        time.sleep(0.02)
+    raise AssertionError("no worker started rendering")
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_worker_killed_mid_render_answers_with_an_error_and_is_replaced(
+    pool: workers.Pool,
+) -> None:
+    pids = pool.pids
+    before = {pid: _cpu(pid) for pid in pids}
+    thread, answers = _render_in_thread(pool, job(LONG.encode("utf-8")))
+    victim = _busy_worker(pids, before)
+    os.kill(victim, signal.SIGKILL)
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the request hangs"
+    assert len(answers) == 1
+    assert isinstance(answers[0], workers.WorkerStopped)
+    assert "send the request again" in str(answers[0])
+    assert victim not in pool.pids
+    assert len(pool.pids) == 2
+    # The pool still works, on both workers at once.
+    regimen = (REGIMENS / "pulse-then-taper.toml").read_bytes()
+    results = [_render_in_thread(pool, job(regimen)) for _ in range(3)]
+    for thread, answer in results:
+        thread.join(timeout=120)
+        assert isinstance(answer[0], workers.Made)
+        assert answer[0].data is not None
+
+
+def test_a_worker_that_crashes_answers_with_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(work: workers.Job) -> workers.Made:
+        os._exit(70)  # as a segfault in a C library would: no answer, no exception
+
+    monkeypatch.setattr(workers, "make", crash)  # before the fork: the workers have it
+    pool = workers.Pool(1, timeout=60)
+    try:
+        with pytest.raises(workers.WorkerStopped, match="stopped"):
+            pool.render(job(b""))
+        assert len(pool.pids) == 1  # replaced (and it crashes again: same function)
+        with pytest.raises(workers.WorkerStopped):
+            pool.render(job(b""))
+    finally:
+        pool.close()
+
+
+def test_a_worker_past_its_time_is_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    def stall(work: workers.Job) -> workers.Made:
+        time.sleep(60)
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(workers, "make", stall)
+    pool = workers.Pool(1, timeout=0.5)
+    try:
+        (stalled,) = pool.pids
+        with pytest.raises(workers.WorkerStopped, match="took too long"):
+            pool.render(job(b""))
+        assert pool.pids != [stalled]
+        assert not Path(f"/proc/{stalled}").exists() or _state(stalled) == "Z"
+    finally:
+        pool.close()
+
+
+def test_a_worker_is_recycled_after_its_packets() -> None:
+    pool = workers.Pool(1, recycle_after=2)
+    try:
+        regimen = (REGIMENS / "pulse-then-taper.toml").read_bytes()
+        first = pool.pids
+        for _ in range(2):
+            assert pool.render(job(regimen, "plan.json")).data
+        assert pool.pids != first
+        assert pool.render(job(regimen, "plan.json")).data
+    finally:
+        pool.close()
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.extend(int(p) for p in (task / "children").read_text().split())
+    return found
+
+
+@pytest.mark.slow
+def test_served_worker_killed_mid_render_answers_503_then_serves(tmp_path: Path) -> None:
+    """Over HTTP, the real server: a worker killed mid-render; its request gets a 503 with why,
+    the next request is served; stopping the server leaves no worker behind."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "taper", "serve", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline().strip()
+            base, _, token = line.partition("/?token=")
+            pids = _children(process.pid)
+            assert len(pids) == workers.default_count()
+            before = {pid: _cpu(pid) for pid in pids}
+
+            def send(body: bytes) -> tuple[int, bytes]:
+                request = urllib.request.Request(
+                    f"{base}/api/packet",
+                    data=body,
+                    method="POST",
+                    headers={"Authorization": f"token {token}"},
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=120) as answer:
+                        return answer.status, answer.read()
+                except urllib.error.HTTPError as err:
+                    with err:
+                        return err.code, err.read()
+
+            answers: list[tuple[int, bytes]] = []
+            thread = threading.Thread(target=lambda: answers.append(send(LONG.encode())))
+            thread.start()
+            victim = _busy_worker(pids, before)
+            os.kill(victim, signal.SIGKILL)
+            thread.join(timeout=120)
+            assert not thread.is_alive(), "the request hangs"
+            status, body = answers[0]
+            assert status == 503
+            assert b"send the request again" in body
+            status, body = send((REGIMENS / "pulse-then-taper.toml").read_bytes())
+            assert status == 200
+            assert zipfile.ZipFile(io.BytesIO(body)).namelist()[0] == "regimen.toml"
+            now = _children(process.pid)
+            assert victim not in now
+            assert len(now) == len(pids)
+        finally:
+            process.terminate()
+            assert process.wait(timeout=30) == 0
+    for pid in now:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+            assert time.monotonic() < deadline, f"worker {pid} outlived the server"
+            time.sleep(0.05)
