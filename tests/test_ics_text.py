@@ -1,0 +1,117 @@
+"""The calendar's events written as text are icalendar's bytes, exactly.
+
+``render_ics`` writes the events' content lines itself (taper.export.ics, "the events as text"):
+icalendar's component objects cost most of a long course's calendar. icalendar stays the
+oracle: ``render_ics_with_icalendar`` builds the same calendar from icalendar's components, and
+the two must agree byte for byte on every template, every test regimen, every alarm and zone
+option, and on generated regimens with hostile text. (The calendar clients' tests in
+test_ics.py and test_ics_clients.py read what ``render_ics`` writes.)
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from tests_strategies import regimens
+
+from taper.api import load
+from taper.errors import RegimenError
+from taper.export.ics import render_ics, render_ics_with_icalendar
+from taper.plan import Plan
+from taper.regimen import parse_regimen
+from taper.schedules import build_plan
+from taper.templates import list_templates, render_template
+
+REGIMENS = Path(__file__).parent / "regimens"
+STAMP = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+OPTIONS: list[dict[str, Any]] = [
+    {},
+    {"floating": True},
+    {"alarm": None},
+    {"alarm": timedelta(minutes=30)},
+    {"alarm": timedelta(hours=2, minutes=5)},
+]
+
+
+def _loadable(path: Path) -> bool:
+    try:
+        load(path)
+    except RegimenError:
+        return False
+    return True
+
+
+REGIMEN_FILES = [p.name for p in sorted(REGIMENS.glob("*.toml")) if _loadable(p)]
+
+
+def same(plan: Plan, **options: Any) -> None:
+    text = render_ics(plan, stamp=STAMP, **options)
+    reference = render_ics_with_icalendar(plan, stamp=STAMP, **options)
+    if text != reference:  # the first differing line, rather than two whole files
+        for ours, theirs in zip(text.split(b"\r\n"), reference.split(b"\r\n"), strict=False):
+            assert ours == theirs
+    assert text == reference
+
+
+@pytest.mark.parametrize("name", REGIMEN_FILES)
+def test_every_test_regimen(name: str) -> None:
+    plan = load(REGIMENS / name)
+    for options in OPTIONS:
+        same(plan, **options)
+
+
+@pytest.mark.parametrize("name", [info.name for info in list_templates()])
+@pytest.mark.parametrize(
+    "zone", ["America/New_York", "Europe/London", "UTC", "Australia/Lord_Howe"]
+)
+def test_every_template(name: str, zone: str) -> None:
+    text = render_template(
+        name, start=date(2026, 12, 1), weight="70 kg", height="170 cm", timezone=zone
+    )
+    try:
+        plan = load(text.encode("utf-8"))
+    except RegimenError:  # a template that asks for more in this zone (an emergency number)
+        text = text.replace("[care_team]", '[care_team]\nemergency = "112"', 1)
+        plan = load(text.encode("utf-8"))
+    for options in OPTIONS[:2]:
+        same(plan, **options)
+
+
+def test_enough_regimens_are_compared() -> None:
+    assert len(REGIMEN_FILES) >= 10
+
+
+# Text a regimen may hold (control characters and scripts its fonts lack are refused) with
+# every character TEXT escapes or folding treats specially, and multi-byte ones at fold points.
+HOSTILE = st.text(
+    alphabet=st.sampled_from(list("aZ ,;:\\\"'É·–—éß=^N")),
+    min_size=1,
+    max_size=90,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(regimens(), HOSTILE, HOSTILE, HOSTILE)
+def test_generated_regimens_with_hostile_text(
+    document: dict[str, Any], title: str, clinic: str, name: str
+) -> None:
+    document = copy.deepcopy(document)
+    document["title"] = title
+    document["patient"] = {"name": name}
+    document["care_team"] = {"clinic": clinic, "phone": "212-555-0100"}
+    try:
+        regimen, problems = parse_regimen(document, "fuzz.toml")
+        assume(regimen is not None)
+        assert regimen is not None
+        plan = build_plan(regimen, problems, today=date(2026, 1, 1))
+    except RegimenError:
+        assume(False)
+        raise
+    same(plan)
+    same(plan, floating=True, alarm=None)
