@@ -1,7 +1,8 @@
 """Benchmark: taper against its library floors, long courses, and a pharmacy's print run.
 
-    python bench/bench.py            # the full run (a few minutes on a quiet machine)
-    python bench/bench.py --quick    # fewer rounds and smaller print runs: under a minute
+    python bench/bench.py            # three full runs in a row (many minutes)
+    python bench/bench.py --quick    # three quick runs in a row (a few minutes on a quiet machine)
+    python bench/bench.py --quick --runs 1 --only server   # one section, once
 
 Run it with the Python of a regular install (``pip install .`` into a fresh venv), as users run
 taper: an editable install without bytecode caches measures the wrong thing.
@@ -10,8 +11,11 @@ taper: an editable install without bytecode caches measures the wrong thing.
    ``python -c "import click, pendulum"`` (target ≤ 1.15) and ``taper build`` against the library
    floor, a script that only imports the four libraries and writes a 60-event .ics and a 3-page
    table PDF (``../shared/bench/floor.py`` when it is there, else the verbatim copy
-   ``bench/floor.py``); target ≤ 1.2. Each pair runs alternately in every round, in turn
-   floor first and taper first, so machine load hits both alike; the figures are medians.
+   ``bench/floor.py``); target ≤ 1.2. And against the physical floor (``bench/physical_floor.py``:
+   the same packet's JSON, its events as text and its pages drawn with reportlab's canvas, same
+   page counts, files within a few per cent); target ≤ 1.5. Each pair runs alternately in every
+   round, in turn floor first and taper first, so machine load hits both alike; the ratios are
+   of the median CPU times (steadier than wall-clock time on a loaded machine).
 2. Linear cost. Each course shape is built (read, checked, scheduled, rendered: no start-up, no
    writing) at its full length and at half of it (the typical course: at its 19 days and
    stretched to 71), alternately, timing this process's CPU; the marginal cost of one more
@@ -21,10 +25,19 @@ taper: an editable install without bytecode caches measures the wrong thing.
 3. The print run. ``taper build FOLDER -o OUT`` on a mix of every shipped template: packets per
    CPU-second (all processes, start-up included; target ≥ 10), the wall-clock speed-up of
    ``--jobs 2`` over ``--jobs 1`` (target ≥ 1.7, needs two idle cores), and the peak memory of
-   the largest process for 20 and for 200 packets (target: within 1.2×).
+   the largest process for 20 and for 200 packets (target: within 1.2×). Every worker's CPU is
+   counted: the workers are waited for by taper, taper by this script (RUSAGE_CHILDREN).
+4. The server. ``taper serve`` with the same mix of packets sent four at a time: packets per
+   CPU-second of the server and its workers (from /proc) against the print run's (target
+   ≥ 1.2); a typical packet sent just after a 120-day every-6-hours one, against its time alone
+   (≤ 2); /api/plan's 95th percentile while two packets render, against alone (≤ 5); the memory
+   (PSS) of the server and its workers after 1,000 more requests, against after 100 (≤ 1.10).
+
+The whole run is repeated (``--runs``, 3 by default) and each figure is given as its median over
+the runs with the spread and the machine's load average when it was measured.
 
 Everything prints in one table, each figure beside its target; the exit status is 1 when a
-target is missed. On a shared machine the figures move with the load: rerun on a quiet one.
+median misses its target. On a shared machine the figures move with the load: rerun on a quiet one.
 """
 
 from __future__ import annotations
