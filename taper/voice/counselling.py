@@ -73,9 +73,7 @@ def patient_notes(plan: Plan) -> list[str]:
 
 def calendar_help() -> tuple[str, str, list[Rich]]:
     """The box on putting the reminders into a calendar app: title, introduction, tips."""
-    from taper.catalogue import read_data
-
-    data = read_data("calendar_help.toml")
+    data = _file("calendar_help.toml")
     tips: list[Rich] = [(Strong(str(tip["app"])), f": {tip['text']}") for tip in data["tip"]]
     return str(data["title"]), str(data["intro"]), tips
 
@@ -207,9 +205,16 @@ def must_have_points(plan: Plan) -> list[str]:
 
 @cache
 def _data() -> dict[str, Any]:
+    return _file("counselling.toml")
+
+
+@cache
+def _file(name: str) -> dict[str, Any]:
+    """A data file, read once per process (read as-is, never changed: shared by every
+    handout a process renders; watch.toml alone cost a long course's handout 15 ms)."""
     from taper.catalogue import read_data
 
-    return read_data("counselling.toml")
+    return read_data(name)
 
 
 def _prednisone_mg(dose: Dose) -> Decimal:
@@ -375,7 +380,6 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     threshold (which every course with the adrenal warning is)."""
     if not needs_card(plan):
         return None
-    from taper.catalogue import read_data
     from taper.voice.times import date_of, long_date
 
     days = steroid_days(plan, averaged=False)
@@ -390,7 +394,7 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     when = str(data["when"]).format(last_date=long_date(last), until=long_date(until))
     signs = [
         str(item["text"])
-        for item in read_data("watch.toml")["item"]
+        for item in _file("watch.toml")["item"]
         if item.get("trigger") == "adrenal" and item.get("tier") == "call"
     ]
     return str(data["heading"]), when, signs, str(data["emergency"])
