@@ -689,6 +689,14 @@ def server(taper: str, mix: int, requests: int, cwd: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     print(f"4. the server ({mix} packets of the mix at concurrency 4; {requests} requests)")
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if autogroup.exists() and autogroup.read_text().strip() == "1":
+        row(
+            "the machine now: the kernel groups a session's processes for CPU (autogroup)",
+            "on: under other sessions' load, the server's workers share one session's CPU "
+            "share, so two packets at once each get about half of it (wall-clock ratios suffer "
+            "until the machine has idle cores)",
+        )
     folder = regimen_folder(cwd / "server-orders", mix)
     bodies = [path.read_bytes() for path in sorted(folder.iterdir())]
     typical = COURSE.read_bytes()
