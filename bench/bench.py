@@ -21,7 +21,7 @@ taper: an editable install without bytecode caches measures the wrong thing.
    stretched to 71), alternately, timing this process's CPU; the marginal cost of one more
    reminder is the difference of the median times over the difference in events. Target: each
    long course's marginal cost within 1.3× that of the typical course. Courses longer than the
-   regimen format allows (``taper.regimen.MAX_COURSE_DAYS``) are built at that limit.
+   regimen format allows (``taper.read.regimen.MAX_COURSE_DAYS``) are built at that limit.
 3. The print run. ``taper build FOLDER -o OUT`` on a mix of every shipped template: packets per
    CPU-second (all processes, start-up included; target ≥ 10), the wall-clock speed-up of
    ``--jobs 2`` over ``--jobs 1`` (target ≥ 1.7, needs two idle cores), and the peak memory of
@@ -431,8 +431,8 @@ def build_work(path: Path) -> tuple[float, int]:
 
 
 def linear(rounds: int, cwd: Path) -> None:
-    from taper import regimen
     from taper.batch import load_renderers
+    from taper.read import regimen
 
     load_renderers(freeze=True)  # as the taper program does
     limit = regimen.MAX_COURSE_DAYS
@@ -484,7 +484,7 @@ def linear(rounds: int, cwd: Path) -> None:
 
 def regimen_folder(folder: Path, count: int) -> Path:
     """``count`` regimens cycling through every shipped template."""
-    from taper.templates import list_templates, render_template
+    from taper.read.templates import list_templates, render_template
 
     folder.mkdir()
     names = [info.name for info in list_templates()]

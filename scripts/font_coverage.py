@@ -1,6 +1,6 @@
 """Write taper/data/fonts/coverage.txt: the code points both embedded fonts can draw.
 
-taper/text.py reads this list to refuse, at the reader (``taper check``), any character the PDF
+taper/read/text.py reads this list to refuse, at the reader (``taper check``), any character the PDF
 handouts cannot print, without loading reportlab or the fonts. Run after changing the fonts:
 
     python scripts/font_coverage.py
@@ -16,7 +16,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 FONTS = Path(__file__).resolve().parent.parent / "taper" / "data" / "fonts"
 HEADER = (
     "# Code points both embedded fonts (DejaVu Sans and Bold, subset) can draw, as ranges.\n"
-    "# Read by taper/text.py; tests/test_hostile.py checks it against the fonts' character maps.\n"
+    "# Read by taper/read/text.py; tests/test_hostile.py checks it against the fonts' "
+    "character maps.\n"
     "# Regenerate after changing the fonts: python scripts/font_coverage.py\n"
 )
 

@@ -22,16 +22,16 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from taper.api import load as load_plan
-from taper.errors import TaperError
 from taper.export.pdf import AUDIENCES, render_pdf
-from taper.plan import Plan
+from taper.read.errors import TaperError
+from taper.records.plan import Plan
 
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
 TODAY = STAMP.date()
 
 
 def template_plans(workdir: Path) -> list[tuple[str, Plan]]:
-    from taper.templates import list_templates, render_template
+    from taper.read.templates import list_templates, render_template
 
     plans = []
     for template in list_templates():

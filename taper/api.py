@@ -6,10 +6,10 @@ script: the same regimen gives the same problems, plan and bytes through each of
 - ``load(path_or_bytes, today=...)`` reads (a regular file, at most ``REGIMEN_LIMIT`` bytes),
   checks and schedules a regimen: a ``Plan``, or ``RegimenError`` with every problem.
 - ``check(data, today=...)``: the same, as a ``CheckResult`` (the plan or every problem).
-- ``render(plan, name, Options(stamp=...))``: one file of the packet (``taper.packets``).
+- ``render(plan, name, Options(stamp=...))``: one file of the packet (``taper.files.packets``).
 - ``packet(plan, Options(stamp=...))``: every file of the packet, by name.
 
-No clock: ``today`` and the ``stamp`` are arguments (``taper.clock`` is the front ends').
+No clock: ``today`` and the ``stamp`` are arguments (``taper.files.clock`` is the front ends').
 No click, no Flask, nothing written. Heavy libraries (reportlab, icalendar) are imported only
 by the functions that need them.
 """
@@ -21,10 +21,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from taper.errors import InputFileError, Problem, RegimenError
-from taper.packets import FILES, PAPERS, Options, PacketFile
-from taper.plan import Plan
-from taper.reading import REGIMEN, REGIMEN_LIMIT
+from taper.files.packets import FILES, PAPERS, Options, PacketFile
+from taper.files.reading import REGIMEN, REGIMEN_LIMIT
+from taper.read.errors import InputFileError, Problem, RegimenError
+from taper.records.plan import Plan
 
 __all__ = [
     "FILES",
@@ -47,8 +47,8 @@ __all__ = [
 def read_regimen(path: Path) -> bytes:
     """A regimen file's bytes: a regular file only, at most ``REGIMEN_LIMIT`` bytes;
     ``RegimenError`` (naming the file) when it cannot be read or is too big."""
-    from taper.reading import read_input
-    from taper.regimen import too_large
+    from taper.files.reading import read_input
+    from taper.read.regimen import too_large
 
     try:
         data = read_input(path, REGIMEN)
@@ -67,8 +67,8 @@ def load(regimen: Path | bytes, *, today: date | None = None, source: str | None
     """Read, check and schedule a regimen (a file, or its bytes); ``RegimenError`` with every
     problem. ``today``: the date a course may not start before (None: not checked).
     ``source``: the name problems give the regimen (the file's name, or "regimen.toml")."""
-    from taper.regimen import parse_document, parse_regimen
-    from taper.schedules import build_plan
+    from taper.engine.schedules import build_plan
+    from taper.read.regimen import parse_document, parse_regimen
 
     if isinstance(regimen, Path):
         name = source or regimen.name
@@ -124,9 +124,9 @@ def plan_json(plan: Plan) -> bytes:
 
 
 def render(plan: Plan, name: str, options: Options) -> bytes:
-    """One file of the packet (a name from ``taper.packets.FILES``), as ``taper build``
+    """One file of the packet (a name from ``taper.files.packets.FILES``), as ``taper build``
     writes it; ValueError for a name the packet does not have."""
-    from taper.packets import find
+    from taper.files.packets import find
 
     return find(name).render(plan, options)
 
@@ -134,6 +134,6 @@ def render(plan: Plan, name: str, options: Options) -> bytes:
 def packet(plan: Plan, options: Options) -> dict[str, bytes]:
     """Every file of the packet, by name, in ``FILES`` order: the very function ``taper
     build`` uses, so the bytes are the same."""
-    from taper.packets import render as render_packet
+    from taper.files.packets import render as render_packet
 
     return render_packet(plan, options)

@@ -1,6 +1,6 @@
 """Building packets: one regimen's packet, and a print run of many on every core.
 
-The packet's files come from ``taper.packets.render`` (one function, so a print run writes the
+The packet's files come from ``taper.files.packets.render`` (one function, so a print run writes the
 same bytes as ``taper build`` of one regimen). ``run builds many packets, each into its own
 folder named from its regimen file and each written atomically on its own (``write_folder``):
 a regimen that fails is reported with its file and place, and the others are still built.
@@ -20,15 +20,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from taper.errors import ExitCode, OutputError, RegimenError, TaperError
-from taper.plan import Plan
+from taper.read.errors import ExitCode, OutputError, RegimenError, TaperError
+from taper.records.plan import Plan
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
 
-    from taper.writing import OutputFolder
+    from taper.files.writing import OutputFolder
 
 _GLOB = ("*", "?", "[")
 
@@ -41,11 +41,6 @@ def load_renderers(*, freeze: bool = False) -> None:
     it again (a big course's reminders and pages allocate enough to make it look many times).
     """
     import gc
-
-    import taper.export.ics
-    import taper.export.json
-    import taper.export.pdf
-    import taper.schedules  # noqa: F401
 
     if freeze:
         gc.freeze()
@@ -66,7 +61,7 @@ def _start_worker() -> None:
     import gc
     import signal
 
-    from taper import signals
+    from taper.files import signals
 
     global _IN_WORKER
     _IN_WORKER = True
@@ -170,8 +165,8 @@ def build_one(job: Job) -> Outcome:
     is in place it is complete.
     """
     from taper.api import load
-    from taper.signals import Interrupted, interruption_guard
-    from taper.writing import OutputFolder
+    from taper.files.signals import Interrupted, interruption_guard
+    from taper.files.writing import OutputFolder
 
     try:
         with interruption_guard() as guard:
@@ -190,8 +185,8 @@ def build_one(job: Job) -> Outcome:
 
 
 def _build(job: Job, load: Callable[..., Plan], folder: type[OutputFolder]) -> Outcome:
-    from taper.packets import Options
-    from taper.packets import render as render_packet
+    from taper.files.packets import Options
+    from taper.files.packets import render as render_packet
 
     try:
         try:
@@ -422,7 +417,7 @@ def print_run(
 def packets_written(regimens: Sequence[Path], output: Path, since_ns: int) -> int:
     """How many of the regimens' packets in ``output`` were put in place from ``since_ns`` on
     (what an interrupted run did write, counted from the files, whatever reached the parent)."""
-    from taper.writing import MANIFEST
+    from taper.files.writing import MANIFEST
 
     count = 0
     for folder in packet_folders(regimens, output).values():

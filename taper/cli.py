@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from taper import __version__
-from taper.clock import build_stamp, source_date_epoch, today
-from taper.errors import ExitCode, OutputError, TaperError
-from taper.plan import Plan
-from taper.text import terminal
+from taper.files.clock import build_stamp, source_date_epoch, today
+from taper.read.errors import ExitCode, OutputError, TaperError
+from taper.read.text import terminal
+from taper.records.plan import Plan
 
 __all__ = ["build_stamp", "main", "source_date_epoch", "today"]
 
@@ -90,7 +90,7 @@ class _Group(click.Group):
         """The process's entry point (the `taper` command, python -m taper): signals are
         caught from here on, so that Ctrl-C or a kill always ends with an exit status that
         says what happened (130/143 before an output is in place, 0 once it is)."""
-        from taper.signals import Interrupted, interruption_guard
+        from taper.files.signals import Interrupted, interruption_guard
 
         try:
             with interruption_guard(whole_process=True):
@@ -100,7 +100,7 @@ class _Group(click.Group):
             sys.exit(ExitCode.for_signal(err.signum))
 
     def invoke(self, ctx: click.Context) -> Any:
-        from taper.signals import Interrupted, interruption_guard
+        from taper.files.signals import Interrupted, interruption_guard
 
         _tolerant_streams()
         try:
@@ -110,7 +110,7 @@ class _Group(click.Group):
                 return result
         except TaperError as err:
             # Messages echo file names and values: never let a control character reach the
-            # terminal raw (taper.text is the one rule).
+            # terminal raw (taper.read.text is the one rule).
             raise click.ClickException(terminal(str(err))) from err
         except Interrupted as err:
             click.echo("Interrupted: no output was written or changed.", err=True)
@@ -224,7 +224,7 @@ class TimezoneType(_ParamType):
     name = "zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from taper.zones import is_zone, place_problem
+        from taper.read.zones import is_zone, place_problem
 
         if is_zone(value):
             problem = place_problem(value)
@@ -277,7 +277,7 @@ def plan(regimen: Path, as_json: bool) -> None:
     course = load(regimen)
     if as_json:
         from taper.export.json import render_json
-        from taper.writing import write_file
+        from taper.files.writing import write_file
 
         write_file("-", render_json(course))  # JSON is UTF-8 whatever the terminal's encoding
         return
@@ -324,8 +324,8 @@ def ics(
     Example: taper ics jane.toml -o reminders.ics --alarm 15m
     """
     from taper.export.ics import render_ics
-    from taper.signals import signals_deferred
-    from taper.writing import OutputFile
+    from taper.files.signals import signals_deferred
+    from taper.files.writing import OutputFile
 
     _alarm_or_none(no_alarm)
     course = load(regimen)
@@ -363,8 +363,8 @@ def _alarm_or_none(no_alarm: bool) -> None:
 
 
 def _read_previous(previous: Path | None) -> bytes | None:
-    from taper.errors import InputFileError
-    from taper.reading import PREVIOUS, read_input
+    from taper.files.reading import PREVIOUS, read_input
+    from taper.read.errors import InputFileError
 
     if previous is None:
         return None
@@ -408,9 +408,9 @@ def pdf(
     Example: taper pdf jane.toml -o jane-patient.pdf --for patient --large-print
     """
     from taper.export.pdf import render_pdf
-    from taper.signals import signals_deferred
+    from taper.files.signals import signals_deferred
+    from taper.files.writing import OutputFile
     from taper.voice.amounts import checklist_days
-    from taper.writing import OutputFile
 
     course = load(regimen)
     try:
@@ -443,7 +443,7 @@ def templates() -> None:
 
     Example: taper templates
     """
-    from taper.templates import list_templates
+    from taper.read.templates import list_templates
 
     for template in list_templates():
         click.echo(f"{template.name}  {template.description} (source: {template.source})")
@@ -470,8 +470,8 @@ def new(
 
     Example: taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
     """
-    from taper.templates import TemplateError, render_template
-    from taper.writing import write_file
+    from taper.files.writing import write_file
+    from taper.read.templates import TemplateError, render_template
 
     try:
         text = render_template(
@@ -534,7 +534,7 @@ def build(
         _print_run(regimens, Path(output), large_print, paper, force, jobs)
         return
     from taper.api import Options, packet
-    from taper.writing import OutputFolder
+    from taper.files.writing import OutputFolder
 
     regimen = Path(regimens[0])
     batch.load_renderers(freeze=_PROGRAM)
@@ -542,7 +542,7 @@ def build(
     out = OutputFolder(output, force=force, inputs={"the regimen": regimen})
     old = None
     if previous is not None:
-        from taper.previous import read_previous
+        from taper.checks.previous import read_previous
 
         old = read_previous(previous, course)
     options = Options(stamp=build_stamp(), paper=paper, large_print=large_print, previous=old)
@@ -564,7 +564,7 @@ def _print_run(
     import time
 
     from taper import batch
-    from taper.signals import Interrupted
+    from taper.files.signals import Interrupted
 
     gc.enable()  # off for a single command (entry); a print run may build hundreds of packets
     regimens = batch.regimen_files(arguments)

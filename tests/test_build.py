@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from taper.cli import main
-from taper.errors import ExportError
 from taper.export.pdf import render_pdf
-from taper.plan import Plan
+from taper.read.errors import ExportError
+from taper.records.plan import Plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 SCHEMA = Path(__file__).parent.parent / "taper" / "data" / "plan.schema.json"

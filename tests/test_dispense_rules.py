@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taper.errors import RegimenError
+from taper.engine.schedules import build_plan
 from taper.export.json import render_json
-from taper.plan import Plan
-from taper.regimen import parse_regimen
-from taper.schedules import build_plan
-from taper.tablets import tablets_for
-from taper.units import ceil_div
+from taper.read.errors import RegimenError
+from taper.read.regimen import parse_regimen
+from taper.read.units import ceil_div
+from taper.records.plan import Plan
+from taper.records.tablets import tablets_for
 from taper.voice.amounts import fill_intro, fill_rows
 
 TODAY = date(2026, 11, 22)

@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from taper.api import load as load_plan
-from taper.errors import RegimenError
-from taper.plan import Plan
-from taper.tablets import tablets_for
+from taper.read.errors import RegimenError
+from taper.records.plan import Plan
+from taper.records.tablets import tablets_for
+from taper.voice.doses import dose_instructions
+from taper.voice.words import words_of
 
 REGIMENS = Path(__file__).parent / "regimens"
 D = Decimal
@@ -75,11 +77,14 @@ def test_pulse_then_taper_plan() -> None:
         "g",
     )
     assert pulse.duration_min == 60
-    assert pulse.instructions == (
+    assert dose_instructions(pulse, words_of(plan)) == (
         "Methylprednisolone 1 g infusion over 1 h at Infusion center, 3rd floor."
     )
     day4 = plan.days[3].doses[0]
-    assert day4.instructions == "Take 3 × 20 mg tablets (60 mg) by mouth, with food."
+    assert (
+        dose_instructions(day4, words_of(plan))
+        == "Take 3 × 20 mg tablets (60 mg) by mouth, with food."
+    )
     assert day4.starts == datetime(2026, 12, 4, 8, 0, tzinfo=ZoneInfo("America/New_York"))
     assert [(str(line.strength), str(line.count)) for line in plan.dispense] == [
         ("20", "24"),
@@ -132,7 +137,7 @@ def test_per_kg_liquid_gives_a_measurable_volume() -> None:
     # data/safety.toml), and the dose is what 6.6 mL holds: 19.8 mg.
     assert (dose.amount, dose.unit, dose.volume_ml) == (D("19.8"), "mg", D("6.6"))
     assert (
-        dose.instructions
+        dose_instructions(dose, words_of(plan))
         == "Measure 6.6 mL of the 15 mg/5 mL liquid (19.8 mg) and take it by mouth."
     )
     assert [w.code for w in plan.warnings] == ["per-kg-rounded"]

@@ -19,14 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from taper.api import load as load_plan
-from taper.errors import RegimenError
+from taper.engine.schedules import build_plan
 from taper.export.ics import render_ics
 from taper.export.json import render_json
-from taper.plan import Plan
-from taper.regimen import parse_regimen
-from taper.schedules import build_plan
-from taper.units import ceil_div
+from taper.read.errors import RegimenError
+from taper.read.regimen import parse_regimen
+from taper.read.units import ceil_div
+from taper.records.plan import Plan
 from taper.voice.amounts import basis_text, bsa_text
+from taper.voice.doses import dose_instructions
+from taper.voice.words import words_of
 
 REGIMENS = Path(__file__).parent / "regimens"
 SCHEMA = json.loads(
@@ -65,7 +67,9 @@ def test_a_capped_per_kg_liquid_gives_the_cap_and_keeps_the_arithmetic() -> None
     assert len(doses) == 5
     for dose in doses:
         assert (dose.amount, dose.unit, dose.volume_ml) == (D(60), "mg", D(20))
-        assert dose.instructions.startswith("Measure 20 mL of the 15 mg/5 mL liquid (60 mg)")
+        assert dose_instructions(dose, words_of(plan)).startswith(
+            "Measure 20 mL of the 15 mg/5 mL liquid (60 mg)"
+        )
         assert dose.basis is not None
         assert (dose.basis.uncapped, dose.basis.capped, dose.basis.cap_kind) == (
             D("69.8"),
@@ -560,7 +564,7 @@ def test_a_two_year_patient_handout_stays_short() -> None:
     assert "Day 28 of 700" in text and "Day 29 of 700" not in text
     for month in ("December 2026", "October 2028"):
         assert month in text
-    # Europe/London: the 24-hour clock (taper.voice.times.time_style)
+    # Europe/London: the 24-hour clock (taper.voice.words.words_for)
     assert "Alendronate 70 mg (as prescribed): 07:00 every Monday." in text
     assert "every 28 days" in text
     large = pdf_text(plan, "patient", large_print=True)

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_strategies import regimens
 
-from taper.errors import RegimenError
-from taper.plan import Plan
-from taper.regimen import parse_document, parse_regimen
-from taper.schedules import build_plan
+from taper.engine.schedules import build_plan
+from taper.read.errors import RegimenError
+from taper.read.regimen import parse_document, parse_regimen
+from taper.records.plan import Plan
 
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -239,7 +239,7 @@ _TEXTS = st.one_of(
 def test_text_the_reader_accepts_every_export_prints(title: str, name: str, take: str) -> None:
     from taper.export.pdf import render_pdf
     from taper.export.table import render_table
-    from taper.text import is_control
+    from taper.read.text import is_control
 
     document = {
         "title": title or "x",

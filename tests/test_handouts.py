@@ -23,8 +23,8 @@ from taper.cli import main
 from taper.export.pdf import render_pdf
 from taper.export.pdf.layout import _Styles
 from taper.export.table import render_table
-from taper.plan import Plan
-from taper.templates import render_template
+from taper.read.templates import render_template
+from taper.records.plan import Plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 TODAY = date(2026, 11, 22)
@@ -409,7 +409,7 @@ def test_a_short_course_fits_its_calendar_and_checklist_on_fewer_pages(tmp_path:
 
 @pytest.mark.slow  # a minute or more: .ci/run runs it, the README's command does not
 def test_good_to_know_never_sits_alone_and_no_band_ends_a_page(tmp_path: Path) -> None:
-    from taper.templates import list_templates
+    from taper.read.templates import list_templates
     from taper.voice.doses import phase_heading
 
     for item in list_templates():
@@ -519,7 +519,7 @@ def test_a_signal_during_pdf_layout_keeps_its_number() -> None:
 
     from reportlab.lib.utils import annotateException
 
-    from taper.signals import Interrupted, interruption_guard
+    from taper.files.signals import Interrupted, interruption_guard
 
     with interruption_guard() as guard:
         guard.received = signal.SIGTERM

@@ -428,7 +428,7 @@ def test_the_font_coverage_list_is_the_fonts_own() -> None:
 
     from reportlab.pdfbase.ttfonts import TTFont
 
-    from taper.text import in_font
+    from taper.read.text import in_font
 
     fonts = Path(__file__).parent.parent / "taper" / "data" / "fonts"
     faces = [
@@ -510,7 +510,7 @@ def test_label_salt_names_are_the_catalogue_drug_and_get_every_dose_check(
     ],
 )
 def test_every_salt_name_is_known(drug: str, route: str) -> None:
-    from taper.catalogue import identify_drug
+    from taper.read.catalogue import identify_drug
 
     found, problem = identify_drug(drug)
     assert problem is None and found is not None
@@ -518,7 +518,7 @@ def test_every_salt_name_is_known(drug: str, route: str) -> None:
 
 
 def test_a_plain_name_in_another_alphabet_stays_an_unchecked_drug_warning() -> None:
-    from taper.catalogue import identify_drug
+    from taper.read.catalogue import identify_drug
 
     # Russian for prednisolone: not a look-alike of a Latin name, so not the catalogue drug.
     assert identify_drug("преднизолон") == (None, None)
@@ -603,7 +603,7 @@ def test_deep_nesting_is_refused_before_parsing(
 def test_the_size_limit_is_one_exported_constant(
     runner: CliRunner, write_regimen: Callable[..., Path]
 ) -> None:
-    from taper.regimen import MAX_REGIMEN_BYTES
+    from taper.read.regimen import MAX_REGIMEN_BYTES
 
     assert MAX_REGIMEN_BYTES == 256 * 1024
     padding = "# " + "x" * 97 + "\n"
@@ -685,9 +685,9 @@ def test_more_than_24_reminders_on_one_day_is_refused(
 def test_the_course_limit_on_reminders_is_checked_before_scheduling(
     runner: CliRunner, write_regimen: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import taper.schedules
+    import taper.engine.schedules
 
-    monkeypatch.setattr(taper.schedules, "MAX_REMINDERS", 100)
+    monkeypatch.setattr(taper.engine.schedules, "MAX_REMINDERS", 100)
     path = write_regimen(HEAD + phase(days="60", at='["08:00", "20:00"]'))
     code, output = _run(runner, "check", str(path))
     assert code == 1
@@ -698,7 +698,7 @@ def test_the_course_limit_on_reminders_is_checked_before_scheduling(
 
 
 def test_the_limits_hold_a_three_year_course_with_several_doses_a_day() -> None:
-    from taper.regimen import MAX_REMINDERS, MAX_REMINDERS_PER_DAY
+    from taper.read.regimen import MAX_REMINDERS, MAX_REMINDERS_PER_DAY
 
     # The format issue allows 1,096-day courses and 4-hourly dosing (6 a day): with two daily
     # [[also]] items (a check, another medicine) such a course must still fit.

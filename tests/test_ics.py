@@ -34,8 +34,9 @@ import taper.voice.reminders
 from taper.api import load as load_plan
 from taper.cli import main
 from taper.export.ics import render_ics
-from taper.plan import Plan
-from taper.voice.doses import dose_summary
+from taper.records.plan import Plan
+from taper.voice.doses import dose_instructions, dose_summary
+from taper.voice.words import words_of
 
 REGIMENS = Path(__file__).parent / "regimens"
 GOLDEN = Path(__file__).parent / "golden"
@@ -236,7 +237,7 @@ def test_watch_reminder_line_is_appended(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_the_watch_list_line_is_in_the_description() -> None:
-    from taper import watch
+    from taper.voice import watch
 
     plan = plan_of("ics-course.toml")
     events = vevents(render_ics(plan, stamp=STAMP))
@@ -246,7 +247,10 @@ def test_the_watch_list_line_is_in_the_description() -> None:
     for dose in plan.doses:
         line = watch.reminder_line(plan, dose)
         described = by_start[dose.starts.astimezone(UTC)]
-        assert described[:2] == [dose.instructions, f"Day {dose.day} of 12 · {dose.phase}"]
+        assert described[:2] == [
+            dose_instructions(dose, words_of(plan)),
+            f"Day {dose.day} of 12 · {dose.phase}",
+        ]
         # The watch list keeps its no-break spaces for the handouts; a calendar gets plain ones.
         assert described[2:-2] == ([line.replace("\u00a0", " ")] if line else [])
 
@@ -254,7 +258,7 @@ def test_the_watch_list_line_is_in_the_description() -> None:
 def test_plain_spaces_in_the_calendar() -> None:
     """The watch sentence's "6:00 PM" has a no-break space for the handout's line breaking; the
     .ics, plain text for a calendar app, has an ordinary one (and no no-break space at all)."""
-    from taper import watch
+    from taper.voice import watch
 
     plan = plan_of("ics-course.toml")
     lines = [line for dose in plan.doses if (line := watch.reminder_line(plan, dose))]
@@ -691,8 +695,10 @@ def test_hostile_free_text_round_trips() -> None:
     calendar = parse(data)
     assert calendar_names(calendar) == (name, name)
     first, visit = calendar.events[0], calendar.events[1]
-    assert str(first["DESCRIPTION"]).split("\nDay 1 of 2")[0] == dose.instructions
-    assert "\n" in dose.instructions
+    assert str(first["DESCRIPTION"]).split("\nDay 1 of 2")[0] == dose_instructions(
+        dose, words_of(plan)
+    )
+    assert "\n" in dose_instructions(dose, words_of(plan))
     assert str(first["DESCRIPTION"]).endswith(
         f"Questions: call {plan.care_team.clinic} at {plan.care_team.phone}\n"
         f"After hours: {plan.care_team.after_hours}"

@@ -41,7 +41,7 @@ from test_ics import (
     run_ics,
 )
 
-import taper.zones
+import taper.read.zones
 from taper.api import load as load_plan
 from taper.export.ics import render_ics
 from taper.export.vtimezone import HISTORY_FROM, vtimezone
@@ -171,7 +171,7 @@ def _reference_changes(tzif: bytes, name: str) -> tuple[tuple[int, int, int], ..
     VTIMEZONE, read from the TZif data itself, would hold them and the comparison fail: the
     test passes only when the two lists are the same."""
     del tzif  # the cache key: zones with the same data share one answer
-    zone = taper.zones.zone(name)
+    zone = taper.read.zones.zone(name)
 
     def offset(at: int) -> int:
         value = datetime.fromtimestamp(at, zone).utcoffset()
@@ -220,7 +220,7 @@ def all_zones_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[P
         component = vtimezone(name)
         component["TZID"] = tzid
         calendar.add_component(component)
-        zone = taper.zones.zone(name)
+        zone = taper.read.zones.zone(name)
         for number, (at, _, _) in enumerate(reference_changes(name)):
             before = datetime.fromtimestamp(at - 1, zone).date() - timedelta(days=1)
             after = datetime.fromtimestamp(at, zone).date() + timedelta(days=1)
@@ -441,7 +441,7 @@ def _course_file(
     write_regimen: Callable[..., Path], zone: str, start: str, at: list[str], days: int
 ) -> Path:
     text = COURSE.format(zone=zone, start=start, at=json.dumps(at), days=days)
-    from taper.emergency import country, country_of
+    from taper.checks.emergency import country, country_of
 
     if country(country_of(zone)) is None:
         # No emergency number confirmed for this zone's country: the file must give one (issue

@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from tests_strategies import regimens
 
 from taper.api import load
-from taper.errors import RegimenError
+from taper.engine.schedules import build_plan
 from taper.export.ics import render_ics, render_ics_with_icalendar
-from taper.plan import Plan
-from taper.regimen import parse_regimen
-from taper.schedules import build_plan
-from taper.templates import list_templates, render_template
+from taper.read.errors import RegimenError
+from taper.read.regimen import parse_regimen
+from taper.read.templates import list_templates, render_template
+from taper.records.plan import Plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 STAMP = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)

@@ -6,16 +6,16 @@ import signal
 import subprocess
 import sys
 
-from taper.errors import ExitCode
+from taper.read.errors import ExitCode
 
 
 def test_importing_taper_leaves_the_zone_search_path_alone() -> None:
     script = (
         "import zoneinfo\n"
         "zoneinfo.reset_tzpath(to=['/nowhere'])\n"
-        "import taper, taper.api, taper.cli, taper.packets\n"
+        "import taper, taper.api, taper.cli, taper.files.packets\n"
         "print(zoneinfo.TZPATH)\n"
-        "from taper.zones import zone\n"
+        "from taper.read.zones import zone\n"
         "zone('America/New_York')  # taper's zones come from tzdata: the path is emptied now\n"
         "print(zoneinfo.TZPATH)\n"
     )

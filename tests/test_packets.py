@@ -1,5 +1,5 @@
-"""The packet registry: adding a file to ``taper.packets.FILES`` is the whole change that adds a
-file to the packet, for ``taper build``, a print run, the manifest, the API and the page."""
+"""The packet registry: adding a file to ``taper.files.packets.FILES`` is the whole change that
+adds a file to the packet, for ``taper build``, a print run, the manifest, the API and the page."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from taper import api, packets
+from taper import api
 from taper.cli import main
-from taper.plan import Plan
+from taper.files import packets
+from taper.records.plan import Plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 COURSE = REGIMENS / "pulse-then-taper.toml"
@@ -32,7 +33,7 @@ def with_notes(monkeypatch: pytest.MonkeyPatch) -> packets.PacketFile:
     """A sixth file in the registry, and nothing else changed."""
     notes = packets.PacketFile("notes.txt", "text/plain", "nurse", _notes, frozenset({"paper"}))
     monkeypatch.setattr(packets, "FILES", (*packets.FILES, notes))
-    monkeypatch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+    monkeypatch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
     return notes
 
 

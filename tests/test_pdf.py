@@ -24,9 +24,9 @@ from click.testing import CliRunner
 
 from taper.api import load as load_plan
 from taper.cli import main
-from taper.errors import ExportError
 from taper.export.pdf import render_pdf
-from taper.plan import Plan
+from taper.read.errors import ExportError
+from taper.records.plan import Plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 ROOT = Path(__file__).parent.parent
@@ -404,7 +404,7 @@ def test_a_character_outside_the_font_subset_is_refused_with_its_name(
     write_regimen: Callable[..., Path],
 ) -> None:
     # Box drawing is in the full DejaVu Sans but not in the subset taper embeds. The reader
-    # refuses it too (taper.text, one rule); this plan is changed after reading.
+    # refuses it too (taper.read.text, one rule); this plan is changed after reading.
     plan = load_plan(write_regimen((REGIMENS / "pulse-then-taper.toml").read_text("utf-8")))
     plan = plan._replace(patient=plan.patient._replace(name="Jane ─ Doe"))
     with pytest.raises(ExportError) as caught:
@@ -418,7 +418,7 @@ def test_a_character_outside_the_font_subset_is_refused_with_its_name(
 def test_every_unprintable_character_is_listed_with_its_place(
     write_regimen: Callable[..., Path],
 ) -> None:
-    # The reader refuses these too (taper.text, one rule); this plan is changed after reading.
+    # The reader refuses these too (taper.read.text, one rule); this plan is changed after reading.
     text = (REGIMENS / "pulse-then-taper.toml").read_text(encoding="utf-8")
     plan = load_plan(write_regimen(text), today=TODAY)
     plan = plan._replace(
@@ -623,7 +623,7 @@ def test_render_script_writes_pngs_of_every_page(tmp_path: Path) -> None:
 
 @pytest.mark.slow  # a minute or more: .ci/run runs it, the README's command does not
 def test_every_shipped_template_renders_all_three_handouts(tmp_path: Path) -> None:
-    from taper.templates import list_templates, render_template
+    from taper.read.templates import list_templates, render_template
 
     templates = list_templates()
     assert templates

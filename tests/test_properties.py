@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_strategies import regimens
 
-from taper.errors import RegimenError
-from taper.plan import Plan
-from taper.regimen import parse_regimen
-from taper.schedules import build_plan
-from taper.tablets import tablets_for
+from taper.engine.schedules import build_plan
+from taper.read.errors import RegimenError
+from taper.read.regimen import parse_regimen
+from taper.records.plan import Plan
+from taper.records.tablets import tablets_for
 
 # -- tablets: exact minimality against brute force --------------------------------------------
 

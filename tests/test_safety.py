@@ -1,4 +1,5 @@
-"""Safety warnings and dose errors (taper/safety.py): each fires where it should, and only there."""
+"""Safety warnings and dose errors (taper/checks/safety.py): each fires where it should, and only
+there."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from taper.api import load as load_plan
-from taper.errors import RegimenError
-from taper.plan import Plan
+from taper.read.errors import RegimenError
+from taper.records.plan import Plan
+from taper.voice.doses import dose_instructions
+from taper.voice.words import words_of
 
 TODAY = date(2026, 11, 22)
 REGIMENS = Path(__file__).parent / "regimens"
@@ -376,13 +379,14 @@ from decimal import Decimal as D  # noqa: E402
 
 import pypdf  # noqa: E402
 
-from taper import emergency  # noqa: E402
-from taper.catalogue import read_data  # noqa: E402
+from taper.checks import emergency  # noqa: E402
+from taper.checks.safety import measured_volume  # noqa: E402
 from taper.export.pdf import render_pdf  # noqa: E402
-from taper.safety import measured_volume  # noqa: E402
+from taper.read import zones  # noqa: E402
+from taper.read.catalogue import read_data  # noqa: E402
 from taper.voice.console import render_watch_text  # noqa: E402
 from taper.voice.staff import appointments, dispense_rows, total_rows  # noqa: E402
-from taper.watch import watch_list  # noqa: E402
+from taper.voice.watch import watch_list  # noqa: E402
 
 
 def regimen(
@@ -638,7 +642,7 @@ def test_emergency_data_only_confirmed_countries_with_sources() -> None:
     raw = read_data("emergency.toml")
     iso = {
         line.split("\t")[0]
-        for line in emergency._tzdata_file("iso3166.tab").splitlines()
+        for line in zones._tzdata_file("iso3166.tab").splitlines()
         if line and not line.startswith("#")
     }
     assert set(raw["country"]) <= iso
@@ -648,7 +652,7 @@ def test_emergency_data_only_confirmed_countries_with_sources() -> None:
         assert entry["number"].isdigit()
     # Every zone in zone.tab maps to its country; nothing else is invented.
     countries = emergency.zone_countries()
-    for line in emergency._tzdata_file("zone.tab").splitlines():
+    for line in zones._tzdata_file("zone.tab").splitlines():
         if line and not line.startswith("#"):
             code, _, name = line.split("\t")[:3]
             assert countries[name] == code
@@ -757,12 +761,17 @@ def test_dexamethasone_iv_is_an_injection(plan_of: Callable[[str], Plan]) -> Non
         )
     )
     assert codes(push) == []  # no infusion-length-missing
-    assert push.doses[0].instructions == "Dexamethasone 6 mg injection into a vein."
+    assert (
+        dose_instructions(push.doses[0], words_of(push))
+        == "Dexamethasone 6 mg injection into a vein."
+    )
     texts = [i.text for g in watch_list(push).groups for i in g.items]
     assert not [t for t in texts if "metal taste" in t]
     assert "drip" not in pdf_text(push, "patient").replace("IV drip)", "")
     drip = plan_of(regimen(iv("6 mg", 3, drug="dexamethasone")))
-    assert drip.doses[0].instructions.startswith("Dexamethasone 6 mg infusion over 1 h")
+    assert dose_instructions(drip.doses[0], words_of(drip)).startswith(
+        "Dexamethasone 6 mg infusion over 1 h"
+    )
     no_length = plan_of(
         regimen(
             '[[phase]]\ndrug = "methylprednisolone"\nroute = "iv"\ndose = "1 g"\ndays = 3\n'
@@ -988,7 +997,7 @@ def test_prescriber_watch_items_print_everywhere(plan_of: Callable[[str], Plan])
     assert "New jaw pain when you chew." in [i.text for i in tiers["call"]]
     text = render_watch_text(watch)
     assert "  emergency: Sudden loss of vision: go to the emergency department." in text
-    from taper.watch import reminder_line
+    from taper.voice.watch import reminder_line
 
     assert reminder_line(plan, plan.doses[0]) == (
         "Emergency, call 911: Sudden loss of vision: go to the emergency department."
@@ -1031,7 +1040,7 @@ def test_home_injections_are_not_supplied_to_the_unit(plan_of: Callable[[str], P
     "name", sorted(p.stem for p in (Path(__file__).parent.parent / "templates").glob("*.toml"))
 )
 def test_templates_in_london_print_999_and_never_911(tmp_path: Path, name: str) -> None:
-    from taper.templates import render_template
+    from taper.read.templates import render_template
 
     text = render_template(
         name, start=date(2026, 12, 1), weight="70 kg", height="170 cm", timezone="Europe/London"
@@ -1076,9 +1085,9 @@ def test_per_m2_ceiling(per_m2: str, bsa: str, allow: tuple[str, ...], outcome: 
     # The engine's own records, as the format's mg/m² doses make them (Basis: ordered × BSA).
     from types import SimpleNamespace
 
-    from taper.catalogue import find_drug
-    from taper.plan import Basis
-    from taper.safety import _check_per_weight
+    from taper.checks.safety import _check_per_weight
+    from taper.read.catalogue import find_drug
+    from taper.records.plan import Basis
 
     uncapped = D(per_m2) * D(bsa)
     basis = Basis(D(per_m2), "mg/m2", D(bsa), uncapped, "mg")

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from taper import watch
 from taper.api import load as load_plan
 from taper.cli import main
-from taper.errors import RegimenError
-from taper.plan import Dose, Plan
-from taper.templates import list_templates, render_template
+from taper.read.errors import RegimenError
+from taper.read.templates import list_templates, render_template
+from taper.records.plan import Dose, Plan
+from taper.voice import watch
 
 REGIMENS = Path(__file__).parent / "regimens"
 TODAY = date(2026, 11, 21)
@@ -542,7 +542,7 @@ def test_an_interruption_reportlab_annotates_keeps_its_signal() -> None:
 
     from reportlab.platypus.flowables import Flowable, KeepTogether
 
-    from taper.signals import Interrupted, interruption_guard
+    from taper.files.signals import Interrupted, interruption_guard
 
     class Stops(Flowable):  # type: ignore[misc]
         def wrap(self, *_: object) -> tuple[float, float]:

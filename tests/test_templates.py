@@ -11,15 +11,15 @@ from click.testing import CliRunner
 
 from taper.api import load as load_plan
 from taper.cli import main
-from taper.errors import TaperError
-from taper.plan import Plan
-from taper.templates import (
+from taper.read.errors import TaperError
+from taper.read.templates import (
     TemplateError,
     list_templates,
     needs_height,
     needs_weight,
     render_template,
 )
+from taper.records.plan import Plan
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 NAMES = sorted(path.stem for path in TEMPLATES.glob("*.toml"))

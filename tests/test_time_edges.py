@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taper.errors import RegimenError
-from taper.plan import Plan
-from taper.regimen import parse_regimen
-from taper.schedules import build_plan
-from taper.zones import zone as zone_named
+from taper.engine.schedules import build_plan
+from taper.read.errors import RegimenError
+from taper.read.regimen import parse_regimen
+from taper.read.zones import zone as zone_named
+from taper.records.plan import Plan
+from taper.voice.words import words_of
 
 TODAY = date(2026, 11, 22)
 D = Decimal
@@ -107,9 +108,9 @@ def test_the_second_one_oclock_is_named_everywhere_it_is_printed() -> None:
     after = "after the clocks go back"
     day2 = plan.days[1]
     # The patient's checklist and calendar (and the page's preview, which uses them).
-    first_item = checklist_items(plan, day2)[0][0]
+    first_item = checklist_items(plan, day2, words_of(plan))[0][0]
     assert first_item == "1:00\u00a0AM (after the clocks go back)"
-    assert after in str(calendar_lines(plan, day2)[0])
+    assert after in str(calendar_lines(plan, day2, words_of(plan))[0])
     # The table (taper plan) and the nurse sheet.
     table_line = next(line for line in render_table(plan).splitlines() if "01:00" in line)
     assert "01:00 (after the clocks go back)" in table_line
@@ -124,7 +125,7 @@ def test_a_time_the_clocks_show_once_prints_plain() -> None:
     from taper.voice.overview import checklist_items
 
     plan = plan_text(REPEATED)
-    assert checklist_items(plan, plan.days[2])[0][0] == "1:00\u00a0AM"
+    assert checklist_items(plan, plan.days[2], words_of(plan))[0][0] == "1:00\u00a0AM"
 
 
 def test_the_first_of_a_repeated_time_is_named_too() -> None:
@@ -135,7 +136,10 @@ def test_the_first_of_a_repeated_time_is_named_too() -> None:
         '[[phase]]\ndrug = "prednisone"\ndose = "10 mg"\ndays = 3\nat = ["01:30"]\n'
     )
     plan = plan_text(text)
-    assert checklist_items(plan, plan.days[1])[0][0] == "1:30\u00a0AM (before the clocks go back)"
+    assert (
+        checklist_items(plan, plan.days[1], words_of(plan))[0][0]
+        == "1:30\u00a0AM (before the clocks go back)"
+    )
 
 
 def test_a_time_the_clocks_skip_is_never_printed() -> None:
@@ -147,7 +151,7 @@ def test_a_time_the_clocks_skip_is_never_printed() -> None:
         '[[phase]]\ndrug = "prednisone"\ndose = "10 mg"\ndays = 3\nat = ["02:30"]\n'
     )
     plan = plan_text(text)
-    assert checklist_items(plan, plan.days[1])[0][0] == "3:00\u00a0AM"
+    assert checklist_items(plan, plan.days[1], words_of(plan))[0][0] == "3:00\u00a0AM"
     day2 = next(line for line in render_table(plan).splitlines() if "2027-03-14" in line)
     assert "03:00" in day2 and "02:30" not in day2
 
@@ -214,7 +218,7 @@ def test_new_refuses_a_machine_zone_that_is_a_posix_rule(
 def test_new_takes_a_machine_zone_that_names_a_place(
     monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
-    from taper.templates import machine_timezone
+    from taper.read.templates import machine_timezone
 
     monkeypatch.setenv("TZ", variable)
     assert machine_timezone() == "America/Chicago"
@@ -415,7 +419,7 @@ def test_every_printed_time_names_exactly_the_planned_instant(case: tuple[str, d
     plan = build_on(text, start)
     for day in plan.days:
         doses = sorted(day.doses, key=lambda d: d.starts)
-        printed = [time for time, _ in checklist_items(plan, day)]
+        printed = [time for time, _ in checklist_items(plan, day, words_of(plan))]
         assert len(printed) == len(doses)
         for dose, time in zip(doses, printed, strict=True):
             assert instants_named(time, day.date, plan.timezone) == {dose.starts.astimezone(UTC)}

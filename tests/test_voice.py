@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from taper.plan import TabletCount
+from taper.records.plan import TabletCount
 from taper.voice.doses import tablet_phrase
 from taper.voice.text import and_list, count_text, count_words, minutes_text
 from taper.voice.times import date_range, long_date, short_date
@@ -110,12 +110,11 @@ def test_the_clock_in_both_styles() -> None:
 
 
 def test_the_clock_style_is_decided_by_the_zone() -> None:
-    from types import SimpleNamespace
 
-    from taper.voice.times import time_style
+    from taper.voice.words import words_for
 
     def style(zone: str) -> str:
-        return time_style(SimpleNamespace(timezone=zone))  # type: ignore[arg-type]
+        return words_for("en", zone).clock
 
     assert style("America/Chicago") == "12h"
     assert style("America/Toronto") == "12h"
@@ -284,11 +283,24 @@ def test_the_sentence_check_finds_sentences(tmp_path: Path) -> None:
 
 
 def test_dose_instructions_in_every_form() -> None:
-    from taper.voice.doses import dose_instructions, session_instructions
+    """A dose carries numbers and keys (taper.records.plan.Dose); the voice words it."""
+    from datetime import date, datetime
+
+    from taper.records.plan import Dose
+    from taper.voice.doses import dose_instructions
+    from taper.voice.words import words_for
+
+    english = words_for("en", "America/New_York")
 
     def words(**given: object) -> str:
         values: dict[str, object] = {
-            "drug": "Prednisone",
+            "day": 1,
+            "date": date(2027, 3, 1),
+            "time": "08:00",
+            "starts": datetime(2027, 3, 1, 8),
+            "phase": "Course",
+            "drug": "prednisone",
+            "drug_name": "Prednisone",
             "route": "oral",
             "amount": Decimal(40),
             "unit": "mg",
@@ -299,8 +311,16 @@ def test_dose_instructions_in_every_form() -> None:
             "duration_min": None,
             "where": None,
         }
+        if "drug" in given:
+            given["drug_name"] = given.pop("drug")
         values.update(given)
-        return dose_instructions(**values)  # type: ignore[arg-type]
+        return dose_instructions(Dose(**values), english)  # type: ignore[arg-type]
+
+    def session_instructions(*, drug: str, number: int, sessions: int, **given: object) -> str:
+        return words(
+            drug=drug, route="procedure", amount=None, unit=None, session=number,
+            sessions=sessions, **given,
+        )  # fmt: skip
 
     two = (TabletCount(Decimal(20), "mg", Decimal(2)),)
     half = (TabletCount(Decimal(10), "mg", Decimal("0.5")),)
@@ -375,9 +395,9 @@ def test_what_the_commands_print(tmp_path: Path) -> None:
 
 def test_a_course_without_a_title_is_named_by_its_drugs(tmp_path: Path) -> None:
     from taper.api import load as load_plan
-    from taper.voice.people import default_title
+    from taper.read.regimen import _default_title
 
-    assert default_title([]) == "Treatment course"
+    assert _default_title([]) == "Treatment course"
     path = tmp_path / "untitled.toml"
     path.write_text(
         'start = 2026-12-01\ntimezone = "Europe/London"\n'
@@ -390,3 +410,32 @@ def test_a_course_without_a_title_is_named_by_its_drugs(tmp_path: Path) -> None:
     )
     plan = load_plan(path, today=date(2026, 11, 1))
     assert plan.title == "Methylprednisolone then Prednisone course"
+
+
+def test_the_patient_language_is_read_and_only_english_is_supported() -> None:
+    """[patient] language picks the Words a plan is printed in; an unsupported language is an
+    error naming its place and the supported list (the Spanish branch adds "es")."""
+    import tomllib
+
+    import pytest
+
+    from taper.read.regimen import parse_regimen
+    from taper.voice.words import words_for
+
+    base = (
+        'start = 2027-03-01\ntimezone = "Europe/London"\n[patient]\n{line}\n'
+        '[[phase]]\ndrug = "prednisone"\ntablets = ["5 mg"]\ndose = "10 mg"\ndays = 2\n'
+        'at = ["08:00"]\n'
+    )
+    regimen, problems = parse_regimen(tomllib.loads(base.format(line='language = "en"')), "a")
+    assert problems == [] and regimen is not None and regimen.language == "en"
+    regimen, _ = parse_regimen(tomllib.loads(base.format(line="")), "a")
+    assert regimen is not None and regimen.language == "en"  # the default
+    _, problems = parse_regimen(tomllib.loads(base.format(line='language = "fr"')), "a")
+    assert [f"{p.place}: {p.message}" for p in problems] == [
+        'patient.language: "fr" is not a supported language; use "en"'
+    ]
+    assert words_for("en", "Europe/London") == ("en", "24h", "mmol/L", "GB")
+    assert words_for("en", "America/Chicago") == ("en", "12h", "mg/dL", "US")
+    with pytest.raises(ValueError, match='"fr" is not a supported language'):
+        words_for("fr", "Europe/London")

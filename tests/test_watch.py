@@ -1,4 +1,4 @@
-"""The watch list (taper/watch.py, data/watch.toml): data, triggers, conditions, output."""
+"""The watch list (taper/voice/watch.py, data/watch.toml): data, triggers, conditions, output."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from taper.api import load as load_plan
-from taper.catalogue import conditions, read_data
 from taper.cli import main
-from taper.plan import Plan
-from taper.templates import render_template
+from taper.read.catalogue import conditions, read_data
+from taper.read.templates import render_template
+from taper.records.plan import Plan
 from taper.voice.console import render_watch_text
 from taper.voice.people import call_clinic
-from taper.watch import (
+from taper.voice.watch import (
     TIERS,
     WatchItem,
     WatchList,

@@ -24,8 +24,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from taper.cli import main
-from taper.regimen import MAX_REGIMEN_BYTES
-from taper.templates import list_templates, needs_height, needs_weight
+from taper.read.regimen import MAX_REGIMEN_BYTES
+from taper.read.templates import list_templates, needs_height, needs_weight
 
 REGIMENS = Path(__file__).parent / "regimens"
 PORT = 5123
@@ -49,7 +49,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Flask:
     # The page defaults to this machine's zone; CI's is UTC, a zone with no emergency number
     # taper can trust (every template would then ask for care_team.emergency). A clinic's
     # machine has its own zone: the tests run as one in New York.
-    monkeypatch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+    monkeypatch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
     return create_app(token=TOKEN, port=PORT)
 
 
@@ -184,7 +184,7 @@ def test_template_text_is_what_taper_new_writes(
 ) -> None:
     args = ["--start", "2026-12-01", "--timezone", "Europe/London"]
     query = "start=2026-12-01&timezone=Europe/London"
-    from taper.templates import _files
+    from taper.read.templates import _files
 
     text = _files()[info.name].read_text(encoding="utf-8")
     if needs_weight(text) or needs_height(text):
@@ -435,7 +435,7 @@ def test_template_fills_the_form_and_the_file(client: FlaskClient) -> None:
     html = load_template(client)
     from datetime import date
 
-    from taper.templates import render_template
+    from taper.read.templates import render_template
 
     expected = render_template(
         "ms-iv-pulse-then-prednisone-taper",
@@ -475,6 +475,8 @@ def test_every_template_reaches_a_packet_through_the_form(client: FlaskClient, i
     original = json.loads(post(client, "/api/plan", data=fields["regimen"].encode()).data)
     assert plan["patient"].pop("name") == "Jane Doe"
     assert original["patient"].pop("name", None) is None
+    # the course's identity is made from the patient's name too (taper.read.identity)
+    assert plan.pop("course")["id"] == original.pop("course")["id"]
     assert plan == original
 
 

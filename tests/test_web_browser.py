@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from taper import api, clock
+from taper import api
+from taper.files import clock
 from taper.web import create_app
 
 VENDOR = Path(__file__).parent / "vendor"
@@ -101,7 +102,7 @@ def server() -> Iterator[str]:
     # The page defaults to this machine's zone; CI's is UTC, which has no emergency number
     # taper can trust: the tests run as a clinic in New York.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("taper.templates.machine_timezone", lambda: "America/New_York")
+        patch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
         yield f"http://127.0.0.1:{holder.port}"
     holder.shutdown()
     holder.server_close()

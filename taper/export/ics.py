@@ -8,9 +8,7 @@ previous file that are gone are written again as cancelled.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import NamedTuple
@@ -21,9 +19,11 @@ from icalendar.enums import STATUS, TRANSP
 from icalendar.parser import Contentline
 
 from taper import __version__
-from taper.errors import OutputError
 from taper.export.vtimezone import is_utc, vtimezone
-from taper.plan import Dose, Event, Plan
+from taper.read.errors import OutputError
+from taper.read.identity import course_key, hash_uid
+from taper.read.zones import zone
+from taper.records.plan import Dose, Event, Plan
 from taper.voice.reminders import (
     CANCELLED_NOTE,
     calendar_name,
@@ -33,11 +33,10 @@ from taper.voice.reminders import (
     event_description,
     event_title,
 )
-from taper.zones import zone
+from taper.voice.words import Words, words_of
 
 PRODID_PREFIX = "-//taper//taper reminders"
 PRODID = f"{PRODID_PREFIX} {__version__}//EN"
-UID_DOMAIN = "taper"
 # Tablets and checks take moments; a short block keeps them visible without filling the day.
 DEFAULT_MINUTES = 15
 # Properties whose change a calendar must see; DTSTAMP and SEQUENCE are bookkeeping.
@@ -85,6 +84,7 @@ def render_ics_with_icalendar(
     calendar is made (it reads that calendar and compares events)."""
     stamp = stamp.astimezone(UTC)
     zone = None if floating else _Zone(plan.timezone)
+    words = words_of(plan)
     events: list[VEvent] = []
     uids = _Uids()
     for day in plan.days:
@@ -93,7 +93,7 @@ def render_ics_with_icalendar(
             todays.append(
                 (
                     dose.starts,
-                    _dose_event(plan, dose, uids.dose(plan, dose), stamp, zone, alarm),
+                    _dose_event(plan, words, dose, uids.dose(plan, dose), stamp, zone, alarm),
                 )
             )
         for item in day.events:
@@ -103,7 +103,7 @@ def render_ics_with_icalendar(
         # In time order, so the file reads like the day; a dose stays before a check at its time.
         events.extend(event for _, event in sorted(todays, key=lambda pair: pair[0]))
 
-    course_uid = _hash_uid("course", _course_key(plan))
+    course_uid = hash_uid("course", _course_key(plan))  # the same as plan.json's course.uid
     if previous is not None:
         old_events = _parse_previous(previous, course_uid)
         _check_updates(plan, old_events, events)
@@ -166,6 +166,7 @@ def _render_as_text(
     stamp_text = _value_text(stamp)
     trigger = None if alarm is None else _duration_text(-alarm)
     uids = _Uids()
+    words = words_of(plan)
     lines: list[str] = []
     for day in plan.days:
         todays: list[tuple[datetime, list[str]]] = []
@@ -177,7 +178,7 @@ def _render_as_text(
                 start=_start(dose.starts, zone),
                 minutes=dose.duration_min or DEFAULT_MINUTES,
                 summary=dose_title(dose),
-                description=dose_description(plan, dose),
+                description=dose_description(plan, dose, words),
                 where=dose.where,
                 trigger=trigger,
                 quick=dose.route == "oral",
@@ -199,7 +200,7 @@ def _render_as_text(
             todays.append((item.starts, event))
         for _, event in sorted(todays, key=lambda pair: pair[0]):
             lines.extend(event)
-    course_uid = _hash_uid("course", _course_key(plan))
+    course_uid = hash_uid("course", _course_key(plan))
     head = _to_ical(_calendar(plan, course_uid, [], zone is not None and zone.used))
     end = b"END:VCALENDAR\r\n"
     if not head.endswith(end):  # pragma: no cover - icalendar changed how it ends a calendar
@@ -327,6 +328,7 @@ class _Zone:
 
 def _dose_event(
     plan: Plan,
+    words: Words,
     dose: Dose,
     uid: str,
     stamp: datetime,
@@ -343,7 +345,7 @@ def _dose_event(
         start=_start(dose.starts, zone),
         minutes=dose.duration_min or DEFAULT_MINUTES,
         summary=dose_title(dose),
-        description=dose_description(plan, dose),
+        description=dose_description(plan, dose, words),
         where=dose.where,
         alarm=alarm,
         quick=quick,
@@ -416,14 +418,7 @@ def _start(starts: datetime, zone: _Zone | None) -> datetime | vDDDTypes:
 
 
 def _course_key(plan: Plan) -> tuple[str, ...]:
-    return (plan.patient.name or "", plan.title, plan.start.isoformat())
-
-
-def _hash_uid(kind: str, key: Iterable[object]) -> str:
-    # Fields are joined with a separator that cannot appear in TOML strings unescaped, so
-    # ("a b", "c") and ("a", "b c") differ; the patient's name never appears in the file.
-    text = "\x1f".join(str(part) for part in (kind, *key))
-    return f"{kind}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}@{UID_DOMAIN}"
+    return course_key(plan.patient.name, plan.title, plan.start, plan.course)
 
 
 class _Uids:
@@ -443,11 +438,11 @@ class _Uids:
 
     def dose(self, plan: Plan, dose: Dose) -> str:
         key = (*_course_key(plan), dose.phase, dose.day, dose.time, dose.drug)
-        return self.unique(_hash_uid("dose", key))
+        return self.unique(hash_uid("dose", key))
 
     def also(self, plan: Plan, item: Event) -> str:
         key = (*_course_key(plan), item.index, item.kind, item.what, item.day, item.time)
-        return self.unique(_hash_uid("also", key))
+        return self.unique(hash_uid("also", key))
 
 
 # -- the previous calendar ------------------------------------------------------------------

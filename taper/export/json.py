@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from taper.plan import (
+from taper.read.identity import course_uid
+from taper.read.units import plain
+from taper.read.zones import TZDATA_VERSION
+from taper.records.plan import (
+    SCHEMA_ID,
     Basis,
     ContainerLine,
     DispenseLine,
@@ -16,10 +20,10 @@ from taper.plan import (
     Plan,
     TabletCount,
 )
-from taper.units import plain
-from taper.zones import TZDATA_VERSION
+from taper.voice.doses import dose_instructions
+from taper.voice.words import Words, words_of
 
-SCHEMA_ID = "taper-plan/1"
+__all__ = ["SCHEMA_ID", "plan_to_dict"]
 
 
 def number(value: Decimal) -> int | float:
@@ -30,6 +34,16 @@ def number(value: Decimal) -> int | float:
 
 def _optional(value: Decimal | None) -> int | float | None:
     return None if value is None else number(value)
+
+
+# A prednisone equivalent is a division by an approximate ratio (dexamethasone 0.75 mg = 5 mg):
+# its exact decimal never ends, and a float of it (1493.3333333333333) is the float's digits,
+# not the plan's. plan.json gives it to 0.001 mg; every other number in it is exact.
+EQUIVALENT_STEP = Decimal("0.001")
+
+
+def _equivalent(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(EQUIVALENT_STEP, rounding=ROUND_HALF_UP)
 
 
 def _tablets(tablets: tuple[TabletCount, ...]) -> list[dict[str, Any]]:
@@ -90,7 +104,7 @@ def _packs(lines: tuple[PackLine, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _dose(dose: Dose) -> dict[str, Any]:
+def _dose(dose: Dose, words: Words) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "time": dose.time,
         "phase": dose.phase,
@@ -102,7 +116,7 @@ def _dose(dose: Dose) -> dict[str, Any]:
         "tablets": _tablets(dose.tablets),
         "volume_ml": _optional(dose.volume_ml),
         "duration_min": dose.duration_min,
-        "instructions": dose.instructions,
+        "instructions": dose_instructions(dose, words),
         "starts": dose.starts.isoformat(),
     }
     if dose.where:
@@ -116,6 +130,7 @@ def _dose(dose: Dose) -> dict[str, Any]:
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    words = words_of(plan)
     team = {k: v for k, v in plan.care_team._asdict().items() if v is not None}
     return {
         "schema": SCHEMA_ID,
@@ -125,6 +140,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "start": plan.start.isoformat(),
         "end": plan.end.isoformat(),
         "revision": plan.revision,
+        "course": {
+            "uid": course_uid(plan.patient.name, plan.title, plan.start, plan.course),
+            "id": plan.course,
+        },
         "patient": {
             **({"name": plan.patient.name} if plan.patient.name is not None else {}),
             "weight_kg": _optional(plan.patient.weight_kg),
@@ -187,7 +206,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "date": day.date.isoformat(),
                 "weekday": day.date.strftime("%A"),
                 "phases": list(day.phases),
-                "doses": [_dose(dose) for dose in day.doses],
+                "doses": [_dose(dose, words) for dose in day.doses],
                 "events": [
                     {
                         "time": event.time,
@@ -223,7 +242,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "drug": total.drug,
                 "amount": number(total.amount),
                 "unit": total.unit,
-                "prednisone_equivalent_mg": _optional(total.prednisone_equivalent_mg),
+                "prednisone_equivalent_mg": _optional(_equivalent(total.prednisone_equivalent_mg)),
                 "approximate": total.equivalence_approximate,
                 **({"equivalence_note": total.equivalence_note} if total.equivalence_note else {}),
             }

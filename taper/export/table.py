@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from taper.plan import Plan
-from taper.text import one_line
+from taper.read.text import one_line
+from taper.records.plan import Plan
 from taper.voice.console import (
     Table,
     course_summary,

@@ -6,7 +6,7 @@ must be right for any date a taper file may use, not only for this course (RFC 5
 
 - every transition of the zone from :data:`HISTORY_FROM` (or the earliest event, if earlier) up
   to the year its current rule takes over, as onsets listed with RDATE, read from the zone's TZif
-  file (RFC 8536) in the ``tzdata`` package, the same data :func:`taper.zones.zone` uses;
+  file (RFC 8536) in the ``tzdata`` package, the same data :func:`taper.read.zones.zone` uses;
 - from that year on, the rule in the TZif footer (a POSIX TZ string) as yearly RRULEs, so the
   definition holds for every later year; a zone without a rule keeps its last offset.
 
@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
-from taper.zones import zone as _zone
+from taper.read.zones import zone as _zone
 
 #: The first year every VTIMEZONE describes. 1970 is where the tz database vouches for every
 #: zone (zones identical since then share one entry, with earlier history only in its
@@ -66,7 +66,7 @@ class _TZif(NamedTuple):
 
 
 def read_tzif(name: str) -> _TZif:
-    """The zone's TZif data from the tzdata package (the zone is validated by taper.zones)."""
+    """The zone's TZif data from the tzdata package (the zone is validated by taper.read.zones)."""
     _zone(name)
     data = resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).read_bytes()
     return parse_tzif(data)

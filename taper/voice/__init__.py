@@ -6,10 +6,12 @@ functions and only arrange the strings they get back; none of them assembles a s
 modules know nothing of pages or HTML: where a word is stressed they return ``Rich`` text, a
 tuple of plain ``str`` and ``Strong`` pieces, which each output draws its own way.
 
-- ``conventions``: the patient's clock (12- or 24-hour) and blood-sugar unit, from the zone
+- ``words``: ``Words``, the patient's language, clock (12- or 24-hour), blood-sugar unit and
+  country, chosen once per plan (``words_of``) from ``[patient] language`` and the zone
 - ``times``: clock times (``midnight``, ``noon``), dates and spans of days
 - ``doses``: tablet phrases, a dose at a glance, a phase heading, the patient's dose lines,
-  and the instructions each dose carries (``plan.json``, the reminders)
+  and each dose's instructions (``plan.json`` and the reminders ask for them: the plan
+  carries numbers and keys, no sentences)
 - ``sigs``: the pharmacy label directions
 - ``people``: the patient, the care team and the course line
 - ``overview``: the patient handout's overview, calendar, checklist and watch-list tiers

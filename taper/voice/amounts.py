@@ -6,52 +6,20 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from taper.plan import Basis, ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
-from taper.units import format_amount, format_number
+from taper.read.quantities import quantity_text
+from taper.records.arithmetic import basis_text, bsa_number, pack_count_text
+from taper.records.plan import ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
 from taper.voice.doses import tablet_word
 from taper.voice.text import count_text
-from taper.voice.times import WEEKDAYS, TimeStyle, clock, date_of, date_range, days_text
-
-
-def bsa_number(bsa_m2: Decimal) -> str:
-    """A body surface area to 0.01 m², as it was worked out: ``0.80``."""
-    return f"{bsa_m2.quantize(Decimal('0.01'))}"
-
-
-def size_text(basis: Basis) -> str:
-    """``34.9 kg`` or ``0.80 m²``."""
-    if basis.per == "kg":
-        return f"{format_number(basis.size)} kg"
-    return f"{bsa_number(basis.size)} m²"
-
-
-def basis_text(basis: Basis) -> str:
-    """``2 mg/kg × 34.9 kg = 69.8 mg, capped at 60 mg`` (the pharmacist's arithmetic)."""
-    text = (
-        f"{format_amount(basis.ordered, basis.ordered_unit)} × {size_text(basis)} = "
-        f"{format_amount(basis.uncapped, basis.unit)}"
-    )
-    if basis.capped is None or basis.cap is None:
-        return text
-    if basis.cap_kind == "max_daily":
-        return (
-            f"{text}, capped at {format_amount(basis.cap, basis.unit)} a day: "
-            f"{format_amount(basis.capped, basis.unit)} a dose"
-        )
-    return f"{text}, capped at {format_amount(basis.cap, basis.unit)}"
+from taper.voice.times import WEEKDAYS, date_of, date_range, days_text
 
 
 def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
     """The body surface area with its inputs, for the pharmacist."""
     return (
-        f"Body surface area (Mosteller) = √({format_number(height_cm)} cm × "
-        f"{format_number(weight_kg)} kg ÷ 3600) = {bsa_number(bsa_m2)} m²"
+        f"Body surface area (Mosteller) = √({quantity_text(height_cm, 'cm')} × "
+        f"{quantity_text(weight_kg, 'kg')} ÷ 3600) = {bsa_number(bsa_m2)} m²"
     )
-
-
-def pack_count_text(packs: int, tablets: int) -> str:
-    """``1 pack (21 tablets)``; ``2 packs (42 tablets)``."""
-    return f"{packs} pack{'s' if packs != 1 else ''} ({packs * tablets} tablets)"
 
 
 def fill_period_text(number: int, first_day: int, last_day: int, periods: int) -> str:
@@ -74,7 +42,7 @@ def basis_lines(plan: Plan) -> list[str]:
                     f"{basis_text(dose.basis)}"
                 )
                 if dose.amount is not None and dose.unit is not None:
-                    given = format_amount(dose.amount, dose.unit)
+                    given = quantity_text(dose.amount, dose.unit)
                     if dose.basis.allowed != dose.amount:
                         line += f"; given as {given}, the nearest dose the product makes"
                 if line not in lines:
@@ -87,7 +55,7 @@ def body_text(plan: Plan) -> str | None:
     patient = plan.patient
     if patient.height_cm is None or patient.weight_kg is None or patient.bsa_m2 is None:
         return None
-    height = f"{format_number(patient.height_cm)} cm"
+    height = f"{quantity_text(patient.height_cm, 'cm')}"
     if patient.height and not patient.height.strip().lower().endswith("cm"):
         height += f" (entered as {patient.height})"
     return f"{height}. {bsa_text(patient.height_cm, patient.weight_kg, patient.bsa_m2)}"
@@ -114,14 +82,14 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
             if line.count == 0:
                 quantity = "none: the half tablet kept from the fill before"
             items.append(
-                (line.drug_name, f"{format_amount(line.strength, line.unit)} tablets", quantity)
+                (line.drug_name, f"{quantity_text(line.strength, line.unit)} tablets", quantity)
             )
         for liquid in fill.liquids:
             items.append(
                 (
                     liquid.drug_name,
                     f"{liquid.liquid} (liquid)",
-                    f"{format_number(liquid.volume_ml)} mL",
+                    f"{quantity_text(liquid.volume_ml, 'mL')}",
                 )
             )
         items.extend(pack_rows(fill.packs))
@@ -186,19 +154,6 @@ def container_rows(
             quantity = f"{box.count} {kind} (the doses use {box.used})"
         rows.append((box.drug_name, form, quantity))
     return rows
-
-
-def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:
-    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``."""
-    return f"every {hours} hours, day and night: {count} doses, the first at {clock(first, style)}"
-
-
-def series_sig(hours: int, count: int, days: int, first: str) -> str:
-    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``."""
-    return (
-        f"every {hours} hours around the clock, first dose at {first}: "
-        f"{count} doses over {days} day{'s' if days != 1 else ''}"
-    )
 
 
 # -- a long course on paper: the patient handout grows with dose changes, not days -------------
@@ -269,7 +224,7 @@ def compact_cell(day: Day) -> str:
         return "–" if day.phases else ""
     named = len(totals) > 1
     return "\n".join(
-        (f"{name} " if named else "") + format_amount(total, unit) if unit else name
+        (f"{name} " if named else "") + quantity_text(total, unit) if unit else name
         for name, (total, unit) in totals.items()
     )
 

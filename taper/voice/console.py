@@ -7,16 +7,23 @@ The table's layout (its columns, its ``==`` rules, one row per item) stays in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from taper.plan import Day, DispenseLine, Dose, Event, LiquidLine, PhasePlan, Plan, Total, Warning
-from taper.units import format_amount, format_number
+from taper.read.quantities import number_text, quantity_text
+from taper.records.plan import (
+    Day,
+    DispenseLine,
+    Dose,
+    Event,
+    LiquidLine,
+    PhasePlan,
+    Plan,
+    Total,
+    Warning,
+)
 from taper.voice.doses import dose_summary, phase_heading, take_of
 from taper.voice.overview import NO_DOSE
+from taper.voice.people import call_clinic
 from taper.voice.text import count_words, plain_text
-
-if TYPE_CHECKING:
-    from taper.watch import WatchList
+from taper.voice.watch import TIERS, WatchList, watch_list, watch_words
 
 
 class Table:
@@ -73,14 +80,14 @@ def table_event(event: Event) -> str:
 def dispense_line(line: DispenseLine) -> str:
     """``Prednisone 20 mg tablets: 14``."""
     return (
-        f"{line.drug_name} {format_amount(line.strength, line.unit)} "
-        f"tablets: {format_number(line.count)}"
+        f"{line.drug_name} {quantity_text(line.strength, line.unit)} "
+        f"tablets: {number_text(line.count, 'tablets')}"
     )
 
 
 def liquid_line(liquid: LiquidLine) -> str:
     """``Prednisolone 15 mg/5 mL liquid: 120 mL``."""
-    return f"{liquid.drug_name} {liquid.liquid} liquid: {format_number(liquid.volume_ml)} mL"
+    return f"{liquid.drug_name} {liquid.liquid} liquid: {quantity_text(liquid.volume_ml, 'mL')}"
 
 
 def total_line(total: Total) -> str:
@@ -89,10 +96,9 @@ def total_line(total: Total) -> str:
     equivalent = ""
     if total.prednisone_equivalent_mg is not None and total.drug != "prednisone":
         about = "about " if total.equivalence_approximate else ""
-        equivalent = (
-            f" (prednisone equivalent: {about}{format_number(total.prednisone_equivalent_mg)} mg)"
-        )
-    return f"{total.drug_name}: {format_amount(total.amount, total.unit)}{equivalent}"
+        mg = quantity_text(total.prednisone_equivalent_mg, "mg-equivalent")
+        equivalent = f" (prednisone equivalent: {about}{mg})"
+    return f"{total.drug_name}: {quantity_text(total.amount, total.unit)}{equivalent}"
 
 
 def table_warning(warning: Warning) -> str:
@@ -120,9 +126,6 @@ def file_warning(file_name: str, warning: Warning) -> str:
 
 def watch_text(plan: Plan) -> str:
     """The course's watch list as ``taper watch`` prints it, in plain spaces."""
-    from taper.voice.people import call_clinic
-    from taper.watch import watch_list
-
     return plain_text(render_watch_text(watch_list(plan), call_clinic(plan)))
 
 
@@ -132,8 +135,6 @@ def render_watch_text(watch: WatchList, contact: str = "") -> str:
     ``contact`` is how to reach the care team (``taper.voice.people.call_clinic``), printed
     under the call tiers.
     """
-    from taper.watch import TIERS, watch_words
-
     default_headings, labels = watch_words()
     titles = dict(watch.headings) or default_headings
     lines: list[str] = []

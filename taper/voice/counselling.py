@@ -9,12 +9,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from taper.plan import Dose, PhasePlan, Plan, StepPlan
-from taper.units import format_amount
+from taper.read.quantities import quantity_text
+from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.people import call_the_clinic
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
+from taper.voice.words import Words
 
 
 def most_tablets(plan: Plan) -> tuple[Decimal, Dose] | None:
@@ -122,7 +123,7 @@ def counselling(plan: Plan) -> list[str]:
         )
     strengths: dict[str, list[str]] = defaultdict(list)
     for line in sorted(plan.dispense, key=lambda line: line.strength):
-        strengths[line.drug_name].append(format_amount(line.strength, line.unit))
+        strengths[line.drug_name].append(quantity_text(line.strength, line.unit))
     for name, values in strengths.items():
         if len(values) > 1:
             points.append(
@@ -184,7 +185,7 @@ def must_have_points(plan: Plan) -> list[str]:
     if needs_card(plan):
         points.append(str(text["card"]))
     if needs_vaccine_advice(plan):
-        threshold = format_amount(vaccine_threshold_mg(plan).normalize(), "mg")
+        threshold = quantity_text(vaccine_threshold_mg(plan).normalize(), "mg")
         points.append(str(text["vaccines"]).format(threshold=threshold))
     steps = _oral_steroid_steps(plan)
     if any(step.every == 1 for _, step in steps):
@@ -212,7 +213,7 @@ def _data() -> dict[str, Any]:
 def _file(name: str) -> dict[str, Any]:
     """A data file, read once per process (read as-is, never changed: shared by every
     handout a process renders; watch.toml alone cost a long course's handout 15 ms)."""
-    from taper.catalogue import read_data
+    from taper.read.catalogue import read_data
 
     return read_data(name)
 
@@ -220,8 +221,8 @@ def _file(name: str) -> dict[str, Any]:
 def _prednisone_mg(dose: Dose) -> Decimal:
     """A steroid dose by mouth or IV as prednisone-equivalent mg (0 where the ratios do not
     hold: other routes, other units, unknown drugs)."""
-    from taper.catalogue import find_drug
-    from taper.units import MASS_UNITS
+    from taper.read.catalogue import find_drug
+    from taper.read.units import MASS_UNITS
 
     drug = find_drug(dose.drug)
     if (
@@ -357,15 +358,13 @@ def looking_after_yourself(plan: Plan) -> list[Section]:
     return sections
 
 
-def card_section(plan: Plan) -> list[Section]:
+def card_section(plan: Plan, words: Words) -> list[Section]:
     """For a course at the steroid-card threshold: carry a card or medical alert ID, and the
     sick-day points every source agrees on (§1a–§1d)."""
     if not needs_card(plan):
         return []
-    from taper.voice.conventions import country_of
-
     card = _data()["card"]["text"]
-    carry = card["card_gb"] if country_of(plan.timezone) == "GB" else card["card"]
+    carry = card["card_gb"] if words.country == "GB" else card["card"]
     sections: list[Section] = [(str(card["heading"]), [(card["intro"],), (Strong(carry),)])]
     # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they
     # would tell the patient to keep taking a steroid they were never given.

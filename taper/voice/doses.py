@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from taper.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
-from taper.units import format_amount, format_number
+from taper.read.quantities import number_text, quantity_text
+from taper.read.rules import is_iv_push
+from taper.records.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
 from taper.voice.text import NBSP, and_list, count_text, minutes_text, nb
 from taper.voice.times import TimeStyle, clock, moment
+from taper.voice.words import Words
 
 ROUTE_WORDS = {
     "oral": "by mouth",
@@ -28,8 +30,6 @@ GIVER_WORDS = {
 
 def iv_push(drug: str, duration_min: int | None) -> bool:
     """An IV dose given as an injection into a vein, not an infusion (IV push, issue 12)."""
-    from taper.safety import is_iv_push
-
     return is_iv_push(drug, "iv", duration_min)
 
 
@@ -83,7 +83,7 @@ def patient_tablets(tablets: tuple[TabletCount, ...]) -> str:
         return tablet_phrase(tablets)
     return and_list(
         [
-            f"{count_text(t.count)} of the {format_amount(t.strength, t.unit)} tablets"
+            f"{count_text(t.count)} of the {quantity_text(t.strength, t.unit)} tablets"
             for t in tablets
         ]
     )
@@ -91,13 +91,13 @@ def patient_tablets(tablets: tuple[TabletCount, ...]) -> str:
 
 def tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
     """``3 × 20 mg tablets``; ``1 × 20 mg + 1 × 5 mg tablets``; ``1½ × 10 mg tablets``."""
-    parts = [f"{count_text(t.count)} × {format_amount(t.strength, t.unit)}" for t in tablets]
+    parts = [f"{count_text(t.count)} × {quantity_text(t.strength, t.unit)}" for t in tablets]
     return f"{' + '.join(parts)} {tablet_word(tablets_total(tablets))}"
 
 
 def amount(value: Decimal | None, unit: str | None) -> str:
     """``60 mg``; empty when the dose has no amount (a procedure)."""
-    return format_amount(value, unit) if value is not None and unit is not None else ""
+    return quantity_text(value, unit) if value is not None and unit is not None else ""
 
 
 def step_total(step: StepPlan) -> Decimal:
@@ -114,13 +114,13 @@ def dose_summary(dose: Dose) -> str:
         if dose.session is not None:
             return f"{dose.drug_name} session {dose.session} of {dose.sessions}"
         return dose.drug_name
-    how_much = format_amount(dose.amount, dose.unit)
+    how_much = quantity_text(dose.amount, dose.unit)
     if dose.tablets:
         return f"{dose.drug_name} {how_much}: {tablet_phrase(dose.tablets)}"
-    volume = f" ({format_number(dose.volume_ml)} mL)" if dose.volume_ml is not None else ""
+    volume = f" ({quantity_text(dose.volume_ml, 'mL')})" if dose.volume_ml is not None else ""
     if dose.route == "oral":
         if dose.volume_ml is not None:
-            return f"{dose.drug_name} {how_much}: {format_number(dose.volume_ml)} mL by mouth"
+            return f"{dose.drug_name} {how_much}: {quantity_text(dose.volume_ml, 'mL')} by mouth"
         return f"{dose.drug_name} {how_much} by mouth"
     if dose.route == "iv" and iv_push(dose.drug, dose.duration_min):
         return f"{dose.drug_name} {how_much} injection into a vein{volume}"
@@ -156,7 +156,7 @@ def patient_dose(plan: Plan, dose: Dose) -> str:
     """``Prednisone 60 mg: 3 × 20 mg tablets, with food``."""
     text = dose_summary(dose)
     if len(dose.tablets) > 1 and dose.amount is not None and dose.unit is not None:
-        text = f"{dose.drug_name} {format_amount(dose.amount, dose.unit)}: "
+        text = f"{dose.drug_name} {quantity_text(dose.amount, dose.unit)}: "
         text += patient_tablets(dose.tablets)
     take = take_of(plan, dose)
     if take:
@@ -209,7 +209,7 @@ def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str
     how_much = nb(amount(dose.amount, dose.unit))
     if dose.tablets and strengths:
         parts = [
-            nb(f"{count_text(t.count)} × {format_amount(t.strength, t.unit)}") for t in dose.tablets
+            nb(f"{count_text(t.count)} × {quantity_text(t.strength, t.unit)}") for t in dose.tablets
         ]
         return time, f"{how_much}: {' + '.join(parts)}"
     if dose.tablets:
@@ -220,11 +220,11 @@ def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str
         return time, f"{how_much} {kind}"
     if dose.route in ("im", "sc"):
         volume = (
-            f" ({nb(format_number(dose.volume_ml) + ' mL')})" if dose.volume_ml is not None else ""
+            f" ({nb(quantity_text(dose.volume_ml, 'mL'))})" if dose.volume_ml is not None else ""
         )
         return time, f"{how_much} injection{volume}"
     if dose.volume_ml is not None:
-        return time, f"{how_much}: {nb(format_number(dose.volume_ml) + ' mL')}"
+        return time, f"{how_much}: {nb(quantity_text(dose.volume_ml, 'mL'))}"
     return time, how_much
 
 
@@ -245,7 +245,7 @@ def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
         if dose.tablets:
             detail = f" ({patient_tablets(dose.tablets)})"
         elif dose.volume_ml is not None:
-            detail = f" ({format_number(dose.volume_ml)} mL)"
+            detail = f" ({quantity_text(dose.volume_ml, 'mL')})"
         kind = {
             "iv": " injection into a vein"
             if iv_push(phase.drug, phase.duration_min)
@@ -254,8 +254,6 @@ def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
             "im": " injection into a muscle",
         }.get(phase.route, "")
         if step.every_hours and step.series_doses:
-            from taper.voice.amounts import series_patient
-
             series = series_patient(step.every_hours, step.series_doses, dose.time, style)
             return f"{amount(dose.amount, unit)}{kind}{detail} {series}"
         often = "once a day" if step.every == 1 else every_text(step.every)
@@ -275,50 +273,50 @@ def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
     return f"{total} {often}: " + and_list(pieces)
 
 
+def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:
+    """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``."""
+    return f"every {hours} hours, day and night: {count} doses, the first at {clock(first, style)}"
+
+
 # -- the instructions each dose carries (plan.json, the reminders) --------------------------
 
 
-def dose_instructions(
-    *,
-    drug: str,
-    route: str,
-    amount: Decimal,
-    unit: str,
-    tablets: tuple[TabletCount, ...],
-    volume_ml: Decimal | None,
-    liquid: str | None,
-    take: str | None,
-    duration_min: int | None,
-    where: str | None,
-    push: bool = False,
-) -> str:
-    """One dose as a sentence: ``Take 2 × 20 mg tablets (40 mg) by mouth, with food.``;
-    ``Measure 5 mL of the 5 mg/mL liquid (5 mg) and take it by mouth.``;
-    ``Methylprednisolone 1 g infusion over 1 h at Infusion center.``
+def dose_instructions(dose: Dose, words: Words) -> str:
+    """A dose as the sentence ``plan.json`` and the reminders carry: ``Take 2 × 20 mg tablets
+    (40 mg) by mouth, with food.``; ``Measure 5 mL of the 5 mg/mL liquid (5 mg) and take it by
+    mouth.``; ``Methylprednisolone 1 g infusion over 1 h at Infusion center.``; a procedure's
+    session: ``Plasma exchange session 2 of 3 at the day unit, about 2 h 30 min.``"""
+    del words  # English only for now: the words a dose carries are the same in every clock
+    if dose.amount is None or dose.unit is None:
+        return _session_instructions(dose)
+    return _given_instructions(dose, dose.amount, dose.unit)
 
-    ``liquid`` is the concentration's text when the dose is measured from a liquid, ``take``
-    the phase's own words ("with food"); ``push``: an IV dose given as an injection into a vein
-    (no infusion length ordered; IV push, issue 12)."""
-    how_much = format_amount(amount, unit)
+
+def _given_instructions(dose: Dose, amount: Decimal, unit: str) -> str:
+    """``dose.liquid`` is the concentration's text when the dose is measured from a liquid,
+    ``dose.take`` the phase's own words ("with food"); ``dose.push``: an IV dose given as an
+    injection into a vein (no infusion length ordered; IV push, issue 12)."""
+    drug, route, where, take = dose.drug_name, dose.route, dose.where, dose.take
+    how_much = quantity_text(amount, unit)
     extra = f", {take.strip()}" if take else ""
-    if tablets:
-        text = f"Take {tablet_phrase(tablets)} ({how_much}) by mouth{extra}."
-        if has_halves(tablets):
+    if dose.tablets:
+        text = f"Take {tablet_phrase(dose.tablets)} ({how_much}) by mouth{extra}."
+        if has_halves(dose.tablets):
             text += " Cut tablets in half along the score line."
         return text
-    if volume_ml is not None and liquid is not None:
-        volume = format_number(volume_ml)
+    if dose.volume_ml is not None and dose.liquid is not None:
+        volume = number_text(dose.volume_ml, "mL")
         if route == "oral":
             return (
-                f"Measure {volume} mL of the {liquid} liquid ({how_much}) "
+                f"Measure {volume} mL of the {dose.liquid} liquid ({how_much}) "
                 f"and take it by mouth{extra}."
             )
-        return f"{drug} {how_much} ({volume} mL of {liquid}) {ROUTE_WORDS[route]}{extra}."
-    if route == "iv" and push:
+        return f"{drug} {how_much} ({volume} mL of {dose.liquid}) {ROUTE_WORDS[route]}{extra}."
+    if route == "iv" and dose.push:
         place = f" {at_place(where)}" if where else ""
         return f"{drug} {how_much} injection into a vein{place}{extra}."
     if route == "iv":
-        length = f" over {minutes_text(duration_min)}" if duration_min else ""
+        length = f" over {minutes_text(dose.duration_min)}" if dose.duration_min else ""
         place = f" {at_place(where)}" if where else ""
         return f"{drug} {how_much} infusion{length}{place}{extra}."
     if route in ("im", "sc"):
@@ -326,18 +324,10 @@ def dose_instructions(
     return f"{drug} {how_much}{extra}."
 
 
-def session_instructions(
-    *,
-    drug: str,
-    number: int,
-    sessions: int,
-    take: str | None,
-    duration_min: int | None,
-    where: str | None,
-) -> str:
-    """A procedure's session as a sentence: ``Plasma exchange session 2 of 3 at the day unit,
-    about 2 h 30 min.`` followed by the phase's own words."""
-    length = f", about {minutes_text(duration_min)}" if duration_min else ""
-    place = f" {at_place(where)}" if where else ""
-    extra = f" {take.strip()}" if take else ""
-    return f"{drug} session {number} of {sessions}{place}{length}.{extra}".rstrip()
+def _session_instructions(dose: Dose) -> str:
+    """A procedure's session, followed by the phase's own words."""
+    length = f", about {minutes_text(dose.duration_min)}" if dose.duration_min else ""
+    place = f" {at_place(dose.where)}" if dose.where else ""
+    extra = f" {dose.take.strip()}" if dose.take else ""
+    what = f"{dose.drug_name} session {dose.session} of {dose.sessions}"
+    return f"{what}{place}{length}.{extra}".rstrip()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from taper.plan import Day, Event, PhasePlan, Plan
+from taper.records.plan import Day, Event, PhasePlan, Plan
 from taper.voice.amounts import rhythm_text
 from taper.voice.doses import (
     ROUTE_WORDS,
@@ -20,7 +20,9 @@ from taper.voice.doses import (
 )
 from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, count_words, minutes_text
-from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range, moment, time_style
+from taper.voice.times import MONTHS, WEEKDAYS, clock, date_of, date_range, moment
+from taper.voice.watch import watch_list
+from taper.voice.words import Words
 
 # A row of a two-column table: the "When" cell and the "What" cell, each as lines.
 Row = tuple[list[Rich], list[Rich]]
@@ -44,7 +46,7 @@ def _dates_cell(plan: Plan, first_day: int, last_day: int, *, days: int | None) 
     return lines
 
 
-def phase_rows(plan: Plan, phase: PhasePlan) -> list[Row]:
+def phase_rows(plan: Plan, phase: PhasePlan, words: Words) -> list[Row]:
     """A phase in the course at a glance: its dates, then what to take; one row per step when
     the phase has more than one."""
     route = "" if phase.route == "procedure" else f", {ROUTE_WORDS[phase.route]}"
@@ -64,7 +66,7 @@ def phase_rows(plan: Plan, phase: PhasePlan) -> list[Row]:
     what = phase.drug_name if phase.drug_name.casefold() != phase.name.casefold() else ""
     about = (what + route + take + length + where).lstrip(", ")
     head: Rich = (Strong(phase.name), f": {about}") if about else (Strong(phase.name),)
-    style = time_style(plan)
+    style = words.clock
     when = _dates_cell(
         plan, phase.first_day, phase.last_day, days=phase.last_day - phase.first_day + 1
     )
@@ -92,10 +94,10 @@ def phase_rows(plan: Plan, phase: PhasePlan) -> list[Row]:
     return rows
 
 
-def also_rows(plan: Plan) -> list[Row]:
+def also_rows(plan: Plan, words: Words) -> list[Row]:
     """The [[also]] medicines, checks and appointments, one row each."""
     rows: list[Row] = []
-    style = time_style(plan)
+    style = words.clock
     by_index: dict[int, list[Event]] = defaultdict(list)
     for event in plan.events:
         by_index[event.index].append(event)
@@ -128,11 +130,11 @@ def also_rows(plan: Plan) -> list[Row]:
     return rows
 
 
-def calendar_lines(plan: Plan, day: Day, limit: int | None = None) -> list[Rich]:
+def calendar_lines(plan: Plan, day: Day, words: Words, limit: int | None = None) -> list[Rich]:
     """What a calendar cell says under the date: each dose and appointment with its time, in
     the order the day runs; past ``limit`` lines, the rest is counted and left to the
     day-by-day list."""
-    style = time_style(plan)
+    style = words.clock
     named = strengths_in_use(plan)
     items: list[tuple[datetime, Rich]] = []
     for dose in day.doses:
@@ -164,20 +166,20 @@ def checklist_day(plan: Plan, day: Day) -> list[Rich]:
     ]
 
 
-def checklist_items(plan: Plan, day: Day) -> list[tuple[str, str]]:
+def checklist_items(plan: Plan, day: Day, words: Words) -> list[tuple[str, str]]:
     """The checklist's lines for a day as (time, what), doses before checks at the same time."""
-    style = time_style(plan)
+    style = words.clock
     items: list[tuple[datetime, int, str, str]] = []
     for dose in day.doses:
         items.append((dose.starts, 0, moment(dose.starts, style), patient_dose(plan, dose)))
     for event in day.events:
-        words = {"check": "", "medication": "Also take: ", "appointment": "Appointment: "}
+        lead = {"check": "", "medication": "Also take: ", "appointment": "Appointment: "}
         extra = []
         if event.duration_min:
             extra.append(f"about {minutes_text(event.duration_min)}")
         if event.where:
             extra.append(at_place(event.where))
-        text = words[event.kind] + event.what + (", " + ", ".join(extra) if extra else "")
+        text = lead[event.kind] + event.what + (", " + ", ".join(extra) if extra else "")
         items.append((event.starts, 1, moment(event.starts, style), text))
     items.sort(key=lambda item: (item[0], item[1]))
     return [(time, text) for _, _, time, text in items]
@@ -189,8 +191,6 @@ ADVICE_HEADING = "Looking after your medicine at home"
 def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
     """The watch list's tiers as (tier, heading, what to do); "call now" only when it has items
     (line infections, pregnancy red flags), and the plan's own emergency number."""
-    from taper.watch import watch_list
-
     number = emergency_number(plan)
     tiers = [
         (

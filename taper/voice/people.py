@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from taper.plan import CareTeam, Plan
-from taper.units import format_number
+from taper.read.quantities import quantity_text
+from taper.records.plan import CareTeam, Plan
 from taper.voice.text import Rich, Strong, count_words, nb
 from taper.voice.times import long_date
 
@@ -37,7 +37,8 @@ NO_PHONE = (
 
 def emergency_number(plan: Plan) -> str:
     """The number to call in an emergency: ``care_team.emergency``, or the one taper's reference
-    confirms for the time zone's country (``taper.safety.emergency_for``); never a fixed one."""
+    confirms for the time zone's country (``taper.checks.safety.emergency_for``); never a fixed
+    one."""
     return plan.emergency.number if plan.emergency is not None else NO_EMERGENCY_NUMBER
 
 
@@ -84,13 +85,6 @@ def course_dates(plan: Plan) -> Rich:
     )
 
 
-def default_title(drugs: list[str]) -> str:
-    """The course's title when the regimen gives none: ``Methylprednisolone then Prednisone
-    course`` (each drug once, in the order of the phases)."""
-    names = list(dict.fromkeys(drugs))
-    return " then ".join(names) + " course" if names else "Treatment course"
-
-
 def course_line(plan: Plan) -> str:
     """The course on the staff sheets: title, dates, length and the zone of its times."""
     return (
@@ -103,14 +97,14 @@ def weight_text(plan: Plan) -> str:
     weight = plan.patient
     if weight.weight_kg is None:
         return "not given"
-    text = f"{format_number(weight.weight_kg)} kg"
+    text = f"{quantity_text(weight.weight_kg, 'kg')}"
     if weight.weight and not weight.weight.strip().lower().endswith("kg"):
         text += f" (entered as {weight.weight})"
     return text
 
 
 def conditions_text(plan: Plan) -> str:
-    from taper.catalogue import conditions
+    from taper.read.catalogue import conditions
 
     labels = conditions()
     return ", ".join(labels.get(c, c) for c in plan.patient.conditions) or "none recorded"
@@ -118,7 +112,7 @@ def conditions_text(plan: Plan) -> str:
 
 def issued_on(plan: Plan, stamp: datetime) -> date:
     """The day a packet is issued: the build's moment, in the course's zone."""
-    from taper.zones import zone
+    from taper.read.zones import zone
 
     return stamp.astimezone(zone(plan.timezone)).date()
 

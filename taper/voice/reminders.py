@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from taper.plan import Dose, Event, Plan
-from taper.voice.doses import dose_summary, event_summary
+from taper.records.plan import Dose, Event, Plan
+from taper.voice.doses import dose_instructions, dose_summary, event_summary
 from taper.voice.text import plain_text
-from taper.watch import reminder_line
+from taper.voice.watch import reminder_line
+from taper.voice.words import Words
 
 CANCELLED_PREFIX = "Cancelled: "
 CANCELLED_NOTE = "This reminder is cancelled because your plan changed. Follow your new plan."
@@ -25,10 +26,10 @@ def event_title(event: Event) -> str:
     return plain_text(event_summary(event))
 
 
-def dose_description(plan: Plan, dose: Dose) -> str:
+def dose_description(plan: Plan, dose: Dose, words: Words) -> str:
     """What a dose reminder says: the dose's instructions, the course day, the watch list's
     most important line for that day (if any), then whom to call."""
-    lines = [dose.instructions, day_line(plan, dose.day, (dose.phase,))]
+    lines = [dose_instructions(dose, words), day_line(plan, dose.day, (dose.phase,))]
     extra = reminder_line(plan, dose)
     if extra:
         lines.append(extra)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from taper.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
-from taper.units import format_amount, format_number
+from taper.read.quantities import quantity_text
+from taper.records.plan import PhasePlan, Plan, StepDose, StepPlan, TabletCount
 from taper.voice.doses import (
     GIVER_WORDS,
     amount,
@@ -29,6 +29,14 @@ SLOT_WORDS = {
 MEALS = ("breakfast", "lunch", "supper")
 
 
+def series_sig(hours: int, count: int, days: int, first: str) -> str:
+    """``every 6 hours around the clock, first dose at 06:00: 12 doses over 3 days``."""
+    return (
+        f"every {hours} hours around the clock, first dose at {first}: "
+        f"{count} doses over {days} day{'s' if days != 1 else ''}"
+    )
+
+
 def take_is_food(take: str | None) -> bool:
     """Whether a phase's ``take`` just says "with food"."""
     return (take or "").strip().lower().rstrip(".") in ("with food", "with a meal", "with meals")
@@ -49,7 +57,7 @@ def pharmacy_tablets(tablets: tuple[TabletCount, ...], one_strength: bool) -> st
         total = tablets_total(tablets)
         return f"{count_text(total)} {tablet_word(total)}"
     parts = [
-        f"{count_text(t.count)} {tablet_word(t.count)} of {format_amount(t.strength, t.unit)}"
+        f"{count_text(t.count)} {tablet_word(t.count)} of {quantity_text(t.strength, t.unit)}"
         for t in tablets
     ]
     return and_list(parts)
@@ -94,7 +102,7 @@ def _dose_words(phase: PhasePlan, dose: StepDose, one_strength: bool) -> str:
         return f"{pharmacy_tablets(dose.tablets, one_strength)} ({how_much})"
     if dose.volume_ml is not None:
         of = f" of {phase.liquid}" if phase.liquid else ""
-        return f"{format_number(dose.volume_ml)} mL{of} ({how_much})"
+        return f"{quantity_text(dose.volume_ml, 'mL')}{of} ({how_much})"
     return how_much
 
 
@@ -130,8 +138,6 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
     same = len({(d.amount, d.unit, d.tablets, d.volume_ml) for d in doses}) == 1
     take = phase.take.strip() if phase.take else ""
     if step.every_hours and step.series_doses:
-        from taper.voice.amounts import series_sig
-
         what = _dose_words(phase, doses[0], one_strength)
         series = series_sig(step.every_hours, step.series_doses, step.days, doses[0].time)
         text = f"{verb} {what} {route}{over} {series}"

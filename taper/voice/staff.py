@@ -7,31 +7,36 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from taper.plan import Day, Dose, Event, PhasePlan, Plan
-from taper.previous import DoseKey, PreviousPlan, plan_doses
-from taper.units import ceil_div, format_amount, format_number
+from taper.checks.previous import DoseKey, PreviousPlan, plan_doses
+from taper.read.quantities import number_text, quantity_text
+from taper.read.units import ceil_div
+from taper.read.zones import TZDATA_VERSION
+from taper.records.plan import Day, Dose, Event, PhasePlan, Plan
+from taper.voice.amounts import container_rows, pack_rows
 from taper.voice.doses import (
     ROUTE_WORDS,
     amount,
+    by_staff,
     every_text,
     phase_heading,
+    staff_dose,
     tablet_phrase,
     tablet_word,
     tablets_total,
 )
 from taper.voice.text import Rich, Strong, count_text, minutes_text
 from taper.voice.times import date_of, date_range, days_text, moment, short_date
+from taper.voice.watch import checks_before
 
 ALLOWANCE_WORDS = {
     "above-documented-dose": "dose above the highest documented regimen",
+    "below-usual-dose": "dose below the low end of the usual range",
     "overlap": "overlaps another phase of the same drug",
 }
 
 
 def zone_rules_line(plan: Plan) -> str:
     """Which time-zone rules the times were worked out with (the installed tzdata package)."""
-    from taper.zones import TZDATA_VERSION
-
     return f"Times are in {plan.timezone}, by the IANA time zone rules {TZDATA_VERSION}."
 
 
@@ -49,17 +54,17 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
         if line.count != int(line.count):
             quantity += f" (supply {ceil_div(line.count, 1)} whole tablets)"
         rows.append(
-            (line.drug_name, f"{format_amount(line.strength, line.unit)} tablets", quantity)
+            (line.drug_name, f"{quantity_text(line.strength, line.unit)} tablets", quantity)
         )
     for liquid in plan.liquids:
         rows.append(
-            (liquid.drug_name, f"{liquid.liquid} (liquid)", f"{format_number(liquid.volume_ml)} mL")
+            (
+                liquid.drug_name,
+                f"{liquid.liquid} (liquid)",
+                f"{quantity_text(liquid.volume_ml, 'mL')}",
+            )
         )
-    from taper.voice.amounts import pack_rows
-
     rows.extend(pack_rows(plan.packs))
-    from taper.voice.amounts import container_rows
-
     rows.extend(container_rows(plan.containers))
     return rows
 
@@ -77,10 +82,10 @@ def total_rows(plan: Plan) -> list[tuple[str, str, str]]:
             if total.equivalence_note:
                 equivalent += f" ({EQUIVALENCE_NOTES[total.equivalence_note]})"
         else:
-            equivalent = f"{format_number(total.prednisone_equivalent_mg)} mg"
+            equivalent = f"{quantity_text(total.prednisone_equivalent_mg, 'mg-equivalent')}"
             if total.equivalence_approximate:
                 equivalent = f"about {equivalent} (approximate)"
-        rows.append((total.drug_name, format_amount(total.amount, total.unit), equivalent))
+        rows.append((total.drug_name, quantity_text(total.amount, total.unit), equivalent))
     return rows
 
 
@@ -130,8 +135,8 @@ def step_rows(plan: Plan, phase: PhasePlan) -> list[tuple[str, str, str, str, st
                 total = tablets_total(dose.tablets) * given
                 step_total = f"{count_text(total)} {tablet_word(total)}"
             elif dose.volume_ml is not None:
-                what = f"{format_number(dose.volume_ml)} mL"
-                step_total = f"{format_number(dose.volume_ml * given)} mL"
+                what = f"{quantity_text(dose.volume_ml, 'mL')}"
+                step_total = f"{quantity_text(dose.volume_ml * given, 'mL')}"
             else:
                 what = step_total = ""
             every = "" if step.every == 1 else f" ({every_text(step.every)})"
@@ -223,9 +228,6 @@ Appointment = tuple[list[Rich], str, str, str, str, list[Rich]]
 def appointments(plan: Plan) -> list[Appointment]:
     """The infusions, injections, procedures and appointments staff give, day by day, each
     with the checks due before it (the regimen's checks that day, then the watch list's)."""
-    from taper.voice.doses import by_staff, staff_dose
-    from taper.watch import checks_before
-
     rows: list[Appointment] = []
 
     def row(
@@ -302,7 +304,8 @@ def _signed(value: Decimal, unit: str) -> str:
     if value == 0:
         return "none"
     sign = "+" if value > 0 else "−"
-    return f"{sign}{format_number(abs(value))} {unit}"
+    kind = "mL" if unit == "mL" else "tablets"
+    return f"{sign}{number_text(abs(value), kind)} {unit}"
 
 
 def supply_changes(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, str, str, str]]:
@@ -317,9 +320,9 @@ def supply_changes(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, s
         rows.append(
             (
                 name,
-                f"{format_amount(strength, unit)} tablets",
-                format_number(before),
-                format_number(after),
+                f"{quantity_text(strength, unit)} tablets",
+                number_text(before, "tablets"),
+                number_text(after, "tablets"),
                 _signed(after - before, "tablets" if abs(after - before) != 1 else "tablet"),
             )
         )
@@ -331,8 +334,8 @@ def supply_changes(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, s
             (
                 name,
                 f"{liquid} (liquid)",
-                f"{format_number(before)} mL",
-                f"{format_number(after)} mL",
+                f"{quantity_text(before, 'mL')}",
+                f"{quantity_text(after, 'mL')}",
                 _signed(after - before, "mL"),
             )
         )

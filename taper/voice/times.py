@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from taper.plan import Plan
+from taper.read.instants import named_pass
+from taper.records.plan import Plan
 from taper.voice.text import NBSP
 
-TimeStyle = Literal["12h", "24h"]
+TimeStyle = Literal["12h", "24h"]  # chosen once per plan: taper.voice.words.words_for
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = (
@@ -27,12 +28,6 @@ MONTHS = (
 )
 
 
-def time_style(plan: Plan) -> TimeStyle:
-    """How the patient's clock reads, decided here and nowhere else: 12-hour (with "midnight"
-    and "noon") for a course in an ``America/*`` zone, 24-hour everywhere else."""
-    return "12h" if plan.timezone.startswith("America/") else "24h"
-
-
 def clock(time: str, style: TimeStyle) -> str:
     """A local ``HH:MM`` as the patient reads it: ``6:00 PM`` or ``18:00``; ``midnight`` and
     ``noon`` in either style (never 12:00 AM or 12:00 PM)."""
@@ -43,11 +38,6 @@ def clock(time: str, style: TimeStyle) -> str:
         return f"{hour:02d}:{minute:02d}"
     suffix = "AM" if hour < 12 else "PM"
     return f"{hour % 12 or 12}:{minute:02d}{NBSP}{suffix}"
-
-
-#: A time the clocks show twice that night (they go back), named as the first or the second.
-REPEATED_FIRST = "{time} (before the clocks go back)"
-REPEATED_SECOND = "{time} (after the clocks go back)"
 
 
 def moment(when: datetime, style: TimeStyle | None) -> str:
@@ -61,12 +51,7 @@ def moment(when: datetime, style: TimeStyle | None) -> str:
     event time printed for people goes through here.
     """
     wall = when.strftime("%H:%M")
-    text = wall if style is None else clock(wall, style)
-    other = when.replace(fold=1 - when.fold)
-    if other.utcoffset() == when.utcoffset():
-        return text
-    # fold 1 is the later of the two (PEP 495), whichever way a zone's offsets are named.
-    return (REPEATED_SECOND if when.fold else REPEATED_FIRST).format(time=text)
+    return named_pass(when, wall if style is None else clock(wall, style))
 
 
 def date_of(plan: Plan, day: int) -> date:

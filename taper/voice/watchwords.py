@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from taper.plan import Plan
-from taper.voice.conventions import mg_dl_first
+from taper.records.plan import Plan
 from taper.voice.text import and_list
-from taper.voice.times import clock, time_style
+from taper.voice.times import clock
+from taper.voice.words import Words
 
 #: Where a prescriber's own ``[[watch]]`` item comes from, as its source line says.
 PRESCRIBER_SOURCE = "the prescriber ([[watch]])"
@@ -17,15 +17,15 @@ PRESCRIBER_SOURCE = "the prescriber ([[watch]])"
 _SUGAR = re.compile(r"(\d+(?:\.\d+)?) mmol/L \((\d+(?:\.\d+)?) mg/dL\)")
 
 
-def watch_values(plan: Plan, dose_times: list[str]) -> dict[str, str]:
+def watch_values(plan: Plan, dose_times: list[str], words: Words) -> dict[str, str]:
     """``{dose_times}``, ``{lunch}`` and ``{supper}`` for the sentences, in the plan's clock."""
-    style = time_style(plan)
+    style = words.clock
     routine = dict(plan.routine)
     return {
         "dose_times": and_list([clock(t, style) for t in sorted(dose_times)]),
         "lunch": clock(routine.get("lunch", "12:30"), style),
         "supper": clock(routine.get("supper", "18:00"), style),
-        "units": "mg/dL" if mg_dl_first(plan) else "mmol/L",
+        "units": words.sugar_unit,
     }
 
 

@@ -18,9 +18,10 @@ from typing import IO, Any
 from flask import Flask, Request, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from taper import api, clock, packets
-from taper.errors import Problem, RegimenError, TaperError
-from taper.regimen import MAX_REGIMEN_BYTES, parse_document
+from taper import api
+from taper.files import clock, packets
+from taper.read.errors import Problem, RegimenError, TaperError
+from taper.read.regimen import MAX_REGIMEN_BYTES, parse_document
 from taper.voice.text import Strong
 from taper.web import form as regimen_form
 from taper.web import workers
@@ -196,7 +197,7 @@ def _template_routes(app: Flask) -> None:
 
     @app.get("/api/templates")
     def templates() -> Response:
-        from taper.templates import list_templates, template_notes
+        from taper.read.templates import list_templates, template_notes
 
         return _json(
             [
@@ -212,7 +213,7 @@ def _template_routes(app: Flask) -> None:
 
     @app.get("/api/templates/<name>")
     def template(name: str) -> Response:
-        from taper.templates import TemplateError, list_templates, render_template
+        from taper.read.templates import TemplateError, list_templates, render_template
 
         if name.removesuffix(".toml") not in {t.name for t in list_templates()}:
             raise ApiError(404, f'unknown template "{name}"; GET /api/templates lists them')
@@ -273,7 +274,7 @@ def _page_routes(app: Flask, *, token: str, cookie: str) -> None:
             response = Response(status=303, headers={"Location": "/"})
             response.set_cookie(cookie, token, httponly=True, samesite="Strict", path="/")
             return response
-        from taper.templates import machine_timezone
+        from taper.read.templates import machine_timezone
 
         doc = regimen_form.blank_document(_tomorrow(), machine_timezone())
         text = dumps(doc)
@@ -338,7 +339,7 @@ def _form_routes(app: Flask) -> None:
 
     @app.post("/ui/new")
     def ui_new() -> Response:
-        from taper.templates import machine_timezone
+        from taper.read.templates import machine_timezone
 
         doc = regimen_form.blank_document(_tomorrow(), machine_timezone())
         return _fragments(dumps(doc), doc, form_body=True, focus="title")
@@ -360,7 +361,7 @@ def _form_routes(app: Flask) -> None:
 
 def _from_template(fields: Mapping[str, Any]) -> Response:
     """The form filled from a template, with the patient's start, zone, weight and height."""
-    from taper.templates import TemplateError, render_template
+    from taper.read.templates import TemplateError, render_template
 
     name = str(fields.get("template", ""))
     start_text = str(fields.get("start", "")).strip()
@@ -382,7 +383,7 @@ def _from_template(fields: Mapping[str, Any]) -> Response:
 
 def _zones() -> list[str]:
     """The zones the page offers: places, and UTC (never a fixed offset or a rule)."""
-    from taper.zones import names, place_problem
+    from taper.read.zones import names, place_problem
 
     return sorted(name for name in names() if place_problem(name) is None)
 
@@ -390,7 +391,7 @@ def _zones() -> list[str]:
 def _zone_hint(doc: dict[str, Any] | None) -> str:
     """What the time zone field says under it: why it is empty when this machine's zone names
     no place (a POSIX rule in TZ), so the nurse types the place's zone."""
-    from taper.templates import machine_timezone_reason
+    from taper.read.templates import machine_timezone_reason
 
     if doc is not None and not doc.get("timezone"):
         reason = machine_timezone_reason()
@@ -463,9 +464,9 @@ def _page_context(
     note: str = "",
     template_error: str = "",
 ) -> dict[str, Any]:
-    from taper.catalogue import conditions, drugs
-    from taper.regimen import ALLOWANCES, ROUTES
-    from taper.templates import list_templates, template_notes
+    from taper.read.catalogue import conditions, drugs
+    from taper.read.regimen import ALLOWANCES, ROUTES
+    from taper.read.templates import list_templates, template_notes
     from taper.web import preview
 
     try:

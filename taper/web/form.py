@@ -15,73 +15,19 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
-TEXT, WHOLE, DATE, LIST, DAYS, CHECKS, FLAG, DIVIDED = (
-    "text",
-    "whole",
-    "date",
-    "list",
-    "days",
-    "checks",
-    "flag",
-    "divided",
-)
+from taper.read.keys import CHECKS, DATE, DAYS, DIVIDED, FLAG, LIST, TEXT, WHOLE, form_fields
 
-TOP_FIELDS = {"title": TEXT, "start": DATE, "timezone": TEXT, "revision": WHOLE, "fill": TEXT}
-PATIENT_FIELDS = {"name": TEXT, "weight": TEXT, "height": TEXT, "conditions": CHECKS}
-ROUTINE_SLOTS = ("wake", "breakfast", "lunch", "supper", "bedtime")
-CARE_TEAM_FIELDS = (
-    "clinic",
-    "phone",
-    "after_hours",
-    "emergency",
-    "prescriber",
-    "nurse",
-    "pharmacy",
-)
-PHASE_FIELDS = {
-    "name": TEXT,
-    "drug": TEXT,
-    "route": TEXT,
-    "given_by": TEXT,
-    "dose": TEXT,
-    "max": TEXT,
-    "max_daily": TEXT,
-    "days": WHOLE,
-    "every": WHOLE,
-    "sessions": WHOLE,
-    "start_day": WHOLE,
-    "at": LIST,
-    "take": TEXT,
-    "duration": TEXT,
-    "where": TEXT,
-    "tablets": LIST,
-    "split": FLAG,
-    "liquid": TEXT,
-    "pack": TEXT,
-    "allow": CHECKS,
-}
-STEP_FIELDS = {
-    "dose": TEXT,
-    "days": WHOLE,
-    "every": WHOLE,
-    "at": DIVIDED,
-    "max": TEXT,
-    "max_daily": TEXT,
-}
-TAPER_FIELDS = {"from": TEXT, "to": TEXT, "by": TEXT, "every": WHOLE}
-ALSO_FIELDS = {
-    "kind": TEXT,
-    "what": TEXT,
-    "at": LIST,
-    "during": LIST,
-    "days": DAYS,
-    "on": DATE,
-    "every": WHOLE,
-    "weekdays": LIST,
-    "duration": TEXT,
-    "where": TEXT,
-}
-WATCH_FIELDS = {"tier": TEXT, "text": TEXT, "during": LIST, "days": DAYS}
+# The fields of each table come from the one table of keys (taper.read.keys): name → how the
+# form reads the field. form.html lays them out; tests/test_keys.py checks it shows them all.
+TOP_FIELDS = form_fields("")
+PATIENT_FIELDS = form_fields("patient")
+ROUTINE_SLOTS = tuple(form_fields("patient.routine"))
+CARE_TEAM_FIELDS = tuple(form_fields("care_team"))
+PHASE_FIELDS = form_fields("phase")
+STEP_FIELDS = form_fields("phase.steps")
+TAPER_FIELDS = form_fields("phase.taper")
+ALSO_FIELDS = form_fields("also")
+WATCH_FIELDS = form_fields("watch")
 DOSING_FORMS = ("dose", "steps", "taper", "sessions")
 MARK = ".present"  # a hidden field beside a checkbox group: the group was on the form
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from taper.plan import Plan
+from taper.records.plan import Plan
 from taper.voice.doses import phase_heading
 from taper.voice.overview import calendar_lines, checklist_items
 from taper.voice.people import course_dates, for_line
 from taper.voice.text import Rich, Strong
 from taper.voice.times import month_title, short_date, week_heads
+from taper.voice.words import words_of
 
 __all__ = ["Strong", "course_dates", "for_line", "headings", "months", "rows", "week_heads"]
 
@@ -46,12 +47,15 @@ def headings(plan: Plan) -> list[str]:
 
 
 def rows(plan: Plan) -> list[Row]:
+    words = words_of(plan)
     return [
-        Row(day.day, short_date(day.date), tuple(checklist_items(plan, day))) for day in plan.days
+        Row(day.day, short_date(day.date), tuple(checklist_items(plan, day, words)))
+        for day in plan.days
     ]
 
 
 def months(plan: Plan) -> list[Month]:
+    words = words_of(plan)
     by_date = {day.date: day for day in plan.days}
     numbers = {phase.name: number for number, phase in enumerate(plan.phases, 1)}
     result: list[Month] = []
@@ -76,7 +80,7 @@ def months(plan: Plan) -> list[Month]:
                             cursor,
                             found is not None,
                             numbers.get(found.phases[0], 0) if found and found.phases else 0,
-                            tuple(calendar_lines(plan, found)) if found else (),
+                            tuple(calendar_lines(plan, found, words)) if found else (),
                         )
                     )
                 cursor += timedelta(days=1)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from taper.errors import TaperError
+from taper.read.errors import TaperError
 from taper.web.app import create_app
 from taper.web.workers import Renderer
 

@@ -14,6 +14,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from taper.read.keys import keys_in
+
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _ESCAPES = {
     '"': '\\"',
@@ -24,11 +26,12 @@ _ESCAPES = {
     "\f": "\\f",
     "\r": "\\r",
 }
-# The order a regimen's keys are written in when the document has them (others follow).
+# The order a regimen's keys are written in when the document has them (others follow): the
+# order of the one table of keys (taper.read.keys), the arrays of tables last; a phase's first keys.
 _ORDER = {
-    "": ("title", "start", "timezone", "revision", "fill", "patient", "care_team"),
-    "patient": ("name", "weight", "height", "conditions", "routine"),
-    "phase": ("name", "drug", "route", "given_by", "dose", "max", "max_daily", "days", "every"),
+    "": tuple(key for key in keys_in("") if key not in ("phase", "also", "watch")),
+    "patient": keys_in("patient"),
+    "phase": keys_in("phase")[: keys_in("phase").index("every") + 1],
 }
 
 

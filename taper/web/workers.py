@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from taper.errors import TaperError
+from taper.read.errors import TaperError
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection

@@ -32,6 +32,7 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfbase import pdfdoc
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
+from taper.checks.previous import PreviousPlan
 from taper.export.pdf.layout import (
     FOOTER_SPACE,
     MARGIN,
@@ -45,8 +46,7 @@ from taper.export.pdf.layout import (
 from taper.export.pdf.nurse import _nurse_story
 from taper.export.pdf.patient import _patient_story
 from taper.export.pdf.pharmacist import _pharmacist_story
-from taper.plan import Plan
-from taper.previous import PreviousPlan
+from taper.records.plan import Plan
 from taper.voice import labels
 from taper.voice.people import person, revision_banner
 

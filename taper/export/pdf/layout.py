@@ -28,9 +28,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from taper.errors import ExportError
-from taper.plan import PhasePlan, Plan
-from taper.text import char_name, printable_form, unprintable
+from taper.read.errors import ExportError
+from taper.read.text import char_name, printable_form, unprintable
+from taper.records.plan import PhasePlan, Plan
 from taper.voice.amounts import body_text
 from taper.voice.labels import Staff as S
 from taper.voice.labels import page_of
@@ -44,7 +44,7 @@ FONT = "TaperSans"
 FONT_BOLD = "TaperSans-Bold"
 
 
-# A plain path, as in taper.catalogue: importlib.resources costs start-up.
+# A plain path, as in taper.read.catalogue: importlib.resources costs start-up.
 FONTS = Path(__file__).resolve().parents[2] / "data" / "fonts"
 
 
@@ -104,7 +104,7 @@ def _register_fonts() -> frozenset[int]:
 NBSP = "\u00a0"
 
 
-# What a handout can print is decided in one place, taper.text, which the reader applies to
+# What a handout can print is decided in one place, taper.read.text, which the reader applies to
 # every text of a regimen too: `check` refuses exactly what the PDF would.
 _clean = printable_form  # composed characters, any line break or tab as a plain space
 _unprintable = unprintable  # the characters the handout cannot print, each with the reason

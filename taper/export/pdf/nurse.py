@@ -20,7 +20,7 @@ from taper.export.pdf.layout import (
     _table,
     _widths,
 )
-from taper.plan import Plan
+from taper.records.plan import Plan
 from taper.voice.labels import Nurse as N
 from taper.voice.labels import Staff as S
 from taper.voice.staff import appointments, event_rows, phase_title, warning_lines

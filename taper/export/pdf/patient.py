@@ -41,7 +41,7 @@ from taper.export.pdf.layout import (
     _Styles,
     _table,
 )
-from taper.plan import Day, Plan
+from taper.records.plan import Day, Plan
 from taper.voice.amounts import (
     checklist_days,
     checklist_note,
@@ -73,6 +73,7 @@ from taper.voice.overview import (
 from taper.voice.people import course_dates, for_line, team_lines
 from taper.voice.text import Rich, Strong
 from taper.voice.times import month_title, week_heads
+from taper.voice.words import words_of
 
 
 def _patient_story(plan: Plan, styles: _Styles, width: float, fill: int = 1) -> list[Flowable]:
@@ -85,8 +86,8 @@ def _patient_story(plan: Plan, styles: _Styles, width: float, fill: int = 1) -> 
     story.extend(_heading(P.course, styles, styles.h2))
     rows: list[list[Any]] = [[_p(P.when, styles.cell_bold), _p(P.what, styles.cell_bold)]]
     for phase in plan.phases:
-        rows.extend(_rows(phase_rows(plan, phase), styles))
-    rows.extend(_rows(also_rows(plan), styles))
+        rows.extend(_rows(phase_rows(plan, phase, words_of(plan)), styles))
+    rows.extend(_rows(also_rows(plan, words_of(plan)), styles))
     story.append(_table(rows, [width * 0.3, width * 0.7]))
     notes = patient_notes(plan)
     if notes:
@@ -138,7 +139,7 @@ def _card_sections(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             _cell([(Strong(emergency),)], styles.body),
         ]
         story += [KeepTogether([_boxed(lines, width, border=colour, line=1.6)]), Spacer(1, 8)]
-    card = card_section(plan)
+    card = card_section(plan, words_of(plan))
     if card:
         lines = []
         for number, (heading, texts) in enumerate(card):
@@ -399,7 +400,9 @@ def _calendar_cell(
         return cell
     # A bounded cell: a day of many doses lists its first ones (the checklist has them all).
     limit = 4 if styles.scale > 1 else 10
-    cell.extend(_cell([line], styles.cal) for line in calendar_lines(plan, day, limit))
+    cell.extend(
+        _cell([line], styles.cal) for line in calendar_lines(plan, day, words_of(plan), limit)
+    )
     return cell
 
 
@@ -420,7 +423,9 @@ def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int])
     inner = width - day_width
     box_width = pdfmetrics.stringWidth(P.done, FONT, styles.small.fontSize) + 8
     days = plan.days[first_day - 1 : last_day]
-    times = {time for day in days for time, _ in checklist_items(plan, day)} or {P.time}
+    times = {time for day in days for time, _ in checklist_items(plan, day, words_of(plan))} or {
+        P.time
+    }
     time_width = max(pdfmetrics.stringWidth(t, FONT, styles.cell.fontSize) for t in times) + 10
     widths = [box_width, time_width, inner - box_width - time_width]
     header = [
@@ -512,7 +517,7 @@ def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> lis
     time and what to do for each item. A day taller than ROW_LIMIT (many doses, a very long
     text) goes on in rows of its own: a table row cannot split across pages."""
     rooms = [width - 6 for width in widths]  # the inner style's padding, 3 and 3
-    items = checklist_items(plan, day)
+    items = checklist_items(plan, day, words_of(plan))
     rows: list[list[Any]] = [
         [
             _plain(P.box, styles.box, rooms[0]),
@@ -560,7 +565,7 @@ def _row_height(row: list[Any], widths: list[float], styles: _Styles) -> float:
 
 
 def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
-    from taper.watch import watch_list
+    from taper.voice.watch import watch_list
 
     watch = watch_list(plan)
     tiers = watch.by_tier()

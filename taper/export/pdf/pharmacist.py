@@ -8,6 +8,7 @@ from typing import Any
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
 
+from taper.checks.previous import PreviousPlan
 from taper.export.pdf.layout import (
     FONT_BOLD,
     OUTSIDE,
@@ -23,8 +24,7 @@ from taper.export.pdf.layout import (
     _table,
     _widths,
 )
-from taper.plan import PhasePlan, Plan
-from taper.previous import PreviousPlan
+from taper.records.plan import PhasePlan, Plan
 from taper.voice.amounts import basis_lines, fill_intro, fill_rows
 from taper.voice.counselling import counselling
 from taper.voice.labels import Pharmacist as R

@@ -21,8 +21,8 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
-from taper.errors import TaperError
-from taper.units import parse_height, parse_weight
+from taper.read.errors import TaperError
+from taper.read.units import parse_height, parse_weight
 
 _PER_KG = ("mg/kg", "g/kg")
 _PER_M2 = ("/m2", "/m²")
@@ -45,7 +45,7 @@ def _folder() -> Traversable:
     packaged = resources.files("taper") / "data" / "templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def _files() -> dict[str, Traversable]:
@@ -116,7 +116,7 @@ def _machine_zone() -> tuple[str | None, str]:
     """
     from pendulum.tz import local_timezone
 
-    from taper.zones import is_zone, place_problem, use_bundled_zones
+    from taper.read.zones import is_zone, place_problem, use_bundled_zones
 
     use_bundled_zones()  # before pendulum looks up the host's zone: from tzdata, like the rest
 
@@ -152,7 +152,7 @@ def render_template(
     height: str | None = None,
 ) -> str:
     """The text of template ``name`` with its placeholders filled, ready to edit and check."""
-    from taper.zones import is_zone, place_problem
+    from taper.read.zones import is_zone, place_problem
 
     files = _files()
     entry = files.get(name.removesuffix(".toml"))

@@ -1,4 +1,4 @@
-"""The plan: immutable day and dose records produced by ``taper.schedules.build_plan``.
+"""The plan: immutable day and dose records produced by ``taper.engine.schedules.build_plan``.
 
 Records are NamedTuples rather than frozen dataclasses: a command builds them on every run, and
 creating a dataclass class costs about 1.4 ms at import against 0.25 ms for a NamedTuple, which
@@ -14,6 +14,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
+
+#: What ``plan.json`` says it is (its ``schema``); a previous plan must say the same.
+SCHEMA_ID = "taper-plan/1"
 
 
 class TabletCount(NamedTuple):
@@ -69,12 +72,16 @@ class Dose(NamedTuple):
     tablets: tuple[TabletCount, ...]
     volume_ml: Decimal | None
     duration_min: int | None
-    instructions: str
     where: str | None = None
     slot: str | None = None  # routine slot name when `at` named one ("breakfast")
     session: int | None = None  # procedure session number (1-based)
     sessions: int | None = None  # procedure sessions in the phase
     basis: Basis | None = None  # a per-weight dose: how it was worked out
+    # What the voice needs to word the dose (taper.voice.doses.dose_instructions); the plan
+    # carries no sentences, only these keys and numbers.
+    take: str | None = None  # the phase's own words, as the clinician wrote them ("with food")
+    liquid: str | None = None  # the concentration's text when measured from a liquid
+    push: bool = False  # an IV dose given as an injection into a vein (IV push, issue 12)
 
 
 class Event(NamedTuple):
@@ -300,6 +307,9 @@ class Plan(NamedTuple):
     containers: tuple[ContainerLine, ...] = ()
     emergency: Emergency | None = None
     watch: tuple[PrescriberWatch, ...] = ()
+    # course = "...": the course's name, kept across revisions (taper.read.identity)
+    course: str | None = None
+    language: str = "en"  # the patient's language ([patient] language); taper.voice.words
 
     @property
     def doses(self) -> tuple[Dose, ...]:

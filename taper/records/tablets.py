@@ -16,7 +16,7 @@ from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
 from math import gcd
 
-from taper.units import plain
+from taper.read.units import plain
 
 MAX_TABLETS_AT_ONCE = 100
 

@@ -12,10 +12,25 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import NamedTuple
 
-from taper import safety
-from taper.containers import container_lines
-from taper.errors import Problem, RegimenError
-from taper.plan import (
+from taper.checks import safety
+from taper.read.errors import Problem, RegimenError
+from taper.read.instants import moment
+from taper.read.quantities import number_text, quantity_text
+from taper.read.regimen import (
+    MAX_COURSE_DAYS,
+    MAX_REMINDERS,
+    MAX_REMINDERS_PER_DAY,
+    Cap,
+    Given,
+    Phase,
+    Regimen,
+    Step,
+    TimeOfDay,
+)
+from taper.read.units import MASS_UNITS, Amount, ceil_div, plain
+from taper.records.arithmetic import basis_text, pack_count_text
+from taper.records.containers import container_lines
+from taper.records.plan import (
     Basis,
     CareTeam,
     Day,
@@ -35,22 +50,7 @@ from taper.plan import (
     Total,
     Warning,
 )
-from taper.regimen import (
-    MAX_COURSE_DAYS,
-    MAX_REMINDERS,
-    MAX_REMINDERS_PER_DAY,
-    Cap,
-    Given,
-    Phase,
-    Regimen,
-    Step,
-    TimeOfDay,
-)
-from taper.tablets import nearest_makeable, tablets_for
-from taper.units import MASS_UNITS, Amount, ceil_div, format_amount, format_number, plain
-from taper.voice.amounts import basis_text, pack_count_text
-from taper.voice.doses import dose_instructions, session_instructions
-from taper.voice.times import moment
+from taper.records.tablets import nearest_makeable, tablets_for
 
 
 def build_plan(
@@ -113,7 +113,7 @@ class _Maker:
                 if not phase.split:
                     fixes += ", allow half tablets with split = true"
                 raise ValueError(
-                    f"{format_amount(value, unit)} cannot be made from {strengths} tablets "
+                    f"{quantity_text(value, unit)} cannot be made from {strengths} tablets "
                     f"({halves}, at most 100 at once); {fixes}, or change the dose"
                 )
             by_mg = {s.in_mg(): s for s in phase.strengths}
@@ -128,7 +128,7 @@ class _Maker:
             measured = safety.measured_volume(volume)
             if measured <= 0:
                 raise ValueError(
-                    f"{format_amount(value, unit)} is {format_number(volume)} mL of "
+                    f"{quantity_text(value, unit)} is {quantity_text(volume, 'mL')} of "
                     f"{phase.liquid.text}, too little to measure; use a weaker liquid"
                 )
             return _Made(plain(value), unit, (), plain(measured), plain(volume))
@@ -161,7 +161,7 @@ class _Engine:
         self.problems = problems
         self.today = today
         self.warnings: list[Warning] = []
-        from taper.zones import zone
+        from taper.read.zones import zone
 
         self.zone: tzinfo = zone(regimen.timezone)
 
@@ -532,11 +532,11 @@ class _Engine:
                         (),
                         None,
                         phase.duration_min,
-                        _procedure_instructions(phase, number, sessions),
                         phase.where,
                         time.slot,
                         number,
                         sessions,
+                        take=phase.take,
                     )
                     scheduled.append(_ScheduledDose(dose, f"{phase.place}.sessions", phase))
             session_doses = [StepDose(t.time, t.slot, None, None, (), None) for t in phase.at]
@@ -608,7 +608,7 @@ class _Engine:
                 continue
             unit = doses[0].unit or "mg"
             one = _mg(Decimal(1), unit)
-            given = format_amount(plain(total / one), unit)
+            given = quantity_text(plain(total / one), unit)
             each = plain((limit / len(doses) / one).quantize(Decimal("0.001"), ROUND_DOWN))
             length = self.day_hours(on)
             why = (
@@ -620,7 +620,7 @@ class _Engine:
             fixes = "give a smaller dose"
             if hours is not None:
                 fixes += (
-                    f" (at most {format_amount(each, unit)} each), or choose a first dose time "
+                    f" (at most {quantity_text(each, unit)} each), or choose a first dose time "
                     f"that leaves {len(doses) - 1} doses on that day"
                 )
             self.problem(
@@ -680,7 +680,7 @@ class _Engine:
             self.warn(
                 "dst-interval",
                 f"the clocks change during the every {hours} hours series: the doses stay "
-                f"{hours} hours apart, so from the dose at {moment(first_moved.starts, None)} "
+                f"{hours} hours apart, so from the dose at {moment(first_moved.starts)} "
                 f"on {first_moved.date.isoformat()} they fall at "
                 f"{', '.join(sorted(clocks - expected))} by the clock",
                 f"{phase.place}.every",
@@ -755,7 +755,7 @@ class _Engine:
                 if fixed >= daily_limit:
                     self.problem(
                         f"{cap.place}.max_daily",
-                        f"the fixed doses alone give {format_amount(plain(fixed), 'mg')} a day, "
+                        f"the fixed doses alone give {quantity_text(plain(fixed), 'mg')} a day, "
                         "at or "
                         f"above max_daily {cap.daily}; check the doses and the cap",
                     )
@@ -823,7 +823,7 @@ class _Engine:
         if rounded != target:
             self.warn(
                 "per-kg-rounded" if basis.per == "kg" else "per-m2-rounded",
-                f"{words}, rounded to {format_amount(rounded, unit)}",
+                f"{words}, rounded to {quantity_text(rounded, unit)}",
                 given.place,
             )
         return self.make(maker, Amount(rounded, unit), given.place)
@@ -855,8 +855,9 @@ class _Engine:
             exact = (made.exact_volume_ml or volume).quantize(Decimal("0.001"))
             self.warn(
                 "per-kg-rounded" if basis.per == "kg" else "per-m2-rounded",
-                f"{basis_text(basis)}: {format_number(exact)} mL of {liquid.text}; measure "
-                f"{format_number(volume)} mL, which is {format_amount(amount, unit)}",
+                f"{basis_text(basis)}: {quantity_text(exact, 'mL-exact')} of {liquid.text}; "
+                f"measure "
+                f"{quantity_text(volume, 'mL')}, which is {quantity_text(amount, unit)}",
                 given.place,
             )
         return made._replace(amount=amount, volume_ml=volume, exact_volume_ml=volume)
@@ -874,9 +875,9 @@ class _Engine:
             assert made.volume_ml is not None and maker.phase.liquid is not None
             self.warn(
                 "volume-rounded",
-                f"{format_amount(made.amount, made.unit)} is "
-                f"{format_number(made.exact_volume_ml.quantize(Decimal('0.001')))} mL of "
-                f"{maker.phase.liquid.text}; measure {format_number(made.volume_ml)} mL",
+                f"{quantity_text(made.amount, made.unit)} is "
+                f"{quantity_text(made.exact_volume_ml, 'mL-exact')} of "
+                f"{maker.phase.liquid.text}; measure {quantity_text(made.volume_ml, 'mL')}",
                 place,
             )
         return made
@@ -968,6 +969,7 @@ class _Engine:
             start=regimen.start,
             end=self.date_of(end_day),
             revision=regimen.revision,
+            course=regimen.course,
             patient=Patient(
                 regimen.patient_name,
                 regimen.weight_kg,
@@ -992,6 +994,7 @@ class _Engine:
             containers=container_lines(scheduled),
             emergency=safety.emergency_for(regimen),
             watch=self.prescriber_watch(phase_plans, end_day),
+            language=regimen.language,
         )
 
     def prescriber_watch(
@@ -1049,9 +1052,10 @@ class _Engine:
             if left > 0:
                 self.warn(
                     "pack-left-over",
-                    f"the plan gives {format_number(used)} of the {count * pack.tablets} "
+                    f"the plan gives {number_text(used, 'tablets')} of the {count * pack.tablets} "
                     f"tablets in {pack_count_text(count, pack.tablets)}: "
-                    f"{format_number(left)} will be left over. The days printed on the pack "
+                    f"{number_text(left, 'tablets')} will be left over. The days printed on the "
+                    "pack "
                     "will not match the plan: go through the plan with the patient",
                     f"{phase.place}.pack",
                 )
@@ -1138,7 +1142,7 @@ def _convert(amount: Amount, unit: str) -> Decimal:
 
 
 def _totals(doses: list[Dose]) -> tuple[Total, ...]:
-    from taper.catalogue import find_drug
+    from taper.read.catalogue import find_drug
 
     by_drug: dict[str, list[Dose]] = defaultdict(list)
     for dose in doses:
@@ -1191,7 +1195,7 @@ def _totals(doses: list[Dose]) -> tuple[Total, ...]:
     return tuple(totals)
 
 
-# -- the words each dose carries come from the voice ---------------------------------------
+# -- a dose carries numbers and keys; the voice words it (taper.voice.doses) -------------------
 
 
 def _made_dose(
@@ -1219,35 +1223,10 @@ def _made_dose(
         made.tablets,
         made.volume_ml,
         phase.duration_min,
-        _dose_instructions(phase, made),
         phase.where,
         slot,
         basis=basis,
-    )
-
-
-def _dose_instructions(phase: Phase, made: _Made) -> str:
-    return dose_instructions(
-        drug=phase.display,
-        route=phase.route,
-        amount=made.amount,
-        unit=made.unit,
-        tablets=made.tablets,
-        volume_ml=made.volume_ml,
+        take=phase.take,
         liquid=phase.liquid.text if phase.liquid is not None else None,
-        take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
         push=safety.is_iv_push(phase.drug_id, phase.route, phase.duration_min),
-    )
-
-
-def _procedure_instructions(phase: Phase, number: int, sessions: int) -> str:
-    return session_instructions(
-        drug=phase.display,
-        number=number,
-        sessions=sessions,
-        take=phase.take,
-        duration_min=phase.duration_min,
-        where=phase.where,
     )

@@ -10,6 +10,12 @@ import re  # patterns are compiled on first use (re caches them): start-up matte
 from decimal import Decimal
 from typing import NamedTuple
 
+# plain and unit_text live with the printed form of numbers (taper.read.quantities), which this
+# module's Amount prints through; importable from here as before.
+from taper.read.quantities import plain as plain
+from taper.read.quantities import quantity_text
+from taper.read.quantities import unit_text as unit_text
+
 MASS_UNITS = {"mg": Decimal(1), "g": Decimal(1000), "mcg": Decimal("0.001")}
 DOSE_UNITS = ("mg", "g", "mcg", "units", "mg/kg", "g/kg", "mg/m2", "g/m2")
 PER_WEIGHT = ("/kg", "/m2")
@@ -72,23 +78,7 @@ class Amount(NamedTuple):
         return self.value * MASS_UNITS[self.unit]
 
     def __str__(self) -> str:
-        return format_amount(self.value, self.unit)
-
-
-def plain(value: Decimal) -> Decimal:
-    """The number without trailing zeros or an exponent: ``20.0`` → ``20``, ``2.50`` → ``2.5``."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
-
-
-def format_number(value: Decimal) -> str:
-    """``Decimal('2.50')`` → ``'2.5'``; never an exponent."""
-    return format(plain(value), "f")
-
-
-def format_amount(value: Decimal, unit: str) -> str:
-    return f"{format_number(value)} {unit_text(unit)}"
+        return quantity_text(self.value, self.unit)
 
 
 def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amount:
@@ -119,7 +109,7 @@ def parse_amount(text: object, *, allowed: tuple[str, ...] = DOSE_UNITS) -> Amou
 def _refuse_look_alike_unit(text: str, raw_unit: str, allowed: tuple[str, ...]) -> None:
     """A unit that only looks like a known one ("mɡ" with a script g, full-width "ｍｇ", an
     invisible character inside) is an error that says so and names the unit to type."""
-    from taper.text import look_alike_chars, skeleton
+    from taper.read.text import look_alike_chars, skeleton
 
     meant = _UNIT_ALIASES.get(skeleton(raw_unit).strip().replace(" ", ""))
     if meant is not None and meant in allowed:
@@ -217,11 +207,6 @@ def ceil_div(numerator: Decimal | int, denominator: Decimal | int) -> int:
     quotient, remainder = divmod(Decimal(numerator), Decimal(denominator))
     # divmod truncates toward zero: a positive remainder means the quotient is one short
     return int(quotient) + (1 if remainder > 0 else 0)
-
-
-def unit_text(unit: str) -> str:
-    """A unit as people read it: ``mg/m2`` → ``mg/m²``."""
-    return unit.replace("/m2", "/m²")
 
 
 class Concentration(NamedTuple):

@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from taper.plan import Plan
-    from taper.previous import PreviousPlan
+    from taper.checks.previous import PreviousPlan
+    from taper.records.plan import Plan
 
 PAPERS = ("letter", "a4")
 
@@ -113,7 +113,7 @@ def render(plan: Plan, options: Options) -> dict[str, bytes]:
     import gc
 
     from taper.export import rlsettings
-    from taper.signals import signals_deferred
+    from taper.files.signals import signals_deferred
 
     rlsettings.pin()
     # No cycle collection while the packet is rendered: what it allocates is freed by reference

@@ -27,7 +27,7 @@ _SPACES = str.maketrans(dict.fromkeys(_BREAKS, " "))
 # Characters that change how the text around them reads without being seen themselves.
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _INVISIBLE = frozenset("\u200b\u2060\ufeff\u180e\u2061\u2062\u2063\u2064")
-_FONTS = Path(__file__).parent / "data" / "fonts"
+_FONTS = Path(__file__).resolve().parents[1] / "data" / "fonts"
 
 
 def is_control(ch: str) -> bool:

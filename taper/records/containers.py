@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from taper.plan import ContainerLine, Dose
-from taper.units import MASS_UNITS, Amount, ceil_div, format_amount, format_number
+from taper.read.quantities import quantity_text
+from taper.read.units import MASS_UNITS, Amount, ceil_div
+from taper.records.plan import ContainerLine, Dose
 
 if TYPE_CHECKING:
-    from taper.regimen import Phase
+    from taper.read.regimen import Phase
 
 
 class _Scheduled(Protocol):
@@ -75,7 +76,7 @@ def container_lines(
                     "vial",
                     container.text,
                     count,
-                    f"{format_number(used)} mL",
+                    f"{quantity_text(used, 'mL')}",
                     liquid,
                 )
             )
@@ -90,7 +91,7 @@ def container_lines(
                     "injector",
                     container.text,
                     count,
-                    f"{count} × {format_amount(size.value, size.unit)}",
+                    f"{count} × {quantity_text(size.value, size.unit)}",
                     liquid,
                 )
             )

@@ -11,7 +11,7 @@ import os
 import re
 from datetime import UTC, date, datetime
 
-from taper.errors import TaperError
+from taper.read.errors import TaperError
 
 # SOURCE_DATE_EPOCH up to 9999-01-01: later, "tomorrow" and a course would run off the calendar.
 _LATEST_EPOCH = 253370764800

@@ -25,9 +25,11 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from taper.catalogue import conditions, find_drug, read_data
-from taper.plan import Dose, PhasePlan, Plan
-from taper.units import MASS_UNITS
+from taper.read.catalogue import conditions, find_drug, read_data
+from taper.read.rules import depot_days
+from taper.read.units import MASS_UNITS
+from taper.records.plan import Dose, PhasePlan, Plan
+from taper.voice import people
 from taper.voice.watchwords import (
     PRESCRIBER_SOURCE,
     after_course_label,
@@ -38,13 +40,14 @@ from taper.voice.watchwords import (
     watch_sentence,
     watch_values,
 )
+from taper.voice.words import words_of
 
 # In order of urgency; "now" is "call straight away, day or night" (clinical-reference-2 §7, §9).
 TIERS = ("expected", "call", "now", "emergency")
 GIVERS = ("staff", "patient", "caregiver")
 DAY_TRIGGERS = ("steroid-high", "steroid", "steroid-iv", "acth", "ivig", "plasma-exchange")
 DURING = ("course", "steroid-any", *DAY_TRIGGERS)
-# The plan warning that brings in the after-the-last-dose items (taper/safety.py).
+# The plan warning that brings in the after-the-last-dose items (taper/checks/safety.py).
 ADRENAL_CODE = "adrenal"
 # Routes on which a nurse gives the dose, so checks before it belong on the nurse sheet.
 NURSE_ROUTES = ("iv", "im", "sc", "procedure")
@@ -313,8 +316,6 @@ def _steroid_days(plan: Plan) -> dict[int, Decimal]:
 
 
 def _depot_days(phase: PhasePlan) -> int | None:
-    from taper.safety import depot_days
-
     return depot_days(phase.drug, phase.route)
 
 
@@ -400,7 +401,7 @@ def _items(
 def _values(plan: Plan) -> dict[str, str]:
     steroid_phases = {p.name for p in plan.phases if _class_of(p) == "steroid"}
     times = sorted({d.time for d in plan.doses if d.phase in steroid_phases})
-    return watch_values(plan, times)
+    return watch_values(plan, times, words_of(plan))
 
 
 def _span(
@@ -429,9 +430,7 @@ def _span(
 
 def emergency_number(plan: Plan) -> str:
     """The number the handouts print for an emergency (never a made-up one)."""
-    from taper.voice.people import emergency_number as number
-
-    return number(plan)
+    return people.emergency_number(plan)
 
 
 def headings(plan: Plan) -> dict[str, str]:

@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from taper.errors import OutputError
-from taper.reading import kind_of
-from taper.signals import commit, held
+from taper.files.reading import kind_of
+from taper.files.signals import commit, held
+from taper.read.errors import OutputError
 
 OWNER_ONLY_FILE = 0o600
 OWNER_ONLY_FOLDER = 0o700
@@ -31,8 +31,8 @@ OWNER_ONLY_FOLDER = 0o700
 MANIFEST = ".taper-packet.json"
 PACKET_FORMAT = "taper-packet/1"
 # Packets written before the manifest existed hold exactly these five files. A fixed fact about
-# old folders, not the packet's list (that is taper.packets.FILES): a file added there is named
-# by the manifest of every packet written since.
+# old folders, not the packet's list (that is taper.files.packets.FILES): a file added there is
+# named by the manifest of every packet written since.
 LEGACY_PACKET = frozenset(
     {"plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf"}
 )

@@ -9,31 +9,44 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
-from functools import cache
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
 
-from taper import emergency as numbers
-from taper.catalogue import Drug, find_drug, read_data
-from taper.units import MASS_UNITS, format_amount, format_number, parse_amount, plain
+from taper.checks import emergency as numbers
+from taper.read.catalogue import Drug, find_drug
+from taper.read.quantities import number_text, quantity_text
+from taper.read.rules import (
+    ACTH_ADRENAL_DAYS,
+    ADRENAL_HIGH_DAYS,
+    ADRENAL_HIGH_MG,
+    ADRENAL_LOW_DAYS,
+    ADRENAL_LOW_MG,
+    EVENING_FROM,
+    EVENING_UNTIL,
+    MANY_TABLETS,
+    Pulse,
+    depot_days,
+    is_iv_push,
+    measured_volume,
+    rules,
+    syringe_step,
+)
+from taper.read.units import MASS_UNITS, parse_amount, plain
+
+# The rule tables live in taper.read.rules; these names stay importable from here for callers.
+__all__ = [
+    "check",
+    "depot_days",
+    "emergency_for",
+    "is_iv_push",
+    "measured_volume",
+    "rules",
+    "syringe_step",
+]
 
 if TYPE_CHECKING:
-    from taper.plan import Dose, Emergency, PhasePlan
-    from taper.regimen import Phase, Regimen
-
-# A steroid dose at or after 20:00, or before 05:00, keeps people awake (clinical-reference §7).
-EVENING_FROM = "20:00"
-EVENING_UNTIL = "05:00"
-# "Many tablets at one time": a note for the patient sheet (25 × 50 mg for 1250 mg prednisone).
-MANY_TABLETS = 10
-# The adrenal rule, clinical-reference §6 (ESE/Endocrine Society 2024; BNF).
-ADRENAL_LOW_MG, ADRENAL_LOW_DAYS = Decimal(5), 21  # > 5 mg-eq a day for ≥ 21 days
-ADRENAL_HIGH_MG, ADRENAL_HIGH_DAYS = Decimal(40), 7  # > 40 mg-eq a day for > 7 days
-# ACTH gel has no prednisone equivalent (clinical-reference-2 §6: none found). The label warns of
-# adrenal suppression after prolonged therapy; a course over 21 days or more raises the same
-# note (the §6 rule's 21 days; clinical-reference-2 §6 product note, H4: "a 21-day 80–120 unit
-# course should raise an adrenal-type note").
-ACTH_ADRENAL_DAYS = 21
+    from taper.read.regimen import Phase, Regimen
+    from taper.records.plan import Dose, Emergency, PhasePlan
 
 
 class _Scheduled(Protocol):
@@ -65,6 +78,7 @@ def check(
         )
     _check_care_team(engine)
     _check_limits(engine, scheduled)
+    _check_below_usual(engine, scheduled)
     _check_per_weight(engine, scheduled)
     _check_high_oral(engine, scheduled)
     _check_liquid_volume(engine, scheduled)
@@ -104,7 +118,7 @@ def _ordered(item: _Scheduled, weight: Decimal | None) -> Decimal:
 
 def _in_unit(base: Decimal, unit: str) -> str:
     """A daily total (mg or units) written in the unit the dose was ordered in."""
-    return format_amount(plain(base / MASS_UNITS.get(unit, Decimal(1))), unit)
+    return quantity_text(plain(base / MASS_UNITS.get(unit, Decimal(1))), unit)
 
 
 ROUTE_WORDS = {"oral": "by mouth", "iv": "IV", "im": "IM", "sc": "SC"}
@@ -170,9 +184,9 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                     engine,
                     item,
                     drug,
-                    f"{format_amount(dose.amount, dose.unit)} at {dose.time} on day {dose.day} "
+                    f"{quantity_text(dose.amount, dose.unit)} at {dose.time} on day {dose.day} "
                     f"is above the highest documented dose, {limit.highest_per_dose_per_kg} "
-                    f"({format_amount(plain(per_dose), 'mg')} for {format_number(weight)} kg)",
+                    f"({quantity_text(plain(per_dose), 'mg')} for {quantity_text(weight, 'kg')})",
                 )
 
     for key, by_day in daily.items():
@@ -223,7 +237,7 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                     f"{ROUTE_WORDS[route]}, "
                     f"above the highest documented {limit.highest_per_course} per course "
                     f"({_in_unit(ceiling, _mass_of(limit.highest_per_course.unit))} for "
-                    f"{format_number(weight or Decimal(0))} kg)",
+                    f"{quantity_text(weight or Decimal(0), 'kg')})",
                 )
         usual = limit.usual_per_day
         if usual is not None:
@@ -242,6 +256,78 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                     )
 
 
+def _check_below_usual(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    """A day's total below the low end of the drug's usual range by that route: a downward
+    g/mg (1 mg for 1 g) or mg/mcg slip, which the upper limits cannot see."""
+    weight = engine.regimen.weight_kg
+    lowest = rules().lowest
+    daily: dict[tuple[str, str], dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    owners: dict[tuple[str, str], dict[int, _Scheduled]] = defaultdict(dict)
+    for item in scheduled:
+        dose = item.dose
+        if dose.amount is None or dose.unit is None or item.phase.drug is None:
+            continue
+        key = (dose.drug, dose.route)
+        if key not in lowest:
+            continue
+        hours = item.phase.interval_hours
+        if hours:
+            # A round-the-clock series' first and last calendar days hold only some of its
+            # doses: judge it by the daily rate it was ordered at, not by those part-days.
+            rate = _ordered(item, weight) * 24 / hours
+            daily[key][dose.day] = max(daily[key][dose.day], rate)
+        else:
+            daily[key][dose.day] += _ordered(item, weight)
+        owners[key].setdefault(dose.day, item)
+    for key, by_day in daily.items():
+        low = lowest[key]
+        floors: list[tuple[Decimal, str]] = []
+        if low.per_day is not None and low.per_day_text is not None:
+            floors.append((low.per_day, f"{parse_amount(low.per_day_text)} a day"))
+        if low.per_kg_per_day is not None and low.per_kg_text is not None and weight is not None:
+            per_kg = parse_amount(low.per_kg_text)
+            floors.append(
+                (
+                    low.per_kg_per_day * weight,
+                    f"{per_kg} a day ({_in_unit(low.per_kg_per_day * weight, per_kg.base_unit)} "
+                    f"for {quantity_text(weight, 'kg')})",
+                )
+            )
+        if not floors:
+            continue  # a per-kg floor without a weight: not checked (the weight is warned of)
+        floor, floor_text = min(floors)
+        under = sorted(day for day, total in by_day.items() if total < floor)
+        for item, days in _by_phase(under, owners[key]):
+            drug = item.phase.drug
+            assert drug is not None
+            least = min(by_day[day] for day in days)
+            as_low = "" if all(by_day[day] == least for day in days) else "as little as "
+            what = (
+                f"{as_low}{_in_unit(least, item.dose.unit or 'mg')} a day "
+                f"{ROUTE_WORDS[key[1]]} ({_days_text(days)}) is below the usual {floor_text}"
+            )
+            if "below-usual-dose" in item.phase.allow:
+                engine.warn(
+                    "below-usual-allowed",
+                    f"{drug.display}: {what}; allowed by the prescriber "
+                    '(allow = ["below-usual-dose"])',
+                    item.place,
+                )
+            elif low.error:
+                engine.problem(
+                    item.place,
+                    f"{drug.display}: {what}. Check for a g/mg slip (1 mg written for 1 g) or "
+                    'mcg for mg; if this dose is intended, add allow = ["below-usual-dose"] to '
+                    "the phase",
+                )
+            else:
+                engine.warn(
+                    "below-usual-dose",
+                    f"{drug.display}: {what}; check for a g/mg or mcg/mg slip",
+                    item.place,
+                )
+
+
 def _by_phase(days: list[int], owners: dict[int, _Scheduled]) -> list[tuple[_Scheduled, list[int]]]:
     """Days grouped by the phase that gives their first dose, each with that first dose."""
     groups: dict[str, tuple[_Scheduled, list[int]]] = {}
@@ -258,11 +344,11 @@ def _mass_of(unit: str) -> str:
 
 
 def _per_day(value: Decimal, unit: str, weight: Decimal | None) -> str:
-    text = f"{format_amount(value, unit)} a day"
+    text = f"{quantity_text(value, unit)} a day"
     if unit.endswith("/kg") and weight is not None:
         base = _limit_amount(value, unit, weight)
         assert base is not None
-        text += f" ({_in_unit(base, _mass_of(unit))} for {format_number(weight)} kg)"
+        text += f" ({_in_unit(base, _mass_of(unit))} for {quantity_text(weight, 'kg')})"
     return text
 
 
@@ -330,7 +416,7 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 )
 
     evening: dict[str, list[str]] = defaultdict(list)
-    many: dict[str, tuple[Decimal, str]] = {}
+    many: dict[str, Decimal] = {}
     for item in scheduled:
         dose = item.dose
         drug = item.phase.drug
@@ -343,8 +429,8 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
         ):
             evening[item.phase.place].append(dose.time)
         count = sum((t.count for t in dose.tablets), Decimal(0))
-        if count >= MANY_TABLETS and count > many.get(item.phase.place, (Decimal(0), ""))[0]:
-            many[item.phase.place] = (count, dose.instructions)
+        if count >= MANY_TABLETS and count > many.get(item.phase.place, Decimal(0)):
+            many[item.phase.place] = count
     for place, times in evening.items():
         engine.warn(
             "evening-dose",
@@ -352,10 +438,10 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             "morning doses are usual unless the order says otherwise",
             f"{place}.at",
         )
-    for place, (count, _) in many.items():
+    for place, count in many.items():
         engine.warn(
             "many-tablets",
-            f"up to {format_number(count)} tablets at one time; tell the patient to "
+            f"up to {number_text(count, 'tablets')} tablets at one time; tell the patient to "
             "count them out and take them a few at a time with food",
             place,
         )
@@ -460,7 +546,7 @@ def _check_adrenal(
 
 def emergency_for(regimen: Regimen) -> Emergency | None:
     """The emergency number the handouts print: ``care_team.emergency``, else the zone's country."""
-    from taper.plan import Emergency
+    from taper.records.plan import Emergency
 
     code = numbers.country_of(regimen.timezone)
     given = dict(regimen.care_team).get("emergency")
@@ -518,88 +604,8 @@ def _check_care_team(engine: _Engine) -> None:
 # -- issue 12 H1: 10x slips ---------------------------------------------------------------------
 
 
-class _Pulse(NamedTuple):
-    drug: str
-    route: str
-    per_day_mg: Decimal
-    days: int
-    text: str
-
-
-class _Rules(NamedTuple):
-    per_weight_drugs: tuple[str, ...]
-    per_weight_route: str
-    usual_per_kg: Decimal
-    usual_per_m2: Decimal
-    highest_per_kg: Decimal
-    largest_liquid_ml: Decimal
-    syringe: tuple[tuple[Decimal, Decimal], ...]  # (up to mL, step mL), smallest first
-    times_usual: int
-    pulses: tuple[_Pulse, ...]
-    depots: dict[tuple[str, str], int]  # (drug, route) → watch days
-    iv_push: frozenset[str]
-    injectors: dict[str, dict[str, Any]]
-
-
-@cache
-def rules() -> _Rules:
-    """``data/safety.toml``: the issue 12 rules, with their sources beside them."""
-    raw = read_data("safety.toml")
-    per_weight = raw["per_weight"]
-    pulses = tuple(
-        _Pulse(
-            p["drug"],
-            p["route"],
-            parse_amount(p["per_day"]).in_mg(),
-            int(p["days"]),
-            f"{p['per_day']} a day for up to {p['days']} days",
-        )
-        for p in raw["pulse"]
-    )
-    return _Rules(
-        per_weight_drugs=tuple(per_weight["drugs"]),
-        per_weight_route=per_weight["route"],
-        usual_per_kg=Decimal(per_weight["usual_top_per_kg"]),
-        usual_per_m2=Decimal(per_weight["usual_top_per_m2"]),
-        highest_per_kg=Decimal(per_weight["highest_per_kg"]),
-        largest_liquid_ml=Decimal(raw["liquid"]["largest_single_dose_ml"]),
-        syringe=tuple(
-            sorted((Decimal(s["up_to_ml"]), Decimal(s["step_ml"])) for s in raw["syringe"])
-        ),
-        times_usual=int(raw["high_oral"]["times_usual"]),
-        pulses=pulses,
-        depots={(d["drug"], d["route"]): int(d["watch_days"]) for d in raw["depot"]},
-        iv_push=frozenset(d["drug"] for d in raw["iv_push"]),
-        injectors={d["drug"]: d for d in raw["injector"]},
-    )
-
-
-def syringe_step(volume_ml: Decimal) -> Decimal:
-    """The marks of the oral syringe that measures ``volume_ml`` (M6; data/safety.toml)."""
-    for up_to, step in rules().syringe:
-        if volume_ml <= up_to:
-            return step
-    return rules().syringe[-1][1]
-
-
-def measured_volume(volume_ml: Decimal) -> Decimal:
-    """``volume_ml`` rounded once, to a volume the syringe measures."""
-    step = syringe_step(volume_ml)
-    return plain((volume_ml / step).to_integral_value(rounding=ROUND_HALF_EVEN) * step)
-
-
-def is_iv_push(drug: str, route: str, duration_min: int | None) -> bool:
-    """An IV dose given as an injection (no infusion length ordered), not an infusion."""
-    return route == "iv" and duration_min is None and drug in rules().iv_push
-
-
-def depot_days(drug: str, route: str) -> int | None:
-    """How many days a depot injection's watch items run (M4), or None when not a depot."""
-    return rules().depots.get((drug, route))
-
-
 def _two(value: Decimal) -> str:
-    return format_number(value.quantize(Decimal("0.01")))
+    return number_text(value, "per-weight-rate")
 
 
 def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
@@ -649,21 +655,22 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             engine.problem(
                 item.place,
                 f"{drug.display}: {_two(mg / weight)} mg/kg a day by mouth ({_days_text(group)}: "
-                f"{_in_unit(mg, 'mg')} a day for {format_number(weight)} kg, before any cap) is "
-                f"above {format_number(found.highest_per_kg)} mg/kg a day, the highest "
+                f"{_in_unit(mg, 'mg')} a day for {quantity_text(weight, 'kg')}, before any cap) is "
+                f"above {quantity_text(found.highest_per_kg, 'mg/kg')} a day, the highest "
                 "documented oral regimen (infantile spasms). This is almost certainly a slip "
                 "(10× or mg/kg for mg): check the dose. It cannot be allowed",
             )
         for item, group in _by_phase(above, by_day):
             mg, per_m2 = max(days[(drug_id, day)] for day in group)
             if per_m2:
-                what = f"{_two(per_m2)} mg/m² a day is above {found.usual_per_m2} mg/m² a day"
+                usual = quantity_text(found.usual_per_m2, "mg/m2")
+                what = f"{_two(per_m2)} mg/m² a day is above {usual} a day"
             else:
                 assert weight is not None
                 what = (
                     f"{_two(mg / weight)} mg/kg a day ({_in_unit(mg, 'mg')} for "
-                    f"{format_number(weight)} kg, before any cap) is above "
-                    f"{format_number(found.usual_per_kg)} mg/kg a day"
+                    f"{quantity_text(weight, 'kg')}, before any cap) is above "
+                    f"{quantity_text(found.usual_per_kg, 'mg/kg')} a day"
                 )
             text = (
                 f"{drug.display} by mouth ({_days_text(group)}): {what}, the usual top in "
@@ -679,7 +686,7 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 engine.problem(
                     item.place,
                     f"{text}. Check for a 10× or per-kg slip; if this dose is intended (such "
-                    f"as infantile spasms, up to {format_number(found.highest_per_kg)} mg/kg a "
+                    f"as infantile spasms, up to {quantity_text(found.highest_per_kg, 'mg/kg')} a "
                     'day), add allow = ["above-per-weight-ceiling"] to the phase',
                 )
 
@@ -745,7 +752,7 @@ def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 )
 
 
-def _documented_pulse(day: int, by_day: dict[int, Decimal], pulses: list[_Pulse]) -> bool:
+def _documented_pulse(day: int, by_day: dict[int, Decimal], pulses: list[Pulse]) -> bool:
     """The day gives a documented pulse dose, in a run of such days no longer than documented."""
     total = by_day[day]
     for pulse in pulses:
@@ -780,9 +787,9 @@ def _check_liquid_volume(engine: _Engine, scheduled: Sequence[_Scheduled]) -> No
         assert dose.volume_ml is not None and phase.liquid is not None
         assert dose.amount is not None and dose.unit is not None
         text = (
-            f"{phase.display} {format_amount(dose.amount, dose.unit)} is "
-            f"{format_number(dose.volume_ml)} mL of {phase.liquid.text} to take at one time, "
-            f"more than {format_number(largest)} mL"
+            f"{phase.display} {quantity_text(dose.amount, dose.unit)} is "
+            f"{quantity_text(dose.volume_ml, 'mL')} of {phase.liquid.text} to take at one time, "
+            f"more than {quantity_text(largest, 'mL')}"
         )
         if "large-liquid-volume" in phase.allow:
             engine.warn(
@@ -846,7 +853,7 @@ def _check_injectors(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             reported.add(item.place)
             engine.problem(
                 item.place,
-                f"{format_amount(dose.amount, dose.unit)} cannot be given with {size} "
+                f"{quantity_text(dose.amount, dose.unit)} cannot be given with {size} "
                 "injectors (one dose each, no part doses); use a smaller injector, or a vial "
                 '(vial = "5 mL" with its liquid)',
             )

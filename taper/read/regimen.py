@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-from taper.catalogue import (
+from taper.read.catalogue import (
     Drug,
     Pack,
     conditions,
@@ -22,14 +22,14 @@ from taper.catalogue import (
     identify_drug,
     pack_names,
 )
-from taper.errors import Problem
-from taper.text import MULTILINE_KEYS
-from taper.units import (
+from taper.read.errors import Problem
+from taper.read.keys import DEFAULT_LANGUAGE, LANGUAGES, defaults_in, keys_in
+from taper.read.text import MULTILINE_KEYS
+from taper.read.units import (
     DOSE_UNITS,
     Amount,
     Concentration,
     describe,
-    format_number,
     is_clock_time,
     mosteller_bsa,
     parse_amount,
@@ -62,82 +62,23 @@ EARLIEST_START = date(1900, 1, 1)
 LATEST_START = date(2199, 12, 31)
 ROUTES = ("oral", "iv", "im", "sc", "procedure")
 ALSO_KINDS = ("medication", "check", "appointment")
-DEFAULT_ROUTINE = {
-    "wake": "07:00",
-    "breakfast": "08:00",
-    "lunch": "12:30",
-    "supper": "18:00",
-    "bedtime": "22:00",
-}
+DEFAULT_ROUTINE = defaults_in("patient.routine")
 ALLOWANCES = {
     "above-documented-dose": "give a dose above the highest documented regimen",
+    "below-usual-dose": "give a dose below the low end of the drug's usual range",
     "overlap": "let this phase overlap another phase of the same drug",
     "above-per-weight-ceiling": "give oral prednisone or prednisolone above 2 mg/kg a day",
     "high-oral-dose": "give 5 times the usual daily oral dose or more outside a documented pulse",
     "large-liquid-volume": "give a single oral liquid dose above the largest usual volume",
 }
-TOP_KEYS = (
-    "title",
-    "start",
-    "timezone",
-    "revision",
-    "fill",
-    "patient",
-    "care_team",
-    "phase",
-    "also",
-    "watch",
-)
-PATIENT_KEYS = ("name", "weight", "height", "conditions", "routine")
-CARE_TEAM_KEYS = (
-    "clinic",
-    "phone",
-    "after_hours",
-    "prescriber",
-    "nurse",
-    "pharmacy",
-    "emergency",
-)
-PHASE_KEYS = (
-    "name",
-    "drug",
-    "route",
-    "dose",
-    "days",
-    "every",
-    "steps",
-    "taper",
-    "sessions",
-    "tablets",
-    "split",
-    "liquid",
-    "at",
-    "take",
-    "duration",
-    "where",
-    "start_day",
-    "allow",
-    "max",
-    "max_daily",
-    "pack",
-    "given_by",
-    "vial",
-    "injector",
-)
-STEP_KEYS = ("dose", "days", "every", "at", "max", "max_daily")
-TAPER_KEYS = ("from", "to", "by", "every")
-ALSO_KEYS = (
-    "kind",
-    "what",
-    "at",
-    "during",
-    "days",
-    "on",
-    "every",
-    "weekdays",
-    "duration",
-    "where",
-)
+# The keys each table may hold, from the one table of keys (taper.read.keys).
+TOP_KEYS = keys_in("")
+PATIENT_KEYS = keys_in("patient")
+CARE_TEAM_KEYS = keys_in("care_team")
+PHASE_KEYS = keys_in("phase")
+STEP_KEYS = keys_in("phase.steps")
+TAPER_KEYS = keys_in("phase.taper")
+ALSO_KEYS = keys_in("also")
 INTERVAL_HOURS = (4, 6, 8, 12)  # every = "6h": round-the-clock series
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CAP_UNITS = ("mg", "g", "mcg", "units")
@@ -281,6 +222,8 @@ class Regimen(NamedTuple):
     also: tuple[Also, ...]
     complete: bool  # False when a problem kept part of the file from being read
     watch: tuple[WatchEntry, ...] = ()
+    course: str | None = None  # the course's name, kept across revisions (taper.read.identity)
+    language: str = DEFAULT_LANGUAGE  # [patient] language: the handout's and reminders' language
 
 
 T = TypeVar("T")
@@ -588,10 +531,10 @@ def parse_regimen(document: dict[str, Any], source: str) -> tuple[Regimen | None
 
 
 def _screen_text(r: _Reader, value: Any, place: str = "", key: str = "") -> None:
-    """Every key and text of the document checked against the one text rule (taper.text):
+    """Every key and text of the document checked against the one text rule (taper.read.text):
     no control, bidirectional or invisible characters, nothing a handout cannot print, each
     problem at its place. (Messages echo values as they are; the CLI escapes what it prints.)"""
-    from taper.text import char_name, refused, terminal
+    from taper.read.text import char_name, refused, terminal
 
     if isinstance(value, str):
         found = refused(value, multiline=key in MULTILINE_KEYS)
@@ -632,6 +575,13 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
 
     title = r.text(doc, "title", "")
     revision = r.whole(doc, "revision", "", low=0, high=1_000_000) or 0
+    course = r.text(doc, "course", "")
+    if course is not None and not course.strip():
+        r.problem(
+            "course",
+            'is empty; name the course, such as course = "jane-ms-relapse-2027", or remove it',
+        )
+        course = None
 
     patient = r.table(doc.get("patient", {}), "patient") or {}
     r.known_keys(patient, "patient", PATIENT_KEYS)
@@ -657,6 +607,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
                 f"(known: {', '.join(known_conditions)})",
             )
 
+    language = _language(r, patient)
     routine = dict(DEFAULT_ROUTINE)
     if "routine" in patient:
         table = r.table(patient["routine"], "patient.routine") or {}
@@ -763,7 +714,21 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         also=tuple(also),
         complete=complete and not r.problems,
         watch=watch,
+        course=course.strip() if course is not None else None,
+        language=language,
     )
+
+
+def _language(r: _Reader, patient: dict[str, Any]) -> str:
+    """``[patient] language``: the handout's and the reminders' language (default English)."""
+    text = r.text(patient, "language", "patient", example='"en"')
+    if text is None:
+        return DEFAULT_LANGUAGE
+    if text not in LANGUAGES:
+        supported = " or ".join(f'"{tag}"' for tag in LANGUAGES)
+        r.problem("patient.language", f'"{text}" is not a supported language; use {supported}')
+        return DEFAULT_LANGUAGE
+    return text
 
 
 class _Body(NamedTuple):
@@ -826,13 +791,15 @@ def _start_date(r: _Reader, value: Any) -> date | None:
 
 
 def _default_title(phases: list[Phase]) -> str:
-    from taper.voice.people import default_title
-
-    return default_title([phase.display for phase in phases])
+    """The course's title when the regimen gives none (the ``title`` key's default):
+    ``Methylprednisolone then Prednisone course``, each drug once, in the order of the phases.
+    The plan carries it as if the clinician had written it (``plan.json``'s ``title``)."""
+    names = list(dict.fromkeys(phase.display for phase in phases))
+    return " then ".join(names) + " course" if names else "Treatment course"
 
 
 def _check_timezone(r: _Reader, name: str) -> str | None:
-    from taper.zones import is_zone, names, place_problem
+    from taper.read.zones import is_zone, names, place_problem
 
     if is_zone(name):
         problem = place_problem(name)
@@ -898,16 +865,95 @@ def _times(
 
 
 def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Body) -> Phase | None:
+    """One ``[[phase]]``: each part read in the order its problems are reported."""
     place = f"phase[{number}]"
     table = r.table(raw, place)
     if table is None:
         return None
     r.known_keys(table, place, PHASE_KEYS)
+    drug_text, drug, misspelt = _phase_drug(r, table, place)
+    route = _phase_route(r, table, place, drug)
+    given_name = r.text(table, "name", place)
+    name = (given_name or (drug.display if drug else drug_text) or f"Phase {number}").strip()
+    pack = _pack(r, table, place, drug)
+    form = _dosing_form(r, table, place, pack)
+    if form is None:
+        return None
+    at = _times(r, table, place, routine)
+    take = r.text(table, "take", place)
+    where = r.text(table, "where", place)
+    duration = _duration(r, table, place)
+    start_day = r.whole(table, "start_day", place, low=1, high=MAX_COURSE_DAYS)
+    allow = _allowances(r, table, place)
+    split = r.flag(table, "split", place)
+    liquid = _phase_liquid(r, table, place, route)
+    strengths = _strengths(
+        r, table, place, _Drug(drug_text, drug, misspelt), route, liquid, pack, form
+    )
+    if split and route != "oral":
+        r.problem(f"{place}.split", "half tablets are for oral phases; remove split")
+    dosing = _dosing(r, table, place, form, _DoseReader(r, body, route), at, routine, pack)
+    if route == "procedure" and form != "sessions":
+        r.problem(place, "a procedure is scheduled with sessions and every, not a dose")
+    given_by, container = _delivery(r, table, place, route, liquid)
+    _check_caps(r, place, dosing.cap, dosing.steps, dosing.taper, form)
+    if pack is not None and form == "pack":
+        form = "steps"
+    steps = dosing.steps
+    return Phase(  # every field by name: a Phase has 26
+        index=number,
+        place=place,
+        name=name,
+        drug_text=drug_text or "",
+        drug=drug,
+        route=route,
+        form=form,
+        steps=tuple(steps),
+        taper=dosing.taper,
+        sessions=dosing.sessions,
+        session_every=dosing.session_every,
+        strengths=strengths,
+        split=split,
+        liquid=liquid,
+        at=at or (_CHECK_ONLY_AT if dosing.taper is not None else ()),
+        take=take,
+        duration_min=duration,
+        where=where,
+        start_day=start_day,
+        allow=tuple(allow),
+        cap=dosing.cap,
+        interval_hours=dosing.interval_hours if form == "dose" else None,
+        interval_days=steps[0].days if dosing.interval_hours is not None and steps else 0,
+        pack=pack,
+        given_by=given_by,
+        container=container,
+    )
 
+
+def _duration(r: _Reader, table: dict[str, Any], place: str) -> int | None:
+    """``duration``: an infusion's or a visit's length in minutes."""
+    text = r.text(table, "duration", place)
+    return r.parsed(parse_duration, text, f"{place}.duration") if text is not None else None
+
+
+class _Drug(NamedTuple):
+    """A phase's drug as written and as identified (None: unknown); ``misspelt``: the reader
+    reported it as a likely slip (its tablets follow once it is fixed)."""
+
+    text: str | None
+    drug: Drug | None
+    misspelt: bool
+
+
+def _phase_drug(
+    r: _Reader, table: dict[str, Any], place: str
+) -> tuple[str | None, Drug | None, bool]:
+    """``drug``: the catalogue's drug, or a problem for a look-alike or a likely misspelling."""
     drug_text = r.text(
         table, "drug", place, required=True, fix='name the medicine, such as drug = "prednisone"'
     )
     drug, not_as_written = identify_drug(drug_text) if drug_text else (None, None)
+    close: list[str] = []
     if not_as_written is not None:
         r.problem(f"{place}.drug", not_as_written)
     elif drug_text and drug is None:
@@ -918,7 +964,11 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
                 f'unknown drug "{drug_text}"; did you mean "{close[0]}"? '
                 "(a misspelt drug would skip every dose check)",
             )
+    return drug_text, drug, bool(not_as_written) or bool(close)
 
+
+def _phase_route(r: _Reader, table: dict[str, Any], place: str, drug: Drug | None) -> str:
+    """``route``: as written, or the drug's only route; checked against the drug's routes."""
     route = "oral"
     if "route" in table:
         text = r.text(table, "route", place)
@@ -950,11 +1000,12 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
                 f"{place}.route",
                 f"{drug.display} is not given by {route} (known routes: {', '.join(drug.routes)})",
             )
+    return route
 
-    given_name = r.text(table, "name", place)
-    name = (given_name or (drug.display if drug else drug_text) or f"Phase {number}").strip()
 
-    pack = _pack(r, table, place, drug)
+def _dosing_form(r: _Reader, table: dict[str, Any], place: str, pack: Pack | None) -> str | None:
+    """The phase's one dosing form (dose, steps, taper, sessions or pack), or None with a
+    problem (a pack's own problem is reported by ``_pack``)."""
     forms = [form for form in DOSING_FORMS if form in table]
     if not forms and pack is not None:
         forms = ["pack"]
@@ -974,18 +1025,11 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
                 "sessions, or a dose pack",
             )
         return None
-    form = forms[0]
+    return forms[0]
 
-    at = _times(r, table, place, routine)
-    take = r.text(table, "take", place)
-    where = r.text(table, "where", place)
-    duration_text = r.text(table, "duration", place)
-    duration = (
-        r.parsed(parse_duration, duration_text, f"{place}.duration")
-        if duration_text is not None
-        else None
-    )
-    start_day = r.whole(table, "start_day", place, low=1, high=MAX_COURSE_DAYS)
+
+def _allowances(r: _Reader, table: dict[str, Any], place: str) -> list[str]:
+    """``allow``: the checks the prescriber overrides, each a known allowance."""
     allow: list[str] = []
     for item, where_item in r.texts(table, "allow", place) or []:
         if item in ALLOWANCES:
@@ -997,8 +1041,13 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
                 f"{_did_you_mean(item, list(ALLOWANCES))} "
                 f"(known: {', '.join(ALLOWANCES)})",
             )
-    split = r.flag(table, "split", place)
+    return allow
 
+
+def _phase_liquid(
+    r: _Reader, table: dict[str, Any], place: str, route: str
+) -> Concentration | None:
+    """``liquid``: the concentration (none for a procedure)."""
     liquid = None
     if "liquid" in table:
         liquid_text = r.text(table, "liquid", place)
@@ -1006,11 +1055,23 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
             liquid = r.parsed(parse_concentration, liquid_text, f"{place}.liquid")
         if route == "procedure":
             r.problem(f"{place}.liquid", "a procedure has no liquid; remove it")
+    return liquid
 
-    strengths: tuple[Amount, ...] = ()
+
+def _strengths(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    named: _Drug,
+    route: str,
+    liquid: Concentration | None,
+    pack: Pack | None,
+    form: str,
+) -> tuple[Amount, ...]:
+    """``tablets``: the strengths dispensed, as written, or the pack's, or the drug's usual."""
     if pack is not None and "tablets" not in table:
-        strengths = (pack.strength,)
-    elif "tablets" in table:
+        return (pack.strength,)
+    if "tablets" in table:
         if route != "oral":
             r.problem(f"{place}.tablets", f"tablets are for oral phases; this one is {route}")
         elif liquid is not None or "liquid" in table:
@@ -1020,96 +1081,79 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
             r.parsed(lambda v: parse_amount(v, allowed=("mg", "g", "mcg")), text, where_item)
             for text, where_item in items
         ]
-        strengths = tuple(p for p in parsed if p is not None)
-        if "tablets" in table and not items:
+        if not items:
             r.problem(f"{place}.tablets", 'is empty; list the strengths, such as ["20 mg", "5 mg"]')
-    elif route == "oral" and liquid is None and "liquid" not in table and form != "sessions":
+        return tuple(p for p in parsed if p is not None)
+    if route == "oral" and liquid is None and "liquid" not in table and form != "sessions":
+        drug = named.drug
         if drug is not None and drug.tablets:
-            strengths = drug.tablets
-        elif drug is None and drug_text and (not_as_written or drug_suggestions(drug_text)):
-            pass  # a misspelt drug is reported above; its tablets follow once it is fixed
-        else:
-            what = drug.display if drug else f'"{drug_text}"'
-            r.problem(
-                f"{place}.tablets",
-                f"is missing; taper has no usual tablets for {what}: "
-                'list them, such as tablets = ["5 mg"], or give a liquid',
-            )
-    if split and route != "oral":
-        r.problem(f"{place}.split", "half tablets are for oral phases; remove split")
+            return drug.tablets
+        if drug is None and named.text and named.misspelt:
+            return ()  # a misspelt drug is reported above; its tablets follow once it is fixed
+        what = drug.display if drug else f'"{named.text}"'
+        r.problem(
+            f"{place}.tablets",
+            f"is missing; taper has no usual tablets for {what}: "
+            'list them, such as tablets = ["5 mg"], or give a liquid',
+        )
+    return ()
 
+
+class _DoseReader:
+    """Reads a dose amount in a phase: parsed, with the body it needs, never for a procedure."""
+
+    def __init__(self, r: _Reader, body: _Body, route: str) -> None:
+        self.r, self.body, self.route = r, body, route
+
+    def __call__(self, value: Any, where_dose: str) -> Amount | None:
+        amount = self.r.parsed(parse_amount, value, where_dose)
+        if amount is None:
+            return None
+        if not _body_known(self.r, amount, value, where_dose, self.body):
+            return None
+        if self.route == "procedure":
+            self.r.problem(where_dose, "a procedure has no dose; use sessions and every")
+            return None
+        return amount
+
+
+class _Dosing(NamedTuple):
+    """What a phase's dosing form gives: its steps, or a taper rule, or sessions."""
+
+    steps: list[Step]
+    taper: TaperRule | None
+    sessions: int | None
+    session_every: int
+    cap: Cap
+    interval_hours: int | None
+
+
+def _dosing(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    form: str,
+    dose_amount: _DoseReader,
+    at: tuple[TimeOfDay, ...] | None,
+    routine: dict[str, str],
+    pack: Pack | None,
+) -> _Dosing:
+    """The phase's doses, read by its dosing form."""
+    phase_cap = _cap(r, table, place)
+    interval_hours = _interval(r, table, place, form)
     steps: list[Step] = []
     taper: TaperRule | None = None
     sessions: int | None = None
     session_every = 1
-
-    def dose_amount(value: Any, where_dose: str) -> Amount | None:
-        amount = r.parsed(parse_amount, value, where_dose)
-        if amount is None:
-            return None
-        if not _body_known(r, amount, value, where_dose, body):
-            return None
-        if route == "procedure":
-            r.problem(where_dose, "a procedure has no dose; use sessions and every")
-            return None
-        return amount
-
-    phase_cap = _cap(r, table, place)
-    interval_hours = _interval(r, table, place, form)
     if form == "dose" and interval_hours is not None:
-        amount = dose_amount(table["dose"], f"{place}.dose")
-        days = r.whole(
-            table,
-            "days",
-            place,
-            low=1,
-            high=MAX_COURSE_DAYS,
-            required=True,
-            fix=f'say how many days the every "{interval_hours}h" series runs, such as days = 3',
-        )
-        if at is None or len(at) != 1:
-            r.problem(
-                f"{place}.at",
-                f'with every = "{interval_hours}h", give the first dose\'s time only, '
-                'such as at = ["06:00"]; the others follow every '
-                f"{interval_hours} hours",
-            )
-        elif amount is not None and days is not None:
-            steps.append(Step(place, days, 1, (Given(at[0], amount, f"{place}.dose"),)))
+        steps = _series_steps(r, table, place, dose_amount, at, interval_hours)
     elif form == "pack":
         assert pack is not None
         steps.extend(_pack_steps(r, pack, place, routine, at))
     elif form == "dose":
-        amount = dose_amount(table["dose"], f"{place}.dose")
-        days, every = _days_and_every(r, table, place, "the phase")
-        if at is None:
-            r.problem(
-                f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]'
-            )
-        if amount is not None and days is not None:
-            steps.append(
-                Step(
-                    place,
-                    days,
-                    every,
-                    tuple(Given(t, amount, f"{place}.dose") for t in at or _CHECK_ONLY_AT),
-                )
-            )
+        steps = _dose_steps(r, table, place, dose_amount, at)
     elif form == "steps":
-        if "days" in table:
-            r.problem(f"{place}.days", "with steps, give days in each step, not in the phase")
-        if "every" in table and interval_hours is None:
-            r.problem(f"{place}.every", "with steps, give every in each step, not in the phase")
-        raw_steps = table["steps"]
-        if not isinstance(raw_steps, list) or not raw_steps:
-            r.problem(
-                f"{place}.steps", 'expected a list of steps, such as [{ dose = "60 mg", days = 4 }]'
-            )
-        else:
-            for step_number, raw_step in enumerate(raw_steps, 1):
-                step = _step(r, raw_step, f"{place}.steps[{step_number}]", at, routine, dose_amount)
-                if step is not None:
-                    steps.append(step)
+        steps = _listed_steps(r, table, place, dose_amount, at, routine, interval_hours)
     elif form == "taper":
         taper = _taper(r, table["taper"], f"{place}.taper", dose_amount)
         if "days" in table:
@@ -1119,59 +1163,113 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         if at is None:
             r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"]')
     else:
-        sessions = r.whole(table, "sessions", place, low=1, high=100)
-        if interval_hours is None:
-            session_every = r.whole(table, "every", place, low=1, high=30) or 1
-        if route != "procedure":
-            r.problem(
-                f"{place}.sessions",
-                'sessions are for procedures; set route = "procedure", or give a dose',
-            )
-        if "days" in table:
-            r.problem(
-                f"{place}.days",
-                "with sessions, the days follow from sessions and every; remove days",
-            )
-        if at is None:
-            r.problem(
-                f"{place}.at", 'is missing; say when each session starts, such as at = ["09:00"]'
-            )
+        sessions, session_every = _sessions(r, table, place, dose_amount.route, at, interval_hours)
+    return _Dosing(steps, taper, sessions, session_every, phase_cap, interval_hours)
 
-    if route == "procedure" and form != "sessions":
-        r.problem(place, "a procedure is scheduled with sessions and every, not a dose")
-    given_by, container = _delivery(r, table, place, route, liquid)
-    _check_caps(r, place, phase_cap, steps, taper, form)
-    if pack is not None and form == "pack":
-        form = "steps"
 
-    return Phase(
-        index=number,
-        place=place,
-        name=name,
-        drug_text=drug_text or "",
-        drug=drug,
-        route=route,
-        form=form,
-        steps=tuple(steps),
-        taper=taper,
-        sessions=sessions,
-        session_every=session_every,
-        strengths=strengths,
-        split=split,
-        liquid=liquid,
-        at=at or (_CHECK_ONLY_AT if taper is not None else ()),
-        take=take,
-        duration_min=duration,
-        where=where,
-        start_day=start_day,
-        allow=tuple(allow),
-        cap=phase_cap,
-        interval_hours=interval_hours if form == "dose" else None,
-        interval_days=steps[0].days if interval_hours is not None and steps else 0,
-        pack=pack,
-        given_by=given_by,
-        container=container,
+def _series_steps(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    dose_amount: _DoseReader,
+    at: tuple[TimeOfDay, ...] | None,
+    interval_hours: int,
+) -> list[Step]:
+    """``dose`` with ``every = "6h"``: one step from the first dose's time."""
+    amount = dose_amount(table["dose"], f"{place}.dose")
+    days = r.whole(
+        table,
+        "days",
+        place,
+        low=1,
+        high=MAX_COURSE_DAYS,
+        required=True,
+        fix=f'say how many days the every "{interval_hours}h" series runs, such as days = 3',
     )
+    if at is None or len(at) != 1:
+        r.problem(
+            f"{place}.at",
+            f'with every = "{interval_hours}h", give the first dose\'s time only, '
+            'such as at = ["06:00"]; the others follow every '
+            f"{interval_hours} hours",
+        )
+    elif amount is not None and days is not None:
+        return [Step(place, days, 1, (Given(at[0], amount, f"{place}.dose"),))]
+    return []
+
+
+def _dose_steps(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    dose_amount: _DoseReader,
+    at: tuple[TimeOfDay, ...] | None,
+) -> list[Step]:
+    """``dose`` + ``days`` (+ ``every``): one step, the dose at each time."""
+    amount = dose_amount(table["dose"], f"{place}.dose")
+    days, every = _days_and_every(r, table, place, "the phase")
+    if at is None:
+        r.problem(f"{place}.at", 'is missing; say when, such as at = ["breakfast"] or ["09:00"]')
+    if amount is None or days is None:
+        return []
+    given = tuple(Given(t, amount, f"{place}.dose") for t in at or _CHECK_ONLY_AT)
+    return [Step(place, days, every, given)]
+
+
+def _listed_steps(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    dose_amount: _DoseReader,
+    at: tuple[TimeOfDay, ...] | None,
+    routine: dict[str, str],
+    interval_hours: int | None,
+) -> list[Step]:
+    """``steps``: each step read in turn; days and every belong in the steps."""
+    if "days" in table:
+        r.problem(f"{place}.days", "with steps, give days in each step, not in the phase")
+    if "every" in table and interval_hours is None:
+        r.problem(f"{place}.every", "with steps, give every in each step, not in the phase")
+    raw_steps = table["steps"]
+    if not isinstance(raw_steps, list) or not raw_steps:
+        r.problem(
+            f"{place}.steps", 'expected a list of steps, such as [{ dose = "60 mg", days = 4 }]'
+        )
+        return []
+    steps: list[Step] = []
+    for step_number, raw_step in enumerate(raw_steps, 1):
+        step = _step(r, raw_step, f"{place}.steps[{step_number}]", at, routine, dose_amount)
+        if step is not None:
+            steps.append(step)
+    return steps
+
+
+def _sessions(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    route: str,
+    at: tuple[TimeOfDay, ...] | None,
+    interval_hours: int | None,
+) -> tuple[int | None, int]:
+    """``sessions`` (+ ``every``): a procedure's sessions and the days between them."""
+    sessions = r.whole(table, "sessions", place, low=1, high=100)
+    session_every = 1
+    if interval_hours is None:
+        session_every = r.whole(table, "every", place, low=1, high=30) or 1
+    if route != "procedure":
+        r.problem(
+            f"{place}.sessions",
+            'sessions are for procedures; set route = "procedure", or give a dose',
+        )
+    if "days" in table:
+        r.problem(
+            f"{place}.days",
+            "with sessions, the days follow from sessions and every; remove days",
+        )
+    if at is None:
+        r.problem(f"{place}.at", 'is missing; say when each session starts, such as at = ["09:00"]')
+    return sessions, session_every
 
 
 def _body_known(r: _Reader, amount: Amount, value: Any, where: str, body: _Body) -> bool:
@@ -1676,7 +1774,7 @@ GIVERS = ("staff", "patient", "caregiver")
 # for medicines by mouth. An injection under the skin or into a muscle may be given by anyone:
 # the phase must say who (given_by), so a home course is never "administered by staff".
 DEFAULT_GIVER = {"oral": "patient", "iv": "staff", "procedure": "staff"}
-WATCH_KEYS = ("tier", "text", "during", "days")
+WATCH_KEYS = keys_in("watch")
 WATCH_TIERS = ("emergency", "call", "expected")
 WATCH_TEXT_MAX = 300
 _ROUTE_NAMES = {"im": "into a muscle (im)", "sc": "under the skin (sc)"}
@@ -1879,6 +1977,5 @@ __all__ = [
     "TaperRule",
     "TimeOfDay",
     "WatchEntry",
-    "format_number",
     "parse_regimen",
 ]

@@ -9,9 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from taper.units import Amount, parse_amount
+from taper.read.units import Amount, parse_amount
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def read_data(name: str) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def identify_drug(name: str) -> tuple[Drug | None, str | None]:
     drug = find_drug(name)
     if drug is not None:
         return drug, None
-    from taper.text import look_alike_chars, scripts, skeleton
+    from taper.read.text import look_alike_chars, scripts, skeleton
 
     plain = _fold(skeleton(name))
     alphabets = scripts(name)
@@ -160,7 +160,7 @@ def drug_suggestions(name: str) -> list[str]:
     """Known names close to ``name`` (a likely typo), best first."""
     import difflib
 
-    from taper.text import skeleton
+    from taper.read.text import skeleton
 
     return difflib.get_close_matches(_fold(skeleton(name)), list(_names()), n=3, cutoff=0.75)
 

@@ -12,8 +12,8 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
-from taper.errors import InputFileError
-from taper.regimen import MAX_REGIMEN_BYTES
+from taper.read.errors import InputFileError
+from taper.read.regimen import MAX_REGIMEN_BYTES
 
 # -- limits on what taper reads (the README quotes these) -----------------------------------
 REGIMEN_LIMIT = MAX_REGIMEN_BYTES  # bytes: the one limit, the reader's (web bodies too)
@@ -54,7 +54,7 @@ class InputSpec(NamedTuple):
     too_big: str | None  # said after "is N MB; " (None: the caller judges the size)
 
 
-# The reader (taper.regimen) words a regimen that is too big itself.
+# The reader (taper.read.regimen) words a regimen that is too big itself.
 REGIMEN = InputSpec("the regimen file (.toml)", REGIMEN_LIMIT, None)
 PREVIOUS = InputSpec(
     "the calendar file (.ics)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
+from pathlib import Path
 
 import tzdata
 
@@ -98,8 +99,6 @@ def place_problem(name: str) -> str | None:
     A fixed offset (``EST``, ``Etc/GMT+5``) or a rule (``EST5EDT``) is not a place: ``EST``
     puts every New York reminder an hour late from March to November.
     """
-    from taper.emergency import country_of
-
     if name in UTC_NAMES:
         return None
     if name in _UTC_ALIASES:
@@ -126,3 +125,46 @@ def place_problem(name: str) -> str | None:
             'or "Europe/London"'
         )
     return None
+
+
+# -- which country a zone is in (zone.tab): the emergency number and the place check -----
+
+
+def _tzdata_file(name: str) -> str:
+    import tzdata
+
+    return (Path(tzdata.__file__).parent / "zoneinfo" / name).read_text(encoding="utf-8")
+
+
+@cache
+def zone_countries() -> dict[str, str]:
+    """Zone name → ISO country code, from ``zone.tab`` (one country per zone)."""
+    countries: dict[str, str] = {}
+    for line in _tzdata_file("zone.tab").splitlines():
+        if line and not line.startswith("#"):
+            fields = line.split("\t")
+            countries[fields[2]] = fields[0]
+    return countries
+
+
+@cache
+def _links() -> dict[str, str]:
+    """Link name → zone, from ``tzdata.zi`` ("US/Eastern" → "America/New_York")."""
+    links: dict[str, str] = {}
+    for line in _tzdata_file("tzdata.zi").splitlines():
+        if line.startswith("L "):
+            _, target, alias = line.split()
+            links[alias] = target
+    return links
+
+
+def country_of(zone: str) -> str | None:
+    """The ISO 3166 country of an IANA zone, or None (UTC, Etc/*, ocean zones...).
+
+    A link ("US/Eastern") takes its zone's country; the link table is read only then.
+    """
+    countries = zone_countries()
+    if zone in countries:
+        return countries[zone]
+    target = _links().get(zone)
+    return countries.get(target) if target else None

@@ -1,0 +1,1 @@
+"""The engine floor: a Regimen becomes a Plan (taper.engine.schedules)."""

@@ -1,0 +1,1 @@
+"""The records floor: the immutable records a plan is made of, and their arithmetic."""
