@@ -185,9 +185,11 @@ class Pool:
     ) -> None:
         import multiprocessing
 
-        from taper.batch import load_renderers
-
-        load_renderers()  # before the fork: every worker starts with them imported
+        # The renderers, imported before the fork: every worker starts with them.
+        import taper.engine.schedules
+        import taper.export.ics
+        import taper.export.json
+        import taper.export.pdf  # noqa: F401
         self._context = multiprocessing.get_context("fork")
         self._timeout = timeout
         self._recycle_after = recycle_after
