@@ -14,4 +14,4 @@ step "2/3 install taper into it"
 step "3/3 write example.toml from a template (course day 1: tomorrow) and build example-packet/"
 .venv/bin/taper new ms-iv-pulse-then-prednisone-taper -o example.toml --timezone America/New_York --force
 .venv/bin/taper build example.toml -o example-packet --force
-step "done: example-packet/ holds plan.json, reminders.ics, patient.pdf, pharmacist.pdf and nurse.pdf"
+step "done: example-packet/ holds plan.json, reminders.ics, patient.pdf, pharmacist.pdf, nurse.pdf and plan.fhir.json"

@@ -113,7 +113,12 @@ def check(regimen: Path | bytes, *, today: date | None, source: str | None = Non
         plan = load(regimen, today=today, source=source)
     except RegimenError as err:
         return CheckResult(None, tuple(err.problems))
-    return CheckResult(plan, (), tuple((w.code, w.place, w.message) for w in plan.warnings))
+    from taper.voice.console import language_warnings
+
+    # A translated handout's warnings on the clinician's own words: the check's, not the plan's
+    # (plan.json and the staff sheets are the same in every language).
+    warnings = [*plan.warnings, *language_warnings(plan)]
+    return CheckResult(plan, (), tuple((w.code, w.place, w.message) for w in warnings))
 
 
 def plan_json(plan: Plan) -> bytes:

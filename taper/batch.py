@@ -87,8 +87,11 @@ _PARENTS_SIGNALS = _parents_signals()
 
 def is_print_run(arguments: Sequence[str]) -> bool:
     """Several regimens, a folder of them or a glob: one packet folder each inside ``-o``."""
+    # os.path's tests answer False where stat() fails (a folder without search permission):
+    # Path.is_dir() raises then, and the file is reported when it is read.
     return len(arguments) > 1 or any(
-        Path(a).is_dir() or (any(c in a for c in _GLOB) and not Path(a).exists()) for a in arguments
+        os.path.isdir(a) or (any(c in a for c in _GLOB) and not os.path.lexists(a))
+        for a in arguments
     )
 
 
@@ -98,23 +101,50 @@ def regimen_files(arguments: Sequence[str]) -> list[Path]:
     missing: list[str] = []
     for argument in arguments:
         path = Path(argument)
-        if path.is_dir():
-            matches = sorted(p for p in path.glob("*.toml") if p.is_file())
+        if os.path.isdir(path):
+            matches = sorted(p for p in path.glob("*.toml") if os.path.isfile(p))
             if not matches:
                 missing.append(f"{argument}: the folder holds no .toml regimen")
-        elif path.exists() or not any(c in argument for c in _GLOB):
+        elif os.path.lexists(path) or not any(c in argument for c in _GLOB):
             matches = [path]  # a missing file is reported when it is read, with the others
         else:
-            matches = sorted(Path(p) for p in glob.glob(argument) if Path(p).is_file())
+            matches = sorted(Path(p) for p in glob.glob(argument) if os.path.isfile(p))
             if not matches:
                 missing.append(f"{argument}: no regimen file matches this pattern")
         found.extend(matches)
     if missing:
         raise OutputError("; ".join(missing))
-    unique: dict[str, Path] = {}
+    # The same name given twice (orders/ and orders/jane.toml) is built once. Two names of one
+    # file (a symbolic or hard link) are kept: packet_folders refuses both, saying why.
+    unique: dict[tuple[str, str], Path] = {}
     for path in found:
-        unique.setdefault(os.path.realpath(path), path)
+        unique.setdefault((os.path.realpath(path.parent), path.name), path)
     return list(unique.values())
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None  # reported when it is read
+    return (info.st_dev, info.st_ino)
+
+
+def aliases(regimens: Sequence[Path]) -> dict[Path, list[Path]]:
+    """The regimens that are another name of a file also given (a symbolic link such as
+    ``orders/bob.toml -> jane.toml``, or a hard link), each with the other names: a packet
+    named from one name would hold the plan of another."""
+    names: dict[tuple[int, int], list[Path]] = {}
+    for regimen in regimens:
+        identity = _file_identity(regimen)
+        if identity is not None:
+            names.setdefault(identity, []).append(regimen)
+    return {
+        regimen: [other for other in same if other != regimen]
+        for same in names.values()
+        if len(same) > 1
+        for regimen in same
+    }
 
 
 def packet_folders(regimens: Sequence[Path], output: Path) -> dict[Path, Path | str]:
@@ -123,9 +153,17 @@ def packet_folders(regimens: Sequence[Path], output: Path) -> dict[Path, Path | 
     for regimen in regimens:
         by_name.setdefault(regimen.stem, []).append(regimen)
     folders: dict[Path, Path | str] = {}
+    linked = aliases(regimens)
     for regimen in regimens:
         same = [str(other) for other in by_name[regimen.stem] if other != regimen]
-        if regimen.stem.startswith(".") or not regimen.stem:
+        if regimen in linked:
+            others = ", ".join(str(other) for other in linked[regimen])
+            folders[regimen] = (
+                f"{regimen}: is the same file as {others} (a link): one order under two names "
+                "would give two packets of one plan, one of them under the wrong name; neither "
+                "is built. Remove the link, or give the file under one name"
+            )
+        elif regimen.stem.startswith(".") or not regimen.stem:
             folders[regimen] = f"{regimen}: a hidden file name gives no packet name; rename it"
         elif same:
             folders[regimen] = (
@@ -148,6 +186,7 @@ class Job(NamedTuple):
     paper: str
     large_print: bool
     force: bool
+    language: str | None = None  # --lang: the patient's language instead of the file's
 
 
 class Outcome(NamedTuple):
@@ -191,6 +230,8 @@ def _build(job: Job, load: Callable[..., Plan], folder: type[OutputFolder]) -> O
     try:
         try:
             plan = load(job.regimen, today=job.today)
+            if job.language is not None:
+                plan = plan._replace(language=job.language)
         except RegimenError as err:  # name the file as it was given, folder included
             raise RegimenError(str(job.regimen), err.problems) from err
         out = folder(str(job.folder), force=job.force, inputs={"the regimen": job.regimen})
@@ -397,6 +438,7 @@ def print_run(
     workers: int,
     progress: Callable[[Outcome], None] | None = None,
     freeze: bool = False,
+    language: str | None = None,
 ) -> list[Outcome]:
     """Build one packet per regimen into ``output``; outcomes in the order of ``regimens``."""
     _make_folder(output)
@@ -406,7 +448,7 @@ def print_run(
         if isinstance(folder, str):
             outcomes[regimen] = Outcome(regimen, None, folder)
         else:
-            jobs.append(Job(regimen, folder, today, stamp, paper, large_print, force))
+            jobs.append(Job(regimen, folder, today, stamp, paper, large_print, force, language))
     for outcome in run(jobs, workers, freeze=freeze):
         outcomes[outcome.regimen] = outcome
         if progress is not None:

@@ -168,8 +168,10 @@ def load(regimen: Path) -> Plan:
     return load_regimen(regimen, today=today())
 
 
+# readable=False: click would call an unreadable file a usage error (exit 2, "Path … is not
+# readable"); taper reads it itself and says "permission denied" with the file (exit 1).
 regimen_argument = click.argument(
-    "regimen", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False)
+    "regimen", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False, readable=False)
 )
 force_option = click.option("--force", is_flag=True, help="Replace an existing output.")
 
@@ -244,7 +246,8 @@ def main() -> None:
       taper templates                       # what the shipped templates are
       taper new ms-iv-pulse-3-day -o jane.toml --start 2026-12-01
       taper check jane.toml                 # every problem at once
-      taper build jane.toml -o jane/        # plan.json, reminders.ics, three PDFs
+      taper build jane.toml -o jane/        # plan.json, reminders.ics, three PDFs, FHIR
+      taper import order.json -o jane.toml  # or start from the EHR's order (FHIR R4)
       taper serve                           # the same in a page in your browser
     """
 
@@ -258,11 +261,11 @@ def check(regimen: Path) -> None:
 
     Example: taper check jane.toml
     """
-    from taper.voice.console import check_summary, file_warning
+    from taper.voice.console import check_summary, file_warning, language_warnings
 
     plan = load(regimen)
     click.echo(terminal(check_summary(regimen.name, plan)))
-    for warning in plan.warnings:
+    for warning in [*plan.warnings, *language_warnings(plan)]:
         click.echo(terminal(f"  {file_warning(regimen.name, warning)}"))
 
 
@@ -286,6 +289,24 @@ def plan(regimen: Path, as_json: bool) -> None:
     click.echo(terminal(render_table(course)), nl=False)
 
 
+def _lang_option(function: Any) -> Any:
+    """``--lang es|en``: the patient's language for this output, over the file's
+    ``[patient] language`` (to reprint one patient's handout in another language)."""
+    from taper.read.keys import LANGUAGES
+
+    return click.option(
+        "--lang",
+        "lang",
+        type=click.Choice(LANGUAGES),
+        help="The patient's language for the handout and reminders (default: the regimen's "
+        "[patient] language). Staff sheets stay English.",
+    )(function)
+
+
+def _in_language(course: Plan, lang: str | None) -> Plan:
+    return course if lang is None else course._replace(language=lang)
+
+
 @main.command()
 @regimen_argument
 @click.option("-o", "--output", required=True, help="The .ics file to write (- for stdout).")
@@ -305,11 +326,12 @@ def plan(regimen: Path, as_json: bool) -> None:
 @click.option("--no-alarm", is_flag=True, help="Leave alarms out.")
 @click.option(
     "--previous",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="The calendar file taper wrote for the plan this one replaces (same patient, title "
     "and first day): its events that are gone are written as cancelled.",
 )
 @force_option
+@_lang_option
 def ics(
     regimen: Path,
     output: str,
@@ -318,6 +340,7 @@ def ics(
     no_alarm: bool,
     previous: Path | None,
     force: bool,
+    lang: str | None,
 ) -> None:
     """Write the reminders as an iCalendar file.
 
@@ -328,7 +351,7 @@ def ics(
     from taper.files.writing import OutputFile
 
     _alarm_or_none(no_alarm)
-    course = load(regimen)
+    course = _in_language(load(regimen), lang)
     inputs = {"the regimen": regimen, **({"the --previous calendar": previous} if previous else {})}
     out = OutputFile(output, force=force, inputs=inputs)
     old = _read_previous(previous)
@@ -394,6 +417,7 @@ def _read_previous(previous: Path | None) -> bytes | None:
 )
 @paper_options
 @force_option
+@_lang_option
 def pdf(
     regimen: Path,
     output: str,
@@ -402,6 +426,7 @@ def pdf(
     fill: int,
     paper: str,
     force: bool,
+    lang: str | None,
 ) -> None:
     """Write a printable handout for the patient, the pharmacist or the nurse.
 
@@ -412,7 +437,7 @@ def pdf(
     from taper.files.writing import OutputFile
     from taper.voice.amounts import checklist_days
 
-    course = load(regimen)
+    course = _in_language(load(regimen), lang)
     try:
         checklist_days(course, fill)
     except ValueError as err:
@@ -427,14 +452,19 @@ def pdf(
 
 @main.command()
 @regimen_argument
-def watch(regimen: Path) -> None:
+@_lang_option
+def watch(regimen: Path, lang: str | None) -> None:
     """Print the side-effect watch list for this course, by tier and by days.
 
-    Example: taper watch jane.toml
+    English unless --lang es asks for the patient's language (to read it to the patient).
+
+    Example: taper watch jane.toml --lang es
     """
     from taper.voice.console import watch_text
+    from taper.voice.lang import speaking
 
-    click.echo(terminal(watch_text(load(regimen))), nl=False)
+    with speaking(lang or "en"):
+        click.echo(terminal(watch_text(load(regimen))), nl=False)
 
 
 @main.command()
@@ -505,10 +535,12 @@ def new(
 )
 @click.option(
     "--previous",
-    type=click.Path(path_type=Path, exists=True),
+    # Read (and a missing or unreadable one reported, exit 1) by taper.previous.
+    type=click.Path(path_type=Path, readable=False),
     help="The packet this plan replaces (its folder or its plan.json): the pharmacist sheet "
     "lists the days that changed and what is still to supply. One regimen only.",
 )
+@_lang_option
 def build(
     regimens: tuple[str, ...],
     output: str,
@@ -517,8 +549,9 @@ def build(
     force: bool,
     jobs: int | None,
     previous: Path | None,
+    lang: str | None,
 ) -> None:
-    """Write the whole packet: plan.json, reminders.ics and the three PDF handouts.
+    """Write the whole packet: plan.json, reminders.ics, three PDF handouts, plan.fhir.json.
 
     Given several regimens, a folder of them or a glob ("orders/*.toml"), it is a print run:
     one packet folder per regimen inside OUTPUT, named from the file (jane.toml → OUTPUT/jane/).
@@ -531,20 +564,21 @@ def build(
     if batch.is_print_run(regimens):
         if previous is not None:
             raise click.UsageError("--previous goes with one regimen, not a print run")
-        _print_run(regimens, Path(output), large_print, paper, force, jobs)
+        _print_run(regimens, Path(output), large_print, paper, force, jobs, lang)
         return
     from taper.api import Options, packet
     from taper.files.writing import OutputFolder
 
     regimen = Path(regimens[0])
     batch.load_renderers(freeze=_PROGRAM)
-    course = load(regimen)
+    course = _in_language(load(regimen), lang)
     out = OutputFolder(output, force=force, inputs={"the regimen": regimen})
     old = None
     if previous is not None:
         from taper.checks.previous import read_previous
+        from taper.files.reading import read_previous_plan
 
-        old = read_previous(previous, course)
+        old = read_previous(previous, course, read=read_previous_plan)
     options = Options(stamp=build_stamp(), paper=paper, large_print=large_print, previous=old)
     files = packet(course, options)
     for note in out.write(files):
@@ -559,6 +593,7 @@ def _print_run(
     paper: str,
     force: bool,
     jobs: int | None,
+    lang: str | None = None,
 ) -> None:
     import gc
     import time
@@ -576,6 +611,7 @@ def _print_run(
         "force": force,
         "workers": jobs or batch.default_workers(),
         "freeze": _PROGRAM,
+        "language": lang,
     }
     started = time.time_ns()
     try:
@@ -608,6 +644,74 @@ def _print_run(
         which = "it" if len(failed) == 1 else "them"
         raise click.ClickException(
             f"{len(failed)} of {len(outcomes)} regimens failed; no packet was written for {which}"
+        )
+
+
+@main.command()
+@regimen_argument
+@click.option("-o", "--output", default="-", show_default=True, help="The JSON file to write.")
+@force_option
+def fhir(regimen: Path, output: str, force: bool) -> None:
+    """Write the course as an HL7 FHIR R4 Bundle (JSON) for the hospital's record.
+
+    Example: taper fhir jane.toml -o jane.fhir.json
+    """
+    from taper.export.fhir import render_fhir
+    from taper.files.writing import OutputFile
+
+    course = load(regimen)
+    OutputFile(output, force=force, inputs={"the regimen": regimen}).write(render_fhir(course))
+
+
+@main.command(name="import")
+@click.argument("order", type=click.Path(path_type=Path, dir_okay=True, allow_dash=False))
+@click.option("-o", "--output", default="-", show_default=True, help="The regimen file to write.")
+@click.option("--timezone", type=TimezoneType(), help="IANA time zone (default: this machine's).")
+@click.option("--start", type=DateType(), help="Course day 1, when the order gives no start date.")
+@click.option("--weight", help='The patient\'s weight for per-kg doses, such as "70 kg".')
+@force_option
+def import_(
+    order: Path,
+    output: str,
+    timezone: str | None,
+    start: date | None,
+    weight: str | None,
+    force: bool,
+) -> None:
+    """Write a regimen from an EHR's order in FHIR R4 JSON (a MedicationRequest or a Bundle).
+
+    The regimen opens with "imported from FILE: check every dose before use" and keeps the
+    order's free text as comments; it is written only when it passes taper check.
+
+    Example: taper import order.json -o jane.toml --timezone America/New_York
+    """
+    from taper.fhir_import import FHIR_INPUT, ImportOptions, checked_import
+    from taper.files.reading import read_input
+    from taper.files.writing import OutputFile
+    from taper.read.errors import InputFileError, Problem, RegimenError
+    from taper.read.templates import machine_timezone
+    from taper.read.units import parse_weight
+
+    if weight is not None:
+        try:
+            parse_weight(weight)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--weight") from err
+    out = OutputFile(output, force=force, inputs={"the order": order})
+    try:
+        data = read_input(order, FHIR_INPUT)
+    except InputFileError as err:
+        raise RegimenError(order.name, [Problem("", str(err))]) from err
+    zone = timezone or machine_timezone()
+    if zone is None:  # this machine's zone names no place (a POSIX rule in TZ): never guessed
+        raise click.UsageError("pass the course's zone with --timezone, such as America/New_York")
+    options = ImportOptions(zone, start, weight)
+    name = Path(output).name if output != "-" else "regimen.toml"
+    text = checked_import(data, order.name, options, name)
+    out.write(text.encode("utf-8"))
+    if output != "-":
+        click.echo(
+            terminal(f"wrote {output}; check every dose, then run: taper check {output}"), err=True
         )
 
 

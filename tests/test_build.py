@@ -20,7 +20,14 @@ from taper.records.plan import Plan
 
 REGIMENS = Path(__file__).parent / "regimens"
 SCHEMA = Path(__file__).parent.parent / "taper" / "data" / "plan.schema.json"
-FILES = ["nurse.pdf", "patient.pdf", "pharmacist.pdf", "plan.json", "reminders.ics"]
+FILES = [
+    "nurse.pdf",
+    "patient.pdf",
+    "pharmacist.pdf",
+    "plan.fhir.json",
+    "plan.json",
+    "reminders.ics",
+]
 PACKET = [".taper-packet.json", *FILES]
 
 
@@ -42,8 +49,8 @@ def test_build_writes_the_five_files_owner_only(runner: CliRunner, tmp_path: Pat
     )
     assert result.exit_code == 0, result.output
     assert (
-        f"wrote plan.json, reminders.ics, patient.pdf, pharmacist.pdf, nurse.pdf to {out}"
-        in result.output
+        "wrote plan.json, reminders.ics, patient.pdf, pharmacist.pdf, nurse.pdf, plan.fhir.json "
+        f"to {out}" in result.output
     )
     assert sorted(p.name for p in out.iterdir()) == PACKET
     for file in out.iterdir():

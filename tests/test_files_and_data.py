@@ -41,6 +41,7 @@ def test_build_that_fails_midway_leaves_the_previous_packet_as_it_was(
         "nurse.pdf",
         "patient.pdf",
         "pharmacist.pdf",
+        "plan.fhir.json",
         "plan.json",
         "reminders.ics",
     ]
@@ -137,6 +138,7 @@ def test_outputs_are_readable_by_their_owner_only(runner: CliRunner, tmp_path: P
             "patient.pdf",
             "pharmacist.pdf",
             "nurse.pdf",
+            "plan.fhir.json",
         )
     }
     single = tmp_path / "one.ics"

@@ -33,7 +33,16 @@ from taper.cli import main
 REGIMENS = Path(__file__).parent / "regimens"
 COURSE = REGIMENS / "pulse-then-taper.toml"
 OTHER = REGIMENS / "pdf-dose-pack.toml"
-FILES = ["nurse.pdf", "patient.pdf", "pharmacist.pdf", "plan.json", "reminders.ics"]
+FILES = [
+    "nurse.pdf",
+    "patient.pdf",
+    "pharmacist.pdf",
+    "plan.fhir.json",
+    "plan.json",
+    "reminders.ics",
+]
+# What packets written before the manifest (and before plan.fhir.json) hold.
+LEGACY = ["nurse.pdf", "patient.pdf", "pharmacist.pdf", "plan.json", "reminders.ics"]
 MANIFEST = ".taper-packet.json"
 EPOCH = "1795305600"
 IS_ROOT = os.geteuid() == 0
@@ -169,7 +178,7 @@ def test_f1_force_replaces_a_packet_from_before_the_manifest(
 ) -> None:
     out = tmp_path / "jane"
     out.mkdir()
-    for name in FILES:
+    for name in LEGACY:
         (out / name).write_bytes(b"old " + name.encode())
     code, output = invoke(runner, "build", OTHER, "-o", out, "--force")
     assert code == 0, output
@@ -366,7 +375,7 @@ def test_f3_files_and_the_folder_are_synced_before_the_swap(
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(taper.files.writing, "_renameat2", swap)
     assert invoke(runner, "build", OTHER, "-o", out, "--force")[0] == 0
-    assert events[: events.index("swap jane")] == ["file"] * 6 + ["dir"]
+    assert events[: events.index("swap jane")] == ["file"] * 7 + ["dir"]
     assert events[-1] == "dir"  # the folder holding the packet, after the swap
 
 
@@ -582,7 +591,7 @@ def test_f28_leftovers_of_earlier_versions_are_tidied(tmp_path: Path) -> None:
     old = tmp_path / ".jane.k2j4h6g8.old"  # the previous packet, moved aside
     partial = tmp_path / ".jane.a1b2c3d4.tmp"  # a packet half written
     someone = tmp_path / ".jane.notes123.tmp"  # the same shape of name, but not a packet
-    for folder, names in ((old, FILES), (partial, FILES[:2]), (someone, ["diary.txt"])):
+    for folder, names in ((old, LEGACY), (partial, LEGACY[:2]), (someone, ["diary.txt"])):
         folder.mkdir()
         for name in names:
             (folder / name).write_bytes(b"patient data " + name.encode())
@@ -592,7 +601,7 @@ def test_f28_leftovers_of_earlier_versions_are_tidied(tmp_path: Path) -> None:
     assert result.stderr.decode() == (
         f"Error: {tmp_path / 'jane'} already holds a packet; add --force to replace it\n"
     )
-    assert packet(tmp_path / "jane") == {n: b"patient data " + n.encode() for n in FILES}
+    assert packet(tmp_path / "jane") == {n: b"patient data " + n.encode() for n in LEGACY}
     assert sorted(p.name for p in tmp_path.iterdir()) == [".jane.notes123.tmp", "jane"]
     result = taper("build", OTHER, "-o", tmp_path / "jane", "--force")
     assert result.returncode == 0, result.stderr
@@ -616,8 +625,9 @@ def test_f23_a_signal_once_the_packet_is_in_place_exits_0(
     extra = ["--force"] if force else []
     returncode, stderr = signalled(sig, "in-place", out, "build", OTHER, "-o", out, *extra)
     assert returncode == 0, stderr
-    assert f"wrote plan.json, reminders.ics, patient.pdf, pharmacist.pdf, nurse.pdf to {out}" in (
-        stderr
+    assert (
+        "wrote plan.json, reminders.ics, patient.pdf, pharmacist.pdf, nurse.pdf, plan.fhir.json "
+        f"to {out}" in (stderr)
     )
     assert packet(out) == packets[OTHER.stem]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jane"]
@@ -1049,7 +1059,7 @@ def make_shape(base: Path, shape: str) -> Path:
             target.symlink_to(where)
     elif shape == "legacy packet":
         target.mkdir()
-        for name in FILES:
+        for name in LEGACY:
             (target / name).write_bytes(b"old")
     elif shape == "folder of other files":
         target.mkdir()

@@ -44,6 +44,7 @@ def test_the_registry_lists_the_packet_in_build_order() -> None:
         "patient.pdf",
         "pharmacist.pdf",
         "nurse.pdf",
+        "plan.fhir.json",
     )
     assert {entry.audience for entry in packets.FILES} == {
         "software",
@@ -61,7 +62,7 @@ def test_a_registered_file_is_built_and_listed_in_the_manifest(
     out = tmp_path / "jane"
     result = runner.invoke(main, ["build", str(COURSE), "-o", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "nurse.pdf, notes.txt to" in result.output
+    assert "plan.fhir.json, notes.txt to" in result.output
     plan = api.load(COURSE)
     assert (out / "notes.txt").read_bytes() == f"{plan.title}, letter\n".encode()
     manifest = json.loads((out / ".taper-packet.json").read_text(encoding="utf-8"))

@@ -113,6 +113,7 @@ PACKET = [
     "nurse.pdf",
     "patient.pdf",
     "pharmacist.pdf",
+    "plan.fhir.json",
     "plan.json",
     "reminders.ics",
 ]

@@ -158,11 +158,22 @@ NO_SENTENCES = [
     *(PDF / f"{name}.py" for name in ("__init__", "layout", "patient", "pharmacist", "nurse")),
     ROOT / "taper" / "export" / "ics.py",
     ROOT / "taper" / "export" / "table.py",
-    ROOT / "taper" / "schedules.py",
-    ROOT / "taper" / "watch.py",
+    ROOT / "taper" / "engine" / "schedules.py",
+    ROOT / "taper" / "voice" / "watch.py",
 ]
 # Protocol text, not words anyone reads as a sentence.
-PROTOCOL = {"-//taper//taper reminders", "BEGIN:VCALENDAR"}
+PROTOCOL = {
+    "-//taper//taper reminders",
+    "BEGIN:VCALENDAR",
+    # The calendar's event lines as the text writer puts them (taper.export.ics).
+    "BEGIN:VEVENT",
+    "END:VEVENT",
+    "TRANSP:TRANSPARENT",
+    "TRANSP:OPAQUE",
+    "BEGIN:VALARM",
+    "ACTION:DISPLAY",
+    "END:VALARM",
+}
 # Calls that report a problem or a warning to whoever runs taper (the engine's diagnostics).
 DIAGNOSTICS = {"problem", "warn"}
 
@@ -412,7 +423,7 @@ def test_a_course_without_a_title_is_named_by_its_drugs(tmp_path: Path) -> None:
     assert plan.title == "Methylprednisolone then Prednisone course"
 
 
-def test_the_patient_language_is_read_and_only_english_is_supported() -> None:
+def test_the_patient_language_is_read_and_only_english_and_spanish_are_supported() -> None:
     """[patient] language picks the Words a plan is printed in; an unsupported language is an
     error naming its place and the supported list (the Spanish branch adds "es")."""
     import tomllib
@@ -433,7 +444,7 @@ def test_the_patient_language_is_read_and_only_english_is_supported() -> None:
     assert regimen is not None and regimen.language == "en"  # the default
     _, problems = parse_regimen(tomllib.loads(base.format(line='language = "fr"')), "a")
     assert [f"{p.place}: {p.message}" for p in problems] == [
-        'patient.language: "fr" is not a supported language; use "en"'
+        'patient.language: "fr" is not a supported language; use "en" or "es"'
     ]
     assert words_for("en", "Europe/London") == ("en", "24h", "mmol/L", "GB")
     assert words_for("en", "America/Chicago") == ("en", "12h", "mg/dL", "US")

@@ -39,6 +39,7 @@ PACKET_ORDER = [
     "patient.pdf",
     "pharmacist.pdf",
     "nurse.pdf",
+    "plan.fhir.json",
 ]
 
 
@@ -101,11 +102,12 @@ def test_token_in_query_header_or_cookie(client: FlaskClient) -> None:
     assert client.get(f"/api/templates?token={TOKEN}", base_url=BASE).status_code == 200
     assert get(client, "/api/templates").status_code == 200
     first = client.get(f"/?token={TOKEN}", base_url=BASE)
-    # The page trades the token in the address for a cookie, and drops it from the address.
-    assert first.status_code == 303
-    assert first.headers["Location"] == "/"
+    # The page trades the token for a page session: a cookie that is not the token (cookies
+    # reach every port of 127.0.0.1) and a key in the page (issue 20).
+    assert first.status_code == 200
     cookie = first.headers["Set-Cookie"]
-    assert cookie.startswith(f"taper_token_{PORT}={TOKEN};")
+    assert cookie.startswith(f"taper_session_{PORT}=")
+    assert TOKEN not in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie
     page = client.get("/", base_url=BASE)  # the test client keeps the cookie
@@ -894,3 +896,24 @@ def test_the_page_says_the_plan_in_the_handouts_words(client: FlaskClient) -> No
     for time, what in cells:
         assert squeeze(time) in printed
         assert squeeze(what) in printed, what
+
+
+def test_packet_in_the_patients_language_is_the_cli_build_with_lang(
+    client: FlaskClient, runner: CliRunner, tmp_path: Path
+) -> None:
+    """?lang=es on the API is --lang es on the command line (issue 22); fr is refused."""
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    body = regimen.read_bytes()
+    answer = post(client, "/api/packet?lang=es", data=body)
+    assert answer.status_code == 200
+    built = build_folder(runner, tmp_path, regimen, "--lang", "es")
+    with zipfile.ZipFile(io.BytesIO(answer.data)) as archive:
+        for name in PACKET_ORDER[1:]:
+            assert archive.read(name) == (built / name).read_bytes(), name
+        assert b"Su calendario" in archive.read("reminders.ics") or archive.read("patient.pdf")
+    refused = post(client, "/api/packet?lang=fr", data=body)
+    assert refused.status_code == 400
+    assert "'fr' is not a supported language" in refused.json["error"]
+    page = get(client, "/")
+    assert "Patient&#39;s language" in page.text or "Patient's language" in page.text
+    assert 'value="es"' in page.text

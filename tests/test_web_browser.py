@@ -34,6 +34,7 @@ PACKET_ORDER = [
     "patient.pdf",
     "pharmacist.pdf",
     "nurse.pdf",
+    "plan.fhir.json",
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -146,6 +147,17 @@ def use_template(page: Any, name: str = TEMPLATE) -> None:
     expect()(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
 
 
+def download_packet(page: Any) -> bytes:
+    """Click "Download packet" once the page has settled, as a nurse does after reading
+    "Ready": the status says the packet matches the form and no check is in flight."""
+    check = expect()
+    check(page.locator("#download-status")).to_have_text(re.compile(r"^Ready: "))
+    check(page.locator(".htmx-request")).to_have_count(0)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download packet").click()
+    return Path(download.value.path()).read_bytes()
+
+
 def check_packet(data: bytes) -> str:
     """The zip's files are the packet ``taper build`` makes from its regimen.toml."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -174,9 +186,7 @@ def test_template_to_packet_with_an_error_on_the_way(page: Any) -> None:
     check(error).to_have_text("")
     check(dose).not_to_have_attribute("aria-invalid", "true")
     check(page.locator("#preview")).to_contain_text("Prednisone 30 mg")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download packet").click()
-    regimen = check_packet(Path(download.value.path()).read_bytes())
+    regimen = check_packet(download_packet(page))
     assert 'name = "Jane Doe"' in regimen
     assert '{ dose = "30 mg", days = 7 }' in regimen
     # A handout previewed in the page, from the same form.
@@ -325,9 +335,7 @@ def test_other_templates_reach_a_packet_without_toml(page: Any, name: str) -> No
     page.get_by_label("Template").select_option(name)
     page.get_by_role("button", name="Use this template").click()
     check(page.locator("#check-summary")).to_have_text(re.compile(r"^regimen\.toml: valid: "))
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download packet").click()
-    check_packet(Path(download.value.path()).read_bytes())
+    check_packet(download_packet(page))
 
 
 def test_screenshots_of_each_screen(page: Any, shots: Path) -> None:
@@ -395,3 +403,63 @@ def test_changing_how_a_phase_is_dosed(page: Any) -> None:
     check(page.locator("#regimen")).to_have_value(
         re.compile(r'taper = \{ from = "60 mg", to = "10 mg", by = "10 mg", every = 3 \}')
     )
+
+
+def test_the_page_keeps_its_key_in_the_tab_not_in_a_cookie(page: Any, server: str) -> None:
+    """Issue 20: the cookie every port of 127.0.0.1 receives is not the token and opens only
+    the page's shell; the page key lives in this tab's sessionStorage and goes with requests."""
+    check = expect()
+    assert page.url == f"{server}/"  # the token left the address bar (and the history entry)
+    cookies = page.context.cookies()
+    assert [c["name"] for c in cookies] == [f"taper_session_{server.rsplit(':', 1)[1]}"]
+    assert TOKEN not in cookies[0]["value"]
+    assert page.evaluate("document.querySelector('meta[name=taper-key]').content") == ""
+    page.reload()  # the cookie brings the shell back; the tab's key still works
+    check(page.locator("#no-key")).to_be_hidden()
+    use_template(page)
+    page.get_by_label("Patient name").fill("Jane Doe")
+    check(page.locator("#preview")).to_contain_text("Jane Doe")
+    # A new tab with the cookie alone (what another port's server could replay) has no key.
+    other = page.context.new_page()
+    other.goto(f"{server}/")
+    check(other.locator("#no-key")).to_be_visible()
+    with other.expect_response(re.compile(r"/ui/template$")) as refused:
+        other.get_by_role("button", name="Use this template").click()
+    assert refused.value.status == 403
+    other.close()
+
+
+def test_the_browser_opens_the_page_from_the_private_file(browser: Any, tmp_path: Path) -> None:
+    """What `taper serve` starts the browser on: a 0600 file that forwards it to a one-time
+    code. The page opens with its key, the address loses the code, and the code is spent."""
+    from taper.web.limits import GuardedHandler, GuardedServer
+    from taper.web.session import opener_file, remove_opener
+
+    holder = GuardedServer("127.0.0.1", 0, lambda e, s: [], handler=GuardedHandler)
+    holder.app = create_app(token=TOKEN, port=holder.port)
+    thread = threading.Thread(target=holder.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{holder.port}"
+    code = holder.app.extensions["taper_launch"].new_code()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+        patch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
+        opener = opener_file(f"{base}/?code={code}")
+        context = browser.new_context(viewport=DESKTOP)
+        try:
+            page = context.new_page()
+            page.goto(opener.as_uri())
+            page.wait_for_url(f"{base}/")
+            expect()(page.locator("#no-key")).to_be_hidden()
+            use_template(page)  # a request that needs the page key
+            stranger = browser.new_context(viewport=DESKTOP)
+            answer = stranger.new_page().goto(f"{base}/?code={code}")
+            assert answer is not None and answer.status == 403  # spent
+            stranger.close()
+        finally:
+            context.close()
+            remove_opener(opener)
+            holder.shutdown()
+            holder.server_close()
+            thread.join(timeout=5)
+    assert not opener.exists()

@@ -4,6 +4,7 @@ hang, and is replaced."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -48,6 +49,7 @@ at = ["00:30", "02:30", "04:30", "06:30", "08:30", "10:30", "12:30", "14:30", "1
 
 def job(regimen: bytes, what: str = "packet", **options: object) -> workers.Job:
     settings: dict[str, object] = {"paper": "letter", "large_print": False, **options}
+    language = settings.get("language")
     return workers.Job(
         regimen,
         "regimen.toml",
@@ -56,7 +58,15 @@ def job(regimen: bytes, what: str = "packet", **options: object) -> workers.Job:
         str(settings["paper"]),
         bool(settings["large_print"]),
         what,
+        language=None if language is None else str(language),
     )
+
+
+def in_spanish(regimen: bytes) -> bytes:
+    """The regimen with ``[patient] language = "es"``: Spanish from the file itself."""
+    text = regimen.decode("utf-8")
+    assert "[patient]\n" in text
+    return text.replace("[patient]\n", '[patient]\nlanguage = "es"\n', 1).encode("utf-8")
 
 
 @pytest.fixture
@@ -68,29 +78,110 @@ def pool() -> Iterator[workers.Pool]:
         made.close()
 
 
+# (how the language is chosen, the build's options, the Job's options)
+LANGUAGE_CASES = [
+    pytest.param("file", ["--paper", "a4", "--large-print"], {}, id="english"),
+    pytest.param(
+        "file", ["--paper", "a4", "--lang", "es"], {"language": "es"}, id="spanish-by-lang"
+    ),
+    pytest.param("spanish-file", ["--large-print"], {}, id="spanish-by-the-file"),
+    pytest.param("spanish-file", ["--lang", "en"], {"language": "en"}, id="english-over-file"),
+]
+
+
+@pytest.mark.parametrize(("source", "build_options", "job_options"), LANGUAGE_CASES)
 def test_a_workers_packet_is_taper_builds(
-    pool: workers.Pool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pool: workers.Pool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+    build_options: list[str],
+    job_options: dict[str, object],
 ) -> None:
-    regimen = REGIMENS / "pulse-then-taper.toml"
+    """Every file of the packet (plan.fhir.json included), made in a worker, in English and
+    in Spanish (by ``--lang``/``?lang=`` or by the file), is ``taper build``'s."""
+    from taper.files import packets
+
+    data = (REGIMENS / "pulse-then-taper.toml").read_bytes()
+    if source == "spanish-file":
+        data = in_spanish(data)
+    regimen = tmp_path / "regimen.toml"
+    regimen.write_bytes(data)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(STAMP.timestamp())))
     out = tmp_path / "built"
+    result = CliRunner().invoke(main, ["build", str(regimen), "-o", str(out), *build_options])
+    assert result.exit_code == 0, result.output
+    options = {
+        "paper": "a4" if "a4" in build_options else "letter",
+        "large_print": "--large-print" in build_options,
+        **job_options,
+    }
+    made = pool.render(job(data, **options))
+    assert made.data is not None
+    assert made.data == workers.InProcess().render(job(data, **options)).data
+    names = packets.names()
+    assert "plan.fhir.json" in names
+    with zipfile.ZipFile(io.BytesIO(made.data)) as archive:
+        assert archive.namelist() == ["regimen.toml", *names]
+        assert archive.read("regimen.toml") == data
+        for name in names:
+            assert archive.read(name) == (out / name).read_bytes(), name
+        spanish = job_options.get("language", "es" if source == "spanish-file" else "en") == "es"
+        reminders = archive.read("reminders.ics").decode("utf-8")
+        assert ("Día 1 de" in reminders) == spanish
+    for name in names:  # one file at a time, as the page's downloads ask
+        one = pool.render(job(data, name, **options))
+        assert one.data == (out / name).read_bytes(), name
+
+
+def test_the_served_app_hands_its_options_to_the_workers(
+    pool: workers.Pool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's routes give the worker ``?lang=``, paper and large print: /api/packet and the
+    page's downloads, from a Pool, are ``taper build``'s bytes with the same options."""
+    from taper.web import create_app
+
+    monkeypatch.setattr("taper.read.templates.machine_timezone", lambda: "America/New_York")
+    monkeypatch.setattr("taper.files.clock.today", lambda: TODAY)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(STAMP.timestamp())))
+    app = create_app(token="t-1234", port=5123, renderer=pool)
+    client = app.test_client()
+    headers = {"Authorization": "token t-1234"}
+    base = "http://127.0.0.1:5123"
+    regimen = REGIMENS / "pulse-then-taper.toml"
+    out = tmp_path / "built"
     result = CliRunner().invoke(
-        main, ["build", str(regimen), "-o", str(out), "--paper", "a4", "--large-print"]
+        main, ["build", str(regimen), "-o", str(out), "--lang", "es", "--paper", "a4"]
     )
     assert result.exit_code == 0, result.output
-    made = pool.render(job(regimen.read_bytes(), paper="a4", large_print=True))
-    assert made.data is not None
-    assert (
-        made.data
-        == workers.InProcess().render(job(regimen.read_bytes(), paper="a4", large_print=True)).data
+    answer = client.post(
+        "/api/packet?lang=es&paper=a4", data=regimen.read_bytes(), headers=headers, base_url=base
     )
-    with zipfile.ZipFile(io.BytesIO(made.data)) as archive:
-        assert archive.read("regimen.toml") == regimen.read_bytes()
-        for name in ("plan.json", "reminders.ics", "patient.pdf", "pharmacist.pdf", "nurse.pdf"):
+    assert answer.status_code == 200, answer.data
+    with zipfile.ZipFile(io.BytesIO(answer.data)) as archive:
+        for name in archive.namelist()[1:]:
             assert archive.read(name) == (out / name).read_bytes(), name
-    one = pool.render(job(regimen.read_bytes(), "nurse.pdf", paper="a4"))
-    assert one.data is not None
-    assert one.data == (out / "nurse.pdf").read_bytes()
+    # The page: Spanish from the regimen's own [patient] language, large print from the form.
+    spanish = in_spanish(regimen.read_bytes())
+    fields = {"regimen": spanish.decode("utf-8"), "large_print": "on", "paper": "letter"}
+    zipped = client.post("/ui/download?file=packet", data=fields, headers=headers, base_url=base)
+    assert zipped.status_code == 200, zipped.data
+    with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
+        sent = tmp_path / "sent.toml"
+        sent.write_bytes(archive.read("regimen.toml"))
+        page_out = tmp_path / "page-built"
+        result = CliRunner().invoke(
+            main, ["build", str(sent), "-o", str(page_out), "--large-print"]
+        )
+        assert result.exit_code == 0, result.output
+        for name in archive.namelist()[1:]:
+            assert archive.read(name) == (page_out / name).read_bytes(), name
+        assert "Día 1 de" in archive.read("reminders.ics").decode("utf-8")
+    fhir = client.post(
+        "/ui/download?file=plan.fhir.json", data=fields, headers=headers, base_url=base
+    )
+    assert fhir.status_code == 200
+    assert fhir.data == (page_out / "plan.fhir.json").read_bytes()
 
 
 def test_an_invalid_regimen_comes_back_as_its_check(pool: workers.Pool) -> None:
@@ -207,6 +298,14 @@ def _state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
+def _sockets(pid: int) -> int:
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed while listed
+            count += os.readlink(fd).startswith("socket:")
+    return count
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -263,6 +362,11 @@ def test_served_worker_killed_mid_render_answers_503_then_serves(tmp_path: Path)
             now = _children(process.pid)
             assert victim not in now
             assert len(now) == len(pids)
+            # Each worker holds its pipe and none of the server's sockets: not the listener,
+            # not a connection open when it was forked (the replacement was forked while the
+            # killed request's connection was open).
+            for pid in now:
+                assert _sockets(pid) == 1, f"worker {pid} holds the server's sockets"
         finally:
             process.terminate()
             assert process.wait(timeout=30) == 0

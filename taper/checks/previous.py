@@ -12,18 +12,15 @@ made from (the patient's name, the title and the first day), which it always hol
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from taper.checks.previous_values import Reader, plan_file, read_plan_document
 from taper.read.errors import OutputError
 from taper.read.identity import course_uid
 from taper.records.plan import SCHEMA_ID, Plan
-
-# A packet's plan.json of the longest course is a few MB; a bigger file is not one.
-MAX_BYTES = 64 * 1024 * 1024
 
 
 class DoseKey(NamedTuple):
@@ -65,25 +62,16 @@ def plan_doses(plan: Plan) -> dict[date, tuple[DoseKey, ...]]:
     return days
 
 
-def read_previous(path: Path, plan: Plan) -> PreviousPlan:
-    """The previous plan from a packet folder (its ``plan.json``) or a ``plan.json`` file."""
-    file = path / "plan.json" if path.is_dir() else path
-    if not file.is_file():
-        raise OutputError(
-            f"{file}: no plan.json there; give the folder of the previous packet or its plan.json"
-        )
+def read_previous(path: Path, plan: Plan, *, read: Reader) -> PreviousPlan:
+    """The previous plan from a packet folder (its ``plan.json``) or a ``plan.json`` file,
+    whose bytes ``read`` gives (the front end's one reader: taper.reading.read_input)."""
+    document = read_plan_document(path, read)
+    file = plan_file(path)
+    shown = f"{file.parent.name}/{file.name}" if file.parent.name else file.name
     try:
-        with file.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise OutputError(f"{file}: cannot be read ({err.strerror})") from err
-    if len(data) > MAX_BYTES:
-        raise OutputError(f"{file}: larger than any plan.json taper writes; is it the right file?")
-    try:
-        document = json.loads(data.decode("utf-8"), parse_float=Decimal)
-        shown = f"{file.parent.name}/{file.name}" if file.parent.name else file.name
         previous = _parse(shown, document)
     except (ValueError, KeyError, TypeError, InvalidOperation, AttributeError) as err:
+        # Not reached for a checked document; kept so that no value can become a traceback.
         raise OutputError(
             f"{file}: not a plan.json written by taper ({type(err).__name__}); give the "
             "previous packet's folder or its plan.json"

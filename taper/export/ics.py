@@ -24,9 +24,10 @@ from taper.read.errors import OutputError
 from taper.read.identity import course_key, hash_uid
 from taper.read.zones import zone
 from taper.records.plan import Dose, Event, Plan
+from taper.voice.lang import speaking
 from taper.voice.reminders import (
-    CANCELLED_NOTE,
     calendar_name,
+    cancelled_note,
     cancelled_title,
     dose_description,
     dose_title,
@@ -51,6 +52,19 @@ def render_ics(
     alarm: timedelta | None = timedelta(0),
     previous: bytes | None = None,
 ) -> bytes:
+    """The reminders in the patient's language (``[patient] language``): see ``_render``."""
+    with speaking(words_of(plan).language):
+        return _render(plan, stamp=stamp, floating=floating, alarm=alarm, previous=previous)
+
+
+def _render(
+    plan: Plan,
+    *,
+    stamp: datetime,
+    floating: bool,
+    alarm: timedelta | None,
+    previous: bytes | None,
+) -> bytes:
     """The plan's reminders as an RFC 5545 calendar (UTF-8 bytes, CRLF lines).
 
     ``stamp`` (aware) becomes every DTSTAMP; ``alarm`` is the lead time of the display alarm
@@ -62,7 +76,7 @@ def render_ics(
     stamp = stamp.astimezone(UTC)
     if previous is None and not _FORCE_ICALENDAR:
         return _render_as_text(plan, stamp=stamp, floating=floating, alarm=alarm)
-    return render_ics_with_icalendar(
+    return _render_with_icalendar(
         plan, stamp=stamp, floating=floating, alarm=alarm, previous=previous
     )
 
@@ -79,9 +93,23 @@ def render_ics_with_icalendar(
     alarm: timedelta | None = timedelta(0),
     previous: bytes | None = None,
 ) -> bytes:
-    """The calendar built from icalendar's components: the reference the text writer
-    (``_render_as_text``) must match byte for byte, and the way a reissue with a previous
-    calendar is made (it reads that calendar and compares events)."""
+    """The calendar built from icalendar's components, in the patient's language: the
+    reference the text writer (``_render_as_text``) must match byte for byte, and the way a
+    reissue with a previous calendar is made (it reads that calendar and compares events)."""
+    with speaking(words_of(plan).language):
+        return _render_with_icalendar(
+            plan, stamp=stamp, floating=floating, alarm=alarm, previous=previous
+        )
+
+
+def _render_with_icalendar(
+    plan: Plan,
+    *,
+    stamp: datetime,
+    floating: bool,
+    alarm: timedelta | None,
+    previous: bytes | None,
+) -> bytes:
     stamp = stamp.astimezone(UTC)
     zone = None if floating else _Zone(plan.timezone)
     words = words_of(plan)
@@ -162,7 +190,9 @@ def _render_as_text(
 ) -> bytes:
     zone = None if floating else _Zone(plan.timezone)
     if zone is not None and not _SAFE_ZONE.fullmatch(zone.name):
-        return render_ics_with_icalendar(plan, stamp=stamp, floating=floating, alarm=alarm)
+        return _render_with_icalendar(
+            plan, stamp=stamp, floating=floating, alarm=alarm, previous=None
+        )
     stamp_text = _value_text(stamp)
     trigger = None if alarm is None else _duration_text(-alarm)
     uids = _Uids()
@@ -467,6 +497,34 @@ def _shown(value: object, limit: int = 60) -> str:
     return f"'{shown}{'…' if len(text) > limit else ''}'"
 
 
+# icalendar is not hardened against hostile files: a property given twice, or in the wrong
+# component, surfaces as one of these rather than ValueError (found by tests/test_fuzz_previous).
+_PARSER_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+# The properties of an old event that are compared or copied into the new file.
+_USED = ("UID", "DTSTART", "SEQUENCE", "SUMMARY", "DESCRIPTION", "DURATION", "LOCATION", "STATUS")
+
+
+def _check_old_event(component: Component, number: int, uid: str) -> None:
+    """An old event's properties taper uses appear once each (taper writes each once), and its
+    text is text a calendar can show (no control or invisible characters)."""
+    from taper.read.text import refused
+
+    shown = _shown(uid)
+    for name in (*_USED, "TRANSP"):
+        if isinstance(component.get(name), list):
+            raise OutputError(
+                f"{_WHAT}: event {number} ({shown}) has {name} more than once; taper writes "
+                f"it once; {_GIVE}"
+            )
+    for name in ("SUMMARY", "LOCATION"):
+        multiline = name == "LOCATION"  # from `where`, which may span lines
+        if name in component and refused(str(component[name]), multiline=multiline):
+            raise OutputError(
+                f"{_WHAT}: event {number} ({shown}) has {name} with characters taper never "
+                f"writes (control or invisible); {_GIVE}"
+            )
+
+
 def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
     what = _WHAT
     try:
@@ -481,7 +539,7 @@ def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
         )
     try:
         calendars = Calendar.from_ical(data, multiple=True)
-    except ValueError as err:
+    except _PARSER_ERRORS as err:
         raise OutputError(
             f"{what} is not a readable iCalendar file ({_shown(err, 120)}); {_GIVE}"
         ) from err
@@ -510,13 +568,14 @@ def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
         try:
             start = component.DTSTART
             sequence = component.sequence
-        except ValueError as err:
+        except _PARSER_ERRORS as err:  # TypeError: SEQUENCE given twice
             raise OutputError(
                 f"{what}: event {number} ({_shown(uid) if uid else 'no UID'}) is broken "
                 f"({_shown(err, 120)}); {_GIVE}"
             ) from err
         if not uid or not isinstance(start, date):
             raise OutputError(f"{what}: event {number} has no UID or no start; {_GIVE}")
+        _check_old_event(component, number, uid)
         if not 0 <= sequence < SEQUENCE_MAX:
             raise OutputError(
                 f"{what}: event {number} has SEQUENCE {sequence}, "
@@ -578,7 +637,7 @@ def _cancellations(
             if name in before.component:
                 event[name] = before.component[name]
         event.summary = cancelled_title(str(before.component.get("SUMMARY", "")))
-        event.description = CANCELLED_NOTE
+        event.description = cancelled_note()
         event.sequence = max(before.sequence + 1, plan.revision)
         # Without its alarm: a cancelled reminder must not ring.
         event.status = STATUS.CANCELLED

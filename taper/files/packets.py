@@ -80,6 +80,12 @@ def _nurse(plan: Plan, options: Options) -> bytes:
     return pdf.render_pdf(plan, "nurse", stamp=options.stamp, paper=options.paper)
 
 
+def _fhir(plan: Plan, options: Options) -> bytes:
+    from taper.export.fhir import render_fhir
+
+    return render_fhir(plan)
+
+
 _PDF = "application/pdf"
 
 #: The packet's files, in the order ``taper build`` writes them and the zip holds them.
@@ -91,6 +97,8 @@ FILES: tuple[PacketFile, ...] = (
         "pharmacist.pdf", _PDF, "pharmacist", _pharmacist, frozenset({"paper", "previous"}), True
     ),
     PacketFile("nurse.pdf", _PDF, "nurse", _nurse, frozenset({"paper"}), True),
+    # Issue 21: the course for the hospital's record, taper fhir's bytes (FHIR R4 JSON).
+    PacketFile("plan.fhir.json", "application/fhir+json", "software", _fhir, frozenset()),
 )
 
 

@@ -18,6 +18,8 @@ from taper.read.regimen import MAX_REGIMEN_BYTES
 # -- limits on what taper reads (the README quotes these) -----------------------------------
 REGIMEN_LIMIT = MAX_REGIMEN_BYTES  # bytes: the one limit, the reader's (web bodies too)
 PREVIOUS_LIMIT = 16 * 1024 * 1024  # bytes; a year of reminders is well under 1 MB
+# A packet's plan.json of the longest course is a few MB; a bigger file is not one.
+PREVIOUS_PLAN_LIMIT = 64 * 1024 * 1024
 
 
 def kind_of(mode: int) -> str:
@@ -61,6 +63,18 @@ PREVIOUS = InputSpec(
     PREVIOUS_LIMIT,
     f"a calendar file taper wrote is under {PREVIOUS_LIMIT // (1024 * 1024)} MB",
 )
+
+
+PREVIOUS_PLAN = InputSpec(
+    "the previous packet's plan.json",
+    PREVIOUS_PLAN_LIMIT,
+    "larger than any plan.json taper writes; is it the right file?",
+)
+
+
+def read_previous_plan(path: Path) -> bytes:
+    """A previous packet's plan.json, for taper.previous.read_previous (``read=``)."""
+    return read_input(path, PREVIOUS_PLAN)
 
 
 def read_input(path: Path, spec: InputSpec) -> bytes:

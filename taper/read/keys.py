@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 #: The languages a patient's handout and reminders can be written in ([patient] language).
-LANGUAGES = ("en",)
+LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
 
 # The page's widgets: the kinds ``taper.web.form`` reads a field as, plus ``choice`` (a select,

@@ -24,6 +24,7 @@ __all__ = [
     "EVENING_FROM",
     "EVENING_UNTIL",
     "MANY_TABLETS",
+    "Lowest",
     "Pulse",
     "Rules",
     "depot_days",

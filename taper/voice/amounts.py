@@ -9,9 +9,10 @@ from decimal import Decimal
 from taper.read.quantities import quantity_text
 from taper.records.arithmetic import basis_text, bsa_number, pack_count_text
 from taper.records.plan import ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
-from taper.voice.doses import tablet_word
+from taper.voice.doses import drug_word, tablet_word
+from taper.voice.lang import _
 from taper.voice.text import count_text
-from taper.voice.times import WEEKDAYS, date_of, date_range, days_text
+from taper.voice.times import date_of, date_range, days_text, weekday_name
 
 
 def bsa_text(height_cm: Decimal, weight_kg: Decimal, bsa_m2: Decimal) -> str:
@@ -191,20 +192,33 @@ def checklist_note(plan: Plan, first_day: int, last_day: int) -> str | None:
     """What a shortened checklist covers, and where the rest of the course is."""
     if first_day == 1 and last_day >= plan.length:
         return None
-    supply = ""
-    if plan.fill_days is not None:
-        number = next(f.number for f in plan.fills if f.first_day == first_day)
-        supply = (
-            " (your first supply)" if number == 1 else f" (supply {number} of {len(plan.fills)})"
+    values = {"first": first_day, "last": last_day}
+    if plan.fill_days is None:
+        return _(
+            "This checklist covers days {first} to {last}. For the other days, "
+            'follow "Your course at a glance" and the calendar: they show every dose change.',
+            **values,
         )
-    return (
-        f"This checklist covers days {first_day} to {last_day}{supply}. For the other days, "
-        'follow "Your course at a glance" and the calendar: they show every dose change.'
+    number = next(f.number for f in plan.fills if f.first_day == first_day)
+    if number == 1:
+        return _(
+            "This checklist covers days {first} to {last} (your first supply). For the other "
+            'days, follow "Your course at a glance" and the calendar: they show every dose '
+            "change.",
+            **values,
+        )
+    return _(
+        "This checklist covers days {first} to {last} (supply {number} of {fills}). For the "
+        'other days, follow "Your course at a glance" and the calendar: they show every dose '
+        "change.",
+        number=number,
+        fills=len(plan.fills),
+        **values,
     )
 
 
 def compact_calendar_intro() -> str:
-    return (
+    return _(
         "Each day shows how much to take that day. The dose changes on the dates shown in "
         '"Your course at a glance". Days marked "–" are part of your course, but you take '
         "nothing from this plan that day."
@@ -216,10 +230,11 @@ def compact_cell(day: Day) -> str:
     totals: dict[str, tuple[Decimal, str]] = {}
     for dose in day.doses:
         if dose.amount is None or dose.unit is None:
-            totals.setdefault(dose.drug_name, (Decimal(0), ""))
+            totals.setdefault(drug_word(dose.drug_name), (Decimal(0), ""))
             continue
-        so_far = totals.get(dose.drug_name, (Decimal(0), dose.unit))[0]
-        totals[dose.drug_name] = (so_far + dose.amount, dose.unit)
+        name = drug_word(dose.drug_name)
+        so_far = totals.get(name, (Decimal(0), dose.unit))[0]
+        totals[name] = (so_far + dose.amount, dose.unit)
     if not totals:
         return "–" if day.phases else ""
     named = len(totals) > 1
@@ -236,5 +251,6 @@ def rhythm_text(plan: Plan, days: list[int]) -> str | None:
         return None
     gap = gaps.pop()
     if gap == 7:
-        return f" every {WEEKDAYS[date_of(plan, days[0]).weekday()]}"
-    return f" every {gap} days"
+        # Translators: follows the times: " todos los lunes" (with its leading space).
+        return _(" every {weekday}", weekday=weekday_name(date_of(plan, days[0])))
+    return _(" every {n} days", n=gap)

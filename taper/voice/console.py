@@ -20,6 +20,7 @@ from taper.records.plan import (
     Warning,
 )
 from taper.voice.doses import dose_summary, phase_heading, take_of
+from taper.voice.lang import _, p_
 from taper.voice.overview import NO_DOSE
 from taper.voice.people import call_clinic
 from taper.voice.text import count_words, plain_text
@@ -114,7 +115,8 @@ def check_summary(file_name: str, plan: Plan) -> str:
     """``jane.toml: valid: 12 days, 24 doses, 1 warning`` (``1 day``, never ``1 days``)."""
     return (
         f"{file_name}: valid: {count_words(plan.length, 'day')}, "
-        f"{count_words(len(plan.doses), 'dose')}, {count_words(len(plan.warnings), 'warning')}"
+        f"{count_words(len(plan.doses), 'dose')}, "
+        f"{count_words(len(plan.warnings) + len(language_warnings(plan)), 'warning')}"
     )
 
 
@@ -122,6 +124,62 @@ def file_warning(file_name: str, warning: Warning) -> str:
     """A warning as a command reports it: ``jane.toml: phase[2].at: warning [dst-gap]: …``."""
     place = f"{warning.place}: " if warning.place else ""
     return plain_text(f"{file_name}: {place}warning [{warning.code}]: {warning.message}")
+
+
+#: The warning a translated handout gets for the clinician's own words (SPANISH.md (c)).
+FREE_TEXT_CODE = "free-text-language"
+
+
+def language_warnings(plan: Plan) -> list[Warning]:
+    """For a handout in another language than English: each piece of the clinician's own text
+    the handout prints as written (title, phase names, places, other medicines, watch items,
+    a ``take`` that is not one of the standard values), so the nurse writes it in that
+    language. A warning, not an error: the text may already be in it. Not a plan warning, so
+    plan.json and the staff sheets stay as they are."""
+    from taper.voice.people import LANGUAGE_NAMES
+
+    if plan.language == "en":
+        return []
+    name = LANGUAGE_NAMES.get(plan.language, plan.language)
+    return [
+        Warning(
+            FREE_TEXT_CODE,
+            f"the patient's handout and reminders are in {name}, but this text is printed as "
+            f"written: {text!r}. Write it in {name} if it is not already",
+            place,
+        )
+        for place, text in free_texts(plan)
+    ]
+
+
+def free_texts(plan: Plan) -> list[tuple[str, str]]:
+    """The clinician's own words a translated handout prints as written, with their places."""
+    from taper.voice.doses import drug_word, take_words
+    from taper.voice.lang import speaking
+
+    found: list[tuple[str, str]] = []
+    if plan.title:
+        found.append(("title", plan.title))
+    if plan.care_team.clinic:
+        found.append(("care_team.clinic", plan.care_team.clinic))
+    with speaking(plan.language):
+        for number, phase in enumerate(plan.phases, start=1):
+            if drug_word(phase.name) == phase.name and phase.name != phase.drug_name:
+                found.append((f"phase[{number}].name", phase.name))
+            if phase.where:
+                found.append((f"phase[{number}].where", phase.where))
+            if phase.take and take_words(phase.take) == phase.take.strip():
+                found.append((f"phase[{number}].take", phase.take))
+    seen: set[int] = set()
+    for event in plan.events:
+        if event.index not in seen:
+            seen.add(event.index)
+            found.append((f"also[{event.index}].what", event.what))
+            if event.where:
+                found.append((f"also[{event.index}].where", event.where))
+    for number, item in enumerate(plan.watch, start=1):
+        found.append((f"watch[{number}].text", item.text))
+    return found
 
 
 def watch_text(plan: Plan) -> str:
@@ -146,15 +204,25 @@ def render_watch_text(watch: WatchList, contact: str = "") -> str:
             lines.append(f"  ({contact})")
         lines.extend(f"  - {item.text}" for item in items)
         if not items:
-            lines.append("  (nothing listed)")
+            lines.append("  " + _("(nothing listed)"))
         lines.append("")
     if watch.advice:
-        lines.append(f"== {labels['advice']} ==")
+        advice = p_("watch.toml", labels["advice"])
+        lines.append(f"== {advice} ==")
         lines.extend(f"  - {item.text}" for item in watch.advice)
         lines.append("")
-    lines.append("== By days ==")
+    by_days = _("By days")
+    lines.append(f"== {by_days} ==")
+    tier_words = {
+        # Translators: the tiers' short names in taper watch's "by days" list.
+        "expected": p_("tier", "expected"),
+        "call": p_("tier", "call"),
+        "now": p_("tier", "now"),
+        "emergency": p_("tier", "emergency"),
+    }
     for group in watch.groups:
         lines.append(group.label)
         for tier in TIERS:
-            lines.extend(f"  {tier}: {item.text}" for item in group.items if item.tier == tier)
+            word = tier_words.get(tier, tier)
+            lines.extend(f"  {word}: {item.text}" for item in group.items if item.tier == tier)
     return "\n".join(lines) + "\n"

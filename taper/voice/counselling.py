@@ -12,9 +12,11 @@ from typing import Any
 from taper.read.quantities import quantity_text
 from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
+from taper.voice.lang import _, language
 from taper.voice.people import call_the_clinic
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
+from taper.voice.watchwords import data_text
 from taper.voice.words import Words
 
 
@@ -35,36 +37,50 @@ def patient_notes(plan: Plan) -> list[str]:
     most = most_tablets(plan)
     if "many-tablets" in codes and most is not None:
         notes.append(
-            f"Some doses are many tablets: up to {count_text(most[0])} at one time. "
-            "Count them out before you start. Take them a few at a time, with food "
-            "and a drink of water."
+            _(
+                "Some doses are many tablets: up to {count} at one time. "
+                "Count them out before you start. Take them a few at a time, with food "
+                "and a drink of water.",
+                count=count_text(most[0]),
+            )
         )
     if any(has_halves(d.tablets) for d in plan.doses):
         notes.append(
-            "Some doses use half a tablet. Cut the tablet along the line on it. "
-            "Your pharmacist can help if it is hard to cut."
+            _(
+                "Some doses use half a tablet. Cut the tablet along the line on it. "
+                "Your pharmacist can help if it is hard to cut."
+            )
         )
     if any(d.route == "oral" for d in plan.doses) and any(
         take_is_food(p.take) for p in plan.phases
     ):
-        what = "tablets" if any(d.tablets for d in plan.doses) else "medicine"
-        notes.append(f"Take your {what} with food. This helps protect your stomach.")
+        if any(d.tablets for d in plan.doses):
+            notes.append(_("Take your tablets with food. This helps protect your stomach."))
+        else:
+            notes.append(_("Take your medicine with food. This helps protect your stomach."))
     if "adrenal" in codes:
         notes.append(
-            "Do not stop taking your tablets early, and do not skip doses: after a "
-            "course this long, stopping suddenly can make you unwell. If you cannot "
-            f"take a dose, {call_the_clinic(plan)}."
+            _(
+                "Do not stop taking your tablets early, and do not skip doses: after a "
+                "course this long, stopping suddenly can make you unwell. If you cannot "
+                "take a dose, {call}.",
+                call=call_the_clinic(plan),
+            )
         )
     if any(not d.doses and d.phases for d in plan.days):
         notes.append(
-            'Days marked "no dose" are part of your course, but there is no dose or '
-            "session from this plan that day. Any check or other medicine listed for "
-            "that day still applies."
+            _(
+                'Days marked "no dose" are part of your course, but there is no dose or '
+                "session from this plan that day. Any check or other medicine listed for "
+                "that day still applies."
+            )
         )
     if any(d.time == "00:00" for d in plan.doses):
         notes.append(
-            "A dose at midnight is listed at the start of its day: the midnight dose of "
-            "a Tuesday is the one between Monday night and Tuesday morning."
+            _(
+                "A dose at midnight is listed at the start of its day: the midnight dose of "
+                "a Tuesday is the one between Monday night and Tuesday morning."
+            )
         )
     for note in (liquid_note(plan), bone_note(plan)):
         if note is not None:
@@ -74,9 +90,26 @@ def patient_notes(plan: Plan) -> list[str]:
 
 def calendar_help() -> tuple[str, str, list[Rich]]:
     """The box on putting the reminders into a calendar app: title, introduction, tips."""
+    title, intro, tips = _calendar_help(language())
+    return title, intro, list(tips)
+
+
+@cache
+def _calendar_help(tag: str) -> tuple[str, str, tuple[Rich, ...]]:
+    """The calendar box in one language (``tag``: the language being spoken, the cache's key),
+    made once per language and process: a print run's handouts all show the same box."""
     data = _file("calendar_help.toml")
-    tips: list[Rich] = [(Strong(str(tip["app"])), f": {tip['text']}") for tip in data["tip"]]
-    return str(data["title"]), str(data["intro"]), tips
+
+    def text(value: object) -> str:
+        return data_text(str(value), "calendar_help.toml")
+
+    tips = tuple((Strong(text(tip["app"])), f": {text(tip['text'])}") for tip in data["tip"])
+    return text(data["title"]), text(data["intro"]), tips
+
+
+def _t(value: object) -> str:
+    """A patient sentence of counselling.toml in the patient's language."""
+    return data_text(str(value), "counselling.toml")
 
 
 def counselling(plan: Plan) -> list[str]:
@@ -329,14 +362,14 @@ def missed_dose(plan: Plan) -> Section | None:
     lines: list[Rich] = []
     daily = [step for _, step in steps if step.every == 1]
     if any(len(step.doses) == 1 for step in daily):
-        lines.append((text["once_daily"],))
+        lines.append((_t(text["once_daily"]),))
     if any(len(step.doses) > 1 for step in daily):
-        lines.append((text["more_than_once"],))
+        lines.append((_t(text["more_than_once"]),))
     if daily:
-        lines.append((Strong(text["never_double"]),))
+        lines.append((Strong(_t(text["never_double"])),))
     if any(step.every > 1 for _, step in steps):
-        lines.append((text["every_other_day"],))
-    return str(text["heading"]), lines
+        lines.append((_t(text["every_other_day"]),))
+    return _t(text["heading"]), lines
 
 
 def looking_after_yourself(plan: Plan) -> list[Section]:
@@ -348,13 +381,13 @@ def looking_after_yourself(plan: Plan) -> list[Section]:
     if missed is not None:
         sections.append(missed)
     if steroid:
-        lines: list[Rich] = [(data["others"]["text"],)]
+        lines: list[Rich] = [(_t(data["others"]["text"]),)]
         if any(p.drug_class == "acth" for p in plan.phases):
-            lines.append((data["others"]["acth"],))
-        sections.append((str(data["others"]["heading"]), lines))
+            lines.append((_t(data["others"]["acth"]),))
+        sections.append((_t(data["others"]["heading"]), lines))
     if needs_vaccine_advice(plan):
         vaccines = data["vaccines"]
-        sections.append((str(vaccines["heading"]), [(line,) for line in vaccines["text"]]))
+        sections.append((_t(vaccines["heading"]), [(_t(line),) for line in vaccines["text"]]))
     return sections
 
 
@@ -365,11 +398,11 @@ def card_section(plan: Plan, words: Words) -> list[Section]:
         return []
     card = _data()["card"]["text"]
     carry = card["card_gb"] if words.country == "GB" else card["card"]
-    sections: list[Section] = [(str(card["heading"]), [(card["intro"],), (Strong(carry),)])]
+    sections: list[Section] = [(_t(card["heading"]), [(_t(card["intro"]),), (Strong(_t(carry)),)])]
     # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they
     # would tell the patient to keep taking a steroid they were never given.
     if any(phase.drug_class == "steroid" for phase in plan.phases):
-        sections.append((str(card["sick_heading"]), [(line,) for line in card["sick"]]))
+        sections.append((_t(card["sick_heading"]), [(_t(line),) for line in card["sick"]]))
     return sections
 
 
@@ -390,21 +423,21 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     except ValueError:  # February 29
         until = last.replace(year=last.year + 1, day=28)
     data = _data()["adrenal"]
-    when = str(data["when"]).format(last_date=long_date(last), until=long_date(until))
+    when = _t(data["when"]).format(last_date=long_date(last), until=long_date(until))
     signs = [
-        str(item["text"])
+        data_text(str(item["text"]))
         for item in _file("watch.toml")["item"]
         if item.get("trigger") == "adrenal" and item.get("tier") == "call"
     ]
-    return str(data["heading"]), when, signs, str(data["emergency"])
+    return _t(data["heading"]), when, signs, _t(data["emergency"])
 
 
 def liquid_note(plan: Plan) -> str | None:
     """Measuring a liquid: an oral syringe, in mL (§4)."""
     if any(d.route == "oral" and d.volume_ml is not None and not d.tablets for d in plan.doses):
-        return str(_data()["liquid"]["text"])
+        return _t(_data()["liquid"]["text"])
     return None
 
 
 def bone_note(plan: Plan) -> str | None:
-    return str(_data()["bone"]["patient"]) if needs_bone_advice(plan) else None
+    return _t(_data()["bone"]["patient"]) if needs_bone_advice(plan) else None

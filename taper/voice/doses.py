@@ -7,8 +7,9 @@ from decimal import Decimal
 from taper.read.quantities import number_text, quantity_text
 from taper.read.rules import is_iv_push
 from taper.records.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
-from taper.voice.text import NBSP, and_list, count_text, minutes_text, nb
-from taper.voice.times import TimeStyle, clock, moment
+from taper.voice.lang import _, language, np_, p_
+from taper.voice.text import and_list, count_text, minutes_text, nb
+from taper.voice.times import TimeStyle, at_clock, days_text, moment
 from taper.voice.words import Words
 
 ROUTE_WORDS = {
@@ -76,23 +77,80 @@ def _strengths_in_use(plan: Plan) -> frozenset[str]:
     return frozenset(drug for drug, found in seen.items() if len(found) > 1)
 
 
+def drug_word(name: str) -> str:
+    """A drug's name in the patient's language: ``Prednisone``; ``Prednisona`` (the Spanish
+    generic name, from the catalogue; a name it does not know prints as written)."""
+    return p_("drug name", name)
+
+
+def _one_group(t: TabletCount) -> str:
+    """One strength's tablets, the noun agreeing with its own count: ``1 × 10 mg tablet``;
+    in Spanish ``1 tableta de 10 mg``, ``2 tabletas de 20 mg``, ``media tableta de 10 mg``."""
+    strength = quantity_text(t.strength, t.unit)
+    count = count_text(t.count)
+    if t.count == Decimal("0.5"):
+        # Translators: exactly half a tablet: "media tableta de {strength}".
+        return p_("half a tablet", "½ × {strength} tablet", strength=strength)
+    # Translators: {count} is 1, 2 or 1½ (1½ takes the plural); {strength} is "20 mg".
+    return np_(
+        "tablets of one strength",
+        "{count} × {strength} tablet",
+        "{count} × {strength} tablets",
+        1 if t.count <= 1 else 2,
+        count=count,
+        strength=strength,
+    )
+
+
+def _group_of_several(t: TabletCount) -> str:
+    """One strength's tablets when the dose takes two strengths: ``2 of the 20 mg tablets``."""
+    strength = quantity_text(t.strength, t.unit)
+    count = count_text(t.count)
+    if t.count == Decimal("0.5"):
+        return p_("half a tablet", "½ of the {strength} tablets", strength=strength)
+    # Translators: one strength of a dose that takes two: "2 tabletas de 20 mg" (agrees with
+    # its own count).
+    return np_(
+        "tablets of one of two strengths",
+        "{count} of the {strength} tablets",
+        "{count} of the {strength} tablets",
+        1 if t.count <= 1 else 2,
+        count=count,
+        strength=strength,
+    )
+
+
 def patient_tablets(tablets: tuple[TabletCount, ...]) -> str:
     """Tablets as a patient counts them out: ``3 × 20 mg tablets``; with two strengths,
     ``2 of the 20 mg tablets and 1 of the 10 mg tablets``."""
     if len(tablets) == 1:
         return tablet_phrase(tablets)
-    return and_list(
-        [
-            f"{count_text(t.count)} of the {quantity_text(t.strength, t.unit)} tablets"
-            for t in tablets
-        ]
-    )
+    return and_list([_group_of_several(t) for t in tablets])
 
 
 def tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
-    """``3 × 20 mg tablets``; ``1 × 20 mg + 1 × 5 mg tablets``; ``1½ × 10 mg tablets``."""
+    """``3 × 20 mg tablets``; ``1 × 20 mg + 1 × 5 mg tablets``; ``1½ × 10 mg tablets``; in
+    Spanish each strength's tablets with its own noun: ``2 tabletas de 20 mg y 1 tableta de
+    10 mg``."""
+    if len(tablets) == 1:
+        return _one_group(tablets[0])
+    if language() != "en":
+        return and_list([_one_group(t) for t in tablets])
     parts = [f"{count_text(t.count)} × {quantity_text(t.strength, t.unit)}" for t in tablets]
     return f"{' + '.join(parts)} {tablet_word(tablets_total(tablets))}"
+
+
+def tablets_count(count: Decimal) -> str:
+    """``2 tablets``, ``½ tablet``; ``2 tabletas``, ``media tableta``."""
+    if count == Decimal("0.5"):
+        return p_("half a tablet", "½ tablet")
+    return np_(
+        "tablet count",
+        "{count} tablet",
+        "{count} tablets",
+        1 if count <= 1 else 2,
+        count=count_text(count),
+    )
 
 
 def amount(value: Decimal | None, unit: str | None) -> str:
@@ -110,25 +168,51 @@ def has_halves(tablets: tuple[TabletCount, ...]) -> bool:
 
 def dose_summary(dose: Dose) -> str:
     """What to take, at a glance: ``Prednisone 40 mg: 2 × 20 mg tablets``."""
+    drug = drug_word(dose.drug_name)
     if dose.amount is None or dose.unit is None:
         if dose.session is not None:
-            return f"{dose.drug_name} session {dose.session} of {dose.sessions}"
-        return dose.drug_name
+            # Translators: {drug} is a procedure ("Plasma exchange"): "sesión 2 de 3".
+            return _(
+                "{drug} session {session} of {sessions}",
+                drug=drug,
+                session=dose.session,
+                sessions=dose.sessions,
+            )
+        return drug
     how_much = quantity_text(dose.amount, dose.unit)
     if dose.tablets:
-        return f"{dose.drug_name} {how_much}: {tablet_phrase(dose.tablets)}"
-    volume = f" ({quantity_text(dose.volume_ml, 'mL')})" if dose.volume_ml is not None else ""
+        # Translators: a reminder's title: "Prednisona 40 mg: 2 tabletas de 20 mg".
+        return _(
+            "{drug} {amount}: {tablets}",
+            drug=drug,
+            amount=how_much,
+            tablets=tablet_phrase(dose.tablets),
+        )
+    values = {"drug": drug, "amount": how_much}
+    if dose.volume_ml is not None:
+        values["volume"] = quantity_text(dose.volume_ml, "mL")
+    with_volume = dose.volume_ml is not None
     if dose.route == "oral":
-        if dose.volume_ml is not None:
-            return f"{dose.drug_name} {how_much}: {quantity_text(dose.volume_ml, 'mL')} by mouth"
-        return f"{dose.drug_name} {how_much} by mouth"
+        if with_volume:
+            return _("{drug} {amount}: {volume} by mouth", **values)
+        return _("{drug} {amount} by mouth", **values)
     if dose.route == "iv" and iv_push(dose.drug, dose.duration_min):
-        return f"{dose.drug_name} {how_much} injection into a vein{volume}"
+        if with_volume:
+            return _("{drug} {amount} injection into a vein ({volume})", **values)
+        return _("{drug} {amount} injection into a vein", **values)
     if dose.route == "iv":
-        return f"{dose.drug_name} {how_much} IV infusion{volume}"
-    if dose.route in ("im", "sc"):
-        return f"{dose.drug_name} {how_much} injection {ROUTE_WORDS[dose.route]}{volume}"
-    return f"{dose.drug_name} {how_much}"
+        if with_volume:
+            return _("{drug} {amount} IV infusion ({volume})", **values)
+        return _("{drug} {amount} IV infusion", **values)
+    if dose.route == "im":
+        if with_volume:
+            return _("{drug} {amount} injection into a muscle ({volume})", **values)
+        return _("{drug} {amount} injection into a muscle", **values)
+    if dose.route == "sc":
+        if with_volume:
+            return _("{drug} {amount} injection under the skin ({volume})", **values)
+        return _("{drug} {amount} injection under the skin", **values)
+    return _("{drug} {amount}", **values)
 
 
 def event_summary(event: Event) -> str:
@@ -142,8 +226,46 @@ def phase_heading(phase: PhasePlan) -> str:
         if phase.first_day == phase.last_day
         else f"days {phase.first_day}–{phase.last_day}"
     )
+    if language() != "en":
+        days = days_text(phase.first_day, phase.last_day)
+        if phase_name(phase) == drug_word(phase.drug_name):
+            return _("{drug}, {days}", drug=drug_word(phase.drug_name), days=days)
+        return _(
+            "{phase}: {drug}, {days}",
+            phase=phase_name(phase),
+            drug=drug_word(phase.drug_name),
+            days=days,
+        )
     route = "" if phase.route == "procedure" else f" {ROUTE_WORDS[phase.route]}"
     return f"{phase.name}: {phase.drug_name}{route}, {days}"
+
+
+def phase_name(phase: PhasePlan) -> str:
+    """A phase's name as printed for the patient: the clinician's own words, except the default
+    name (the drug's), which is the drug's name in the patient's language."""
+    if phase.name.casefold() == phase.drug_name.casefold():
+        return drug_word(phase.drug_name)
+    return phase.name
+
+
+# The standard ``take`` values (README: "with food"): translated; other text is the clinician's.
+def take_words(take: str) -> str:
+    """``with food`` → ``con alimentos``; the clinician's own words print as written."""
+    if language() == "en":
+        return take.strip()
+    standard = {
+        "with food": p_("take", "with food"),
+        "with a meal": p_("take", "with a meal"),
+        "with meals": p_("take", "with meals"),
+        "with breakfast": p_("take", "with breakfast"),
+        "with lunch": p_("take", "with lunch"),
+        "with supper": p_("take", "with supper"),
+        "with dinner": p_("take", "with dinner"),
+        "with food or milk": p_("take", "with food or milk"),
+        "in the morning": p_("take", "in the morning"),
+        "in the morning with food": p_("take", "in the morning with food"),
+    }
+    return standard.get(take.strip().casefold().rstrip("."), take.strip())
 
 
 def take_of(plan: Plan, dose: Dose) -> str | None:
@@ -156,22 +278,32 @@ def patient_dose(plan: Plan, dose: Dose) -> str:
     """``Prednisone 60 mg: 3 × 20 mg tablets, with food``."""
     text = dose_summary(dose)
     if len(dose.tablets) > 1 and dose.amount is not None and dose.unit is not None:
-        text = f"{dose.drug_name} {quantity_text(dose.amount, dose.unit)}: "
-        text += patient_tablets(dose.tablets)
+        text = _(
+            "{drug} {amount}: {tablets}",
+            drug=drug_word(dose.drug_name),
+            amount=quantity_text(dose.amount, dose.unit),
+            tablets=patient_tablets(dose.tablets),
+        )
     take = take_of(plan, dose)
     if take:
-        text += f", {take}"
+        # Translators: {what} is the dose; {take} how to take it ("con alimentos").
+        text = _("{what}, {take}", what=text, take=take_words(take))
     if has_halves(dose.tablets):
-        text += ". Cut a tablet in half along the line"
+        text = _("{what}. Cut a tablet in half along the line", what=text)
     if dose.route in STAFF_ROUTES:
         extra = []
         if dose.duration_min:
-            extra.append(f"about {minutes_text(dose.duration_min)}")
+            extra.append(about_minutes(dose.duration_min))
         if dose.where:
             extra.append(at_place(dose.where))
-        if extra:
-            text += ", " + ", ".join(extra)
+        for part in extra:
+            text = _("{what}, {detail}", what=text, detail=part)
     return text
+
+
+def about_minutes(minutes: int) -> str:
+    """``about 30 min``; ``unos 30 min``."""
+    return _("about {length}", length=minutes_text(minutes))
 
 
 _PREPOSITIONS = ("at", "in", "on", "by", "from", "inside", "near", "outside", "to")
@@ -181,6 +313,9 @@ def at_place(where: str) -> str:
     """``at Infusion center``; a place that starts with its own preposition keeps it
     (``At home`` → ``at home``, never ``at At home``)."""
     first = where.split(" ", 1)[0]
+    if language() != "en":
+        # Translators: {where} is the clinician's own place name, printed as written.
+        return _("at {where}", where=where)
     if first.casefold() in _PREPOSITIONS:
         return first.casefold() + where[len(first) :]
     return f"at {where}"
@@ -194,9 +329,23 @@ def staff_dose(plan: Plan, dose: Dose) -> str:
 
 
 def when_patient(dose: StepDose | Dose, style: TimeStyle) -> str:
-    """``at 8:00 AM (breakfast)``."""
-    slot = f" ({dose.slot})" if dose.slot else ""
-    return f"at {clock(dose.time, style)}{slot}"
+    """``at 8:00 AM (breakfast)``; ``a las 8:00 a.m. (desayuno)``."""
+    at = at_clock(dose.time, style)
+    if dose.slot:
+        return _("{at} ({slot})", at=at, slot=slot_word(dose.slot))
+    return at
+
+
+def slot_word(slot: str) -> str:
+    """A routine slot's name: ``breakfast``; ``desayuno``."""
+    words = {
+        "wake": p_("routine slot", "wake"),
+        "breakfast": p_("routine slot", "breakfast"),
+        "lunch": p_("routine slot", "lunch"),
+        "supper": p_("routine slot", "supper"),
+        "bedtime": p_("routine slot", "bedtime"),
+    }
+    return words.get(slot, slot)
 
 
 def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str, str]:
@@ -205,8 +354,12 @@ def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str
     ``70 mg: 1 × 50 mg + 1 × 20 mg``."""
     time = moment(dose.starts, style)
     if dose.session is not None:
-        return time, f"{dose.drug_name} ({dose.session}{NBSP}of{NBSP}{dose.sessions})"
+        # Translators: a calendar cell: "Recambio plasmático (2 de 3)".
+        of = nb(_("{session} of {sessions}", session=dose.session, sessions=dose.sessions))
+        return time, _("{drug} ({of})", drug=drug_word(dose.drug_name), of=of)
     how_much = nb(amount(dose.amount, dose.unit))
+    if dose.tablets and strengths and language() != "en":
+        return time, _("{amount}: {tablets}", amount=how_much, tablets=tablet_phrase(dose.tablets))
     if dose.tablets and strengths:
         parts = [
             nb(f"{count_text(t.count)} × {quantity_text(t.strength, t.unit)}") for t in dose.tablets
@@ -214,22 +367,27 @@ def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str
         return time, f"{how_much}: {' + '.join(parts)}"
     if dose.tablets:
         count = tablets_total(dose.tablets)
-        return time, f"{how_much}: {nb(f'{count_text(count)} {tablet_word(count)}')}"
+        return time, _("{amount}: {tablets}", amount=how_much, tablets=nb(tablets_count(count)))
     if dose.route == "iv":
-        kind = "injection" if iv_push(dose.drug, dose.duration_min) else "infusion"
-        return time, f"{how_much} {kind}"
+        if iv_push(dose.drug, dose.duration_min):
+            return time, _("{amount} injection", amount=how_much)
+        return time, _("{amount} infusion", amount=how_much)
     if dose.route in ("im", "sc"):
-        volume = (
-            f" ({nb(quantity_text(dose.volume_ml, 'mL'))})" if dose.volume_ml is not None else ""
-        )
-        return time, f"{how_much} injection{volume}"
+        if dose.volume_ml is not None:
+            volume = nb(quantity_text(dose.volume_ml, "mL"))
+            return time, _("{amount} injection ({volume})", amount=how_much, volume=volume)
+        return time, _("{amount} injection", amount=how_much)
     if dose.volume_ml is not None:
-        return time, f"{how_much}: {nb(quantity_text(dose.volume_ml, 'mL'))}"
+        volume = nb(quantity_text(dose.volume_ml, "mL"))
+        return time, _("{amount}: {volume}", amount=how_much, volume=volume)
     return time, how_much
 
 
 def every_text(every: int) -> str:
-    return "every other day" if every == 2 else f"every {every} days"
+    if every == 2:
+        # Translators: glossary 39: "cada dos días (un día sí y otro no)".
+        return _("every other day")
+    return _("every {n} days", n=every)
 
 
 def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
@@ -237,45 +395,80 @@ def patient_step(phase: PhasePlan, step: StepPlan, style: TimeStyle) -> str:
     ``… every other day at 8:00 AM``. The doses of a day in the order the day runs."""
     doses = sorted(step.doses, key=lambda d: d.time)
     if not doses:
-        return "no dose"
+        return p_("step", "no dose")
     unit = doses[0].unit
     if len(doses) == 1:
         dose = doses[0]
-        detail = ""
+        what = _dose_kind(phase, amount(dose.amount, unit))
         if dose.tablets:
-            detail = f" ({patient_tablets(dose.tablets)})"
+            what = _("{what} ({detail})", what=what, detail=patient_tablets(dose.tablets))
         elif dose.volume_ml is not None:
-            detail = f" ({quantity_text(dose.volume_ml, 'mL')})"
-        kind = {
-            "iv": " injection into a vein"
-            if iv_push(phase.drug, phase.duration_min)
-            else " infusion (IV drip)",
-            "sc": " injection under the skin",
-            "im": " injection into a muscle",
-        }.get(phase.route, "")
+            volume = quantity_text(dose.volume_ml, "mL")
+            what = _("{what} ({detail})", what=what, detail=volume)
         if step.every_hours and step.series_doses:
             series = series_patient(step.every_hours, step.series_doses, dose.time, style)
-            return f"{amount(dose.amount, unit)}{kind}{detail} {series}"
-        often = "once a day" if step.every == 1 else every_text(step.every)
-        return f"{amount(dose.amount, unit)}{kind}{detail} {often} {when_patient(dose, style)}"
+            return _("{what} {series}", what=what, series=series)
+        at = when_patient(dose, style)
+        if step.every == 1:
+            # Translators: "40 mg (2 tabletas de 20 mg) una vez al día a las 8:00 a.m.".
+            return _("{what} once a day {at}", what=what, at=at)
+        return _("{what} {often} {at}", what=what, often=every_text(step.every), at=at)
     pieces = [
-        f"{amount(d.amount, d.unit)}"
-        + (f" ({patient_tablets(d.tablets)})" if d.tablets else "")
-        + f" {when_patient(d, style)}"
+        _(
+            "{what} ({detail}) {at}",
+            what=amount(d.amount, d.unit),
+            detail=patient_tablets(d.tablets),
+            at=when_patient(d, style),
+        )
+        if d.tablets
+        else _("{what} {at}", what=amount(d.amount, d.unit), at=when_patient(d, style))
         for d in doses
     ]
     total = amount(step_total(step), unit)
-    often = (
-        f"a day in {len(doses)} doses"
-        if step.every == 1
-        else (f"in {len(doses)} doses, {every_text(step.every)}")
+    if step.every == 1:
+        # Translators: {total} is "60 mg"; {doses} the day's doses, each with its time.
+        return np_(
+            "a day's doses",
+            "{total} a day in {n} doses: {doses}",
+            "{total} a day in {n} doses: {doses}",
+            len(doses),
+            total=total,
+            doses=and_list(pieces),
+        )
+    return np_(
+        "a day's doses",
+        "{total} in {n} doses, {often}: {doses}",
+        "{total} in {n} doses, {often}: {doses}",
+        len(doses),
+        total=total,
+        often=every_text(step.every),
+        doses=and_list(pieces),
     )
-    return f"{total} {often}: " + and_list(pieces)
+
+
+def _dose_kind(phase: PhasePlan, how_much: str) -> str:
+    """``40 mg``; ``1 g infusion (IV drip)``; ``80 units injection under the skin``."""
+    if phase.route == "iv" and iv_push(phase.drug, phase.duration_min):
+        return _("{amount} injection into a vein", amount=how_much)
+    if phase.route == "iv":
+        return _("{amount} infusion (IV drip)", amount=how_much)
+    if phase.route == "sc":
+        return _("{amount} injection under the skin", amount=how_much)
+    if phase.route == "im":
+        return _("{amount} injection into a muscle", amount=how_much)
+    return how_much
 
 
 def series_patient(hours: int, count: int, first: str, style: TimeStyle) -> str:
     """``every 6 hours, day and night: 12 doses, the first at 6:00 AM``."""
-    return f"every {hours} hours, day and night: {count} doses, the first at {clock(first, style)}"
+    # Translators: "cada 6 horas, de día y de noche: 12 dosis, la primera a las 6:00 p.m.";
+    # {first} is the time with its preposition ("a las 6:00 p.m.", "a medianoche").
+    return _(
+        "every {hours} hours, day and night: {count} doses, the first {first}",
+        hours=hours,
+        count=count,
+        first=at_clock(first, style),
+    )
 
 
 # -- the instructions each dose carries (plan.json, the reminders) --------------------------
@@ -298,36 +491,88 @@ def _given_instructions(dose: Dose, amount: Decimal, unit: str) -> str:
     injection into a vein (no infusion length ordered; IV push, issue 12)."""
     drug, route, where, take = dose.drug_name, dose.route, dose.where, dose.take
     how_much = quantity_text(amount, unit)
-    extra = f", {take.strip()}" if take else ""
+    drug = drug_word(drug)
+    values = {"drug": drug, "amount": how_much}
     if dose.tablets:
-        text = f"Take {tablet_phrase(dose.tablets)} ({how_much}) by mouth{extra}."
+        values["tablets"] = tablet_phrase(dose.tablets)
+        text = _("Take {tablets} ({amount}) by mouth.", **values)
+        if take:
+            text = _("Take {tablets} ({amount}) by mouth, {take}.", take=take_words(take), **values)
         if has_halves(dose.tablets):
-            text += " Cut tablets in half along the score line."
+            text = _("{sentence} Cut tablets in half along the score line.", sentence=text)
         return text
     if dose.volume_ml is not None and dose.liquid is not None:
-        volume = number_text(dose.volume_ml, "mL")
+        values["volume"] = number_text(dose.volume_ml, "mL")
+        values["liquid"] = dose.liquid
         if route == "oral":
-            return (
-                f"Measure {volume} mL of the {dose.liquid} liquid ({how_much}) "
-                f"and take it by mouth{extra}."
+            # Translators: {liquid} is the concentration, "5 mg/5 mL".
+            text = _(
+                "Measure {volume} mL of the {liquid} liquid ({amount}) and take it by mouth.",
+                **values,
             )
-        return f"{drug} {how_much} ({volume} mL of {dose.liquid}) {ROUTE_WORDS[route]}{extra}."
+        elif route == "iv":
+            text = _("{drug} {amount} ({volume} mL of {liquid}) IV.", **values)
+        elif route == "im":
+            text = _("{drug} {amount} ({volume} mL of {liquid}) into a muscle.", **values)
+        else:
+            text = _("{drug} {amount} ({volume} mL of {liquid}) under the skin.", **values)
+        return _with_take(text, take)
+    if where:
+        values["place"] = at_place(where)
     if route == "iv" and dose.push:
-        place = f" {at_place(where)}" if where else ""
-        return f"{drug} {how_much} injection into a vein{place}{extra}."
+        if where:
+            return _with_take(_("{drug} {amount} injection into a vein {place}.", **values), take)
+        return _with_take(_("{drug} {amount} injection into a vein.", **values), take)
     if route == "iv":
-        length = f" over {minutes_text(dose.duration_min)}" if dose.duration_min else ""
-        place = f" {at_place(where)}" if where else ""
-        return f"{drug} {how_much} infusion{length}{place}{extra}."
-    if route in ("im", "sc"):
-        return f"{drug} {how_much} injection {ROUTE_WORDS[route]}{extra}."
-    return f"{drug} {how_much}{extra}."
+        if dose.duration_min:
+            values["length"] = minutes_text(dose.duration_min)
+            if where:
+                text = _("{drug} {amount} infusion over {length} {place}.", **values)
+            else:
+                text = _("{drug} {amount} infusion over {length}.", **values)
+        elif where:
+            text = _("{drug} {amount} infusion {place}.", **values)
+        else:
+            text = _("{drug} {amount} infusion.", **values)
+        return _with_take(text, take)
+    if route == "im":
+        return _with_take(_("{drug} {amount} injection into a muscle.", **values), take)
+    if route == "sc":
+        return _with_take(_("{drug} {amount} injection under the skin.", **values), take)
+    return _with_take(_("{drug} {amount}.", **values), take)
+
+
+def _with_take(sentence: str, take: str | None) -> str:
+    """A dose's sentence with the phase's ``take`` words before its full stop."""
+    if not take:
+        return sentence
+    # Translators: {sentence} ends without its full stop; {take} is how to take the dose.
+    return _("{sentence}, {take}.", sentence=sentence.removesuffix("."), take=take_words(take))
 
 
 def _session_instructions(dose: Dose) -> str:
     """A procedure's session, followed by the phase's own words."""
-    length = f", about {minutes_text(dose.duration_min)}" if dose.duration_min else ""
-    place = f" {at_place(dose.where)}" if dose.where else ""
-    extra = f" {dose.take.strip()}" if dose.take else ""
-    what = f"{dose.drug_name} session {dose.session} of {dose.sessions}"
-    return f"{what}{place}{length}.{extra}".rstrip()
+    values = {
+        "what": _(
+            "{drug} session {session} of {sessions}",
+            drug=drug_word(dose.drug_name),
+            session=dose.session,
+            sessions=dose.sessions,
+        )
+    }
+    if dose.where:
+        values["place"] = at_place(dose.where)
+    if dose.duration_min:
+        values["length"] = about_minutes(dose.duration_min)
+    if dose.where and dose.duration_min:
+        text = _("{what} {place}, {length}.", **values)
+    elif dose.where:
+        text = _("{what} {place}.", **values)
+    elif dose.duration_min:
+        text = _("{what}, {length}.", **values)
+    else:
+        text = _("{what}.", **values)
+    if dose.take:
+        # The clinician's own words follow the sentence, as written.
+        text = _("{sentence} {take}", sentence=text, take=take_words(dose.take))
+    return text

@@ -4,41 +4,101 @@ holds no words and a second language has one place to go."""
 
 from __future__ import annotations
 
+from taper.voice.lang import _, p_
 
-class Patient:
-    """The patient handout."""
 
-    document = "Your treatment plan"
-    team = "Your care team"
-    course = "Your course at a glance"
-    when = "When"
-    what = "What"
-    good_to_know = "Good to know"
-    calendar = "Your calendar"
-    calendar_intro = (
-        'Each day shows what to take and when. Days marked "no dose" are part of your course, '
-        "but you take nothing from this plan that day."
-    )
-    checklist = "Day by day"
-    checklist_intro = "Tick the box when you have taken each dose or done each check."
-    day = "Day"
-    done = "Done"
-    time = "Time"
-    to_do = "What to take or do"
+class _Patient:
+    """The patient handout's fixed words, in the language being rendered."""
+
+    @property
+    def document(self) -> str:
+        return _("Your treatment plan")
+
+    @property
+    def team(self) -> str:
+        return _("Your care team")
+
+    @property
+    def course(self) -> str:
+        return _("Your course at a glance")
+
+    @property
+    def when(self) -> str:
+        return p_("column head", "When")
+
+    @property
+    def what(self) -> str:
+        return p_("column head", "What")
+
+    @property
+    def good_to_know(self) -> str:
+        return _("Good to know")
+
+    @property
+    def calendar(self) -> str:
+        return _("Your calendar")
+
+    @property
+    def calendar_intro(self) -> str:
+        return _(
+            'Each day shows what to take and when. Days marked "no dose" are part of your '
+            "course, but you take nothing from this plan that day."
+        )
+
+    @property
+    def checklist(self) -> str:
+        return _("Day by day")
+
+    @property
+    def checklist_intro(self) -> str:
+        return _("Tick the box when you have taken each dose or done each check.")
+
+    @property
+    def day(self) -> str:
+        return p_("column head", "Day")
+
+    @property
+    def done(self) -> str:
+        return p_("column head", "Done")
+
+    @property
+    def time(self) -> str:
+        return p_("column head", "Time")
+
+    @property
+    def to_do(self) -> str:
+        return _("What to take or do")
+
     box = "☐"
-    watch = "What to watch for"
-    watch_intro = (
-        "Steroids and the other treatments in this plan can cause side effects. Most are mild "
-        "and go away after the course. Keep this page where you can find it."
-    )
-    nothing_listed = "Nothing listed for this course. If you are worried, call the clinic."
-    call_signs = "Call the clinic the same day if you have any of these:"
+
+    @property
+    def watch(self) -> str:
+        return _("What to watch for")
+
+    @property
+    def watch_intro(self) -> str:
+        return _(
+            "Steroids and the other treatments in this plan can cause side effects. Most are "
+            "mild and go away after the course. Keep this page where you can find it."
+        )
+
+    @property
+    def nothing_listed(self) -> str:
+        return _("Nothing listed for this course. If you are worried, call the clinic.")
+
+    @property
+    def call_signs(self) -> str:
+        return _("Call the clinic the same day if you have any of these:")
+
+
+Patient = _Patient()
 
 
 class Staff:
     """What both staff sheets print."""
 
     patient = "Patient"
+    language = "Patient's language"
     weight = "Weight"
     height = "Height"
     conditions = "Conditions"
@@ -103,4 +163,4 @@ class Nurse:
 
 def page_of(number: int, total: int) -> str:
     """The footer's ``Page 2 of 5``."""
-    return f"Page {number} of {total}"
+    return _("Page {number} of {total}", number=number, total=total)

@@ -6,23 +6,24 @@ from datetime import date, datetime
 
 from taper.read.quantities import quantity_text
 from taper.records.plan import CareTeam, Plan
+from taper.voice.lang import _, language, n_, p_
 from taper.voice.text import Rich, Strong, count_words, nb
 from taper.voice.times import long_date
 
 
 def person(plan: Plan) -> str:
-    return plan.patient.name or "Patient (no name given)"
+    return plan.patient.name or _("Patient (no name given)")
 
 
 def team_entries(team: CareTeam) -> list[tuple[str, str | None]]:
     """The care team's contacts with the labels both handouts print."""
     return [
-        ("Clinic", team.clinic),
-        ("Phone", team.phone),
-        ("After hours", team.after_hours),
-        ("Prescriber", team.prescriber),
-        ("Nurse", team.nurse),
-        ("Pharmacy", team.pharmacy),
+        (p_("contact", "Clinic"), team.clinic),
+        (p_("contact", "Phone"), team.phone),
+        (p_("contact", "After hours"), team.after_hours),
+        (p_("contact", "Prescriber"), team.prescriber),
+        (p_("contact", "Nurse"), team.nurse),
+        (p_("contact", "Pharmacy"), team.pharmacy),
     ]
 
 
@@ -39,43 +40,83 @@ def emergency_number(plan: Plan) -> str:
     """The number to call in an emergency: ``care_team.emergency``, or the one taper's reference
     confirms for the time zone's country (``taper.checks.safety.emergency_for``); never a fixed
     one."""
-    return plan.emergency.number if plan.emergency is not None else NO_EMERGENCY_NUMBER
+    if plan.emergency is not None:
+        return plan.emergency.number
+    return _("your local emergency number")
 
 
 def team_lines(plan: Plan) -> list[Rich]:
     """The patient's care-team box: each contact given, then what to do in an emergency."""
     lines: list[Rich] = [
-        (f"{label}: ", Strong(value)) for label, value in team_entries(plan.care_team) if value
+        (_("{label}: ", label=label), Strong(value))
+        for label, value in team_entries(plan.care_team)
+        if value
     ]
-    lines.append(("In an emergency: ", Strong(f"call {emergency_number(plan)}")))
+    number = emergency_number(plan)
+    lines.append((_("In an emergency: "), Strong(_("call {number}", number=number))))
+    if language() != "en":
+        # One English line under the translated one, for a bystander or EMS (SPANISH.md (c)).
+        english = plan.emergency.number if plan.emergency is not None else NO_EMERGENCY_NUMBER
+        lines.append(emergency_in_english(english))
     return lines
+
+
+def emergency_in_english(number: str) -> Rich:
+    """The one English line a translated handout keeps: ``In an emergency: call 911``."""
+    return ("In an emergency: ", Strong(f"call {number}"))
 
 
 def call_clinic(plan: Plan) -> str:
     """How to reach the clinic the same day: ``Call City Clinic at 555-0100.``"""
     team = plan.care_team
-    phones = []
+    call = None
     if team.phone:
-        phones.append(f"Call {team.clinic or 'the clinic'} at {nb(team.phone)}.")
-    if team.after_hours:
-        phones.append(f"After hours, call {nb(team.after_hours)}.")
-    return " ".join(phones) or NO_PHONE
+        if team.clinic:
+            call = _("Call {clinic} at {phone}.", clinic=team.clinic, phone=nb(team.phone))
+        else:
+            call = _("Call the clinic at {phone}.", phone=nb(team.phone))
+    after = (
+        _("After hours, call {phone}.", phone=nb(team.after_hours)) if team.after_hours else None
+    )
+    if call and after:
+        return _("{call} {after_hours}", call=call, after_hours=after)
+    return call or after or no_phone()
+
+
+def no_phone() -> str:
+    return _(
+        "Your care team's phone number is not on this plan. Ask for it, and write it here: "
+        "________________"
+    )
 
 
 def call_the_clinic(plan: Plan) -> str:
     """``call the clinic at 555-0100``, inside a sentence; without a phone, whom to ask."""
     team = plan.care_team
+    if team.phone and team.clinic:
+        return _("call {clinic} at {phone}", clinic=team.clinic, phone=nb(team.phone))
     if team.phone:
-        return f"call {team.clinic or 'the clinic'} at {nb(team.phone)}"
-    return "call your care team (ask them for their number and write it on the first page)"
+        return _("call the clinic at {phone}", phone=nb(team.phone))
+    return _("call your care team (ask them for their number and write it on the first page)")
 
 
 def for_line(plan: Plan) -> Rich:
-    return ("For ", Strong(person(plan)))
+    return (_("For "), Strong(person(plan)))
 
 
 def course_dates(plan: Plan) -> Rich:
     """``From Tuesday, December 1, 2026 to …, 2026 (14 days)``."""
+    if language() != "en":
+        # Translators: the whole course line; "Del lunes, 7 de diciembre de 2026 al sábado,
+        # 12 de diciembre de 2026 (6 días)". CLDR writes the weekday in lower case.
+        text = n_(
+            "From {start} to {end} ({n} day)",
+            "From {start} to {end} ({n} days)",
+            plan.length,
+            start=long_date(plan.start),
+            end=long_date(plan.end),
+        )
+        return (Strong(text[:1].upper() + text[1:]),)
     return (
         "From ",
         Strong(long_date(plan.start)),
@@ -90,6 +131,22 @@ def course_line(plan: Plan) -> str:
     return (
         f"{plan.title}: {long_date(plan.start)} to {long_date(plan.end)} "
         f"({count_words(plan.length, 'day')}); times are local, {plan.timezone}"
+    )
+
+
+# The staff sheets name the patient's language in English (they stay English: SPANISH.md (c)).
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+
+
+def language_line(plan: Plan) -> str | None:
+    """``Spanish — handout and reminders in Spanish: counsel with an interpreter``; None for
+    English, so an English packet's staff sheets are unchanged."""
+    if plan.language == "en":
+        return None
+    name = LANGUAGE_NAMES.get(plan.language, plan.language)
+    return (
+        f"{name} — the patient's handout and reminders are in {name}: counsel with an "
+        f"interpreter and hand out the {name} copy"
     )
 
 
@@ -122,7 +179,8 @@ def revision_banner(plan: Plan, stamp: datetime) -> str | None:
     if not plan.revision:
         return None
     issued = issued_on(plan, stamp)
-    return (
-        f"Revised plan — revision {plan.revision}, issued {long_date(issued)} — "
-        "replaces all earlier copies"
+    return _(
+        "Revised plan — revision {revision}, issued {date} — replaces all earlier copies",
+        revision=plan.revision,
+        date=long_date(issued),
     )

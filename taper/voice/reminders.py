@@ -8,12 +8,17 @@ from collections.abc import Iterable
 
 from taper.records.plan import Dose, Event, Plan
 from taper.voice.doses import dose_instructions, dose_summary, event_summary
+from taper.voice.lang import _
 from taper.voice.text import plain_text
 from taper.voice.watch import reminder_line
 from taper.voice.words import Words
 
 CANCELLED_PREFIX = "Cancelled: "
 CANCELLED_NOTE = "This reminder is cancelled because your plan changed. Follow your new plan."
+
+
+def cancelled_note() -> str:
+    return _("This reminder is cancelled because your plan changed. Follow your new plan.")
 
 
 def dose_title(dose: Dose) -> str:
@@ -46,8 +51,11 @@ def event_description(plan: Plan, event: Event) -> str:
 
 def day_line(plan: Plan, day: int, phases: Iterable[str]) -> str:
     """``Day 9 of 12 · Taper``; ``Day 2 of 12 · Pulse, Exchange``."""
-    names = ", ".join(phases)
-    return f"Day {day} of {plan.length}" + (f" · {names}" if names else "")
+    from taper.voice.doses import drug_word
+
+    names = ", ".join(drug_word(name) for name in phases)
+    line = _("Day {day} of {days}", day=day, days=plan.length)
+    return f"{line} · {names}" if names else line
 
 
 def contact_lines(plan: Plan) -> list[str]:
@@ -55,11 +63,13 @@ def contact_lines(plan: Plan) -> list[str]:
     the contacts the regimen gives."""
     team = plan.care_team
     lines = []
-    if team.phone:
-        who = f"{team.clinic} at " if team.clinic else ""
-        lines.append(f"Questions: call {who}{team.phone}")
+    if team.phone and team.clinic:
+        # Translators: "Preguntas: llame a {clinic} al {phone}".
+        lines.append(_("Questions: call {clinic} at {phone}", clinic=team.clinic, phone=team.phone))
+    elif team.phone:
+        lines.append(_("Questions: call {phone}", phone=team.phone))
     if team.after_hours:
-        lines.append(f"After hours: {team.after_hours}")
+        lines.append(_("After hours: {phone}", phone=team.after_hours))
     return lines
 
 
@@ -71,4 +81,5 @@ def calendar_name(plan: Plan) -> str:
 
 def cancelled_title(title: str) -> str:
     """A cancelled reminder's title: ``Cancelled: …``, never twice."""
-    return title if title.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + title
+    prefix = _("Cancelled: ")
+    return title if title.startswith(prefix) else _("Cancelled: {title}", title=title)

@@ -36,7 +36,11 @@ def plain_text(text: str) -> str:
 
 
 def and_list(parts: Sequence[str]) -> str:
-    """``a``; ``a and b``; ``a, b and c``."""
+    """``a``; ``a and b``; ``a, b and c``; in Spanish ``a, b y c`` (CLDR's list pattern)."""
+    from taper.voice import lang
+
+    if lang.language() != "en" and len(parts) > 1:
+        return lang.list_of(list(parts))
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]

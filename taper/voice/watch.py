@@ -30,9 +30,11 @@ from taper.read.rules import depot_days
 from taper.read.units import MASS_UNITS
 from taper.records.plan import Dose, PhasePlan, Plan
 from taper.voice import people
+from taper.voice.lang import language
 from taper.voice.watchwords import (
     PRESCRIBER_SOURCE,
     after_course_label,
+    data_text,
     group_label,
     lower_first,
     phase_watch_label,
@@ -436,20 +438,24 @@ def emergency_number(plan: Plan) -> str:
 def headings(plan: Plan) -> dict[str, str]:
     """Tier headings, with the plan's emergency number."""
     number = emergency_number(plan)
-    return {tier: text.replace("{emergency}", number) for tier, text in _data().headings.items()}
+    return {
+        tier: data_text(text).replace("{emergency}", number)
+        for tier, text in _data().headings.items()
+    }
 
 
 # The last few lists built, by plan identity: a calendar asks for one line per dose.
-_RECENT: list[tuple[Plan, WatchList]] = []
+_RECENT: list[tuple[Plan, str, WatchList]] = []  # (plan, language, list)
 
 
 def watch_list(plan: Plan) -> WatchList:
     """The watch list of a course: groups by days, in course order."""
-    for seen, built in _RECENT:
-        if seen is plan:
+    tag = language()
+    for seen, seen_tag, built in _RECENT:
+        if seen is plan and seen_tag == tag:
             return built
     built = _watch_list(plan)
-    _RECENT.insert(0, (plan, built))
+    _RECENT.insert(0, (plan, tag, built))
     del _RECENT[4:]
     return built
 
@@ -493,14 +499,19 @@ def _watch_list(plan: Plan) -> WatchList:
                 if span is not None:
                     spans.setdefault(span, []).append(spec)
         for (first, last), specs in spans.items():
-            label = group_label(first, last, lower_first(labels[condition]), data.labels)
+            label = group_label(
+                first,
+                last,
+                lower_first(data_text(labels[condition], "conditions.toml")),
+                data.labels,
+            )
             found = _items(specs, [trigger], values, patient_conditions)
             found_items = tuple(item for item, _ in found)
             dated.append((first, 1, WatchGroup(label, first, last, found_items)))
 
     for entry in plan.watch:
         for first, last in _runs_of(entry.days):
-            label = group_label(first, last, data.labels["prescriber"], data.labels)
+            label = group_label(first, last, data_text(data.labels["prescriber"]), data.labels)
             item = WatchItem(entry.tier, entry.text, "prescriber", PRESCRIBER_SOURCE)
             dated.append((first, 1, WatchGroup(label, first, last, (item,))))
 
@@ -557,7 +568,7 @@ def _advice(plan: Plan, data: _Data) -> tuple[WatchItem, ...]:
                 and phase.given_by in advice.given_by
                 and (advice.container is None or advice.container == container)
             ):
-                item = WatchItem("advice", advice.text, advice.trigger, advice.source)
+                item = WatchItem("advice", data_text(advice.text), advice.trigger, advice.source)
                 if item not in items:
                     items.append(item)
     return tuple(items)
@@ -569,16 +580,17 @@ PRESCRIBER_RANK = {"emergency": 1, "now": 2, "call": 3}
 
 # The reminder lines of the last few plans, by plan identity: worked out once per plan, not once
 # per dose (a 366-day course with 12 doses a day asks 4,392 times).
-_RECENT_LINES: list[tuple[Plan, dict[int, str]]] = []
+_RECENT_LINES: list[tuple[Plan, str, dict[int, str]]] = []
 
 
 def reminder_line(plan: Plan, dose: Dose) -> str | None:
     """The most important item for the dose's day, as one short line (None when none applies)."""
-    for seen, lines in _RECENT_LINES:
-        if seen is plan:
+    tag = language()
+    for seen, seen_tag, lines in _RECENT_LINES:
+        if seen is plan and seen_tag == tag:
             return lines.get(dose.day)
     lines = _reminder_lines(plan)
-    _RECENT_LINES.insert(0, (plan, lines))
+    _RECENT_LINES.insert(0, (plan, tag, lines))
     del _RECENT_LINES[4:]
     return lines.get(dose.day)
 
@@ -612,7 +624,7 @@ def _reminder_lines(plan: Plan) -> dict[int, str]:
                 best[day] = group_best
     number = emergency_number(plan)
     return {
-        day: reminder_watch_line(data.reminders[item.tier], number, item.text)
+        day: reminder_watch_line(data_text(data.reminders[item.tier]), number, item.text)
         for day, (_, item) in best.items()
     }
 

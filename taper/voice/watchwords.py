@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from taper.records.plan import Plan
+from taper.voice.lang import _, p_
 from taper.voice.text import and_list
 from taper.voice.times import clock
 from taper.voice.words import Words
@@ -29,10 +30,15 @@ def watch_values(plan: Plan, dose_times: list[str], words: Words) -> dict[str, s
     }
 
 
+def data_text(text: str, source: str = "watch.toml") -> str:
+    """A sentence of a data file in the patient's language (context: the file's name)."""
+    return p_(source, text)
+
+
 def watch_sentence(text: str, values: dict[str, str]) -> str:
     """A watch-list sentence with the plan's values filled in and, for a United States
     patient, blood sugar in mg/dL first."""
-    filled = text.format_map(values)
+    filled = data_text(text).format_map(values)
     if values.get("units") == "mg/dL":
         filled = _SUGAR.sub(r"\2 mg/dL (\1 mmol/L)", filled)
     return filled
@@ -40,7 +46,8 @@ def watch_sentence(text: str, values: dict[str, str]) -> str:
 
 def lower_first(text: str) -> str:
     """``Prednisone`` → ``prednisone`` in the middle of a label; ``IVIG`` stays as it is."""
-    if len(text) > 1 and text[1].isupper():
+    first = text.split(" ", 1)[0]
+    if any(letter.isupper() for letter in first[1:]):  # IVIG, IgIV, ACTH
         return text
     return text[:1].lower() + text[1:]
 
@@ -48,8 +55,10 @@ def lower_first(text: str) -> str:
 def days_span(first: int, last: int | None) -> str:
     """``day 3``, ``days 1–3``, or ``days 5–…`` for a window with no end."""
     if last is None:
-        return f"days {first}–…"
-    return f"day {first}" if first == last else f"days {first}–{last}"
+        return p_("course days", "days {first}–…", first=first)
+    if first == last:
+        return p_("course day", "day {day}", day=first)
+    return p_("course days", "days {first}–{last}", first=first, last=last)
 
 
 def phase_watch_label(
@@ -62,15 +71,20 @@ def phase_watch_label(
     no_watch_list: bool,
 ) -> str:
     """What a watch-list group is about: ``IV methylprednisolone``, ``prednisone, high dose``."""
-    name = lower_first(drug_name)
+    from taper.voice.doses import drug_word
+
+    name = lower_first(drug_word(drug_name))
     if iv_steroid:
-        name = f"IV {name}"
+        # Translators: {drug} is a steroid given into a vein: "metilprednisolona IV".
+        name = _("IV {drug}", drug=name)
     if high_dose:
-        name += f", {labels.get('steroid-high', 'high dose')}"
+        name = _(
+            "{name}, {label}", name=name, label=data_text(labels.get("steroid-high", "high dose"))
+        )
     if depot:
-        name += f" ({labels['depot']})"
-    if no_watch_list:
-        name += f": {labels.get('no_watch_list', '')}".rstrip(": ")
+        name = _("{name} ({label})", name=name, label=data_text(labels["depot"]))
+    if no_watch_list and labels.get("no_watch_list"):
+        name = _("{name}: {label}", name=name, label=data_text(labels["no_watch_list"]))
     return name
 
 
@@ -80,13 +94,15 @@ def group_label(
     """A group's heading: ``Days 1–3, IV methylprednisolone`` (and how long after the last
     dose it runs on, when it does)."""
     if after_days:
-        about += " " + labels["after_days"].format(days=after_days)
-    return f"{days_span(first, last).capitalize()}, {about}"
+        after = data_text(labels["after_days"]).format(days=after_days)
+        about = _("{name} {label}", name=about, label=after)
+    span = days_span(first, last)
+    return _("{days}, {about}", days=span[:1].upper() + span[1:], about=about)
 
 
 def after_course_label(first: int, labels: dict[str, str]) -> str:
     """The heading of the weeks after a course: ``After the last dose (days 20–…)``."""
-    return f"{labels['after']} ({days_span(first, None)})"
+    return _("{label} ({days})", label=data_text(labels["after"]), days=days_span(first, None))
 
 
 def reminder_watch_line(lead: str, emergency: str, text: str) -> str:

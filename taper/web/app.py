@@ -1,14 +1,14 @@
 """The Flask app of ``taper serve``: the nurse's page and the local HTTP API.
 
 Both call the same functions as the command line (``taper.api``): the same problems, the same
-plan, the same bytes. Every request needs the launch's token, a ``Host`` of this server and, for
-a POST, no foreign ``Origin``. Nothing a request carries is written to disk: bodies, uploads and
-packets stay in memory, and every response says ``Cache-Control: no-store``.
+plan, the same bytes. Every request needs the launch's token (or the page session and its key:
+``taper.web.session``), a ``Host`` of this server and, for a POST, no foreign ``Origin``.
+Nothing a request carries is written to disk: bodies, uploads and packets stay in memory, and
+every response says ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
-import hmac
 import io
 import json
 from collections.abc import Mapping
@@ -23,11 +23,11 @@ from taper.files import clock, packets
 from taper.read.errors import Problem, RegimenError, TaperError
 from taper.read.regimen import MAX_REGIMEN_BYTES, parse_document
 from taper.voice.text import Strong
+from taper.web import fhir_routes, workers
 from taper.web import form as regimen_form
-from taper.web import workers
+from taper.web.session import KEY_FIELD, KEY_HEADER, Launch
 from taper.web.tomltext import dumps, has_other_comments, header_comment
 
-TOKEN_COOKIE = "taper_token_{port}"
 _RENDERER = "taper.renderer"  # the app's packet renderer, in app.extensions
 SOURCE = "regimen.toml"  # the regimen's name in messages: the packet's file
 _CSP = (
@@ -79,6 +79,18 @@ def _paper(value: str | None) -> str:
     return paper
 
 
+def _lang(value: str | None) -> str | None:
+    """``?lang=es``: the patient's language over the regimen's, as ``--lang`` on the CLI."""
+    from taper.read.keys import LANGUAGES
+
+    if value is None:
+        return None
+    if value not in LANGUAGES:
+        supported = " or ".join(f'"{tag}"' for tag in LANGUAGES)
+        raise ApiError(400, f"lang={value!r} is not a supported language; use {supported}")
+    return value
+
+
 _TOO_LARGE = f"the body is over {MAX_REGIMEN_BYTES // 1024} KiB; a regimen is a few kilobytes"
 
 
@@ -106,43 +118,74 @@ def create_app(*, token: str, port: int, renderer: workers.Renderer | None = Non
         MAX_FORM_MEMORY_SIZE=MAX_REGIMEN_BYTES + 1024,
         SEND_FILE_MAX_AGE_DEFAULT=0,
     )
-    cookie = TOKEN_COOKIE.format(port=port)
-    _guard_requests(app, token=token, port=port, cookie=cookie)
+    launch = Launch(token, port)  # the token, one-time codes, page sessions: taper.web.session
+    app.extensions["taper_launch"] = launch
+    _guard_requests(app, launch=launch, port=port)
     _handle_errors(app)
     _template_routes(app)
     _api_routes(app)
-    _page_routes(app, token=token, cookie=cookie)
+    _page_routes(app, launch=launch)
     _form_routes(app)
+    # Issue 21: /api/fhir and the page's EHR-order upload.
+    fhir_routes.register(
+        app,
+        {
+            "body": _body,
+            "check": _check,
+            "json": _json,
+            "resolve": _resolve,
+            "fragments": _fragments,
+        },
+    )
     return app
 
 
-def _guard_requests(app: Flask, *, token: str, port: int, cookie: str) -> None:
-    """Every request: a Host of this server, the launch's token, no foreign Origin on a POST;
+def _guard_requests(app: Flask, *, launch: Launch, port: int) -> None:
+    """Every request: a Host of this server, no foreign Origin on a POST, the launch's token or
+    the page session with its key;
     every answer: not cached, not sniffed, not framed or fetched by another site."""
     hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
     origins = {f"http://{host}" for host in hosts}
 
-    def has_token() -> bool:
-        offered = [
-            request.args.get("token", ""),
-            request.cookies.get(cookie, ""),
-        ]
+    def offered_token() -> bool:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "token":
-            offered.append(value.strip())
-        return any(hmac.compare_digest(o.encode(), token.encode()) for o in offered if o)
+        header = value.strip() if scheme.lower() == "token" else ""
+        return launch.is_token(request.args.get("token", "")) or launch.is_token(header)
+
+    def page_key_offered(session: str) -> bool:
+        offered = request.headers.get(KEY_HEADER, "")
+        if not offered and request.method == "POST" and request.path.startswith("/ui/"):
+            offered = str(request.form.get(KEY_FIELD, ""))  # a download: a form, no header
+        return launch.is_page_key(session, offered)
+
+    def allowed() -> bool:
+        """The lasting token; or a code to exchange; or the session cookie, which alone opens
+        only the page's shell, and with the page key everything (taper.web.session)."""
+        if offered_token():
+            return True
+        code = request.args.get("code", "") if request.path == "/" else ""
+        if request.method == "GET" and code and launch.take_code(code):
+            request.environ["taper.exchange"] = True
+            return True  # (a spent code is nothing more than no code)
+        session = request.cookies.get(launch.cookie, "")
+        if not launch.is_session(session):
+            return False
+        shell = request.method in ("GET", "HEAD") and (
+            request.path == "/" or request.path.startswith("/static/")
+        )
+        return shell or page_key_offered(session)
 
     @app.before_request
     def guard() -> Response | None:
         if request.headers.get("Host", "") not in hosts:
             return _json({"error": "this server answers only 127.0.0.1 and localhost"}, 400)
-        if not has_token():
-            return _json({"error": "no valid token: open the address taper serve printed"}, 403)
         if request.method not in ("GET", "HEAD") and request.headers.get("Origin") not in (
             None,
             *origins,
         ):
             return _json({"error": "a request from another site is refused"}, 403)
+        if not allowed():
+            return _json({"error": "no valid token: open the address taper serve printed"}, 403)
         return None
 
     @app.after_request
@@ -177,10 +220,27 @@ def _check(data: bytes) -> api.CheckResult:
     return api.check(data, today=clock.today(), source=SOURCE)
 
 
-def _make(regimen: bytes, *, paper: str, large_print: bool, what: str = "packet") -> workers.Made:
+def _make(
+    regimen: bytes,
+    *,
+    paper: str,
+    large_print: bool,
+    what: str = "packet",
+    language: str | None = None,
+) -> workers.Made:
     """The packet as one zip (the regimen file, then the packet's files), or one of its files,
-    made by the app's renderer; a renderer that fails answers 503 with why."""
-    job = workers.Job(regimen, SOURCE, clock.today(), clock.build_stamp(), paper, large_print, what)
+    made by the app's renderer; ``language``: ``?lang=``, over the regimen's. A renderer that
+    fails answers 503 with why."""
+    job = workers.Job(
+        regimen,
+        SOURCE,
+        clock.today(),
+        clock.build_stamp(),
+        paper,
+        large_print,
+        what,
+        language=language,
+    )
     renderer: workers.Renderer = current_app.extensions[_RENDERER]
     try:
         return renderer.render(job)
@@ -253,7 +313,8 @@ def _api_routes(app: Flask) -> None:
     def packet() -> Response:
         large_print = _flag(request.args.get("large_print"), "large_print")
         paper = _paper(request.args.get("paper"))
-        made = _make(_body(), paper=paper, large_print=large_print)
+        lang = _lang(request.args.get("lang"))
+        made = _make(_body(), paper=paper, large_print=large_print, language=lang)
         if made.data is None:
             assert made.check is not None
             return _json(made.check.as_json(), 422)
@@ -264,21 +325,25 @@ def _api_routes(app: Flask) -> None:
         )
 
 
-def _page_routes(app: Flask, *, token: str, cookie: str) -> None:
+def _page_routes(app: Flask, *, launch: Launch) -> None:
     """The page itself, and its downloads."""
 
     @app.get("/")
     def page() -> Response:
-        if "token" in request.args:
-            # Keep the token out of the address bar and the history: a cookie carries it.
-            response = Response(status=303, headers={"Location": "/"})
-            response.set_cookie(cookie, token, httponly=True, samesite="Strict", path="/")
-            return response
         from taper.read.templates import machine_timezone
 
         doc = regimen_form.blank_document(_tomorrow(), machine_timezone())
         text = dumps(doc)
-        return Response(render_template("page.html", **_page_context(text, doc, focus="")))
+        # Opened with the one-time code or the printed address: a new page session, whose key
+        # is in this answer only (the page keeps it in sessionStorage and takes the code or
+        # token out of the address). Reloaded with the cookie alone: the shell, with no key.
+        exchange = request.environ.get("taper.exchange") or "token" in request.args
+        session, key = launch.new_session() if exchange else ("", "")
+        context = _page_context(text, doc, focus="")
+        response = Response(render_template("page.html", page_key=key, **context))
+        if session:
+            response.set_cookie(launch.cookie, session, httponly=True, samesite="Strict", path="/")
+        return response
 
     @app.post("/ui/download")
     def ui_download() -> Response:
@@ -535,9 +600,10 @@ def _fragments(
     focus: str = "",
     note: str = "",
     template_error: str = "",
+    fhir_errors: list[str] | None = None,
 ) -> Response:
     context = _page_context(text, doc, focus=focus, note=note, template_error=template_error)
-    context.update(form_body=form_body, file=file)
+    context.update(form_body=form_body, file=file, fhir_errors=fhir_errors or [])
     if doc is None and not template_error:
         problems = context["result"].errors
         context["template_error"] = (

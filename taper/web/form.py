@@ -15,7 +15,18 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
-from taper.read.keys import CHECKS, DATE, DAYS, DIVIDED, FLAG, LIST, TEXT, WHOLE, form_fields
+from taper.read.keys import (  # noqa: F401 (LANGUAGES: read by form.html)
+    CHECKS,
+    DATE,
+    DAYS,
+    DIVIDED,
+    FLAG,
+    LANGUAGES,  # the page's choice of the patient's language (form.html)
+    LIST,
+    TEXT,
+    WHOLE,
+    form_fields,
+)
 
 # The fields of each table come from the one table of keys (taper.read.keys): name → how the
 # form reads the field. form.html lays them out; tests/test_keys.py checks it shows them all.

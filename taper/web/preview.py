@@ -7,16 +7,53 @@ them into weeks and rows; ``Rich`` text keeps its stressed parts for the templat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from taper.records.plan import Plan
+from taper.voice import people, times
 from taper.voice.doses import phase_heading
+from taper.voice.lang import speaking
 from taper.voice.overview import calendar_lines, checklist_items
-from taper.voice.people import course_dates, for_line
 from taper.voice.text import Rich, Strong
-from taper.voice.times import month_title, short_date, week_heads
+from taper.voice.times import month_title, short_date
 from taper.voice.words import words_of
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _in_patients_language(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """The preview in the handout's language (the plan's ``[patient] language``): the page's
+    form stays English, the handout it previews does not."""
+
+    @wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        plan = args[0]
+        assert isinstance(plan, Plan)
+        with speaking(words_of(plan).language):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_in_patients_language
+def for_line(plan: Plan) -> Rich:
+    return people.for_line(plan)
+
+
+@_in_patients_language
+def course_dates(plan: Plan) -> Rich:
+    return people.course_dates(plan)
+
+
+@_in_patients_language
+def week_heads(plan: Plan) -> tuple[str, ...]:
+    return times.week_heads()
+
 
 __all__ = ["Strong", "course_dates", "for_line", "headings", "months", "rows", "week_heads"]
 
@@ -42,10 +79,12 @@ class Month:
     weeks: tuple[tuple[Cell | None, ...], ...]  # Sunday first; None outside the month
 
 
+@_in_patients_language
 def headings(plan: Plan) -> list[str]:
     return [phase_heading(phase) for phase in plan.phases]
 
 
+@_in_patients_language
 def rows(plan: Plan) -> list[Row]:
     words = words_of(plan)
     return [
@@ -54,6 +93,7 @@ def rows(plan: Plan) -> list[Row]:
     ]
 
 
+@_in_patients_language
 def months(plan: Plan) -> list[Month]:
     words = words_of(plan)
     by_date = {day.date: day for day in plan.days}

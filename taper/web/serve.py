@@ -1,4 +1,7 @@
-"""Running the app: 127.0.0.1 only, a free port, a fresh token, a clean stop on a signal."""
+"""Running the app: 127.0.0.1 only, a free port, a fresh token, a clean stop on a signal.
+
+The browser is opened on a private file holding a one-time code, never on the lasting token
+(taper.web.session); connections are bounded in time and number (taper.web.limits)."""
 
 from __future__ import annotations
 
@@ -13,10 +16,10 @@ from collections.abc import Iterable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import WSGIRequestHandler, make_server
-
 from taper.read.errors import TaperError
 from taper.web.app import create_app
+from taper.web.limits import GuardedHandler, GuardedServer
+from taper.web.session import Launch, opener_file, remove_opener
 from taper.web.workers import Renderer
 
 if TYPE_CHECKING:
@@ -25,11 +28,9 @@ if TYPE_CHECKING:
 HOST = "127.0.0.1"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: request lines would carry the token; errors are still logged."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+# The handler of every connection: no access log (request lines would carry the token), and
+# reads bounded in time (taper.web.limits). The old name is kept for the tests that use it.
+_QuietHandler = GuardedHandler
 
 
 def _unset(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -66,17 +67,13 @@ def run(*, port: int = 0, open_browser: bool = True) -> None:
             f"cannot listen on {HOST}:{port} ({err.strerror}); give another --port, or 0 for any"
         ) from err
     with listener:
-        server = make_server(
-            HOST,
-            listener.getsockname()[1],
-            _unset,
-            threaded=True,
-            request_handler=_QuietHandler,
-            fd=listener.fileno(),
+        server = GuardedServer(
+            HOST, listener.getsockname()[1], _unset, handler=GuardedHandler, fd=listener.fileno()
         )
     actual = server.port
     renderer = _renderer()
     server.app = create_app(token=token, port=actual, renderer=renderer)
+    launch: Launch = server.app.extensions["taper_launch"]
 
     stopping = threading.Event()
 
@@ -90,11 +87,18 @@ def run(*, port: int = 0, open_browser: bool = True) -> None:
     # The address is printed once a signal can stop the server cleanly.
     url = f"http://{HOST}:{actual}/?token={token}"
     print(url, flush=True)
+    opener = None
     if open_browser:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        # Not the address above: a browser's command line is readable by every local user.
+        opener = opener_file(f"http://{HOST}:{actual}/?code={launch.new_code()}")
+        threading.Thread(target=webbrowser.open, args=(opener.as_uri(),), daemon=True).start()
     try:
         server.serve_forever()
     finally:
         server.server_close()
+        # The connections first (a request waiting on a worker is answered 503 when its
+        # worker ends), then the workers.
         renderer.close()
+        if opener is not None:
+            remove_opener(opener)
     print("taper serve stopped", file=sys.stderr, flush=True)

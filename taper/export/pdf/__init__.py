@@ -48,7 +48,9 @@ from taper.export.pdf.patient import _patient_story
 from taper.export.pdf.pharmacist import _pharmacist_story
 from taper.records.plan import Plan
 from taper.voice import labels
+from taper.voice.lang import _, speaking
 from taper.voice.people import person, revision_banner
+from taper.voice.words import words_of
 
 AUDIENCES = ("patient", "pharmacist", "nurse")
 PAPERS = {"letter": LETTER, "a4": A4}
@@ -70,7 +72,31 @@ def render_pdf(
 
     ``fill``: which fill period the patient's checklist of a long course covers.
     ``previous``: the plan a reissue replaces; the pharmacist sheet says what changed.
+    The patient's handout is in the patient's language; the staff sheets stay English.
     """
+    language = words_of(plan).language if audience == "patient" else "en"
+    with speaking(language):
+        return _render(
+            plan,
+            audience,
+            stamp=stamp,
+            paper=paper,
+            large_print=large_print,
+            fill=fill,
+            previous=previous,
+        )
+
+
+def _render(
+    plan: Plan,
+    audience: str,
+    *,
+    stamp: datetime,
+    paper: str,
+    large_print: bool,
+    fill: int,
+    previous: PreviousPlan | None,
+) -> bytes:
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; use one of {', '.join(AUDIENCES)}")
     if paper not in PAPERS:
@@ -115,7 +141,7 @@ def render_pdf(
         bottomMargin=MARGIN + FOOTER_SPACE,
         title=f"{heading}: {plan.title}",
         author=plan.care_team.clinic or "taper",
-        subject=f"{heading} for {person(plan)}",
+        subject=_("{document} for {name}", document=heading, name=person(plan)),
         creator="taper",
         invariant=1,
     )

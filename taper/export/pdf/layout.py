@@ -34,7 +34,14 @@ from taper.records.plan import PhasePlan, Plan
 from taper.voice.amounts import body_text
 from taper.voice.labels import Staff as S
 from taper.voice.labels import page_of
-from taper.voice.people import conditions_text, course_line, person, team_entries, weight_text
+from taper.voice.people import (
+    conditions_text,
+    course_line,
+    language_line,
+    person,
+    team_entries,
+    weight_text,
+)
 from taper.voice.sigs import sig
 from taper.voice.text import Rich, Strong
 
@@ -862,6 +869,9 @@ def _patient_block(plan: Plan, styles: _Styles, width: float) -> Table:
         [_p(S.conditions, styles.cell_bold), _p(conditions_text(plan), styles.cell)],
         [_p(S.course, styles.cell_bold), _p(course_line(plan), styles.cell)],
     ]
+    language = language_line(plan)
+    if language is not None:
+        rows.insert(1, [_p(S.language, styles.cell_bold), _p(language, styles.cell_bold)])
     if plan.revision:
         rows.append([_p(S.revision, styles.cell_bold), _p(str(plan.revision), styles.cell)])
     return _table(rows, [width * 0.2, width * 0.8], header=False)

@@ -56,16 +56,16 @@ from taper.voice.counselling import (
     looking_after_yourself,
     patient_notes,
 )
-from taper.voice.doses import phase_heading
+from taper.voice.doses import phase_heading, phase_name
 from taper.voice.labels import Patient as P
 from taper.voice.overview import (
-    ADVICE_HEADING,
-    NO_DOSE_TODAY,
     Row,
+    advice_heading,
     also_rows,
     calendar_lines,
     checklist_day,
     checklist_items,
+    no_dose_today,
     phase_mark,
     phase_rows,
     watch_tiers,
@@ -255,7 +255,7 @@ def _legend(plan: Plan, styles: _Styles, width: float, tints: dict[str, Any]) ->
     ]
     for number, phase in enumerate(plan.phases):
         label = styles.cal if styles.scale > 1 else styles.small  # large print: 16 pt
-        cells += [_p(phase_mark(number), label), _p(phase.name, label)]
+        cells += [_p(phase_mark(number), label), _p(phase_name(phase), label)]
         commands += [
             ("BACKGROUND", (2 * number, 0), (2 * number, 0), tints[phase.name]),
             ("BOX", (2 * number, 0), (2 * number, 0), 0.5, RULE),
@@ -528,7 +528,7 @@ def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> lis
     ]
     none = not day.doses and day.phases
     if none:
-        rows.insert(0, ["", "", _cell([(Strong(NO_DOSE_TODAY),)], styles.cell)])
+        rows.insert(0, ["", "", _cell([(Strong(no_dose_today()),)], styles.cell)])
     rows = _fit_rows(rows, widths)
     chunks: list[list[list[Any]]] = [[]]
     used = 0.0
@@ -592,7 +592,7 @@ def _watch_section(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         story.append(Spacer(1, 8))
     if watch.advice:
         advice: list[Flowable] = [
-            _p(ADVICE_HEADING, styles.h3),
+            _p(advice_heading(), styles.h3),
             *_bullets([item.text for item in watch.advice], styles),
         ]
         story.append(KeepTogether([_boxed(advice, width, border=INK, line=1)]))

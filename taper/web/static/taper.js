@@ -2,6 +2,27 @@
 // No dosing logic here: every plan, problem and file comes from the server.
 (function () {
   "use strict";
+
+  // The page key (taper.web.session): in this answer's meta only when the page was opened with
+  // the one-time code or the printed address; kept in sessionStorage, which only this origin
+  // (port included) can read, unlike the cookie; sent with every request.
+  var meta = document.querySelector('meta[name="taper-key"]');
+  var key = meta ? meta.getAttribute("content") : "";
+  try {
+    if (key) { window.sessionStorage.setItem("taper-key", key); }
+    else { key = window.sessionStorage.getItem("taper-key") || ""; }
+  } catch (err) { /* storage refused: this load's key still works */ }
+  if (meta) { meta.setAttribute("content", ""); }
+  if (window.location.search) { window.history.replaceState(null, "", "/"); }
+  var field = document.getElementById("taper-key");
+  if (field) { field.value = key; }
+  if (!key) {
+    var warning = document.getElementById("no-key");
+    if (warning) { warning.hidden = false; }
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-Taper-Key"] = key;
+  });
   var chosenTabs = {};  // tablist label -> selected tab id, kept across redraws
 
   function selectTab(tab, focus) {
