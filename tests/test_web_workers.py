@@ -375,3 +375,50 @@ def test_served_worker_killed_mid_render_answers_503_then_serves(tmp_path: Path)
         while Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
             assert time.monotonic() < deadline, f"worker {pid} outlived the server"
             time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_stopping_the_server_mid_render_ends_its_workers_and_the_request(tmp_path: Path) -> None:
+    """SIGTERM while a long packet renders: the guarded server closes its connections, the
+    workers end, the client's request ends (no hang) and the server exits 0 at once."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "taper", "serve", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with process:
+        assert process.stdout is not None
+        base, _, token = process.stdout.readline().strip().partition("/?token=")
+        pids = _children(process.pid)
+        before = {pid: _cpu(pid) for pid in pids}
+        outcome: list[object] = []
+
+        def send() -> None:
+            request = urllib.request.Request(
+                f"{base}/api/packet",
+                data=LONG.encode(),
+                method="POST",
+                headers={"Authorization": f"token {token}"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=120) as answer:
+                    outcome.append(answer.status)
+            except (urllib.error.URLError, OSError) as err:
+                outcome.append(err)
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        _busy_worker(pids, before)
+        started = time.monotonic()
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+        assert time.monotonic() - started < 15, "the server waited for the packet"
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the request hangs after the server stopped"
+        assert outcome and outcome[0] != 200
+    for pid in pids:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+            assert time.monotonic() < deadline, f"worker {pid} outlived the server"
+            time.sleep(0.05)
