@@ -431,8 +431,7 @@ def build_work(path: Path) -> tuple[float, int]:
 
 
 def linear(rounds: int, cwd: Path) -> None:
-    from taper.files.batch import load_renderers
-
+    from taper.batch import load_renderers
     from taper.read import regimen
 
     load_renderers(freeze=True)  # as the taper program does
