@@ -622,3 +622,48 @@ def test_reminders_are_the_bytes_icalendar_writes(
     assert ours == [ics.render_ics(plan, stamp=STAMP) for plan in plans]
     assert any(b"\r\n " in data for data in ours)  # long lines folded, as icalendar folds them
     assert "Клиника «Сердце»".encode() in ours[-1].replace(b"\r\n ", b"")
+
+
+def test_a_print_run_starts_the_longest_courses_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The expected cost follows the events the plan makes, so the 2-year taper goes first
+    (started last it would be the run's long pole)."""
+    from taper import batch
+
+    costs, events = {}, {}
+    for info in list_templates():
+        path = tmp_path / f"{info.name}.toml"
+        path.write_text(
+            render_template(
+                info.name,
+                start=date(2026, 12, 1),
+                weight="70 kg",
+                height="170 cm",
+                timezone="America/New_York",
+            ),
+            encoding="utf-8",
+        )
+        costs[info.name] = batch.expected_cost(path)
+        plan = load_plan(path, today=TODAY)
+        events[info.name] = sum(len(day.doses) + len(day.events) for day in plan.days)
+    assert max(costs, key=costs.__getitem__) == max(events, key=events.__getitem__)
+    assert costs["gca-prednisone-2-year-taper"] > 5 * sorted(costs.values())[-2]
+    (tmp_path / "broken.toml").write_text("[[phase]\n", encoding="utf-8")
+    assert batch.expected_cost(tmp_path / "broken.toml") == 0.0
+
+    log = tmp_path / "order.log"
+
+    def record(job: batch.Job) -> batch.Outcome:
+        with log.open("a", encoding="utf-8") as order:  # one line, appended at once
+            order.write(job.regimen.stem + "\n")
+        return batch.Outcome(job.regimen, None, "not built in this test")
+
+    monkeypatch.setattr(batch, "build_one", record)  # the forked workers have it
+    jobs = [
+        batch.Job(tmp_path / f"{name}.toml", tmp_path / name, TODAY, STAMP, "letter", False, False)
+        for name in sorted(costs)
+    ]
+    assert len(list(batch.run(jobs, 2))) == len(jobs)
+    # Two workers take the first two jobs at once: the longest course is one of them.
+    assert "gca-prednisone-2-year-taper" in log.read_text(encoding="utf-8").split()[:2]

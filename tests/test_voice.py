@@ -162,7 +162,18 @@ NO_SENTENCES = [
     ROOT / "taper" / "voice" / "watch.py",
 ]
 # Protocol text, not words anyone reads as a sentence.
-PROTOCOL = {"-//taper//taper reminders", "BEGIN:VCALENDAR"}
+PROTOCOL = {
+    "-//taper//taper reminders",
+    "BEGIN:VCALENDAR",
+    # The calendar's event lines as the text writer puts them (taper.export.ics).
+    "BEGIN:VEVENT",
+    "END:VEVENT",
+    "TRANSP:TRANSPARENT",
+    "TRANSP:OPAQUE",
+    "BEGIN:VALARM",
+    "ACTION:DISPLAY",
+    "END:VALARM",
+}
 # Calls that report a problem or a warning to whoever runs taper (the engine's diagnostics).
 DIAGNOSTICS = {"problem", "warn"}
 

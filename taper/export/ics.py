@@ -8,12 +8,15 @@ previous file that are gone are written again as cancelled.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
-from icalendar import Alarm, Calendar, Component, vDDDTypes, vText
+from icalendar import Alarm, Calendar, Component, vDDDTypes, vDuration, vText
 from icalendar import Event as VEvent
 from icalendar.enums import STATUS, TRANSP
+from icalendar.parser import Contentline
 
 from taper import __version__
 from taper.export.vtimezone import is_utc, vtimezone
@@ -71,6 +74,43 @@ def _render(
     if stamp.tzinfo is None or stamp.utcoffset() is None:
         raise ValueError("stamp must be an aware datetime")
     stamp = stamp.astimezone(UTC)
+    if previous is None and not _FORCE_ICALENDAR:
+        return _render_as_text(plan, stamp=stamp, floating=floating, alarm=alarm)
+    return _render_with_icalendar(
+        plan, stamp=stamp, floating=floating, alarm=alarm, previous=previous
+    )
+
+
+# Tests set this to compare the text writer with icalendar's objects on the same plans.
+_FORCE_ICALENDAR = False
+
+
+def render_ics_with_icalendar(
+    plan: Plan,
+    *,
+    stamp: datetime,
+    floating: bool = False,
+    alarm: timedelta | None = timedelta(0),
+    previous: bytes | None = None,
+) -> bytes:
+    """The calendar built from icalendar's components, in the patient's language: the
+    reference the text writer (``_render_as_text``) must match byte for byte, and the way a
+    reissue with a previous calendar is made (it reads that calendar and compares events)."""
+    with speaking(words_of(plan).language):
+        return _render_with_icalendar(
+            plan, stamp=stamp, floating=floating, alarm=alarm, previous=previous
+        )
+
+
+def _render_with_icalendar(
+    plan: Plan,
+    *,
+    stamp: datetime,
+    floating: bool,
+    alarm: timedelta | None,
+    previous: bytes | None,
+) -> bytes:
+    stamp = stamp.astimezone(UTC)
     zone = None if floating else _Zone(plan.timezone)
     words = words_of(plan)
     events: list[VEvent] = []
@@ -101,6 +141,10 @@ def _render(
     # No METHOD: the file is a calendar to import or upload, not an iTIP message. PUBLISH would
     # need an ORGANIZER (RFC 5546 3.2.1) that taper cannot truthfully name, and CalDAV servers
     # must refuse a METHOD in a stored calendar (RFC 4791 4.1).
+    return _to_ical(_calendar(plan, course_uid, events, zone is not None and zone.used))
+
+
+def _calendar(plan: Plan, course_uid: str, events: list[VEvent], zoned: bool) -> Calendar:
     calendar = Calendar.new(prodid=PRODID, uid=course_uid, subcomponents=events)
     # TEXT with its escapes, marked VALUE=TEXT: ical.js (Thunderbird) leaves the escapes of
     # properties it does not know in place unless told the value is TEXT.
@@ -108,11 +152,11 @@ def _render(
     name.params["VALUE"] = "TEXT"
     calendar["NAME"] = name
     calendar["X-WR-CALNAME"] = name
-    if zone is not None and zone.used:
+    if zoned:
         # The zone's full rules (every change since 1970 and its current rule), so the
         # definition is right for any date, whichever file a shared server sees first.
         calendar.subcomponents.insert(0, vtimezone(plan.timezone, plan.start - timedelta(days=1)))
-    return _to_ical(calendar)
+    return calendar
 
 
 def _to_ical(calendar: Calendar) -> bytes:
@@ -125,6 +169,162 @@ def _to_ical(calendar: Calendar) -> bytes:
             data = line.encode("utf-8")
             lines.append(data if len(data) < 75 and "\n" not in line else line.to_ical())
     return b"\r\n".join(lines) + b"\r\n"
+
+
+# -- the events as text ------------------------------------------------------------------------
+#
+# icalendar builds a component object per event and a content-line object per property, then
+# folds each line character by character: most of a calendar's cost on a long course. The events
+# are written here as the text icalendar writes for them (property order, TEXT escapes, value
+# formats), the calendar's own lines and its VTIMEZONE still by icalendar, and every line of 75
+# octets or more is still folded by icalendar (``Contentline.to_ical``). The tests hold this
+# writer to icalendar's bytes on every template and test regimen and on generated regimens
+# (``render_ics_with_icalendar`` is the oracle); anything it was not written for (a previous
+# calendar, a zone name that would need quoting) goes to icalendar.
+
+_SAFE_ZONE = re.compile(r"[A-Za-z0-9/_+\-]+")
+
+
+def _render_as_text(
+    plan: Plan, *, stamp: datetime, floating: bool, alarm: timedelta | None
+) -> bytes:
+    zone = None if floating else _Zone(plan.timezone)
+    if zone is not None and not _SAFE_ZONE.fullmatch(zone.name):
+        return _render_with_icalendar(
+            plan, stamp=stamp, floating=floating, alarm=alarm, previous=None
+        )
+    stamp_text = _value_text(stamp)
+    trigger = None if alarm is None else _duration_text(-alarm)
+    uids = _Uids()
+    words = words_of(plan)
+    lines: list[str] = []
+    for day in plan.days:
+        todays: list[tuple[datetime, list[str]]] = []
+        for dose in day.doses:
+            event = _event_lines(
+                uid=uids.dose(plan, dose),
+                stamp=stamp_text,
+                sequence=plan.revision,
+                start=_start(dose.starts, zone),
+                minutes=dose.duration_min or DEFAULT_MINUTES,
+                summary=dose_title(dose),
+                description=dose_description(plan, dose, words),
+                where=dose.where,
+                trigger=trigger,
+                quick=dose.route == "oral",
+            )
+            todays.append((dose.starts, event))
+        for item in day.events:
+            event = _event_lines(
+                uid=uids.also(plan, item),
+                stamp=stamp_text,
+                sequence=plan.revision,
+                start=_start(item.starts, zone),
+                minutes=item.duration_min or DEFAULT_MINUTES,
+                summary=event_title(item),
+                description=event_description(plan, item),
+                where=item.where,
+                trigger=trigger,
+                quick=item.kind != "appointment",
+            )
+            todays.append((item.starts, event))
+        for _, event in sorted(todays, key=lambda pair: pair[0]):
+            lines.extend(event)
+    course_uid = hash_uid("course", _course_key(plan))
+    head = _to_ical(_calendar(plan, course_uid, [], zone is not None and zone.used))
+    end = b"END:VCALENDAR\r\n"
+    if not head.endswith(end):  # pragma: no cover - icalendar changed how it ends a calendar
+        raise AssertionError("icalendar's calendar does not end with END:VCALENDAR")
+    body = [
+        data if len(data) < 75 else _fold(line)
+        for line in lines
+        for data in (line.encode("utf-8"),)
+    ]
+    return head[: -len(end)] + b"\r\n".join(body) + b"\r\n" + end
+
+
+def _event_lines(
+    *,
+    uid: str,
+    stamp: str,
+    sequence: int,
+    start: datetime | vDDDTypes,
+    minutes: int,
+    summary: str,
+    description: str,
+    where: str | None,
+    trigger: str | None,
+    quick: bool,
+) -> list[str]:
+    """One VEVENT's content lines (unfolded), in icalendar's order: SUMMARY, DTSTART,
+    DURATION, DTSTAMP, UID, SEQUENCE first, then the others by name, then the alarm."""
+    title = _escape(summary)
+    lines = ["BEGIN:VEVENT"]
+    if summary:
+        lines.append(f"SUMMARY:{title}")
+    lines += [
+        f"DTSTART{_start_text(start)}",
+        f"DURATION:{_duration_text(timedelta(minutes=minutes))}",
+        f"DTSTAMP:{stamp}",
+        f"UID:{_escape(uid)}",
+        f"SEQUENCE:{sequence}",
+    ]
+    if description:
+        lines.append(f"DESCRIPTION:{_escape(description)}")
+    if where:
+        lines.append(f"LOCATION:{_escape(where)}")
+    lines.append("TRANSP:TRANSPARENT" if quick else "TRANSP:OPAQUE")
+    if trigger is not None:
+        lines += ["BEGIN:VALARM", "ACTION:DISPLAY"]
+        if summary:
+            lines.append(f"DESCRIPTION:{title}")
+        lines += [f"TRIGGER:{trigger}", "END:VALARM"]
+    lines.append("END:VEVENT")
+    return lines
+
+
+def _escape(text: str) -> str:
+    """RFC 5545 TEXT escapes, as icalendar writes them (``vText``)."""
+    if not any(c in text for c in "\\;,\r\n"):
+        return text
+    return (
+        text.replace(r"\N", "\n")
+        .replace("\\", "\\\\")
+        .replace(";", r"\;")
+        .replace(",", r"\,")
+        .replace("\r\n", r"\n")
+        .replace("\n", r"\n")
+        .replace("\r", r"\n")
+    )
+
+
+def _fold(line: str) -> bytes:
+    """A long content line folded by icalendar, as its calendars are."""
+    folded: bytes = Contentline(line).to_ical()  # type: ignore[no-untyped-call]
+    return folded
+
+
+def _start_text(start: datetime | vDDDTypes) -> str:
+    """``;TZID=zone:wall-time``, ``:UTC-timeZ`` or ``:floating-time``."""
+    if isinstance(start, vDDDTypes):
+        assert isinstance(start.dt, datetime)
+        return f";TZID={start.params['TZID']}:{_value_text(start.dt)}"
+    return f":{_value_text(start)}"
+
+
+def _value_text(moment: datetime) -> str:
+    text = f"{moment:%Y%m%dT%H%M%S}"
+    if moment.tzinfo is None:
+        return text
+    if moment.utcoffset() == timedelta(0):
+        return text + "Z"
+    raise AssertionError("a start is written in its zone with TZID, in UTC, or floating")
+
+
+@cache
+def _duration_text(length: timedelta) -> str:
+    text = vDuration(length).to_ical()  # type: ignore[no-untyped-call]
+    return text.decode("ascii") if isinstance(text, bytes) else str(text)
 
 
 class _Zone:

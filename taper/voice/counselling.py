@@ -12,7 +12,7 @@ from typing import Any
 from taper.read.quantities import quantity_text
 from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
-from taper.voice.lang import _
+from taper.voice.lang import _, language
 from taper.voice.people import call_the_clinic
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
@@ -166,14 +166,20 @@ def product_note_texts(plan: Plan) -> list[str]:
 
 def calendar_help() -> tuple[str, str, list[Rich]]:
     """The box on putting the reminders into a calendar app: title, introduction, tips."""
-    from taper.read.catalogue import read_data
+    title, intro, tips = _calendar_help(language())
+    return title, intro, list(tips)
 
-    data = read_data("calendar_help.toml")
+
+@cache
+def _calendar_help(tag: str) -> tuple[str, str, tuple[Rich, ...]]:
+    """The calendar box in one language (``tag``: the language being spoken, the cache's key),
+    made once per language and process: a print run's handouts all show the same box."""
+    data = _file("calendar_help.toml")
 
     def text(value: object) -> str:
         return data_text(str(value), "calendar_help.toml")
 
-    tips: list[Rich] = [(Strong(text(tip["app"])), f": {text(tip['text'])}") for tip in data["tip"]]
+    tips = tuple((Strong(text(tip["app"])), f": {text(tip['text'])}") for tip in data["tip"])
     return text(data["title"]), text(data["intro"]), tips
 
 
@@ -322,9 +328,16 @@ def must_have_points(plan: Plan) -> list[str]:
 
 @cache
 def _data() -> dict[str, Any]:
+    return _file("counselling.toml")
+
+
+@cache
+def _file(name: str) -> dict[str, Any]:
+    """A data file, read once per process (read as-is, never changed: shared by every
+    handout a process renders; watch.toml alone cost a long course's handout 15 ms)."""
     from taper.read.catalogue import read_data
 
-    return read_data("counselling.toml")
+    return read_data(name)
 
 
 def _prednisone_mg(dose: Dose) -> Decimal:
@@ -554,7 +567,6 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     threshold (which every course with the adrenal warning is)."""
     if not needs_card(plan):
         return None
-    from taper.read.catalogue import read_data
     from taper.voice.times import date_of, long_date
 
     days = steroid_days(plan, averaged=False)
@@ -576,7 +588,7 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     )
     signs = [
         data_text(str(item["text"]))
-        for item in read_data("watch.toml")["item"]
+        for item in _file("watch.toml")["item"]
         if item.get("trigger") == "adrenal" and item.get("tier") == "call"
     ]
     heading = data["heading_caregiver" if _by_caregiver(plan) else "heading"]

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import IO, Any
 
-from flask import Flask, Request, Response, render_template, request
+from flask import Flask, Request, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from taper import api
@@ -24,9 +23,8 @@ from taper.files import clock, packets
 from taper.read.errors import Problem, RegimenError, TaperError
 from taper.read.regimen import MAX_REGIMEN_BYTES, parse_document
 from taper.voice.text import Strong
-from taper.web import fhir_routes
+from taper.web import fhir_routes, workers
 from taper.web import form as regimen_form
-from taper.web.packet import zip_files
 from taper.web.session import KEY_FIELD, KEY_HEADER, Launch
 from taper.web.tomltext import dumps, has_other_comments, header_comment
 from taper.web.words import (
@@ -40,10 +38,8 @@ from taper.web.words import (
     template_groups,
 )
 
+_RENDERER = "taper.renderer"  # the app's packet renderer, in app.extensions
 SOURCE = "regimen.toml"  # the regimen's name in messages: the packet's file
-# The server answers requests in threads; reportlab keeps settings in module globals (and the
-# PDF export switches one around each build), so exports are made one at a time.
-_RENDER_LOCK = threading.Lock()
 _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-src 'self'; frame-ancestors 'self'; "
@@ -131,9 +127,12 @@ def _body() -> bytes:
     return data
 
 
-def create_app(*, token: str, port: int) -> Flask:
-    """The app for one launch: ``token`` is required on every request, ``port`` is ours."""
+def create_app(*, token: str, port: int, renderer: workers.Renderer | None = None) -> Flask:
+    """The app for one launch: ``token`` is required on every request, ``port`` is ours.
+    ``renderer`` makes the packets (``taper serve``: worker processes); by default they are
+    made in the request's thread, one at a time."""
     app = Flask(__name__)
+    app.extensions[_RENDERER] = renderer or workers.InProcess()
     app.request_class = MemoryRequest
     app.jinja_env.tests["strong"] = lambda value: isinstance(value, Strong)
     app.config.update(
@@ -244,20 +243,34 @@ def _check(data: bytes) -> api.CheckResult:
     return api.check(data, today=clock.today(), source=SOURCE)
 
 
-def _packet_zip(
-    plan: api.Plan,
+def _make(
     regimen: bytes,
     *,
     paper: str,
     large_print: bool,
+    what: str = "packet",
+    language: str | None = None,
     checked_by: str | None = None,
-) -> bytes:
-    """The packet as one zip: the regimen file, then the packet's files."""
-    stamp = clock.build_stamp()
-    options = api.Options(stamp, paper=paper, large_print=large_print, checked_by=checked_by)
-    with _RENDER_LOCK:
-        made = api.packet(plan, options)
-    return zip_files({SOURCE: regimen, **made}, stamp)
+) -> workers.Made:
+    """The packet as one zip (the regimen file, then the packet's files), or one of its files,
+    made by the app's renderer; ``language``: ``?lang=``, over the regimen's. A renderer that
+    fails answers 503 with why."""
+    job = workers.Job(
+        regimen,
+        SOURCE,
+        clock.today(),
+        clock.build_stamp(),
+        paper,
+        large_print,
+        what,
+        language=language,
+        checked_by=checked_by,
+    )
+    renderer: workers.Renderer = current_app.extensions[_RENDERER]
+    try:
+        return renderer.render(job)
+    except workers.WorkerStopped as err:
+        raise ApiError(503, str(err)) from err
 
 
 def _tomorrow() -> date:
@@ -327,16 +340,13 @@ def _api_routes(app: Flask) -> None:
         paper = _paper(request.args.get("paper"))
         checked_by = _signer(request.args.get("checked_by"))
         lang = _lang(request.args.get("lang"))
-        data = _body()
-        result = _check(data)
-        if result.plan is None:
-            return _json(result.as_json(), 422)
-        plan = result.plan if lang is None else result.plan._replace(language=lang)
-        return _attachment(
-            _packet_zip(plan, data, paper=paper, large_print=large_print, checked_by=checked_by),
-            download_name(plan, "packet.zip"),
-            "application/zip",
+        made = _make(
+            _body(), paper=paper, large_print=large_print, language=lang, checked_by=checked_by
         )
+        if made.data is None:
+            assert made.check is not None
+            return _json(made.check.as_json(), 422)
+        return _attachment(made.data, made.name_prefix + "packet.zip", "application/zip")
 
 
 def _page_routes(app: Flask, *, launch: Launch) -> None:
@@ -378,20 +388,18 @@ def _page_routes(app: Flask, *, launch: Launch) -> None:
         except ApiError as err:  # the page's own field: said like a regimen's problem
             problem = Problem("Pharmacist's name", err.message.partition(": ")[2])
             return Response(render_template("not-ready.html", errors=[problem]), status=422)
-        if what == "packet":
-            made = _packet_zip(
-                result.plan, regimen, paper=paper, large_print=large_print, checked_by=checked_by
-            )
-            return _attachment(made, download_name(result.plan, "packet.zip"), "application/zip")
-        entry = packets.find(what)
-        options = api.Options(
-            clock.build_stamp(), paper=paper, large_print=large_print, checked_by=checked_by
+        made = _make(
+            regimen, paper=paper, large_print=large_print, what=what, checked_by=checked_by
         )
-        with _RENDER_LOCK:
-            data = api.render(result.plan, what, options)
+        if made.data is None:
+            assert made.check is not None
+            errors = made.check.errors
+            return Response(render_template("not-ready.html", errors=errors), status=422)
+        if what == "packet":
+            return _attachment(made.data, made.name_prefix + "packet.zip", "application/zip")
+        entry = packets.find(what)
         inline = request.args.get("inline") == "1" and entry.preview
-        named = download_name(result.plan, what)
-        return _attachment(data, named, entry.media_type, inline=inline)
+        return _attachment(made.data, made.name_prefix + what, entry.media_type, inline=inline)
 
 
 def _form_routes(app: Flask) -> None:

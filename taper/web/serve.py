@@ -20,6 +20,7 @@ from taper.read.errors import TaperError
 from taper.web.app import create_app
 from taper.web.limits import GuardedHandler, GuardedServer
 from taper.web.session import Launch, opener_file, remove_opener
+from taper.web.workers import Renderer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -34,6 +35,18 @@ _QuietHandler = GuardedHandler
 
 def _unset(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     raise RuntimeError("the app is set once the port is known")  # pragma: no cover
+
+
+def _renderer() -> Renderer:
+    """The packets' renderer: worker processes forked from this one, warmed (before the
+    server's threads start), one per core; in this process where fork is not available."""
+    import multiprocessing
+
+    from taper.web.workers import InProcess, Pool
+
+    if sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods():
+        return InProcess()
+    return Pool()
 
 
 def run(*, port: int = 0, open_browser: bool = True) -> None:
@@ -58,7 +71,8 @@ def run(*, port: int = 0, open_browser: bool = True) -> None:
             HOST, listener.getsockname()[1], _unset, handler=GuardedHandler, fd=listener.fileno()
         )
     actual = server.port
-    server.app = create_app(token=token, port=actual)
+    renderer = _renderer()
+    server.app = create_app(token=token, port=actual, renderer=renderer)
     launch: Launch = server.app.extensions["taper_launch"]
 
     stopping = threading.Event()
@@ -82,6 +96,9 @@ def run(*, port: int = 0, open_browser: bool = True) -> None:
         server.serve_forever()
     finally:
         server.server_close()
+        # The connections first (a request waiting on a worker is answered 503 when its
+        # worker ends), then the workers.
+        renderer.close()
         if opener is not None:
             remove_opener(opener)
     print("taper serve stopped", file=sys.stderr, flush=True)
