@@ -12,7 +12,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -426,3 +426,42 @@ def test_lang_and_checked_by_go_together_in_a_print_run_and_the_api(
     archive = zipfile.ZipFile(io.BytesIO(answer.data))  # type: ignore[attr-defined]
     assert "Checked by (pharmacist) A. Ng, PharmD" in signoff_text(archive.read("pharmacist.pdf"))
     assert "Página 1 de" in pages(archive.read("patient.pdf"))[0]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=regimens(), language=st.sampled_from(["en", "es"]))
+def test_the_fingerprint_is_the_same_whatever_language_asks_for_it(
+    document: dict[str, Any], language: str
+) -> None:
+    """A handout's footer asks for the fingerprint while its language is in force: the record
+    it vouches for is plan.json's, so every language gets the same code, computed first or
+    last (a Spanish handout rendered alone once printed a code plan.json did not have)."""
+    from taper.voice.lang import speaking
+
+    regimen, problems = parse_regimen(document, "generated.toml")
+    assert regimen is not None, problems
+    try:
+        plan = build_plan(regimen, problems, today=date(2026, 12, 1))
+    except RegimenError:
+        return
+    with speaking(language):
+        asked_inside = fingerprint(plan._replace(language=language))
+    fresh = plan._replace(language=language)  # another object: nothing remembered
+    expected = fingerprint_by_definition(json.loads(render_json(fresh)))
+    assert asked_inside == expected
+
+
+def test_a_spanish_handout_rendered_alone_carries_plan_jsons_fingerprint(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from taper import api
+
+    data = (REGIMENS / "pulse-then-taper.toml").read_bytes()
+    checked = api.check(data, today=date(2026, 12, 1), source="regimen.toml")
+    assert checked.plan is not None
+    options = api.Options(datetime(2026, 12, 1, tzinfo=UTC))
+    code = json.loads(api.render(checked.plan, "plan.json", options))["fingerprint"]
+    alone = api.check(data, today=date(2026, 12, 1), source="regimen.toml").plan
+    assert alone is not None
+    handout = api.render(alone._replace(language="es"), "patient.pdf", options)
+    assert all(f"Plan {code}" in page for page in pages(handout))

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from taper.read.identity import course_uid
+from taper.read.keys import DEFAULT_LANGUAGE
 from taper.read.units import plain
 from taper.read.zones import TZDATA_VERSION
 from taper.records.plan import (
@@ -23,6 +24,7 @@ from taper.records.plan import (
     TabletCount,
 )
 from taper.voice.doses import dose_instructions
+from taper.voice.lang import speaking
 from taper.voice.words import Words, words_of
 
 __all__ = ["SCHEMA_ID", "plan_to_dict"]
@@ -173,6 +175,14 @@ def _dose(dose: Dose, words: Words) -> dict[str, Any]:
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The plan's JSON document. The record is in English whatever language a handout around
+    it is being rendered in: its instructions, and so the fingerprint, never depend on the
+    caller (a handout's footer asked for the fingerprint inside Spanish once gave another)."""
+    with speaking(DEFAULT_LANGUAGE):
+        return _plan_document(plan)
+
+
+def _plan_document(plan: Plan) -> dict[str, Any]:
     words = words_of(plan)
     team = {k: v for k, v in plan.care_team._asdict().items() if v is not None}
     return {
