@@ -31,7 +31,7 @@ from taper.read.rules import (
     rules,
     syringe_step,
 )
-from taper.read.units import MASS_UNITS, parse_amount, plain
+from taper.read.units import MASS_UNITS, Amount, parse_amount, plain
 
 # The rule tables live in taper.read.rules; these names stay importable from here for callers.
 __all__ = [
@@ -220,6 +220,11 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             ceiling = _limit_amount(highest.value, highest.unit, weight)
             if ceiling is not None:
                 over = sorted(day for day, total in by_day.items() if total > ceiling)
+                said = (
+                    "taper's guard against slips (not a confirmed highest dose), "
+                    if limit.highest_unconfirmed
+                    else "the highest documented "
+                )
                 for item, days in _by_phase(over, owners[key]):
                     top = max(by_day[day] for day in days)
                     up_to = "" if all(by_day[day] == top for day in days) else "up to "
@@ -229,9 +234,11 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                         drug,
                         f"{up_to}{_in_unit(top, item.dose.unit or 'mg')} a day "
                         f"{ROUTE_WORDS[route]} "
-                        f"({_days_text(days)}) is above the highest documented "
+                        f"({_days_text(days)}) is above {said}"
                         f"{_per_day(highest.value, highest.unit, weight)}",
                     )
+        if highest is None and limit.usual_per_day is not None:
+            _check_slip_guard(engine, drug, route, limit.usual_per_day, by_day, owners[key])
         if limit.highest_per_course is not None:
             ceiling = _limit_amount(
                 limit.highest_per_course.value, limit.highest_per_course.unit, weight
@@ -262,6 +269,44 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                         f"{_per_day(usual.value, usual.unit, weight)}; check the order",
                         item.phase.place,
                     )
+
+
+def _check_slip_guard(
+    engine: _Engine,
+    drug: Drug,
+    route: str,
+    usual: Amount,
+    by_day: dict[int, Decimal],
+    owners: dict[int, _Scheduled],
+) -> None:
+    """A drug whose documented dose has no documented highest one (deflazacort, antenatal
+    betamethasone, replacement hydrocortisone): a day at ``times_usual`` times that dose or more
+    is a slip (10×, per kg for mg) unless allowed. The guard is taper's, and says so: it is
+    never printed as a documented highest dose (clinical-reference §5's purpose, issue 25)."""
+    weight = engine.regimen.weight_kg
+    documented = _limit_amount(usual.value, usual.unit, weight)
+    if documented is None:
+        return  # per kg without a weight: warned as dose-not-checked
+    times = rules().times_usual
+    guard = documented * times
+    over = sorted(day for day, total in by_day.items() if total >= guard)
+    for item, days in _by_phase(over, owners):
+        top = max(by_day[day] for day in days)
+        up_to = "" if all(by_day[day] == top for day in days) else "up to "
+        _above(
+            engine,
+            item,
+            drug,
+            f"{up_to}{_in_unit(top, item.dose.unit or 'mg')} a day {ROUTE_WORDS[route]} "
+            f"({_days_text(days)}) is {_times(top, documented)} times the documented "
+            f"{_per_day(usual.value, usual.unit, weight)}; no higher dose is documented, and "
+            f"taper refuses {times} times it or more",
+        )
+
+
+def _times(amount: Decimal, documented: Decimal) -> str:
+    """``10`` or ``5.5``: how many times the documented dose a day's total is."""
+    return format(plain((amount / documented).quantize(Decimal("0.1"))), "f")
 
 
 def _check_below_usual(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
@@ -753,7 +798,9 @@ def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             continue
         if dose.unit not in MASS_UNITS:
             continue
-        if dose.basis is not None:
+        if dose.basis is not None and drug.id in found.per_weight_drugs:
+            # Judged per kg by _check_per_weight. Another drug's per-kg dose is judged here on
+            # its daily total: "60 mg/kg" of methylprednisolone is 10x its usual dose too.
             weight_based.add((drug.id, dose.day))
         totals[drug.id][dose.day] += _base(dose)
         owners[drug.id].setdefault(dose.day, item)
@@ -763,6 +810,8 @@ def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
         limit = drug.limit_for("oral")
         if limit is None or limit.usual_per_day is None or limit.usual_per_day.per_kg:
             continue
+        if limit.highest_per_day is None:
+            continue  # no documented highest dose: the slip guard in _check_limits
         usual = limit.usual_per_day.in_mg()
         threshold = usual * found.times_usual
         highest = (
