@@ -27,6 +27,7 @@ from taper.read.rules import (
     Pulse,
     depot_days,
     is_iv_push,
+    longest_exposure,
     measured_volume,
     rules,
     syringe_step,
@@ -538,7 +539,7 @@ def _check_adrenal(
 ) -> None:
     """The §6 rule, on prednisone-equivalent daily totals (oral and IV, where the ratios hold).
 
-    The days between every-other-day (or every-N-day) doses count at the step's daily average,
+    Every day of an every-other-day (or every-N-day) step counts at the step's daily average,
     so that 40 mg every other day for 30 days is a month of 20 mg a day, not 15 days of 40 mg
     and 15 days of nothing.
     """
@@ -571,18 +572,25 @@ def _check_adrenal(
                 ),
                 Decimal(0),
             )
+            # Every day of the step, its dose days too, counts at the daily average: a run of
+            # days above 5 mg must not be made of 10 mg dose days alone (10 mg every other day
+            # is 5 mg a day), now that runs join across the days between them.
             for day in range(step.first_day, step.last_day + 1):
-                if (day - step.first_day) % step.every:
-                    per_day[day] += given * ratio / step.every
-    above_low = sum(1 for total in per_day.values() if total > ADRENAL_LOW_MG)
-    above_high = sum(1 for total in per_day.values() if total > ADRENAL_HIGH_MG)
-    acth_days = sorted(
-        item.dose.day
+                per_day[day] += given * ratio / step.every
+                if not (day - step.first_day) % step.every:
+                    per_day[day] -= given * ratio
+    # Counted in continuous runs (taper.read.rules.exposure_runs): cycles weeks apart are short
+    # courses, each judged alone (clinical-reference §6: no taper under 3-4 weeks).
+    above_low = longest_exposure(per_day, lambda total: total > ADRENAL_LOW_MG)
+    above_high = longest_exposure(per_day, lambda total: total > ADRENAL_HIGH_MG)
+    long_enough = above_low >= ADRENAL_LOW_DAYS or above_high > ADRENAL_HIGH_DAYS
+    acth_days = {
+        item.dose.day: Decimal(1)
         for item in scheduled
         if item.phase.drug is not None and item.phase.drug.drug_class == "acth"
-    )
-    if above_low < ADRENAL_LOW_DAYS and above_high <= ADRENAL_HIGH_DAYS and acth_days:
-        span = acth_days[-1] - acth_days[0] + 1
+    }
+    if not long_enough and acth_days:
+        span = longest_exposure(acth_days, lambda _: True)
         if span >= ACTH_ADRENAL_DAYS:
             engine.warn(
                 "adrenal",
@@ -591,13 +599,13 @@ def _check_adrenal(
                 "suddenly. Confirm how the course ends, and watch for adrenal insufficiency "
                 "after it",
             )
-    by_length = sorted(
-        item.dose.day
+    by_length = {
+        item.dose.day: Decimal(1)
         for item in scheduled
         if _counted_by_length(item.phase) and item.dose.amount is not None
-    )
-    if above_low < ADRENAL_LOW_DAYS and above_high <= ADRENAL_HIGH_DAYS and by_length:
-        span = by_length[-1] - by_length[0] + 1
+    }
+    if not long_enough and by_length:
+        span = longest_exposure(by_length, lambda _: True)
         if span >= ADRENAL_LOW_DAYS:
             engine.warn(
                 "adrenal",
@@ -605,13 +613,14 @@ def _check_adrenal(
                 "days: judged by length alone, this course can suppress the adrenal glands. "
                 "Taper rather than stop suddenly, and watch for adrenal insufficiency after it",
             )
-    if above_low >= ADRENAL_LOW_DAYS or above_high > ADRENAL_HIGH_DAYS:
+    if long_enough:
         engine.warn(
             "adrenal",
             f"this course gives more than prednisone {ADRENAL_LOW_MG} mg a day (or its "
-            f"equivalent) on {above_low} days and more than {ADRENAL_HIGH_MG} mg on {above_high} "
-            "days: long and high enough to suppress the adrenal glands. Taper rather than stop "
-            "suddenly, and watch for adrenal insufficiency after the course",
+            f"equivalent) on {above_low} days in a row and more than {ADRENAL_HIGH_MG} mg on "
+            f"{above_high} days in a row (a break of under {rules().exposure_break_days} days "
+            "does not end a run): long and high enough to suppress the adrenal glands. Taper "
+            "rather than stop suddenly, and watch for adrenal insufficiency after the course",
         )
 
 
