@@ -171,7 +171,7 @@ at = ["wake"]
     text = text_of(plan)
     assert "Carry a steroid card" in text
     assert "Swallow it whole." in text
-    with pytest.raises(RegimenError, match="highest documented"):
+    with pytest.raises(RegimenError, match="guard against slips"):
         build(tmp_path, regimen(order.replace('"16 mg"', '"160 mg"').replace('"4 mg"', '"40 mg"')))
 
 

@@ -27,11 +27,12 @@ from taper.read.rules import (
     Pulse,
     depot_days,
     is_iv_push,
+    longest_exposure,
     measured_volume,
     rules,
     syringe_step,
 )
-from taper.read.units import MASS_UNITS, parse_amount, plain
+from taper.read.units import MASS_UNITS, Amount, parse_amount, plain
 
 # The rule tables live in taper.read.rules; these names stay importable from here for callers.
 __all__ = [
@@ -220,6 +221,11 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             ceiling = _limit_amount(highest.value, highest.unit, weight)
             if ceiling is not None:
                 over = sorted(day for day, total in by_day.items() if total > ceiling)
+                said = (
+                    "taper's guard against slips (not a confirmed highest dose), "
+                    if limit.highest_unconfirmed
+                    else "the highest documented "
+                )
                 for item, days in _by_phase(over, owners[key]):
                     top = max(by_day[day] for day in days)
                     up_to = "" if all(by_day[day] == top for day in days) else "up to "
@@ -229,9 +235,11 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                         drug,
                         f"{up_to}{_in_unit(top, item.dose.unit or 'mg')} a day "
                         f"{ROUTE_WORDS[route]} "
-                        f"({_days_text(days)}) is above the highest documented "
+                        f"({_days_text(days)}) is above {said}"
                         f"{_per_day(highest.value, highest.unit, weight)}",
                     )
+        if highest is None and limit.usual_per_day is not None:
+            _check_slip_guard(engine, drug, route, limit.usual_per_day, by_day, owners[key])
         if limit.highest_per_course is not None:
             ceiling = _limit_amount(
                 limit.highest_per_course.value, limit.highest_per_course.unit, weight
@@ -262,6 +270,44 @@ def _check_limits(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                         f"{_per_day(usual.value, usual.unit, weight)}; check the order",
                         item.phase.place,
                     )
+
+
+def _check_slip_guard(
+    engine: _Engine,
+    drug: Drug,
+    route: str,
+    usual: Amount,
+    by_day: dict[int, Decimal],
+    owners: dict[int, _Scheduled],
+) -> None:
+    """A drug whose documented dose has no documented highest one (deflazacort, antenatal
+    betamethasone, replacement hydrocortisone): a day at ``times_usual`` times that dose or more
+    is a slip (10×, per kg for mg) unless allowed. The guard is taper's, and says so: it is
+    never printed as a documented highest dose (clinical-reference §5's purpose, issue 25)."""
+    weight = engine.regimen.weight_kg
+    documented = _limit_amount(usual.value, usual.unit, weight)
+    if documented is None:
+        return  # per kg without a weight: warned as dose-not-checked
+    times = rules().times_usual
+    guard = documented * times
+    over = sorted(day for day, total in by_day.items() if total >= guard)
+    for item, days in _by_phase(over, owners):
+        top = max(by_day[day] for day in days)
+        up_to = "" if all(by_day[day] == top for day in days) else "up to "
+        _above(
+            engine,
+            item,
+            drug,
+            f"{up_to}{_in_unit(top, item.dose.unit or 'mg')} a day {ROUTE_WORDS[route]} "
+            f"({_days_text(days)}) is {_times(top, documented)} times the documented "
+            f"{_per_day(usual.value, usual.unit, weight)}; no higher dose is documented, and "
+            f"taper refuses {times} times it or more",
+        )
+
+
+def _times(amount: Decimal, documented: Decimal) -> str:
+    """``10`` or ``5.5``: how many times the documented dose a day's total is."""
+    return format(plain((amount / documented).quantize(Decimal("0.1"))), "f")
 
 
 def _check_below_usual(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
@@ -522,7 +568,7 @@ def _check_adrenal(
 ) -> None:
     """The §6 rule, on prednisone-equivalent daily totals (oral and IV, where the ratios hold).
 
-    The days between every-other-day (or every-N-day) doses count at the step's daily average,
+    Every day of an every-other-day (or every-N-day) step counts at the step's daily average,
     so that 40 mg every other day for 30 days is a month of 20 mg a day, not 15 days of 40 mg
     and 15 days of nothing.
     """
@@ -555,18 +601,25 @@ def _check_adrenal(
                 ),
                 Decimal(0),
             )
+            # Every day of the step, its dose days too, counts at the daily average: a run of
+            # days above 5 mg must not be made of 10 mg dose days alone (10 mg every other day
+            # is 5 mg a day), now that runs join across the days between them.
             for day in range(step.first_day, step.last_day + 1):
-                if (day - step.first_day) % step.every:
-                    per_day[day] += given * ratio / step.every
-    above_low = sum(1 for total in per_day.values() if total > ADRENAL_LOW_MG)
-    above_high = sum(1 for total in per_day.values() if total > ADRENAL_HIGH_MG)
-    acth_days = sorted(
-        item.dose.day
+                per_day[day] += given * ratio / step.every
+                if not (day - step.first_day) % step.every:
+                    per_day[day] -= given * ratio
+    # Counted in continuous runs (taper.read.rules.exposure_runs): cycles weeks apart are short
+    # courses, each judged alone (clinical-reference §6: no taper under 3-4 weeks).
+    above_low = longest_exposure(per_day, lambda total: total > ADRENAL_LOW_MG)
+    above_high = longest_exposure(per_day, lambda total: total > ADRENAL_HIGH_MG)
+    long_enough = above_low >= ADRENAL_LOW_DAYS or above_high > ADRENAL_HIGH_DAYS
+    acth_days = {
+        item.dose.day: Decimal(1)
         for item in scheduled
         if item.phase.drug is not None and item.phase.drug.drug_class == "acth"
-    )
-    if above_low < ADRENAL_LOW_DAYS and above_high <= ADRENAL_HIGH_DAYS and acth_days:
-        span = acth_days[-1] - acth_days[0] + 1
+    }
+    if not long_enough and acth_days:
+        span = longest_exposure(acth_days, lambda _: True)
         if span >= ACTH_ADRENAL_DAYS:
             engine.warn(
                 "adrenal",
@@ -575,13 +628,13 @@ def _check_adrenal(
                 "suddenly. Confirm how the course ends, and watch for adrenal insufficiency "
                 "after it",
             )
-    by_length = sorted(
-        item.dose.day
+    by_length = {
+        item.dose.day: Decimal(1)
         for item in scheduled
         if _counted_by_length(item.phase) and item.dose.amount is not None
-    )
-    if above_low < ADRENAL_LOW_DAYS and above_high <= ADRENAL_HIGH_DAYS and by_length:
-        span = by_length[-1] - by_length[0] + 1
+    }
+    if not long_enough and by_length:
+        span = longest_exposure(by_length, lambda _: True)
         if span >= ADRENAL_LOW_DAYS:
             engine.warn(
                 "adrenal",
@@ -589,13 +642,14 @@ def _check_adrenal(
                 "days: judged by length alone, this course can suppress the adrenal glands. "
                 "Taper rather than stop suddenly, and watch for adrenal insufficiency after it",
             )
-    if above_low >= ADRENAL_LOW_DAYS or above_high > ADRENAL_HIGH_DAYS:
+    if long_enough:
         engine.warn(
             "adrenal",
             f"this course gives more than prednisone {ADRENAL_LOW_MG} mg a day (or its "
-            f"equivalent) on {above_low} days and more than {ADRENAL_HIGH_MG} mg on {above_high} "
-            "days: long and high enough to suppress the adrenal glands. Taper rather than stop "
-            "suddenly, and watch for adrenal insufficiency after the course",
+            f"equivalent) on {above_low} days in a row and more than {ADRENAL_HIGH_MG} mg on "
+            f"{above_high} days in a row (a break of under {rules().exposure_break_days} days "
+            "does not end a run): long and high enough to suppress the adrenal glands. Taper "
+            "rather than stop suddenly, and watch for adrenal insufficiency after the course",
         )
 
 
@@ -782,7 +836,9 @@ def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             continue
         if dose.unit not in MASS_UNITS:
             continue
-        if dose.basis is not None:
+        if dose.basis is not None and drug.id in found.per_weight_drugs:
+            # Judged per kg by _check_per_weight. Another drug's per-kg dose is judged here on
+            # its daily total: "60 mg/kg" of methylprednisolone is 10x its usual dose too.
             weight_based.add((drug.id, dose.day))
         totals[drug.id][dose.day] += _base(dose)
         owners[drug.id].setdefault(dose.day, item)
@@ -792,6 +848,8 @@ def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
         limit = drug.limit_for("oral")
         if limit is None or limit.usual_per_day is None or limit.usual_per_day.per_kg:
             continue
+        if limit.highest_per_day is None:
+            continue  # no documented highest dose: the slip guard in _check_limits
         usual = limit.usual_per_day.in_mg()
         threshold = usual * found.times_usual
         highest = (

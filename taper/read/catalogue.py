@@ -32,6 +32,9 @@ class DoseLimit(NamedTuple):
     fastest_infusion_above: Amount | None
     shortest_infusion_minutes: int | None
     source: str
+    # The highest dose is a guard taper keeps against slips, not a confirmed fact: the checks
+    # never print it as "the highest documented" (clinical-reference-3 §4: UNCONFIRMED).
+    highest_unconfirmed: bool = False
 
 
 class Drug(NamedTuple):
@@ -53,6 +56,9 @@ class Drug(NamedTuple):
     # A steroid with no prednisone equivalence (oral budesonide): the card, vaccine, bone and
     # adrenal rules go by the course's length alone.
     counsel_by_length: bool = False
+    # Routes whose doses taper cannot check, each with why (its citation): the catalogue says so
+    # for every route without a [[limit]], so that no drug skips the dose checks silently.
+    unchecked_routes: tuple[tuple[str, str], ...] = ()
 
     def limit_for(self, route: str) -> DoseLimit | None:
         return next((limit for limit in self.limits if limit.route == route), None)
@@ -80,6 +86,7 @@ def drugs() -> dict[str, Drug]:
                 fastest_infusion_above=_amount(limit.get("fastest_infusion_above")),
                 shortest_infusion_minutes=limit.get("shortest_infusion_minutes"),
                 source=limit["source"],
+                highest_unconfirmed=bool(limit.get("highest_unconfirmed", False)),
             )
             for limit in entry.get("limit", [])
         )
@@ -98,6 +105,9 @@ def drugs() -> dict[str, Drug]:
             limits=limits,
             notes=tuple((n.get("form", ""), n["text"]) for n in entry.get("note", [])),
             counsel_by_length=bool(entry.get("counsel_by_length", False)),
+            unchecked_routes=tuple(
+                (route, str(why)) for route, why in entry.get("unchecked_routes", {}).items()
+            ),
         )
     return catalogue
 

@@ -8,6 +8,7 @@ liquid volumes with ``measured_volume``, the voice asks ``is_iv_push``, the watc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from typing import Any, NamedTuple
@@ -28,7 +29,9 @@ __all__ = [
     "Pulse",
     "Rules",
     "depot_days",
+    "exposure_runs",
     "is_iv_push",
+    "longest_exposure",
     "measured_volume",
     "rules",
     "syringe_step",
@@ -93,6 +96,7 @@ class Rules(NamedTuple):
     iv_push: frozenset[str]
     injectors: dict[str, dict[str, Any]]
     lowest: dict[tuple[str, str], Lowest]  # (drug, route) → the low end of the usual range
+    exposure_break_days: int  # a break this long or longer ends a course (data/safety.toml)
 
 
 @cache
@@ -126,7 +130,36 @@ def rules() -> Rules:
         iv_push=frozenset(d["drug"] for d in raw["iv_push"]),
         injectors={d["drug"]: d for d in raw["injector"]},
         lowest={(d["drug"], d["route"]): _lowest(d) for d in raw["lowest"]},
+        exposure_break_days=int(raw["exposure"]["break_days"]),
     )
+
+
+def exposure_runs(
+    days: Mapping[int, Decimal], meets: Callable[[Decimal], bool], *, join_breaks: bool = True
+) -> list[tuple[int, int]]:
+    """The continuous runs of a course's exposure, as (first day, last day): the days whose
+    amount ``meets`` the rule's dose, joined across breaks shorter than ``exposure.break_days``
+    (data/safety.toml) when ``join_breaks``, else across no break at all.
+
+    Every judgement by a course's length counts days with this one function (the adrenal
+    warning, the steroid card, bone and vaccine advice): three 3-day chemotherapy cycles three
+    weeks apart are three short courses, never one 9-day one (issue 25 review, could-harm 2)."""
+    longest_break = rules().exposure_break_days - 1 if join_breaks else 0
+    runs: list[tuple[int, int]] = []
+    for day in sorted(day for day, amount in days.items() if meets(amount)):
+        if runs and day - runs[-1][1] - 1 <= longest_break:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def longest_exposure(
+    days: Mapping[int, Decimal], meets: Callable[[Decimal], bool], *, join_breaks: bool = True
+) -> int:
+    """The days of the longest run (``exposure_runs``), its breaks included; 0 for none."""
+    runs = exposure_runs(days, meets, join_breaks=join_breaks)
+    return max((last - first + 1 for first, last in runs), default=0)
 
 
 def syringe_step(volume_ml: Decimal) -> Decimal:

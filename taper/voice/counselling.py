@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from taper.read.quantities import quantity_text
+from taper.read.rules import longest_exposure
 from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.lang import _, language
@@ -394,18 +395,11 @@ def steroid_days(plan: Plan, *, averaged: bool) -> dict[int, Decimal]:
     return {day: mg for day, mg in totals.items() if mg > 0}
 
 
-def _longest_run(days: dict[int, Decimal], threshold: Decimal) -> int:
-    """The most consecutive course days at or above ``threshold``."""
-    best = run = 0
-    last = None
-    for day in sorted(days):
-        if days[day] >= threshold:
-            run = run + 1 if last == day - 1 else 1
-            last = day
-            best = max(best, run)
-        else:
-            last = None
-    return best
+def _longest_run(days: dict[int, Decimal], threshold: Decimal, *, join_breaks: bool = True) -> int:
+    """The longest continuous run of course days at or above ``threshold``, counted as every
+    judgement by length counts it (taper.read.rules.exposure_runs: cycles weeks apart are
+    separate courses)."""
+    return longest_exposure(days, lambda mg: mg >= threshold, join_breaks=join_breaks)
 
 
 def needs_card(plan: Plan) -> bool:
@@ -434,7 +428,8 @@ def needs_vaccine_advice(plan: Plan) -> bool:
     """Live vaccines wait: 14 days or more in a row at or over the threshold (§3). Days off an
     every-other-day plan break the run (alternate-day courses are not a contraindication)."""
     days = steroid_days(plan, averaged=False)
-    return _longest_run(days, vaccine_threshold_mg(plan)) >= int(_data()["vaccines"]["days"])
+    threshold = vaccine_threshold_mg(plan)
+    return _longest_run(days, threshold, join_breaks=False) >= int(_data()["vaccines"]["days"])
 
 
 def needs_bone_advice(plan: Plan) -> bool:
