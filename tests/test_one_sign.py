@@ -352,3 +352,20 @@ def test_the_patient_pdf_prints_each_signs_instruction_once(
         call = tier_call(plan, watch.contact("now"))
         assert f"Do not wait until the next day. {call}" in text
     assert _NUMBER.search(text)
+
+
+def test_a_title_that_names_gca_asks_for_the_condition(tmp_path: Path) -> None:
+    """The format has no key for what a course treats: the condition is declared, and a title
+    that names GCA or PMR without it is warned about (the reviewer's 08 order)."""
+    text = regimen(GCA, zone="Europe/Stockholm").replace(
+        'title = "Course"', 'title = "Giant cell arteritis: prednisolone 60 mg, tapering"'
+    )
+    plan = build(tmp_path, text)
+    warning = next(w for w in plan.warnings if w.code == "condition-in-title")
+    assert warning.place == "title" and '"giant-cell-arteritis"' in warning.message
+    declared = text.replace("conditions = []", 'conditions = ["giant-cell-arteritis"]')
+    assert "condition-in-title" not in {w.code for w in build(tmp_path, declared).warnings}
+    pmr = text.replace("Giant cell arteritis", "PMR")
+    assert "polymyalgia-rheumatica" in next(
+        w.message for w in build(tmp_path, pmr).warnings if w.code == "condition-in-title"
+    )

@@ -35,6 +35,7 @@ from taper.voice.lang import language
 from taper.voice.watchwords import (
     PRESCRIBER_SOURCE,
     after_course_label,
+    condition_in_title,
     data_text,
     group_label,
     lower_first,
@@ -763,8 +764,36 @@ def with_watch_overlaps(plan: Plan) -> Plan:
         )
         for number, sign, item in prescriber_overlaps(plan)
     )
+    return _with_warnings(plan, warnings + _more_urgent(plan))
+
+
+def with_watch_warnings(plan: Plan) -> Plan:
+    """The plan with the watch list's warnings for ``taper check``: a prescriber's item about
+    a sign a built-in item covers (``watch-overlap``), or replacing a more urgent one
+    (``watch-more-urgent``), and a title that names a condition the patient's list does not
+    declare (``condition-in-title``: the GCA red flags need the condition)."""
+    return _with_warnings(with_watch_overlaps(plan), _conditions_in_title(plan))
+
+
+def _with_warnings(plan: Plan, warnings: tuple[Warning, ...]) -> Plan:
+    return plan._replace(warnings=plan.warnings + warnings) if warnings else plan
+
+
+def _conditions_in_title(plan: Plan) -> tuple[Warning, ...]:
+    title = f" {' '.join(re.findall(r'[a-z]+', plan.title.lower()))} "
+    found: list[Warning] = []
+    for condition, entry in read_data("conditions.toml")["condition"].items():
+        words = [w for w in entry.get("title_words", []) if f" {w} " in title]
+        if words and condition not in plan.patient.conditions:
+            found.append(
+                Warning("condition-in-title", condition_in_title(words[0], condition), "title")
+            )
+    return tuple(found)
+
+
+def _more_urgent(plan: Plan) -> tuple[Warning, ...]:
     by_id = {spec.id: spec for spec in _data().specs if spec.id}
-    warnings += tuple(
+    return tuple(
         Warning(
             "watch-more-urgent",
             more_urgent_warning(name, by_id[name].tier, entry.tier),
@@ -774,7 +803,6 @@ def with_watch_overlaps(plan: Plan) -> Plan:
         for name in entry.replaces
         if name in by_id and _urgency(by_id[name].tier) > _urgency(entry.tier)
     )
-    return plan._replace(warnings=plan.warnings + warnings) if warnings else plan
 
 
 def prescriber_overlaps(plan: Plan) -> list[tuple[int, str, WatchItem]]:
