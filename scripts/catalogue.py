@@ -110,8 +110,8 @@ def data_messages() -> list[tuple[str, str, str]]:
         "missed.caregiver": ("once_daily", "more_than_once", "never_double", "single_dose"),
         "vaccines": ("heading", "text"),
         "others": ("heading", "text", "caregiver", "acth"),
-        "liquid": ("text",),
-        "bone": ("patient",),
+        "liquid": ("text", "caregiver"),
+        "bone": ("patient", "patient_caregiver"),
     }.items():
         section = counsel
         for part in table.split("."):

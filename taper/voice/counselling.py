@@ -584,9 +584,11 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
 def liquid_note(plan: Plan) -> str | None:
     """Measuring a liquid: an oral syringe, in mL (§4)."""
     if any(d.route == "oral" and d.volume_ml is not None and not d.tablets for d in plan.doses):
-        return _t(_data()["liquid"]["text"])
+        return _t(_data()["liquid"]["caregiver" if _by_caregiver(plan) else "text"])
     return None
 
 
 def bone_note(plan: Plan) -> str | None:
-    return _t(_data()["bone"]["patient"]) if needs_bone_advice(plan) else None
+    if not needs_bone_advice(plan):
+        return None
+    return _t(_data()["bone"]["patient_caregiver" if _by_caregiver(plan) else "patient"])
