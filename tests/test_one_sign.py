@@ -369,3 +369,18 @@ def test_a_title_that_names_gca_asks_for_the_condition(tmp_path: Path) -> None:
     assert "polymyalgia-rheumatica" in next(
         w.message for w in build(tmp_path, pmr).warnings if w.code == "condition-in-title"
     )
+
+
+def test_an_item_that_names_its_contact_keeps_its_reminder_rank(tmp_path: Path) -> None:
+    """The chemotherapy fever (reminder rank 1) carries the 24-hour line's number after its
+    text; its rank was looked up by the bare text, so a diabetes check (rank 2) took the
+    reminder line instead (the reviewer's 05 order)."""
+    from taper.voice.watch import reminder_line
+
+    plan = build(
+        tmp_path,
+        regimen(LONG_DEX, conditions='["chemotherapy", "diabetes"]', team=ONCOLOGY_TEAM),
+    )
+    line = reminder_line(plan, plan.doses[0])
+    assert line is not None and line.startswith("Call now, day or night: A temperature of 37.5")
+    assert line.endswith("Call Princess Margaret 24-hour chemotherapy line at 416-555-0111.")

@@ -927,7 +927,15 @@ def _reminder_lines(plan: Plan) -> dict[int, str]:
             if item.trigger == "prescriber":
                 rank = PRESCRIBER_RANK.get(item.tier)
             else:
-                rank = priority.get((item.tier, item.text))
+                # An item that names its contact carries the contact's number after its text.
+                rank = priority.get((item.tier, item.text)) or next(
+                    (
+                        r
+                        for (tier, text), r in priority.items()
+                        if tier == item.tier and item.text.startswith(f"{text} ")
+                    ),
+                    None,
+                )
             if rank is not None and (group_best is None or rank < group_best[0]):
                 group_best = (rank, item)
         if group_best is None:
