@@ -81,9 +81,9 @@ def load(regimen: Path | bytes, *, today: date | None = None, source: str | None
     parsed, more = parse_regimen(document, name)
     if parsed is None:
         raise RegimenError(name, [*problems, *more])
-    from taper.voice.watch import with_watch_overlaps
+    from taper.voice.watch import with_watch_warnings
 
-    return with_watch_overlaps(build_plan(parsed, [*problems, *more], today=today))
+    return with_watch_warnings(build_plan(parsed, [*problems, *more], today=today))
 
 
 @dataclass(frozen=True)

@@ -295,7 +295,7 @@ def test_without_a_maternity_number_the_page_asks_for_it(tmp_path: Path) -> None
     assert "Call your maternity unit (ask for the number and write it here" in text
 
 
-def test_mixed_contacts_in_the_now_tier_name_the_clinic_and_each_item_its_own(
+def test_mixed_contacts_in_the_now_tier_name_each_items_own(
     tmp_path: Path,
 ) -> None:
     order = """
@@ -310,11 +310,13 @@ at = ["09:00"]
     team = 'clinic = "Neurology"\nphone = "312-555-0100"\nmaternity_phone = "312-555-0111"'
     plan = build(tmp_path, regimen(order, conditions='["pregnancy"]', team=team))
     text = text_of(plan)
-    assert (
-        "Do not wait until the next day. Call Neurology at 312-555-0100. Where a line names "
-        "someone else, call them." in text
-    )
+    # The heading names no one when its items name different contacts: each item names its
+    # own, with its number (the line items the clinic's, the pregnancy items the maternity
+    # unit's).
+    assert "Do not wait until the next day. Call the number given with each item below." in text
     assert "Call your maternity unit at 312-555-0111." in text
+    assert "comes out. Call Neurology at 312-555-0100." not in text  # pregnancy's fever wins
+    assert "goes into your skin. Call Neurology at 312-555-0100." in text
     fevers = [i for i in watch_list(plan).by_tier()["now"] if "fever" in i.text.lower()]
     assert len(fevers) == 1
 
@@ -436,6 +438,8 @@ CONDITIONS = [
     "diabetes",
     "breastfeeding",
     "glaucoma",
+    "giant-cell-arteritis",
+    "polymyalgia-rheumatica",
 ]
 PHASES = {
     "pulse": '[[phase]]\nname = "Pulse"\ndrug = "methylprednisolone"\nroute = "iv"\n'

@@ -191,6 +191,7 @@ def _is_diagnostic(node: ast.AST) -> bool:
         "_esc",
         "_check_plan_text",
         "data_problems",
+        "_sign_problems",
     )
 
 

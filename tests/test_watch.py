@@ -173,7 +173,8 @@ def test_pulse_then_taper_groups(tmp_path: Path) -> None:
     ]
     after = watch.groups[-1]
     assert (after.first_day, after.last_day) == (32, 396)
-    assert [i.tier for i in after.items] == ["call"] * 4 + ["emergency"]
+    # Belly pain and aching are two items: pregnancy's belly pain may stand in for the first.
+    assert [i.tier for i in after.items] == ["call"] * 5 + ["emergency"]
     assert after.items[-1].text == (
         "Being sick again and again, or fainting. This can be an adrenal crisis."
     )
@@ -413,8 +414,8 @@ def test_pregnancy_red_flags_are_now_or_emergency(plan_of: Callable[..., Plan]) 
         f"Any bleeding or spotting from your vagina, or your waters breaking or leaking. {call}",
         f"Your baby moving less than usual, or differently. {call}",
         f"Painful contractions that come regularly. {call}",
-        "A severe headache, any change in your eyesight, or new swelling of your face or "
-        f"hands. {call}",
+        f"A severe headache, or new swelling of your face or hands. {call}",
+        f"Any change in your eyesight. {call}",
         f"A fever, chills or other signs of an infection. {call}",
         f"Being sick again and again. {call}",
     ]

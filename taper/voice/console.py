@@ -21,7 +21,7 @@ from taper.records.plan import (
 )
 from taper.voice.doses import dose_summary, phase_heading, take_of
 from taper.voice.lang import _, p_
-from taper.voice.overview import NO_DOSE
+from taper.voice.overview import NO_DOSE, tier_call
 from taper.voice.people import call_clinic
 from taper.voice.text import count_words, plain_text
 from taper.voice.watch import TIERS, WatchList, watch_list, watch_words
@@ -195,14 +195,18 @@ def free_texts(plan: Plan) -> list[tuple[str, str]]:
 
 def watch_text(plan: Plan) -> str:
     """The course's watch list as ``taper watch`` prints it, in plain spaces."""
-    return plain_text(render_watch_text(watch_list(plan), call_clinic(plan)))
+    watch = watch_list(plan)
+    calls = {tier: tier_call(plan, watch.contact(tier)) for tier in ("call", "now")}
+    return plain_text(render_watch_text(watch, call_clinic(plan), calls))
 
 
-def render_watch_text(watch: WatchList, contact: str = "") -> str:
+def render_watch_text(
+    watch: WatchList, contact: str = "", calls: dict[str, str] | None = None
+) -> str:
     """The watch list as plain text: by tier, then by days (what ``taper watch`` prints).
 
     ``contact`` is how to reach the care team (``taper.voice.people.call_clinic``), printed
-    under the call tiers.
+    under the call tiers; ``calls`` whom each tier's heading names, when it is not the clinic.
     """
     default_headings, labels = watch_words()
     titles = dict(watch.headings) or default_headings
@@ -211,8 +215,9 @@ def render_watch_text(watch: WatchList, contact: str = "") -> str:
         if tier == "now" and not items:
             continue  # the tier for line infections and pregnancy red flags: only when used
         lines.append(f"== {titles[tier]} ==")
-        if tier in ("call", "now") and contact:
-            lines.append(f"  ({contact})")
+        call = (calls or {}).get(tier, contact)
+        if tier in ("call", "now") and call:
+            lines.append(f"  ({call})")
         lines.extend(f"  - {item.text}" for item in items)
         if not items:
             lines.append("  " + _("(nothing listed)"))

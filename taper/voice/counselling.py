@@ -581,11 +581,10 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
         until=long_date(until),
         low_date=long_date(date_of(plan, low)) if low is not None else "",
     )
-    signs = [
-        data_text(str(item["text"]))
-        for item in _file("watch.toml")["item"]
-        if item.get("trigger") == "adrenal" and item.get("tier") == "call"
-    ]
+    from taper.voice.watch import adrenal_signs
+
+    # The watch list's own items, less those a more urgent item on the page stands in for.
+    signs = adrenal_signs(plan)
     heading = data["heading_caregiver" if _by_caregiver(plan) else "heading"]
     return _t(heading), when, signs, _t(data["emergency"])
 

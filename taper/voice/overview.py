@@ -25,7 +25,7 @@ from taper.voice.lang import _, language, n_, np_, p_
 from taper.voice.people import call_clinic, emergency_number
 from taper.voice.text import Rich, Strong, and_list, minutes_text
 from taper.voice.times import clock, date_of, date_range, medium_date, moment, weekday_name
-from taper.voice.watch import watch_list
+from taper.voice.watch import CLINIC, watch_list
 from taper.voice.watchwords import call_contact
 from taper.voice.words import Words
 
@@ -287,35 +287,41 @@ def advice_heading() -> str:
     return _("Looking after your medicine at home")
 
 
+def tier_call(plan: Plan, contact: str | None) -> str:
+    """Whom a tier's heading says to call: the clinic, a named contact, or (when its items
+    name different ones) the number each item gives."""
+    if contact is None:
+        return _("Call the number given with each item below.")
+    if contact == CLINIC:
+        return call_clinic(plan)
+    return call_contact(plan, contact)
+
+
 def watch_tiers(plan: Plan) -> list[tuple[str, str, str]]:
     """The watch list's tiers as (tier, heading, what to do); "call now" only when it has items
     (line infections, pregnancy red flags), and the plan's own emergency number."""
     number = emergency_number(plan)
+    watch = watch_list(plan)
     tiers = [
         (
             "expected",
             _("Expected and usually mild"),
             _("These are common. Tell your care team at your next visit."),
         ),
-        ("call", _("Call the clinic today"), call_clinic(plan)),
+        ("call", _("Call the clinic today"), tier_call(plan, watch.contact("call"))),
     ]
-    now = watch_list(plan).by_tier()["now"]
-    if now:
-        # The heading names whom its items say to call (a maternity unit, a cancer centre's
-        # 24-hour line); items with a different contact name theirs (issue 25, M4).
-        # The prescriber's own lines say whom to call in their own words.
-        contacts = {item.contact for item in now if item.trigger != "prescriber"} or {None}
-        if len(contacts) == 1 and None not in contacts:
-            who = call_contact(plan, str(next(iter(contacts))))
-        elif None in contacts and len(contacts) > 1:
-            who = _("{call} Where a line names someone else, call them.", call=call_clinic(plan))
-        else:
-            who = call_clinic(plan)
+    if watch.by_tier()["now"]:
+        # The heading names whom to call only when every item under it says the same (a
+        # maternity unit, a cancer centre's 24-hour line); otherwise each item names its own,
+        # with its number (issue 25, M4).
         tiers.append(
             (
                 "now",
                 _("Call now, day or night"),
-                _("Do not wait until the next day. {call}", call=who),
+                _(
+                    "Do not wait until the next day. {call}",
+                    call=tier_call(plan, watch.contact("now")),
+                ),
             )
         )
     tiers.append(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -35,12 +35,15 @@ from taper.voice.lang import language
 from taper.voice.watchwords import (
     PRESCRIBER_SOURCE,
     after_course_label,
+    condition_in_title,
     data_text,
     group_label,
     lower_first,
+    more_urgent_warning,
     overlap_warning,
     phase_watch_label,
     reminder_watch_line,
+    says_whom_to_call,
     watch_sentence,
     watch_values,
 )
@@ -58,6 +61,8 @@ NURSE_ROUTES = ("iv", "im", "sc", "procedure")
 _CLASS_TRIGGER = {"acth": "acth", "ivig": "ivig", "plasma-exchange": "plasma-exchange"}
 # Whom an item may name: the regimen's [care_team] maternity / oncology contacts (M4).
 CONTACTS = ("maternity", "oncology")
+# An item without a contact (the prescriber's own included) is for the clinic.
+CLINIC = "clinic"
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,16 @@ class WatchList:
     groups: tuple[WatchGroup, ...]
     headings: tuple[tuple[str, str], ...] = ()
     advice: tuple[WatchItem, ...] = ()
+    #: Whom each tier's heading says to call (``call_text``): the one contact every item of
+    #: the tier uses, or ``None`` when they differ (each item then names its own).
+    contacts: tuple[tuple[str, str | None], ...] = ()
+    #: The ids of the built-in items left out because another item stands in for them.
+    replaced: frozenset[str] = frozenset()
+
+    def contact(self, tier: str) -> str | None:
+        """The contact the tier's heading names (``clinic``, ``maternity``, ``oncology``), or
+        ``None`` when its items name different ones."""
+        return dict(self.contacts).get(tier, CLINIC)
 
     def by_tier(self) -> dict[str, list[WatchItem]]:
         """Every tier as a key; each item once (the first time its text appears), in order."""
@@ -227,6 +242,7 @@ def data_problems(raw: dict[str, Any]) -> list[str]:
         for replaced in item.get("replaces", []):
             if replaced not in ids:
                 problems.append(f"item[{number}]: replaces unknown id {replaced!r}")
+    problems += _sign_problems(raw.get("item", []))
     for number, advice in enumerate(raw.get("advice", []), 1):
         where = f"advice[{number}]"
         for key in ("trigger", "text", "source"):
@@ -257,6 +273,48 @@ def data_problems(raw: dict[str, Any]) -> list[str]:
     ):
         if not raw.get(section, {}).get(key) or not raw[section].get("source"):
             problems.append(f"{section}.{key} and {section}.source are required")
+    return problems
+
+
+def _urgency(tier: str) -> int:
+    return TIERS.index(tier) if tier in TIERS else -1
+
+
+def _sign_problems(items: list[dict[str, Any]]) -> list[str]:
+    """One instruction for a sign on a page (issue 25): two items that share a sign must have
+    one replace the other; the one that stands in is at least as urgent, and gives an
+    instruction for every sign of the item it replaces (no sign leaves the page)."""
+    problems: list[str] = []
+    by_id = {item["id"]: item for item in items if "id" in item}
+    for item in items:
+        for name in item.get("replaces", []):
+            other = by_id.get(name)
+            if other is None:
+                continue
+            lost = set(other.get("signs", [])) - set(item.get("signs", []))
+            if lost:
+                problems.append(
+                    f"item {item.get('id', item.get('text'))!r} replaces {name!r} but gives no "
+                    f"instruction for {sorted(lost)}: split {name!r} into one item per sign"
+                )
+            if _urgency(item.get("tier", "")) < _urgency(other.get("tier", "")):
+                problems.append(
+                    f"item {item.get('id', item.get('text'))!r} replaces {name!r}, which is "
+                    "more urgent: the most urgent instruction for a sign stays"
+                )
+    signed = [item for item in items if item.get("signs")]
+    for number, item in enumerate(signed):
+        for other in signed[number + 1 :]:
+            shared = set(item["signs"]) & set(other["signs"])
+            if not shared:
+                continue
+            if other.get("id") not in item.get("replaces", []) and item.get("id") not in other.get(
+                "replaces", []
+            ):
+                problems.append(
+                    f"items {item.get('id')!r} and {other.get('id')!r} both give an instruction "
+                    f"for {sorted(shared)}: one must replace the other"
+                )
     return problems
 
 
@@ -532,7 +590,7 @@ def _runs_of(days: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _watch_list(plan: Plan) -> WatchList:
+def _watch_list(plan: Plan, *, stand_in: bool = True) -> WatchList:
     data = _data()
     values = _values(plan)
     runs = _phase_runs(plan, data)
@@ -576,7 +634,15 @@ def _watch_list(plan: Plan) -> WatchList:
             label = group_label(first, last, data_text(data.labels["prescriber"]), data.labels)
             item = WatchItem(entry.tier, entry.text, "prescriber", PRESCRIBER_SOURCE)
             dated.append((first, 1, WatchGroup(label, first, last, (item,))))
-    replaced = {name for entry in plan.watch for name in entry.replaces}
+    by_id = {spec.id: spec for spec in data.specs if spec.id}
+    # The prescriber's item stands in for the built-in items it names, unless one of them is
+    # more urgent: the most urgent instruction for a sign stays (taper check says so).
+    replaced = {
+        name
+        for entry in plan.watch
+        for name in entry.replaces
+        if name not in by_id or _urgency(by_id[name].tier) <= _urgency(entry.tier)
+    }
 
     if any(w.code == ADRENAL_CODE for w in plan.warnings):
         steroid_days = sorted(_steroid_days(plan) | _acth_days(plan))
@@ -594,20 +660,85 @@ def _watch_list(plan: Plan) -> WatchList:
     dated.sort(key=lambda entry: (entry[0], entry[1]))
     # One page, one instruction for a sign: an item another present item (or the prescriber's
     # own) stands in for is left out (issue 25, H2).
-    by_id = {spec.id: spec for spec in data.specs if spec.id}
     present = {item.id for _, _, group in dated for item in group.items if item.id}
     replaced |= {name for item_id in present for name in by_id[item_id].replaces}
+    if not stand_in:
+        replaced = set()
     dated = [
         (first, rank, _without(group, replaced))
         for first, rank, group in dated
         if not group.items or _without(group, replaced).items
     ]
     merged = _merge_prescriber(dated)
+    contacts = _tier_contacts(merged)
     return WatchList(
-        tuple(merged),
+        tuple(_own_contacts(merged, contacts, people.call_clinic(plan))),
         tuple(headings(plan).items()),
         _advice(plan, data),
+        tuple(contacts.items()),
+        frozenset(replaced),
     )
+
+
+def _contact_of(item: WatchItem) -> str:
+    return item.contact or CLINIC
+
+
+def _tier_contacts(groups: list[WatchGroup]) -> dict[str, str | None]:
+    """Each tier's one contact, or ``None`` when its items name different ones (issue 25: a
+    heading names a contact only if every item under it uses that contact)."""
+    found: dict[str, set[str]] = {tier: set() for tier in TIERS}
+    for group in groups:
+        for item in group.items:
+            found[item.tier].add(_contact_of(item))
+    return {
+        tier: (next(iter(names)) if len(names) == 1 else None if names else CLINIC)
+        for tier, names in found.items()
+    }
+
+
+def _own_contacts(
+    groups: list[WatchGroup], contacts: dict[str, str | None], clinic: str
+) -> list[WatchGroup]:
+    """In a tier whose items name different contacts, each item carries its own: a built-in
+    item for the clinic gets the clinic's number; the prescriber's own line too, unless it
+    says whom to call in its own words."""
+    out: list[WatchGroup] = []
+    for group in groups:
+        items = tuple(
+            replace(item, text=f"{item.text} {clinic}")
+            if contacts.get(item.tier, CLINIC) is None
+            and item.contact is None
+            and not (item.trigger == "prescriber" and says_whom_to_call(item.text))
+            else item
+            for item in group.items
+        )
+        out.append(
+            group
+            if items == group.items
+            else WatchGroup(group.label, group.first_day, group.last_day, items)
+        )
+    return out
+
+
+def adrenal_signs(plan: Plan) -> list[str]:
+    """The adrenal section's signs: the after-the-last-dose items to call the clinic about,
+    less those another item on the page stands in for (pregnancy's belly pain is an
+    emergency), so that the section too gives one instruction for a sign."""
+    values = _values(plan)
+    left_out = watch_list(plan).replaced
+    return [
+        item.text
+        for item, _ in _items(_data().specs, ["adrenal"], values)
+        if item.tier == "call" and item.id not in left_out
+    ]
+
+
+def triggered_signs(plan: Plan) -> frozenset[str]:
+    """Every sign of every item the plan triggers, before any item stands in for another: the
+    page must still give an instruction for each (an oracle for the tests)."""
+    every = _watch_list(plan, stand_in=False)
+    return frozenset(sign for group in every.groups for item in group.items for sign in item.signs)
 
 
 def _without(group: WatchGroup, replaced: set[str]) -> WatchGroup:
@@ -633,7 +764,45 @@ def with_watch_overlaps(plan: Plan) -> Plan:
         )
         for number, sign, item in prescriber_overlaps(plan)
     )
+    return _with_warnings(plan, warnings + _more_urgent(plan))
+
+
+def with_watch_warnings(plan: Plan) -> Plan:
+    """The plan with the watch list's warnings for ``taper check``: a prescriber's item about
+    a sign a built-in item covers (``watch-overlap``), or replacing a more urgent one
+    (``watch-more-urgent``), and a title that names a condition the patient's list does not
+    declare (``condition-in-title``: the GCA red flags need the condition)."""
+    return _with_warnings(with_watch_overlaps(plan), _conditions_in_title(plan))
+
+
+def _with_warnings(plan: Plan, warnings: tuple[Warning, ...]) -> Plan:
     return plan._replace(warnings=plan.warnings + warnings) if warnings else plan
+
+
+def _conditions_in_title(plan: Plan) -> tuple[Warning, ...]:
+    title = f" {' '.join(re.findall(r'[a-z]+', plan.title.lower()))} "
+    found: list[Warning] = []
+    for condition, entry in read_data("conditions.toml")["condition"].items():
+        words = [w for w in entry.get("title_words", []) if f" {w} " in title]
+        if words and condition not in plan.patient.conditions:
+            found.append(
+                Warning("condition-in-title", condition_in_title(words[0], condition), "title")
+            )
+    return tuple(found)
+
+
+def _more_urgent(plan: Plan) -> tuple[Warning, ...]:
+    by_id = {spec.id: spec for spec in _data().specs if spec.id}
+    return tuple(
+        Warning(
+            "watch-more-urgent",
+            more_urgent_warning(name, by_id[name].tier, entry.tier),
+            f"watch[{number}].replaces",
+        )
+        for number, entry in enumerate(plan.watch, 1)
+        for name in entry.replaces
+        if name in by_id and _urgency(by_id[name].tier) > _urgency(entry.tier)
+    )
 
 
 def prescriber_overlaps(plan: Plan) -> list[tuple[int, str, WatchItem]]:
@@ -654,6 +823,7 @@ def prescriber_overlaps(plan: Plan) -> list[tuple[int, str, WatchItem]]:
             if not any(f" {name} " in text for name in names):
                 continue
             for item in built_in:
+                # A more urgent item it replaces stays: watch-more-urgent says so.
                 if sign in item.signs and item.id not in entry.replaces:
                     found.append((number, sign, item))
     return found
@@ -757,7 +927,15 @@ def _reminder_lines(plan: Plan) -> dict[int, str]:
             if item.trigger == "prescriber":
                 rank = PRESCRIBER_RANK.get(item.tier)
             else:
-                rank = priority.get((item.tier, item.text))
+                # An item that names its contact carries the contact's number after its text.
+                rank = priority.get((item.tier, item.text)) or next(
+                    (
+                        r
+                        for (tier, text), r in priority.items()
+                        if tier == item.tier and item.text.startswith(f"{text} ")
+                    ),
+                    None,
+                )
             if rank is not None and (group_best is None or rank < group_best[0]):
                 group_best = (rank, item)
         if group_best is None:

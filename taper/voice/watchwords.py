@@ -41,6 +41,34 @@ def overlap_warning(sign: str, item_id: str, text: str, tier: str) -> str:
     )
 
 
+# The prescriber's own words that say whom to call or where to go ("call the ward", "go to
+# the emergency department"): such a line keeps its words, and no number is added to it.
+_SAYS_WHOM = re.compile(r"\b(call|phone|ring|go to|llame|llamar|acuda|vaya)\b", re.IGNORECASE)
+
+
+def says_whom_to_call(text: str) -> bool:
+    """Whether a prescriber's own watch line says whom to call (in English, as written)."""
+    return _SAYS_WHOM.search(text) is not None
+
+
+def condition_in_title(words: str, condition: str) -> str:
+    """The ``condition-in-title`` warning (staff words: English)."""
+    return (
+        f'the title names "{words}", but patient.conditions does not list "{condition}": add it '
+        "so that the handout gives that condition's red flags"
+    )
+
+
+def more_urgent_warning(item_id: str, item_tier: str, tier: str) -> str:
+    """The ``watch-more-urgent`` warning: a prescriber's item replaces a built-in item that is
+    more urgent; the page keeps the built-in one (staff words: English)."""
+    return (
+        f'the built-in item "{item_id}" (tier {item_tier}) is more urgent than this item '
+        f"(tier {tier}), so the page keeps it: a sign gets its most urgent instruction. To "
+        f'replace it, give this item tier = "{item_tier}"'
+    )
+
+
 def contact_names() -> dict[str, str]:
     """Whom a watch item may tell the patient to call, when the care team does not name them."""
     return {
