@@ -14,6 +14,7 @@ from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.lang import _
 from taper.voice.people import call_the_clinic
+from taper.voice.shape import daily_amount_varies, steroid_comes_down
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
 from taper.voice.watchwords import data_text
@@ -198,10 +199,15 @@ def counselling(plan: Plan) -> list[str]:
     elif any(take_is_food(p.take) for p in oral):
         points.append("Take each dose with food, to lower the chance of stomach upset.")
     divided = [p for p in oral if any(len(s.doses) > 1 for s in p.steps)]
-    if divided:
+    if any(daily_amount_varies(p) for p in divided):
         points.append(
             "Divided doses: the daily amount is split across the day and changes from "
             "day to day. Go through the times on the patient's checklist with them."
+        )
+    elif divided:
+        points.append(
+            "Divided doses: the daily amount is split across the day. Go through the "
+            "times on the patient's checklist with them."
         )
     if "evening-dose" in codes:
         points.append(
@@ -569,7 +575,11 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     from taper.voice.watch import low_steps_start
 
     low = low_steps_start(plan)
-    when = _t(data["when_low" if low is not None else "when"]).format(
+    # The timing follows the plan's shape: "as your dose comes down" only when it does.
+    key = "when_low" if low is not None else "when" if steroid_comes_down(plan) else "when_flat"
+    if _by_caregiver(plan):
+        key += "_caregiver"
+    when = _t(data[key]).format(
         last_date=long_date(last),
         until=long_date(until),
         low_date=long_date(date_of(plan, low)) if low is not None else "",
