@@ -321,3 +321,99 @@ def test_a_rounded_liquid_dose_says_the_volume_measured_and_the_dose_it_gives() 
     sheet = text_of(DMD, "pharmacist.pdf")
     assert "nearest dose the product makes" not in sheet
     assert "0.9 mg/kg × 21.4 kg = 19.26 mg; measured as 0.85 mL, which gives 19.3375 mg" in sheet
+
+
+# -- 6. the clinician's own words never run on into a dose; the clock-change warning is whole ----
+
+CAPSULES = order(
+    {
+        "drug": "entocort ec",
+        "tablets": ["3 mg"],
+        "at": ["breakfast"],
+        "take": "swallow the capsules whole",
+        "steps": [{"dose": "9 mg", "days": 56}, {"dose": "6 mg", "days": 14}],
+    },
+    patient={"name": "Test Patient", "weight": "52 kg"},
+)
+
+
+def test_an_instruction_of_the_clinicians_is_its_own_sentence_in_the_sig() -> None:
+    sheet = text_of(CAPSULES, "pharmacist.pdf")
+    assert "with breakfast swallow" not in sheet
+    assert "with breakfast for 56 days, then" in sheet
+    assert "then stop. Swallow the capsules whole." in sheet
+    divided = text_of(
+        {
+            **FLAT_DIVIDED,
+            "phase": [{**FLAT_DIVIDED["phase"][0], "take": ("the first dose as soon as you wake")}],
+        },
+        "pharmacist.pdf",
+    )
+    assert "Take by mouth the first dose" not in divided
+    assert "then stop. The first dose as soon as you wake." in divided
+
+
+@PROPERTY
+@given(
+    st.sampled_from(
+        [
+            "with food",
+            "after meals",
+            "in the morning",
+            "swallow the capsules whole",
+            "the first dose as soon as you wake",
+            "do not crush",
+            "30 minutes before breakfast",
+        ]
+    ),
+    st.sampled_from([["breakfast"], ["wake", "16:00"]]),
+    st.booleans(),
+)
+def test_a_take_joins_the_sig_as_a_phrase_or_stands_alone(
+    take: str, at: list[str], steps: bool
+) -> None:
+    phase: dict[str, Any] = {"drug": "prednisone", "tablets": ["5 mg"], "at": at, "take": take}
+    if steps:
+        phase["steps"] = [{"dose": "10 mg", "days": 3}, {"dose": "5 mg", "days": 3}]
+    else:
+        phase |= {"dose": "10 mg", "days": 3}
+    document = order(phase, patient={"name": "Test Patient", "weight": "70 kg"})
+    sheet = text_of(document, "pharmacist.pdf")
+    runs_on = take.split()[0] in ("with", "after", "in", "before")
+    if runs_on:
+        return
+    # Not a phrase that reads on: never after a slot, a time or "by mouth"; its own sentence.
+    assert not re.search(rf"(breakfast|wake up|\d\d:\d\d|by mouth) {re.escape(take)}", sheet)
+    assert f"{take[:1].upper()}{take[1:]}." in sheet
+
+
+BETAMETHASONE = {
+    "title": "Antenatal corticosteroids",
+    "start": date(2027, 10, 2),
+    "timezone": "Australia/Sydney",
+    "patient": {"name": "Test Patient", "weight": "68 kg"},
+    "care_team": {"clinic": "Clinic", "phone": "02 5555 0120"},
+    "phase": [
+        {
+            "name": "Betamethasone",
+            "drug": "betamethasone",
+            "route": "im",
+            "given_by": "staff",
+            "liquid": "6 mg/mL",
+            "dose": "12 mg",
+            "every": "24h",
+            "days": 2,
+            "at": ["10:00"],
+        }
+    ],
+}
+
+
+def test_the_clock_change_warning_is_one_clear_sentence() -> None:
+    plan = plan_of(BETAMETHASONE)
+    moved = next(w for w in plan.warnings if w.code == "dst-interval")
+    assert moved.message == (
+        "the clocks change during the every 24 hours series, and the doses stay exactly 24 hours "
+        "apart, so the doses from 11:00 on 2027-10-03 onward are at 11:00 by the clock, not at "
+        "10:00"
+    )
