@@ -73,6 +73,8 @@ def data_messages() -> list[tuple[str, str, str]]:
     watch = _data("watch.toml")
     for number, item in enumerate(watch["item"]):
         found.append(("watch.toml", item["text"], f"item {number + 1}"))
+        if "caregiver" in item:
+            found.append(("watch.toml", item["caregiver"], f"item {number + 1}, caregiver"))
     for number, item in enumerate(watch.get("advice", [])):
         found.append(("watch.toml", item["text"], f"advice {number + 1}"))
     for tier, texts in watch["tier"].items():
@@ -121,8 +123,8 @@ def data_messages() -> list[tuple[str, str, str]]:
         "missed.caregiver": ("once_daily", "more_than_once", "never_double", "single_dose"),
         "vaccines": ("heading", "text"),
         "others": ("heading", "text", "caregiver", "acth"),
-        "liquid": ("text",),
-        "bone": ("patient",),
+        "liquid": ("text", "caregiver"),
+        "bone": ("patient", "caregiver"),
     }.items():
         section = counsel
         for part in table.split("."):

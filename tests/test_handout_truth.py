@@ -417,3 +417,77 @@ def test_the_clock_change_warning_is_one_clear_sentence() -> None:
         "apart, so the doses from 11:00 on 2027-10-03 onward are at 11:00 by the clock, not at "
         "10:00"
     )
+
+
+# -- 5. a caregiver's page speaks of the child, and has one missed-dose rule ---------------------
+
+# Sentences that speak to the patient where a caregiver's page has a form about the child.
+PATIENT_ADDRESSED = (
+    "harming yourself",
+    "You may find it hard to sleep",
+    "You may feel",
+    "You may get a headache",
+    "Your stomach may feel",
+    "Your face may feel",
+    "Your body may hold",
+    "You have been near someone",
+    "change in your eyesight",
+    "Feeling dizzy when you stand up",
+    "Measure your liquid medicine",
+    "You will take this steroid",
+    "when you have taken each dose",
+    "if you have any of these",
+    "but you take nothing",
+    "your last dose",
+    "as your dose comes down",
+    "can make you unwell",
+    "Do not stop taking",
+)
+
+
+def test_a_childs_page_speaks_of_the_child_and_has_one_missed_dose_rule() -> None:
+    text = text_of(DMD)
+    for phrase in PATIENT_ADDRESSED:
+        assert phrase not in text, phrase
+    assert "Your child will take this steroid every day for more than 3 months." in text
+    assert "Measure your child's liquid medicine in mL" in text
+    assert "do not skip doses" not in text
+    assert "skip it and give the next dose" in text
+
+
+@st.composite
+def caregiver_orders(draw: st.DrawFn) -> dict[str, Any]:
+    """A child's oral steroid given by a parent: tablets or a liquid, high or usual dose,
+    short or long (the card, adrenal, bone and watch sections all come in)."""
+    liquid = draw(st.booleans())
+    drug = draw(st.sampled_from(["prednisolone", "dexamethasone", "deflazacort"]))
+    phase: dict[str, Any] = {
+        "drug": drug,
+        "at": draw(st.sampled_from([["breakfast"], ["breakfast", "supper"]])),
+        "given_by": "caregiver",
+        "days": draw(st.sampled_from([1, 5, 30, 120])),
+    }
+    if drug == "deflazacort":
+        phase |= {"liquid": "22.75 mg/mL"} if liquid else {"tablets": ["6 mg", "18 mg"]}
+        phase["dose"] = "18 mg" if not liquid else "0.9 mg/kg"
+    elif drug == "prednisolone":
+        phase |= {"liquid": "15 mg/5 mL"} if liquid else {"tablets": ["5 mg"]}
+        phase["dose"] = draw(st.sampled_from(["10 mg", "20 mg"]))
+    else:
+        phase |= {"liquid": "1 mg/mL"} if liquid else {"tablets": ["2 mg"]}
+        phase["dose"] = draw(st.sampled_from(["2 mg", "6 mg"]))
+    document = order(phase, patient={"name": "Test Patient", "weight": "21.4 kg"})
+    if draw(st.booleans()):
+        document["patient"]["conditions"] = ["diabetes"]
+    return document
+
+
+@PROPERTY
+@given(caregiver_orders())
+def test_a_caregivers_handout_never_speaks_to_the_patient(document: dict[str, Any]) -> None:
+    note(repr(document))
+    text = text_of(document)
+    found = [phrase for phrase in PATIENT_ADDRESSED if phrase in text]
+    assert not found, found
+    # One missed-dose rule per page: nothing else tells the parent not to skip.
+    assert "do not skip doses" not in text

@@ -227,13 +227,29 @@ def checklist_note(plan: Plan, first_day: int, last_day: int) -> str | None:
     return note
 
 
-def compact_calendar_intro(plan: Plan) -> str:
-    sentences = [_("Each day shows how much to take that day.")]
+def compact_calendar_intro(plan: Plan, *, caregiver: bool = False) -> str:
+    """The months in miniature's introduction; "the dose changes" only when it does, and to a
+    caregiver about the child."""
+    if caregiver:
+        sentences = [_("Each day shows how much to give that day.")]
+    else:
+        sentences = [_("Each day shows how much to take that day.")]
     if dose_changes(plan):
         sentences.append(_('The dose changes on the dates shown in "Your course at a glance".'))
-    sentences.append(
-        _('Days marked "–" are part of your course, but you take nothing from this plan that day.')
-    )
+    if caregiver:
+        sentences.append(
+            _(
+                'Days marked "–" are part of the course, but your child takes nothing from '
+                "this plan that day."
+            )
+        )
+    else:
+        sentences.append(
+            _(
+                'Days marked "–" are part of your course, but you take nothing from this plan '
+                "that day."
+            )
+        )
     return " ".join(sentences)
 
 

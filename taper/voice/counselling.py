@@ -94,6 +94,11 @@ def patient_notes(plan: Plan) -> list[str]:
     return notes
 
 
+def by_caregiver(plan: Plan) -> bool:
+    """Whether the patient handout speaks to a caregiver about the child (L1)."""
+    return _by_caregiver(plan)
+
+
 def _by_caregiver(plan: Plan) -> bool:
     """Every steroid the course gives at home is given by a caregiver (a parent): the handout
     speaks to them about the child (L1)."""
@@ -103,7 +108,8 @@ def _by_caregiver(plan: Plan) -> bool:
 
 def stop_note(plan: Plan) -> str:
     """Do not stop suddenly, in the words of how the course is given: tablets or a liquid,
-    taken or given by a caregiver, or infusions and injections staff give (L1, L4)."""
+    taken or given by a caregiver, or infusions and injections staff give (L1, L4). It says
+    nothing of skipping: the page's one missed-dose rule is under "If you miss a dose"."""
     home = [p for p in plan.phases if p.drug_class in ("steroid", "acth") and p.given_by != "staff"]
     call = call_the_clinic(plan)
     if not home:
@@ -117,27 +123,24 @@ def stop_note(plan: Plan) -> str:
     if all(p.given_by == "caregiver" for p in home):
         if tablets:
             return _(
-                "Do not stop giving the tablets early, and do not skip doses: after a course "
-                "this long, stopping suddenly can make your child unwell. If you cannot give a "
-                "dose, {call}.",
+                "Do not stop giving the tablets early: after a course this long, stopping "
+                "suddenly can make your child unwell. If you cannot give a dose, {call}.",
                 call=call,
             )
         return _(
-            "Do not stop giving the medicine early, and do not skip doses: after a course this "
-            "long, stopping suddenly can make your child unwell. If you cannot give a dose, "
-            "{call}.",
+            "Do not stop giving the medicine early: after a course this long, stopping "
+            "suddenly can make your child unwell. If you cannot give a dose, {call}.",
             call=call,
         )
     if tablets:
         return _(
-            "Do not stop taking your tablets early, and do not skip doses: after a "
-            "course this long, stopping suddenly can make you unwell. If you cannot "
-            "take a dose, {call}.",
+            "Do not stop taking your tablets early: after a course this long, stopping "
+            "suddenly can make you unwell. If you cannot take a dose, {call}.",
             call=call,
         )
     return _(
-        "Do not stop taking your medicine early, and do not skip doses: after a course this "
-        "long, stopping suddenly can make you unwell. If you cannot take a dose, {call}.",
+        "Do not stop taking your medicine early: after a course this long, stopping suddenly "
+        "can make you unwell. If you cannot take a dose, {call}.",
         call=call,
     )
 
@@ -584,21 +587,24 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
         until=long_date(until),
         low_date=long_date(date_of(plan, low)) if low is not None else "",
     )
+    caregiver = _by_caregiver(plan)
     signs = [
-        data_text(str(item["text"]))
+        data_text(str(item["caregiver" if caregiver and "caregiver" in item else "text"]))
         for item in read_data("watch.toml")["item"]
         if item.get("trigger") == "adrenal" and item.get("tier") == "call"
     ]
-    heading = data["heading_caregiver" if _by_caregiver(plan) else "heading"]
+    heading = data["heading_caregiver" if caregiver else "heading"]
     return _t(heading), when, signs, _t(data["emergency"])
 
 
 def liquid_note(plan: Plan) -> str | None:
     """Measuring a liquid: an oral syringe, in mL (§4)."""
     if any(d.route == "oral" and d.volume_ml is not None and not d.tablets for d in plan.doses):
-        return _t(_data()["liquid"]["text"])
+        return _t(_data()["liquid"]["caregiver" if _by_caregiver(plan) else "text"])
     return None
 
 
 def bone_note(plan: Plan) -> str | None:
-    return _t(_data()["bone"]["patient"]) if needs_bone_advice(plan) else None
+    if not needs_bone_advice(plan):
+        return None
+    return _t(_data()["bone"]["caregiver" if _by_caregiver(plan) else "patient"])

@@ -51,6 +51,7 @@ from taper.voice.amounts import (
 )
 from taper.voice.counselling import (
     adrenal_section,
+    by_caregiver,
     calendar_help,
     card_section,
     looking_after_yourself,
@@ -134,7 +135,7 @@ def _card_sections(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         lines: list[Flowable] = [
             _p(heading, head),
             _cell([(Strong(when),)], styles.body),
-            _p(P.call_signs, styles.body),
+            _p(P.call_signs_caregiver if by_caregiver(plan) else P.call_signs, styles.body),
             *_bullets(signs, styles),
             _cell([(Strong(emergency),)], styles.body),
         ]
@@ -238,7 +239,10 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         if number == 0:
             intro = [
                 _p(P.calendar, styles.title),
-                _p(P.calendar_intro, styles.body),
+                _p(
+                    P.calendar_intro_caregiver if by_caregiver(plan) else P.calendar_intro,
+                    styles.body,
+                ),
             ]
             intro.append(_legend(plan, styles, width, tints))
         # The introduction stays with the first month: never a title alone at a page foot.
@@ -353,7 +357,7 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
         months.append([_p(month_title(year, month), styles.h3), table])
     story: list[Flowable] = [
         _p(P.calendar, styles.title),
-        _p(compact_calendar_intro(plan), styles.body),
+        _p(compact_calendar_intro(plan, caregiver=by_caregiver(plan)), styles.body),
         _legend(plan, styles, width, tints),
     ]
     if across == 1:
@@ -444,7 +448,7 @@ def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int])
             styles.title.leading * 2 + styles.body.leading * 2 + styles.cell.leading * 10
         ),
         _p(P.checklist, styles.title),
-        _p(P.checklist_intro, styles.body),
+        _p(P.checklist_intro_caregiver if by_caregiver(plan) else P.checklist_intro, styles.body),
     ]
     first_day, last_day = span
     note = checklist_note(plan, first_day, last_day)
