@@ -124,7 +124,7 @@ def data_messages() -> list[tuple[str, str, str]]:
         "vaccines": ("heading", "text"),
         "others": ("heading", "text", "caregiver", "acth"),
         "liquid": ("text", "caregiver"),
-        "bone": ("patient", "caregiver"),
+        "bone": ("patient", "patient_caregiver"),
     }.items():
         section = counsel
         for part in table.split("."):

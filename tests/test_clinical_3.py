@@ -122,6 +122,9 @@ def test_deflazacort_for_a_child_gets_every_tier_and_the_card(tmp_path: Path) ->
     )
     assert "treats your child that your child takes a steroid" in text
     assert "Give it as soon as you remember." in text
+    assert "Measure your child's liquid medicine in mL" in text
+    assert "Your child will take this steroid every day for more than 3 months." in text
+    assert "You will take" not in text
     assert "your tablets" not in text
     assert "give to your child by mouth" in text_of(plan, "pharmacist")
     words = words_of(plan)

@@ -513,6 +513,8 @@ ISSUE_25_ORDERS = {
             "Un sarpullido nuevo en la piel.",
             "No lo tome con jugo de toronja.",
             "y déselo a su niño por vía oral",
+            "Mida el medicamento líquido de su niño en mL",
+            "Su niño tomará este esteroide todos los días",
         ],
     ),
     "croup": (

@@ -607,4 +607,4 @@ def liquid_note(plan: Plan) -> str | None:
 def bone_note(plan: Plan) -> str | None:
     if not needs_bone_advice(plan):
         return None
-    return _t(_data()["bone"]["caregiver" if _by_caregiver(plan) else "patient"])
+    return _t(_data()["bone"]["patient_caregiver" if _by_caregiver(plan) else "patient"])
