@@ -73,6 +73,8 @@ def data_messages() -> list[tuple[str, str, str]]:
     watch = _data("watch.toml")
     for number, item in enumerate(watch["item"]):
         found.append(("watch.toml", item["text"], f"item {number + 1}"))
+        if "caregiver" in item:
+            found.append(("watch.toml", item["caregiver"], f"item {number + 1}, caregiver"))
     for number, item in enumerate(watch.get("advice", [])):
         found.append(("watch.toml", item["text"], f"advice {number + 1}"))
     for tier, texts in watch["tier"].items():
@@ -96,7 +98,18 @@ def data_messages() -> list[tuple[str, str, str]]:
             "sick_liquid",
             "sick_caregiver",
         ),
-        "adrenal": ("heading", "heading_caregiver", "when", "when_low", "call", "emergency"),
+        "adrenal": (
+            "heading",
+            "heading_caregiver",
+            "when",
+            "when_low",
+            "when_flat",
+            "when_caregiver",
+            "when_low_caregiver",
+            "when_flat_caregiver",
+            "call",
+            "emergency",
+        ),
         "missed": (
             "heading",
             "once_daily",

@@ -262,9 +262,10 @@ def test_adrenal_signs_have_their_own_heading_and_timing(tmp_path: Path) -> None
     plan = build(tmp_path, course("45 mg", 10, at='["08:00"]'))
     assert "adrenal" in {w.code for w in plan.warnings}
     text = text_of(plan)
+    # A flat course: the signs start after the last dose (never "as your dose comes down").
     assert (
-        "can happen until Friday, December 10, 2027: 12 months after your last dose "
-        "(Thursday, December 10, 2026)"
+        "These can start after your last dose (Thursday, December 10, 2026), and can happen "
+        "until Friday, December 10, 2027: 12 months after it."
     ) in text
     call_box = text[text.index("Call the clinic today") : text.index("Emergency: call 911")]
     assert "Feeling dizzy when you stand up." not in call_box

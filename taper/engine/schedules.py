@@ -717,10 +717,13 @@ class _Engine:
             first_moved = next(item.dose for item in scheduled if item.dose.time not in expected)
             self.warn(
                 "dst-interval",
-                f"the clocks change during the every {hours} hours series: the doses stay "
-                f"{hours} hours apart, so from the dose at {moment(first_moved.starts)} "
-                f"on {first_moved.date.isoformat()} they fall at "
-                f"{', '.join(sorted(clocks - expected))} by the clock",
+                # One whole sentence: which dose is the first to move, and from what clock
+                # time to what (review 02: "from the dose at 11:00 ... they fall at 11:00").
+                f"the clocks change during the every {hours} hours series, and the doses stay "
+                f"exactly {hours} hours apart, so the doses from {moment(first_moved.starts)} "
+                f"on {first_moved.date.isoformat()} onward are at "
+                f"{', '.join(sorted(clocks - expected))} by the clock, not at "
+                f"{', '.join(sorted(expected))}",
                 f"{phase.place}.every",
             )
         cap = _cap_of(phase, step)

@@ -11,7 +11,8 @@ from taper.records.arithmetic import basis_text, bsa_number, pack_count_text
 from taper.records.plan import Basis, ContainerLine, Day, DispenseLine, FillPeriod, PackLine, Plan
 from taper.voice.doses import drug_word, tablet_word
 from taper.voice.lang import _
-from taper.voice.text import count_text
+from taper.voice.shape import dose_changes
+from taper.voice.text import count_text, nb
 from taper.voice.times import date_of, date_range, days_text, weekday_name
 
 
@@ -44,8 +45,15 @@ def basis_lines(plan: Plan) -> list[str]:
                 )
                 if dose.amount is not None and dose.unit is not None:
                     given = quantity_text(dose.amount, dose.unit)
-                    if dose.basis.allowed != dose.amount:
-                        line += f"; given as {given}, the nearest dose the product makes"
+                    # Only what is true of every rounding rule: the volume measured and the dose
+                    # it gives, or that the tablets make the dose (not that it is the nearest).
+                    if dose.basis.allowed != dose.amount and dose.volume_ml is not None:
+                        volume = quantity_text(dose.volume_ml, "mL")
+                        line += f"; measured as {volume}, which gives {given}"
+                    elif dose.basis.allowed != dose.amount and dose.tablets:
+                        line += f"; given as {given}, a dose the tablets make"
+                    elif dose.basis.allowed != dose.amount:
+                        line += f"; given as {given}"
                 if line not in lines:
                     lines.append(line)
     return lines
@@ -189,59 +197,96 @@ def checklist_days(plan: Plan, fill: int = 1) -> tuple[int, int]:
 
 
 def checklist_note(plan: Plan, first_day: int, last_day: int) -> str | None:
-    """What a shortened checklist covers, and where the rest of the course is."""
+    """What a shortened checklist covers, and where the rest of the course is; "they show
+    every dose change" only for a course whose dose changes."""
     if first_day == 1 and last_day >= plan.length:
         return None
     values = {"first": first_day, "last": last_day}
     if plan.fill_days is None:
-        return _(
+        note = _(
             "This checklist covers days {first} to {last}. For the other days, "
-            'follow "Your course at a glance" and the calendar: they show every dose change.',
+            'follow "Your course at a glance" and the calendar.',
             **values,
         )
-    number = next(f.number for f in plan.fills if f.first_day == first_day)
-    if number == 1:
-        return _(
+    elif (number := next(f.number for f in plan.fills if f.first_day == first_day)) == 1:
+        note = _(
             "This checklist covers days {first} to {last} (your first supply). For the other "
-            'days, follow "Your course at a glance" and the calendar: they show every dose '
-            "change.",
+            'days, follow "Your course at a glance" and the calendar.',
             **values,
         )
-    return _(
-        "This checklist covers days {first} to {last} (supply {number} of {fills}). For the "
-        'other days, follow "Your course at a glance" and the calendar: they show every dose '
-        "change.",
-        number=number,
-        fills=len(plan.fills),
-        **values,
-    )
+    else:
+        note = _(
+            "This checklist covers days {first} to {last} (supply {number} of {fills}). For the "
+            'other days, follow "Your course at a glance" and the calendar.',
+            number=number,
+            fills=len(plan.fills),
+            **values,
+        )
+    if dose_changes(plan):
+        return " ".join((note, _("They show every dose change.")))
+    return note
 
 
-def compact_calendar_intro() -> str:
-    return _(
-        "Each day shows how much to take that day. The dose changes on the dates shown in "
-        '"Your course at a glance". Days marked "–" are part of your course, but you take '
-        "nothing from this plan that day."
-    )
+def compact_calendar_intro(plan: Plan, *, caregiver: bool = False) -> str:
+    """The months in miniature's introduction; "the dose changes" only when it does, and to a
+    caregiver about the child."""
+    if caregiver:
+        sentences = [_("Each day shows how much to give that day.")]
+    else:
+        sentences = [_("Each day shows how much to take that day.")]
+    if dose_changes(plan):
+        sentences.append(_('The dose changes on the dates shown in "Your course at a glance".'))
+    if caregiver:
+        sentences.append(
+            _(
+                'Days marked "–" are part of the course, but your child takes nothing from '
+                "this plan that day."
+            )
+        )
+    else:
+        sentences.append(
+            _(
+                'Days marked "–" are part of your course, but you take nothing from this plan '
+                "that day."
+            )
+        )
+    return " ".join(sentences)
 
 
 def compact_cell(day: Day) -> str:
-    """A day in the miniature months of a long course: the day's amount of each medicine."""
+    """A day in the miniature months of a long course: the day's amount of each medicine.
+
+    An oral liquid is shown as what the patient measures, in mL only (reference 2, §4): each
+    dose's volume, ``0.85 mL`` or ``2 × 0.85 mL``. Each amount is one unbreakable word."""
     totals: dict[str, tuple[Decimal, str]] = {}
+    volumes: dict[str, list[Decimal]] = {}
     for dose in day.doses:
-        if dose.amount is None or dose.unit is None:
-            totals.setdefault(drug_word(dose.drug_name), (Decimal(0), ""))
-            continue
         name = drug_word(dose.drug_name)
+        if dose.route == "oral" and dose.volume_ml is not None:
+            volumes.setdefault(name, []).append(dose.volume_ml)
+            continue
+        if dose.amount is None or dose.unit is None:
+            totals.setdefault(name, (Decimal(0), ""))
+            continue
         so_far = totals.get(name, (Decimal(0), dose.unit))[0]
         totals[name] = (so_far + dose.amount, dose.unit)
-    if not totals:
+    if not totals and not volumes:
         return "–" if day.phases else ""
-    named = len(totals) > 1
-    return "\n".join(
-        (f"{name} " if named else "") + quantity_text(total, unit) if unit else name
+    named = len(totals) + len(volumes) > 1
+    lines = [
+        (f"{name} " if named else "") + nb(quantity_text(total, unit)) if unit else name
         for name, (total, unit) in totals.items()
-    )
+    ]
+    lines += [(f"{name} " if named else "") + measured_text(each) for name, each in volumes.items()]
+    return "\n".join(lines)
+
+
+def measured_text(volumes: list[Decimal]) -> str:
+    """A day's measured doses of one liquid: ``0.85 mL``, ``2 × 0.85 mL``, ``1 mL + 2 mL``."""
+    if len(set(volumes)) == 1:
+        one = nb(quantity_text(volumes[0], "mL"))
+        return one if len(volumes) == 1 else nb(f"{len(volumes)} × ") + one
+    return " + ".join(nb(quantity_text(volume, "mL")) for volume in volumes)
 
 
 def rhythm_text(plan: Plan, days: list[int]) -> str | None:

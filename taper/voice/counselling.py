@@ -15,6 +15,7 @@ from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
 from taper.voice.lang import _, language
 from taper.voice.people import call_the_clinic
+from taper.voice.shape import daily_amount_varies, steroid_comes_down
 from taper.voice.sigs import take_is_food
 from taper.voice.text import Rich, Strong, and_list, count_text
 from taper.voice.watchwords import data_text
@@ -94,6 +95,11 @@ def patient_notes(plan: Plan) -> list[str]:
     return notes
 
 
+def by_caregiver(plan: Plan) -> bool:
+    """Whether the patient handout speaks to a caregiver about the child (L1)."""
+    return _by_caregiver(plan)
+
+
 def _by_caregiver(plan: Plan) -> bool:
     """Every steroid the course gives at home is given by a caregiver (a parent): the handout
     speaks to them about the child (L1)."""
@@ -103,7 +109,8 @@ def _by_caregiver(plan: Plan) -> bool:
 
 def stop_note(plan: Plan) -> str:
     """Do not stop suddenly, in the words of how the course is given: tablets or a liquid,
-    taken or given by a caregiver, or infusions and injections staff give (L1, L4)."""
+    taken or given by a caregiver, or infusions and injections staff give (L1, L4). It says
+    nothing of skipping: the page's one missed-dose rule is under "If you miss a dose"."""
     home = [p for p in plan.phases if p.drug_class in ("steroid", "acth") and p.given_by != "staff"]
     call = call_the_clinic(plan)
     if not home:
@@ -117,27 +124,24 @@ def stop_note(plan: Plan) -> str:
     if all(p.given_by == "caregiver" for p in home):
         if tablets:
             return _(
-                "Do not stop giving the tablets early, and do not skip doses: after a course "
-                "this long, stopping suddenly can make your child unwell. If you cannot give a "
-                "dose, {call}.",
+                "Do not stop giving the tablets early: after a course this long, stopping "
+                "suddenly can make your child unwell. If you cannot give a dose, {call}.",
                 call=call,
             )
         return _(
-            "Do not stop giving the medicine early, and do not skip doses: after a course this "
-            "long, stopping suddenly can make your child unwell. If you cannot give a dose, "
-            "{call}.",
+            "Do not stop giving the medicine early: after a course this long, stopping "
+            "suddenly can make your child unwell. If you cannot give a dose, {call}.",
             call=call,
         )
     if tablets:
         return _(
-            "Do not stop taking your tablets early, and do not skip doses: after a "
-            "course this long, stopping suddenly can make you unwell. If you cannot "
-            "take a dose, {call}.",
+            "Do not stop taking your tablets early: after a course this long, stopping "
+            "suddenly can make you unwell. If you cannot take a dose, {call}.",
             call=call,
         )
     return _(
-        "Do not stop taking your medicine early, and do not skip doses: after a course this "
-        "long, stopping suddenly can make you unwell. If you cannot take a dose, {call}.",
+        "Do not stop taking your medicine early: after a course this long, stopping suddenly "
+        "can make you unwell. If you cannot take a dose, {call}.",
         call=call,
     )
 
@@ -205,10 +209,15 @@ def counselling(plan: Plan) -> list[str]:
     elif any(take_is_food(p.take) for p in oral):
         points.append("Take each dose with food, to lower the chance of stomach upset.")
     divided = [p for p in oral if any(len(s.doses) > 1 for s in p.steps)]
-    if divided:
+    if any(daily_amount_varies(p) for p in divided):
         points.append(
             "Divided doses: the daily amount is split across the day and changes from "
             "day to day. Go through the times on the patient's checklist with them."
+        )
+    elif divided:
+        points.append(
+            "Divided doses: the daily amount is split across the day. Go through the "
+            "times on the patient's checklist with them."
         )
     if "evening-dose" in codes:
         points.append(
@@ -576,7 +585,11 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     from taper.voice.watch import low_steps_start
 
     low = low_steps_start(plan)
-    when = _t(data["when_low" if low is not None else "when"]).format(
+    # The timing follows the plan's shape: "as your dose comes down" only when it does.
+    key = "when_low" if low is not None else "when" if steroid_comes_down(plan) else "when_flat"
+    if _by_caregiver(plan):
+        key += "_caregiver"
+    when = _t(data[key]).format(
         last_date=long_date(last),
         until=long_date(until),
         low_date=long_date(date_of(plan, low)) if low is not None else "",

@@ -53,6 +53,18 @@ class _Patient:
     def checklist_intro(self) -> str:
         return _("Tick the box when you have taken each dose or done each check.")
 
+    # A caregiver's page (given_by = "caregiver"): the parent gives, the child takes (L1).
+    @property
+    def calendar_intro_caregiver(self) -> str:
+        return _(
+            'Each day shows what to give and when. Days marked "no dose" are part of the '
+            "course, but your child takes nothing from this plan that day."
+        )
+
+    @property
+    def checklist_intro_caregiver(self) -> str:
+        return _("Tick the box when you have given each dose or done each check.")
+
     @property
     def day(self) -> str:
         return p_("column head", "Day")
@@ -98,6 +110,10 @@ class _Patient:
     @property
     def call_signs(self) -> str:
         return _("Call the clinic the same day if you have any of these:")
+
+    @property
+    def call_signs_caregiver(self) -> str:
+        return _("Call the clinic the same day if your child has any of these:")
 
 
 Patient = _Patient()

@@ -46,6 +46,25 @@ def take_is_food(take: str | None) -> bool:
     return words in ("with food", "with a meal", "with meals", "with or after food", "after food")
 
 
+# A ``take`` that reads on from "…once daily with breakfast": a phrase starting with one of
+# these ("with food", "after meals", "in the morning"). Anything else is an instruction of the
+# clinician's own ("swallow the capsules whole", "the first dose as soon as you wake"): it gets
+# its own sentence, never run on into the dose (review L5).
+RUN_ON = ("with", "after", "before", "in", "on", "at", "without", "between", "during")
+
+
+def take_runs_on(take: str | None) -> bool:
+    """Whether the phase's ``take`` joins the sentence of the dose, or stands alone."""
+    words = (take or "").strip().lower().split()
+    return bool(words) and words[0] in RUN_ON
+
+
+def take_sentence(take: str) -> str:
+    """The clinician's ``take`` as a sentence of its own: ``Swallow the capsules whole.``"""
+    text = take.strip().rstrip(".")
+    return text[:1].upper() + text[1:] + "."
+
+
 def times_a_day(count: int) -> str:
     return {1: "once daily", 2: "twice daily"}.get(count, f"{count} times daily")
 
@@ -93,6 +112,8 @@ def sig(plan: Plan, phase: PhasePlan) -> list[str]:
     elif phase.route == "oral":
         lines[-1] += ", then stop"
     lines[-1] += "."
+    if phase.take and not take_runs_on(phase.take):
+        lines.append(take_sentence(phase.take))
     if any(has_halves(d.tablets) for step in phase.steps for d in step.doses):
         lines.append("Half tablets: cut along the score line.")
     if phase.route in ("iv", "im", "sc") or phase.given_by != "patient":
@@ -145,7 +166,8 @@ def step_sig(phase: PhasePlan, step: StepPlan, one_strength: bool, *, first: boo
         else ""
     )
     same = len({(d.amount, d.unit, d.tablets, d.volume_ml) for d in doses}) == 1
-    take = phase.take.strip() if phase.take else ""
+    # A take of the clinician's own is its own sentence, after the steps (sig).
+    take = phase.take.strip() if take_runs_on(phase.take) and phase.take else ""
     if step.every_hours and step.series_doses:
         what = _dose_words(phase, doses[0], one_strength)
         series = series_sig(step.every_hours, step.series_doses, step.days, doses[0].time)

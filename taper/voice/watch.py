@@ -127,6 +127,10 @@ class WatchList:
 # -- the data -----------------------------------------------------------------------------------
 
 
+# The key in a plan's watch values that marks a caregiver's page (never a {placeholder}).
+CAREGIVER = "given_by_caregiver"
+
+
 @dataclass(frozen=True)
 class _Spec:
     tier: str
@@ -143,6 +147,7 @@ class _Spec:
     signs: tuple[str, ...] = ()
     replaces: tuple[str, ...] = ()
     contact: str | None = None
+    caregiver: str | None = None  # the text for a caregiver's page ("Your child may...")
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,7 @@ def data_problems(raw: dict[str, Any]) -> list[str]:
             "id",
             "signs",
             "replaces",
+            "caregiver",
             "contact",
         }
         if unknown:
@@ -343,6 +349,7 @@ def _data() -> _Data:
                 signs=tuple(item.get("signs", ())),
                 replaces=tuple(item.get("replaces", ())),
                 contact=item.get("contact"),
+                caregiver=item.get("caregiver"),
             )
         )
     advice = tuple(
@@ -504,7 +511,9 @@ def _items(
     for spec in specs:
         match = next((t for t in spec.triggers if t in wanted), None)
         if match is not None and _applies(spec, conditions_, phase):
-            text = watch_sentence(spec.text, values)
+            # A caregiver's page speaks of the child: its own form of the sentence (L1).
+            said = spec.caregiver if spec.caregiver and values.get(CAREGIVER) else spec.text
+            text = watch_sentence(said, values)
             if spec.contact is not None:
                 text = f"{text} {values[f'contact:{spec.contact}']}"
             item = WatchItem(
@@ -523,7 +532,11 @@ def _items(
 def _values(plan: Plan) -> dict[str, str]:
     steroid_phases = {p.name for p in plan.phases if _class_of(p) == "steroid"}
     times = sorted({d.time for d in plan.doses if d.phase in steroid_phases})
-    return watch_values(plan, times, words_of(plan))
+    values = watch_values(plan, times, words_of(plan))
+    home = [p for p in plan.phases if p.given_by != "staff" and _class_of(p) in ("steroid", "acth")]
+    if home and all(p.given_by == "caregiver" for p in home):
+        values[CAREGIVER] = "yes"
+    return values
 
 
 def _span(

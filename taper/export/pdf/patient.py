@@ -54,6 +54,7 @@ from taper.voice.amounts import (
 )
 from taper.voice.counselling import (
     adrenal_section,
+    by_caregiver,
     calendar_help,
     card_section,
     looking_after_yourself,
@@ -169,7 +170,7 @@ def _card_sections(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         lines: list[Flowable] = [
             _p(heading, head),
             _cell([(Strong(when),)], styles.body),
-            _p(P.call_signs, styles.body),
+            _p(P.call_signs_caregiver if by_caregiver(plan) else P.call_signs, styles.body),
             *_bullets(signs, styles),
             _cell([(Strong(emergency),)], styles.body),
         ]
@@ -248,7 +249,7 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
             for column, on in enumerate(week):
                 day = by_date.get(on)
                 in_month = on.month == month
-                row.append(_calendar_cell(plan, on, day, in_month, styles, marks))
+                row.append(_calendar_cell(plan, on, day, in_month, styles, marks, width / 7))
                 if day is not None and in_month and day.phases:
                     tint = tints[day.phases[0]]
                     commands.append(
@@ -273,7 +274,10 @@ def _calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowable]:
         if number == 0:
             intro = [
                 _p(P.calendar, styles.title),
-                _p(P.calendar_intro, styles.body),
+                _p(
+                    P.calendar_intro_caregiver if by_caregiver(plan) else P.calendar_intro,
+                    styles.body,
+                ),
             ]
             intro.append(_legend(plan, styles, width, tints))
         # The introduction stays with the first month: never a title alone at a page foot.
@@ -362,7 +366,10 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
                 cell: list[Any] = [_p(label, date_style)] if in_month else []
                 if day is not None and in_month:
                     text = compact_cell(day)
-                    cell.extend(_p(line, dose_style) for line in text.splitlines())
+                    room = month_width / 7 - 3
+                    cell.extend(
+                        _p(line, _unbroken(line, dose_style, room)) for line in text.splitlines()
+                    )
                     if day.phases:
                         commands.append(
                             (
@@ -385,7 +392,7 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
         months.append([_p(month_title(year, month), styles.h3), table])
     story: list[Flowable] = [
         _p(P.calendar, styles.title),
-        _p(compact_calendar_intro(), styles.body),
+        _p(compact_calendar_intro(plan, caregiver=by_caregiver(plan)), styles.body),
         _legend(plan, styles, width, tints),
     ]
     if across == 1:
@@ -414,6 +421,31 @@ def _compact_calendar(plan: Plan, styles: _Styles, width: float) -> list[Flowabl
     return [KeepTogether(story[:4]), *story[4:]]
 
 
+def _unbroken(
+    text: str, style: ParagraphStyle, room: float, *, bold: bool = False
+) -> ParagraphStyle:
+    """``style``, smaller if need be, so that every unbreakable word of ``text`` (an amount
+    such as ``19.3375\u00a0mg`` is one) fits ``room``: a cell never breaks a number across
+    lines, where "19.337" above "5 mg" reads as a different dose."""
+    # With ``bold``, measured in the bold face (a calendar line starts with its time in bold).
+    heavy = style.fontName if style.fontName.endswith("Bold") else style.fontName + "-Bold"
+    font = heavy if bold and heavy in pdfmetrics.getRegisteredFontNames() else style.fontName
+    widest = max(
+        (pdfmetrics.stringWidth(word, font, style.fontSize) for word in text.split(" ")),
+        default=0.0,
+    )
+    if widest <= room:
+        return style
+    scale = room / widest
+    return ParagraphStyle(
+        f"{style.name}_fit",
+        parent=style,
+        fontSize=style.fontSize * scale,
+        leading=style.leading * scale,
+        splitLongWords=0,
+    )
+
+
 def _calendar_cell(
     plan: Plan,
     on: date,
@@ -421,6 +453,7 @@ def _calendar_cell(
     in_month: bool,
     styles: _Styles,
     marks: dict[str, str],
+    width: float,
 ) -> list[Any]:
     style = (
         styles.cal_date
@@ -435,8 +468,10 @@ def _calendar_cell(
         return cell
     # A bounded cell: a day of many doses lists its first ones (the checklist has them all).
     limit = 4 if styles.scale > 1 else 10
+    lines = calendar_lines(plan, day, words_of(plan), limit)
+    room = width - 5
     cell.extend(
-        _cell([line], styles.cal) for line in calendar_lines(plan, day, words_of(plan), limit)
+        _cell([line], _unbroken("".join(line), styles.cal, room, bold=True)) for line in lines
     )
     return cell
 
@@ -448,7 +483,7 @@ def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int])
             styles.title.leading * 2 + styles.body.leading * 2 + styles.cell.leading * 10
         ),
         _p(P.checklist, styles.title),
-        _p(P.checklist_intro, styles.body),
+        _p(P.checklist_intro_caregiver if by_caregiver(plan) else P.checklist_intro, styles.body),
     ]
     first_day, last_day = span
     note = checklist_note(plan, first_day, last_day)
