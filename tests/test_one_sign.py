@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_clinical_3 import PHASES, build, regimen, text_of
 
 from taper.read.templates import render_template
 from taper.records.plan import Plan
@@ -26,7 +27,6 @@ from taper.voice.watch import (
     watch_list,
 )
 from taper.voice.watchwords import call_contact
-from tests.test_clinical_3 import PHASES, build, regimen, text_of
 
 ONCOLOGY_TEAM = (
     'clinic = "Breast Oncology Clinic"\nphone = "416-555-0130"\n'
