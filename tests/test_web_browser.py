@@ -492,3 +492,21 @@ def test_pharmacists_name_in_the_packet_bar_signs_the_downloaded_sheet(page: Any
         sheet = next(n for n in archive.namelist() if n.endswith("pharmacist.pdf"))
         reader = pypdf.PdfReader(io.BytesIO(archive.read(sheet)))
     assert "A. Ng, PharmD" in "".join(p.extract_text() for p in reader.pages)
+
+
+def test_the_patients_language_turns_the_plan_and_the_packet_spanish(page: Any) -> None:
+    """The page's language choice: the preview speaks Spanish, and the downloaded packet is
+    ``taper build``'s from a regimen.toml that says so (its handout and reminders in Spanish)."""
+    import pypdf
+
+    check = expect()
+    use_template(page)
+    check(page.locator("#preview")).not_to_contain_text("Metilprednisolona")
+    page.get_by_label("Patient's language").select_option("es")
+    check(page.locator("#preview")).to_contain_text("Metilprednisolona")
+    data = download_packet(page)
+    assert 'language = "es"' in check_packet(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "Día 1 de" in archive.read("reminders.ics").decode("utf-8")
+        reader = pypdf.PdfReader(io.BytesIO(archive.read("patient.pdf")))
+    assert "Página 1 de" in reader.pages[0].extract_text()
