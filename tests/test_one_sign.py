@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_clinical_3 import PHASES, build, regimen, text_of
 
+from taper.read.errors import RegimenError
 from taper.read.templates import render_template
 from taper.records.plan import Plan
 from taper.voice.counselling import adrenal_section
@@ -354,21 +355,24 @@ def test_the_patient_pdf_prints_each_signs_instruction_once(
     assert _NUMBER.search(text)
 
 
-def test_a_title_that_names_gca_asks_for_the_condition(tmp_path: Path) -> None:
+def test_a_title_that_names_gca_without_the_condition_is_refused(tmp_path: Path) -> None:
     """The format has no key for what a course treats: the condition is declared, and a title
-    that names GCA or PMR without it is warned about (the reviewer's 08 order)."""
+    that names GCA or PMR without it is an error naming both fixes (the reviewers' 08 order:
+    as a warning, the packet still sent a change in eyesight to "call the clinic today")."""
     text = regimen(GCA, zone="Europe/Stockholm").replace(
         'title = "Course"', 'title = "Giant cell arteritis: prednisolone 60 mg, tapering"'
     )
-    plan = build(tmp_path, text)
-    warning = next(w for w in plan.warnings if w.code == "condition-in-title")
-    assert warning.place == "title" and '"giant-cell-arteritis"' in warning.message
+    with pytest.raises(RegimenError) as refused:
+        build(tmp_path, text)
+    (problem,) = [p for p in refused.value.problems if p.place == "title"]
+    assert '"giant-cell-arteritis"' in problem.message
+    assert "reword the title" in problem.message
     declared = text.replace("conditions = []", 'conditions = ["giant-cell-arteritis"]')
-    assert "condition-in-title" not in {w.code for w in build(tmp_path, declared).warnings}
+    build(tmp_path, declared)
     pmr = text.replace("Giant cell arteritis", "PMR")
-    assert "polymyalgia-rheumatica" in next(
-        w.message for w in build(tmp_path, pmr).warnings if w.code == "condition-in-title"
-    )
+    with pytest.raises(RegimenError) as refused_pmr:
+        build(tmp_path, pmr)
+    assert any("polymyalgia-rheumatica" in p.message for p in refused_pmr.value.problems)
 
 
 def test_an_item_that_names_its_contact_keeps_its_reminder_rank(tmp_path: Path) -> None:

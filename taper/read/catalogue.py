@@ -191,6 +191,15 @@ def watch_item_ids() -> frozenset[str]:
 
 
 @cache
+def condition_title_words() -> dict[str, tuple[str, ...]]:
+    """Each condition's ``title_words``: words of a title that name it (conditions.toml)."""
+    return {
+        cid: tuple(entry.get("title_words", ()))
+        for cid, entry in read_data("conditions.toml")["condition"].items()
+    }
+
+
+@cache
 def conditions() -> dict[str, str]:
     """Known condition ids and their labels."""
     return {cid: entry["label"] for cid, entry in read_data("conditions.toml")["condition"].items()}

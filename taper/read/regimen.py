@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from taper.read.catalogue import (
     Drug,
     Pack,
+    condition_title_words,
     conditions,
     drug_suggestions,
     find_pack,
@@ -623,6 +624,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
                 f"(known: {', '.join(known_conditions)})",
             )
 
+    _condition_in_title(r, title, condition_ids)
     language = _language(r, patient)
     routine = dict(DEFAULT_ROUTINE)
     if "routine" in patient:
@@ -1097,6 +1099,26 @@ def _dosing_form(r: _Reader, table: dict[str, Any], place: str, pack: Pack | Non
             )
         return None
     return forms[0]
+
+
+def _condition_in_title(r: _Reader, title: str | None, declared: list[str]) -> None:
+    """A title that names a condition with red flags of its own (giant cell arteritis,
+    polymyalgia) which ``patient.conditions`` does not declare is a likely slip: the handout
+    would send a change in eyesight to "call the clinic today" instead of the emergency
+    department. The format has no key for what a course treats, so the condition is declared,
+    never guessed from free text: an error, with both fixes."""
+    if not title:
+        return
+    words = f" {' '.join(re.findall(r'[a-z]+', title.lower()))} "
+    for condition, names in condition_title_words().items():
+        named = [name for name in names if f" {name} " in words]
+        if named and condition not in declared:
+            r.problem(
+                "title",
+                f'the title names "{named[0]}", but patient.conditions does not list '
+                f'"{condition}": add "{condition}" to conditions under [patient], so that the '
+                "handout gives its red flags, or reword the title if the course is not for it",
+            )
 
 
 def _allowances(r: _Reader, table: dict[str, Any], place: str) -> list[str]:

@@ -35,7 +35,6 @@ from taper.voice.lang import language
 from taper.voice.watchwords import (
     PRESCRIBER_SOURCE,
     after_course_label,
-    condition_in_title,
     data_text,
     group_label,
     lower_first,
@@ -783,25 +782,13 @@ def with_watch_overlaps(plan: Plan) -> Plan:
 def with_watch_warnings(plan: Plan) -> Plan:
     """The plan with the watch list's warnings for ``taper check``: a prescriber's item about
     a sign a built-in item covers (``watch-overlap``), or replacing a more urgent one
-    (``watch-more-urgent``), and a title that names a condition the patient's list does not
-    declare (``condition-in-title``: the GCA red flags need the condition)."""
-    return _with_warnings(with_watch_overlaps(plan), _conditions_in_title(plan))
+    (``watch-more-urgent``). (A title that names a condition the patient's list does not
+    declare is an error of the reader: taper.read.regimen._condition_in_title.)"""
+    return with_watch_overlaps(plan)
 
 
 def _with_warnings(plan: Plan, warnings: tuple[Warning, ...]) -> Plan:
     return plan._replace(warnings=plan.warnings + warnings) if warnings else plan
-
-
-def _conditions_in_title(plan: Plan) -> tuple[Warning, ...]:
-    title = f" {' '.join(re.findall(r'[a-z]+', plan.title.lower()))} "
-    found: list[Warning] = []
-    for condition, entry in read_data("conditions.toml")["condition"].items():
-        words = [w for w in entry.get("title_words", []) if f" {w} " in title]
-        if words and condition not in plan.patient.conditions:
-            found.append(
-                Warning("condition-in-title", condition_in_title(words[0], condition), "title")
-            )
-    return tuple(found)
 
 
 def _more_urgent(plan: Plan) -> tuple[Warning, ...]:

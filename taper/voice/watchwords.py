@@ -51,14 +51,6 @@ def says_whom_to_call(text: str) -> bool:
     return _SAYS_WHOM.search(text) is not None
 
 
-def condition_in_title(words: str, condition: str) -> str:
-    """The ``condition-in-title`` warning (staff words: English)."""
-    return (
-        f'the title names "{words}", but patient.conditions does not list "{condition}": add it '
-        "so that the handout gives that condition's red flags"
-    )
-
-
 def more_urgent_warning(item_id: str, item_tier: str, tier: str) -> str:
     """The ``watch-more-urgent`` warning: a prescriber's item replaces a built-in item that is
     more urgent; the page keeps the built-in one (staff words: English)."""
