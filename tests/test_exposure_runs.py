@@ -64,7 +64,7 @@ def test_the_same_dose_for_nine_days_in_a_row_is_a_long_high_course(tmp_path: Pa
     path.write_text(text.replace("days = 3 }", "days = 9 }"), encoding="utf-8")
     plan = load(path, today=TODAY)
     (adrenal,) = [w for w in plan.warnings if w.code == "adrenal"]
-    assert "more than 40 mg on 9 days in a row" in adrenal.message
+    assert "more than 40 mg over a run of 9 days" in adrenal.message
     assert "course this long" in text_of(plan, "patient")
     assert "check that the order ends with a taper" in text_of(plan, "pharmacist")
 
@@ -145,3 +145,14 @@ def test_cycles_weeks_apart_judge_as_one_cycle_and_a_continuous_course_as_long(
     assert together["card"] == (together["adrenal"] or length >= 28)
     # clinical-reference-2 §3: >= 20 mg a day for 14 days or more.
     assert together["vaccines"] == (mg >= 20 and length >= 14)
+
+
+def test_weekly_infusions_alone_get_no_sick_day_points_about_tablets() -> None:
+    """Weekly IV pulses for 12 weeks (second review's n3): the card and the adrenal signs stay,
+    but "keep taking your steroid" and "keep your tablets down" speak of a steroid the patient
+    never held at home, so the sick-day points are left out."""
+    plan = load(REVIEW / "n3-graves-ivmp-weekly.toml", today=TODAY)
+    patient = text_of(plan, "patient")
+    assert "steroid card" in patient
+    for words in ("tablets down", "Keep taking your steroid", "sick-day dose"):
+        assert words not in patient, words

@@ -92,8 +92,8 @@ def test_adrenal_forty_mg_for_a_month_fires_through_the_first_clause_only(
 ) -> None:
     plan = plan_of(course(oral("40 mg", 30)))
     message = warning(plan, "adrenal")
-    assert "more than prednisone 5 mg a day (or its equivalent) on 30 days" in message
-    assert "more than 40 mg on 0 days in a row" in message
+    assert "more than prednisone 5 mg a day (or its equivalent) over a run of 30 days" in message
+    assert "more than 40 mg over a run of 0 days" in message
     assert "Taper rather than stop suddenly" in message
 
 
@@ -108,7 +108,7 @@ def test_adrenal_uses_prednisone_equivalents(plan_of: Callable[[str], Plan]) -> 
 def test_adrenal_adds_phases_and_routes_together(plan_of: Callable[[str], Plan]) -> None:
     # 3 days of 1 g IV (1250 mg prednisone-equivalent) + 5 days of 60 mg = 8 days above 40 mg
     plan = plan_of(course(iv("1 g", 3) + oral("60 mg", 5)))
-    assert "more than 40 mg on 8 days in a row" in warning(plan, "adrenal")
+    assert "more than 40 mg over a run of 8 days" in warning(plan, "adrenal")
     assert "adrenal" not in codes(plan_of(course(iv("1 g", 3) + oral("60 mg", 4))))
 
 
@@ -117,7 +117,9 @@ def test_adrenal_counts_alternate_day_courses_at_their_daily_average(
 ) -> None:
     # 40 mg every other day for 30 days is 20 mg a day for a month: suppressive
     plan = plan_of(course(oral("40 mg", 30, extra="every = 2")))
-    assert "on 30 days in a row and more than 40 mg on 0 days in a row" in warning(plan, "adrenal")
+    assert "over a run of 30 days and more than 40 mg over a run of 0 days" in warning(
+        plan, "adrenal"
+    )
     # 10 mg every other day averages 5 mg a day: not more than 5 mg
     assert "adrenal" not in codes(plan_of(course(oral("10 mg", 40, extra="every = 2"))))
 

@@ -646,10 +646,11 @@ def _check_adrenal(
         engine.warn(
             "adrenal",
             f"this course gives more than prednisone {ADRENAL_LOW_MG} mg a day (or its "
-            f"equivalent) on {above_low} days in a row and more than {ADRENAL_HIGH_MG} mg on "
-            f"{above_high} days in a row (a break of under {rules().exposure_break_days} days "
-            "does not end a run): long and high enough to suppress the adrenal glands. Taper "
-            "rather than stop suddenly, and watch for adrenal insufficiency after the course",
+            f"equivalent) over a run of {above_low} days and more than {ADRENAL_HIGH_MG} mg over "
+            f"a run of {above_high} days (days without a dose count inside a run; only a break "
+            f"of {rules().exposure_break_days} days or more ends it): long and high enough to "
+            "suppress the adrenal glands. Taper rather than stop suddenly, and watch for adrenal "
+            "insufficiency after the course",
         )
 
 

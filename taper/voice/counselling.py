@@ -551,13 +551,14 @@ def card_section(plan: Plan, words: Words) -> list[Section]:
     carry = card[f"card_gb{child}"] if words.country == "GB" else card[f"card{child}"]
     intro = card[f"intro{child}"]
     sections: list[Section] = [(_t(card["heading"]), [(_t(intro),), (Strong(_t(carry)),)])]
-    # The sick-day points are about steroid tablets (§1c); for a course of ACTH gel alone they
-    # would tell the patient to keep taking a steroid they were never given.
-    if any(phase.drug_class == "steroid" for phase in plan.phases):
-        home = [p for p in plan.phases if p.drug_class == "steroid" and p.route == "oral"]
-        if home and all(p.given_by == "caregiver" for p in home):
+    # The sick-day points are about a steroid taken at home (§1c): "keep taking your steroid",
+    # "keep your tablets down". For a course of ACTH gel, or of infusions or injections alone
+    # (weekly IV pulses), they would speak of a steroid the patient has never held.
+    home = [p for p in plan.phases if p.drug_class == "steroid" and p.route == "oral"]
+    if home:
+        if all(p.given_by == "caregiver" for p in home):
             sick = card["sick_caregiver"]
-        elif home and not any(d.tablets for d in plan.doses):
+        elif not any(d.tablets for d in plan.doses):
             sick = card["sick_liquid"]
         else:
             sick = card["sick"]
