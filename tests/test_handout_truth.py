@@ -128,14 +128,14 @@ def test_child_liquid_calendar_prints_the_ml_to_measure_and_no_broken_number() -
     lines = lines_of(DMD)
     calendar = lines[lines.index("Your calendar") : lines.index("Day by day")]
     assert not any(line == "19.337" or line == "5 mg" for line in calendar), calendar[:40]
-    assert sum(line.endswith("0.85 mL") for line in calendar) == 182
+    assert sum(line.endswith("0.9 mL") for line in calendar) == 182
     assert not broken_numbers(calendar)
 
 
 def test_child_liquid_calendar_in_large_print_keeps_each_amount_whole() -> None:
     lines = lines_of(DMD, large=True)
     calendar = lines[lines.index("Your calendar") : lines.index("Day by day")]
-    assert sum(line.endswith("0.85 mL") for line in calendar) == 182
+    assert sum(line.endswith("0.9 mL") for line in calendar) == 182
     assert not broken_numbers(calendar)
 
 
@@ -320,7 +320,7 @@ def test_shape_sentences_hold_for_the_plan(document: dict[str, Any]) -> None:
 def test_a_rounded_liquid_dose_says_the_volume_measured_and_the_dose_it_gives() -> None:
     sheet = text_of(DMD, "pharmacist.pdf")
     assert "nearest dose the product makes" not in sheet
-    assert "0.9 mg/kg × 21.4 kg = 19.26 mg; measured as 0.85 mL, which gives 19.3375 mg" in sheet
+    assert "0.9 mg/kg × 21.4 kg = 19.26 mg; measured as 0.9 mL, which gives 20.475 mg" in sheet
 
 
 # -- 6. the clinician's own words never run on into a dose; the clock-change warning is whole ----
@@ -491,3 +491,26 @@ def test_a_caregivers_handout_never_speaks_to_the_patient(document: dict[str, An
     assert not found, found
     # One missed-dose rule per page: nothing else tells the parent not to skip.
     assert "do not skip doses" not in text
+
+
+def test_deflazacort_per_kg_follows_the_labels_rounding_unless_the_phase_says_otherwise() -> None:
+    """EMFLAZA's label rounds a weight-based dose UP: the suspension to the nearest 0.1 mL
+    (clinical-reference-3 §2). 0.9 mg/kg × 21.4 kg is 0.847 mL: 0.9 mL by default (the
+    second review found 0.85 mL), 0.8 mL with round = "down", and tablets go up too."""
+    from pathlib import Path
+
+    from taper.api import load
+
+    order = Path(__file__).parent / "data" / "review" / "01-dmd-deflazacort-child.toml"
+    text = order.read_text(encoding="utf-8")
+
+    def volumes(regimen: str) -> set[Decimal | None]:
+        plan = load(regimen.encode("utf-8"), today=date(2026, 11, 22))
+        return {dose.volume_ml for dose in plan.doses}
+
+    assert volumes(text) == {Decimal("0.9")}
+    down = text.replace('dose = "0.9 mg/kg"', 'dose = "0.9 mg/kg"\nround = "down"')
+    assert volumes(down) == {Decimal("0.8")}
+    tablets = text.replace('liquid = "22.75 mg/mL"', 'tablets = ["6 mg", "18 mg"]')
+    plan = load(tablets.encode("utf-8"), today=date(2026, 11, 22))
+    assert {dose.amount for dose in plan.doses} == {Decimal("24")}  # 19.26 mg, up: 18 + 6

@@ -892,13 +892,24 @@ class _Engine:
         per_ml = _convert(liquid.amount, unit) / liquid.per_ml
         volume = made.volume_ml
         rounding = maker.phase.rounding
-        if rounding == "down":
+        drug = maker.phase.drug
+        label_step = drug.liquid_step_ml if drug is not None else None
+
+        def step_of(volume_ml: Decimal) -> Decimal:
+            # The product's own measure (its label and dispenser) over the syringe's marks.
+            return label_step if label_step is not None else safety.syringe_step(volume_ml)
+
+        if label_step is not None:  # to the label's measure, in the direction asked
+            exact = basis.allowed / per_ml
+            direction = {"up": ROUND_CEILING, "down": ROUND_FLOOR}.get(rounding, ROUND_HALF_EVEN)
+            volume = plain((exact / label_step).to_integral_value(rounding=direction) * label_step)
+        elif rounding == "down":
             while volume * per_ml > basis.allowed and volume > 0:
-                volume = plain(volume - safety.syringe_step(volume))
+                volume = plain(volume - step_of(volume))
         elif rounding == "up" and volume * per_ml < basis.allowed:
-            volume = plain(volume + safety.syringe_step(volume))
+            volume = plain(volume + step_of(volume))
         while ceiling is not None and volume * per_ml > ceiling and volume > 0:
-            volume = plain(volume - safety.syringe_step(volume))
+            volume = plain(volume - step_of(volume))
         if volume <= 0:
             self.problem(given.place, f"{basis_text(basis)}, which cannot be measured")
             return None

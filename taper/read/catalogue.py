@@ -59,6 +59,11 @@ class Drug(NamedTuple):
     # Routes whose doses taper cannot check, each with why (its citation): the catalogue says so
     # for every route without a [[limit]], so that no drug skips the dose checks silently.
     unchecked_routes: tuple[tuple[str, str], ...] = ()
+    # The label's rounding of a per-weight dose ("up": deflazacort), used when the phase gives
+    # no `round`; and the volume its liquid is measured to (deflazacort: 0.1 mL with the
+    # dispenser supplied), over the general syringe marks.
+    per_weight_round: str | None = None
+    liquid_step_ml: Decimal | None = None
 
     def limit_for(self, route: str) -> DoseLimit | None:
         return next((limit for limit in self.limits if limit.route == route), None)
@@ -107,6 +112,10 @@ def drugs() -> dict[str, Drug]:
             counsel_by_length=bool(entry.get("counsel_by_length", False)),
             unchecked_routes=tuple(
                 (route, str(why)) for route, why in entry.get("unchecked_routes", {}).items()
+            ),
+            per_weight_round=entry.get("per_weight_round"),
+            liquid_step_ml=(
+                Decimal(str(entry["liquid_step_ml"])) if "liquid_step_ml" in entry else None
             ),
         )
     return catalogue

@@ -139,7 +139,7 @@ KEYS: tuple[Key, ...] = (
         "phase",
         "round",
         "text",
-        "nearest",
+        "the label's, or nearest",
         "up | nearest | down: how a per-weight dose is rounded to a makeable one",
         TEXT,
     ),

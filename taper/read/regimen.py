@@ -955,7 +955,7 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         pack=pack,
         given_by=given_by,
         container=container,
-        rounding=rounding or "nearest",
+        rounding=rounding or (drug.per_weight_round if drug else None) or "nearest",
         round_given=rounding is not None,
         **_rhythm(table, steps),
         declared_class=declared_class,
