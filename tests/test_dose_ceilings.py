@@ -38,6 +38,8 @@ def problems_of(path: Path) -> list[str]:
             "documented 0.9 mg/kg a day (19.26 mg for 21.4 kg)",
         ),
         ("x-beta120.toml", "phase[1].dose: Betamethasone: 120 mg a day IM (days 1–2) is 10 times"),
+        # The second review: the emergency injection, 100 mg IM, written as 1000 mg.
+        ("x-hc-im1000.toml", "phase[1].dose: Hydrocortisone: 1000 mg a day IM (day 1) is 10 times"),
     ],
 )
 def test_a_10x_slip_in_the_new_drugs_is_refused_with_the_place_and_the_fix(
