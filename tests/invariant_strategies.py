@@ -168,6 +168,12 @@ def tablet_phase(draw: st.DrawFn, weight: Decimal | None, bsa: Decimal | None) -
             }
             for _ in range(draw(st.integers(1, 3)))
         ]
+        # Divided doses ten times apart are refused as a likely slip unless allowed: a
+        # generated day may draw them on purpose, so it says so as a prescriber would.
+        for step in phase["steps"]:
+            amounts = [mg_of(dose) for dose in step["at"].values()]
+            if max(amounts) >= min(amounts) * 10:
+                phase["allow"] = ["uneven-doses"]
     elif form in ("taper", "percent"):
         phase["at"] = draw(times(1))
         ends = {draw(made_dose(strengths, split, DAILY_CEILING_MG[drug])) for _ in range(3)}

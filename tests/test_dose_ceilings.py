@@ -61,15 +61,20 @@ def test_the_orders_as_written_still_build_without_a_dose_warning() -> None:
     assert "dose-not-checked" not in {w.code for w in plan.warnings}
 
 
-def test_hydrocortisone_100_mg_at_waking_is_flagged_above_the_physiological_dose() -> None:
-    # 110 mg a day is 4.4 times the physiological 25 mg (clinical-reference-2 §1a): above the
-    # usual, a warning; 10 times it is the error (the invariant below).
-    plan = load(REVIEW / "x-hc100.toml", today=TODAY)
-    above = [w for w in plan.warnings if w.code == "above-usual-dose"]
-    assert len(above) == 1
-    assert "Hydrocortisone 110 mg a day by mouth (days 1–42) is above the usual 25 mg" in (
-        above[0].message
-    )
+def test_hydrocortisone_100_mg_at_waking_is_refused_as_an_uneven_day() -> None:
+    """The waking 10 mg written as 100 mg, beside 5 mg at noon and 5 mg in the evening: the
+    day's 110 mg is only 4.4 times the physiological 25 mg (under the 5x guard), but one dose
+    ten times another of the same day is a likely slip (the second clinical review)."""
+    with pytest.raises(RegimenError) as refused:
+        load(REVIEW / "x-hc100.toml", today=TODAY)
+    (problem,) = refused.value.problems
+    assert "100 mg at 07:00 is 20 times the 5 mg at 12:30" in problem.message
+    assert 'allow = ["uneven-doses"]' in problem.message
+    text = (REVIEW / "x-hc100.toml").read_text(encoding="utf-8")
+    allowed = text.replace("[[phase]]\n", '[[phase]]\nallow = ["uneven-doses"]\n', 1)
+    plan = load(allowed.encode("utf-8"), today=TODAY)
+    codes = {w.code for w in plan.warnings}
+    assert {"uneven-doses-allowed", "above-usual-dose"} <= codes
 
 
 def test_the_prescriber_can_allow_the_dose(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ def check(
     _check_per_weight(engine, scheduled)
     _check_high_oral(engine, scheduled)
     _check_liquid_volume(engine, scheduled)
+    _check_uneven_day(engine, scheduled)
     _check_injectors(engine, scheduled)
     _check_phases(engine, scheduled)
     _check_taper_direction(engine, phases, regimen)
@@ -907,6 +908,51 @@ def _documented_pulse(day: int, by_day: dict[int, Decimal], pulses: list[Pulse])
         if length <= pulse.days:
             return True
     return False
+
+
+#: One of a day's doses of a phase this many times another of them is a likely slip.
+UNEVEN_DAY_TIMES = 10
+
+
+def _check_uneven_day(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
+    """A day whose doses of one phase differ tenfold or more (hydrocortisone 100 mg on waking,
+    5 mg at noon and 5 mg in the evening: the waking 10 mg written as 100) is a likely slip.
+    A day's total can stay under every daily limit while one dose is ten times what was meant
+    (the second clinical review's order); divided doses in use differ by a few times at most
+    (a dose pack's 8 and 4 mg, hydrocortisone's 10, 5 and 5 mg)."""
+    by_day: dict[tuple[str, int], list[_Scheduled]] = defaultdict(list)
+    for item in scheduled:
+        if item.dose.amount is not None and item.dose.amount > 0:
+            by_day[(item.phase.place, item.dose.day)].append(item)
+    reported: set[str] = set()
+    for (place, _day), items in sorted(by_day.items(), key=lambda entry: entry[0]):
+        if place in reported or len({item.dose.unit for item in items}) != 1:
+            continue
+        high = max(items, key=lambda item: item.dose.amount or 0)
+        low = min(items, key=lambda item: item.dose.amount or 0)
+        assert high.dose.amount is not None and low.dose.amount is not None
+        if high.dose.amount < low.dose.amount * UNEVEN_DAY_TIMES:
+            continue
+        reported.add(place)
+        unit = high.dose.unit or "mg"
+        text = (
+            f"{high.phase.display}: on day {high.dose.day}, "
+            f"{quantity_text(high.dose.amount, unit)} at {high.dose.time} is "
+            f"{_times(high.dose.amount, low.dose.amount)} times the "
+            f"{quantity_text(low.dose.amount, unit)} at {low.dose.time}"
+        )
+        if "uneven-doses" in high.phase.allow:
+            engine.warn(
+                "uneven-doses-allowed",
+                f'{text}; allowed by the prescriber (allow = ["uneven-doses"])',
+                high.place,
+            )
+        else:
+            engine.problem(
+                high.place,
+                f"{text}. Check for a 10× slip in one dose; if these doses are intended, add "
+                'allow = ["uneven-doses"] to the phase',
+            )
 
 
 def _check_liquid_volume(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:

@@ -72,6 +72,7 @@ ALLOWANCES = {
     "above-per-weight-ceiling": "give oral prednisone or prednisolone above 2 mg/kg a day",
     "high-oral-dose": "give 5 times the usual daily oral dose or more outside a documented pulse",
     "large-liquid-volume": "give a single oral liquid dose above the largest usual volume",
+    "uneven-doses": "give one of a day's doses ten times another of the same day or more",
 }
 # The keys each table may hold, from the one table of keys (taper.read.keys).
 TOP_KEYS = keys_in("")
