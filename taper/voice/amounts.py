@@ -87,11 +87,12 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
         dates = date_range(date_of(plan, fill.first_day), date_of(plan, fill.last_day))
         items: list[tuple[str, str, str]] = []
         for line in fill.dispense:
-            quantity = f"{count_text(line.count)} {tablet_word(line.count)}"
+            quantity = f"{count_text(line.count)} {tablet_word(line.count, line.form)}"
             if line.count == 0:
                 quantity = "none: the half tablet kept from the fill before"
+            units = tablet_word(Decimal(2), line.form)
             items.append(
-                (line.drug_name, f"{quantity_text(line.strength, line.unit)} tablets", quantity)
+                (line.drug_name, f"{quantity_text(line.strength, line.unit)} {units}", quantity)
             )
         for liquid in fill.liquids:
             items.append(
@@ -136,14 +137,16 @@ def _needs(plan: Plan, fill: FillPeriod) -> tuple[DispenseLine, ...]:
     """The tablets a fill's own days use (halves included), from its days' doses."""
     counts: dict[tuple[str, Decimal, str], Decimal] = {}
     names: dict[str, str] = {}
+    forms: dict[tuple[str, Decimal, str], str] = {}
     for day in plan.days[fill.first_day - 1 : fill.last_day]:
         for dose in day.doses:
             names[dose.drug] = dose.drug_name
             for tablet in dose.tablets:
                 key = (dose.drug, tablet.strength, tablet.unit)
                 counts[key] = counts.get(key, Decimal(0)) + tablet.count
+                forms[key] = tablet.form
     return tuple(
-        DispenseLine(drug, names[drug], strength, unit, count)
+        DispenseLine(drug, names[drug], strength, unit, count, forms[(drug, strength, unit)])
         for (drug, strength, unit), count in counts.items()
     )
 
