@@ -114,9 +114,14 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
 def fill_intro(plan: Plan) -> str:
     """The lines above the fill table: what the fills add up to, and how a split tablet and an
     opened vial are carried from one fill to the next (issue 18 items 2 and 3)."""
+    forms = {line.form for line in plan.dispense}
+    solids = {
+        frozenset({"capsule"}): "capsules",
+        frozenset({"tablet", "capsule"}): "tablets and capsules",
+    }.get(frozenset(forms), "tablets")
     text = (
         f'Supplied {plan.fill_days} days at a time (fill = "{plan.fill_days} days"): '
-        "each fill is in whole tablets, packs, vials and injectors, and the fills add up to "
+        f"each fill is in whole {solids}, packs, vials and injectors, and the fills add up to "
         "the totals for the course above."
     )
     if any(line.count != int(line.count) for fill in plan.fills for line in _needs(plan, fill)):
