@@ -157,7 +157,7 @@ KEYS: tuple[Key, ...] = (
         "text",
         "the catalogue's, else tablet",
         'tablet | capsule: what the strengths dispensed are ("capsule" is never split)',
-        TEXT,
+        None,  # not on the page yet: its own "form" is the dosing form
     ),
     Key("phase", "liquid", "text", "", 'an oral or injectable liquid ("15 mg/5 mL")', TEXT),
     Key("phase", "pack", "text", "", "a dose pack from the catalogue", TEXT),
