@@ -30,6 +30,7 @@ UCUM_CODES = {
     "[USP'U]",
     "[iU]",
     "{tbl}",
+    "{capsule}",
     "{pack}",
     "{vial}",
     "{injector}",

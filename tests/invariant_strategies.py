@@ -248,6 +248,48 @@ def per_weight(
     return fields
 
 
+# Oral budesonide capsules (Entocort EC 3 mg, Tarpeyo 4 mg): capsules by the catalogue, or by
+# form = "capsule"; never split.
+CAPSULES = ("3 mg", "4 mg")
+CAPSULE_DAILY_CEILING_MG = Decimal(9)  # the usual 9 mg a day (no above-usual warning needed)
+
+
+@st.composite
+def capsule_phase(draw: st.DrawFn) -> dict[str, Any]:
+    """An oral capsule phase: a dose, steps or a taper, in whole capsules."""
+    strengths = draw(st.lists(st.sampled_from(CAPSULES), min_size=1, max_size=2, unique=True))
+    phase: dict[str, Any] = {
+        "drug": draw(st.sampled_from(["budesonide", "entocort ec", "tarpeyo"])),
+        "tablets": strengths,
+        "at": draw(times(1)),
+    }
+    if draw(st.booleans()):
+        phase["form"] = "capsule"
+    shape = draw(st.sampled_from(["dose", "steps", "taper"]))
+    if shape == "dose":
+        phase |= {
+            "dose": f"{fmt(draw(made_dose(strengths, False, CAPSULE_DAILY_CEILING_MG)))} mg",
+            "days": draw(st.integers(1, 12)),
+        }
+    elif shape == "steps":
+        phase["steps"] = [
+            {
+                "dose": f"{fmt(draw(made_dose(strengths, False, CAPSULE_DAILY_CEILING_MG)))} mg",
+                "days": draw(st.integers(1, 6)),
+            }
+            for _ in range(draw(st.integers(1, 3)))
+        ]
+    else:
+        smallest = mg_of(min(strengths, key=mg_of))
+        phase["taper"] = {
+            "from": f"{fmt(smallest * (CAPSULE_DAILY_CEILING_MG // smallest))} mg",
+            "to": f"{fmt(smallest)} mg",
+            "by": f"{fmt(smallest)} mg",
+            "every": draw(st.integers(1, 4)),
+        }
+    return phase
+
+
 @st.composite
 def liquid_phase(draw: st.DrawFn, weight: Decimal | None, bsa: Decimal | None) -> dict[str, Any]:
     drug = draw(st.sampled_from(sorted(LIQUIDS)))
@@ -399,8 +441,9 @@ def also_items(draw: st.DrawFn, phase_names: list[str]) -> list[dict[str, Any]]:
 def regimens(draw: st.DrawFn, must: str | None = None, fill: bool | None = None) -> dict[str, Any]:
     """A valid regimen dict over the whole format, started near a daylight-saving change.
 
-    ``must``: a phase kind every regimen has (tablets, liquid, iv, injection, pack, sessions),
-    for a property about one product; ``fill``: always (True) or never (False) a ``fill``."""
+    ``must``: a phase kind every regimen has (tablets, liquid, iv, injection, pack, sessions,
+    capsules: then capsules are its only oral product), for a property about one product;
+    ``fill``: always (True) or never (False) a ``fill``."""
     zone = draw(st.sampled_from(ZONES))
     change = draw(st.sampled_from(change_dates(zone)))
     start = change - timedelta(days=draw(st.integers(0, 3)))
@@ -424,12 +467,18 @@ def regimens(draw: st.DrawFn, must: str | None = None, fill: bool | None = None)
             max_size=3,
         )
     )
+    if must == "capsules":
+        # Capsules the only oral product: no "tablet" may be printed (a liquid phase's step
+        # table is headed "Tablets or volume", a word about the liquid, not the capsules).
+        kinds = ["capsules" if k in ("tablets", "pack", "liquid") else k for k in kinds]
     if must is not None and must not in kinds:
         kinds[draw(st.integers(0, len(kinds) - 1))] = must
     phases: list[dict[str, Any]] = []
     for number, kind in enumerate(kinds, 1):
         if kind == "tablets":
             phase = draw(tablet_phase(weight, bsa))
+        elif kind == "capsules":
+            phase = draw(capsule_phase())
         elif kind == "liquid":
             phase = draw(liquid_phase(weight, bsa))
         elif kind == "iv":

@@ -500,10 +500,12 @@ def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             "morning doses are usual unless the order says otherwise",
             f"{place}.at",
         )
+    capsule_places = {p.place for p in engine.regimen.phases if p.solid_form == "capsule"}
     for place, count in many.items():
+        units = "capsules" if place in capsule_places else "tablets"
         engine.warn(
             "many-tablets",
-            f"up to {number_text(count, 'tablets')} tablets at one time; tell the patient to "
+            f"up to {number_text(count, 'tablets')} {units} at one time; tell the patient to "
             "count them out and take them a few at a time with food",
             place,
         )

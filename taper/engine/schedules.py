@@ -109,8 +109,15 @@ class _Maker:
             combination = tablets_for(dose_mg, self.strengths_mg, phase.split)
             if combination is None:
                 strengths = ", ".join(str(s) for s in phase.strengths)
-                halves = "half tablets allowed" if phase.split else "no half tablets"
                 fixes = "list a strength that makes it"
+                if phase.solid_form == "capsule":
+                    # A capsule cannot be cut: never suggest split for it.
+                    raise ValueError(
+                        f"{quantity_text(value, unit)} cannot be made from {strengths} capsules "
+                        f"(a capsule cannot be split, at most 100 at once); {fixes}, "
+                        "or change the dose to one whole capsules make"
+                    )
+                halves = "half tablets allowed" if phase.split else "no half tablets"
                 if not phase.split:
                     fixes += ", allow half tablets with split = true"
                 raise ValueError(
@@ -119,7 +126,9 @@ class _Maker:
                 )
             by_mg = {s.in_mg(): s for s in phase.strengths}
             tablets = tuple(
-                TabletCount(plain(by_mg[strength].value), by_mg[strength].unit, count)
+                TabletCount(
+                    plain(by_mg[strength].value), by_mg[strength].unit, count, phase.solid_form
+                )
                 for strength, count in combination
             )
             return _Made(plain(value), unit, tablets, None)
@@ -968,6 +977,7 @@ class _Engine:
             else DECLARED_CLASSES.get(phase.declared_class or ""),
             given_by=phase.given_by,
             missed=phase.missed,
+            solid_form=phase.solid_form,
             vial=phase.container.text
             if phase.container and phase.container.kind == "vial"
             else None,
@@ -1134,6 +1144,7 @@ def _quantities(
     """Loose tablets per strength and liquid volumes; tablets from a dose pack are in its packs."""
     dispense: dict[tuple[str, Decimal, str], Decimal] = defaultdict(Decimal)
     names: dict[str, str] = {}
+    forms: dict[tuple[str, Decimal, str], str] = {}
     liquids: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for item in scheduled:
         dose = item.dose
@@ -1141,6 +1152,7 @@ def _quantities(
         if item.phase.pack is None:
             for tablet in dose.tablets:
                 dispense[(dose.drug, tablet.strength, tablet.unit)] += tablet.count
+                forms[(dose.drug, tablet.strength, tablet.unit)] = tablet.form
         if (
             dose.volume_ml is not None
             and item.phase.liquid is not None
@@ -1148,7 +1160,7 @@ def _quantities(
         ):
             liquids[(dose.drug, item.phase.liquid.text)] += dose.volume_ml
     dispense_lines = tuple(
-        DispenseLine(drug, names[drug], strength, unit, plain(count))
+        DispenseLine(drug, names[drug], strength, unit, plain(count), forms[(drug, strength, unit)])
         for (drug, strength, unit), count in sorted(
             dispense.items(), key=lambda kv: (kv[0][0], -_mg(kv[0][1], kv[0][2]))
         )

@@ -263,7 +263,11 @@ def _dispense(plan: Plan, phase: PhasePlan, doses: list[Dose]) -> dict[str, Any]
         request["quantity"] = _count(containers[0].count, kind, "{" + kind + "}")
     elif len(strengths) == 1:
         count = sum((t.count for d in doses for t in d.tablets), Decimal(0))
-        request["quantity"] = _count(count, "tablet", "{tbl}")
+        if phase.solid_form == "capsule":
+            # A UCUM annotation, as {tbl} is for tablets: a count of whole capsules.
+            request["quantity"] = _count(count, "capsule", "{capsule}")
+        else:
+            request["quantity"] = _count(count, "tablet", "{tbl}")
     elif not strengths and doses and all(d.volume_ml is not None for d in doses):
         volume = sum((d.volume_ml or Decimal(0) for d in doses), Decimal(0))
         request["quantity"] = _count(volume, "mL", "mL")

@@ -56,6 +56,9 @@ class Drug(NamedTuple):
     # A steroid with no prednisone equivalence (oral budesonide): the card, vaccine, bone and
     # adrenal rules go by the course's length alone.
     counsel_by_length: bool = False
+    # Strengths the label sells only as capsules (Entocort EC 3 mg): a phase listing only these
+    # gives capsules unless it says form = "tablet".
+    capsules: tuple[Amount, ...] = ()
     # Routes whose doses taper cannot check, each with why (its citation): the catalogue says so
     # for every route without a [[limit]], so that no drug skips the dose checks silently.
     unchecked_routes: tuple[tuple[str, str], ...] = ()
@@ -110,6 +113,7 @@ def drugs() -> dict[str, Drug]:
             limits=limits,
             notes=tuple((n.get("form", ""), n["text"]) for n in entry.get("note", [])),
             counsel_by_length=bool(entry.get("counsel_by_length", False)),
+            capsules=tuple(parse_amount(c) for c in entry.get("capsules", [])),
             unchecked_routes=tuple(
                 (route, str(why)) for route, why in entry.get("unchecked_routes", {}).items()
             ),

@@ -151,6 +151,14 @@ KEYS: tuple[Key, ...] = (
     Key("phase", "where", "text", "", "where it is given", TEXT),
     Key("phase", "tablets", "list of texts", "the usual strengths", "strengths dispensed", LIST),
     Key("phase", "split", "true/false", "false", "true: half tablets allowed", FLAG),
+    Key(
+        "phase",
+        "form",
+        "text",
+        "the catalogue's, else tablet",
+        'tablet | capsule: what the strengths dispensed are ("capsule" is never split)',
+        None,  # not on the page yet: its own "form" is the dosing form
+    ),
     Key("phase", "liquid", "text", "", 'an oral or injectable liquid ("15 mg/5 mL")', TEXT),
     Key("phase", "pack", "text", "", "a dose pack from the catalogue", TEXT),
     Key("phase", "allow", "list of texts", "", "checks the prescriber overrides", CHECKS),

@@ -195,6 +195,7 @@ class Phase(NamedTuple):
     round_given: bool = False  # the file said round = ... (the warning says so)
     declared_class: str | None = None  # class = "glucocorticoid" | "other" (unknown drugs)
     missed: str | None = None  # the prescriber's missed-dose advice for this phase
+    solid_form: str = "tablet"  # tablet | capsule: form = "capsule", or the catalogue's form
 
     @property
     def display(self) -> str:
@@ -913,6 +914,7 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
     )
     if split and route != "oral":
         r.problem(f"{place}.split", "half tablets are for oral phases; remove split")
+    solid_form = _solid_form(r, table, place, drug, strengths, split)
     dosing = _dosing(r, table, place, form, _DoseReader(r, body, route), at, routine, pack)
     if "times" in table and (form not in ("dose", "steps") or dosing.interval_hours is not None):
         r.problem(
@@ -961,7 +963,57 @@ def _phase(r: _Reader, raw: Any, number: int, routine: dict[str, str], body: _Bo
         **_rhythm(table, steps),
         declared_class=declared_class,
         missed=missed,
+        solid_form=solid_form,
     )
+
+
+SOLID_FORMS = ("tablet", "capsule")
+
+
+def _solid_form(
+    r: _Reader,
+    table: dict[str, Any],
+    place: str,
+    drug: Drug | None,
+    strengths: tuple[Amount, ...],
+    split: bool,
+) -> str:
+    """``form``: whether the strengths dispensed are tablets or capsules. Without it, the
+    catalogue's form for the strengths listed (Entocort EC 3 mg is a capsule), else tablet."""
+    written = r.text(table, "form", place)
+    capsule_strengths = {c.in_mg() for c in drug.capsules} if drug is not None else set()
+    listed = {s.in_mg() for s in strengths}
+    if written is not None:
+        form = written.strip().lower()
+        if form not in SOLID_FORMS:
+            r.problem(f"{place}.form", f'is "{written}"; write form = "tablet" or form = "capsule"')
+            return "tablet"
+        if not strengths:
+            r.problem(
+                f"{place}.form",
+                "says which solid form the strengths dispensed are; this phase has no tablets "
+                "or capsules (a liquid, pack or infusion): remove form",
+            )
+            return "tablet"
+    elif listed and listed <= capsule_strengths:
+        form = "capsule"
+    else:
+        form = "tablet"
+        mixed = sorted(listed & capsule_strengths)
+        if mixed and drug is not None:
+            r.problem(
+                f"{place}.tablets",
+                f"{drug.display} {', '.join(str(s) for s in strengths if s.in_mg() in mixed)} "
+                "is a capsule and the other strengths listed are tablets: give each form in a "
+                'phase of its own, or say which it is with form = "tablet" or form = "capsule"',
+            )
+    if form == "capsule" and split:
+        r.problem(
+            f"{place}.split",
+            "a capsule cannot be cut in half; remove split = true and give doses the whole "
+            "capsules make (or list a strength that makes them)",
+        )
+    return form
 
 
 def _declared_class(

@@ -26,6 +26,7 @@ class TabletCount(NamedTuple):
     unit: str
     # Shadows tuple.count on purpose: "count" is the contract's name (plan.schema.json).
     count: Decimal  # type: ignore[assignment]
+    form: str = "tablet"  # tablet | capsule: the word every sheet uses for it (a capsule is whole)
 
 
 class Basis(NamedTuple):
@@ -162,6 +163,7 @@ class PhasePlan(NamedTuple):
     vial: str | None = None  # "5 mL": dispensed as whole multi-dose vials
     injector: str | None = None  # "80 units": dispensed as whole single-dose injectors
     missed: str | None = None  # the prescriber's missed-dose advice (replaces the default)
+    solid_form: str = "tablet"  # tablet | capsule (form = "capsule", or the catalogue's)
 
 
 class DispenseLine(NamedTuple):
@@ -173,6 +175,7 @@ class DispenseLine(NamedTuple):
     unit: str
     # Shadows tuple.count on purpose: "count" is the contract's name (plan.schema.json).
     count: Decimal  # type: ignore[assignment]
+    form: str = "tablet"  # tablet | capsule
 
 
 class LiquidLine(NamedTuple):

@@ -87,11 +87,12 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
         dates = date_range(date_of(plan, fill.first_day), date_of(plan, fill.last_day))
         items: list[tuple[str, str, str]] = []
         for line in fill.dispense:
-            quantity = f"{count_text(line.count)} {tablet_word(line.count)}"
+            quantity = f"{count_text(line.count)} {tablet_word(line.count, line.form)}"
             if line.count == 0:
                 quantity = "none: the half tablet kept from the fill before"
+            units = tablet_word(Decimal(2), line.form)
             items.append(
-                (line.drug_name, f"{quantity_text(line.strength, line.unit)} tablets", quantity)
+                (line.drug_name, f"{quantity_text(line.strength, line.unit)} {units}", quantity)
             )
         for liquid in fill.liquids:
             items.append(
@@ -113,9 +114,14 @@ def fill_rows(plan: Plan) -> list[tuple[str, str, str, str]]:
 def fill_intro(plan: Plan) -> str:
     """The lines above the fill table: what the fills add up to, and how a split tablet and an
     opened vial are carried from one fill to the next (issue 18 items 2 and 3)."""
+    forms = {line.form for line in plan.dispense}
+    solids = {
+        frozenset({"capsule"}): "capsules",
+        frozenset({"tablet", "capsule"}): "tablets and capsules",
+    }.get(frozenset(forms), "tablets")
     text = (
         f'Supplied {plan.fill_days} days at a time (fill = "{plan.fill_days} days"): '
-        "each fill is in whole tablets, packs, vials and injectors, and the fills add up to "
+        f"each fill is in whole {solids}, packs, vials and injectors, and the fills add up to "
         "the totals for the course above."
     )
     if any(line.count != int(line.count) for fill in plan.fills for line in _needs(plan, fill)):
@@ -136,14 +142,16 @@ def _needs(plan: Plan, fill: FillPeriod) -> tuple[DispenseLine, ...]:
     """The tablets a fill's own days use (halves included), from its days' doses."""
     counts: dict[tuple[str, Decimal, str], Decimal] = {}
     names: dict[str, str] = {}
+    forms: dict[tuple[str, Decimal, str], str] = {}
     for day in plan.days[fill.first_day - 1 : fill.last_day]:
         for dose in day.doses:
             names[dose.drug] = dose.drug_name
             for tablet in dose.tablets:
                 key = (dose.drug, tablet.strength, tablet.unit)
                 counts[key] = counts.get(key, Decimal(0)) + tablet.count
+                forms[key] = tablet.form
     return tuple(
-        DispenseLine(drug, names[drug], strength, unit, count)
+        DispenseLine(drug, names[drug], strength, unit, count, forms[(drug, strength, unit)])
         for (drug, strength, unit), count in counts.items()
     )
 

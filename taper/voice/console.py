@@ -7,6 +7,8 @@ The table's layout (its columns, its ``==`` rules, one row per item) stays in
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from taper.read.quantities import number_text, quantity_text
 from taper.records.plan import (
     Day,
@@ -19,7 +21,7 @@ from taper.records.plan import (
     Total,
     Warning,
 )
-from taper.voice.doses import dose_summary, phase_heading, take_of
+from taper.voice.doses import dose_summary, phase_heading, tablet_word, take_of
 from taper.voice.lang import _, p_
 from taper.voice.overview import NO_DOSE, tier_call
 from taper.voice.people import call_clinic
@@ -87,7 +89,7 @@ def dispense_line(line: DispenseLine) -> str:
     """``Prednisone 20 mg tablets: 14``."""
     return (
         f"{line.drug_name} {quantity_text(line.strength, line.unit)} "
-        f"tablets: {number_text(line.count, 'tablets')}"
+        f"{tablet_word(Decimal(2), line.form)}: {number_text(line.count, 'tablets')}"
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from taper.read.quantities import quantity_text
 from taper.read.rules import longest_exposure
 from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
-from taper.voice.doses import STAFF_ROUTES, has_halves, tablets_total
+from taper.voice.doses import STAFF_ROUTES, has_halves, solid_forms, tablet_word, tablets_total
 from taper.voice.lang import _, language
 from taper.voice.people import call_the_clinic
 from taper.voice.shape import daily_amount_varies, steroid_comes_down
@@ -38,14 +38,24 @@ def patient_notes(plan: Plan) -> list[str]:
     notes: list[str] = []
     most = most_tablets(plan)
     if "many-tablets" in codes and most is not None:
-        notes.append(
-            _(
-                "Some doses are many tablets: up to {count} at one time. "
-                "Count them out before you start. Take them a few at a time, with food "
-                "and a drink of water.",
-                count=count_text(most[0]),
+        if solid_forms([most[1]]) == {"capsule"}:
+            notes.append(
+                _(
+                    "Some doses are many capsules: up to {count} at one time. "
+                    "Count them out before you start. Take them a few at a time, with food "
+                    "and a drink of water.",
+                    count=count_text(most[0]),
+                )
             )
-        )
+        else:
+            notes.append(
+                _(
+                    "Some doses are many tablets: up to {count} at one time. "
+                    "Count them out before you start. Take them a few at a time, with food "
+                    "and a drink of water.",
+                    count=count_text(most[0]),
+                )
+            )
     if any(has_halves(d.tablets) for d in plan.doses):
         notes.append(
             _(
@@ -56,12 +66,19 @@ def patient_notes(plan: Plan) -> list[str]:
     if any(d.route == "oral" for d in plan.doses) and any(
         take_is_food(p.take) for p in plan.phases
     ):
-        tablets = any(d.tablets for d in plan.doses)
+        forms = solid_forms(plan.doses)
+        # Tablets and capsules together are "your medicine": one word cannot name both.
+        tablets = forms == {"tablet"}
+        capsules = forms == {"capsule"}
         oral = [p for p in plan.phases if p.route == "oral"]
         if oral and all(p.given_by == "caregiver" for p in oral):
             if tablets:
                 notes.append(
                     _("Give the tablets with food. This helps protect your child's stomach.")
+                )
+            elif capsules:
+                notes.append(
+                    _("Give the capsules with food. This helps protect your child's stomach.")
                 )
             else:
                 notes.append(
@@ -69,6 +86,8 @@ def patient_notes(plan: Plan) -> list[str]:
                 )
         elif tablets:
             notes.append(_("Take your tablets with food. This helps protect your stomach."))
+        elif capsules:
+            notes.append(_("Take your capsules with food. This helps protect your stomach."))
         else:
             notes.append(_("Take your medicine with food. This helps protect your stomach."))
     if "adrenal" in codes:
@@ -120,11 +139,20 @@ def stop_note(plan: Plan) -> str:
             "one, {call} the same day.",
             call=call,
         )
-    tablets = any(d.tablets for d in plan.doses if d.phase in {p.name for p in home})
+    forms = solid_forms(d for d in plan.doses if d.phase in {p.name for p in home})
+    # Tablets and capsules together are "the medicine": one word cannot name both.
+    tablets = forms == {"tablet"}
+    capsules = forms == {"capsule"}
     if all(p.given_by == "caregiver" for p in home):
         if tablets:
             return _(
                 "Do not stop giving the tablets early: after a course this long, stopping "
+                "suddenly can make your child unwell. If you cannot give a dose, {call}.",
+                call=call,
+            )
+        if capsules:
+            return _(
+                "Do not stop giving the capsules early: after a course this long, stopping "
                 "suddenly can make your child unwell. If you cannot give a dose, {call}.",
                 call=call,
             )
@@ -136,6 +164,12 @@ def stop_note(plan: Plan) -> str:
     if tablets:
         return _(
             "Do not stop taking your tablets early: after a course this long, stopping "
+            "suddenly can make you unwell. If you cannot take a dose, {call}.",
+            call=call,
+        )
+    if capsules:
+        return _(
+            "Do not stop taking your capsules early: after a course this long, stopping "
             "suddenly can make you unwell. If you cannot take a dose, {call}.",
             call=call,
         )
@@ -162,7 +196,7 @@ def product_note_texts(plan: Plan) -> list[str]:
         drug = find_drug(phase.drug)
         if drug is None or phase.route != "oral":
             continue
-        forms = {"", "liquid" if phase.liquid else "tablets"}
+        forms = {"", "liquid" if phase.liquid else f"{phase.solid_form}s"}
         for form, text in drug.notes:
             if form in forms and text not in notes:
                 notes.append(text)
@@ -226,8 +260,9 @@ def counselling(plan: Plan) -> list[str]:
         )
     most = most_tablets(plan)
     if "many-tablets" in codes and most is not None:
+        units = tablet_word(most[0], most[1].tablets[0].form)
         points.append(
-            f"Many tablets at once (up to {count_text(most[0])}): count them out first "
+            f"Many {units} at once (up to {count_text(most[0])}): count them out first "
             "and take them a few at a time with food."
         )
     if any(step.every > 1 for p in plan.phases for step in p.steps if p.route == "oral"):
@@ -241,13 +276,16 @@ def counselling(plan: Plan) -> list[str]:
             "maker) and show how to cut along the score line."
         )
     strengths: dict[str, list[str]] = defaultdict(list)
+    forms: dict[str, set[str]] = defaultdict(set)
     for line in sorted(plan.dispense, key=lambda line: line.strength):
         strengths[line.drug_name].append(quantity_text(line.strength, line.unit))
+        forms[line.drug_name].add(line.form)
     for name, values in strengths.items():
         if len(values) > 1:
+            which = "capsule" if forms[name] == {"capsule"} else "tablet"
             points.append(
                 f"{name} comes in more than one strength ({and_list(values)}): "
-                "show the patient which tablet is which."
+                f"show the patient which {which} is which."
             )
     if "adrenal" in codes:
         points.append(
@@ -558,7 +596,8 @@ def card_section(plan: Plan, words: Words) -> list[Section]:
     if home:
         if all(p.given_by == "caregiver" for p in home):
             sick = card["sick_caregiver"]
-        elif not any(d.tablets for d in plan.doses):
+        elif solid_forms(plan.doses) != {"tablet"}:
+            # A liquid, capsules, or both forms: the points that say "medicine".
             sick = card["sick_liquid"]
         else:
             sick = card["sick"]

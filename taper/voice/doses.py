@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from taper.read.quantities import number_text, quantity_text
@@ -49,7 +50,16 @@ def tablets_total(tablets: tuple[TabletCount, ...]) -> Decimal:
     return sum((t.count for t in tablets), Decimal(0))
 
 
-def tablet_word(count: Decimal) -> str:
+def solid_forms(doses: Iterable[Dose]) -> frozenset[str]:
+    """The solid forms the doses use: {"tablet"}, {"capsule"}, both, or none (a liquid)."""
+    return frozenset(t.form for d in doses for t in d.tablets)
+
+
+def tablet_word(count: Decimal, form: str = "tablet") -> str:
+    """The unit's noun in English (the pharmacist's and nurse's sheets): a capsule is a
+    capsule on every sheet."""
+    if form == "capsule":
+        return "capsule" if count <= 1 else "capsules"
     return "tablet" if count <= 1 else "tablets"
 
 
@@ -85,9 +95,20 @@ def drug_word(name: str) -> str:
 
 def _one_group(t: TabletCount) -> str:
     """One strength's tablets, the noun agreeing with its own count: ``1 × 10 mg tablet``;
-    in Spanish ``1 tableta de 10 mg``, ``2 tabletas de 20 mg``, ``media tableta de 10 mg``."""
+    in Spanish ``1 tableta de 10 mg``, ``2 tabletas de 20 mg``, ``media tableta de 10 mg``;
+    capsules as ``3 × 3 mg capsules``, ``3 cápsulas de 3 mg`` (never halved)."""
     strength = quantity_text(t.strength, t.unit)
     count = count_text(t.count)
+    if t.form == "capsule":
+        # Translators: {count} is 1, 2, 3...; {strength} is "3 mg": "3 cápsulas de 3 mg".
+        return np_(
+            "capsules of one strength",
+            "{count} × {strength} capsule",
+            "{count} × {strength} capsules",
+            1 if t.count <= 1 else 2,
+            count=count,
+            strength=strength,
+        )
     if t.count == Decimal("0.5"):
         # Translators: exactly half a tablet: "media tableta de {strength}".
         return p_("half a tablet", "½ × {strength} tablet", strength=strength)
@@ -106,6 +127,17 @@ def _group_of_several(t: TabletCount) -> str:
     """One strength's tablets when the dose takes two strengths: ``2 of the 20 mg tablets``."""
     strength = quantity_text(t.strength, t.unit)
     count = count_text(t.count)
+    if t.form == "capsule":
+        # Translators: one strength of a dose that takes two: "2 cápsulas de 4 mg" (agrees
+        # with its own count).
+        return np_(
+            "capsules of one of two strengths",
+            "{count} of the {strength} capsules",
+            "{count} of the {strength} capsules",
+            1 if t.count <= 1 else 2,
+            count=count,
+            strength=strength,
+        )
     if t.count == Decimal("0.5"):
         return p_("half a tablet", "½ of the {strength} tablets", strength=strength)
     # Translators: one strength of a dose that takes two: "2 tabletas de 20 mg" (agrees with
@@ -137,11 +169,20 @@ def tablet_phrase(tablets: tuple[TabletCount, ...]) -> str:
     if language() != "en":
         return and_list([_one_group(t) for t in tablets])
     parts = [f"{count_text(t.count)} × {quantity_text(t.strength, t.unit)}" for t in tablets]
-    return f"{' + '.join(parts)} {tablet_word(tablets_total(tablets))}"
+    return f"{' + '.join(parts)} {tablet_word(tablets_total(tablets), tablets[0].form)}"
 
 
-def tablets_count(count: Decimal) -> str:
-    """``2 tablets``, ``½ tablet``; ``2 tabletas``, ``media tableta``."""
+def tablets_count(count: Decimal, form: str = "tablet") -> str:
+    """``2 tablets``, ``½ tablet``; ``2 tabletas``, ``media tableta``; ``3 capsules``,
+    ``3 cápsulas``."""
+    if form == "capsule":
+        return np_(
+            "capsule count",
+            "{count} capsule",
+            "{count} capsules",
+            1 if count <= 1 else 2,
+            count=count_text(count),
+        )
     if count == Decimal("0.5"):
         return p_("half a tablet", "½ tablet")
     return np_(
@@ -369,7 +410,11 @@ def calendar_dose(dose: Dose, style: TimeStyle, *, strengths: bool) -> tuple[str
         return time, f"{how_much}: {' + '.join(parts)}"
     if dose.tablets:
         count = tablets_total(dose.tablets)
-        return time, _("{amount}: {tablets}", amount=how_much, tablets=nb(tablets_count(count)))
+        return time, _(
+            "{amount}: {tablets}",
+            amount=how_much,
+            tablets=nb(tablets_count(count, dose.tablets[0].form)),
+        )
     if dose.route == "iv":
         if iv_push(dose.drug, dose.duration_min):
             return time, _("{amount} injection", amount=how_much)

@@ -147,6 +147,7 @@ class Pharmacist:
     worked_out = "Doses per kg or per m²: how they were worked out"
     sig = "Directions (sig)"
     step_heads = ("Days", "Dates", "Time", "Dose", "Tablets or volume", "Doses", "Step total")
+    capsule_step_heads = ("Days", "Dates", "Time", "Dose", "Capsules", "Doses", "Step total")
     totals = "Totals"
     total_heads = ("Drug", "Total for the course", "Prednisone equivalent")
     equivalents_note = (

@@ -78,9 +78,10 @@ def pharmacy_tablets(tablets: tuple[TabletCount, ...], one_strength: bool) -> st
     """``3 tablets`` when the phase uses one strength, else ``1 tablet of 20 mg and 1 of 5 mg``."""
     if one_strength:
         total = tablets_total(tablets)
-        return f"{count_text(total)} {tablet_word(total)}"
+        return f"{count_text(total)} {tablet_word(total, tablets[0].form)}"
     parts = [
-        f"{count_text(t.count)} {tablet_word(t.count)} of {quantity_text(t.strength, t.unit)}"
+        f"{count_text(t.count)} {tablet_word(t.count, t.form)} of "
+        f"{quantity_text(t.strength, t.unit)}"
         for t in tablets
     ]
     return and_list(parts)

@@ -50,12 +50,12 @@ def dispense_rows(plan: Plan) -> list[tuple[str, str, str]]:
     """What to supply for the course: (drug, strength or form, quantity)."""
     rows: list[tuple[str, str, str]] = []
     for line in plan.dispense:
-        quantity = f"{count_text(line.count)} {tablet_word(line.count)}"
+        quantity = f"{count_text(line.count)} {tablet_word(line.count, line.form)}"
         if line.count != int(line.count):
             quantity += f" (supply {ceil_div(line.count, 1)} whole tablets)"
-        rows.append(
-            (line.drug_name, f"{quantity_text(line.strength, line.unit)} tablets", quantity)
-        )
+        units = tablet_word(Decimal(2), line.form)
+        strength = quantity_text(line.strength, line.unit)
+        rows.append((line.drug_name, f"{strength} {units}", quantity))
     for liquid in plan.liquids:
         rows.append(
             (
@@ -133,7 +133,7 @@ def step_rows(plan: Plan, phase: PhasePlan) -> list[tuple[str, str, str, str, st
             if dose.tablets:
                 what = tablet_phrase(dose.tablets)
                 total = tablets_total(dose.tablets) * given
-                step_total = f"{count_text(total)} {tablet_word(total)}"
+                step_total = f"{count_text(total)} {tablet_word(total, dose.tablets[0].form)}"
             elif dose.volume_ml is not None:
                 what = f"{quantity_text(dose.volume_ml, 'mL')}"
                 step_total = f"{quantity_text(dose.volume_ml * given, 'mL')}"
@@ -314,16 +314,20 @@ def supply_changes(plan: Plan, previous: PreviousPlan) -> list[tuple[str, str, s
     plan."""
     rows: list[tuple[str, str, str, str, str]] = []
     now = {(line.drug_name, line.strength, line.unit): line.count for line in plan.dispense}
+    # The form is this plan's (the previous plan.json does not record it): capsules stay capsules.
+    forms = {(line.drug_name, line.strength, line.unit): line.form for line in plan.dispense}
     for key in sorted(set(now) | set(previous.dispense), key=lambda k: (k[0], -k[1], k[2])):
         name, strength, unit = key
         before, after = previous.dispense.get(key, Decimal(0)), now.get(key, Decimal(0))
+        form = forms.get(key, "tablet")
+        units = tablet_word(Decimal(2), form)
         rows.append(
             (
                 name,
-                f"{quantity_text(strength, unit)} tablets",
+                f"{quantity_text(strength, unit)} {units}",
                 number_text(before, "tablets"),
                 number_text(after, "tablets"),
-                _signed(after - before, "tablets" if abs(after - before) != 1 else "tablet"),
+                _signed(after - before, tablet_word(abs(after - before), form)),
             )
         )
     liquids = {(line.drug_name, line.liquid): line.volume_ml for line in plan.liquids}

@@ -236,7 +236,8 @@ def _step_table(plan: Plan, phase: PhasePlan, styles: _Styles, width: float) -> 
     """The step-by-step check of a tablet or liquid phase: what each dose is, and how many."""
     if phase.route != "oral" or phase.sessions:
         return None
-    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in R.step_heads]]
+    heads = R.capsule_step_heads if phase.solid_form == "capsule" else R.step_heads
+    rows: list[list[Any]] = [[_p(h, styles.cell_bold) for h in heads]]
     for days, dates, *rest in step_rows(plan, phase):
         rows.append(
             [
