@@ -59,6 +59,10 @@ class Drug(NamedTuple):
     # Routes whose doses taper cannot check, each with why (its citation): the catalogue says so
     # for every route without a [[limit]], so that no drug skips the dose checks silently.
     unchecked_routes: tuple[tuple[str, str], ...] = ()
+    # Routes on which the drug is a replacement or maintenance treatment that goes on after one
+    # prescription (oral hydrocortisone, deflazacort), each with its source: a course of it
+    # must say whether it stops or continues after its last day (the regimen's ``after``).
+    maintenance_routes: tuple[tuple[str, str], ...] = ()
 
     def limit_for(self, route: str) -> DoseLimit | None:
         return next((limit for limit in self.limits if limit.route == route), None)
@@ -107,6 +111,9 @@ def drugs() -> dict[str, Drug]:
             counsel_by_length=bool(entry.get("counsel_by_length", False)),
             unchecked_routes=tuple(
                 (route, str(why)) for route, why in entry.get("unchecked_routes", {}).items()
+            ),
+            maintenance_routes=tuple(
+                (route, str(why)) for route, why in entry.get("maintenance", {}).items()
             ),
         )
     return catalogue
