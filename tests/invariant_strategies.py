@@ -451,4 +451,9 @@ def regimens(draw: st.DrawFn, must: str | None = None, fill: bool | None = None)
     also = draw(also_items([p["name"] for p in phases]))
     if also:
         document["also"] = also
+    # What follows the last day: not said (a long course ending above 5 mg a day is then a
+    # documented refusal), the course stops, or the treatment continues.
+    after = draw(st.sampled_from([None, "stop", "continue"]))
+    if after is not None:
+        document["after"] = after
     return document
