@@ -107,6 +107,8 @@ def data_messages() -> list[tuple[str, str, str]]:
             "when_caregiver",
             "when_low_caregiver",
             "when_flat_caregiver",
+            "when_continue",
+            "when_continue_caregiver",
             "call",
             "emergency",
         ),

@@ -1454,6 +1454,29 @@ def _observation(
     return value, unit
 
 
+def _after(requests: list[dict[str, Any]]) -> str | None:
+    """The regimen's ``after`` from the orders' courseOfTherapyType: "continue" when any
+    order is continuous long-term therapy, "stop" when every coded one is a short course;
+    none when no order says."""
+    codes = set()
+    for request in requests:
+        concept = _obj(request.get("courseOfTherapyType"))
+        for coding in _items(concept.get("coding")):
+            coding = _obj(coding)
+            if coding.get("system") == _COURSE_OF_THERAPY_SYSTEM:
+                codes.add(coding.get("code"))
+    if "continuous" in codes:
+        return "continue"
+    if "acute" in codes:
+        return "stop"
+    return None
+
+
+_COURSE_OF_THERAPY_SYSTEM = (
+    "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
+)
+
+
 def import_order(data: bytes, source: str, options: ImportOptions) -> str:
     """The regimen (TOML text) for an order; RegimenError with every problem otherwise."""
     from taper.read.zones import is_zone
@@ -1519,6 +1542,7 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
         for _, _, res in entries
         if res.get("resourceType") in ("MedicationRequest", "ServiceRequest")
     ]
+    after = _after(requests)
     if not requests:
         r.problem("", "holds no MedicationRequest; export the order itself")
     name, patient = _patient(r, index, subject)
@@ -1594,6 +1618,8 @@ def import_order(data: bytes, source: str, options: ImportOptions) -> str:
         "start": start,
         "timezone": options.timezone,
     }
+    if after is not None:
+        document_out["after"] = after
     if patient_table:
         document_out["patient"] = patient_table
     document_out["phase"] = tables

@@ -506,4 +506,17 @@ def regimens(draw: st.DrawFn, must: str | None = None, fill: bool | None = None)
     also = draw(also_items([p["name"] for p in phases]))
     if also:
         document["also"] = also
+    # The course stops on its last day, as every generated course was printed before the key
+    # (a long course ending above 5 mg a day is refused without it); tests/test_after.py
+    # generates the other two cases. Not drawn, so that every other draw stays as it was.
+    document["after"] = "stop"
     return document
+
+
+def stopping(text: str) -> str:
+    """A regimen written before the ``after`` key, saying after = "stop" unless it says: its
+    course stops on its last day, as it was printed then (a long course ending above 5 mg a
+    day is refused without the key; tests/test_after.py). Prepended, a top-level key."""
+    if any(line.replace(" ", "").startswith("after=") for line in text.splitlines()):
+        return text
+    return 'after = "stop"\n' + text

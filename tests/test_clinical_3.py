@@ -12,6 +12,7 @@ import pypdf
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from invariant_strategies import stopping
 
 from taper.api import load as load_plan
 from taper.export.pdf import render_pdf
@@ -29,7 +30,8 @@ STAMP = datetime(2026, 11, 22, tzinfo=UTC)
 
 def build(tmp_path: Path, text: str) -> Plan:
     path = tmp_path / "r.toml"
-    path.write_text(text, encoding="utf-8")
+    # Written before the after key: each course stops on its last day (tests/test_after.py).
+    path.write_text(stopping(text), encoding="utf-8")
     return load_plan(path, today=TODAY)
 
 

@@ -29,7 +29,7 @@ from taper.records.plan import Plan
 
 STAMP = datetime(2026, 11, 22, tzinfo=UTC)
 HEAD = (
-    'start = 2027-01-04\ntimezone = "America/Chicago"\n'
+    'after = "stop"\nstart = 2027-01-04\ntimezone = "America/Chicago"\n'
     '[patient]\nweight = "23.4 kg"\n[care_team]\nphone = "312-555-0100"\n'
 )
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pypdf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from invariant_strategies import stopping
 
 from taper.api import load
 from taper.export.pdf import render_pdf
@@ -111,7 +112,7 @@ def judgements(plan: Plan) -> dict[str, bool]:
 
 def built(tmp_path: Path, text: str) -> Plan:
     path = tmp_path / "r.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(stopping(text), encoding="utf-8")
     return load(path, today=TODAY)
 
 

@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from invariant_strategies import stopping
 
 from taper.api import load as load_plan
 from taper.engine.schedules import build_plan
@@ -46,7 +47,8 @@ def plan_of(name: str) -> Plan:
 def plan_text(text: str) -> Plan:
     import tomllib
 
-    regimen, problems = parse_regimen(tomllib.loads(text, parse_float=Decimal), "r.toml")
+    document = tomllib.loads(stopping(text), parse_float=Decimal)
+    regimen, problems = parse_regimen(document, "r.toml")
     if regimen is None:
         raise RegimenError("r.toml", problems)
     return build_plan(regimen, problems, today=TODAY)

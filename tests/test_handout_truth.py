@@ -52,6 +52,8 @@ def order(*phases: dict[str, Any], **top: Any) -> dict[str, Any]:
         "patient": {"name": "Test Patient", "weight": "21.4 kg"},
         "care_team": {"clinic": "Clinic", "phone": "555-0100"},
         "phase": [{"name": f"Phase {n}", **p} for n, p in enumerate(phases, 1)],
+        # Written before the after key: each course stops on its last day (test_after.py).
+        "after": "stop",
     }
     return document | top
 

@@ -17,6 +17,7 @@ from typing import Any
 import pypdf
 import pytest
 from click.testing import CliRunner
+from invariant_strategies import stopping
 
 from taper.api import load as load_plan
 from taper.cli import main
@@ -33,7 +34,8 @@ STAMP = datetime(2026, 11, 22, tzinfo=UTC)  # the SOURCE_DATE_EPOCH conftest set
 
 def build(tmp_path: Path, text: str, name: str = "r.toml") -> Plan:
     path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
+    # Written before the after key: each course stops on its last day (tests/test_after.py).
+    path.write_text(stopping(text), encoding="utf-8")
     return load_plan(path, today=TODAY)
 
 

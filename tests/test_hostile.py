@@ -711,7 +711,7 @@ def test_a_year_long_course_at_the_daily_limit_is_scheduled(
 ) -> None:
     hours = "[" + ", ".join(f'"{hour:02d}:00"' for hour in range(24)) + "]"
     # 10 mg at each of 24 hours: 240 mg a day stays under 5 × the usual 60 mg (safety.toml).
-    path = write_regimen(HEAD + phase(dose='"10 mg"', days="366", at=hours))
+    path = write_regimen('after = "stop"\n' + HEAD + phase(dose='"10 mg"', days="366", at=hours))
     code, output = _run(runner, "check", str(path))
     assert code == 0, output
     assert "366 days, 8784 doses" in output

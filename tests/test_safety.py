@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from invariant_strategies import stopping
 
 from taper.api import load as load_plan
 from taper.read.errors import RegimenError
@@ -40,7 +41,8 @@ def iv(dose: str, days: int, *, drug: str = "methylprednisolone", extra: str = "
 @pytest.fixture
 def plan_of(write_regimen: Callable[..., Path]) -> Callable[[str], Plan]:
     def build(text: str) -> Plan:
-        return load_plan(write_regimen(text), today=TODAY)
+        # Written before the after key: each course stops on its last day (test_after.py).
+        return load_plan(write_regimen(stopping(text)), today=TODAY)
 
     return build
 

@@ -451,7 +451,8 @@ def test_the_handout_fonts_draw_every_character_of_the_spanish_catalogue() -> No
 
 def _order(phases: str, conditions: str = "[]", team: str = "") -> str:
     return (
-        'title = "Course"\nstart = 2026-12-10\ntimezone = "America/Chicago"\nrevision = 0\n\n'
+        'after = "stop"\ntitle = "Course"\nstart = 2026-12-10\n'
+        'timezone = "America/Chicago"\nrevision = 0\n\n'
         f'[patient]\nlanguage = "es"\nname = "Pat"\nweight = "18 kg"\nconditions = {conditions}\n\n'
         f'[care_team]\nclinic = "Clinic"\nphone = "312-555-0100"\n{team}\n\n{phases}'
     )

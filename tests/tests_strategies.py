@@ -74,6 +74,8 @@ def regimens(draw: st.DrawFn) -> dict[str, Any]:
         "start": start,
         "timezone": draw(st.sampled_from(ZONES)),
         "phase": draw(st.lists(phases(), min_size=1, max_size=3)),
+        # Each course stops on its last day, as printed before the after key (test_after.py).
+        "after": "stop",
     }
     for number, phase in enumerate(document["phase"], 1):
         phase["name"] = f"Phase {number}"

@@ -26,6 +26,7 @@ from taper.read.rules import (
     MANY_TABLETS,
     Pulse,
     depot_days,
+    exposure_runs,
     is_iv_push,
     longest_exposure,
     measured_volume,
@@ -87,7 +88,9 @@ def check(
     _check_injectors(engine, scheduled)
     _check_phases(engine, scheduled)
     _check_taper_direction(engine, phases, regimen)
-    _check_adrenal(engine, scheduled, phases)
+    per_day = _prednisone_days(scheduled, phases)
+    _check_adrenal(engine, scheduled, per_day)
+    _check_after(engine, scheduled, per_day)
     if "pregnancy" in regimen.conditions:
         for phase in regimen.phases:
             if phase.drug is not None and phase.drug.fluorinated:
@@ -566,10 +569,10 @@ def _numbers(numbers: Sequence[int]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _check_adrenal(
-    engine: _Engine, scheduled: Sequence[_Scheduled], phases: Sequence[PhasePlan]
-) -> None:
-    """The §6 rule, on prednisone-equivalent daily totals (oral and IV, where the ratios hold).
+def _prednisone_days(
+    scheduled: Sequence[_Scheduled], phases: Sequence[PhasePlan]
+) -> dict[int, Decimal]:
+    """Each course day's prednisone-equivalent total (oral and IV, where the ratios hold).
 
     Every day of an every-other-day (or every-N-day) step counts at the step's daily average,
     so that 40 mg every other day for 30 days is a month of 20 mg a day, not 15 days of 40 mg
@@ -611,6 +614,13 @@ def _check_adrenal(
                 per_day[day] += given * ratio / step.every
                 if not (day - step.first_day) % step.every:
                     per_day[day] -= given * ratio
+    return per_day
+
+
+def _check_adrenal(
+    engine: _Engine, scheduled: Sequence[_Scheduled], per_day: dict[int, Decimal]
+) -> None:
+    """The §6 rule, on prednisone-equivalent daily totals (``_prednisone_days``)."""
     # Counted in continuous runs (taper.read.rules.exposure_runs): cycles weeks apart are short
     # courses, each judged alone (clinical-reference §6: no taper under 3-4 weeks).
     above_low = longest_exposure(per_day, lambda total: total > ADRENAL_LOW_MG)
@@ -654,6 +664,66 @@ def _check_adrenal(
             f"of {rules().exposure_break_days} days or more ends it): long and high enough to "
             "suppress the adrenal glands. Taper rather than stop suddenly, and watch for adrenal "
             "insufficiency after the course",
+        )
+
+
+def _check_after(
+    engine: _Engine, scheduled: Sequence[_Scheduled], per_day: dict[int, Decimal]
+) -> None:
+    """A course that does not say what follows its last day (``after``) is refused when its end
+    looks like the end of one prescription of a treatment that goes on, not a stop: the last
+    day's dose is above the adrenal rule's low dose after a long run above it (§6: "taper
+    rather than stop"), or the last day gives a drug the catalogue marks as replacement or
+    maintenance (oral hydrocortisone, deflazacort). Printing "then stop" and "your last dose"
+    on such a plan tells the patient to stop a steroid that must not stop suddenly."""
+    if engine.regimen.after is not None:
+        return
+    steroid_days = [
+        item.dose.day
+        for item in scheduled
+        if item.phase.drug is not None
+        and item.phase.drug.is_steroid
+        and item.dose.amount is not None
+    ]
+    if not steroid_days:
+        return
+    last = max(steroid_days)
+    fix = (
+        'say after = "stop" if it really stops there (then taper it down), or after = '
+        '"continue" if the patient keeps taking it after this plan'
+    )
+    ends_at = per_day.get(last, Decimal(0))
+    if ends_at > ADRENAL_LOW_MG:
+        run = next(
+            (
+                (first, end)
+                for first, end in exposure_runs(per_day, lambda total: total > ADRENAL_LOW_MG)
+                if first <= last <= end
+            ),
+            None,
+        )
+        if run is not None and run[1] - run[0] + 1 >= ADRENAL_LOW_DAYS:
+            days = run[1] - run[0] + 1
+            weeks = f" ({days // 7} weeks)" if days >= 14 else ""
+            engine.problem(
+                "after",
+                f"the course ends at {plain(ends_at.quantize(Decimal('0.1')))} mg a day "
+                f"prednisone-equivalent, above {ADRENAL_LOW_MG} mg, after {days} days{weeks} "
+                f"above {ADRENAL_LOW_MG} mg a day: a long course is not stopped suddenly; {fix}",
+            )
+            return
+    maintained: dict[str, str] = {}
+    for item in scheduled:
+        drug = item.phase.drug
+        if item.dose.day != last or drug is None:
+            continue
+        if item.dose.route in dict(drug.maintenance_routes):
+            maintained.setdefault(drug.display, ROUTE_WORDS.get(item.dose.route, item.dose.route))
+    for display, route in maintained.items():
+        engine.problem(
+            "after",
+            f"the course ends with {display} {route}, a replacement or long-term treatment that "
+            f"is not stopped suddenly; {fix}",
         )
 
 

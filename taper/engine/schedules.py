@@ -1046,6 +1046,7 @@ class _Engine:
             end=self.date_of(end_day),
             revision=regimen.revision,
             course=regimen.course,
+            after=regimen.after,
             patient=Patient(
                 regimen.patient_name,
                 regimen.weight_kg,

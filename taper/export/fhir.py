@@ -298,6 +298,24 @@ def _medication(plan: Plan, phase: PhasePlan) -> dict[str, Any] | None:
     }
 
 
+COURSE_OF_THERAPY_SYSTEM = (
+    "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
+)
+#: The regimen's ``after`` as FHIR R4's MedicationRequest.courseOfTherapyType.
+COURSE_OF_THERAPY = {
+    "continue": {
+        "system": COURSE_OF_THERAPY_SYSTEM,
+        "code": "continuous",
+        "display": "Continuous long term therapy",
+    },
+    "stop": {
+        "system": COURSE_OF_THERAPY_SYSTEM,
+        "code": "acute",
+        "display": "Short course (acute) therapy",
+    },
+}
+
+
 def _common(plan: Plan, phase: PhasePlan) -> dict[str, Any]:
     return {
         "identifier": [phase_identifier(plan, phase, plan.revision)],
@@ -333,6 +351,11 @@ def _request(
             "identifier": phase_identifier(plan, phase, plan.revision - 1)
         }
     request.update(_performer(phase, patient_url))
+    if plan.after is not None:
+        # after = "continue" | "stop": whether the treatment goes on after this plan's last day
+        # (FHIR R4's course-of-therapy codes; absent when the regimen does not say, so that a
+        # plan without the key exports as before).
+        request["courseOfTherapyType"] = {"coding": [COURSE_OF_THERAPY[plan.after]]}
     request["note"] = [{"text": phase_note(phase.name)}]
     request["dosageInstruction"] = _dosages(plan, phase, doses)
     request["dispenseRequest"] = _dispense(plan, phase, doses)

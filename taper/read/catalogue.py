@@ -67,6 +67,10 @@ class Drug(NamedTuple):
     # dispenser supplied), over the general syringe marks.
     per_weight_round: str | None = None
     liquid_step_ml: Decimal | None = None
+    # Routes on which the drug is a replacement or maintenance treatment that goes on after one
+    # prescription (oral hydrocortisone, deflazacort), each with its source: a course of it
+    # must say whether it stops or continues after its last day (the regimen's ``after``).
+    maintenance_routes: tuple[tuple[str, str], ...] = ()
 
     def limit_for(self, route: str) -> DoseLimit | None:
         return next((limit for limit in self.limits if limit.route == route), None)
@@ -120,6 +124,9 @@ def drugs() -> dict[str, Drug]:
             per_weight_round=entry.get("per_weight_round"),
             liquid_step_ml=(
                 Decimal(str(entry["liquid_step_ml"])) if "liquid_step_ml" in entry else None
+            ),
+            maintenance_routes=tuple(
+                (route, str(why)) for route, why in entry.get("maintenance", {}).items()
             ),
         )
     return catalogue

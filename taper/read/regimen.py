@@ -242,6 +242,9 @@ class Regimen(NamedTuple):
     complete: bool  # False when a problem kept part of the file from being read
     watch: tuple[WatchEntry, ...] = ()
     course: str | None = None  # the course's name, kept across revisions (taper.read.identity)
+    # after = "stop" | "continue": what happens after the plan's last day; None: not said (a
+    # long course ending above the adrenal dose, or a maintenance drug, is then refused)
+    after: str | None = None
     language: str = DEFAULT_LANGUAGE  # [patient] language: the handout's and reminders' language
 
 
@@ -601,6 +604,7 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
             'is empty; name the course, such as course = "jane-ms-relapse-2027", or remove it',
         )
         course = None
+    after = _after(r, doc)
 
     patient = r.table(doc.get("patient", {}), "patient") or {}
     r.known_keys(patient, "patient", PATIENT_KEYS)
@@ -735,8 +739,30 @@ def _regimen(r: _Reader, doc: dict[str, Any], source: str) -> Regimen | None:
         complete=complete and not r.problems,
         watch=watch,
         course=course.strip() if course is not None else None,
+        after=after,
         language=language,
     )
+
+
+#: ``after``'s values: the course stops on its last day, or the patient keeps taking the drug.
+AFTER_VALUES = ("stop", "continue")
+
+
+def _after(r: _Reader, doc: dict[str, Any]) -> str | None:
+    """``after = "stop" | "continue"``: what happens after the plan's last day (the plan may
+    be one prescription of a treatment that goes on)."""
+    text = r.text(doc, "after", "", example='"stop" or "continue"')
+    if text is None:
+        return None
+    value = text.strip().lower()
+    if value not in AFTER_VALUES:
+        r.problem(
+            "after",
+            f'"{text}" is not a choice; say after = "stop" if the course ends on its last day, '
+            'or after = "continue" if the patient keeps taking the drug after it',
+        )
+        return None
+    return value
 
 
 def _language(r: _Reader, patient: dict[str, Any]) -> str:

@@ -320,6 +320,14 @@ class Plan(NamedTuple):
     # course = "...": the course's name, kept across revisions (taper.read.identity)
     course: str | None = None
     language: str = "en"  # the patient's language ([patient] language); taper.voice.words
+    # after = "stop" | "continue" (None: not said); "continue": the plan's last day is the end
+    # of this supply, not of the treatment, and no sentence says the course stops
+    after: str | None = None
+
+    @property
+    def continues(self) -> bool:
+        """The patient keeps taking the drug after the plan's last day (after = "continue")."""
+        return self.after == "continue"
 
     @property
     def doses(self) -> tuple[Dose, ...]:

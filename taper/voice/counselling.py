@@ -36,6 +36,8 @@ def patient_notes(plan: Plan) -> list[str]:
     """The patient handout's "Good to know" points."""
     codes = {w.code for w in plan.warnings}
     notes: list[str] = []
+    if plan.continues:
+        notes.append(continue_note(plan))
     most = most_tablets(plan)
     if "many-tablets" in codes and most is not None:
         if solid_forms([most[1]]) == {"capsule"}:
@@ -112,6 +114,28 @@ def patient_notes(plan: Plan) -> list[str]:
             notes.append(note)
     notes.extend(product_notes(plan))
     return notes
+
+
+def continue_note(plan: Plan) -> str:
+    """after = "continue": the plan's last day is the end of this supply, not of the treatment.
+    Said on the first page in place of any "last dose": the date the plan covers until, the
+    next supply, and never stopping suddenly (clinical-reference-2 §4, §1c)."""
+    from taper.voice.times import long_date
+
+    until = long_date(max(d.date for d in plan.doses)) if plan.doses else long_date(plan.end)
+    if _by_caregiver(plan):
+        return _(
+            "This plan covers your child's doses until {date}. Do not stop after that: keep "
+            "giving the medicine as your care team tells you. Get the next supply before this "
+            "one runs out, and never stop it suddenly.",
+            date=until,
+        )
+    return _(
+        "This plan covers your doses until {date}. Do not stop after that: keep taking your "
+        "medicine as your care team tells you. Get your next supply before this one runs out, "
+        "and never stop it suddenly.",
+        date=until,
+    )
 
 
 def by_caregiver(plan: Plan) -> bool:
@@ -287,7 +311,19 @@ def counselling(plan: Plan) -> list[str]:
                 f"{name} comes in more than one strength ({and_list(values)}): "
                 f"show the patient which {which} is which."
             )
-    if "adrenal" in codes:
+    if plan.continues:
+        points.append(
+            'The treatment goes on after this plan (after = "continue"): the patient must '
+            "not stop it. Make sure the next supply or plan follows before this one runs out."
+        )
+    if "adrenal" in codes and plan.continues:
+        points.append(
+            "Do not stop suddenly: this treatment is long or high enough to suppress the "
+            "adrenal glands. Report weakness, deep tiredness, dizziness on standing, nausea "
+            "or vomiting after a missed or stopped dose; severe vomiting or fainting is an "
+            "emergency."
+        )
+    elif "adrenal" in codes:
         points.append(
             "Do not stop suddenly: this course is long or high enough to suppress the "
             "adrenal glands, so the dose should come down gradually (check that the "
@@ -627,6 +663,8 @@ def adrenal_section(plan: Plan) -> tuple[str, str, list[str], str] | None:
     low = low_steps_start(plan)
     # The timing follows the plan's shape: "as your dose comes down" only when it does.
     key = "when_low" if low is not None else "when" if steroid_comes_down(plan) else "when_flat"
+    if plan.continues:  # no "last dose": the treatment goes on after this plan
+        key = "when_continue"
     if _by_caregiver(plan):
         key += "_caregiver"
     when = _t(data[key]).format(

@@ -110,6 +110,9 @@ def sig(plan: Plan, phase: PhasePlan) -> list[str]:
     if following:
         nxt = min(following, key=lambda p: p.first_day)
         lines[-1] += f', then continue with "{nxt.name}" (from day {nxt.first_day})'
+    elif plan.continues:
+        # after = "continue": the plan's last day ends this supply, not the treatment.
+        lines[-1] += "; keep taking it after that as your care team tells you: do not stop"
     elif phase.route == "oral":
         lines[-1] += ", then stop"
     lines[-1] += "."

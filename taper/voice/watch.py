@@ -663,7 +663,12 @@ def _watch_list(plan: Plan, *, stand_in: bool = True) -> WatchList:
             low = low_steps_start(plan)
             after_items = tuple(item for item, _ in _items(data.specs, ["adrenal"], values))
             label = after_course_label(first, data.labels)
-            if low is not None:
+            if plan.continues:
+                # The treatment goes on: the signs are watched for all along, not "after the
+                # last dose" (after = "continue").
+                first = steroid_days[0]
+                label = after_course_label(first, data.labels, continues=True)
+            elif low is not None:
                 label = after_course_label(low, data.labels, low_steps=True)
                 first = low
             last = first + data.adrenal_days - 1

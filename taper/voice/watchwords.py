@@ -160,11 +160,15 @@ def group_label(
     return _("{days}, {about}", days=span[:1].upper() + span[1:], about=about)
 
 
-def after_course_label(first: int, labels: dict[str, str], *, low_steps: bool = False) -> str:
+def after_course_label(
+    first: int, labels: dict[str, str], *, low_steps: bool = False, continues: bool = False
+) -> str:
     """The heading of the weeks after a course: ``After the last dose (days 20–…)``; from the
     low steps of a long taper: ``The low doses at the end of the course, and after the last
-    dose (days 50–…)``."""
-    label = data_text(labels["low_steps" if low_steps else "after"])
+    dose (days 50–…)``; for a treatment that goes on after the plan (after = "continue"):
+    ``While you take this medicine, and if it is ever stopped (days 1–…)``."""
+    key = "continues" if continues else "low_steps" if low_steps else "after"
+    label = data_text(labels[key])
     return _("{label} ({days})", label=label, days=days_span(first, None))
 
 
