@@ -504,7 +504,7 @@ def test_deflazacort_per_kg_follows_the_labels_rounding_unless_the_phase_says_ot
     from taper.api import load
 
     order = Path(__file__).parent / "data" / "review" / "01-dmd-deflazacort-child.toml"
-    text = order.read_text(encoding="utf-8")
+    text = 'after = "continue"\n' + order.read_text(encoding="utf-8")  # lifelong in DMD
 
     def volumes(regimen: str) -> set[Decimal | None]:
         plan = load(regimen.encode("utf-8"), today=date(2026, 11, 22))
