@@ -967,3 +967,15 @@ def test_packet_in_the_patients_language_is_the_cli_build_with_lang(
     page = get(client, "/")
     assert "Patient&#39;s language" in page.text or "Patient's language" in page.text
     assert 'value="es"' in page.text
+
+
+def test_a_superscript_digit_in_a_number_field_is_a_problem_not_a_crash(
+    client: FlaskClient,
+) -> None:
+    """'²' is a digit to str.isdigit() but not to int(): the page answered 500 (found by the
+    after-key engineer's full run). Every whole-number field now reads ASCII digits only."""
+    fields = form_of(load_template(client))
+    fields["revision"] = "²"
+    answer = post(client, "/ui/update", data=fields)
+    assert answer.status_code == 200
+    assert "e-revision" in field_errors(answer.get_data(as_text=True))

@@ -811,7 +811,12 @@ def _fill(r: _Reader, doc: dict[str, Any]) -> int | None:
         return None
     words = value.strip().lower().split()
     days = None
-    if len(words) == 2 and words[0].isdigit() and words[1] in ("day", "days", "week", "weeks"):
+    if (
+        len(words) == 2
+        and words[0].isascii()
+        and words[0].isdigit()
+        and words[1] in ("day", "days", "week", "weeks")
+    ):
         days = int(words[0]) * (7 if words[1].startswith("week") else 1)
     if days is None:
         r.problem("fill", f'"{value}" is not a length in days; {fix}')
@@ -1579,7 +1584,7 @@ def _interval(r: _Reader, table: dict[str, Any], place: str, form: str) -> int |
             break
     else:
         text = ""
-    hours = int(text) if text.isdigit() else None
+    hours = int(text) if text.isascii() and text.isdigit() else None
     if hours is None or hours not in INTERVAL_HOURS:
         r.problem(
             f"{place}.every",

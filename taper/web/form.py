@@ -105,7 +105,7 @@ def dosing_form(phase: Mapping[str, Any]) -> str:
 def _typed(kind: str, text: str) -> Any:
     """A field's text as the document value it stands for (the checker judges it)."""
     if kind == WHOLE:
-        return int(text) if text.isdigit() and len(text) < 10 else text
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else text
     if kind == DATE:
         try:
             return date.fromisoformat(text)
@@ -115,7 +115,7 @@ def _typed(kind: str, text: str) -> Any:
         return [item.strip() for item in text.split(",") if item.strip()]
     if kind == DAYS:
         items = [item.strip() for item in text.split(",") if item.strip()]
-        return [int(i) if i.isdigit() and len(i) < 10 else i for i in items]
+        return [int(i) if i.isascii() and i.isdigit() and len(i) < 10 else i for i in items]
     if kind == DIVIDED:
         divided: dict[str, Any] = {}
         for item in text.split(","):
@@ -234,7 +234,7 @@ def edit(document: Mapping[str, Any], action: str) -> tuple[dict[str, Any], str]
     doc = copy.deepcopy(dict(document))
     verb, *args = action.split(":")
     try:
-        numbers = [int(arg) for arg in args if arg.isdigit()]
+        numbers = [int(arg) for arg in args if arg.isascii() and arg.isdigit()]
     except ValueError as err:  # pragma: no cover - isdigit() guards int()
         raise EditError(action) from err
     if verb in ("phase-add", "also-add", "watch-add"):

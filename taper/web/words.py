@@ -151,7 +151,7 @@ def missing_weight(doc: dict[str, Any]) -> bool:
 def announcement(action: str) -> str:
     """What a screen reader hears after a structural edit (the form is redrawn silently)."""
     verb, _, rest = action.partition(":")
-    numbers = [int(n) for n in rest.split(":") if n.isdigit()]
+    numbers = [int(n) for n in rest.split(":") if n.isascii() and n.isdigit()]
     said = {
         "phase-add": "Phase added at the end.",
         "also-add": "Item added at the end.",
