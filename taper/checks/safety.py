@@ -410,21 +410,27 @@ def _per_day(value: Decimal, unit: str, weight: Decimal | None) -> str:
     return text
 
 
-def _above(engine: _Engine, item: _Scheduled, drug: Drug, what: str) -> None:
-    phase = item.phase
-    if "above-documented-dose" in phase.allow:
-        engine.warn(
-            "above-documented-allowed",
-            f"{drug.display}: {what}; allowed by the prescriber "
-            '(allow = ["above-documented-dose"])',
-            item.place,
-        )
+def _allowed_or_refused(
+    engine: _Engine, phase: Phase, place: str, allowance: str, code: str, text: str, fix: str
+) -> None:
+    """A likely slip: a warning (``code``) when the phase says ``allow = [allowance]``, else an
+    error whose ``fix`` ends in "...; if this dose is intended," before the allowance to add."""
+    if allowance in phase.allow:
+        engine.warn(code, f'{text}; allowed by the prescriber (allow = ["{allowance}"])', place)
     else:
-        engine.problem(
-            item.place,
-            f"{drug.display}: {what}. Check for a g/mg or per-kg slip; if this dose "
-            'is intended, add allow = ["above-documented-dose"] to the phase',
-        )
+        engine.problem(place, f'{text}. {fix} add allow = ["{allowance}"] to the phase')
+
+
+def _above(engine: _Engine, item: _Scheduled, drug: Drug, what: str) -> None:
+    _allowed_or_refused(
+        engine,
+        item.phase,
+        item.place,
+        "above-documented-dose",
+        "above-documented-allowed",
+        f"{drug.display}: {what}",
+        "Check for a g/mg or per-kg slip; if this dose is intended,",
+    )
 
 
 def _check_phases(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
@@ -883,19 +889,16 @@ def _check_per_weight(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 f"{drug.display} by mouth ({_days_text(group)}): {what}, the usual top in "
                 "the guidelines (asthma bursts, nephrotic syndrome)"
             )
-            if "above-per-weight-ceiling" in item.phase.allow:
-                engine.warn(
-                    "above-per-weight-allowed",
-                    f'{text}; allowed by the prescriber (allow = ["above-per-weight-ceiling"])',
-                    item.place,
-                )
-            else:
-                engine.problem(
-                    item.place,
-                    f"{text}. Check for a 10× or per-kg slip; if this dose is intended (such "
-                    f"as infantile spasms, up to {quantity_text(found.highest_per_kg, 'mg/kg')} a "
-                    'day), add allow = ["above-per-weight-ceiling"] to the phase',
-                )
+            _allowed_or_refused(
+                engine,
+                item.phase,
+                item.place,
+                "above-per-weight-ceiling",
+                "above-per-weight-allowed",
+                text,
+                "Check for a 10× or per-kg slip; if this dose is intended (such as infantile "
+                f"spasms, up to {quantity_text(found.highest_per_kg, 'mg/kg')} a day),",
+            )
 
 
 def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
@@ -949,18 +952,16 @@ def _check_high_oral(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
                 f"{limit.usual_per_day} a day or more, and not a documented pulse"
                 + (f" ({documented})" if documented else "")
             )
-            if "high-oral-dose" in item.phase.allow:
-                engine.warn(
-                    "high-oral-dose-allowed",
-                    f'{text}; allowed by the prescriber (allow = ["high-oral-dose"])',
-                    item.place,
-                )
-            else:
-                engine.problem(
-                    item.place,
-                    f"{text}. Check for a slip (an extra 0, g for mg, a per-kg dose written in "
-                    'mg); if this dose is intended, add allow = ["high-oral-dose"] to the phase',
-                )
+            _allowed_or_refused(
+                engine,
+                item.phase,
+                item.place,
+                "high-oral-dose",
+                "high-oral-dose-allowed",
+                text,
+                "Check for a slip (an extra 0, g for mg, a per-kg dose written in mg); if this "
+                "dose is intended,",
+            )
 
 
 def _documented_pulse(day: int, by_day: dict[int, Decimal], pulses: list[Pulse]) -> bool:
@@ -1013,18 +1014,15 @@ def _check_uneven_day(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
             f"{_times(high.dose.amount, low.dose.amount)} times the "
             f"{quantity_text(low.dose.amount, unit)} at {low.dose.time}"
         )
-        if "uneven-doses" in high.phase.allow:
-            engine.warn(
-                "uneven-doses-allowed",
-                f'{text}; allowed by the prescriber (allow = ["uneven-doses"])',
-                high.place,
-            )
-        else:
-            engine.problem(
-                high.place,
-                f"{text}. Check for a 10× slip in one dose; if these doses are intended, add "
-                'allow = ["uneven-doses"] to the phase',
-            )
+        _allowed_or_refused(
+            engine,
+            high.phase,
+            high.place,
+            "uneven-doses",
+            "uneven-doses-allowed",
+            text,
+            "Check for a 10× slip in one dose; if these doses are intended,",
+        )
 
 
 def _check_liquid_volume(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
@@ -1047,18 +1045,15 @@ def _check_liquid_volume(engine: _Engine, scheduled: Sequence[_Scheduled]) -> No
             f"{quantity_text(dose.volume_ml, 'mL')} of {phase.liquid.text} to take at one time, "
             f"more than {quantity_text(largest, 'mL')}"
         )
-        if "large-liquid-volume" in phase.allow:
-            engine.warn(
-                "large-liquid-volume-allowed",
-                f'{text}; allowed by the prescriber (allow = ["large-liquid-volume"])',
-                item.place,
-            )
-        else:
-            engine.problem(
-                item.place,
-                f"{text}. Check for a 10× or per-kg slip, or use a stronger liquid; if this "
-                'volume is intended, add allow = ["large-liquid-volume"] to the phase',
-            )
+        _allowed_or_refused(
+            engine,
+            phase,
+            item.place,
+            "large-liquid-volume",
+            "large-liquid-volume-allowed",
+            text,
+            "Check for a 10× or per-kg slip, or use a stronger liquid; if this volume is intended,",
+        )
 
 
 def _check_injectors(engine: _Engine, scheduled: Sequence[_Scheduled]) -> None:
