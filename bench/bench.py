@@ -309,6 +309,8 @@ HEAD = """\
 title = "Benchmark course"
 start = 2026-12-01
 timezone = "America/New_York"
+# Stretched courses end above 5 mg a day after weeks on it: say the patient carries on after.
+after = "continue"
 
 [patient]
 name = "Jane Doe"

@@ -8,6 +8,7 @@ script: the same regimen gives the same problems, plan and bytes through each of
 - ``check(data, today=...)``: the same, as a ``CheckResult`` (the plan or every problem).
 - ``render(plan, name, Options(stamp=...))``: one file of the packet (``taper.files.packets``).
 - ``packet(plan, Options(stamp=...))``: every file of the packet, by name.
+- ``warm()``: load now what a first packet loads on first use, before forking workers.
 
 No clock: ``today`` and the ``stamp`` are arguments (``taper.files.clock`` is the front ends').
 No click, no Flask, nothing written. Heavy libraries (reportlab, icalendar) are imported only
@@ -38,6 +39,7 @@ __all__ = [
     "check",
     "load",
     "packet",
+    "warm",
     "plan_json",
     "read_regimen",
     "render",
@@ -148,3 +150,27 @@ def packet(plan: Plan, options: Options) -> dict[str, bytes]:
     from taper.files.packets import render as render_packet
 
     return render_packet(plan, options)
+
+
+#: The course ``warm`` renders: short, and shipped with taper.
+_WARMING_COURSE = "copd-prednisone-5-day"
+
+
+def warm(languages: tuple[str, ...] = ("en",)) -> None:
+    """Load now what a process's first packet loads on first use: every renderer and the
+    libraries under it, the fonts, the data tables, the measured words, and each of
+    ``languages``' catalogue and dates. A process that forks workers calls it first (the
+    print run, the page's server), so each worker starts with all of it instead of paying at
+    its first packet (about 0.3 s each: bench/bench.py). It renders one short shipped course
+    in memory in each language; nothing is written and nothing it loads changes a packet."""
+    from datetime import UTC, datetime
+
+    from taper.read.templates import render_template
+
+    text = render_template(
+        _WARMING_COURSE, start=date(2026, 1, 5), weight=None, timezone="America/New_York"
+    )
+    plan = load(text.encode("utf-8"), source=f"{_WARMING_COURSE}.toml")
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    for language in languages:
+        packet(plan._replace(language=language), Options(stamp))

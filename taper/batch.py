@@ -33,8 +33,12 @@ if TYPE_CHECKING:
 _GLOB = ("*", "?", "[")
 
 
-def load_renderers(*, freeze: bool = False) -> None:
-    """Import the renderers (reportlab's settings pinned) once.
+def load_renderers(*, freeze: bool = False, warm: bool = False) -> None:
+    """Get a process ready to build packets.
+
+    ``warm`` (before forking a print run's workers): load the renderers, fonts, data and
+    caches once here (``taper.api.warm``), so the workers start with them rather than each
+    loading them for its first packet.
 
     ``freeze`` (for a process that only builds packets: the ``taper`` program, a print run's
     workers): what exists now lives as long as the process, so no collection needs to look at
@@ -42,6 +46,10 @@ def load_renderers(*, freeze: bool = False) -> None:
     """
     import gc
 
+    if warm:
+        from taper.api import warm as warm_up
+
+        warm_up()
     if freeze:
         gc.freeze()
 
@@ -345,8 +353,8 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
 
     context = _context()
     if context.get_start_method() == "fork":
-        # Imported once here rather than once in each worker: forked workers start with them.
-        load_renderers(freeze=freeze)
+        # Loaded once here rather than once in each worker: forked workers start with them.
+        load_renderers(freeze=freeze, warm=True)
     # The longest courses first: one started last would be the run's long pole. ``waiting`` is
     # taken from its end; among courses of one cost, the given order.
     waiting = sorted(reversed(jobs), key=lambda job: expected_cost(job.regimen))

@@ -667,3 +667,36 @@ def test_a_print_run_starts_the_longest_courses_first(
     assert len(list(batch.run(jobs, 2))) == len(jobs)
     # Two workers take the first two jobs at once: the longest course is one of them.
     assert "gca-prednisone-2-year-taper" in log.read_text(encoding="utf-8").split()[:2]
+
+
+WARM_OR_COLD = """
+import hashlib, sys
+from datetime import UTC, date, datetime
+from taper import api
+from taper.read.templates import render_template
+if sys.argv[1] == "warm":
+    api.warm(("en", "es"))
+for name, language in (("ms-iv-pulse-then-prednisone-taper", "en"), ("copd-prednisone-5-day", "es")):
+    text = render_template(name, start=date(2026, 12, 1), weight="70 kg", timezone="Europe/London")
+    plan = api.load(text.encode(), source=name)._replace(language=language)
+    files = api.packet(plan, api.Options(datetime(2026, 11, 22, tzinfo=UTC)))
+    for file, data in files.items():
+        print(name, language, file, hashlib.sha256(data).hexdigest())
+"""
+
+
+def test_a_warmed_process_renders_the_bytes_of_a_cold_one() -> None:
+    """``api.warm`` (what a print run and the server do before forking their workers) loads
+    caches only: every packet after it is byte for byte the packet a fresh process makes."""
+    digests = {
+        how: subprocess.run(
+            [sys.executable, "-c", WARM_OR_COLD, how],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "SOURCE_DATE_EPOCH": "1795305600"},
+        ).stdout
+        for how in ("cold", "warm")
+    }
+    assert digests["cold"].count("\n") == 12
+    assert digests["warm"] == digests["cold"]

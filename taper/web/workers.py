@@ -268,24 +268,14 @@ class Pool:
 
 
 def warm() -> None:
-    """What every render needs, loaded before the fork so that every worker starts with it:
-    the renderers of every file of the packet (plan.fhir.json's included), and each patient
-    language's catalogue and CLDR data (about 0.1 s for Spanish, paid once by the server rather
-    than by each worker's first Spanish packet, and again after each recycle)."""
-    from datetime import date
-
-    import taper.engine.schedules
-    import taper.export.fhir
-    import taper.export.ics
-    import taper.export.json
-    import taper.export.pdf  # noqa: F401
+    """What every render needs, loaded before the fork so that every worker starts with it
+    (``taper.api.warm``): the renderers, fonts, data and caches, and each patient language's
+    catalogue and CLDR data (about 0.1 s for Spanish, paid once by the server rather than by
+    each worker's first Spanish packet, and again after each recycle)."""
+    from taper import api
     from taper.read.keys import LANGUAGES
-    from taper.voice.lang import catalogue, long_date_in, speaking
 
-    for tag in LANGUAGES:
-        catalogue(tag)
-        with speaking(tag):
-            long_date_in(date(2000, 1, 1))
+    api.warm(tuple(LANGUAGES))
 
 
 def _close_inherited_sockets(keep: Connection) -> None:
