@@ -39,10 +39,10 @@ __all__ = [
     "check",
     "load",
     "packet",
-    "warm",
     "plan_json",
     "read_regimen",
     "render",
+    "warm",
 ]
 
 

@@ -676,7 +676,8 @@ from taper import api
 from taper.read.templates import render_template
 if sys.argv[1] == "warm":
     api.warm(("en", "es"))
-for name, language in (("ms-iv-pulse-then-prednisone-taper", "en"), ("copd-prednisone-5-day", "es")):
+COURSES = (("ms-iv-pulse-then-prednisone-taper", "en"), ("copd-prednisone-5-day", "es"))
+for name, language in COURSES:
     text = render_template(name, start=date(2026, 12, 1), weight="70 kg", timezone="Europe/London")
     plan = api.load(text.encode(), source=name)._replace(language=language)
     files = api.packet(plan, api.Options(datetime(2026, 11, 22, tzinfo=UTC)))
