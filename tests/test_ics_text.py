@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -185,3 +188,50 @@ def test_generated_regimens_with_hostile_text(
         raise
     same(plan)
     same(plan, floating=True, alarm=None)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(
+    st.text(
+        alphabet=st.sampled_from(["a", "Z", " ", "\\", "^", ";", ",", ":", "é", "ñ", "€", "😀"]),
+        max_size=400,
+    )
+)
+def test_lines_are_folded_as_icalendar_folds_them(line: str) -> None:
+    """``fold`` against icalendar's folding (Contentline.to_ical), multi-octet characters and
+    escapes at the break included."""
+    from icalendar.parser import Contentline
+
+    from taper.export.ics import fold
+
+    assert fold(line) == Contentline(line).to_ical()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.integers(min_value=-3 * 86400, max_value=30 * 86400))
+def test_durations_are_written_as_icalendar_writes_them(seconds: int) -> None:
+    from icalendar import vDuration
+
+    from taper.export.ics import _duration_text
+
+    length = timedelta(seconds=seconds)
+    assert _duration_text(length) == vDuration(length).to_ical().decode("ascii")
+
+
+def test_a_build_does_not_import_icalendar(tmp_path: Path) -> None:
+    """The reminders are written as text: icalendar (about 40 ms of start-up) is imported only
+    to read a previous calendar, and by the tests as the oracle."""
+    code = (
+        "import sys; from taper.cli import main; sys.argv[0] = 'taper'\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('icalendar' in sys.modules)"
+    )
+    regimen = Path(__file__).parent / "regimens" / "pulse-then-taper.toml"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "build", str(regimen), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1795305600"},
+    )
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+    assert (tmp_path / "out" / "reminders.ics").exists()

@@ -9,7 +9,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from taper.export.vtimezone import HISTORY_FROM, parse_tzif, read_tzif, vtimezone
+from taper.export.vtimezone import (
+    HISTORY_FROM,
+    parse_tzif,
+    read_tzif,
+    vtimezone,
+    vtimezone_lines,
+)
 
 
 def observances(name: str, earliest: date | None = None) -> list[tuple[str, str, str, str]]:
@@ -103,15 +109,16 @@ def test_a_rule_no_rrule_can_say_is_listed_onset_by_onset() -> None:
     """A day shift out of February's last week (its length moves with leap years) has no
     yearly RRULE: its onsets are listed up to a far year instead."""
     from taper.export.vtimezone import _add_rule, _rrules, _when, parse_rule
+    from taper.export.vtimezone import observances as listed_observances
 
     assert _rrules(_when("M2.5.0/25")) is None
     assert _rrules(_when("J60")) is None
     rule = parse_rule("AAA-1BBB,M2.5.0/25,M10.5.0")
     assert rule is not None
     groups: dict[tuple[str, int, int, str], list[datetime]] = {}
-    component = vtimezone("Europe/Berlin")
-    before = len(component.subcomponents)
-    _add_rule(groups, component, rule, 0)
+    listed = listed_observances("Europe/Berlin")
+    before = len(listed)
+    _add_rule(groups, listed, rule, 0)
     ((key, onsets),) = groups.items()
     assert key == ("DAYLIGHT", 3600, 7200, "BBB")
     # The day after the last Sunday of February, at 01:00: Monday 23 February 1970, and in
@@ -119,7 +126,7 @@ def test_a_rule_no_rrule_can_say_is_listed_onset_by_onset() -> None:
     assert onsets[0] == datetime(1970, 2, 23, 1)
     assert datetime(2024, 2, 26, 1) in onsets
     assert onsets[-1].year == 2200
-    assert len(component.subcomponents) == before + 1  # October's change as an RRULE
+    assert len(listed) == before + 1  # October's change as an RRULE
 
 
 def test_utc_names_are_written_in_utc() -> None:
@@ -127,3 +134,27 @@ def test_utc_names_are_written_in_utc() -> None:
 
     assert all(is_utc(name) for name in ("UTC", "Etc/UTC", "Etc/Universal", "Zulu"))
     assert not any(is_utc(name) for name in ("Europe/London", "Africa/Abidjan", "Etc/GMT"))
+
+
+def test_the_text_vtimezone_is_icalendars_for_every_zone() -> None:
+    """``vtimezone_lines`` (what reminders.ics holds) against icalendar's component for every
+    zone of the tz database, from 1970, from a course's year and with early history."""
+    from icalendar.parser import Contentline
+
+    from taper.read.zones import names
+
+    for name in sorted(names()):
+        for earliest in (None, date(1900, 1, 1), date(2026, 3, 1)):
+            reference = vtimezone(name, earliest).to_ical()
+            lines = vtimezone_lines(name, earliest)
+            text = b"".join(Contentline(line).to_ical() + b"\r\n" for line in lines)
+            assert text == reference, (name, earliest)
+
+
+@pytest.mark.parametrize("seconds", [0, 1, -1, 59, 3600, -18000, 19800, 20700, -1172, 50400])
+def test_utc_offsets_are_written_as_icalendar_writes_them(seconds: int) -> None:
+    from icalendar import vUTCOffset
+
+    from taper.export.vtimezone import utc_offset
+
+    assert utc_offset(seconds) == vUTCOffset(timedelta(seconds=seconds)).to_ical()

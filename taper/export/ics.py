@@ -11,15 +11,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import NamedTuple
-
-from icalendar import Alarm, Calendar, Component, vDDDTypes, vDuration, vText
-from icalendar import Event as VEvent
-from icalendar.enums import STATUS, TRANSP
-from icalendar.parser import Contentline
+from typing import TYPE_CHECKING, NamedTuple
 
 from taper import __version__
-from taper.export.vtimezone import is_utc, vtimezone
+from taper.export.vtimezone import is_utc, vtimezone, vtimezone_lines
 from taper.read.errors import OutputError
 from taper.read.identity import course_key, hash_uid
 from taper.read.zones import zone
@@ -35,6 +30,10 @@ from taper.voice.reminders import (
     event_title,
 )
 from taper.voice.words import Words, words_of
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Component
+    from icalendar import Event as VEvent
 
 PRODID_PREFIX = "-//taper//taper reminders"
 PRODID = f"{PRODID_PREFIX} {__version__}//EN"
@@ -145,6 +144,8 @@ def _render_with_icalendar(
 
 
 def _calendar(plan: Plan, course_uid: str, events: list[VEvent], zoned: bool) -> Calendar:
+    from icalendar import Calendar, vText
+
     calendar = Calendar.new(prodid=PRODID, uid=course_uid, subcomponents=events)
     # TEXT with its escapes, marked VALUE=TEXT: ical.js (Thunderbird) leaves the escapes of
     # properties it does not know in place unless told the value is TEXT.
@@ -174,13 +175,13 @@ def _to_ical(calendar: Calendar) -> bytes:
 # -- the events as text ------------------------------------------------------------------------
 #
 # icalendar builds a component object per event and a content-line object per property, then
-# folds each line character by character: most of a calendar's cost on a long course. The events
-# are written here as the text icalendar writes for them (property order, TEXT escapes, value
-# formats), the calendar's own lines and its VTIMEZONE still by icalendar, and every line of 75
-# octets or more is still folded by icalendar (``Contentline.to_ical``). The tests hold this
-# writer to icalendar's bytes on every template and test regimen and on generated regimens
-# (``render_ics_with_icalendar`` is the oracle); anything it was not written for (a previous
-# calendar, a zone name that would need quoting) goes to icalendar.
+# folds each line character by character: most of a calendar's cost on a long course, and
+# importing it costs a build about 40 ms. The calendar is written here as the text icalendar
+# writes for it (property order, TEXT escapes, value formats, folding), its VTIMEZONE by
+# ``vtimezone_lines``. The tests hold this writer to icalendar's bytes on every template and
+# test regimen and on generated regimens (``render_ics_with_icalendar`` is the oracle), the
+# VTIMEZONE on every zone, and the folding on generated lines; anything it was not written for
+# (a previous calendar, a zone name that would need quoting) goes to icalendar.
 
 _SAFE_ZONE = re.compile(r"[A-Za-z0-9/_+\-]+")
 
@@ -231,16 +232,23 @@ def _render_as_text(
         for _, event in sorted(todays, key=lambda pair: pair[0]):
             lines.extend(event)
     course_uid = hash_uid("course", _course_key(plan))
-    head = _to_ical(_calendar(plan, course_uid, [], zone is not None and zone.used))
-    end = b"END:VCALENDAR\r\n"
-    if not head.endswith(end):  # pragma: no cover - icalendar changed how it ends a calendar
-        raise AssertionError("icalendar's calendar does not end with END:VCALENDAR")
-    body = [
-        data if len(data) < 75 else _fold(line)
-        for line in lines
-        for data in (line.encode("utf-8"),)
+    name = _escape(calendar_name(plan))
+    head = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{_escape(PRODID)}",
+        # TEXT with its escapes, marked VALUE=TEXT (see _calendar).
+        f"NAME;VALUE=TEXT:{name}",
+        f"X-WR-CALNAME;VALUE=TEXT:{name}",
+        f"UID:{_escape(course_uid)}",
     ]
-    return head[: -len(end)] + b"\r\n".join(body) + b"\r\n" + end
+    if zone is not None and zone.used:
+        head += vtimezone_lines(plan.timezone, plan.start - timedelta(days=1))
+    return b"".join(
+        (data if len(data) < 75 else fold(line)) + b"\r\n"
+        for line in (*head, *lines, "END:VCALENDAR")
+        for data in (line.encode("utf-8"),)
+    )
 
 
 def _event_lines(
@@ -248,7 +256,7 @@ def _event_lines(
     uid: str,
     stamp: str,
     sequence: int,
-    start: datetime | vDDDTypes,
+    start: datetime | _Zoned,
     minutes: int,
     summary: str,
     description: str,
@@ -298,17 +306,45 @@ def _escape(text: str) -> str:
     )
 
 
-def _fold(line: str) -> bytes:
-    """A long content line folded by icalendar, as its calendars are."""
-    folded: bytes = Contentline(line).to_ical()  # type: ignore[no-untyped-call]
-    return folded
+def fold(line: str) -> bytes:
+    """A content line folded as icalendar folds it (RFC 5545 3.1): a break before the
+    character that would make a line 75 octets, a line continued after CRLF and a space, and
+    an escape's backslash (or an RFC 6868 caret) kept with the character it escapes."""
+    if line.isascii():
+        pieces = []
+        at = 0
+        while len(line) - at > 74:
+            end = at + 74
+            if line[end - 1] in "\\^":
+                end -= 1
+            pieces.append(line[at:end])
+            at = end
+        pieces.append(line[at:])
+        return "\r\n ".join(pieces).encode("ascii")
+    folded: list[str] = []
+    current: list[str] = []
+    octets = 0
+    for char in line:
+        size = len(char.encode("utf-8"))
+        if current and octets + size >= 75:
+            if len(current) > 1 and current[-1] in "\\^":
+                carried = current.pop()
+                folded.append("".join(current))
+                current, octets = [carried], 1
+            else:
+                folded.append("".join(current))
+                current, octets = [], 0
+        current.append(char)
+        octets += size
+    if current:
+        folded.append("".join(current))
+    return "\r\n ".join(folded).encode("utf-8")
 
 
-def _start_text(start: datetime | vDDDTypes) -> str:
+def _start_text(start: datetime | _Zoned) -> str:
     """``;TZID=zone:wall-time``, ``:UTC-timeZ`` or ``:floating-time``."""
-    if isinstance(start, vDDDTypes):
-        assert isinstance(start.dt, datetime)
-        return f";TZID={start.params['TZID']}:{_value_text(start.dt)}"
+    if isinstance(start, _Zoned):
+        return f";TZID={start.tzid}:{_value_text(start.wall)}"
     return f":{_value_text(start)}"
 
 
@@ -323,8 +359,28 @@ def _value_text(moment: datetime) -> str:
 
 @cache
 def _duration_text(length: timedelta) -> str:
-    text = vDuration(length).to_ical()  # type: ignore[no-untyped-call]
-    return text.decode("ascii") if isinstance(text, bytes) else str(text)
+    """A DURATION as icalendar writes it (``vDuration``): ``PT15M``, ``PT1H30M``, ``P1D``,
+    ``-PT15M``, ``P0D``."""
+    sign = ""
+    if length.days < 0:
+        sign, length = "-", -length
+    time = ""
+    if length.seconds:
+        hours, rest = divmod(length.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        time = "T" + (f"{hours}H" if hours else "")
+        time += f"{minutes}M" if minutes or (hours and seconds) else ""
+        time += f"{seconds}S" if seconds else ""
+    if length.days == 0 and time:
+        return f"{sign}P{time}"
+    return f"{sign}P{length.days}D{time}"
+
+
+class _Zoned(NamedTuple):
+    """A DTSTART written as a wall-clock time in the plan's zone (``;TZID=``)."""
+
+    wall: datetime  # naive
+    tzid: str
 
 
 class _Zone:
@@ -335,7 +391,7 @@ class _Zone:
         self.info = zone(name)
         self.used = False
 
-    def start(self, starts: datetime) -> datetime | vDDDTypes:
+    def start(self, starts: datetime) -> datetime | _Zoned:
         moment = starts.astimezone(UTC)
         if is_utc(self.name):
             # UTC itself: a UTC time (Z) is the same wall-clock time, with no VTIMEZONE needed.
@@ -348,9 +404,7 @@ class _Zone:
             # time means (ical.js and libical take the second), so the instant is written in UTC.
             return moment
         self.used = True
-        value = vDDDTypes(wall)
-        value.params["TZID"] = self.name
-        return value
+        return _Zoned(wall, self.name)
 
 
 # -- one event per dose, check or appointment ----------------------------------------------
@@ -409,7 +463,7 @@ def _event(
     uid: str,
     stamp: datetime,
     sequence: int,
-    start: datetime | vDDDTypes,
+    start: datetime | _Zoned,
     minutes: int,
     summary: str,
     description: str,
@@ -417,6 +471,10 @@ def _event(
     alarm: timedelta | None,
     quick: bool,
 ) -> VEvent:
+    from icalendar import Alarm, vDDDTypes
+    from icalendar import Event as VEvent
+    from icalendar.enums import TRANSP
+
     event = VEvent.new(
         uid=uid,
         stamp=stamp,
@@ -427,14 +485,19 @@ def _event(
         transparency=TRANSP.TRANSPARENT if quick else TRANSP.OPAQUE,
     )
     # Set after the others: VEvent.new would write a TZID from a tzinfo, not ours.
-    event["DTSTART"] = start if isinstance(start, vDDDTypes) else vDDDTypes(start)
+    if isinstance(start, _Zoned):
+        value = vDDDTypes(start.wall)
+        value.params["TZID"] = start.tzid
+        event["DTSTART"] = value
+    else:
+        event["DTSTART"] = vDDDTypes(start)
     event.duration = timedelta(minutes=minutes)
     if alarm is not None:
         event.add_component(Alarm.new_display(description=summary, trigger=-alarm))
     return event
 
 
-def _start(starts: datetime, zone: _Zone | None) -> datetime | vDDDTypes:
+def _start(starts: datetime, zone: _Zone | None) -> datetime | _Zoned:
     if zone is None:
         # Floating: the wall-clock time the engine chose, which a traveller keeps wherever
         # they are.
@@ -537,6 +600,8 @@ def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
             f"{what} is not an iCalendar file (it does not start with "
             f"BEGIN:VCALENDAR as UTF-8 text); {_GIVE}"
         )
+    from icalendar import Calendar
+
     try:
         calendars = Calendar.from_ical(data, multiple=True)
     except _PARSER_ERRORS as err:
@@ -590,6 +655,8 @@ def _parse_previous(data: bytes, course_uid: str) -> list[_OldEvent]:
 def _check_updates(plan: Plan, old: list[_OldEvent], events: list[VEvent]) -> None:
     """Refuse a changed event whose SEQUENCE is not above the old one: calendars would keep
     the old version (a changed dose left at its old amount)."""
+    from icalendar import Event as VEvent
+
     previous = {event.uid: event for event in old}
     changed = []
     for event in events:
@@ -623,6 +690,10 @@ def _bytes(value: bytes | str) -> bytes:
 def _cancellations(
     plan: Plan, old: list[_OldEvent], current: set[str], stamp: datetime
 ) -> list[VEvent]:
+    from icalendar import Event as VEvent
+    from icalendar import vDDDTypes
+    from icalendar.enums import STATUS
+
     cancelled = []
     written: set[str] = set()
     for before in old:

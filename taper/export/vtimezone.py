@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 import struct
 from datetime import UTC, date, datetime, timedelta
-from importlib import resources
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
-
+from taper.read.zones import TZDATA
 from taper.read.zones import zone as _zone
+
+if TYPE_CHECKING:
+    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
 #: The first year every VTIMEZONE describes. 1970 is where the tz database vouches for every
 #: zone (zones identical since then share one entry, with earlier history only in its
@@ -68,7 +69,13 @@ class _TZif(NamedTuple):
 def read_tzif(name: str) -> _TZif:
     """The zone's TZif data from the tzdata package (the zone is validated by taper.read.zones)."""
     _zone(name)
-    data = resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).read_bytes()
+    files = TZDATA / "zoneinfo"
+    if files.is_dir():  # the file zoneinfo itself reads (taper.read.zones)
+        data = files.joinpath(*name.split("/")).read_bytes()
+    else:  # pragma: no cover - tzdata installed as a zip
+        from importlib import resources
+
+        data = resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).read_bytes()
     return parse_tzif(data)
 
 
@@ -301,9 +308,35 @@ def _in_force(explicit: list[_Change], at: int, first: _Type | None = None) -> _
 # -- the component ------------------------------------------------------------------------------
 
 
-def vtimezone(name: str, earliest: date | None = None) -> Timezone:
-    """The VTIMEZONE for ``name``: every change from HISTORY_FROM (or ``earliest``'s year, if
-    earlier) and the current rule for all later years."""
+class _Yearly(NamedTuple):
+    """A yearly RRULE: ``BYDAY`` (``2SU``, or a weekday with ``days``), ``BYMONTH``, and the
+    days of the month it may fall on (``BYMONTHDAY``), if any."""
+
+    month: int
+    byday: str
+    days: tuple[int, ...] = ()
+
+    def text(self) -> str:
+        """The RRULE's value as icalendar writes a ``vRecur`` (its parts in RFC order)."""
+        days = f";BYMONTHDAY={','.join(str(day) for day in self.days)}" if self.days else ""
+        return f"FREQ=YEARLY;BYDAY={self.byday}{days};BYMONTH={self.month}"
+
+
+class _Observance(NamedTuple):
+    """One STANDARD or DAYLIGHT observance: its onsets (the first is DTSTART) or rule."""
+
+    kind: str  # "STANDARD" or "DAYLIGHT"
+    before: int  # TZOFFSETFROM, seconds east of UTC
+    after: int  # TZOFFSETTO
+    abbr: str  # TZNAME ("" for none)
+    onsets: list[datetime]
+    rrule: _Yearly | None
+
+
+def observances(name: str, earliest: date | None = None) -> list[_Observance]:
+    """The observances of ``name``'s VTIMEZONE, in the order it lists them: every change from
+    HISTORY_FROM (or ``earliest``'s year, if earlier) and the current rule for all later
+    years."""
     since = min(HISTORY_FROM, earliest.year) if earliest is not None else HISTORY_FROM
     tzif = read_tzif(name)
     rule = parse_rule(tzif.footer)
@@ -313,8 +346,6 @@ def vtimezone(name: str, earliest: date | None = None) -> Timezone:
     end = max(rule_from, begin) if rule_from is not None else None
     history = [c for c in explicit if c.at >= begin and (end is None or c.at < end)]
 
-    component = Timezone()
-    component.add("TZID", name)
     in_force = _in_force(explicit, begin - 1, tzif.first)
     if in_force is None:  # pragma: no cover - every TZif has a first type
         raise ZoneDataError(f"{name}: no local time type")
@@ -327,13 +358,58 @@ def vtimezone(name: str, earliest: date | None = None) -> Timezone:
     for change in history:
         key = (_kind(change), change.before.offset, change.after.offset, change.after.abbr)
         groups.setdefault(key, []).append(change.onset)
+    listed: list[_Observance] = []
     if rule is not None and rule.dst is not None and end is not None:
-        _add_rule(groups, component, rule, end)
+        _add_rule(groups, listed, rule, end)
     for (kind, before, after, abbr), onsets in groups.items():
-        component.add_component(_observance(kind, before, after, abbr, onsets, None))
+        listed.append(_Observance(kind, before, after, abbr, onsets, None))
     # Readers list observances in any order; a fixed one keeps the bytes deterministic.
-    component.subcomponents.sort(key=lambda sub: sub.DTSTART)
+    listed.sort(key=lambda observance: observance.onsets[0])
+    return listed
+
+
+def vtimezone(name: str, earliest: date | None = None) -> Timezone:
+    """The VTIMEZONE for ``name`` as icalendar's component (see ``observances``)."""
+    from icalendar import Timezone
+
+    component = Timezone()
+    component.add("TZID", name)
+    for observance in observances(name, earliest):
+        component.add_component(_component(observance))
     return component
+
+
+def vtimezone_lines(name: str, earliest: date | None = None) -> list[str]:
+    """The VTIMEZONE for ``name`` as its content lines, unfolded: the text icalendar writes
+    for ``vtimezone(name, earliest)`` (properties in its order: DTSTART, then by name), made
+    without it (tests/test_vtimezone.py holds the two to the same bytes for every zone)."""
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{name}"]
+    for observance in observances(name, earliest):
+        lines += [f"BEGIN:{observance.kind}", f"DTSTART:{observance.onsets[0]:%Y%m%dT%H%M%S}"]
+        if observance.rrule is not None:
+            lines.append(f"RRULE:{observance.rrule.text()}")
+        elif len(observance.onsets) > 1:
+            lines += [f"RDATE:{onset:%Y%m%dT%H%M%S}" for onset in observance.onsets]
+        if observance.abbr:
+            # As it stands: a TZif abbreviation is letters, digits, "+" and "-" (RFC 8536
+            # 3.2), nothing TEXT escapes.
+            lines.append(f"TZNAME:{observance.abbr}")
+        lines += [
+            f"TZOFFSETFROM:{utc_offset(observance.before)}",
+            f"TZOFFSETTO:{utc_offset(observance.after)}",
+            f"END:{observance.kind}",
+        ]
+    lines.append("END:VTIMEZONE")
+    return lines
+
+
+def utc_offset(seconds: int) -> str:
+    """A UTC offset as icalendar writes it (``vUTCOffset``): ``+0530``, ``-0500``, ``+0000``,
+    with seconds only when there are some (``-001915``)."""
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, rest = divmod(rest, 60)
+    return f"{sign}{hours:02}{minutes:02}{rest:02}" if rest else f"{sign}{hours:02}{minutes:02}"
 
 
 def _kind(change: _Change) -> str:
@@ -343,14 +419,10 @@ def _kind(change: _Change) -> str:
     return "DAYLIGHT" if daylight else "STANDARD"
 
 
-def _observance(
-    kind: str,
-    before: int,
-    after: int,
-    abbr: str,
-    onsets: list[datetime],
-    rrule: vRecur | None,
-) -> TimezoneStandard | TimezoneDaylight:
+def _component(observance: _Observance) -> TimezoneStandard | TimezoneDaylight:
+    from icalendar import TimezoneDaylight, TimezoneStandard, vRecur
+
+    kind, before, after, abbr, onsets, rrule = observance
     sub = TimezoneDaylight() if kind == "DAYLIGHT" else TimezoneStandard()
     sub.add("DTSTART", onsets[0])
     sub.add("TZOFFSETFROM", timedelta(seconds=before))
@@ -358,7 +430,10 @@ def _observance(
     if abbr:
         sub.add("TZNAME", abbr)
     if rrule is not None:
-        sub.add("RRULE", rrule)
+        parts: dict[str, Any] = {"freq": "YEARLY", "bymonth": rrule.month, "byday": rrule.byday}
+        if rrule.days:
+            parts["bymonthday"] = list(rrule.days)
+        sub.add("RRULE", vRecur(**parts))
     elif len(onsets) > 1:
         # One RDATE per onset, DTSTART's included: ical.js reads only the first value of an
         # RDATE list, and ignores DTSTART when an RDATE is present.
@@ -369,7 +444,7 @@ def _observance(
 
 def _add_rule(
     groups: dict[tuple[str, int, int, str], list[datetime]],
-    component: Timezone,
+    listed: list[_Observance],
     rule: _Rule,
     since: int,
 ) -> None:
@@ -393,12 +468,12 @@ def _add_rule(
             continue
         for month, weekday, rrule in rrules:
             first = _first_match(when, before, month, weekday, since)
-            component.add_component(
-                _observance(kind, before.offset, after.offset, after.abbr, [first], rrule)
+            listed.append(
+                _Observance(kind, before.offset, after.offset, after.abbr, [first], rrule)
             )
 
 
-def _rrules(when: _When) -> list[tuple[int, int, vRecur]] | None:
+def _rrules(when: _When) -> list[tuple[int, int, _Yearly]] | None:
     """Yearly RRULEs giving ``when``'s date (its time of day is the DTSTART's).
 
     ``Mm.w.d`` at a time before midnight or past it lands on another weekday, maybe in the
@@ -411,8 +486,7 @@ def _rrules(when: _When) -> list[tuple[int, int, vRecur]] | None:
     weekday = (when.day + shift) % 7
     if shift == 0:
         ordinal = -1 if when.week == 5 else when.week
-        rrule = vRecur(freq="YEARLY", bymonth=when.month, byday=f"{ordinal}{_WEEKDAYS[weekday]}")
-        return [(when.month, weekday, rrule)]
+        return [(when.month, weekday, _Yearly(when.month, f"{ordinal}{_WEEKDAYS[weekday]}"))]
     if when.week == 5:
         if when.month == 2:
             return None  # the last week of February moves with leap years
@@ -437,11 +511,7 @@ def _rrules(when: _When) -> list[tuple[int, int, vRecur]] | None:
     if any(month != when.month for month, _ in rules) and when.month in (1, 12):
         return None  # the other month is in another year: keep it simple and list the onsets
     return [
-        (
-            month,
-            weekday,
-            vRecur(freq="YEARLY", bymonth=month, byday=_WEEKDAYS[weekday], bymonthday=days),
-        )
+        (month, weekday, _Yearly(month, _WEEKDAYS[weekday], tuple(days)))
         for month, days in rules
         if days
     ]

@@ -18,11 +18,19 @@ import tzdata
 #: The IANA release of the zone rules in use, printed in the plan and on the pharmacist sheet.
 TZDATA_VERSION: str = tzdata.IANA_VERSION
 
+#: The tzdata package's folder: its zone files (``zoneinfo/``) and their list (``zones``).
+TZDATA = Path(tzdata.__file__).parent
+
 
 @cache
 def use_bundled_zones() -> None:
     """Take every zone from the tzdata package from now on (once per process)."""
-    zoneinfo.reset_tzpath(to=())
+    # The package's own folder as the only search path: zoneinfo opens a zone's file there
+    # directly. With an empty path it would find the same file through importlib.resources,
+    # which costs every command a few milliseconds of start-up. (A package installed as a zip
+    # has no folder: then the empty path, and zoneinfo's own way to it.)
+    files = TZDATA / "zoneinfo"
+    zoneinfo.reset_tzpath(to=(str(files),) if files.is_dir() else ())
     # A zone some other code loaded from the host's files before taper asked for one (a test
     # runner, a web server) must not be reused from zoneinfo's cache.
     zoneinfo.ZoneInfo.clear_cache()
@@ -39,6 +47,10 @@ def names() -> frozenset[str]:
     """Every zone name the tzdata package holds (``zoneinfo.available_timezones()`` with the
     host's folders out of its search path)."""
     use_bundled_zones()
+    listing = TZDATA / "zones"
+    if listing.is_file():  # the list available_timezones() reads first, read without it
+        names = (line.strip() for line in listing.read_text(encoding="utf-8").splitlines())
+        return frozenset(name for name in names if name) - {"posixrules"}
     return frozenset(zoneinfo.available_timezones())
 
 
