@@ -165,6 +165,7 @@ NO_SENTENCES = [
 PROTOCOL = {
     "-//taper//taper reminders",
     "BEGIN:VCALENDAR",
+    "END:VCALENDAR",
     # The calendar's event lines as the text writer puts them (taper.export.ics).
     "BEGIN:VEVENT",
     "END:VEVENT",

@@ -307,38 +307,22 @@ def _escape(text: str) -> str:
 
 
 def fold(line: str) -> bytes:
-    """A content line folded as icalendar folds it (RFC 5545 3.1): a break before the
-    character that would make a line 75 octets, a line continued after CRLF and a space, and
-    an escape's backslash (or an RFC 6868 caret) kept with the character it escapes."""
-    if line.isascii():
-        pieces = []
-        at = 0
-        while len(line) - at > 74:
-            end = at + 74
-            if line[end - 1] in "\\^":
-                end -= 1
-            pieces.append(line[at:end])
-            at = end
-        pieces.append(line[at:])
-        return "\r\n ".join(pieces).encode("ascii")
-    folded: list[str] = []
-    current: list[str] = []
-    octets = 0
-    for char in line:
-        size = len(char.encode("utf-8"))
-        if current and octets + size >= 75:
-            if len(current) > 1 and current[-1] in "\\^":
-                carried = current.pop()
-                folded.append("".join(current))
-                current, octets = [carried], 1
-            else:
-                folded.append("".join(current))
-                current, octets = [], 0
-        current.append(char)
-        octets += size
-    if current:
-        folded.append("".join(current))
-    return "\r\n ".join(folded).encode("utf-8")
+    """A content line folded as icalendar folds it (RFC 5545 3.1): each piece the longest run
+    of whole characters under 75 octets, continued after CRLF and a space, and an escape's
+    backslash (or an RFC 6868 caret) carried on with the character it escapes."""
+    data = line.encode("utf-8")
+    pieces = []
+    at = 0
+    while len(data) - at > 74:
+        end = at + 74
+        while data[end] & 0xC0 == 0x80:  # not inside a character: back to where it starts
+            end -= 1
+        if data[end - 1] in b"\\^" and end - 1 > at:
+            end -= 1
+        pieces.append(data[at:end])
+        at = end
+    pieces.append(data[at:])
+    return b"\r\n ".join(pieces)
 
 
 def _start_text(start: datetime | _Zoned) -> str:

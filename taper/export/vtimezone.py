@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import struct
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from taper.read.zones import TZDATA
@@ -383,8 +384,16 @@ def vtimezone_lines(name: str, earliest: date | None = None) -> list[str]:
     """The VTIMEZONE for ``name`` as its content lines, unfolded: the text icalendar writes
     for ``vtimezone(name, earliest)`` (properties in its order: DTSTART, then by name), made
     without it (tests/test_vtimezone.py holds the two to the same bytes for every zone)."""
+    since = min(HISTORY_FROM, earliest.year) if earliest is not None else HISTORY_FROM
+    return list(_vtimezone_lines(name, since))
+
+
+@lru_cache(maxsize=64)
+def _vtimezone_lines(name: str, since: int) -> tuple[str, ...]:
+    # Once per zone and first year in a process: a print run's or the server's packets mostly
+    # share a zone, and the lines depend on nothing else.
     lines = ["BEGIN:VTIMEZONE", f"TZID:{name}"]
-    for observance in observances(name, earliest):
+    for observance in observances(name, date(since, 1, 1)):
         lines += [f"BEGIN:{observance.kind}", f"DTSTART:{observance.onsets[0]:%Y%m%dT%H%M%S}"]
         if observance.rrule is not None:
             lines.append(f"RRULE:{observance.rrule.text()}")
@@ -400,7 +409,7 @@ def vtimezone_lines(name: str, earliest: date | None = None) -> list[str]:
             f"END:{observance.kind}",
         ]
     lines.append("END:VTIMEZONE")
-    return lines
+    return tuple(lines)
 
 
 def utc_offset(seconds: int) -> str:

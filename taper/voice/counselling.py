@@ -415,13 +415,11 @@ def _data() -> dict[str, Any]:
     return _file("counselling.toml")
 
 
-@cache
 def _file(name: str) -> dict[str, Any]:
-    """A data file, read once per process (read as-is, never changed: shared by every
-    handout a process renders; watch.toml alone cost a long course's handout 15 ms)."""
-    from taper.read.catalogue import read_data
+    """A data file, read once per process (``shared_data``: never changed)."""
+    from taper.read.catalogue import shared_data
 
-    return read_data(name)
+    return shared_data(name)
 
 
 def _prednisone_mg(dose: Dose) -> Decimal:

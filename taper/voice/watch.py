@@ -26,7 +26,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from taper.read.catalogue import conditions, find_drug, read_data
+from taper.read.catalogue import conditions, find_drug, shared_data
 from taper.read.rules import depot_days
 from taper.read.units import MASS_UNITS
 from taper.records.plan import Dose, PhasePlan, Plan, Warning
@@ -325,7 +325,7 @@ def _sign_problems(items: list[dict[str, Any]]) -> list[str]:
 
 @cache
 def _data() -> _Data:
-    raw = read_data("watch.toml")
+    raw = shared_data("watch.toml")
     problems = data_problems(raw)
     if problems:
         raise ValueError("taper/data/watch.toml: " + "; ".join(problems))
@@ -464,7 +464,7 @@ def _phase_runs(plan: Plan, data: _Data) -> list[tuple[int, int, PhasePlan, froz
 def _line_removal_days(plan: Plan, after: int) -> list[int]:
     """The first day, on or after ``after``, of an [[also]] item that takes the line out: its
     ``what`` names the line and its removal (``[line_removal]`` in the data), in any order."""
-    words = read_data("watch.toml")["line_removal"]
+    words = shared_data("watch.toml")["line_removal"]
     days = sorted(
         event.day
         for event in plan.events
@@ -814,7 +814,7 @@ def prescriber_overlaps(plan: Plan) -> list[tuple[int, str, WatchItem]]:
     """The prescriber's ``[[watch]]`` items (by position, from 1) that name a sign a built-in
     item on the same page also gives an instruction for, without ``replaces``: each with the
     sign and the built-in item, so the fix can name the id (issue 25, H2)."""
-    words: dict[str, list[str]] = read_data("watch.toml").get("sign_words", {})
+    words: dict[str, list[str]] = shared_data("watch.toml").get("sign_words", {})
     built_in = [
         item
         for items in watch_list(plan).by_tier().values()

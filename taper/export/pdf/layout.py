@@ -358,7 +358,8 @@ class _Text(Flowable):  # type: ignore[misc]
         self.style = style
         self.bullet = bullet
         self._para: Paragraph | None = None
-        self._words = _words(markup, style) if _simple(style, bullet) else None
+        simple = _simple(style, bullet)
+        self._words = _words(markup, style.fontName, style.fontSize) if simple else None
         # The first line's indent; a bullet running past it pushes the line on, leaving its
         # width plus 0.6 of its size (what a Paragraph does, _handleBulletWidth).
         self._lead = style.firstLineIndent
@@ -388,36 +389,9 @@ class _Text(Flowable):  # type: ignore[misc]
             return None
         style = self.style
         room = width - style.leftIndent - style.rightIndent
-        limit = room - self._lead
-        lines: list[tuple[_Line, float]] = []
-        for words in self._words:
-            runs: _Line = []
-            used = 0.0
-            count = 0
-            for space, space_width, word, word_width in words:
-                if runs:
-                    wider = used + space_width + word_width
-                    if wider <= limit - _MARGIN:
-                        _extend(runs, [space, *word])
-                        used = wider
-                        count += 1
-                        continue
-                    # A Paragraph lets a line run over by up to 5% of a space per word
-                    # (spaceShrinkage) and then draws it with narrower spaces: leave those
-                    # lines to it.
-                    shrink = style.spaceShrinkage * space_width * 1.5 * (count + 2)
-                    if wider < limit + shrink + _MARGIN:
-                        return None
-                    lines.append((runs, used))
-                    runs, used, limit = [], 0.0, room
-                if word_width > limit - _MARGIN:
-                    return None
-                _extend(runs, word)
-                used = word_width
-                count = 1
-            lines.append((runs, used))
-            limit = room
-        return lines
+        return _broken_lines(
+            self.markup, style.fontName, style.fontSize, room, self._lead, style.spaceShrinkage
+        )
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         lines = None if self._para is not None else self.lines(availWidth)
@@ -489,15 +463,17 @@ def _width(text: str, font: str, size: float) -> float:
 _Word = tuple[tuple[bool, str], float, _Line, float]
 
 
-def _words(markup: str, style: ParagraphStyle) -> list[list[_Word]] | None:
-    """Each line of ``markup`` (``<br/>``) as words for _Text, or None (see ``_parse``)."""
+@lru_cache(maxsize=4096)
+def _words(markup: str, font: str, size: float) -> list[list[_Word]] | None:
+    """Each line of ``markup`` (``<br/>``) as words for _Text in ``font`` at ``size``, or None
+    (see ``_parse``). Worked out once per process and shared, so never changed: a handout
+    repeats the same cells (a box, a time, a dose) hundreds of times, a print run thousands."""
     lines = _parse(markup)
     if lines is None:
         return None
-    size = style.fontSize
 
     def width(bold: bool, text: str) -> float:
-        return _width(text, FONT_BOLD if bold else style.fontName, size)
+        return _width(text, FONT_BOLD if bold else font, size)
 
     result: list[list[_Word]] = []
     for line in lines:
@@ -523,6 +499,45 @@ def _extend(runs: _Line, more: _Line) -> None:
             runs[-1] = (bold, runs[-1][1] + text)
         else:
             runs.append((bold, text))
+
+
+@lru_cache(maxsize=4096)
+def _broken_lines(
+    markup: str, font: str, size: float, room: float, lead: float, shrinkage: float
+) -> list[tuple[_Line, float]] | None:
+    """``markup``'s lines as _Text breaks them in ``room`` points (the first line ``lead``
+    further in), as (runs, width), or None to leave it to a Paragraph. Worked out once per
+    process and shared, as ``_words`` are."""
+    lines: list[tuple[_Line, float]] = []
+    limit = room - lead
+    for words in _words(markup, font, size) or ():
+        runs: _Line = []
+        used = 0.0
+        count = 0
+        for space, space_width, word, word_width in words:
+            if runs:
+                wider = used + space_width + word_width
+                if wider <= limit - _MARGIN:
+                    _extend(runs, [space, *word])
+                    used = wider
+                    count += 1
+                    continue
+                # A Paragraph lets a line run over by up to 5% of a space per word
+                # (spaceShrinkage) and then draws it with narrower spaces: leave those
+                # lines to it.
+                shrink = shrinkage * space_width * 1.5 * (count + 2)
+                if wider < limit + shrink + _MARGIN:
+                    return None
+                lines.append((runs, used))
+                runs, used, limit = [], 0.0, room
+            if word_width > limit - _MARGIN:
+                return None
+            _extend(runs, word)
+            used = word_width
+            count = 1
+        lines.append((runs, used))
+        limit = room
+    return lines
 
 
 def _plain(text: str, style: ParagraphStyle, room: float) -> str | Flowable:
