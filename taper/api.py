@@ -17,15 +17,29 @@ by the functions that need them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from taper.files.packets import FILES, PAPERS, Options, PacketFile
 from taper.files.reading import REGIMEN, REGIMEN_LIMIT
 from taper.read.errors import InputFileError, Problem, RegimenError
 from taper.records.plan import Plan
+
+if TYPE_CHECKING:
+    from taper.files.packets import FILES, PAPERS, Options, PacketFile
+
+# The packet registry's names, imported on first use: `taper plan` and `taper check` never need
+# them (its classes cost every command about 3 ms to create).
+_FROM_PACKETS = frozenset({"FILES", "PAPERS", "Options", "PacketFile"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_PACKETS:
+        from taper.files import packets
+
+        return getattr(packets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FILES",
@@ -88,13 +102,12 @@ def load(regimen: Path | bytes, *, today: date | None = None, source: str | None
     return with_watch_warnings(build_plan(parsed, [*problems, *more], today=today))
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     """What ``taper check`` says about a regimen: every error, or the plan and its warnings."""
 
     plan: Plan | None
     errors: tuple[Problem, ...] = ()
-    warnings: tuple[tuple[str, str, str], ...] = field(default=())  # (code, place, message)
+    warnings: tuple[tuple[str, str, str], ...] = ()  # (code, place, message)
 
     @property
     def valid(self) -> bool:
@@ -165,6 +178,7 @@ def warm(languages: tuple[str, ...] = ("en",)) -> None:
     in memory in each language; nothing is written and nothing it loads changes a packet."""
     from datetime import UTC, datetime
 
+    from taper.files.packets import Options
     from taper.read.templates import render_template
 
     text = render_template(
