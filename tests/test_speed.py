@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -701,3 +702,71 @@ def test_a_warmed_process_renders_the_bytes_of_a_cold_one() -> None:
     }
     assert digests["cold"].count("\n") == 12
     assert digests["warm"] == digests["cold"]
+
+
+def test_a_fallback_paragraph_breaks_its_lines_once_per_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A table wraps a cell again at the same width: the Paragraph a text cell falls back to
+    breaks its lines once for that width, answers the same size, and breaks them afresh at
+    another width or once a split has replaced its lines."""
+    from reportlab.platypus import Paragraph
+
+    from taper.export.pdf.layout import _Paragraph, _register_fonts, _Styles
+
+    _register_fonts()
+    style = _Styles.make(1.0, 11.0).body
+    text = "Take 1 tablet of 10 mg and 1 tablet of 2.5 mg (12.5 mg) by mouth once daily " * 3
+    breaks: list[list[float]] = []
+    original = Paragraph.breakLines
+
+    def counted(self: Paragraph, widths: list[float]) -> Any:
+        breaks.append(widths)
+        return original(self, widths)
+
+    monkeypatch.setattr(Paragraph, "breakLines", counted)
+    cached, plain = _Paragraph(text, style), Paragraph(text, style)
+    first = cached.wrap(120, 800)
+    assert cached.wrap(120, 800) == first == plain.wrap(120, 800)
+    assert len(breaks) == 2  # once for the cached paragraph, once for the plain one
+    assert cached.wrap(200, 800) == plain.wrap(200, 800)
+    del cached.blPara  # what a split may do: the lines are gone, so they are broken again
+    assert cached.wrap(200, 800) == plain.wrap(200, 800)
+    assert len(breaks) == 6  # 200 twice each: the cached one broke again once its lines were gone
+
+
+def test_a_table_is_laid_out_once_per_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A handout's table wrapped again at the same width with room for all of it answers
+    from its last layout; a narrower width, too little room for every row, or a split (which
+    lays it out afresh) make reportlab lay it out again, as it would have."""
+    from reportlab.platypus import Table as PlatypusTable
+
+    from taper.export.pdf.layout import Table
+
+    layouts: list[tuple[float, float]] = []
+    original = PlatypusTable._calc
+
+    def counted(self: PlatypusTable, width: float, height: float) -> Any:
+        layouts.append((width, height))
+        return original(self, width, height)
+
+    monkeypatch.setattr(PlatypusTable, "_calc", counted)
+    rows = [[f"row {number}", "a cell"] for number in range(40)]
+    table, plain = Table(rows, colWidths=[60, 60]), PlatypusTable(rows, colWidths=[60, 60])
+    whole = plain.wrap(200, 2000)
+    assert table.wrap(200, 2000) == whole
+    assert table.wrap(200, 1500) == whole  # room enough for every row: the same answer
+    assert len(layouts) == 2
+    assert table.wrap(200, 100) == plain.wrap(200, 100)  # too little room: laid out again
+    assert table.wrap(150, 2000) == plain.wrap(150, 2000)
+    assert len(layouts) == 6
+    parts = table.split(200, 300)  # a split lays it out at the room it is given
+    assert len(parts) == 2
+    assert table.wrap(200, 2000) == whole
+    assert len(layouts) == 8
+
+    # Columns sized from their contents are laid out every time (reportlab changes them).
+    sized = Table(rows, colWidths=[None, 60])
+    sized.wrap(200, 2000)
+    sized.wrap(200, 2000)
+    assert len(layouts) == 10

@@ -24,9 +24,9 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     Paragraph,
-    Table,
     TableStyle,
 )
+from reportlab.platypus import Table as _PlatypusTable
 
 from taper.read.errors import ExportError
 from taper.read.text import char_name, printable_form, unprintable
@@ -341,6 +341,58 @@ def _parse(markup: str) -> list[_Line] | None:
 _MARGIN = 1.0
 
 
+class Table(_PlatypusTable):  # type: ignore[misc]
+    """reportlab's Table, laid out once for a width: every table of a handout is used through
+    this one. A table is wrapped again and again at the same width (to keep it with its
+    heading, to place it, to try the rest of a page), and reportlab lays out every cell each
+    time to the same answer; that was a tenth of a handout's CPU.
+
+    The answer is kept only when it is the one a new layout would give: the same width, the
+    last layout covered every row (no early stop at the room it was given, so a room at least
+    that tall gives the same rows), nothing has laid it out since (a split does, and replaces
+    the row positions), and no column is sized from its contents (reportlab changes those
+    widths as it lays out)."""
+
+    _laid_out: tuple[float, object, float, float] | None = None  # width, rows, answer
+    _sized: bool | None = None  # a column is sized from its contents (as first given)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if self._sized is None:
+            self._sized = None in self._colWidths or "*" in self._colWidths
+        kept = self._laid_out
+        if (
+            kept is not None
+            and kept[0] == availWidth
+            and availHeight >= kept[3]
+            and self.__dict__.get("_rowpositions") is kept[1]
+        ):
+            self.availWidth = availWidth
+            return kept[2], kept[3]
+        width, height = super().wrap(availWidth, availHeight)
+        whole = getattr(self, "_hmax", None) == len(self._argH)
+        rows = self.__dict__.get("_rowpositions")
+        self._laid_out = (availWidth, rows, width, height) if whole and not self._sized else None
+        return width, height
+
+
+class _Paragraph(Paragraph):  # type: ignore[misc]
+    """A Paragraph that breaks its lines once for a width: a table wraps a cell again at the
+    same width (for its row's height, then to draw it), and breaking lines is most of what a
+    Paragraph costs. The same width gives the same lines, so the answer is the first one's."""
+
+    _wrapped: tuple[float, object, float, float] | None = None  # width, lines, answer
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        kept = self._wrapped
+        # Only while the lines are the ones this width gave (a split replaces or drops them).
+        if kept is not None and kept[0] == availWidth and self.__dict__.get("blPara") is kept[1]:
+            return kept[2], kept[3]
+        width, height = super().wrap(availWidth, availHeight)
+        lines = self.__dict__.get("blPara")  # none when the width is too narrow for any text
+        self._wrapped = (availWidth, lines, width, height) if lines is not None else None
+        return width, height
+
+
 class _Text(Flowable):  # type: ignore[misc]
     """A Paragraph that lays out and draws plain text itself.
 
@@ -375,7 +427,7 @@ class _Text(Flowable):  # type: ignore[misc]
 
     def _paragraph(self) -> Paragraph:
         if self._para is None:
-            self._para = Paragraph(self.markup, self.style, bulletText=self.bullet)
+            self._para = _Paragraph(self.markup, self.style, bulletText=self.bullet)
         return self._para
 
     def lines(self, width: float) -> list[tuple[_Line, float]] | None:

@@ -17,7 +17,6 @@ from reportlab.platypus import (
     NextPageTemplate,
     PageBreak,
     Spacer,
-    Table,
     TableStyle,
 )
 
@@ -32,6 +31,7 @@ from taper.export.pdf.layout import (
     RULE,
     SHADE,
     TIER_COLOURS,
+    Table,
     _boxed,
     _bullets,
     _cell,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
 from taper.checks.previous import PreviousPlan
 from taper.export.json import fingerprint
@@ -15,6 +15,7 @@ from taper.export.pdf.layout import (
     FONT_BOLD,
     INK,
     OUTSIDE,
+    Table,
     _boxed,
     _bullets,
     _contacts,
