@@ -15,10 +15,21 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def read_data(name: str) -> dict[str, Any]:
-    """A TOML file from ``taper/data``, with decimals kept exact."""
+    """A TOML file from ``taper/data``, with decimals kept exact: a fresh copy each call.
+
+    Parsed ahead by scripts/compile_data.py (``taper.read.parsed_data``: tomllib costs every
+    command ~16 ms of start-up); that copy is used only while the file is still the one it was
+    made from, else the file is parsed here."""
+    import zlib
+
+    from taper.read.parsed_data import FILES
+
     # A plain path: the package is installed as files, and importlib.resources costs start-up.
-    text = (DATA / name).read_text(encoding="utf-8")
-    return tomllib.loads(text, parse_float=Decimal)
+    data = (DATA / name).read_bytes()
+    parsed = FILES.get(name)
+    if parsed is not None and parsed[:2] == (len(data), zlib.crc32(data)):
+        return parsed[2]()
+    return tomllib.loads(data.decode("utf-8"), parse_float=Decimal)
 
 
 @cache
