@@ -8,6 +8,7 @@ Screenshots go to ``TAPER_SCREENSHOTS`` when it is set (a folder), else to a tem
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import re
@@ -142,9 +143,18 @@ def expect() -> Any:
 
 
 def use_template(page: Any, name: str = TEMPLATE) -> None:
+    """Use template ``name`` and see the page call it valid: judged on this template's own
+    answer, once it is on the page and no request is in flight (until then the summary may
+    still say "Valid" of the form before it)."""
     page.get_by_label("Template").select_option(name)
-    page.get_by_role("button", name="Use this template").click()
-    expect()(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
+    with page.expect_response(re.compile(r"/ui/template$")) as answer:
+        page.get_by_role("button", name="Use this template").click()
+    said = re.search(r'id="check-summary">([^<]*)<', answer.value.text())
+    assert said is not None, "the template's answer has no check summary"
+    check = expect()
+    check(page.locator(".htmx-request")).to_have_count(0)
+    check(page.locator("#check-summary")).to_have_text(html.unescape(said.group(1)).strip())
+    check(page.locator("#check-summary")).to_have_text(re.compile(r"^Valid: "))
 
 
 def settled(page: Any) -> None:
