@@ -29,7 +29,7 @@ from taper.voice.reminders import (
     event_description,
     event_title,
 )
-from taper.voice.words import Words, words_of
+from taper.voice.words import words_of
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Component
@@ -111,24 +111,21 @@ def _render_with_icalendar(
 ) -> bytes:
     stamp = stamp.astimezone(UTC)
     zone = None if floating else _Zone(plan.timezone)
-    words = words_of(plan)
-    events: list[VEvent] = []
-    uids = _Uids()
-    for day in plan.days:
-        todays: list[tuple[datetime, VEvent]] = []
-        for dose in day.doses:
-            todays.append(
-                (
-                    dose.starts,
-                    _dose_event(plan, words, dose, uids.dose(plan, dose), stamp, zone, alarm),
-                )
-            )
-        for item in day.events:
-            todays.append(
-                (item.starts, _also_event(plan, item, uids.also(plan, item), stamp, zone, alarm))
-            )
-        # In time order, so the file reads like the day; a dose stays before a check at its time.
-        events.extend(event for _, event in sorted(todays, key=lambda pair: pair[0]))
+    events = [
+        _event(
+            uid=reminder.uid,
+            stamp=stamp,
+            sequence=plan.revision,
+            start=reminder.start,
+            minutes=reminder.minutes,
+            summary=reminder.summary,
+            description=reminder.description,
+            where=reminder.where,
+            alarm=alarm,
+            quick=reminder.quick,
+        )
+        for reminder in _reminders(plan, zone)
+    ]
 
     course_uid = hash_uid("course", _course_key(plan))  # the same as plan.json's course.uid
     if previous is not None:
@@ -196,41 +193,20 @@ def _render_as_text(
         )
     stamp_text = _value_text(stamp)
     trigger = None if alarm is None else _duration_text(-alarm)
-    uids = _Uids()
-    words = words_of(plan)
     lines: list[str] = []
-    for day in plan.days:
-        todays: list[tuple[datetime, list[str]]] = []
-        for dose in day.doses:
-            event = _event_lines(
-                uid=uids.dose(plan, dose),
-                stamp=stamp_text,
-                sequence=plan.revision,
-                start=_start(dose.starts, zone),
-                minutes=dose.duration_min or DEFAULT_MINUTES,
-                summary=dose_title(dose),
-                description=dose_description(plan, dose, words),
-                where=dose.where,
-                trigger=trigger,
-                quick=dose.route == "oral",
-            )
-            todays.append((dose.starts, event))
-        for item in day.events:
-            event = _event_lines(
-                uid=uids.also(plan, item),
-                stamp=stamp_text,
-                sequence=plan.revision,
-                start=_start(item.starts, zone),
-                minutes=item.duration_min or DEFAULT_MINUTES,
-                summary=event_title(item),
-                description=event_description(plan, item),
-                where=item.where,
-                trigger=trigger,
-                quick=item.kind != "appointment",
-            )
-            todays.append((item.starts, event))
-        for _, event in sorted(todays, key=lambda pair: pair[0]):
-            lines.extend(event)
+    for reminder in _reminders(plan, zone):
+        lines += _event_lines(
+            uid=reminder.uid,
+            stamp=stamp_text,
+            sequence=plan.revision,
+            start=reminder.start,
+            minutes=reminder.minutes,
+            summary=reminder.summary,
+            description=reminder.description,
+            where=reminder.where,
+            trigger=trigger,
+            quick=reminder.quick,
+        )
     course_uid = hash_uid("course", _course_key(plan))
     name = _escape(calendar_name(plan))
     head = [
@@ -394,52 +370,56 @@ class _Zone:
 # -- one event per dose, check or appointment ----------------------------------------------
 
 
-def _dose_event(
-    plan: Plan,
-    words: Words,
-    dose: Dose,
-    uid: str,
-    stamp: datetime,
-    zone: _Zone | None,
-    alarm: timedelta | None,
-) -> VEvent:
-    # Pills and a liquid take a moment and should not mark the patient busy; an infusion,
-    # injection or procedure is a visit that does.
-    quick = dose.route == "oral"
-    return _event(
-        uid=uid,
-        stamp=stamp,
-        sequence=plan.revision,
-        start=_start(dose.starts, zone),
-        minutes=dose.duration_min or DEFAULT_MINUTES,
-        summary=dose_title(dose),
-        description=dose_description(plan, dose, words),
-        where=dose.where,
-        alarm=alarm,
-        quick=quick,
-    )
+class _Reminder(NamedTuple):
+    """What one event says, whichever writer writes it."""
+
+    starts: datetime
+    uid: str
+    start: datetime | _Zoned  # DTSTART as written (see _start)
+    minutes: int
+    summary: str
+    description: str
+    where: str | None
+    quick: bool  # takes a moment: shown as free time
 
 
-def _also_event(
-    plan: Plan,
-    item: Event,
-    uid: str,
-    stamp: datetime,
-    zone: _Zone | None,
-    alarm: timedelta | None,
-) -> VEvent:
-    return _event(
-        uid=uid,
-        stamp=stamp,
-        sequence=plan.revision,
-        start=_start(item.starts, zone),
-        minutes=item.duration_min or DEFAULT_MINUTES,
-        summary=event_title(item),
-        description=event_description(plan, item),
-        where=item.where,
-        alarm=alarm,
-        quick=item.kind != "appointment",
-    )
+def _reminders(plan: Plan, zone: _Zone | None) -> list[_Reminder]:
+    """Every dose, check and appointment as an event, day by day in time order (so the file
+    reads like the day; a dose stays before a check at its time)."""
+    uids = _Uids()
+    words = words_of(plan)
+    reminders: list[_Reminder] = []
+    for day in plan.days:
+        # Pills and a liquid take a moment and should not mark the patient busy; an infusion,
+        # injection or procedure is a visit that does, and so is an appointment.
+        todays = [
+            _Reminder(
+                dose.starts,
+                uids.dose(plan, dose),
+                _start(dose.starts, zone),
+                dose.duration_min or DEFAULT_MINUTES,
+                dose_title(dose),
+                dose_description(plan, dose, words),
+                dose.where,
+                dose.route == "oral",
+            )
+            for dose in day.doses
+        ]
+        todays += [
+            _Reminder(
+                item.starts,
+                uids.also(plan, item),
+                _start(item.starts, zone),
+                item.duration_min or DEFAULT_MINUTES,
+                event_title(item),
+                event_description(plan, item),
+                item.where,
+                item.kind != "appointment",
+            )
+            for item in day.events
+        ]
+        reminders += sorted(todays, key=lambda reminder: reminder.starts)
+    return reminders
 
 
 def _event(

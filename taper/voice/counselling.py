@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from taper.read.catalogue import shared_data
 from taper.read.quantities import quantity_text
 from taper.read.rules import longest_exposure
 from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
@@ -237,7 +238,7 @@ def calendar_help() -> tuple[str, str, list[Rich]]:
 def _calendar_help(tag: str) -> tuple[str, str, tuple[Rich, ...]]:
     """The calendar box in one language (``tag``: the language being spoken, the cache's key),
     made once per language and process: a print run's handouts all show the same box."""
-    data = _file("calendar_help.toml")
+    data = shared_data("calendar_help.toml")
 
     def text(value: object) -> str:
         return data_text(str(value), "calendar_help.toml")
@@ -410,16 +411,8 @@ def must_have_points(plan: Plan) -> list[str]:
 # -- must-have counselling (data/counselling.toml, clinical-reference-2 §1–§4) -----------------
 
 
-@cache
 def _data() -> dict[str, Any]:
-    return _file("counselling.toml")
-
-
-def _file(name: str) -> dict[str, Any]:
-    """A data file, read once per process (``shared_data``: never changed)."""
-    from taper.read.catalogue import shared_data
-
-    return shared_data(name)
+    return shared_data("counselling.toml")
 
 
 def _prednisone_mg(dose: Dose) -> Decimal:
