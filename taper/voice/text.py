@@ -7,7 +7,6 @@ from decimal import Decimal
 
 NBSP = "\u00a0"
 NARROW_NBSP = "\u202f"
-_PLAIN_SPACES = str.maketrans({NBSP: " ", NARROW_NBSP: " "})
 
 
 class Strong(str):
@@ -32,7 +31,9 @@ def plain_text(text: str) -> str:
     Decided here, for every output: a handout breaks its own lines and needs them; a calendar
     app, a terminal or a program reading the text breaks lines its own way, and a search for
     "8:00 AM" typed with an ordinary space would not find them."""
-    return text.translate(_PLAIN_SPACES)
+    # Two replaces, not str.translate: a translation table is looked up character by
+    # character in Python objects, about 20 times slower on a calendar's descriptions.
+    return text.replace(NBSP, " ").replace(NARROW_NBSP, " ")
 
 
 def and_list(parts: Sequence[str]) -> str:
