@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from taper.read.quantities import number_text, quantity_text
@@ -207,8 +207,33 @@ def has_halves(tablets: tuple[TabletCount, ...]) -> bool:
     return any(t.count != int(t.count) for t in tablets)
 
 
+# -- each distinct dose worded once ---------------------------------------------------------
+
+# The fields a Dose carries before what it is: its moment, which no dose's words read. A course
+# repeats one dose on many days (a two-year taper, hundreds of times), so the words are keyed
+# by the language and the rest of the Dose; equal numbers print alike (quantities.plain), so
+# equal keys always mean equal words.
+MOMENT_FIELDS = ("day", "date", "time", "starts")
+_WORDED: dict[tuple[str, str, tuple[object, ...]], str] = {}
+_WORDED_LIMIT = 4096
+
+
+def _worded(kind: str, dose: Dose, word: Callable[[Dose], str]) -> str:
+    key = (kind, language(), dose[len(MOMENT_FIELDS) :])
+    found = _WORDED.get(key)
+    if found is None:
+        if len(_WORDED) >= _WORDED_LIMIT:
+            _WORDED.clear()
+        found = _WORDED[key] = word(dose)
+    return found
+
+
 def dose_summary(dose: Dose) -> str:
     """What to take, at a glance: ``Prednisone 40 mg: 2 × 20 mg tablets``."""
+    return _worded("summary", dose, _summary)
+
+
+def _summary(dose: Dose) -> str:
     drug = drug_word(dose.drug_name)
     if dose.amount is None or dose.unit is None:
         if dose.session is not None:
@@ -540,6 +565,10 @@ def dose_instructions(dose: Dose, words: Words) -> str:
     mouth.``; ``Methylprednisolone 1 g infusion over 1 h at Infusion center.``; a procedure's
     session: ``Plasma exchange session 2 of 3 at the day unit, about 2 h 30 min.``"""
     del words  # English only for now: the words a dose carries are the same in every clock
+    return _worded("instructions", dose, _instructions)
+
+
+def _instructions(dose: Dose) -> str:
     if dose.amount is None or dose.unit is None:
         return _session_instructions(dose)
     return _given_instructions(dose, dose.amount, dose.unit)
