@@ -790,3 +790,83 @@ def test_a_print_run_parent_loads_what_every_packet_needs_before_it_forks() -> N
         [sys.executable, "-c", WARMED], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("True"), result.stdout  # nothing missing, fonts loaded
+
+
+def test_text_drawn_again_in_a_document_writes_what_drawing_it_afresh_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every handout of three templates (a two-year taper, a child's liquid, a plasma
+    exchange) in English and Spanish, regular and large print, is the same PDF whether a text
+    drawn again reuses its first drawing's operators or is drawn afresh each time; and the
+    reuse happens (most of a handout's short texts repeat)."""
+    from taper.api import Options, packet
+    from taper.export.pdf import layout
+
+    plans = []
+    for name in (
+        "gca-prednisone-2-year-taper",
+        "child-asthma-prednisolone-liquid",
+        "ms-plasma-exchange",
+    ):
+        path = tmp_path / f"{name}.toml"
+        text = render_template(
+            name,
+            start=date(2026, 12, 1),
+            weight="70 kg",
+            height="170 cm",
+            timezone="America/New_York",
+        )
+        path.write_text(text, encoding="utf-8")
+        plan = load_plan(path, today=TODAY)
+        plans += [plan, plan._replace(language="es")]
+
+    drawn: list[int] = []
+    draw = layout._Text._draw
+
+    def counted(self: Any, canvas: Any) -> None:
+        drawn.append(1)
+        draw(self, canvas)
+
+    def handouts() -> tuple[dict[tuple[int, bool, str], bytes], int]:
+        drawn.clear()
+        found = {}
+        for number, plan in enumerate(plans):
+            for large in (False, True):
+                files = packet(plan, Options(STAMP, large_print=large))
+                for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf"):
+                    found[(number, large, name)] = files[name]
+        return found, len(drawn)
+
+    monkeypatch.setattr(layout._Text, "_draw", counted)
+    reusing, drawn_reusing = handouts()
+    monkeypatch.setattr(layout, "_drawn_texts", lambda canvas: {})
+    afresh, drawn_afresh = handouts()
+    assert afresh == reusing
+    assert drawn_reusing < drawn_afresh / 2
+
+
+def test_a_dose_worded_again_says_what_wording_it_afresh_does(tmp_path: Path) -> None:
+    """Every dose of every template, in English and Spanish, reads the same from the words
+    kept for an equal dose as worded afresh; the words never read a dose's moment, the
+    fields the key leaves out."""
+    from taper.records.plan import Dose
+    from taper.voice import doses
+    from taper.voice.lang import speaking
+    from taper.voice.words import words_of
+
+    assert Dose._fields[: len(doses.MOMENT_FIELDS)] == doses.MOMENT_FIELDS
+    checked = 0
+    for plan in template_plans(tmp_path):
+        for language in ("en", "es"):
+            with speaking(language):
+                for dose in plan.doses:
+                    kept = (
+                        doses.dose_summary(dose),
+                        doses.dose_instructions(dose, words_of(plan)),
+                    )
+                    doses._WORDED.clear()
+                    moved = dose._replace(day=0, time="", starts=STAMP, date=date(2000, 1, 1))
+                    afresh = (doses._summary(moved), doses._instructions(moved))
+                    assert kept == afresh, dose
+                    checked += 1
+    assert checked > 1000

@@ -466,12 +466,58 @@ class _Text(Flowable):  # type: ignore[misc]
             return
         # As Flowable.drawOn and Paragraph.draw would (the same translation, so that a
         # viewer's arithmetic puts every glyph on the same pixel).
+        canvas.saveState()
+        canvas.translate(self._hAlignAdjust(x, _sW), y)
+        drawn = _drawn_texts(canvas)
+        key = self._drawn_key(canvas)
+        code = drawn.get(key) if key is not None else None
+        if code is not None:
+            canvas._code.extend(code)
+        else:
+            start = len(canvas._code)
+            self._draw(canvas)
+            code = canvas._code[start:]
+            # A graphics-state change names an entry of its page's resources: drawn again on
+            # another page it would name nothing there, so such text is always drawn afresh.
+            if key is not None and not any(op.endswith(" gs") for op in code):
+                drawn[key] = code
+        canvas.restoreState()
+
+    def _drawn_key(self, canvas: Canvas) -> tuple[object, ...] | None:
+        """What the text's drawing operators depend on besides the document's fonts: the text,
+        its width and style, and the transparency in force (None: do not reuse them)."""
+        style = self.style
+        color = style.textColor
+        if type(color) is not colors.Color:
+            return None  # a CMYK or spot colour records its use on the canvas
+        return (
+            self.markup,
+            self.bullet,
+            self.width,
+            self.height,
+            self._lead,
+            style.spaceShrinkage,  # the lines are broken from these (_broken_lines)
+            style.fontName,
+            style.fontSize,
+            style.leading,
+            style.alignment,
+            style.leftIndent,
+            style.rightIndent,
+            style.bulletIndent,
+            style.bulletFontName,
+            style.bulletFontSize,
+            color.red,
+            color.green,
+            color.blue,
+            color.alpha,
+            tuple(sorted(canvas._extgstate._d.items())),
+        )
+
+    def _draw(self, canvas: Canvas) -> None:
         style = self.style
         size = style.fontSize
         leading = style.leading
         top = self.height - size
-        canvas.saveState()
-        canvas.translate(self._hAlignAdjust(x, _sW), y)
         canvas.setFillColor(style.textColor)
         if self.bullet:
             mark = canvas.beginText(style.bulletIndent, top)
@@ -500,7 +546,20 @@ class _Text(Flowable):  # type: ignore[misc]
             if abs(offset) > 1e-6:
                 text.moveCursor(-offset, 0)
         canvas.drawText(text)
-        canvas.restoreState()
+
+
+def _drawn_texts(canvas: Canvas) -> dict[tuple[object, ...], list[str]]:
+    """The drawing operators of each text drawn so far in ``canvas``'s document.
+
+    A handout prints the same short texts many times (a time, "Take 2 tablets", a checkbox's
+    label): drawn once, their operators are the same wherever they go, because a text is
+    drawn after a translation to its place and the document's font subsets, once they hold a
+    text's characters, write it the same way. Kept per document: another document's subsets
+    number the characters differently."""
+    found: dict[tuple[object, ...], list[str]] | None = canvas.__dict__.get("_taper_drawn")
+    if found is None:
+        found = canvas.__dict__["_taper_drawn"] = {}
+    return found
 
 
 @lru_cache(maxsize=8192)
