@@ -7,8 +7,6 @@ holds the numbers the clinical reference confirms for a few countries. Anything 
 number, and the engine reports a problem asking for ``care_team.emergency``.
 """
 
-from __future__ import annotations
-
 from functools import cache
 from typing import NamedTuple
 

@@ -10,8 +10,6 @@ A plan.json written before plans carried ``course`` is compared on the fields it
 made from (the patient's name, the title and the first day), which it always holds.
 """
 
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path

@@ -12,8 +12,6 @@ dates, text a handout can print). A bad value is reported with its JSON path (``
 [0].amount``), all problems at once.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import re

@@ -5,8 +5,6 @@ Pure: no click, no file I/O, no clock (``today`` is passed in). Problems found w
 are collected with those the reader found, and raised together as one ``RegimenError``.
 """
 
-from __future__ import annotations
-
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal

@@ -4,8 +4,6 @@ A FIFO, a device or a runaway file cannot hang taper or fill its memory. This is
 of input files; the size limits the README quotes are here.
 """
 
-from __future__ import annotations
-
 import errno
 import os
 import stat

@@ -6,8 +6,6 @@ mix and never nothing. Only regular files and packet folders taper wrote are eve
 only with ``--force``; everything else at the target is refused with a message that names it.
 """
 
-from __future__ import annotations
-
 import contextlib
 import errno
 import functools

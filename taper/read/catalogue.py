@@ -1,7 +1,5 @@
 """The package's data files: the drug catalogue and the known patient conditions."""
 
-from __future__ import annotations
-
 import re
 import tomllib
 from decimal import Decimal

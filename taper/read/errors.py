@@ -1,7 +1,5 @@
 """The one error hierarchy of taper; the CLI turns these into messages in one place."""
 
-from __future__ import annotations
-
 import signal
 from enum import IntEnum
 from typing import NamedTuple

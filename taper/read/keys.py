@@ -11,8 +11,6 @@ README's key reference is rendered from it (``scripts/format_reference.py``);
 Read floor: this module imports nothing of taper's.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 #: The languages a patient's handout and reminders can be written in ([patient] language).

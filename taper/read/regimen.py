@@ -5,8 +5,6 @@ with its place (``phase[2].steps[3].dose``) and a fix, and returns what it could
 engine can check the well-formed parts too. Places count from 1, as people do.
 """
 
-from __future__ import annotations
-
 import re
 import tomllib
 from collections.abc import Callable

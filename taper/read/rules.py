@@ -6,8 +6,6 @@ liquid volumes with ``measured_volume``, the voice asks ``is_iv_push``, the watc
 ``depot_days``.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache

@@ -4,8 +4,6 @@ Every parser returns a value or raises ``ValueError`` with a message that says w
 and how to write it instead; the regimen reader attaches the place.
 """
 
-from __future__ import annotations
-
 import re  # patterns are compiled on first use (re caches them): start-up matters
 from decimal import Decimal
 from typing import NamedTuple

@@ -2,14 +2,15 @@
 
 Records are NamedTuples rather than frozen dataclasses: a command builds them on every run, and
 creating a dataclass class costs about 1.4 ms at import against 0.25 ms for a NamedTuple, which
-is a tenth of the start-up budget of ``taper plan`` over its libraries.
+is a tenth of the start-up budget of ``taper plan`` over its libraries. Modules that define
+records do not import ``annotations`` from ``__future__``: typing.NamedTuple compiles a string
+annotation into a ForwardRef, which cost this module's 20 records 4 ms at every start
+(tests/test_speed.py keeps them objects).
 
 Exports (JSON, iCalendar, PDF) read only these records. Amounts are ``Decimal`` so that
 2.5 mg stays exact; times are local wall-clock ``HH:MM`` strings in the plan's zone, with the
 instant they denote (``starts``, an aware datetime) computed once by the engine.
 """
-
-from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal

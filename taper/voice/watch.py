@@ -17,8 +17,6 @@ injection's items run about 6 weeks (``data/safety.toml``); the emergency headin
 plan's emergency number, never a fixed one.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable
 from decimal import Decimal

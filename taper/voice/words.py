@@ -8,8 +8,6 @@ one with ``words_of(plan)`` and pass it down. A second language plugs in here: a
 ``LANGUAGES`` and let the voice functions look their messages up by ``words.language``.
 """
 
-from __future__ import annotations
-
 from typing import Literal, NamedTuple
 
 from taper.checks.emergency import country_of
