@@ -907,3 +907,23 @@ def test_the_records_every_command_builds_are_annotated_with_objects_not_strings
                 ]
                 assert not compiled, f"{name}.{value.__name__}: {compiled}"
     assert records > 40
+
+
+PILLOW_LEFT = """
+import sys
+from taper import api
+api.warm()
+loaded = "PIL.ExifTags" in sys.modules
+from reportlab.lib import utils
+from PIL import Image
+print(loaded, utils.haveImages, Image.new("RGB", (2, 2)).size, "PIL.ExifTags" in sys.modules)
+"""
+
+
+def test_pillow_loads_only_when_something_draws_a_picture() -> None:
+    """reportlab imports Pillow for pictures; a handout has none, so rendering a packet does
+    not load it, and reportlab and anything else still find it whole when they use it."""
+    found = subprocess.run(
+        [sys.executable, "-c", PILLOW_LEFT], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.split() == ["False", "True", "(2,", "2)", "True"]

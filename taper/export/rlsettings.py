@@ -10,7 +10,9 @@ before reportlab); calling ``pin`` again later is cheap and puts back any value 
 
 ``pin`` also imports reportlab without compiling, at import, the patterns that serve only what
 taper never does (``_FIRST_USE``): each is compiled on first use instead, so a build does not
-pay for them (~20 ms for ``uri_pat`` alone with a cold cache, ~3.5 ms for the others).
+pay for them (~20 ms for ``uri_pat`` alone with a cold cache, ~3.5 ms for the others). Nor
+does it load Pillow, which reportlab imports for pictures and a handout never draws: it loads
+when something first uses it.
 
 Settings taper itself chooses (invariant mode, page compression without ASCII85) are passed to
 reportlab in ``taper.export.pdf`` over these defaults.
@@ -19,6 +21,7 @@ reportlab in ``taper.export.pdf`` over these defaults.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import os
 import re
 import sys
@@ -108,6 +111,29 @@ def _patterns_on_first_use() -> Iterator[None]:
         re.compile = compile_now
 
 
+def _pillow_on_first_use() -> None:
+    """reportlab imports Pillow's ``PIL.Image`` for drawing pictures, which no handout has
+    (about 14 ms of every build): it is left to load the first time anything uses it."""
+    if "PIL.Image" in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec("PIL.Image")
+    except ImportError:
+        return
+    if spec is None or spec.loader is None:
+        return
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["PIL.Image"] = module
+    loader.exec_module(module)
+    # Also the package's attribute, as an import leaves it: ``from PIL import Image`` then
+    # takes it from there rather than importing it again, which would read its __spec__ and
+    # so load it at once.
+    package: Any = sys.modules["PIL"]
+    package.Image = module
+
+
 def shipped_defaults() -> dict[str, Any]:
     """Every setting taper pins, with reportlab's shipped value in the form rl_config holds."""
     from reportlab import rl_settings
@@ -135,6 +161,7 @@ def pin() -> None:
     """Import reportlab's settings cleanly (once) and set each to its shipped default."""
     global _DEFAULTS
     with _patterns_on_first_use():
+        _pillow_on_first_use()
         rl_config = _import_clean()
         if _DEFAULTS is None:
             _DEFAULTS = shipped_defaults()
