@@ -468,9 +468,13 @@ class _Text(Flowable):  # type: ignore[misc]
         # viewer's arithmetic puts every glyph on the same pixel).
         canvas.saveState()
         canvas.translate(self._hAlignAdjust(x, _sW), y)
-        drawn = _drawn_texts(canvas)
         key = self._drawn_key(canvas)
+        drawn = _drawn_texts(canvas)
         code = drawn.get(key) if key is not None else None
+        shared = None
+        if code is None and key is not None:
+            shared = self._shared_key(canvas, key)
+            code = _SHARED_DRAWN.get(shared) if shared is not None else None
         if code is not None:
             canvas._code.extend(code)
         else:
@@ -481,7 +485,37 @@ class _Text(Flowable):  # type: ignore[misc]
             # another page it would name nothing there, so such text is always drawn afresh.
             if key is not None and not any(op.endswith(" gs") for op in code):
                 drawn[key] = code
+                if shared is not None:
+                    if len(_SHARED_DRAWN) >= _SHARED_LIMIT:
+                        _SHARED_DRAWN.clear()
+                    _SHARED_DRAWN[shared] = code
         canvas.restoreState()
+
+    def _shared_key(self, canvas: Canvas, key: tuple[object, ...]) -> tuple[object, ...] | None:
+        """The key under which another document may reuse this text's operators, or None.
+
+        A text of printable ASCII alone is written the same way in every document: each
+        document's font subsets start with those characters at their own codes (reportlab's
+        ``ttfAsciiReadable``, pinned on), so writing it assigns nothing. What still differs is
+        the name each document gave its fonts ("/F1"), in the order it first used them: the key
+        holds those names, and a font this document has not used yet is left to be drawn, so
+        that it is named here as it would have been."""
+        if self.bullet is not None:
+            return None
+        faces = set()
+        for runs, _width in self._layout:
+            for bold, run in runs:
+                if not _SAME_IN_EVERY_DOCUMENT.fullmatch(run):
+                    return None
+                faces.add(FONT_BOLD if bold else self.style.fontName)
+        names = []
+        for face in sorted(faces):
+            states = getattr(pdfmetrics.getFont(face), "state", None)  # an embedded font's
+            state = states.get(canvas._doc) if states is not None else None
+            if state is None or state.internalName is None:
+                return None
+            names.append((face, state.internalName))
+        return (key, tuple(names))
 
     def _drawn_key(self, canvas: Canvas) -> tuple[object, ...] | None:
         """What the text's drawing operators depend on besides the document's fonts: the text,
@@ -546,6 +580,15 @@ class _Text(Flowable):  # type: ignore[misc]
             if abs(offset) > 1e-6:
                 text.moveCursor(-offset, 0)
         canvas.drawText(text)
+
+
+# Printable ASCII and the no-break space (which reportlab writes as a space): characters every
+# document's first font subset holds at their own codes from the start.
+_SAME_IN_EVERY_DOCUMENT = re.compile("[\x20-\x7e\xa0]*")
+# The operators of plain ASCII texts, shared by the documents of a process (see _shared_key);
+# a few thousand cover the labels, times and amounts of every template.
+_SHARED_DRAWN: dict[tuple[object, ...], list[str]] = {}
+_SHARED_LIMIT = 4096
 
 
 def _drawn_texts(canvas: Canvas) -> dict[tuple[object, ...], list[str]]:
