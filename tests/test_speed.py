@@ -928,3 +928,34 @@ def test_pillow_loads_only_when_something_draws_a_picture() -> None:
         [sys.executable, "-c", PILLOW_LEFT], capture_output=True, text=True, check=True
     ).stdout
     assert found.split() == ["False", "True", "(2,", "2)", "True"]
+
+
+def test_steroid_days_are_worked_out_once_per_plan_and_as_before(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A packet asks for a plan's steroid days six times: every answer equals one worked out
+    afresh, a caller changing its copy changes no later answer, and a two-year taper's packet
+    works them out once each way."""
+    from taper.api import Options, packet
+    from taper.voice import counselling
+
+    plans = template_plans(tmp_path)
+    for plan in plans:
+        for averaged in (False, True):
+            fresh = counselling._steroid_days(plan, averaged=averaged)
+            first = counselling.steroid_days(plan, averaged=averaged)
+            assert first == fresh
+            first.clear()
+            assert counselling.steroid_days(plan, averaged=averaged) == fresh
+    taper = max(plans, key=lambda plan: len(plan.doses))
+    worked: list[bool] = []
+    original = counselling._steroid_days
+
+    def counted(plan: Plan, *, averaged: bool) -> dict[int, Any]:
+        worked.append(averaged)
+        return original(plan, averaged=averaged)
+
+    monkeypatch.setattr(counselling, "_steroid_days", counted)
+    counselling._RECENT_DAYS.clear()
+    packet(taper, Options(STAMP))
+    assert sorted(worked) == [False, True]

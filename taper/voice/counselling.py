@@ -449,10 +449,26 @@ def counted_by_length(phase: PhasePlan) -> bool:
     return drug.counsel_by_length if drug is not None else not phase.known_drug
 
 
+# The steroid days of the last few plans, by plan identity: a packet asks for them six times
+# (the card, vaccines, bones, the adrenal section, each handout), and a two-year taper has
+# 700 doses to convert each time. Kept with the plan itself, so an identity is never reused.
+_RECENT_DAYS: list[tuple[Plan, bool, dict[int, Decimal]]] = []
+
+
 def steroid_days(plan: Plan, *, averaged: bool) -> dict[int, Decimal]:
     """Prednisone-equivalent mg on each course day with a steroid. ``averaged``: the days of an
     every-other-day step count at the step's daily average (its off days too). A steroid taper
     cannot convert counts as above every threshold (``BY_LENGTH``)."""
+    for seen, seen_averaged, days in _RECENT_DAYS:
+        if seen is plan and seen_averaged == averaged:
+            return dict(days)
+    days = _steroid_days(plan, averaged=averaged)
+    _RECENT_DAYS.insert(0, (plan, averaged, days))
+    del _RECENT_DAYS[4:]
+    return dict(days)
+
+
+def _steroid_days(plan: Plan, *, averaged: bool) -> dict[int, Decimal]:
     totals: dict[int, Decimal] = defaultdict(Decimal)
     by_length = {phase.name for phase in plan.phases if counted_by_length(phase)}
     for dose in plan.doses:
