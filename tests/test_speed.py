@@ -959,3 +959,27 @@ def test_steroid_days_are_worked_out_once_per_plan_and_as_before(
     counselling._RECENT_DAYS.clear()
     packet(taper, Options(STAMP))
     assert sorted(worked) == [False, True]
+
+
+def test_a_font_subset_is_made_and_compressed_once_and_is_what_reportlab_makes() -> None:
+    """Handouts of different courses mostly embed the same font subsets: one made again is
+    the one reportlab makes afresh, byte for byte, and so is its compressed stream."""
+    import zlib
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
+    from taper.export.pdf import _deflate_fast
+    from taper.export.pdf.layout import FONT, FONT_BOLD, _register_fonts
+
+    _register_fonts()
+    for name in (FONT, FONT_BOLD):
+        face = pdfmetrics.getFont(name).face
+        for text in ("Take 2 × 20 mg tablets ½ ☐", "Prednisone 40 mg – día 1", "¿Qué?"):
+            subset = [0] * 32 + list(range(32, 128)) + [ord(ch) for ch in dict.fromkeys(text)]
+            subset = [code for code in subset if code < 128 or code in face.charToGlyph]
+            kept = face.makeSubset(list(subset))
+            assert kept == TTFontFile.makeSubset(face, list(subset))
+            assert face.makeSubset(list(subset)) is kept
+            assert _deflate_fast(kept) == zlib.compress(kept, 1)
+            assert zlib.decompress(_deflate_fast(kept)) == kept

@@ -18,7 +18,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from io import BytesIO
 from typing import Any
 
@@ -197,4 +197,13 @@ def _render(
 def _deflate_fast(data: str | bytes) -> bytes:
     """A stream's bytes, Flate-compressed at zlib's fastest level (as reportlab's filter
     would, at its default level)."""
-    return zlib.compress(data.encode("utf-8") if isinstance(data, str) else data, 1)
+    if isinstance(data, bytes):  # an embedded font subset: often the last handout's too
+        return _deflate_kept(data)
+    return zlib.compress(data.encode("utf-8"), 1)
+
+
+@lru_cache(maxsize=32)
+def _deflate_kept(data: bytes) -> bytes:
+    """A font subset compressed once per process (see layout._subsets_kept): the same
+    subset is the same bytes object, whose hash Python keeps."""
+    return zlib.compress(data, 1)
