@@ -313,6 +313,9 @@ def test_packet_zip_holds_taper_builds_files(
             # SOURCE_DATE_EPOCH is 1795305600: 2026-11-22 00:00:00 UTC.
             assert info.date_time == (2026, 11, 22, 0, 0, 0)
             assert (info.external_attr >> 16) & 0o777 == 0o600
+            # A PDF is compressed inside already: stored; the text files deflated.
+            stored = info.filename.endswith(".pdf")
+            assert info.compress_type == (zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
     assert post(client, f"/api/packet{query}", data=body).data == answer.data
 
 
