@@ -797,8 +797,9 @@ def test_text_drawn_again_in_a_document_writes_what_drawing_it_afresh_does(
 ) -> None:
     """Every handout of three templates (a two-year taper, a child's liquid, a plasma
     exchange) in English and Spanish, regular and large print, is the same PDF whether a text
-    drawn again (in the same document, or in another when it is plain ASCII) reuses its first
-    drawing's operators or is drawn afresh each time; and the reuse happens."""
+    drawn again (in the same document, or in another whose fonts hold its characters at the
+    same codes) reuses its first drawing's operators or is drawn afresh each time; and the
+    reuse happens."""
     from taper.api import Options, packet
     from taper.export.pdf import layout
 

@@ -514,28 +514,41 @@ class _Text(Flowable):  # type: ignore[misc]
     def _shared_key(self, canvas: Canvas, key: tuple[object, ...]) -> tuple[object, ...] | None:
         """The key under which another document may reuse this text's operators, or None.
 
-        A text of printable ASCII alone is written the same way in every document: each
-        document's font subsets start with those characters at their own codes (reportlab's
-        ``ttfAsciiReadable``, pinned on), so writing it assigns nothing. What still differs is
-        the name each document gave its fonts ("/F1"), in the order it first used them: the key
-        holds those names, and a font this document has not used yet is left to be drawn, so
-        that it is named here as it would have been."""
+        A document writes a character as the code its font subsets gave it when it first drew
+        it; printable ASCII has its own code in every document from the start (reportlab's
+        ``ttfAsciiReadable``, pinned on). So a text is written the same way in any document
+        whose fonts have the same names ("/F1", in the order it first used them) and already
+        hold its other characters at the same codes: the key holds those names and codes. A
+        font or a character this document has not used yet is left to be drawn, so that it is
+        named or given its code here as it would have been."""
+        style = self.style
+        pieces = [
+            (FONT_BOLD if bold else style.fontName, run)
+            for runs, _width in self._layout
+            for bold, run in runs
+        ]
         if self.bullet is not None:
-            return None
-        faces = set()
-        for runs, _width in self._layout:
-            for bold, run in runs:
-                if not _SAME_IN_EVERY_DOCUMENT.fullmatch(run):
+            pieces.append((style.bulletFontName, self.bullet))
+        names: dict[str, Any] = {}
+        codes: list[int] = []
+        for face, text in pieces:
+            state = names.get(face)
+            if state is None:
+                states = getattr(pdfmetrics.getFont(face), "state", None)  # an embedded font's
+                state = states.get(canvas._doc) if states is not None else None
+                if state is None or state.internalName is None:
                     return None
-                faces.add(FONT_BOLD if bold else self.style.fontName)
-        names = []
-        for face in sorted(faces):
-            states = getattr(pdfmetrics.getFont(face), "state", None)  # an embedded font's
-            state = states.get(canvas._doc) if states is not None else None
-            if state is None or state.internalName is None:
-                return None
-            names.append((face, state.internalName))
-        return (key, tuple(names))
+                names[face] = state
+            if _SAME_IN_EVERY_DOCUMENT.fullmatch(text):
+                continue
+            for char in text:
+                if not _SAME_IN_EVERY_DOCUMENT.fullmatch(char):
+                    code = state.assignments.get(ord(char))
+                    if code is None:
+                        return None
+                    codes.append(code)
+        fonts = tuple(sorted((face, state.internalName) for face, state in names.items()))
+        return (key, fonts, tuple(codes))
 
     def _drawn_key(self, canvas: Canvas) -> tuple[object, ...] | None:
         """What the text's drawing operators depend on besides the document's fonts: the text,
@@ -605,8 +618,8 @@ class _Text(Flowable):  # type: ignore[misc]
 # Printable ASCII and the no-break space (which reportlab writes as a space): characters every
 # document's first font subset holds at their own codes from the start.
 _SAME_IN_EVERY_DOCUMENT = re.compile("[\x20-\x7e\xa0]*")
-# The operators of plain ASCII texts, shared by the documents of a process (see _shared_key);
-# a few thousand cover the labels, times and amounts of every template.
+# The operators of texts drawn, shared by the documents of a process (see _shared_key); a few
+# thousand cover the labels, times and amounts of every template.
 _SHARED_DRAWN: dict[tuple[object, ...], list[str]] = {}
 _SHARED_LIMIT = 4096
 
