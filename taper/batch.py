@@ -48,8 +48,10 @@ def load_renderers(*, freeze: bool = False, warm: bool = False) -> None:
 
     if warm:
         from taper.api import warm as warm_up
+        from taper.files.writing import load_renames
 
         warm_up()
+        load_renames()  # ctypes, for renameat2: ~10 ms to import, once rather than per worker
     if freeze:
         gc.freeze()
 

@@ -69,6 +69,12 @@ def _libc_renameat2() -> Callable[..., int] | None:
     return function
 
 
+def load_renames() -> None:
+    """Load now what the first packet's rename would (ctypes and libc's renameat2): a print
+    run's parent does it before forking its workers."""
+    _libc_renameat2()
+
+
 def _renameat2(source: Path, target: Path, flags: int) -> bool:
     """Linux renameat2(2). False when this system or file system cannot do it (fall back)."""
     function = _libc_renameat2()
