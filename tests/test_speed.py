@@ -986,3 +986,41 @@ def test_a_font_subset_is_made_and_compressed_once_and_is_what_reportlab_makes()
             assert face.makeSubset(list(subset)) is kept
             assert _deflate_fast(kept) == zlib.compress(kept, 1)
             assert zlib.decompress(_deflate_fast(kept)) == kept
+
+
+def test_text_that_changes_the_transparency_is_always_drawn_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A text drawn where another transparency is in force sets its own ("/gRLs0 gs"), a name
+    in its page's resources: such a text is never reused, and one drawn under the default
+    transparency is (the transparency in force is part of what a reuse must match)."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from taper.export.pdf import layout
+
+    layout._register_fonts()
+    style = layout._Styles.make(1.0, 11.0).body
+    drawn: list[int] = []
+    draw = layout._Text._draw
+
+    def counted(self: Any, canvas: Any) -> None:
+        drawn.append(1)
+        draw(self, canvas)
+
+    monkeypatch.setattr(layout._Text, "_draw", counted)
+    canvas = Canvas(io.BytesIO())
+    text = layout._Text("Take 2 tablets by mouth.", style)
+    text.wrap(300, 100)
+    canvas.saveState()
+    canvas.setFillAlpha(0.5)
+    for _ in range(2):
+        start = len(canvas._code)
+        text.drawOn(canvas, 10, 10)
+        assert any("/gRLs" in op for op in canvas._code[start:])
+    assert len(drawn) == 2
+    canvas.restoreState()
+    for _ in range(3):
+        text.drawOn(canvas, 10, 10)
+    assert len(drawn) == 3

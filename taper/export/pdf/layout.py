@@ -501,9 +501,10 @@ class _Text(Flowable):  # type: ignore[misc]
             start = len(canvas._code)
             self._draw(canvas)
             code = canvas._code[start:]
-            # A graphics-state change names an entry of its page's resources: drawn again on
-            # another page it would name nothing there, so such text is always drawn afresh.
-            if key is not None and not any(op.endswith(" gs") for op in code):
+            # A graphics-state change ("/gRLs0 gs", on the canvas or inside the text object)
+            # names an entry of its page's resources: drawn again on another page it would
+            # name nothing there, so such text is always drawn afresh.
+            if key is not None and not any("/gRLs" in op for op in code):
                 drawn[key] = code
                 if shared is not None:
                     if len(_SHARED_DRAWN) >= _SHARED_LIMIT:
