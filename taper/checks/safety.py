@@ -640,12 +640,18 @@ def _check_adrenal(
     if not long_enough and acth_days:
         span = longest_exposure(acth_days, lambda _: True)
         if span >= ACTH_ADRENAL_DAYS:
+            # A course that goes on after this plan (after = "continue") has no end here to
+            # confirm: the plan for stopping is what to agree, whenever it comes.
+            confirm = (
+                "Agree how it will be tapered when it is to stop"
+                if engine.regimen.after == "continue"
+                else "Confirm how the course ends"
+            )
             engine.warn(
                 "adrenal",
                 f"ACTH gel is given over {span} days: the label warns that prolonged use can "
-                "suppress the adrenal glands and advises tapering rather than stopping "
-                "suddenly. Confirm how the course ends, and watch for adrenal insufficiency "
-                "after it",
+                f"suppress the adrenal glands and advises tapering rather than stopping "
+                f"suddenly. {confirm}, and watch for adrenal insufficiency after it",
             )
     by_length = {
         item.dose.day: Decimal(1)
