@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 REGIMENS = Path(__file__).parent / "regimens"
+
+# Every generated test draws the same examples in every run, CI's included (a fixed seed): a
+# failure is the code's, never the draw's. To explore with fresh draws, run with
+# HYPOTHESIS_PROFILE=explore (tests/test_invariants.py has TAPER_INVARIANTS=long too).
+settings.register_profile("taper", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "taper"))
 
 
 @pytest.fixture
