@@ -112,18 +112,7 @@ def _render_with_icalendar(
     stamp = stamp.astimezone(UTC)
     zone = None if floating else _Zone(plan.timezone)
     events = [
-        _event(
-            uid=reminder.uid,
-            stamp=stamp,
-            sequence=plan.revision,
-            start=reminder.start,
-            minutes=reminder.minutes,
-            summary=reminder.summary,
-            description=reminder.description,
-            where=reminder.where,
-            alarm=alarm,
-            quick=reminder.quick,
-        )
+        _event(reminder, stamp=stamp, sequence=plan.revision, alarm=alarm)
         for reminder in _reminders(plan, zone)
     ]
 
@@ -195,18 +184,7 @@ def _render_as_text(
     trigger = None if alarm is None else _duration_text(-alarm)
     lines: list[str] = []
     for reminder in _reminders(plan, zone):
-        lines += _event_lines(
-            uid=reminder.uid,
-            stamp=stamp_text,
-            sequence=plan.revision,
-            start=reminder.start,
-            minutes=reminder.minutes,
-            summary=reminder.summary,
-            description=reminder.description,
-            where=reminder.where,
-            trigger=trigger,
-            quick=reminder.quick,
-        )
+        lines += _event_lines(reminder, stamp=stamp_text, sequence=plan.revision, trigger=trigger)
     course_uid = hash_uid("course", _course_key(plan))
     name = _escape(calendar_name(plan))
     head = [
@@ -228,20 +206,12 @@ def _render_as_text(
 
 
 def _event_lines(
-    *,
-    uid: str,
-    stamp: str,
-    sequence: int,
-    start: datetime | _Zoned,
-    minutes: int,
-    summary: str,
-    description: str,
-    where: str | None,
-    trigger: str | None,
-    quick: bool,
+    reminder: _Reminder, *, stamp: str, sequence: int, trigger: str | None
 ) -> list[str]:
     """One VEVENT's content lines (unfolded), in icalendar's order: SUMMARY, DTSTART,
     DURATION, DTSTAMP, UID, SEQUENCE first, then the others by name, then the alarm."""
+    uid, start, minutes, summary = reminder.uid, reminder.start, reminder.minutes, reminder.summary
+    description, where, quick = reminder.description, reminder.where, reminder.quick
     title = _escape(summary)
     lines = ["BEGIN:VEVENT"]
     if summary:
@@ -423,21 +393,14 @@ def _reminders(plan: Plan, zone: _Zone | None) -> list[_Reminder]:
 
 
 def _event(
-    *,
-    uid: str,
-    stamp: datetime,
-    sequence: int,
-    start: datetime | _Zoned,
-    minutes: int,
-    summary: str,
-    description: str,
-    where: str | None,
-    alarm: timedelta | None,
-    quick: bool,
+    reminder: _Reminder, *, stamp: datetime, sequence: int, alarm: timedelta | None
 ) -> VEvent:
     from icalendar import Alarm, vDDDTypes
     from icalendar import Event as VEvent
     from icalendar.enums import TRANSP
+
+    uid, start, minutes, summary = reminder.uid, reminder.start, reminder.minutes, reminder.summary
+    description, where, quick = reminder.description, reminder.where, reminder.quick
 
     event = VEvent.new(
         uid=uid,
