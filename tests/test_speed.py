@@ -1024,3 +1024,126 @@ def test_text_that_changes_the_transparency_is_always_drawn_afresh(
     for _ in range(3):
         text.drawOn(canvas, 10, 10)
     assert len(drawn) == 3
+
+
+def test_a_table_drawn_again_writes_what_drawing_it_afresh_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every handout of three templates with many like days (a two-year taper, a label's
+    every-other-day course, a child's liquid), English and Spanish, regular and large print,
+    is the same PDF whether the checklist's like days share a table that writes its first
+    drawing's operators again, or each day has its own table drawn afresh; and the sharing
+    happens."""
+    from reportlab.platypus import Table as PlatypusTable
+
+    from taper.api import Options, packet
+    from taper.export.pdf import layout, patient
+
+    plans = []
+    for name in (
+        "gca-prednisone-2-year-taper",
+        "label-methylprednisolone",
+        "child-asthma-prednisolone-liquid",
+    ):
+        text = render_template(
+            name,
+            start=date(2026, 12, 1),
+            weight="20 kg",
+            height="110 cm",
+            timezone="America/New_York",
+        )
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text, encoding="utf-8")
+        plan = load_plan(path, today=TODAY)
+        plans += [plan, plan._replace(language="es")]
+
+    drawn: list[int] = []
+    draw = PlatypusTable.draw
+
+    def counted(self: Any) -> None:
+        drawn.append(1)
+        draw(self)
+
+    def handouts() -> tuple[dict[tuple[int, bool, str], bytes], int]:
+        drawn.clear()
+        found = {}
+        for number, plan in enumerate(plans):
+            for large in (False, True):
+                files = packet(plan, Options(STAMP, large_print=large))
+                for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf"):
+                    found[(number, large, name)] = files[name]
+        return found, len(drawn)
+
+    monkeypatch.setattr(PlatypusTable, "draw", counted)
+    sharing, drawn_sharing = handouts()
+    day_rows = patient._day_rows
+    monkeypatch.setattr(
+        patient,
+        "_day_rows",
+        lambda plan, day, styles, widths, tables: day_rows(plan, day, styles, widths, {}),
+    )
+    monkeypatch.setattr(layout.Table, "draw", counted)
+    afresh, drawn_afresh = handouts()
+    assert afresh == sharing
+    assert drawn_sharing < drawn_afresh * 0.75
+
+
+def test_a_table_is_drawn_afresh_where_its_operators_depend_on_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A table is written again from its first drawing only in the same document, at the
+    same layout, and when its drawing names no page resource (a transparency) and adds no
+    link; otherwise reportlab draws it again."""
+    from io import BytesIO
+
+    from reportlab.lib import colors
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Table as PlatypusTable
+    from reportlab.platypus import TableStyle
+
+    from taper.export.pdf.layout import Table
+
+    drawn: list[int] = []
+    draw = PlatypusTable.draw
+
+    def counted(self: Any) -> None:
+        drawn.append(1)
+        draw(self)
+
+    monkeypatch.setattr(PlatypusTable, "draw", counted)
+
+    def times_drawn(table: Any, documents: int, width: float = 300) -> int:
+        drawn.clear()
+        table.wrap(width, 300)
+        for _ in range(documents):
+            canvas = Canvas(BytesIO())
+            for place in (10, 200):
+                table.drawOn(canvas, place, place)
+                canvas.showPage()
+        return len(drawn)
+
+    rows = [["8:00 AM", "Take 2 tablets"]]
+    plain = Table(rows, colWidths=[80, 120])
+    assert times_drawn(plain, 1) == 1
+    assert times_drawn(plain, 2) == 2  # once in each document
+    faint = Table(
+        rows,
+        colWidths=[80, 120],
+        style=TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.Color(1, 0, 0, alpha=0.5))]),
+    )
+    assert times_drawn(faint, 1) == 2
+    linked = Table(
+        rows, colWidths=[80, 120], style=TableStyle([("HREF", (0, 0), (0, 0), "https://x.org")])
+    )
+    assert times_drawn(linked, 1) == 2
+
+    # Laid out again (a new width, or a split) in the same document: drawn afresh.
+    canvas = Canvas(BytesIO())
+    drawn.clear()
+    plain.wrap(300, 300)
+    plain.drawOn(canvas, 0, 0)
+    plain.drawOn(canvas, 0, 100)
+    assert drawn == [1]
+    plain.wrap(250, 300)
+    plain.drawOn(canvas, 0, 200)
+    assert drawn == [1, 1]

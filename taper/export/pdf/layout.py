@@ -394,6 +394,41 @@ class Table(_PlatypusTable):  # type: ignore[misc]
         self._laid_out = (availWidth, rows, width, height) if whole and not self._sized else None
         return width, height
 
+    # The operators of the last drawing: its document, the row and column positions it was
+    # drawn at, and the operators.
+    _drawn: tuple[object, object, object, list[str]] | None = None
+
+    def draw(self) -> None:
+        """Draws the table, or writes again what drawing it wrote before in this document.
+
+        A table draws after a translation to its place, from the canvas state it sets itself
+        (reportlab's ``draw`` sets the colour and font at its first cell and restores the state
+        at its end), so the same table laid out the same way writes the same operators
+        anywhere in the document that drew it: a checklist's days with the same doses share
+        one table, and the header repeated on every page is one table. Kept only while the
+        layout is the one drawn (a new wrap or a split replaces the positions), never for a
+        table whose drawing names a page's resource (a transparency, a separation colour, a
+        shading, a form) or adds a link."""
+        canvas = self.canv
+        rows = self.__dict__.get("_rowpositions")
+        columns = self.__dict__.get("_colpositions")
+        kept = self._drawn
+        if kept is not None and kept[0] is canvas._doc and kept[1] is rows and kept[2] is columns:
+            canvas._code.extend(kept[3])
+            return
+        start = len(canvas._code)
+        links = len(canvas._annotationrefs), len(canvas._formsinuse)
+        super().draw()
+        code = canvas._code[start:]
+        if (
+            self._renderCB is None
+            and links == (len(canvas._annotationrefs), len(canvas._formsinuse))
+            and not canvas._colorsUsed  # a separation colour is recorded on its page
+            and not canvas._shadingUsed
+            and not any("/gRLs" in op for op in code)
+        ):
+            self._drawn = (canvas._doc, rows, columns, code)
+
 
 class _Paragraph(Paragraph):  # type: ignore[misc]
     """A Paragraph that breaks its lines once for a width: a table wraps a cell again at the

@@ -518,6 +518,7 @@ def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int])
     headings = {phase.name: phase for phase in plan.phases}
     sections: list[tuple[list[str], list[list[Any]]]] = []
     current: tuple[str, ...] | None = None
+    tables: dict[tuple[object, ...], list[Table]] = {}  # days with the same items share tables
     for day, quiet in _checklist_days(plan.days[first_day - 1 : last_day]):
         if not day.doses and not day.events and not day.phases:
             continue  # after the last phase, a day with nothing on it
@@ -534,7 +535,7 @@ def _checklist(plan: Plan, styles: _Styles, width: float, span: tuple[int, int])
         if quiet is not None:
             sections[-1][1].append(_quiet_row(plan, day, quiet, styles))
         else:
-            sections[-1][1].extend(_day_rows(plan, day, styles, widths))
+            sections[-1][1].extend(_day_rows(plan, day, styles, widths, tables))
     for bands, rows_of_days in sections:
         rows: list[list[Any]] = [header]
         commands: list[tuple[Any, ...]] = [
@@ -627,12 +628,35 @@ def _inner_style(header: bool = False) -> TableStyle:
     )
 
 
-def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> list[list[Any]]:
+def _day_rows(
+    plan: Plan,
+    day: Day,
+    styles: _Styles,
+    widths: list[float],
+    tables: dict[tuple[object, ...], list[Table]],
+) -> list[list[Any]]:
     """A day of the checklist as rows of the outer table: its label, and a table of a box, a
     time and what to do for each item. A day taller than ROW_LIMIT (many doses, a very long
-    text) goes on in rows of its own: a table row cannot split across pages."""
-    rooms = [width - 6 for width in widths]  # the inner style's padding, 3 and 3
+    text) goes on in rows of its own: a table row cannot split across pages.
+
+    Days with the same items share their tables (``tables``, by items): one table laid out
+    once and, drawn again, writing the operators it wrote the first time (layout.Table)."""
     items = checklist_items(plan, day, words_of(plan))
+    none = bool(not day.doses and day.phases)
+    key = (tuple(items), none)
+    chunk_tables = tables.get(key)
+    if chunk_tables is None:
+        chunk_tables = tables[key] = _item_tables(items, none, styles, widths)
+    label: Any = _cell(checklist_day(plan, day), styles.cell)
+    return [[label if number == 0 else "", table] for number, table in enumerate(chunk_tables)]
+
+
+def _item_tables(
+    items: Sequence[tuple[str, str]], none: bool, styles: _Styles, widths: list[float]
+) -> list[Table]:
+    """A day's items (time, what to do) as the tables of its checklist rows, each no taller
+    than ROW_LIMIT; "No dose today" first on a day in a phase without a dose."""
+    rooms = [width - 6 for width in widths]  # the inner style's padding, 3 and 3
     rows: list[list[Any]] = [
         [
             _plain(P.box, styles.box, rooms[0]),
@@ -641,7 +665,6 @@ def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> lis
         ]
         for time, text in items
     ]
-    none = not day.doses and day.phases
     if none:
         rows.insert(0, ["", "", _cell([(Strong(no_dose_today()),)], styles.cell)])
     rows = _fit_rows(rows, widths)
@@ -654,8 +677,7 @@ def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> lis
             used = 0.0
         chunks[-1].append(row)
         used += height
-    label: Any = _cell(checklist_day(plan, day), styles.cell)
-    outer: list[list[Any]] = []
+    tables = []
     for number, chunk in enumerate(chunks):
         style = _inner_style()
         # Not on the "No dose today" row: an empty string cell is one line of its font high.
@@ -664,8 +686,8 @@ def _day_rows(plan: Plan, day: Day, styles: _Styles, widths: list[float]) -> lis
             style.add(*_font(styles.box, (0, first), (0, -1)))
             style.add(*_font(styles.cell, (1, first), (-1, -1)))
             style.add("TEXTCOLOR", (0, first), (-1, -1), INK)
-        outer.append([label if number == 0 else "", Table(chunk, colWidths=widths, style=style)])
-    return outer
+        tables.append(Table(chunk, colWidths=widths, style=style))
+    return tables
 
 
 def _row_height(row: list[Any], widths: list[float], styles: _Styles) -> float:
