@@ -215,13 +215,15 @@ def build_one(job: Job) -> Outcome:
     is in place it is complete.
     """
     from taper.api import load
+    from taper.files import signals
     from taper.files.signals import Interrupted, interruption_guard
     from taper.files.writing import OutputFolder
 
     try:
-        with interruption_guard() as guard:
-            # Each packet is an output of its own: a signal before it is in place stops it.
-            guard.committed, guard.received = False, None
+        with interruption_guard():
+            # Each packet is an output of its own: a signal before it is in place stops it, and
+            # one that came once the last packet was in place stops the run before this one.
+            signals.begin()
             if _IN_WORKER:  # the parent alone acts on these (_start_worker)
                 import signal
 
@@ -354,13 +356,29 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
     from multiprocessing.connection import Connection, wait
 
     context = _context()
-    if context.get_start_method() == "fork":
-        # Loaded once here rather than once in each worker: forked workers start with them.
-        load_renderers(freeze=freeze, warm=True)
     # The longest courses first: one started last would be the run's long pole. ``waiting`` is
     # taken from its end; among courses of one cost, the given order.
     waiting = sorted(reversed(jobs), key=lambda job: expected_cost(job.regimen))
-    pool = _Workers(context, min(workers, len(jobs)))
+    if context.get_start_method() == "fork":
+        # Forked workers start with what the parent has loaded, so it is loaded once here
+        # rather than once in each worker: the parent builds the cheapest packet itself,
+        # which loads the renderers and libraries, the fonts, data and caches on its way. The
+        # warm-up is then a packet of the run, not a course built to be thrown away; a
+        # shipped course warms the parent only when that packet failed (taper.api.warm).
+        from taper.files import signals
+
+        first = build_one(waiting.pop(0))
+        yield first
+        signals.begin()  # a signal now stops the run again (the packet in place stays)
+        load_renderers(freeze=freeze, warm=first.folder is None)
+        from taper.files.writing import load_renames
+
+        load_renames()  # ctypes, for renameat2: ~10 ms to import, once rather than per worker
+        if len(waiting) <= 1:  # one more: a worker would only build it after this one
+            for job in waiting:
+                yield build_one(job)
+            return
+    pool = _Workers(context, min(workers, len(waiting)))
     try:
         while waiting or any(busy is not None for busy in pool.busy.values()):
             for connection, busy in list(pool.busy.items()):

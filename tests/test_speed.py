@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from taper import batch
 from taper.api import load as load_plan
 from taper.cli import main
 from taper.read.errors import RegimenError
@@ -792,6 +793,81 @@ def test_a_print_run_parent_loads_what_every_packet_needs_before_it_forks() -> N
         [sys.executable, "-c", WARMED], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("True"), result.stdout  # nothing missing, fonts loaded
+
+
+PARENT_FIRST = """
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from taper import batch
+from taper.export.pdf import layout
+folder, out = Path(sys.argv[1]), Path(sys.argv[2])
+jobs = [
+    batch.Job(path, out / path.stem, date(2026, 11, 21), datetime(2026, 11, 22, tzinfo=UTC),
+              "letter", False, False, None, None)
+    for path in sorted(folder.glob("*.toml"))
+]
+out.mkdir()
+outcomes = list(batch.run(jobs, 2))
+# The parent builds nothing after its own packet: what it has loaded, it loaded before forking.
+loaded = "taper.export.pdf" in sys.modules and layout._register_fonts.cache_info().currsize
+print(outcomes[0].regimen.name, outcomes[0].error is None, bool(loaded))
+"""
+
+
+@pytest.mark.parametrize("first_fails", [False, True])
+def test_a_print_run_parent_builds_the_cheapest_packet_before_it_forks(
+    tmp_path: Path, first_fails: bool
+) -> None:
+    """The parent's warm-up is the run's cheapest packet (built before any worker is forked,
+    so the workers start with everything it loaded), not a course built to be thrown away;
+    when that packet fails before its handouts (a file that cannot be read), a shipped course
+    warms the parent instead."""
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for name in ("pulse-then-taper.toml", "dose-pack.toml", "liquid.toml"):
+        (folder / name).write_bytes((REGIMENS / name).read_bytes())
+    if first_fails:
+        (folder / "broken.toml").write_text("[[phase]\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", PARENT_FIRST, str(folder), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    costs = {path.name: batch.expected_cost(path) for path in folder.glob("*.toml")}
+    cheapest = min(costs, key=costs.__getitem__)
+    assert result.stdout.split() == [cheapest, str(not first_fails), "True"], result.stderr
+    assert (cheapest == "broken.toml") is first_fails
+
+
+def test_a_signal_after_a_packet_is_in_place_stops_the_run_before_the_next(
+    tmp_path: Path,
+) -> None:
+    """In a print run built in one process (or the parent's own packet), a signal that comes
+    once a packet is in place no longer stops that packet; it stops the run before the next
+    one is begun, rather than being forgotten when the next packet begins."""
+    import signal
+
+    from taper.files import signals
+
+    job = batch.Job(
+        REGIMENS / "dose-pack.toml",
+        tmp_path / "packet",
+        TODAY,
+        STAMP,
+        "letter",
+        False,
+        False,
+        None,
+        None,
+    )
+    with signals.interruption_guard() as guard:
+        guard.committed, guard.received = True, signal.SIGINT  # the last packet, then Ctrl-C
+        with pytest.raises(signals.Interrupted) as caught:
+            batch.build_one(job)
+    assert caught.value.signum == signal.SIGINT
+    assert not (tmp_path / "packet").exists()
 
 
 def test_text_drawn_again_in_a_document_writes_what_drawing_it_afresh_does(

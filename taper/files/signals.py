@@ -118,6 +118,18 @@ def held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def begin() -> None:
+    """Another output of the command begins (the next packet a print run builds in this
+    process): a signal that came once the last output was in place stops the command now,
+    before anything more is written; from here a signal stops it again until this output is
+    in place."""
+    if _guard is None:
+        return
+    if _guard.received is not None:
+        raise Interrupted(_guard.received)
+    _guard.committed = False
+
+
 def commit() -> None:
     if _guard is not None:
         _guard.committed = True
