@@ -1223,3 +1223,78 @@ def test_a_table_is_drawn_afresh_where_its_operators_depend_on_the_page(
     plain.wrap(250, 300)
     plain.drawOn(canvas, 0, 200)
     assert drawn == [1, 1]
+
+
+def test_a_paragraph_shared_by_texts_draws_what_one_of_its_own_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The texts handed to a Paragraph share one per markup and style in the process: every
+    handout of three templates, both languages and sizes, is the same PDF with sharing as
+    with a Paragraph of their own each; the sharing happens; and a text whose shared
+    paragraph another text has wrapped to another width since draws at its own width."""
+    from io import BytesIO
+
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfgen.canvas import Canvas
+
+    from taper.api import Options, packet
+    from taper.export.pdf import layout
+
+    plans = []
+    for name in ("ms-acth-gel", "copd-prednisone-5-day", "nephrotic-syndrome-prednisone-bsa"):
+        text = render_template(
+            name,
+            start=date(2026, 12, 1),
+            weight="30 kg",
+            height="130 cm",
+            timezone="America/New_York",
+        )
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text, encoding="utf-8")
+        plan = load_plan(path, today=TODAY)
+        plans += [plan, plan._replace(language="es")]
+
+    made: list[int] = []
+    init = layout._Paragraph.__init__
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(1)
+        init(self, *args, **kwargs)
+
+    def handouts() -> tuple[dict[tuple[int, bool, str], bytes], int]:
+        made.clear()
+        found = {}
+        for number, plan in enumerate(plans):
+            for large in (False, True):
+                files = packet(plan, Options(STAMP, large_print=large))
+                for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf"):
+                    found[(number, large, name)] = files[name]
+        return found, len(made)
+
+    class Forgetting(dict[Any, Any]):
+        def __setitem__(self, key: Any, value: Any) -> None:
+            pass
+
+    monkeypatch.setattr(layout._Paragraph, "__init__", counted)
+    layout._PARAGRAPHS.clear()
+    sharing, made_sharing = handouts()
+    monkeypatch.setattr(layout, "_PARAGRAPHS", Forgetting())
+    own, made_own = handouts()
+    assert own == sharing
+    assert made_sharing < made_own / 2
+
+    style = ParagraphStyle("body", fontName=layout.FONT, fontSize=10, leading=12)
+    markup = "<i>A line long enough to break in two places at one width, once at another</i>"
+
+    def drawn(*widths: float) -> str:
+        first, second = layout._Text(markup, style), layout._Text(markup, style)
+        first.wrap(widths[0], 500)
+        second.wrap(widths[-1], 500)
+        canvas = Canvas(BytesIO())
+        first.drawOn(canvas, 10, 10)
+        return "\n".join(canvas._code)
+
+    monkeypatch.setattr(layout, "_PARAGRAPHS", {})
+    shared_then_rewrapped = drawn(120, 300)
+    monkeypatch.setattr(layout, "_PARAGRAPHS", Forgetting())
+    assert shared_then_rewrapped == drawn(120, 300) != drawn(300, 300)

@@ -465,6 +465,7 @@ class _Text(Flowable):  # type: ignore[misc]
         self.style = style
         self.bullet = bullet
         self._para: Paragraph | None = None
+        self._para_room = (0.0, 0.0)  # where the paragraph was last wrapped for this text
         simple = _simple(style, bullet)
         self._words = _words(markup, style.fontName, style.fontSize) if simple else None
         # The first line's indent; a bullet running past it pushes the line on, leaving its
@@ -481,8 +482,20 @@ class _Text(Flowable):  # type: ignore[misc]
         self._layout: list[tuple[_Line, float]] = []
 
     def _paragraph(self) -> Paragraph:
+        """The Paragraph this text is handed to: one per markup, bullet and style (by value)
+        in the process, shared by every text that has them, so that its markup is parsed and
+        its lines broken once per width rather than once per text (the same watch-list line,
+        calendar advice or dose in each handout and packet)."""
         if self._para is None:
-            self._para = _Paragraph(self.markup, self.style, bulletText=self.bullet)
+            key = (self.markup, self.bullet, _style_key(self.style))
+            para = _PARAGRAPHS.get(key)
+            if para is None:
+                if len(_PARAGRAPHS) >= _SHARED_LIMIT:
+                    _PARAGRAPHS.clear()
+                para = _PARAGRAPHS[key] = _Paragraph(
+                    self.markup, self.style, bulletText=self.bullet
+                )
+            self._para = para
         return self._para
 
     def lines(self, width: float) -> list[tuple[_Line, float]] | None:
@@ -503,6 +516,7 @@ class _Text(Flowable):  # type: ignore[misc]
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         lines = None if self._para is not None else self.lines(availWidth)
         if lines is None:
+            self._para_room = (availWidth, availHeight)
             return self._paragraph().wrap(availWidth, availHeight)  # type: ignore[no-any-return]
         self._layout = lines
         self.width = availWidth
@@ -510,13 +524,20 @@ class _Text(Flowable):  # type: ignore[misc]
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        return self._paragraph().split(availWidth, availHeight)  # type: ignore[no-any-return]
+        # A paragraph of its own to split (reportlab's split changes the paragraph it splits,
+        # and splits the lines of its last wrap): the shared one stays whole for its others.
+        self._paragraph()
+        own = _Paragraph(self.markup, self.style, bulletText=self.bullet)
+        return own.split(availWidth, availHeight)  # type: ignore[no-any-return]
 
     def minWidth(self) -> float:
         return self._paragraph().minWidth()  # type: ignore[no-any-return]
 
     def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
         if self._para is not None:
+            # Laid out at this text's room again first: another text sharing the paragraph may
+            # have wrapped it to another width since (the same width answers from its lines).
+            self._para.wrap(*self._para_room)
             self._para.drawOn(canvas, x, y, _sW)
             return
         # As Flowable.drawOn and Paragraph.draw would (the same translation, so that a
@@ -658,6 +679,33 @@ _SAME_IN_EVERY_DOCUMENT = re.compile("[\x20-\x7e\xa0]*")
 # thousand cover the labels, times and amounts of every template.
 _SHARED_DRAWN: dict[tuple[object, ...], list[str]] = {}
 _SHARED_LIMIT = 4096
+
+
+# The Paragraphs texts are handed to, shared by the documents of a process (_Text._paragraph).
+_PARAGRAPHS: dict[tuple[object, ...], Paragraph] = {}
+
+
+def _style_key(style: ParagraphStyle) -> tuple[object, ...]:
+    """Every attribute of a paragraph style that can change what a Paragraph makes of a text,
+    by value (each handout's styles are made afresh): all but its name, its parent's already
+    copied into it."""
+    return tuple(
+        (name, _value_key(value))
+        for name, value in sorted(vars(style).items())
+        if name not in ("name", "parent")
+    )
+
+
+def _value_key(value: object) -> object:
+    if isinstance(value, colors.Color):  # by its class and every component
+        return (type(value), tuple(sorted(vars(value).items())))
+    if isinstance(value, list):
+        return tuple(value)
+    try:
+        hash(value)
+    except TypeError:  # nothing a handout's styles hold; by its text, rather than fail
+        return (type(value), repr(value))
+    return value
 
 
 def _drawn_texts(canvas: Canvas) -> dict[tuple[object, ...], list[str]]:
