@@ -304,20 +304,24 @@ class _Workers:
     """Worker processes, each with a pipe of its own to the parent (no lock is shared, so a
     worker stopped at any moment can never leave another one waiting)."""
 
-    def __init__(self, context: Any, count: int) -> None:
+    def __init__(self, context: Any) -> None:
         self.context = context
         self.busy: dict[Connection, Job | None] = {}
         self.processes: dict[Connection, BaseProcess] = {}
-        for _ in range(count):
-            self.start()
 
     def start(self) -> None:
-        ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=_worker, args=(theirs,), daemon=True)
-        process.start()
-        theirs.close()
-        self.busy[ours] = None
-        self.processes[ours] = process
+        from taper.files.signals import signals_deferred
+
+        # A signal is acted on once the worker is started and recorded (so that ``stop`` ends
+        # it), not during the fork: raised there, inside an at-fork hook, Python would print
+        # and drop it, and the run would go on as if it had not come.
+        with signals_deferred():
+            ours, theirs = self.context.Pipe()
+            process = self.context.Process(target=_worker, args=(theirs,), daemon=True)
+            process.start()
+            theirs.close()
+            self.busy[ours] = None
+            self.processes[ours] = process
 
     def retire(self, connection: Connection) -> None:
         connection.close()
@@ -378,8 +382,10 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
             for job in waiting:
                 yield build_one(job)
             return
-    pool = _Workers(context, min(workers, len(waiting)))
+    pool = _Workers(context)
     try:
+        for _ in range(min(workers, len(waiting))):
+            pool.start()
         while waiting or any(busy is not None for busy in pool.busy.values()):
             for connection, busy in list(pool.busy.items()):
                 if busy is None and waiting:
