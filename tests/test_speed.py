@@ -1298,3 +1298,32 @@ def test_a_paragraph_shared_by_texts_draws_what_one_of_its_own_does(
     shared_then_rewrapped = drawn(120, 300)
     monkeypatch.setattr(layout, "_PARAGRAPHS", Forgetting())
     assert shared_then_rewrapped == drawn(120, 300) != drawn(300, 300)
+
+
+def test_a_signal_while_a_worker_is_forked_stops_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal that comes while a print run forks a worker stops the run once the worker is
+    recorded (so that stopping the pool ends it). Raised during the fork, it would be raised
+    inside an at-fork hook, which Python prints and drops: the run went on to build every
+    packet and exit 0 (seen when Ctrl-C came as the parent's own packet went into place)."""
+    import signal
+
+    from taper.files import signals
+
+    context = batch._context()
+    if context.get_start_method() != "fork":
+        pytest.skip("fork only")
+    process_class = context.Process
+
+    class SignalledWhileForking(process_class):  # type: ignore[misc, valid-type]
+        def start(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)  # handled before start returns
+            super().start()
+
+    monkeypatch.setattr(context, "Process", SignalledWhileForking)
+    pool = batch._Workers(context)
+    with signals.interruption_guard(), pytest.raises(signals.Interrupted) as caught:
+        pool.start()
+    assert caught.value.signum == signal.SIGTERM
+    assert len(pool.processes) == 1
+    pool.stop()
+    assert pool.processes == {}

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -398,6 +399,24 @@ class Table(_PlatypusTable):  # type: ignore[misc]
     # drawn at, and the operators.
     _drawn: tuple[object, object, object, list[str]] | None = None
 
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        code = self._kept_drawing(canvas)
+        if code is not None and not getattr(self, "_showBoundary", False):
+            _write_translated(canvas, self._hAlignAdjust(x, _sW), y, code)
+            return
+        super().drawOn(canvas, x, y, _sW)
+
+    def _kept_drawing(self, canvas: Canvas) -> list[str] | None:
+        kept = self._drawn
+        if (
+            kept is not None
+            and kept[0] is canvas._doc
+            and kept[1] is self.__dict__.get("_rowpositions")
+            and kept[2] is self.__dict__.get("_colpositions")
+        ):
+            return kept[3]
+        return None
+
     def draw(self) -> None:
         """Draws the table, or writes again what drawing it wrote before in this document.
 
@@ -410,12 +429,12 @@ class Table(_PlatypusTable):  # type: ignore[misc]
         table whose drawing names a page's resource (a transparency, a separation colour, a
         shading, a form) or adds a link."""
         canvas = self.canv
+        kept = self._kept_drawing(canvas)
+        if kept is not None:
+            canvas._code.extend(kept)
+            return
         rows = self.__dict__.get("_rowpositions")
         columns = self.__dict__.get("_colpositions")
-        kept = self._drawn
-        if kept is not None and kept[0] is canvas._doc and kept[1] is rows and kept[2] is columns:
-            canvas._code.extend(kept[3])
-            return
         start = len(canvas._code)
         links = len(canvas._annotationrefs), len(canvas._formsinuse)
         super().draw()
@@ -542,8 +561,7 @@ class _Text(Flowable):  # type: ignore[misc]
             return
         # As Flowable.drawOn and Paragraph.draw would (the same translation, so that a
         # viewer's arithmetic puts every glyph on the same pixel).
-        canvas.saveState()
-        canvas.translate(self._hAlignAdjust(x, _sW), y)
+        place = self._hAlignAdjust(x, _sW)
         key = self._drawn_key(canvas)
         drawn = _drawn_texts(canvas)
         code = drawn.get(key) if key is not None else None
@@ -552,20 +570,22 @@ class _Text(Flowable):  # type: ignore[misc]
             shared = self._shared_key(canvas, key)
             code = _SHARED_DRAWN.get(shared) if shared is not None else None
         if code is not None:
-            canvas._code.extend(code)
-        else:
-            start = len(canvas._code)
-            self._draw(canvas)
-            code = canvas._code[start:]
-            # A graphics-state change ("/gRLs0 gs", on the canvas or inside the text object)
-            # names an entry of its page's resources: drawn again on another page it would
-            # name nothing there, so such text is always drawn afresh.
-            if key is not None and not any("/gRLs" in op for op in code):
-                drawn[key] = code
-                if shared is not None:
-                    if len(_SHARED_DRAWN) >= _SHARED_LIMIT:
-                        _SHARED_DRAWN.clear()
-                    _SHARED_DRAWN[shared] = code
+            _write_translated(canvas, place, y, code)
+            return
+        canvas.saveState()
+        canvas.translate(place, y)
+        start = len(canvas._code)
+        self._draw(canvas)
+        code = canvas._code[start:]
+        # A graphics-state change ("/gRLs0 gs", on the canvas or inside the text object)
+        # names an entry of its page's resources: drawn again on another page it would
+        # name nothing there, so such text is always drawn afresh.
+        if key is not None and not any("/gRLs" in op for op in code):
+            drawn[key] = code
+            if shared is not None:
+                if len(_SHARED_DRAWN) >= _SHARED_LIMIT:
+                    _SHARED_DRAWN.clear()
+                _SHARED_DRAWN[shared] = code
         canvas.restoreState()
 
     def _shared_key(self, canvas: Canvas, key: tuple[object, ...]) -> tuple[object, ...] | None:
@@ -679,6 +699,13 @@ _SAME_IN_EVERY_DOCUMENT = re.compile("[\x20-\x7e\xa0]*")
 # thousand cover the labels, times and amounts of every template.
 _SHARED_DRAWN: dict[tuple[object, ...], list[str]] = {}
 _SHARED_LIMIT = 4096
+
+
+def _write_translated(canvas: Canvas, x: float, y: float, code: list[str]) -> None:
+    """Writes operators kept from a drawing as ``Flowable.drawOn`` writes a drawing: inside
+    ``saveState``, ``translate(x, y)`` and ``restoreState``, the same operators, without the
+    canvas's own state those save and restore (drawing the kept operators changed none)."""
+    canvas._code += ("q", f"{fp_str(1, 0, 0, 1, x, y)} cm", *code, "Q")
 
 
 # The Paragraphs texts are handed to, shared by the documents of a process (_Text._paragraph).
