@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from taper import batch
 from taper.api import load as load_plan
@@ -1327,3 +1329,33 @@ def test_a_signal_while_a_worker_is_forked_stops_the_run(monkeypatch: pytest.Mon
     assert len(pool.processes) == 1
     pool.stop()
     assert pool.processes == {}
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("abcdefghij KLMNOP.,-éñü·ü\u00a0Ωß"), max_size=90),
+    size=st.sampled_from([7.5, 8.5, 12.75]),
+    share=st.floats(min_value=0, max_value=1.1),  # of the text's width: most are cut
+    bold=st.booleans(),
+)
+def test_a_footer_text_is_fitted_as_a_character_at_a_time_would_fit_it(
+    text: str, size: float, share: float, bold: bool
+) -> None:
+    """The footer's name and title are cut by halving, to what cutting a character at a time
+    from the end gives (a longer beginning is never narrower)."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from taper.export.pdf import layout
+
+    layout._register_fonts()
+    font = layout.FONT_BOLD if bold else layout.FONT
+    room = share * pdfmetrics.stringWidth(layout._clean(text), font, size)
+
+    def one_at_a_time(text: str) -> str:
+        text = layout._clean(text)
+        if pdfmetrics.stringWidth(text, font, size) <= room:
+            return text
+        while text and pdfmetrics.stringWidth(text + "…", font, size) > room:
+            text = text[:-1]
+        return text.rstrip() + "…"
+
+    assert layout._fit(text, font, size, room) == one_at_a_time(text)

@@ -1112,13 +1112,20 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
 
 
 def _fit(text: str, font: str, size: float, room: float) -> str:
-    """``text`` shortened with an ellipsis to fit ``room`` points."""
+    """``text`` shortened with an ellipsis to fit ``room`` points: its longest beginning
+    that fits with the ellipsis. Found by halving (a longer beginning is never narrower), not
+    a character at a time: every page's footer fits the name and title again."""
     text = _clean(text)
     if pdfmetrics.stringWidth(text, font, size) <= room:
         return text
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > room:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    fits, too_long = 0, len(text)  # text[:fits] + "…" fits, or fits is 0
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if pdfmetrics.stringWidth(text[:middle] + "…", font, size) > room:
+            too_long = middle
+        else:
+            fits = middle
+    return text[:fits].rstrip() + "…"
 
 
 class _Stamp:
