@@ -1359,3 +1359,41 @@ def test_a_footer_text_is_fitted_as_a_character_at_a_time_would_fit_it(
         return text.rstrip() + "…"
 
     assert layout._fit(text, font, size, room) == one_at_a_time(text)
+
+
+def test_a_font_s_widths_written_once_are_what_reportlab_writes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each embedded subset's widths are formatted once per process: the handouts of two
+    templates in both languages are the same PDFs as with reportlab formatting them each
+    time, and the kept words are used."""
+    from reportlab.pdfbase import pdfdoc
+
+    from taper.api import Options, packet
+    from taper.export.pdf import layout
+
+    plans = []
+    for name in ("ms-iv-pulse-3-day", "optic-neuritis-ontt"):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            render_template(
+                name, start=date(2026, 12, 1), weight="70 kg", timezone="America/New_York"
+            ),
+            encoding="utf-8",
+        )
+        plan = load_plan(path, today=TODAY)
+        plans += [plan, plan._replace(language="es")]
+
+    def handouts() -> list[bytes]:
+        return [
+            files[name]
+            for plan in plans
+            for files in [packet(plan, Options(STAMP))]
+            for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf")
+        ]
+
+    layout._FORMATTED.clear()
+    kept = handouts()
+    assert layout._FORMATTED  # the widths went through the kept words
+    monkeypatch.setattr(layout._KeptArray, "format", pdfdoc.PDFArray.format)
+    assert handouts() == kept
