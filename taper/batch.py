@@ -306,8 +306,10 @@ class _Workers:
 
     def __init__(self, context: Any) -> None:
         self.context = context
-        self.busy: dict[Connection, Job | None] = {}
+        # Each worker's jobs, in the order sent: the first is the one it builds.
+        self.busy: dict[Connection, list[Job]] = {}
         self.processes: dict[Connection, BaseProcess] = {}
+        self.broken: set[Connection] = set()  # ended: nothing more is sent
 
     def start(self) -> None:
         from taper.files.signals import signals_deferred
@@ -320,13 +322,14 @@ class _Workers:
             process = self.context.Process(target=_worker, args=(theirs,), daemon=True)
             process.start()
             theirs.close()
-            self.busy[ours] = None
+            self.busy[ours] = []
             self.processes[ours] = process
 
     def retire(self, connection: Connection) -> None:
         connection.close()
         self.processes.pop(connection).join()
         del self.busy[connection]
+        self.broken.discard(connection)
 
     def stop(self) -> None:
         """End every worker: at once between packets, after removing its temporaries during one."""
@@ -348,6 +351,11 @@ class _Workers:
                 process.join()
         self.processes.clear()
         self.busy.clear()
+        self.broken.clear()
+
+
+# The jobs a print-run worker holds at once: the one it builds and the next.
+_AHEAD = 2
 
 
 def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[Outcome]:
@@ -386,32 +394,41 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
     try:
         for _ in range(min(workers, len(waiting))):
             pool.start()
-        while waiting or any(busy is not None for busy in pool.busy.values()):
-            for connection, busy in list(pool.busy.items()):
-                if busy is None and waiting:
+        while waiting or any(pool.busy.values()):
+            # Each worker is sent the job after the one it builds (it starts on it as soon as
+            # it has sent its outcome, not once this process has answered), in rounds: one job
+            # to each worker, then one more, so the longest courses go to different workers.
+            for depth in range(1, _AHEAD + 1):
+                for connection, held in list(pool.busy.items()):
+                    if len(held) >= depth or not waiting or connection in pool.broken:
+                        continue
                     job = waiting.pop()
                     try:
                         connection.send(job)
-                    except OSError:  # the worker ended while it waited: another takes its place
+                    except OSError:  # the worker has ended: another takes its place
                         waiting.append(job)
-                        pool.retire(connection)
-                        pool.start()
+                        if held:  # its outcome never comes: the end of its pipe says so below
+                            pool.broken.add(connection)
+                        else:
+                            pool.retire(connection)
+                            pool.start()
                         continue
-                    pool.busy[connection] = job
-            for ready in wait([c for c, busy in pool.busy.items() if busy is not None]):
+                    held.append(job)
+            for ready in wait([c for c, held in pool.busy.items() if held]):
                 assert isinstance(ready, Connection)
-                done = pool.busy[ready]
-                assert done is not None
+                held = pool.busy[ready]
+                done = held.pop(0)
                 try:
                     outcome: Outcome = ready.recv()
-                except EOFError:  # the worker ended in the middle of a packet
+                # The worker ended in the middle of a packet: the end of its pipe, or a reset
+                # when it ended with the job sent ahead unread.
+                except (EOFError, OSError):
+                    waiting.extend(reversed(held))  # sent ahead, not begun: built by another
                     pool.retire(ready)
                     pool.start()
                     outcome = Outcome(
                         done.regimen, None, f"{done.regimen}: the worker building it stopped"
                     )
-                else:
-                    pool.busy[ready] = None
                 yield outcome
         for connection in pool.busy:
             connection.send(None)
