@@ -173,8 +173,9 @@ def warm(languages: tuple[str, ...] = ("en",)) -> None:
     """Load now what a process's first packet loads on first use: every renderer and the
     libraries under it, the fonts, the data tables, the measured words, and each of
     ``languages``' catalogue and dates. A process that forks workers calls it first (the
-    print run, the page's server), so each worker starts with all of it instead of paying at
-    its first packet (about 0.3 s each: bench/bench.py). It renders one short shipped course
+    page's server; a print run's parent only when the packet it builds first has failed), so
+    each worker starts with all of it instead of paying at its first packet (about 0.3 s each:
+    bench/bench.py). It renders one short shipped course
     in memory in each language; nothing is written and nothing it loads changes a packet."""
     from datetime import UTC, datetime
 

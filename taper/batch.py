@@ -36,9 +36,10 @@ _GLOB = ("*", "?", "[")
 def load_renderers(*, freeze: bool = False, warm: bool = False) -> None:
     """Get a process ready to build packets.
 
-    ``warm`` (before forking a print run's workers): load the renderers, fonts, data and
-    caches once here (``taper.api.warm``), so the workers start with them rather than each
-    loading them for its first packet.
+    ``warm`` (before forking a print run's workers, when the parent's own first packet failed
+    and so may not have loaded them): load the renderers, fonts, data and caches once here
+    (``taper.api.warm``), so the workers start with them rather than each loading them for its
+    first packet.
 
     ``freeze`` (for a process that only builds packets: the ``taper`` program, a print run's
     workers): what exists now lives as long as the process, so no collection needs to look at
