@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -800,6 +801,41 @@ def test_a_print_run_parent_loads_what_every_packet_needs_before_it_forks() -> N
     assert result.stdout.startswith("True"), result.stdout  # nothing missing, fonts loaded
 
 
+def plans_in_both_languages(
+    tmp_path: Path, names: Sequence[str], weight: str = "70 kg", height: str = "170 cm"
+) -> list[Plan]:
+    """Each named template's plan, in English and then in Spanish."""
+    plans = []
+    for name in names:
+        path = tmp_path / f"{name}.toml"
+        text = render_template(
+            name,
+            start=date(2026, 12, 1),
+            weight=weight,
+            height=height,
+            timezone="America/New_York",
+        )
+        path.write_text(text, encoding="utf-8")
+        plan = load_plan(path, today=TODAY)
+        plans += [plan, plan._replace(language="es")]
+    return plans
+
+
+def handouts_of(
+    plans: Sequence[Plan], sizes: Sequence[bool] = (False, True)
+) -> dict[tuple[int, bool, str], bytes]:
+    """The three handouts of each plan's packet, regular and large print."""
+    from taper.api import Options, packet
+
+    found = {}
+    for number, plan in enumerate(plans):
+        for large in sizes:
+            files = packet(plan, Options(STAMP, large_print=large))
+            for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf"):
+                found[(number, large, name)] = files[name]
+    return found
+
+
 PARENT_FIRST = """
 import sys
 from datetime import UTC, date, datetime
@@ -883,26 +919,12 @@ def test_text_drawn_again_in_a_document_writes_what_drawing_it_afresh_does(
     drawn again (in the same document, or in another whose fonts hold its characters at the
     same codes) reuses its first drawing's operators or is drawn afresh each time; and the
     reuse happens."""
-    from taper.api import Options, packet
     from taper.export.pdf import layout
 
-    plans = []
-    for name in (
-        "gca-prednisone-2-year-taper",
-        "child-asthma-prednisolone-liquid",
-        "ms-plasma-exchange",
-    ):
-        path = tmp_path / f"{name}.toml"
-        text = render_template(
-            name,
-            start=date(2026, 12, 1),
-            weight="70 kg",
-            height="170 cm",
-            timezone="America/New_York",
-        )
-        path.write_text(text, encoding="utf-8")
-        plan = load_plan(path, today=TODAY)
-        plans += [plan, plan._replace(language="es")]
+    plans = plans_in_both_languages(
+        tmp_path,
+        ("gca-prednisone-2-year-taper", "child-asthma-prednisolone-liquid", "ms-plasma-exchange"),
+    )
 
     drawn: list[int] = []
     draw = layout._Text._draw
@@ -913,13 +935,7 @@ def test_text_drawn_again_in_a_document_writes_what_drawing_it_afresh_does(
 
     def handouts() -> tuple[dict[tuple[int, bool, str], bytes], int]:
         drawn.clear()
-        found = {}
-        for number, plan in enumerate(plans):
-            for large in (False, True):
-                files = packet(plan, Options(STAMP, large_print=large))
-                for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf"):
-                    found[(number, large, name)] = files[name]
-        return found, len(drawn)
+        return handouts_of(plans), len(drawn)
 
     monkeypatch.setattr(layout._Text, "_draw", counted)
     reusing, drawn_reusing = handouts()
@@ -1117,26 +1133,18 @@ def test_a_table_drawn_again_writes_what_drawing_it_afresh_does(
     happens."""
     from reportlab.platypus import Table as PlatypusTable
 
-    from taper.api import Options, packet
     from taper.export.pdf import layout, patient
 
-    plans = []
-    for name in (
-        "gca-prednisone-2-year-taper",
-        "label-methylprednisolone",
-        "child-asthma-prednisolone-liquid",
-    ):
-        text = render_template(
-            name,
-            start=date(2026, 12, 1),
-            weight="20 kg",
-            height="110 cm",
-            timezone="America/New_York",
-        )
-        path = tmp_path / f"{name}.toml"
-        path.write_text(text, encoding="utf-8")
-        plan = load_plan(path, today=TODAY)
-        plans += [plan, plan._replace(language="es")]
+    plans = plans_in_both_languages(
+        tmp_path,
+        (
+            "gca-prednisone-2-year-taper",
+            "label-methylprednisolone",
+            "child-asthma-prednisolone-liquid",
+        ),
+        weight="20 kg",
+        height="110 cm",
+    )
 
     drawn: list[int] = []
     draw = PlatypusTable.draw
@@ -1147,13 +1155,7 @@ def test_a_table_drawn_again_writes_what_drawing_it_afresh_does(
 
     def handouts() -> tuple[dict[tuple[int, bool, str], bytes], int]:
         drawn.clear()
-        found = {}
-        for number, plan in enumerate(plans):
-            for large in (False, True):
-                files = packet(plan, Options(STAMP, large_print=large))
-                for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf"):
-                    found[(number, large, name)] = files[name]
-        return found, len(drawn)
+        return handouts_of(plans), len(drawn)
 
     monkeypatch.setattr(PlatypusTable, "draw", counted)
     sharing, drawn_sharing = handouts()
@@ -1242,22 +1244,14 @@ def test_a_paragraph_shared_by_texts_draws_what_one_of_its_own_does(
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfgen.canvas import Canvas
 
-    from taper.api import Options, packet
     from taper.export.pdf import layout
 
-    plans = []
-    for name in ("ms-acth-gel", "copd-prednisone-5-day", "nephrotic-syndrome-prednisone-bsa"):
-        text = render_template(
-            name,
-            start=date(2026, 12, 1),
-            weight="30 kg",
-            height="130 cm",
-            timezone="America/New_York",
-        )
-        path = tmp_path / f"{name}.toml"
-        path.write_text(text, encoding="utf-8")
-        plan = load_plan(path, today=TODAY)
-        plans += [plan, plan._replace(language="es")]
+    plans = plans_in_both_languages(
+        tmp_path,
+        ("ms-acth-gel", "copd-prednisone-5-day", "nephrotic-syndrome-prednisone-bsa"),
+        weight="30 kg",
+        height="130 cm",
+    )
 
     made: list[int] = []
     init = layout._Paragraph.__init__
@@ -1268,13 +1262,7 @@ def test_a_paragraph_shared_by_texts_draws_what_one_of_its_own_does(
 
     def handouts() -> tuple[dict[tuple[int, bool, str], bytes], int]:
         made.clear()
-        found = {}
-        for number, plan in enumerate(plans):
-            for large in (False, True):
-                files = packet(plan, Options(STAMP, large_print=large))
-                for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf"):
-                    found[(number, large, name)] = files[name]
-        return found, len(made)
+        return handouts_of(plans), len(made)
 
     class Forgetting(dict[Any, Any]):
         def __setitem__(self, key: Any, value: Any) -> None:
@@ -1372,28 +1360,12 @@ def test_a_font_s_widths_written_once_are_what_reportlab_writes(
     time, and the kept words are used."""
     from reportlab.pdfbase import pdfdoc
 
-    from taper.api import Options, packet
     from taper.export.pdf import layout
 
-    plans = []
-    for name in ("ms-iv-pulse-3-day", "optic-neuritis-ontt"):
-        path = tmp_path / f"{name}.toml"
-        path.write_text(
-            render_template(
-                name, start=date(2026, 12, 1), weight="70 kg", timezone="America/New_York"
-            ),
-            encoding="utf-8",
-        )
-        plan = load_plan(path, today=TODAY)
-        plans += [plan, plan._replace(language="es")]
+    plans = plans_in_both_languages(tmp_path, ("ms-iv-pulse-3-day", "optic-neuritis-ontt"))
 
-    def handouts() -> list[bytes]:
-        return [
-            files[name]
-            for plan in plans
-            for files in [packet(plan, Options(STAMP))]
-            for name in ("patient.pdf", "pharmacist.pdf", "nurse.pdf")
-        ]
+    def handouts() -> dict[tuple[int, bool, str], bytes]:
+        return handouts_of(plans, sizes=(False,))
 
     layout._FORMATTED.clear()
     kept = handouts()
