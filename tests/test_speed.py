@@ -1056,7 +1056,7 @@ def test_steroid_days_are_worked_out_once_per_plan_and_as_before(
         return original(plan, averaged=averaged)
 
     monkeypatch.setattr(counselling, "_steroid_days", counted)
-    counselling._RECENT_DAYS.clear()
+    counselling._STEROID_DAYS.clear()
     packet(taper, Options(STAMP))
     assert sorted(worked) == [False, True]
 

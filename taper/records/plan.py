@@ -12,9 +12,10 @@ Exports (JSON, iCalendar, PDF) read only these records. Amounts are ``Decimal`` 
 instant they denote (``starts``, an aware datetime) computed once by the engine.
 """
 
+from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 #: What ``plan.json`` says it is (its ``schema``); a previous plan must say the same.
 SCHEMA_ID = "taper-plan/1"
@@ -341,3 +342,29 @@ class Plan(NamedTuple):
     @property
     def length(self) -> int:
         return len(self.days)
+
+
+Made = TypeVar("Made")
+
+
+class ByPlan(Generic[Made]):
+    """What was worked out from each of the last few plans, kept by the plan's identity and a
+    key (a language, an option): a packet asks many times (once a dose, once a handout) for
+    what depends only on its plan. An equal plan that is another object is worked out again,
+    which is always right; holding the plan keeps its identity from being reused."""
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._recent: list[tuple[Plan, Hashable, Made]] = []
+
+    def get(self, plan: Plan, key: Hashable, make: Callable[[], Made]) -> Made:
+        for seen, seen_key, made in self._recent:
+            if seen is plan and seen_key == key:
+                return made
+        made = make()
+        self._recent.insert(0, (plan, key, made))
+        del self._recent[self._size :]
+        return made
+
+    def clear(self) -> None:
+        self._recent.clear()

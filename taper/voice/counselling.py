@@ -12,7 +12,7 @@ from typing import Any
 from taper.read.catalogue import shared_data
 from taper.read.quantities import quantity_text
 from taper.read.rules import longest_exposure
-from taper.records.plan import Dose, PhasePlan, Plan, StepPlan
+from taper.records.plan import ByPlan, Dose, PhasePlan, Plan, StepPlan
 from taper.voice.doses import STAFF_ROUTES, has_halves, solid_forms, tablet_word, tablets_total
 from taper.voice.lang import _, language
 from taper.voice.people import call_the_clinic
@@ -449,23 +449,16 @@ def counted_by_length(phase: PhasePlan) -> bool:
     return drug.counsel_by_length if drug is not None else not phase.known_drug
 
 
-# The steroid days of the last few plans, by plan identity: a packet asks for them six times
-# (the card, vaccines, bones, the adrenal section, each handout), and a two-year taper has
-# 700 doses to convert each time. Kept with the plan itself, so an identity is never reused.
-_RECENT_DAYS: list[tuple[Plan, bool, dict[int, Decimal]]] = []
+# By plan and ``averaged``: a packet asks for them six times (the card, vaccines, bones, the
+# adrenal section, each handout), and a two-year taper has 700 doses to convert each time.
+_STEROID_DAYS: ByPlan[dict[int, Decimal]] = ByPlan()
 
 
 def steroid_days(plan: Plan, *, averaged: bool) -> dict[int, Decimal]:
     """Prednisone-equivalent mg on each course day with a steroid. ``averaged``: the days of an
     every-other-day step count at the step's daily average (its off days too). A steroid taper
     cannot convert counts as above every threshold (``BY_LENGTH``)."""
-    for seen, seen_averaged, days in _RECENT_DAYS:
-        if seen is plan and seen_averaged == averaged:
-            return dict(days)
-    days = _steroid_days(plan, averaged=averaged)
-    _RECENT_DAYS.insert(0, (plan, averaged, days))
-    del _RECENT_DAYS[4:]
-    return dict(days)
+    return dict(_STEROID_DAYS.get(plan, averaged, lambda: _steroid_days(plan, averaged=averaged)))
 
 
 def _steroid_days(plan: Plan, *, averaged: bool) -> dict[int, Decimal]:

@@ -7,7 +7,16 @@ from decimal import Decimal
 
 from taper.read.quantities import number_text, quantity_text
 from taper.read.rules import is_iv_push
-from taper.records.plan import Dose, Event, PhasePlan, Plan, StepDose, StepPlan, TabletCount
+from taper.records.plan import (
+    ByPlan,
+    Dose,
+    Event,
+    PhasePlan,
+    Plan,
+    StepDose,
+    StepPlan,
+    TabletCount,
+)
 from taper.voice.lang import _, language, np_, p_
 from taper.voice.text import and_list, count_text, minutes_text, nb
 from taper.voice.times import TimeStyle, at_clock, days_text, moment
@@ -63,20 +72,14 @@ def tablet_word(count: Decimal, form: str = "tablet") -> str:
     return "tablet" if count <= 1 else "tablets"
 
 
-# The last plans asked about, by identity: a calendar asks once per day.
-_IN_USE: list[tuple[Plan, frozenset[str]]] = []
+# A calendar asks once per day.
+_IN_USE: ByPlan[frozenset[str]] = ByPlan()
 
 
 def strengths_in_use(plan: Plan) -> frozenset[str]:
     """The drugs the course gives in more than one tablet strength: their tablets are named
     with the strength wherever they are counted."""
-    for known, drugs in _IN_USE:
-        if known is plan:
-            return drugs
-    drugs = _strengths_in_use(plan)
-    _IN_USE.insert(0, (plan, drugs))
-    del _IN_USE[4:]
-    return drugs
+    return _IN_USE.get(plan, None, lambda: _strengths_in_use(plan))
 
 
 def _strengths_in_use(plan: Plan) -> frozenset[str]:

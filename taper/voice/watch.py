@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from taper.read.catalogue import conditions, find_drug, shared_data
 from taper.read.rules import depot_days
 from taper.read.units import MASS_UNITS
-from taper.records.plan import Dose, PhasePlan, Plan, Warning
+from taper.records.plan import ByPlan, Dose, PhasePlan, Plan, Warning
 from taper.voice import people
 from taper.voice.lang import language
 from taper.voice.watchwords import (
@@ -568,20 +568,13 @@ def headings(plan: Plan) -> dict[str, str]:
     }
 
 
-# The last few lists built, by plan identity: a calendar asks for one line per dose.
-_RECENT: list[tuple[Plan, str, WatchList]] = []  # (plan, language, list)
+# By plan and language: a calendar asks for one line per dose.
+_WATCH_LISTS: ByPlan[WatchList] = ByPlan()
 
 
 def watch_list(plan: Plan) -> WatchList:
     """The watch list of a course: groups by days, in course order."""
-    tag = language()
-    for seen, seen_tag, built in _RECENT:
-        if seen is plan and seen_tag == tag:
-            return built
-    built = _watch_list(plan)
-    _RECENT.insert(0, (plan, tag, built))
-    del _RECENT[4:]
-    return built
+    return _WATCH_LISTS.get(plan, language(), lambda: _watch_list(plan))
 
 
 def _runs_of(days: Iterable[int]) -> list[tuple[int, int]]:
@@ -890,21 +883,14 @@ def _advice(plan: Plan, data: _Data) -> tuple[WatchItem, ...]:
 PRESCRIBER_RANK = {"emergency": 1, "now": 2, "call": 3}
 
 
-# The reminder lines of the last few plans, by plan identity: worked out once per plan, not once
-# per dose (a 366-day course with 12 doses a day asks 4,392 times).
-_RECENT_LINES: list[tuple[Plan, str, dict[int, str]]] = []
+# By plan and language: worked out once per plan, not once per dose (a 366-day course with 12
+# doses a day asks 4,392 times).
+_REMINDER_LINES: ByPlan[dict[int, str]] = ByPlan()
 
 
 def reminder_line(plan: Plan, dose: Dose) -> str | None:
     """The most important item for the dose's day, as one short line (None when none applies)."""
-    tag = language()
-    for seen, seen_tag, lines in _RECENT_LINES:
-        if seen is plan and seen_tag == tag:
-            return lines.get(dose.day)
-    lines = _reminder_lines(plan)
-    _RECENT_LINES.insert(0, (plan, tag, lines))
-    del _RECENT_LINES[4:]
-    return lines.get(dose.day)
+    return _REMINDER_LINES.get(plan, language(), lambda: _reminder_lines(plan)).get(dose.day)
 
 
 def _reminder_lines(plan: Plan) -> dict[int, str]:
