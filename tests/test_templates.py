@@ -367,8 +367,12 @@ def test_nephrotic_syndrome_is_per_m2_with_caps(tmp_path: Path) -> None:
     assert {d.amount for d in adult.doses} == {60, 40}
 
 
-def test_copd_course_marks_its_dose_as_unconfirmed(tmp_path: Path) -> None:
+def test_copd_course_cites_the_reduce_trial(tmp_path: Path) -> None:
+    """40 mg once daily for 5 days is REDUCE's and GOLD's dose (clinical-reference-3 §1, and
+    the product owner's decision 10): cited as such, no longer marked unconfirmed."""
     plan = build("copd-prednisone-5-day", tmp_path)
     assert plan.length == 5 and {d.amount for d in plan.doses} == {40}
     header = (TEMPLATES / "copd-prednisone-5-day.toml").read_text(encoding="utf-8")
-    assert "# confidence: UNCONFIRMED for COPD" in header
+    assert "# confidence: HIGH" in header
+    assert "REDUCE trial" in header and "clinical-reference-3 §1" in header
+    assert "UNCONFIRMED" not in header and "placeholder" not in header
