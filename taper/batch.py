@@ -361,10 +361,13 @@ _AHEAD = 2
 
 def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[Outcome]:
     """Build every job, yielding outcomes as packets finish (in any order)."""
+    from taper.files import signals
+
     if workers <= 1 or len(jobs) <= 1:
         load_renderers(freeze=freeze)
         for job in jobs:
             yield build_one(job)
+        signals.commit()  # every packet is in place or has failed: the run is complete
         return
     from multiprocessing.connection import Connection, wait
 
@@ -378,8 +381,6 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
         # which loads the renderers and libraries, the fonts, data and caches on its way. The
         # warm-up is then a packet of the run, not a course built to be thrown away; a
         # shipped course warms the parent only when that packet failed (taper.api.warm).
-        from taper.files import signals
-
         first = build_one(waiting.pop(0))
         yield first
         signals.begin()  # a signal now stops the run again (the packet in place stays)
@@ -390,6 +391,7 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
         if len(waiting) <= 1:  # one more: a worker would only build it after this one
             for job in waiting:
                 yield build_one(job)
+            signals.commit()
             return
     pool = _Workers(context)
     try:
@@ -431,6 +433,9 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
                         done.regimen, None, f"{done.regimen}: the worker building it stopped"
                     )
                 yield outcome
+        # Every packet is in place or has failed: the run is complete, and a signal from here
+        # (while the workers are told to end) no longer stops it, as in one process.
+        signals.commit()
         for connection in pool.busy:
             connection.send(None)
     finally:
