@@ -463,3 +463,52 @@ def test_stopping_the_server_mid_render_ends_its_workers_and_the_request(tmp_pat
         while Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
             assert time.monotonic() < deadline, f"worker {pid} outlived the server"
             time.sleep(0.05)
+
+
+_SIGNAL_IN_NEXT_FORK: list[int] = []  # a signal to send from inside the next fork's hooks
+
+
+def _signal_in_fork() -> None:
+    if _SIGNAL_IN_NEXT_FORK:
+        os.kill(os.getpid(), _SIGNAL_IN_NEXT_FORK.pop())
+
+
+os.register_at_fork(before=_signal_in_fork)  # for good: a hook cannot be taken back
+
+
+def test_a_signal_while_the_server_forks_its_workers_stops_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C while ``taper serve`` forks its workers stops it once they are started, and
+    ends them. Handled inside the fork's hooks, the error it raised was printed and dropped by
+    Python, and the server started as if Ctrl-C had not been pressed (the print run's workers
+    had the same window: ``test_a_signal_while_a_worker_is_forked_stops_the_run``)."""
+    import multiprocessing
+
+    from taper.files import signals
+    from taper.web import serve
+
+    if "fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin":
+        pytest.skip("fork only")
+    started: list[workers._Worker] = []
+    real_start = workers.Pool._start
+
+    def start(pool: workers.Pool) -> workers._Worker:
+        if len(started) == 1:  # the second worker's fork
+            _SIGNAL_IN_NEXT_FORK.append(signal.SIGINT)
+        worker = real_start(pool)
+        started.append(worker)
+        return worker
+
+    monkeypatch.setattr(workers.Pool, "_start", start)
+    monkeypatch.setattr(workers, "default_count", lambda: 2)
+    try:
+        with signals.interruption_guard(), pytest.raises(signals.Interrupted) as caught:
+            serve._renderer()
+    finally:
+        _SIGNAL_IN_NEXT_FORK.clear()
+    assert caught.value.signum == signal.SIGINT
+    assert len(started) == 2
+    for worker in started:
+        worker.process.join(timeout=10)
+        assert not worker.process.is_alive()

@@ -42,11 +42,23 @@ def _renderer() -> Renderer:
     server's threads start), one per core; in this process where fork is not available."""
     import multiprocessing
 
+    from taper.files.signals import Interrupted, signals_deferred
     from taper.web.workers import InProcess, Pool
 
     if sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods():
         return InProcess()
-    return Pool()
+    # Ctrl-C while the workers are forked is acted on once they have all started, and ends
+    # them: raised during a fork, inside an at-fork hook, Python would print and drop it, and
+    # the server would start as if it had not been pressed.
+    pool = None
+    try:
+        with signals_deferred():
+            pool = Pool()
+    except Interrupted:
+        if pool is not None:
+            pool.close()
+        raise
+    return pool
 
 
 def run(*, port: int = 0, open_browser: bool = True) -> None:
