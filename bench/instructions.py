@@ -79,6 +79,7 @@ def main() -> None:
         work = Path(name)
         folder = regimen_folder(work / "orders", args.packets)
         for tree in args.tree or [None]:
+            alone = 0
             for jobs in args.jobs or [1, 2]:
                 counts = count(tree, folder, jobs, work)
                 total = sum(counts)
@@ -89,6 +90,21 @@ def main() -> None:
                     f"{total / args.packets / 1e6:.0f} M a packet",
                     flush=True,
                 )
+                if jobs == 1:
+                    alone = total
+                elif len(counts) > 1 and alone:
+                    # The parent's work (its start and first packet before the fork, then its
+                    # dispatching, counted as if none of it ran beside the workers), then the
+                    # workers' shared evenly: a print run hands each packet to whichever worker
+                    # is free, so how they split here follows valgrind's own pace.
+                    workers = counts[1:]
+                    chain = counts[0] + sum(workers) / len(workers)
+                    print(
+                        f"  the speed-up this work allows on {len(workers)} identical idle CPUs: "
+                        f"{alone / chain:.2f}× (--jobs 1's {alone / 1e9:.3f} G over the "
+                        f"parent's and an even share of the workers' {chain / 1e9:.3f} G)",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":
