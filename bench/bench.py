@@ -32,9 +32,10 @@ taper: an editable install without bytecode caches measures the wrong thing.
    (200 packets with ``--quick``, 500 without) in one paired round.
 4. The server. ``taper serve`` with the same mix of packets sent four at a time: packets per
    CPU-second of the server and its workers (from /proc) against the print run's (``--jobs 2``
-   on the same packets, in paired rounds with the server's; target ≥ 1.2); a typical packet sent just after a 120-day every-6-hours one, against its time alone
-   (≤ 2); /api/plan's 95th percentile while two packets render, against alone (≤ 5); the memory
-   (PSS) of the server and its workers after 1,000 more requests, against after 100 (≤ 1.10).
+   on the same packets, in paired rounds with the server's; target ≥ 1.2); a typical packet
+   sent just after a 120-day every-6-hours one, against its time alone (≤ 2); /api/plan's 95th
+   percentile while two packets render, against alone (≤ 5); the memory (PSS) of the server and
+   its workers after 1,000 more requests, against after 100 (≤ 1.10).
 
 The whole run is repeated (``--runs``, 3 by default) and each figure is given as its median over
 the runs with the spread and the machine's load average when it was measured.
@@ -664,9 +665,10 @@ def _pss(pid: int) -> int:
 class Server:
     """``taper serve --no-browser`` in a child process, and requests to it."""
 
-    def __init__(self, taper: str) -> None:
+    def __init__(self, taper: str | list[str], env: dict[str, str] | None = None) -> None:
+        command = [taper] if isinstance(taper, str) else taper
         self.process = subprocess.Popen(
-            [taper, "serve", "--no-browser"], stdout=subprocess.PIPE, text=True, env=ENV
+            [*command, "serve", "--no-browser"], stdout=subprocess.PIPE, text=True, env=env or ENV
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
