@@ -12,6 +12,7 @@ back only a short outcome, so the parent's memory does not grow with the number 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import sys
@@ -365,9 +366,7 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
 
     if workers <= 1 or len(jobs) <= 1:
         load_renderers(freeze=freeze)
-        for job in jobs:
-            yield build_one(job)
-        signals.commit()  # every packet is in place or has failed: the run is complete
+        yield from _in_this_process(jobs)
         return
     from multiprocessing.connection import Connection, wait
 
@@ -389,9 +388,7 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
 
         load_renames()  # ctypes, for renameat2: ~10 ms to import, once rather than per worker
         if len(waiting) <= 1:  # one more: a worker would only build it after this one
-            for job in waiting:
-                yield build_one(job)
-            signals.commit()
+            yield from _in_this_process(waiting)
             return
     pool = _Workers(context)
     try:
@@ -432,14 +429,33 @@ def run(jobs: Sequence[Job], workers: int, *, freeze: bool = False) -> Iterator[
                     outcome = Outcome(
                         done.regimen, None, f"{done.regimen}: the worker building it stopped"
                     )
+                if not waiting and not any(pool.busy.values()):
+                    # The last outcome: every packet is in place or has failed, so the run
+                    # is complete, and a signal from here (while it is told, and the workers
+                    # are told to end) no longer stops it, as in one process.
+                    signals.commit()
                 yield outcome
-        # Every packet is in place or has failed: the run is complete, and a signal from here
-        # (while the workers are told to end) no longer stops it, as in one process.
-        signals.commit()
         for connection in pool.busy:
-            connection.send(None)
+            # A worker already gone (a signal to the whole group) needs no telling; its broken
+            # pipe is not an error of the run.
+            with contextlib.suppress(OSError):
+                connection.send(None)
     finally:
-        pool.stop()
+        # Not cut short by a signal: every worker is ended before the run says what it wrote.
+        with signals.signals_deferred():
+            pool.stop()
+
+
+def _in_this_process(jobs: Sequence[Job]) -> Iterator[Outcome]:
+    """Build ``jobs`` one after another in this process; the run is complete once the last
+    is in place or has failed, so a signal from then on no longer stops it."""
+    from taper.files import signals
+
+    for number, job in enumerate(jobs, 1):
+        outcome = build_one(job)
+        if number == len(jobs):
+            signals.commit()
+        yield outcome
 
 
 def expected_cost(regimen: Path) -> float:

@@ -84,27 +84,29 @@ def run(*, port: int = 0, open_browser: bool = True) -> None:
         )
     actual = server.port
     renderer = _renderer()
-    server.app = create_app(token=token, port=actual, renderer=renderer)
-    launch: Launch = server.app.extensions["taper_launch"]
-
-    stopping = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    # The address is printed once a signal can stop the server cleanly.
-    url = f"http://{HOST}:{actual}/?token={token}"
-    print(url, flush=True)
+    # From here the workers are ended however the server stops, a signal while it starts
+    # included (``taper`` leaves with ``os._exit``, which would not end them).
     opener = None
-    if open_browser:
-        # Not the address above: a browser's command line is readable by every local user.
-        opener = opener_file(f"http://{HOST}:{actual}/?code={launch.new_code()}")
-        threading.Thread(target=webbrowser.open, args=(opener.as_uri(),), daemon=True).start()
     try:
+        server.app = create_app(token=token, port=actual, renderer=renderer)
+        launch: Launch = server.app.extensions["taper_launch"]
+
+        stopping = threading.Event()
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            if not stopping.is_set():
+                stopping.set()
+                threading.Thread(target=server.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        # The address is printed once a signal can stop the server cleanly.
+        url = f"http://{HOST}:{actual}/?token={token}"
+        print(url, flush=True)
+        if open_browser:
+            # Not the address above: a browser's command line is readable by every local user.
+            opener = opener_file(f"http://{HOST}:{actual}/?code={launch.new_code()}")
+            threading.Thread(target=webbrowser.open, args=(opener.as_uri(),), daemon=True).start()
         server.serve_forever()
     finally:
         server.server_close()
