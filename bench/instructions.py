@@ -39,18 +39,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import ENV, regimen_folder
 
 
-def count(tree: str | None, folder: Path, jobs: int, work: Path) -> list[int]:
-    """The instructions of each process of one print run, the parent first."""
-    records = work / "callgrind"
+def _under_callgrind(tree: str | None, records: Path) -> tuple[list[str], dict[str, str]]:
+    """``python -m taper`` under callgrind, every process counted from its fork into a file of
+    its own in ``records`` (emptied), and the environment to run it in."""
     shutil.rmtree(records, ignore_errors=True)
     records.mkdir()
-    out = work / "out"
-    shutil.rmtree(out, ignore_errors=True)
     env = dict(ENV, PYTHONHASHSEED="0")
     if tree is not None:
         env["PYTHONPATH"] = tree
     command = [
         "valgrind",
+        "--quiet",
         "--tool=callgrind",
         "--trace-children=yes",
         "--zero-before=PyOS_AfterFork_Child",
@@ -58,18 +57,19 @@ def count(tree: str | None, folder: Path, jobs: int, work: Path) -> list[int]:
         sys.executable,
         "-m",
         "taper",
-        "build",
-        str(folder),
-        "-o",
-        str(out),
-        "--jobs",
-        str(jobs),
     ]
+    return command, env
+
+
+def count(tree: str | None, folder: Path, jobs: int, work: Path) -> list[int]:
+    """The instructions of each process of one print run, the parent first."""
+    records = work / "callgrind"
+    taper, env = _under_callgrind(tree, records)
+    out = work / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [*taper, "build", str(folder), "-o", str(out), "--jobs", str(jobs)]
     subprocess.run(command, env=env, check=True, capture_output=True, cwd=work)
-    counts = []
-    for record in sorted(records.iterdir(), key=lambda path: int(path.name)):
-        counts.append(_totals(record))
-    return counts
+    return [_totals(record) for record in sorted(records.iterdir(), key=lambda p: int(p.name))]
 
 
 def _totals(path: Path) -> int:
@@ -87,22 +87,7 @@ def count_server(tree: str | None, folder: Path, work: Path) -> list[int]:
     from bench import Server
 
     records = work / "callgrind-server"
-    shutil.rmtree(records, ignore_errors=True)
-    records.mkdir()
-    env = dict(ENV, PYTHONHASHSEED="0")
-    if tree is not None:
-        env["PYTHONPATH"] = tree
-    command = [
-        "valgrind",
-        "--quiet",
-        "--tool=callgrind",
-        "--trace-children=yes",
-        "--zero-before=PyOS_AfterFork_Child",
-        f"--callgrind-out-file={records}/%p",
-        sys.executable,
-        "-m",
-        "taper",
-    ]
+    command, env = _under_callgrind(tree, records)
     bodies = [path.read_bytes() for path in sorted(folder.iterdir())]
     served = Server(command, env=env)
     try:
